@@ -1,0 +1,107 @@
+// Where verification cases go: the rights holders' outbox (spec.md section 4).
+//
+// The scan pipeline hands a CaseSink every flagged listing, in input order, in batches;
+// one Write() is one transaction. The default sink is the SQLite outbox of OpenSqliteOutbox().
+#ifndef BONAFIDE_SINK_H_
+#define BONAFIDE_SINK_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace bonafide {
+
+// One case as the scan produced it. Plain value.
+struct CaseRecord {
+  std::string rights_holder;
+  std::string marketplace;
+  std::string listing_id;
+  std::string seller_id;
+  double score = 0;
+  std::string reasons_json;   // JSON array of reasons
+  std::string evidence_json;  // JSON object: listing snapshot, rules version, ...
+};
+
+// What one Write() did.
+struct OutboxWriteStats {
+  int64_t opened = 0;     // new cases (each emitted a case.opened event)
+  int64_t updated = 0;    // existing cases whose score/reasons/evidence changed
+                          // (each emitted a case.updated event)
+  int64_t unchanged = 0;  // existing identical cases (no event; last_seen_at refreshed)
+};
+
+// A case as stored in the outbox.
+struct StoredCase {
+  std::string case_key;
+  std::string rights_holder;
+  std::string marketplace;
+  std::string listing_id;
+  std::string seller_id;
+  double score = 0;
+  std::string reasons_json;
+  std::string evidence_json;
+  std::string status;  // "pending", ...
+  std::string first_seen_at;  // ISO 8601 UTC
+  std::string last_seen_at;
+};
+
+struct StoredEvent {
+  int64_t id = 0;
+  std::string rights_holder;
+  std::string case_key;
+  std::string type;  // "case.opened" / "case.updated"
+  std::string payload_json;
+  std::string created_at;
+};
+
+// Receives cases. Implementations are not thread-safe: the pipeline calls them from its
+// serial, in-order stage only.
+class CaseSink {
+ public:
+  virtual ~CaseSink() = default;
+
+  // Writes `cases` atomically (all or nothing). A case is keyed by
+  // (rights_holder, marketplace, listing_id): a new key opens a case, a changed one updates
+  // it, an identical one changes nothing visible to rights holders. Returns Unavailable or
+  // ResourceExhausted (disk full) / PermissionDenied (read-only) with the path.
+  virtual absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) = 0;
+};
+
+// The SQLite outbox file: tables `cases` and `events` (docs/outbox-format.md), WAL mode.
+class SqliteOutbox : public CaseSink {
+ public:
+  // Opens or creates the database at `path` and its schema.
+  static absl::StatusOr<std::unique_ptr<SqliteOutbox>> Open(std::string_view path);
+  // Opens an existing database read-only (for `bonafide outbox list`).
+  static absl::StatusOr<std::unique_ptr<SqliteOutbox>> OpenReadOnly(std::string_view path);
+  ~SqliteOutbox() override;
+
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) override;
+
+  // Returns cases ordered by case_key, optionally of one rights holder.
+  absl::StatusOr<std::vector<StoredCase>> ListCases(
+      std::optional<std::string_view> rights_holder = std::nullopt) const;
+  // Returns events ordered by id.
+  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+      std::optional<std::string_view> rights_holder = std::nullopt) const;
+
+  // Returns the case key of (rights_holder, marketplace, listing_id):
+  // "<rights_holder>:<marketplace>:<listing_id>" with '%' and ':' in the last two
+  // percent-encoded.
+  static std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
+                             std::string_view listing_id);
+
+ private:
+  struct Impl;
+  explicit SqliteOutbox(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bonafide
+
+#endif  // BONAFIDE_SINK_H_

@@ -1,0 +1,69 @@
+// Text normalisation that defeats evasive spellings of brand names.
+//
+// Every field is folded, in one linear pass over its bytes, into a matching form:
+//   - lower case; accents and other combining marks removed ("Adídas" -> "adidas");
+//   - Unicode compatibility forms (full-width "Ｎｉｋｅ", mathematical letters "𝐍𝐢𝐤𝐞",
+//     ligatures) and look-alike letters from other scripts (Cyrillic "Nіkе", Greek "Νike")
+//     folded to ASCII through a table generated at build time from ICU's NFKC case folding
+//     and confusables data (rules/fold_table_gen.cc);
+//   - digits and symbols standing for letters inside words ("N1ke", "Ad!das", "$upreme",
+//     "@pple") replaced by the letters, but never in number-like tokens ("100ml", "64gb",
+//     "1:1", "2nd", "ps5");
+//   - letters spaced or dotted apart ("N i k e", "N.i.k.e", "L o u i s V u i t t o n")
+//     joined into one word;
+//   - runs of white space and control characters collapsed to one space; invalid UTF-8
+//     bytes become a space; invisible characters (zero-width space, soft hyphen) dropped.
+// Pure ASCII input takes a fast path that skips the Unicode table.
+//
+// Each output byte remembers where it came from (for reasons that quote the original text)
+// and whether it came from an evasive form (for the `obfuscated_brand` signal). Plain case
+// and accent differences are not evasive.
+//
+// The rule compiler normalises brand names, keywords and phrases with the same function,
+// so patterns and text always meet in the same form.
+#ifndef BONAFIDE_RULES_NORMALIZE_H_
+#define BONAFIDE_RULES_NORMALIZE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bonafide::rules {
+
+// Output of Normalize(). Reuse one per thread: Clear() keeps capacity, so the steady state
+// allocates nothing. Thread-compatible.
+struct NormalizedText {
+  std::string text;  // normalised UTF-8; ASCII except for characters with no ASCII fold
+  // origin[i] = byte offset, in the input, of the character that produced text[i].
+  // Non-decreasing. Same size as `text`.
+  std::vector<uint32_t> origin;
+  // evasive[i] != 0 when text[i] was produced from an evasive form: a look-alike letter
+  // from another script, a compatibility form (full-width, mathematical), a digit or symbol
+  // standing for a letter, or a letter joined from a spaced/dotted-apart run. Same size as
+  // `text`.
+  std::vector<uint8_t> evasive;
+
+  void Clear() {
+    text.clear();
+    origin.clear();
+    evasive.clear();
+  }
+  size_t size() const { return text.size(); }
+};
+
+// Appends the normalised form of `input` to `out`. `origin` values are offsets into
+// `input`. Never fails: invalid UTF-8 becomes spaces. Thread-safe (no shared state).
+void NormalizeAppend(std::string_view input, NormalizedText& out);
+
+// Returns the normalised text of `input` alone (compile side and tests; allocates).
+std::string Normalize(std::string_view input);
+
+// Returns the byte offset, in `input`, just past the character that produced
+// `text[i]` of a NormalizedText built from `input`. Use it to quote the original text of a
+// match [b, e): input.substr(origin[b], OriginEnd(input, n, e - 1) - origin[b]).
+uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i);
+
+}  // namespace bonafide::rules
+
+#endif  // BONAFIDE_RULES_NORMALIZE_H_

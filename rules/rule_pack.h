@@ -1,0 +1,133 @@
+// The rules directory of spec.md section 2, loaded and validated.
+//
+//   absl::StatusOr<RulePack> pack = LoadRulePack("examples/rules");
+//
+// Loading checks structure, types, unknown fields (a typo such as `min_price_ration` is an
+// error), ids, cross references (currencies of reference prices must be in the FX table) and
+// regex syntax (through RE2). Every error message starts with `file:line:column: `
+// (1-based; the column of the offending YAML node). Compiling the pack into matchers is
+// rules/compiled_rules.h.
+#ifndef BONAFIDE_RULES_RULE_PACK_H_
+#define BONAFIDE_RULES_RULE_PACK_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace bonafide::rules {
+
+// Where a rule or value was written, for error messages and reasons.
+struct SourceLocation {
+  std::string file;  // path as given to LoadRulePack joined with the relative file name
+  int line = 0;      // 1-based
+  int column = 0;    // 1-based
+};
+
+struct ImagePolicy {
+  int max_distance = 31;  // Hamming distance (of 256 bits) for a photo match
+  int min_quality = 50;   // hashes of lower quality are not matched
+};
+
+struct Weights {
+  double cue = 1.0;
+  double price = 1.0;
+  double image = 1.0;
+  double obfuscated_brand = 0.5;
+};
+
+// policy.yaml
+struct Policy {
+  std::string currency = "EUR";  // base currency (3 upper-case letters)
+  std::string fx_date;           // YYYY-MM-DD as written (may be empty)
+  // 1 unit of the key currency = rate units of the base currency. Always contains the base
+  // currency itself with rate 1 after loading.
+  std::map<std::string, double> fx;
+  double threshold = 1.0;
+  Weights weights;
+  ImagePolicy image;
+};
+
+enum class RuleMode { kEnforce, kShadow, kOff };
+
+// One counterfeit cue rule from cues.yaml. Exactly one of `phrases` / `regex` is non-empty.
+struct CueRule {
+  std::string id;
+  int version = 1;
+  RuleMode mode = RuleMode::kEnforce;
+  std::vector<std::string> phrases;  // matched as whole words after normalisation
+  std::string regex;                 // matched against the normalised text
+  double weight = 1.0;               // default: policy weights.cue
+  std::vector<std::string> examples_match;     // each must open this rule's hit
+  std::vector<std::string> examples_no_match;  // each must not
+  SourceLocation location;
+};
+
+// context.yaml. Phrases are matched as whole words after normalisation.
+struct Context {
+  std::vector<std::string> compatibility;
+  std::vector<std::string> accessories;
+  std::vector<std::string> bundle;
+  std::vector<std::string> used;
+  std::vector<std::string> packaging_only;
+  SourceLocation location;
+};
+
+struct Brand {
+  std::string name;
+  std::vector<std::string> aliases;
+  SourceLocation location;
+};
+
+struct Money {
+  double amount = 0;
+  std::string currency;
+};
+
+struct Product {
+  std::string id;
+  std::string name;
+  std::vector<std::string> keywords;
+  std::string category;
+  std::optional<Money> reference_price;
+  double min_price_ratio = 0;       // 0 = no price rule for this product
+  std::vector<std::string> images;  // absolute or relative to the current directory
+                                    // (resolved against the rights holder file's folder)
+  SourceLocation location;
+};
+
+// rights_holders/<id>.yaml
+struct RightsHolder {
+  std::string id;  // [a-z0-9_-]+
+  std::string name;
+  std::optional<double> threshold;  // overrides policy.threshold
+  std::vector<Brand> brands;
+  std::vector<std::string> authorized_sellers;
+  std::vector<Product> products;
+  SourceLocation location;
+};
+
+// A whole rules directory. Plain value; thread-compatible.
+struct RulePack {
+  std::string directory;
+  Policy policy;
+  std::vector<CueRule> cues;
+  Context context;
+  std::vector<RightsHolder> rights_holders;  // sorted by id
+};
+
+// Loads and validates `directory` (policy.yaml, cues.yaml, context.yaml,
+// rights_holders/*.yaml; cues.yaml and context.yaml may be absent, policy.yaml and at least
+// one rights holder are required).
+//
+// Returns InvalidArgument with a `file:line:column: message` for the first error found, or
+// NotFound when the directory or policy.yaml does not exist.
+absl::StatusOr<RulePack> LoadRulePack(std::string_view directory);
+
+}  // namespace bonafide::rules
+
+#endif  // BONAFIDE_RULES_RULE_PACK_H_

@@ -1,0 +1,23 @@
+#include "util/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace bonafide {
+namespace {
+
+TEST(JsonStringTest, EscapesQuotesControlsAndInvalidUtf8) {
+  std::string out;
+  AppendJsonString("a\"b\\c\n\x01\xff\xc3\xa9", out);
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD\xC3\xA9\"");
+}
+
+TEST(Utf8Test, AcceptsWellFormedAndRejectsOverlongAndSurrogates) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("\xE9\xAB\x98\xE4\xBB\xBF"));  // 高仿
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));                 // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));             // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xE9\xAB"));                 // truncated
+}
+
+}  // namespace
+}  // namespace bonafide
