@@ -1,0 +1,707 @@
+// SqliteOutbox: the default CaseSink, an SQLite database in WAL mode.
+//
+// Layout and guarantees are documented in docs/outbox-format.md; keep the two in step.
+// In short: one `BEGIN IMMEDIATE` ... `COMMIT` per Write(); per record, look the case up
+// by case_key and then insert it (+ case.opened), update it (+ case.updated) or only
+// refresh last_seen_at. Every statement is prepared once in Open() and reused.
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "bonafide/sink.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace bonafide {
+namespace {
+
+// Version stored in PRAGMA user_version; bump it (and add a migration) on schema changes.
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 5000;
+
+// The whole schema; run once, inside the transaction that sets user_version.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS cases (
+  case_key      TEXT PRIMARY KEY NOT NULL,
+  rights_holder TEXT NOT NULL,
+  marketplace   TEXT NOT NULL,
+  listing_id    TEXT NOT NULL,
+  seller_id     TEXT NOT NULL,
+  score         REAL NOT NULL,
+  reasons       TEXT NOT NULL CONSTRAINT reasons_is_json CHECK (json_valid(reasons)),
+  evidence      TEXT NOT NULL CONSTRAINT evidence_is_json CHECK (json_valid(evidence)),
+  fingerprint   TEXT NOT NULL,
+  revision      INTEGER NOT NULL DEFAULT 1,
+  status        TEXT NOT NULL DEFAULT 'pending',
+  first_seen_at TEXT NOT NULL,
+  last_seen_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_by_rights_holder ON cases (rights_holder);
+CREATE TABLE IF NOT EXISTS events (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_key     TEXT NOT NULL UNIQUE,
+  rights_holder TEXT NOT NULL,
+  case_key      TEXT NOT NULL,
+  type          TEXT NOT NULL,
+  payload       TEXT NOT NULL,
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_rights_holder ON events (rights_holder, id);
+CREATE TABLE IF NOT EXISTS scan_checkpoints (
+  input       TEXT PRIMARY KEY NOT NULL,
+  byte_offset INTEGER NOT NULL,
+  line        INTEGER NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+PRAGMA user_version = 1;
+)sql";
+
+constexpr const char* kSelectCaseSql =
+    "SELECT fingerprint, revision FROM cases WHERE case_key = ?1";
+constexpr const char* kInsertCaseSql =
+    "INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score,"
+    " reasons, evidence, fingerprint, revision, status, first_seen_at, last_seen_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10, ?10)";
+constexpr const char* kUpdateCaseSql =
+    "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5,"
+    " fingerprint = ?6, revision = ?7, last_seen_at = ?8 WHERE case_key = ?1";
+constexpr const char* kTouchCaseSql =
+    "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
+// An event_key seen before means this very event was already emitted: skip it.
+constexpr const char* kInsertEventSql =
+    "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_key) DO NOTHING";
+constexpr const char* kListCasesSql =
+    "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,"
+    " evidence, status, first_seen_at, last_seen_at FROM cases"
+    " WHERE ?1 IS NULL OR rights_holder = ?1 ORDER BY case_key";
+constexpr const char* kListEventsSql =
+    "SELECT id, rights_holder, case_key, type, payload, created_at FROM events"
+    " WHERE ?1 IS NULL OR rights_holder = ?1 ORDER BY id";
+
+// ---------------------------------------------------------------------------------------
+// Error translation: the one place that maps SQLite result codes to absl::Status.
+
+enum class Op { kOpen, kRead, kWrite };
+
+absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::string_view what,
+                         Op op) {
+  const char* errmsg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  const std::string message = absl::StrCat(ToAbsl(path), ": ", ToAbsl(what), ": ", errmsg);
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(
+          absl::StrCat(ToAbsl(path), ": disk full: ", ToAbsl(what), ": ", errmsg));
+    case SQLITE_NOMEM:
+      return absl::ResourceExhaustedError(message);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return absl::PermissionDeniedError(message);
+    case SQLITE_CANTOPEN: {
+      const int sys_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
+      if (op != Op::kWrite && sys_errno == ENOENT) return absl::NotFoundError(message);
+      return absl::PermissionDeniedError(message);
+    }
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_PROTOCOL:
+    case SQLITE_IOERR:
+      return absl::UnavailableError(message);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(message);
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// SHA-256 (FIPS 180-4), for content fingerprints. Small and only run once per record.
+
+class Sha256 {
+ public:
+  void Update(std::string_view data) {
+    for (char c : data) {
+      block_[block_len_++] = static_cast<uint8_t>(c);
+      if (block_len_ == 64) {
+        Compress();
+        block_len_ = 0;
+      }
+    }
+    total_bytes_ += data.size();
+  }
+
+  std::array<uint8_t, 32> Finish() {
+    const uint64_t total_bits = total_bytes_ * 8;
+    block_[block_len_++] = 0x80;
+    if (block_len_ > 56) {
+      while (block_len_ < 64) block_[block_len_++] = 0;
+      Compress();
+      block_len_ = 0;
+    }
+    while (block_len_ < 56) block_[block_len_++] = 0;
+    for (int i = 7; i >= 0; --i) block_[block_len_++] = static_cast<uint8_t>(total_bits >> (8 * i));
+    Compress();
+    std::array<uint8_t, 32> digest;
+    for (int i = 0; i < 8; ++i) {
+      for (int j = 0; j < 4; ++j) digest[4 * i + j] = static_cast<uint8_t>(h_[i] >> (24 - 8 * j));
+    }
+    return digest;
+  }
+
+ private:
+  static uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+  void Compress() {
+    static constexpr uint32_t kK[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2};
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = (uint32_t{block_[4 * i]} << 24) | (uint32_t{block_[4 * i + 1]} << 16) |
+             (uint32_t{block_[4 * i + 2]} << 8) | uint32_t{block_[4 * i + 3]};
+    }
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3];
+    uint32_t e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
+      const uint32_t ch = (e & f) ^ (~e & g);
+      const uint32_t t1 = h + s1 + ch + kK[i] + w[i];
+      const uint32_t s0 = Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22);
+      const uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+      const uint32_t t2 = s0 + maj;
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
+    h_[5] += f;
+    h_[6] += g;
+    h_[7] += h;
+  }
+
+  uint32_t h_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  uint8_t block_[64] = {};
+  size_t block_len_ = 0;
+  uint64_t total_bytes_ = 0;
+};
+
+// Shortest decimal that reads back as `score` (a valid JSON number; REQUIRES: finite).
+std::string FormatScore(double score) {
+  if (score == 0) score = 0;  // -0 -> 0
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), score);
+  return std::string(buf, result.ptr);
+}
+
+// Returns the content fingerprint: hex of the first 128 bits of SHA-256 over the
+// length-prefixed fields "<len>:<bytes>," of seller_id, score, reasons and evidence.
+// Everything that an event payload or a rights holder's view depends on besides the key.
+std::string Fingerprint(std::string_view seller_id, std::string_view score,
+                        std::string_view reasons, std::string_view evidence) {
+  Sha256 sha;
+  for (std::string_view field : {seller_id, score, reasons, evidence}) {
+    sha.Update(std::to_string(field.size()));
+    sha.Update(":");
+    sha.Update(field);
+    sha.Update(",");
+  }
+  const std::array<uint8_t, 32> digest = sha.Finish();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (int i = 0; i < 16; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+// Returns the current time as ISO 8601 UTC with milliseconds: 2024-05-01T12:34:56.789Z.
+std::string NowIso8601() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      now.time_since_epoch())
+                      .count();
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm_utc;
+  gmtime_r(&secs, &tm_utc);
+  char buf[80];  // large enough for any int fields, which keeps -Wformat-truncation quiet
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                tm_utc.tm_year + 1900, tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour,
+                tm_utc.tm_min, tm_utc.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+void AppendPercentEncoded(std::string_view s, std::string& out) {
+  for (char c : s) {
+    if (c == '%') {
+      out.append("%25");
+    } else if (c == ':') {
+      out.append("%3A");
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+// Builds the event payload: {"case_key":..,"rights_holder":..,"marketplace":..,
+// "listing_id":..,"seller_id":..,"score":..,"reasons":<JSON value>,"revision":..}.
+// REQUIRES: `reasons` is valid JSON (checked by the cases table before this runs).
+std::string EventPayload(std::string_view case_key, const CaseRecord& c,
+                         std::string_view score, std::string_view reasons, int64_t revision) {
+  std::string out;
+  out.reserve(128 + case_key.size() * 2 + reasons.size());
+  out.append("{\"case_key\":");
+  AppendJsonString(case_key, out);
+  out.append(",\"rights_holder\":");
+  AppendJsonString(c.rights_holder, out);
+  out.append(",\"marketplace\":");
+  AppendJsonString(c.marketplace, out);
+  out.append(",\"listing_id\":");
+  AppendJsonString(c.listing_id, out);
+  out.append(",\"seller_id\":");
+  AppendJsonString(c.seller_id, out);
+  out.append(",\"score\":");
+  out.append(score);
+  out.append(",\"reasons\":");
+  out.append(reasons);
+  out.append(",\"revision\":");
+  out.append(std::to_string(revision));
+  out.push_back('}');
+  return out;
+}
+
+// Owns one prepared statement.
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+// Resets a statement (and drops its bindings) when leaving a scope, so a reused
+// statement never keeps a read transaction open or points at freed strings.
+class StmtScope {
+ public:
+  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  StmtScope(const StmtScope&) = delete;
+  StmtScope& operator=(const StmtScope&) = delete;
+  ~StmtScope() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Binds text without copying; the caller keeps `s` alive until the statement is reset.
+int BindText(sqlite3_stmt* stmt, int index, std::string_view s) {
+  return sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int col) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+  if (text == nullptr) return std::string();
+  return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+struct SqliteOutbox::Impl {
+  std::string path;
+  bool read_only = false;
+  sqlite3* db = nullptr;
+  Stmt select_case, insert_case, update_case, touch_case, insert_event;
+  Stmt list_cases, list_events;
+  Stmt begin, commit, rollback;
+
+  ~Impl() {
+    // Statements must go before the connection.
+    for (Stmt* s : {&select_case, &insert_case, &update_case, &touch_case, &insert_event,
+                    &list_cases, &list_events, &begin, &commit, &rollback}) {
+      s->reset();
+    }
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+
+  absl::Status Error(int code, std::string_view what, Op op) const {
+    return SqliteError(code, db, path, what, op);
+  }
+
+  absl::Status Exec(const char* sql, std::string_view what, Op op) {
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, what, op);
+    return absl::OkStatus();
+  }
+
+  absl::Status Prepare(const char* sql, Stmt& out, Op op) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return Error(rc, "prepare", op);
+    }
+    out.reset(stmt);
+    return absl::OkStatus();
+  }
+
+  // Runs a statement that returns no rows (or whose rows do not matter).
+  absl::Status StepDone(sqlite3_stmt* stmt, std::string_view what) {
+    StmtScope scope(stmt);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return Error(rc, what, Op::kWrite);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int> UserVersion(Op op) {
+    Stmt stmt;
+    BONAFIDE_RETURN_IF_ERROR(Prepare("PRAGMA user_version", stmt, op));
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return Error(rc, "read schema version", op);
+    return sqlite3_column_int(stmt.get(), 0);
+  }
+
+  // Creates the schema in an empty database; checks the version of an existing one.
+  absl::Status EnsureSchema() {
+    BONAFIDE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin schema transaction", Op::kOpen));
+    absl::Status status = EnsureSchemaInTransaction();
+    if (status.ok()) {
+      status = Exec("COMMIT", "commit schema", Op::kOpen);
+    }
+    if (!status.ok() && !sqlite3_get_autocommit(db)) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    return status;
+  }
+
+  absl::Status EnsureSchemaInTransaction() {
+    BONAFIDE_ASSIGN_OR_RETURN(const int version, UserVersion(Op::kOpen));
+    if (version == kSchemaVersion) return absl::OkStatus();
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": outbox schema version ", version,
+                       " is newer than this build supports (", kSchemaVersion, ")"));
+    }
+    // Version 0: either a fresh file or somebody else's database.
+    Stmt count;
+    BONAFIDE_RETURN_IF_ERROR(Prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'", count, Op::kOpen));
+    const int rc = sqlite3_step(count.get());
+    if (rc != SQLITE_ROW) return Error(rc, "read schema", Op::kOpen);
+    if (sqlite3_column_int(count.get(), 0) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": not a bonafide outbox (has tables but no schema version)"));
+    }
+    count.reset();
+    return Exec(kSchemaSql, "create schema", Op::kOpen);
+  }
+
+  absl::Status PrepareAll() {
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kListCasesSql, list_cases, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kListEventsSql, list_events, Op::kOpen));
+    if (read_only) return absl::OkStatus();
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kSelectCaseSql, select_case, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kInsertCaseSql, insert_case, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kUpdateCaseSql, update_case, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kTouchCaseSql, touch_case, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kInsertEventSql, insert_event, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare("BEGIN IMMEDIATE", begin, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare("COMMIT", commit, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare("ROLLBACK", rollback, Op::kOpen));
+    return absl::OkStatus();
+  }
+
+  // Opens the connection and applies per-connection settings.
+  static absl::StatusOr<std::unique_ptr<Impl>> Connect(std::string_view path, bool read_only) {
+    auto impl = std::make_unique<Impl>();
+    impl->path = std::string(path);
+    impl->read_only = read_only;
+    const int flags = (read_only ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    const int rc = sqlite3_open_v2(impl->path.c_str(), &impl->db, flags, nullptr);
+    if (rc != SQLITE_OK) return impl->Error(rc, "open", Op::kOpen);
+    sqlite3_extended_result_codes(impl->db, 1);
+    sqlite3_busy_timeout(impl->db, kBusyTimeoutMs);
+    if (!read_only && sqlite3_db_readonly(impl->db, "main") == 1) {
+      // SQLite silently falls back to read-only when the file is not writable.
+      return absl::PermissionDeniedError(
+          absl::StrCat(impl->path, ": open: database file is read-only"));
+    }
+    return impl;
+  }
+
+  // Sets WAL mode (persistent in the file) and synchronous=NORMAL (per connection).
+  absl::Status SetJournalMode() {
+    Stmt stmt;
+    BONAFIDE_RETURN_IF_ERROR(Prepare("PRAGMA journal_mode = WAL", stmt, Op::kOpen));
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return Error(rc, "set journal_mode=WAL", Op::kOpen);
+    const std::string mode = ColumnText(stmt.get(), 0);
+    stmt.reset();
+    const bool in_memory = sqlite3_db_filename(db, "main") == nullptr ||
+                           *sqlite3_db_filename(db, "main") == '\0';
+    if (mode != "wal" && !in_memory) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": cannot switch to WAL mode (journal_mode is ", mode, ")"));
+    }
+    return Exec("PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", Op::kOpen);
+  }
+
+  // One record inside Write()'s transaction.
+  absl::Status WriteOne(const CaseRecord& c, std::string_view now, OutboxWriteStats& stats) {
+    if (c.rights_holder.empty() || c.marketplace.empty() || c.listing_id.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": case \"", c.rights_holder, ":", c.marketplace, ":", c.listing_id,
+          "\": rights_holder, marketplace and listing_id must not be empty"));
+    }
+    const std::string case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
+    if (!std::isfinite(c.score)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": case \"", case_key, "\": score is not finite"));
+    }
+    const std::string_view reasons = c.reasons_json.empty() ? "[]" : c.reasons_json;
+    const std::string_view evidence = c.evidence_json.empty() ? "{}" : c.evidence_json;
+    const std::string score = FormatScore(c.score);
+    const std::string fingerprint = Fingerprint(c.seller_id, score, reasons, evidence);
+
+    // Look the case up.
+    std::optional<std::string> old_fingerprint;
+    int64_t revision = 0;
+    {
+      sqlite3_stmt* stmt = select_case.get();
+      StmtScope scope(stmt);
+      BindText(stmt, 1, case_key);
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {
+        old_fingerprint = ColumnText(stmt, 0);
+        revision = sqlite3_column_int64(stmt, 1);
+      } else if (rc != SQLITE_DONE) {
+        return Error(rc, absl::StrCat("case \"", case_key, "\": look up"), Op::kWrite);
+      }
+    }
+
+    if (old_fingerprint == fingerprint) {
+      sqlite3_stmt* stmt = touch_case.get();
+      BindText(stmt, 1, case_key);
+      BindText(stmt, 2, now);
+      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch")));
+      ++stats.unchanged;
+      return absl::OkStatus();
+    }
+
+    const bool opened = !old_fingerprint.has_value();
+    revision = opened ? 1 : revision + 1;
+    if (opened) {
+      sqlite3_stmt* stmt = insert_case.get();
+      BindText(stmt, 1, case_key);
+      BindText(stmt, 2, c.rights_holder);
+      BindText(stmt, 3, c.marketplace);
+      BindText(stmt, 4, c.listing_id);
+      BindText(stmt, 5, c.seller_id);
+      sqlite3_bind_double(stmt, 6, c.score);
+      BindText(stmt, 7, reasons);
+      BindText(stmt, 8, evidence);
+      BindText(stmt, 9, fingerprint);
+      BindText(stmt, 10, now);
+      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert")));
+      ++stats.opened;
+    } else {
+      sqlite3_stmt* stmt = update_case.get();
+      BindText(stmt, 1, case_key);
+      BindText(stmt, 2, c.seller_id);
+      sqlite3_bind_double(stmt, 3, c.score);
+      BindText(stmt, 4, reasons);
+      BindText(stmt, 5, evidence);
+      BindText(stmt, 6, fingerprint);
+      sqlite3_bind_int64(stmt, 7, revision);
+      BindText(stmt, 8, now);
+      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, absl::StrCat("case \"", case_key, "\": update")));
+      ++stats.updated;
+    }
+
+    // The case row's CHECK constraint has validated `reasons` as JSON by now.
+    const std::string event_key =
+        absl::StrCat(case_key, ":", fingerprint, ":", revision);
+    const std::string payload = EventPayload(case_key, c, score, reasons, revision);
+    sqlite3_stmt* stmt = insert_event.get();
+    BindText(stmt, 1, event_key);
+    BindText(stmt, 2, c.rights_holder);
+    BindText(stmt, 3, case_key);
+    BindText(stmt, 4, opened ? "case.opened" : "case.updated");
+    BindText(stmt, 5, payload);
+    BindText(stmt, 6, now);
+    return StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert event"));
+  }
+};
+
+SqliteOutbox::SqliteOutbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteOutbox::~SqliteOutbox() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_view path) {
+  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Connect(path, false));
+  BONAFIDE_RETURN_IF_ERROR(impl->SetJournalMode());
+  BONAFIDE_RETURN_IF_ERROR(impl->EnsureSchema());
+  BONAFIDE_RETURN_IF_ERROR(impl->PrepareAll());
+  return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::OpenReadOnly(
+    std::string_view path) {
+  const std::string path_str(path);
+  struct stat st;
+  if (::stat(path_str.c_str(), &st) != 0) {
+    const int err = errno;
+    const std::string message = absl::StrCat(path_str, ": open: ", std::strerror(err));
+    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
+    if (err == EACCES) return absl::PermissionDeniedError(message);
+    return absl::UnavailableError(message);
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Connect(path, true));
+  BONAFIDE_ASSIGN_OR_RETURN(const int version, impl->UserVersion(Op::kRead));
+  if (version != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        version == 0 ? absl::StrCat(path_str, ": not a bonafide outbox (no schema version)")
+                     : absl::StrCat(path_str, ": outbox schema version ", version,
+                                    " is not supported (expected ", kSchemaVersion, ")"));
+  }
+  BONAFIDE_RETURN_IF_ERROR(impl->PrepareAll());
+  return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
+}
+
+absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const std::vector<CaseRecord>& cases) {
+  Impl& impl = *impl_;
+  if (impl.read_only) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(impl.path, ": write: outbox was opened read-only"));
+  }
+  OutboxWriteStats stats;
+  if (cases.empty()) return stats;
+
+  BONAFIDE_RETURN_IF_ERROR(impl.StepDone(impl.begin.get(), "begin transaction"));
+  const std::string now = NowIso8601();
+  absl::Status status;
+  for (const CaseRecord& c : cases) {
+    status = impl.WriteOne(c, now, stats);
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = impl.StepDone(impl.commit.get(), "commit");
+  if (!status.ok()) {
+    // SQLite may already have rolled back (e.g. SQLITE_FULL); then there is nothing to do.
+    if (!sqlite3_get_autocommit(impl.db)) {
+      impl.StepDone(impl.rollback.get(), "rollback").IgnoreError();
+    }
+    return status;
+  }
+  return stats;
+}
+
+absl::StatusOr<std::vector<StoredCase>> SqliteOutbox::ListCases(
+    std::optional<std::string_view> rights_holder) const {
+  sqlite3_stmt* stmt = impl_->list_cases.get();
+  StmtScope scope(stmt);
+  if (rights_holder.has_value()) BindText(stmt, 1, *rights_holder);
+  std::vector<StoredCase> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    StoredCase& c = out.emplace_back();
+    c.case_key = ColumnText(stmt, 0);
+    c.rights_holder = ColumnText(stmt, 1);
+    c.marketplace = ColumnText(stmt, 2);
+    c.listing_id = ColumnText(stmt, 3);
+    c.seller_id = ColumnText(stmt, 4);
+    c.score = sqlite3_column_double(stmt, 5);
+    c.reasons_json = ColumnText(stmt, 6);
+    c.evidence_json = ColumnText(stmt, 7);
+    c.status = ColumnText(stmt, 8);
+    c.first_seen_at = ColumnText(stmt, 9);
+    c.last_seen_at = ColumnText(stmt, 10);
+  }
+  if (rc != SQLITE_DONE) return impl_->Error(rc, "list cases", Op::kRead);
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::ListEvents(
+    std::optional<std::string_view> rights_holder) const {
+  sqlite3_stmt* stmt = impl_->list_events.get();
+  StmtScope scope(stmt);
+  if (rights_holder.has_value()) BindText(stmt, 1, *rights_holder);
+  std::vector<StoredEvent> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    StoredEvent& e = out.emplace_back();
+    e.id = sqlite3_column_int64(stmt, 0);
+    e.rights_holder = ColumnText(stmt, 1);
+    e.case_key = ColumnText(stmt, 2);
+    e.type = ColumnText(stmt, 3);
+    e.payload_json = ColumnText(stmt, 4);
+    e.created_at = ColumnText(stmt, 5);
+  }
+  if (rc != SQLITE_DONE) return impl_->Error(rc, "list events", Op::kRead);
+  return out;
+}
+
+std::string SqliteOutbox::CaseKey(std::string_view rights_holder, std::string_view marketplace,
+                                  std::string_view listing_id) {
+  std::string key;
+  key.reserve(rights_holder.size() + marketplace.size() + listing_id.size() + 2);
+  key.append(rights_holder);
+  key.push_back(':');
+  AppendPercentEncoded(marketplace, key);
+  key.push_back(':');
+  AppendPercentEncoded(listing_id, key);
+  return key;
+}
+
+}  // namespace bonafide
