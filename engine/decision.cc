@@ -1,0 +1,262 @@
+#include "engine/decision.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "rules/price.h"
+
+namespace bonafide::engine {
+namespace {
+
+using rules::PatternInfo;
+using rules::PatternKind;
+using rules::TextHit;
+
+bool IsWordByte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+         c >= 0x80;
+}
+
+bool IsNameSeparator(char c) {
+  return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
+}
+
+TextSpan ToOriginal(const MatchedField& f, TextField field, uint32_t from, uint32_t to) {
+  TextSpan span;
+  span.field = field;
+  if (from >= to || to > f.normalized.size()) return span;
+  span.begin = f.normalized.origin[from];
+  span.end = rules::OriginEnd(f.original, f.normalized, to - 1);
+  return span;
+}
+
+// Fills `word_index` with the word number of every byte of `text` (words are runs of
+// letters, digits and non-ASCII bytes; a byte between words gets the next word's number).
+void IndexWords(std::string_view text, std::vector<uint32_t>& word_index) {
+  word_index.resize(text.size());
+  uint32_t word = 0;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool w = IsWordByte(static_cast<unsigned char>(text[i]));
+    if (w && !in_word && i > 0) ++word;
+    in_word = w;
+    word_index[i] = word;
+  }
+}
+
+
+}  // namespace
+
+DecisionScratch::DecisionScratch(const rules::CompiledRules& rules)
+    : holders_(rules.holders().size()), cues_(rules.pack().cues.size()) {}
+
+void Decide(const rules::CompiledRules& rules, const Listing& listing,
+            const MatchedField& title, const MatchedField& description,
+            DecisionScratch& s, Verdict& verdict) {
+  verdict.Clear();
+  const double fx = rules.FxToBase(listing.currency);
+  if (fx <= 0) {
+    verdict.reject_reason = "unknown currency: \"" + listing.currency +
+                            "\" has no rate in policy.yaml fx";
+    return;
+  }
+  const std::vector<PatternInfo>& patterns = rules.patterns();
+  const auto& policy = rules.pack().policy;
+
+  // Reset only what the previous listing touched.
+  for (int32_t h : s.touched_) s.holders_[h] = DecisionScratch::HolderState{};
+  s.touched_.clear();
+  for (int32_t c : s.cues_hit_) s.cues_[c] = DecisionScratch::CueState{};
+  s.cues_hit_.clear();
+  s.title_mentions_.clear();
+  s.compat_.clear();
+  s.accessory_.clear();
+  s.bundle_.clear();
+  Coverage global_coverage = Coverage::kNone;
+  if (listing.condition == "used" || listing.condition == "parts") {
+    global_coverage = Coverage::kUsed;
+  }
+
+  const double unit_divisor = [&] {
+    if (listing.quantity > 1) return static_cast<double>(listing.quantity);
+    return static_cast<double>(rules::UnitsInTitle(title.normalized.text));
+  }();
+  const double unit_price = listing.price * fx / unit_divisor;
+
+  auto visit = [&](const MatchedField& f, TextField field) {
+    const std::string_view text = f.normalized.text;
+    for (const TextHit& hit : f.hits) {
+      const PatternInfo& p = patterns[hit.pattern];
+      switch (p.kind) {
+        case PatternKind::kBrand:
+        case PatternKind::kKeyword: {
+          bool evasive = false;
+          for (uint32_t i = hit.from; i < hit.to && !evasive; ++i) {
+            evasive = f.normalized.evasive[i] != 0;
+          }
+          if (!evasive) {  // an ASCII look-alike ("nlke" for "nike") is evasive too
+            s.stripped_.clear();
+            for (uint32_t i = hit.from; i < hit.to; ++i) {
+              if (!IsNameSeparator(text[i])) s.stripped_.push_back(text[i]);
+            }
+            evasive = s.stripped_ != p.canonical;
+          }
+          auto& st = s.holders_[p.holder];
+          const TextSpan span = ToOriginal(f, field, hit.from, hit.to);
+          if (!st.touched) {
+            st.touched = true;
+            st.first_mention = span;
+            st.first_evasive.end = 0;
+            s.touched_.push_back(p.holder);
+          }
+          if (evasive) {
+            if (st.first_evasive.end == 0) st.first_evasive = span;
+          } else {
+            st.plain_mention = true;
+          }
+          if (p.kind == PatternKind::kKeyword) {
+            const auto& product = rules.holders()[p.holder].products[p.product];
+            if (product.reference_price_base > 0) {
+              const double ratio = unit_price / product.reference_price_base;
+              if (st.best_product < 0 || ratio < st.best_ratio) {
+                st.best_product = p.product;
+                st.best_ratio = ratio;
+                st.best_product_span = span;
+              }
+            }
+          }
+          if (field == TextField::kTitle) {
+            s.title_mentions_.push_back({p.holder, field, hit.from, hit.to, evasive});
+          }
+          break;
+        }
+        case PatternKind::kCue: {
+          auto& cue = s.cues_[p.cue];
+          if (!cue.hit) {
+            cue.hit = true;
+            cue.span = ToOriginal(f, field, hit.from, hit.to);
+            s.cues_hit_.push_back(p.cue);
+          }
+          break;
+        }
+        case PatternKind::kCompatibility:
+          if (field == TextField::kTitle) s.compat_.push_back(hit);
+          break;
+        case PatternKind::kAccessory:
+          if (field == TextField::kTitle) s.accessory_.push_back(hit);
+          break;
+        case PatternKind::kBundle:
+          if (field == TextField::kTitle) s.bundle_.push_back(hit);
+          break;
+        case PatternKind::kUsed:
+          if (field == TextField::kTitle && global_coverage == Coverage::kNone) {
+            global_coverage = Coverage::kUsed;
+          }
+          break;
+        case PatternKind::kPackagingOnly:
+          if (field == TextField::kTitle && global_coverage == Coverage::kNone) {
+            global_coverage = Coverage::kPackagingOnly;
+          }
+          break;
+      }
+    }
+  };
+  visit(title, TextField::kTitle);
+  visit(description, TextField::kDescription);
+  if (s.touched_.empty()) {
+    for (int32_t c : s.cues_hit_) verdict.cue_hits.push_back(c);
+    return;
+  }
+  std::sort(s.touched_.begin(), s.touched_.end());
+  std::sort(s.cues_hit_.begin(), s.cues_hit_.end());
+  verdict.cue_hits.assign(s.cues_hit_.begin(), s.cues_hit_.end());
+  if (!s.compat_.empty()) IndexWords(title.normalized.text, s.word_index_);
+
+  // Coverage of holder h by a compatibility phrase or an accessory word in the title.
+  auto coverage_of = [&](int32_t h) -> Coverage {
+    if (global_coverage != Coverage::kNone) return global_coverage;
+    for (const auto& m : s.title_mentions_) {
+      if (m.holder != h) continue;
+      // "Mount for ACME Phone 12": the mention starts within two words after the phrase.
+      for (const TextHit& c : s.compat_) {
+        if (c.to > m.from) continue;
+        const uint32_t gap = s.word_index_[m.from] - s.word_index_[c.to - 1];
+        if (gap >= 1 && gap <= 2) return Coverage::kCompatibility;
+      }
+      // "ACME Phone 12 USB cable": an accessory word after the mention, no bundle word
+      // between them, and not itself part of a mention of h ("MagSafe Charger").
+      for (const TextHit& a : s.accessory_) {
+        if (a.from < m.to) continue;
+        bool inside_mention = false;
+        for (const auto& other : s.title_mentions_) {
+          if (other.holder == h && other.from <= a.from && a.to <= other.to) {
+            inside_mention = true;
+            break;
+          }
+        }
+        if (inside_mention) continue;
+        bool bundled = false;
+        for (const TextHit& b : s.bundle_) {
+          if (b.from >= m.to && b.to <= a.from) {
+            bundled = true;
+            break;
+          }
+        }
+        if (!bundled) return Coverage::kAccessory;
+      }
+    }
+    return Coverage::kNone;
+  };
+
+  for (int32_t h : s.touched_) {
+    const auto& st = s.holders_[h];
+    const auto& holder = rules.holders()[h];
+    HolderVerdict hv;
+    hv.holder = h;
+    hv.threshold = holder.threshold;
+    hv.first_mention = st.first_mention;
+    hv.coverage = coverage_of(h);
+    hv.signals_begin = static_cast<uint32_t>(verdict.signals.size());
+    for (int32_t c : s.cues_hit_) {
+      const auto& rule = rules.pack().cues[c];
+      Signal sig;
+      sig.kind = SignalKind::kCue;
+      sig.shadow = rule.mode == rules::RuleMode::kShadow;
+      sig.weight = sig.shadow ? 0 : rule.weight;
+      sig.index = c;
+      sig.span = s.cues_[c].span;
+      verdict.signals.push_back(sig);
+    }
+    if (hv.coverage == Coverage::kNone && st.best_product >= 0 &&
+        st.best_ratio < holder.products[st.best_product].min_price_ratio) {
+      Signal sig;
+      sig.kind = SignalKind::kPrice;
+      sig.weight = policy.weights.price;
+      sig.index = st.best_product;
+      sig.span = st.best_product_span;
+      sig.unit_price = unit_price;
+      sig.reference_price = holder.products[st.best_product].reference_price_base;
+      sig.ratio = st.best_ratio;
+      sig.units = static_cast<int64_t>(unit_divisor);
+      verdict.signals.push_back(sig);
+    }
+    if (!st.plain_mention) {
+      Signal sig;
+      sig.kind = SignalKind::kObfuscatedBrand;
+      sig.weight = policy.weights.obfuscated_brand;
+      sig.span = st.first_evasive;
+      verdict.signals.push_back(sig);
+    }
+    hv.signals_end = static_cast<uint32_t>(verdict.signals.size());
+    for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
+      hv.score += verdict.signals[i].weight;
+    }
+    // Scores are sums of decimal weights; round away binary noise before comparing.
+    hv.score = std::round(hv.score * 1e9) / 1e9;
+    hv.authorized_seller = holder.authorized_sellers.contains(listing.seller_id);
+    hv.case_opened = hv.score >= hv.threshold && !hv.authorized_seller;
+    verdict.holders.push_back(hv);
+  }
+}
+
+}  // namespace bonafide::engine

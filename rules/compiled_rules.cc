@@ -1,0 +1,379 @@
+#include "rules/compiled_rules.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <hs.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "rules/hs_status.h"
+#include "rules/normalize.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace bonafide::rules {
+namespace {
+
+constexpr unsigned kMode = HS_MODE_BLOCK | HS_MODE_SOM_HORIZON_LARGE;
+constexpr unsigned kLiteralFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
+constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS;
+
+bool IsAsciiAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// Characters that separate the words of a brand name or keyword; optional in matches.
+bool IsNameSeparator(char c) {
+  return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
+}
+
+void AppendEscaped(char c, std::string& out) {
+  if (static_cast<unsigned char>(c) >= 0x80 || IsAsciiAlnum(c) || c == ' ') {
+    out.push_back(c);
+  } else {
+    out.push_back('\\');
+    out.push_back(c);
+  }
+}
+
+std::string WithWordBoundaries(std::string_view normalized, std::string body) {
+  std::string out;
+  if (IsAsciiAlnum(normalized.front())) out.append("\\b");
+  out.append(body);
+  if (IsAsciiAlnum(normalized.back())) out.append("\\b");
+  return out;
+}
+
+// A brand name, alias or product keyword: separators optional, i/l interchangeable.
+std::string NameExpression(std::string_view normalized) {
+  std::string body;
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    const char c = normalized[i];
+    if (IsNameSeparator(c)) {
+      while (i + 1 < normalized.size() && IsNameSeparator(normalized[i + 1])) ++i;
+      body.append("[ \\-._/]?");
+    } else if (c == 'i' || c == 'l') {
+      body.append("[il]");
+    } else {
+      AppendEscaped(c, body);
+    }
+  }
+  return WithWordBoundaries(normalized, std::move(body));
+}
+
+// A cue or context phrase: the normalised words, literally.
+std::string PhraseExpression(std::string_view normalized) {
+  std::string body;
+  for (char c : normalized) AppendEscaped(c, body);
+  return WithWordBoundaries(normalized, std::move(body));
+}
+
+std::string WithoutSeparators(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (!IsNameSeparator(c)) out.push_back(c);
+  }
+  return out;
+}
+
+std::string Where(const SourceLocation& at) {
+  return absl::StrFormat("%s:%d:%d", at.file, at.line, at.column);
+}
+
+// FNV-1a, 64 bits, over a stream of fields; two seeds give a 128-bit key.
+class Fingerprint {
+ public:
+  void Add(std::string_view s) {
+    for (unsigned char c : s) Mix(c);
+    Mix(0xFF);  // field separator
+  }
+  void Add(double d) { Add(absl::StrFormat("%.17g", d)); }
+  std::string Hex64() const { return absl::StrFormat("%016x", a_); }
+  std::string Hex128() const { return absl::StrFormat("%016x%016x", a_, b_); }
+
+ private:
+  void Mix(unsigned char c) {
+    a_ = (a_ ^ c) * 0x100000001b3ULL;
+    b_ = (b_ ^ c) * 0x100000001b3ULL;
+  }
+  uint64_t a_ = 0xcbf29ce484222325ULL;
+  uint64_t b_ = 0x84222325cbf29ce4ULL;
+};
+
+struct PatternSource {
+  std::string where;  // "file:line:column: rule \"id\"" for errors
+  unsigned flags = kLiteralFlags;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFileAtomically(const std::string& path, std::string_view bytes) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return;
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::remove(tmp.c_str());
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) std::remove(tmp.c_str());
+}
+
+void MakeDirectories(const std::string& dir) {
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos == dir.size() || dir[pos] == '/') {
+      ::mkdir(dir.substr(0, pos).c_str(), 0755);
+    }
+  }
+}
+
+int HsMatch(unsigned int id, unsigned long long from, unsigned long long to,
+            unsigned int /*flags*/, void* context) {
+  auto* hits = static_cast<std::vector<TextHit>*>(context);
+  if (hits->size() < TextMatcher::kMaxHits) {
+    hits->push_back(TextHit{id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+  }
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
+    RulePack pack, const CompileOptions& options) {
+  std::shared_ptr<CompiledRules> rules(new CompiledRules());
+  rules->pack_ = std::move(pack);
+  const RulePack& p = rules->pack_;
+  std::vector<PatternSource> sources;
+  Fingerprint version;
+
+  for (const auto& [currency, rate] : p.policy.fx) {
+    rules->fx_[currency] = rate;
+    version.Add(currency);
+    version.Add(rate);
+  }
+  version.Add(p.policy.currency);
+  version.Add(p.policy.fx_date);
+  version.Add(p.policy.weights.cue);
+  version.Add(p.policy.weights.price);
+  version.Add(p.policy.weights.image);
+  version.Add(p.policy.weights.obfuscated_brand);
+
+  auto add_pattern = [&](PatternInfo info, std::string_view text, std::string where,
+                         bool is_name) -> absl::Status {
+    const std::string normalized = Normalize(text);
+    std::string_view trimmed = normalized;
+    while (!trimmed.empty() && trimmed.front() == ' ') trimmed.remove_prefix(1);
+    while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+    if (trimmed.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": phrase \"", ToAbsl(text), "\" is empty after normalisation"));
+    }
+    info.expression = is_name ? NameExpression(trimmed) : PhraseExpression(trimmed);
+    if (is_name) info.canonical = WithoutSeparators(trimmed);
+    version.Add(info.expression);
+    rules->patterns_.push_back(std::move(info));
+    sources.push_back(PatternSource{std::move(where), kLiteralFlags});
+    return absl::OkStatus();
+  };
+
+  for (size_t h = 0; h < p.rights_holders.size(); ++h) {
+    const RightsHolder& holder = p.rights_holders[h];
+    CompiledHolder compiled;
+    compiled.id = holder.id;
+    compiled.threshold = holder.threshold.value_or(p.policy.threshold);
+    compiled.authorized_sellers.insert(holder.authorized_sellers.begin(),
+                                       holder.authorized_sellers.end());
+    version.Add(compiled.id);
+    version.Add(compiled.threshold);
+    for (const auto& seller : holder.authorized_sellers) version.Add(seller);
+    for (const Brand& brand : holder.brands) {
+      PatternInfo info;
+      info.kind = PatternKind::kBrand;
+      info.holder = static_cast<int32_t>(h);
+      const std::string where = Where(brand.location);
+      BONAFIDE_RETURN_IF_ERROR(add_pattern(info, brand.name, where, true));
+      for (const auto& alias : brand.aliases) {
+        BONAFIDE_RETURN_IF_ERROR(add_pattern(info, alias, where, true));
+      }
+    }
+    for (size_t k = 0; k < holder.products.size(); ++k) {
+      const Product& product = holder.products[k];
+      CompiledProduct cp;
+      cp.id = product.id;
+      if (product.reference_price && product.min_price_ratio > 0) {
+        const auto fx = rules->fx_.find(product.reference_price->currency);
+        if (fx == rules->fx_.end()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              Where(product.location), ": product \"", product.id,
+              "\": reference currency not in policy fx"));
+        }
+        cp.reference_price_base = product.reference_price->amount * fx->second;
+        cp.min_price_ratio = product.min_price_ratio;
+      }
+      version.Add(cp.id);
+      version.Add(cp.reference_price_base);
+      version.Add(cp.min_price_ratio);
+      compiled.products.push_back(std::move(cp));
+
+      PatternInfo info;
+      info.kind = PatternKind::kKeyword;
+      info.holder = static_cast<int32_t>(h);
+      info.product = static_cast<int32_t>(k);
+      const std::string where =
+          absl::StrCat(Where(product.location), ": product \"", product.id, "\"");
+      // A product without keywords is recognised by its name.
+      if (product.keywords.empty()) {
+        BONAFIDE_RETURN_IF_ERROR(add_pattern(info, product.name, where, true));
+      }
+      for (const auto& keyword : product.keywords) {
+        BONAFIDE_RETURN_IF_ERROR(add_pattern(info, keyword, where, true));
+      }
+    }
+    rules->holders_.push_back(std::move(compiled));
+  }
+
+  for (size_t c = 0; c < p.cues.size(); ++c) {
+    const CueRule& cue = p.cues[c];
+    version.Add(cue.id);
+    version.Add(static_cast<double>(cue.version));
+    version.Add(static_cast<double>(cue.mode));
+    version.Add(cue.weight);
+    if (cue.mode == RuleMode::kOff) continue;
+    PatternInfo info;
+    info.kind = PatternKind::kCue;
+    info.cue = static_cast<int32_t>(c);
+    const std::string where =
+        absl::StrCat(Where(cue.location), ": rule \"", cue.id, "\"");
+    for (const auto& phrase : cue.phrases) {
+      BONAFIDE_RETURN_IF_ERROR(add_pattern(info, phrase, where, false));
+    }
+    if (!cue.regex.empty()) {
+      info.expression = cue.regex;
+      version.Add(info.expression);
+      rules->patterns_.push_back(std::move(info));
+      sources.push_back(PatternSource{where, kRegexFlags});
+    }
+  }
+
+  const Context& ctx = p.context;
+  const std::string ctx_where = Where(ctx.location);
+  const std::pair<PatternKind, const std::vector<std::string>*> context_lists[] = {
+      {PatternKind::kCompatibility, &ctx.compatibility},
+      {PatternKind::kAccessory, &ctx.accessories},
+      {PatternKind::kBundle, &ctx.bundle},
+      {PatternKind::kUsed, &ctx.used},
+      {PatternKind::kPackagingOnly, &ctx.packaging_only},
+  };
+  for (const auto& [kind, phrases] : context_lists) {
+    for (const auto& phrase : *phrases) {
+      PatternInfo info;
+      info.kind = kind;
+      BONAFIDE_RETURN_IF_ERROR(add_pattern(info, phrase, ctx_where, false));
+    }
+  }
+  rules->rules_version_ = version.Hex64();
+
+  // The database: from the cache when this exact pattern set was compiled before.
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  Fingerprint cache_key;
+  cache_key.Add(hs_version());
+  for (size_t i = 0; i < rules->patterns_.size(); ++i) {
+    expressions.push_back(rules->patterns_[i].expression.c_str());
+    flags.push_back(sources[i].flags);
+    ids.push_back(static_cast<unsigned>(i));
+    cache_key.Add(rules->patterns_[i].expression);
+    cache_key.Add(static_cast<double>(sources[i].flags));
+  }
+  if (expressions.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(p.directory, ": the rules contain no pattern to match"));
+  }
+  std::string cache_path;
+  if (!options.cache_dir.empty()) {
+    cache_path = absl::StrCat(options.cache_dir, "/hs-", cache_key.Hex128(), ".db");
+    if (auto bytes = ReadFile(cache_path); bytes.ok()) {
+      hs_database_t* db = nullptr;
+      if (hs_deserialize_database(bytes->data(), bytes->size(), &db) == HS_SUCCESS) {
+        rules->database_ = db;
+        rules->loaded_from_cache_ = true;
+        return std::shared_ptr<const CompiledRules>(std::move(rules));
+      }
+    }
+  }
+
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* error = nullptr;
+  const hs_error_t rc =
+      hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(expressions.size()), kMode, nullptr, &db, &error);
+  if (rc != HS_SUCCESS) {
+    std::string message = error != nullptr ? error->message : "unknown error";
+    std::string where = p.directory;
+    std::string expression;
+    if (error != nullptr && error->expression >= 0 &&
+        static_cast<size_t>(error->expression) < sources.size()) {
+      where = sources[error->expression].where;
+      expression = rules->patterns_[error->expression].expression;
+    }
+    hs_free_compile_error(error);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": hyperscan cannot compile \"",
+                                                   expression, "\": ", message));
+  }
+  rules->database_ = db;
+
+  if (!cache_path.empty()) {
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(db, &bytes, &length) == HS_SUCCESS) {
+      MakeDirectories(options.cache_dir);
+      WriteFileAtomically(cache_path, std::string_view(bytes, length));
+      std::free(bytes);
+    }
+  }
+  return std::shared_ptr<const CompiledRules>(std::move(rules));
+}
+
+CompiledRules::~CompiledRules() { hs_free_database(database_); }
+
+double CompiledRules::FxToBase(std::string_view currency) const {
+  const auto it = fx_.find(ToAbsl(currency));
+  return it == fx_.end() ? 0 : it->second;
+}
+
+absl::StatusOr<std::unique_ptr<TextMatcher>> TextMatcher::Create(const CompiledRules& rules) {
+  std::unique_ptr<TextMatcher> matcher(new TextMatcher(rules));
+  BONAFIDE_RETURN_IF_ERROR(HsStatus(hs_alloc_scratch(rules.database(), &matcher->scratch_),
+                                    "allocating scratch"));
+  return matcher;
+}
+
+TextMatcher::~TextMatcher() { hs_free_scratch(scratch_); }
+
+absl::Status TextMatcher::Match(std::string_view text, std::vector<TextHit>& hits) {
+  hits.clear();
+  if (text.empty()) return absl::OkStatus();
+  return HsStatus(hs_scan(rules_.database(), text.data(), static_cast<unsigned>(text.size()),
+                          0, scratch_, HsMatch, &hits),
+                  "scanning text");
+}
+
+}  // namespace bonafide::rules

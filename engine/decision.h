@@ -1,0 +1,75 @@
+// The decision policy of spec.md section 3, applied to one listing whose text has been
+// normalised and matched.
+//
+// Context (compatibility, accessory, bundle, used and packaging-only phrases) is read in the
+// title only: descriptions routinely say "never used" or list what a product "works with",
+// and a seller could otherwise dodge the price rule by adding such words to a description.
+#ifndef BONAFIDE_ENGINE_DECISION_H_
+#define BONAFIDE_ENGINE_DECISION_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "bonafide/listing.h"
+#include "bonafide/verdict.h"
+#include "rules/compiled_rules.h"
+#include "rules/normalize.h"
+
+namespace bonafide::engine {
+
+// One text field after normalisation and matching.
+struct MatchedField {
+  std::string_view original;
+  rules::NormalizedText normalized;
+  std::vector<rules::TextHit> hits;
+};
+
+// Reusable per-thread state of Decide(). Thread-compatible.
+class DecisionScratch {
+ public:
+  explicit DecisionScratch(const rules::CompiledRules& rules);
+
+ private:
+  friend void Decide(const rules::CompiledRules&, const Listing&, const MatchedField&,
+                     const MatchedField&, DecisionScratch&, Verdict&);
+
+  struct Mention {
+    int32_t holder;
+    TextField field;
+    uint32_t from, to;  // normalised offsets
+    bool evasive;
+  };
+  struct HolderState {
+    bool touched = false;
+    bool plain_mention = false;  // named at least once in a non-evasive spelling
+    int32_t best_product = -1;   // product with the lowest unit price ratio
+    double best_ratio = 0;
+    TextSpan best_product_span;
+    TextSpan first_mention;
+    TextSpan first_evasive;
+  };
+  struct CueState {
+    bool hit = false;
+    TextSpan span;
+  };
+
+  std::vector<HolderState> holders_;
+  std::vector<int32_t> touched_;
+  std::vector<CueState> cues_;
+  std::vector<int32_t> cues_hit_;
+  std::vector<Mention> title_mentions_;
+  std::vector<rules::TextHit> compat_, accessory_, bundle_;
+  std::vector<uint32_t> word_index_;  // word number of each byte of the normalised title
+  std::string stripped_;
+};
+
+// Fills `verdict` (cleared first) for `listing`, whose title and description have been
+// normalised and matched by the same `rules`.
+void Decide(const rules::CompiledRules& rules, const Listing& listing,
+            const MatchedField& title, const MatchedField& description,
+            DecisionScratch& scratch, Verdict& verdict);
+
+}  // namespace bonafide::engine
+
+#endif  // BONAFIDE_ENGINE_DECISION_H_

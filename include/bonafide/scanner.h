@@ -1,0 +1,148 @@
+// The scanner: rules compiled once, listings judged many times, from many threads.
+//
+//   bonafide::ScannerOptions options;
+//   options.rules_dir = "examples/rules";
+//   auto scanner = bonafide::Scanner::Create(options);         // slow: loads, compiles
+//   if (!scanner.ok()) { ... (*scanner) ... }
+//
+// One listing at a time (an ingestion service):
+//   auto scratch = (*scanner)->NewScratch();                   // one per thread
+//   bonafide::Verdict verdict;                                 // reuse per thread
+//   (*scanner)->Scan(listing, **scratch, verdict);
+//   for (const auto& h : verdict.holders) if (h.case_opened) ...
+//
+// A whole dump (the CLI's `scan`):
+//   auto outbox = bonafide::SqliteOutbox::Open("outbox.db");
+//   auto summary = (*scanner)->ScanFiles({"dump.jsonl.zst"}, **outbox, scan_options);
+//
+// Nothing here prints or exits; errors are absl::Status values.
+#ifndef BONAFIDE_SCANNER_H_
+#define BONAFIDE_SCANNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bonafide/listing.h"
+#include "bonafide/sink.h"
+#include "bonafide/verdict.h"
+
+namespace bonafide {
+
+struct ScannerOptions {
+  std::string rules_dir;  // the rules directory (spec.md section 2); required
+  // Where compiled Hyperscan databases are cached ("" = no cache). The CLI defaults to
+  // $XDG_CACHE_HOME/bonafide or ~/.cache/bonafide.
+  std::string cache_dir;
+};
+
+// Progress of ScanFiles, reported from its serial stage.
+struct ScanProgress {
+  int64_t listings_read = 0;
+  int64_t cases = 0;
+  uint64_t bytes_consumed = 0;  // of the current input (compressed bytes for .zst/.gz)
+  uint64_t total_bytes = 0;     // of the current input (0 when unknown)
+  int input_index = 0;
+  double elapsed_seconds = 0;
+};
+
+struct ScanOptions {
+  int threads = 0;  // worker threads (0 = all cores)
+  // Rejected records are written here as JSON Lines ("" = not written; still counted).
+  std::string rejects_path;
+  // Parameters that affect performance.
+  size_t chunk_bytes = 1 << 20;  // bytes of input per pipeline batch (1 MiB)
+  int tokens_per_thread = 4;     // batches in flight per thread (bounds memory)
+  // Called after each batch reaches the sink (serial; keep it cheap), or null.
+  std::function<void(const ScanProgress&)> on_progress;
+  // Called for every case written to the sink, in input order (serial), or null.
+  std::function<void(const CaseRecord&)> on_case;
+};
+
+// What a scan did. Plain value.
+struct ScanSummary {
+  int64_t listings_read = 0;  // records seen = scanned + rejected
+  int64_t scanned = 0;
+  int64_t rejected = 0;
+  uint64_t bytes_read = 0;  // decompressed input bytes
+  double elapsed_seconds = 0;
+
+  struct HolderCounts {
+    std::string id;
+    int64_t flagged = 0;  // listings that met the threshold (cases written)
+    OutboxWriteStats outbox;  // what the outbox did with them
+  };
+  std::vector<HolderCounts> holders;  // every rights holder of the rules, by id
+
+  struct RuleCounts {
+    std::string id;  // cue rule id, or "price" / "obfuscated_brand" / "image"
+    int version = 0;
+    bool shadow = false;
+    int64_t listings = 0;  // listings on which the rule or signal held
+  };
+  std::vector<RuleCounts> rules;
+
+  // Reject reasons with their counts, most frequent first. The reason is the message up to
+  // its first ": " detail (e.g. "invalid JSON").
+  std::vector<std::pair<std::string, int64_t>> rejects_by_reason;
+};
+
+// Thread-safe: Scan() may run concurrently on different Scratch objects; ScanFiles() runs
+// its own threads. Not copyable.
+class Scanner {
+ public:
+  // Loads, validates and compiles `options.rules_dir`. Returns NotFound / InvalidArgument
+  // with `file:line:column` for rule errors.
+  static absl::StatusOr<std::unique_ptr<Scanner>> Create(const ScannerOptions& options);
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  // Per-thread state (Hyperscan scratch, normalisation buffers). One per thread.
+  class Scratch;
+  absl::StatusOr<std::unique_ptr<Scratch>> NewScratch() const;
+
+  // Judges one listing into `verdict` (cleared first). Does not allocate once `scratch`
+  // and `verdict` have grown to the sizes the input needs.
+  // REQUIRES: `scratch` came from this scanner and no other thread uses it.
+  void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
+
+  // Fills `record` with the case of `holder` (one of verdict.holders) for the outbox:
+  // reasons with matched text and place, evidence with the listing snapshot.
+  void MakeCaseRecord(const Listing& listing, const Verdict& verdict,
+                      const HolderVerdict& holder, CaseRecord& record) const;
+
+  // Scans every input (files, or "-" for stdin) through the parallel pipeline, writing
+  // cases to `sink` in input order and rejects to options.rejects_path. Returns the summary,
+  // or an error that stopped the scan (an unreadable input, a failing sink).
+  absl::StatusOr<ScanSummary> ScanFiles(const std::vector<std::string>& inputs,
+                                        CaseSink& sink, const ScanOptions& options) const;
+
+  // Runs every cue rule's embedded examples; returns one message per failure
+  // (`file:line:column: rule "id": example "..." should match`), empty when all pass.
+  std::vector<std::string> CheckExamples() const;
+
+  // What the rules contain, for reports.
+  int holder_count() const;
+  const std::string& holder_id(int holder) const;
+  const std::string& product_id(int holder, int product) const;
+  int cue_rule_count() const;
+  const std::string& cue_rule_id(int rule) const;
+  int cue_rule_version(int rule) const;
+  const std::string& rules_version() const;  // digest recorded with every case
+  bool loaded_from_cache() const;            // compiled database came from the cache
+  int pattern_count() const;
+
+ private:
+  struct Impl;
+  explicit Scanner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bonafide
+
+#endif  // BONAFIDE_SCANNER_H_

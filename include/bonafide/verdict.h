@@ -1,0 +1,94 @@
+// What the scanner concluded about one listing, with the evidence for it.
+//
+// A Verdict is flat on purpose: the signals of every rights holder live in one vector and
+// each HolderVerdict owns a range of it, so a Verdict reused across listings keeps its
+// capacity and scanning allocates nothing in the steady state.
+#ifndef BONAFIDE_VERDICT_H_
+#define BONAFIDE_VERDICT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bonafide {
+
+enum class SignalKind : uint8_t {
+  kCue,              // a counterfeit cue rule matched
+  kPrice,            // unit price below min_price_ratio x reference of a matched product
+  kImage,            // a listing photo matches a registered genuine photo
+  kObfuscatedBrand,  // the rights holder is named only in evasive spellings
+};
+
+enum class TextField : uint8_t { kTitle, kDescription };
+
+// A piece of the listing's original text: bytes [begin, end) of `field`.
+struct TextSpan {
+  TextField field = TextField::kTitle;
+  uint32_t begin = 0;
+  uint32_t end = 0;
+};
+
+struct Signal {
+  SignalKind kind = SignalKind::kCue;
+  double weight = 0;    // points added to the score (0 for shadow rules)
+  bool shadow = false;  // evaluated and counted, never scored
+  // kCue: the cue rule's index (Scanner::cue_rule_id()); kPrice: the product's index within
+  // the rights holder (Scanner::product_id()); otherwise -1.
+  int32_t index = -1;
+  TextSpan span;  // what matched: the cue, the product keyword, the evasive mention
+  // kPrice only, in the policy's base currency.
+  double unit_price = 0;
+  double reference_price = 0;
+  double ratio = 0;
+  int64_t units = 1;
+};
+
+// Why a rights holder's price rule did not apply.
+enum class Coverage : uint8_t {
+  kNone,
+  kCompatibility,  // "case for ACME Phone 12"
+  kAccessory,      // "ACME Phone 12 USB cable"
+  kUsed,           // "used", "pre-owned", condition used/parts
+  kPackagingOnly,  // "empty box"
+};
+
+struct HolderVerdict {
+  int32_t holder = -1;  // Scanner::holder_id(holder)
+  double score = 0;
+  double threshold = 0;
+  bool authorized_seller = false;
+  bool case_opened = false;  // score >= threshold and not an authorized seller
+  Coverage coverage = Coverage::kNone;
+  TextSpan first_mention;  // where the listing first names this rights holder
+  // This holder's signals are Verdict::signals[signals_begin, signals_end).
+  uint32_t signals_begin = 0;
+  uint32_t signals_end = 0;
+};
+
+// Thread-compatible; reuse one per thread.
+struct Verdict {
+  // Non-empty when the listing could not be scanned (e.g. a currency the policy has no
+  // rate for); the listing then counts as rejected.
+  std::string reject_reason;
+  std::vector<HolderVerdict> holders;  // every rights holder the listing references
+  std::vector<Signal> signals;
+  // Cue rules that matched (enforce and shadow), each once, by index.
+  std::vector<int32_t> cue_hits;
+
+  void Clear() {
+    reject_reason.clear();
+    holders.clear();
+    signals.clear();
+    cue_hits.clear();
+  }
+  bool any_case() const {
+    for (const auto& h : holders) {
+      if (h.case_opened) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace bonafide
+
+#endif  // BONAFIDE_VERDICT_H_
