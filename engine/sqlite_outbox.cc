@@ -105,22 +105,33 @@ enum class Op { kOpen, kRead, kWrite };
 absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::string_view what,
                          Op op) {
   const char* errmsg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  const std::string message = absl::StrCat(ToAbsl(path), ": ", ToAbsl(what), ": ", errmsg);
-  switch (code & 0xff) {
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(
-          absl::StrCat(ToAbsl(path), ": disk full: ", ToAbsl(what), ": ", errmsg));
+  const int primary = code & 0xff;
+  // The OS error behind an I/O or open failure says more than "disk I/O error".
+  const int sys_errno = db != nullptr && (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)
+                            ? sqlite3_system_errno(db)
+                            : 0;
+  std::string detail = absl::StrCat(ToAbsl(what), ": ", errmsg);
+  if (sys_errno != 0) absl::StrAppend(&detail, " (", std::strerror(sys_errno), ")");
+  const std::string message = absl::StrCat(ToAbsl(path), ": ", detail);
+  // SQLite reports ENOSPC as SQLITE_FULL; a quota or file size limit (EDQUOT, EFBIG) comes
+  // as SQLITE_IOERR_WRITE but means the same to an operator.
+  if (primary == SQLITE_FULL ||
+      (primary == SQLITE_IOERR &&
+       (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG))) {
+    return absl::ResourceExhaustedError(absl::StrCat(ToAbsl(path), ": disk full: ", detail));
+  }
+  switch (primary) {
     case SQLITE_NOMEM:
       return absl::ResourceExhaustedError(message);
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_AUTH:
       return absl::PermissionDeniedError(message);
-    case SQLITE_CANTOPEN: {
-      const int sys_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
-      if (op != Op::kWrite && sys_errno == ENOENT) return absl::NotFoundError(message);
+    case SQLITE_CANTOPEN:
+      if (op != Op::kWrite && (sys_errno == ENOENT || sys_errno == ENOTDIR)) {
+        return absl::NotFoundError(message);
+      }
       return absl::PermissionDeniedError(message);
-    }
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_PROTOCOL:
@@ -129,7 +140,7 @@ absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::stri
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return absl::DataLossError(message);
-    case SQLITE_CONSTRAINT:
+    case SQLITE_CONSTRAINT:  // CHECK (json_valid(...)), NOT NULL
     case SQLITE_TOOBIG:
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
@@ -511,8 +522,11 @@ struct SqliteOutbox::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": case \"", case_key, "\": score is not finite"));
     }
-    const std::string_view reasons = c.reasons_json.empty() ? "[]" : c.reasons_json;
-    const std::string_view evidence = c.evidence_json.empty() ? "{}" : c.evidence_json;
+    // Both branches std::string_view: a `? "[]" : std::string` would make a temporary.
+    const std::string_view reasons =
+        c.reasons_json.empty() ? std::string_view("[]") : std::string_view(c.reasons_json);
+    const std::string_view evidence =
+        c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
     const std::string score = FormatScore(c.score);
     const std::string fingerprint = Fingerprint(c.seller_id, score, reasons, evidence);
 

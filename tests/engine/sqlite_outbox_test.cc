@@ -1,1 +1,537 @@
-#include <gtest/gtest.h>
+// Unit tests for SqliteOutbox (engine/sqlite_outbox.cc) against docs/outbox-format.md.
+// Each test works in its own temporary directory; a second, raw sqlite3 connection checks
+// what other programs (a relay, `sqlite3` on the command line) see in the file.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "bonafide/sink.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bonafide {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::SizeIs;
+
+constexpr char kIsoMillis[] =
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
+
+CaseRecord MakeCase(std::string rights_holder, std::string listing_id, double score = 0.75) {
+  CaseRecord c;
+  c.rights_holder = std::move(rights_holder);
+  c.marketplace = "shopx";
+  c.listing_id = std::move(listing_id);
+  c.seller_id = "seller-7";
+  c.score = score;
+  c.reasons_json = R"([{"rule":"acme-cf-01","version":3,"matched":"acme"}])";
+  c.evidence_json = R"({"title":"ACME watch","rules_version":"2024.05"})";
+  return c;
+}
+
+// A raw connection to the same file, for checks from the outside.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  }
+  ~RawDb() { sqlite3_close_v2(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  // Returns the first column of the first row of `sql` as text ("" if none).
+  std::string Query(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db_);
+    std::string out;
+    if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW &&
+        sqlite3_column_text(stmt, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  int Exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class SqliteOutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "outbox_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/outbox.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<SqliteOutbox> OpenOrDie() {
+    auto outbox = SqliteOutbox::Open(path_);
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    return outbox.ok() ? std::move(outbox).value() : nullptr;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
+                      "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
+            "cases,events,scan_checkpoints");
+  EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
+                      "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
+            "cases_by_rights_holder,events_by_rights_holder");
+  EXPECT_EQ(raw.Query("SELECT count(*) FROM scan_checkpoints"), "0");
+}
+
+TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  auto stats = outbox->Write({MakeCase("acme", "L1"), MakeCase("acme", "L2", 0.5)});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 2);
+  EXPECT_EQ(stats->updated, 0);
+  EXPECT_EQ(stats->unchanged, 0);
+
+  auto cases = outbox->ListCases();
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  ASSERT_THAT(*cases, SizeIs(2));
+  const StoredCase& c = (*cases)[0];
+  EXPECT_EQ(c.case_key, "acme:shopx:L1");
+  EXPECT_EQ(c.rights_holder, "acme");
+  EXPECT_EQ(c.marketplace, "shopx");
+  EXPECT_EQ(c.listing_id, "L1");
+  EXPECT_EQ(c.seller_id, "seller-7");
+  EXPECT_EQ(c.score, 0.75);
+  EXPECT_EQ(c.reasons_json, MakeCase("acme", "L1").reasons_json);
+  EXPECT_EQ(c.evidence_json, MakeCase("acme", "L1").evidence_json);
+  EXPECT_EQ(c.status, "pending");
+  EXPECT_THAT(c.first_seen_at, MatchesRegex(kIsoMillis));
+  EXPECT_EQ(c.last_seen_at, c.first_seen_at);
+
+  auto events = outbox->ListEvents();
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(2));
+  const StoredEvent& e = (*events)[0];
+  EXPECT_GT(e.id, 0);
+  EXPECT_LT(e.id, (*events)[1].id);
+  EXPECT_EQ(e.type, "case.opened");
+  EXPECT_EQ(e.rights_holder, "acme");
+  EXPECT_EQ(e.case_key, "acme:shopx:L1");
+  EXPECT_EQ(e.created_at, c.first_seen_at);
+  EXPECT_EQ(e.payload_json,
+            R"({"case_key":"acme:shopx:L1","rights_holder":"acme","marketplace":"shopx",)"
+            R"("listing_id":"L1","seller_id":"seller-7","score":0.75,)"
+            R"("reasons":[{"rule":"acme-cf-01","version":3,"matched":"acme"}],"revision":1})");
+
+  // Seen from outside: the payload is JSON, reasons a JSON array (not a string), and the
+  // event key is "<case_key>:<fingerprint>:<revision>".
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Query("SELECT json_valid(payload) FROM events WHERE id = " +
+                      std::to_string(e.id)),
+            "1");
+  EXPECT_EQ(raw.Query("SELECT json_type(payload, '$.reasons') FROM events WHERE id = " +
+                      std::to_string(e.id)),
+            "array");
+  EXPECT_EQ(raw.Query("SELECT json_extract(payload, '$.score') FROM events WHERE id = " +
+                      std::to_string((*events)[1].id)),
+            "0.5");
+  EXPECT_THAT(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
+              MatchesRegex("acme:shopx:L1:[0-9a-f]{32}:1"));
+  EXPECT_EQ(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
+            "acme:shopx:L1:" + raw.Query("SELECT fingerprint FROM cases WHERE case_key = "
+                                         "'acme:shopx:L1'") + ":1");
+}
+
+TEST_F(SqliteOutboxTest, RewritingIdenticalCasesChangesNothingVisible) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  const std::vector<CaseRecord> batch = {MakeCase("acme", "L1"), MakeCase("globex", "L2")};
+  ASSERT_TRUE(outbox->Write(batch).ok());
+  auto cases_before = outbox->ListCases();
+  auto events_before = outbox->ListEvents();
+  ASSERT_TRUE(cases_before.ok() && events_before.ok());
+
+  usleep(5000);  // so that a refreshed last_seen_at differs
+  auto stats = outbox->Write(batch);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 0);
+  EXPECT_EQ(stats->updated, 0);
+  EXPECT_EQ(stats->unchanged, 2);
+
+  auto cases_after = outbox->ListCases();
+  auto events_after = outbox->ListEvents();
+  ASSERT_TRUE(cases_after.ok() && events_after.ok());
+  ASSERT_THAT(*cases_after, SizeIs(2));
+  ASSERT_THAT(*events_after, SizeIs(2));
+  for (size_t i = 0; i < 2; ++i) {
+    const StoredCase& before = (*cases_before)[i];
+    const StoredCase& after = (*cases_after)[i];
+    EXPECT_EQ(after.case_key, before.case_key);
+    EXPECT_EQ(after.score, before.score);
+    EXPECT_EQ(after.reasons_json, before.reasons_json);
+    EXPECT_EQ(after.evidence_json, before.evidence_json);
+    EXPECT_EQ(after.first_seen_at, before.first_seen_at);
+    EXPECT_GT(after.last_seen_at, before.last_seen_at);
+    EXPECT_EQ((*events_after)[i].id, (*events_before)[i].id);
+    EXPECT_EQ((*events_after)[i].payload_json, (*events_before)[i].payload_json);
+  }
+}
+
+TEST_F(SqliteOutboxTest, ChangedCaseEmitsOneUpdatedEvent) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  CaseRecord c = MakeCase("acme", "L1");
+  ASSERT_TRUE(outbox->Write({c}).ok());
+  auto first = outbox->ListCases();
+  ASSERT_TRUE(first.ok());
+
+  usleep(5000);
+  CaseRecord changed = c;
+  changed.score = 0.9;
+  changed.reasons_json = R"([{"rule":"acme-cf-01"},{"rule":"acme-price-02"}])";
+  auto stats = outbox->Write({changed});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 0);
+  EXPECT_EQ(stats->updated, 1);
+  EXPECT_EQ(stats->unchanged, 0);
+
+  auto cases = outbox->ListCases();
+  ASSERT_TRUE(cases.ok());
+  ASSERT_THAT(*cases, SizeIs(1));
+  EXPECT_EQ((*cases)[0].score, 0.9);
+  EXPECT_EQ((*cases)[0].reasons_json, changed.reasons_json);
+  EXPECT_EQ((*cases)[0].first_seen_at, (*first)[0].first_seen_at);
+  EXPECT_GT((*cases)[0].last_seen_at, (*first)[0].last_seen_at);
+
+  auto events = outbox->ListEvents();
+  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(*events, SizeIs(2));
+  EXPECT_EQ((*events)[1].type, "case.updated");
+  EXPECT_EQ((*events)[1].case_key, "acme:shopx:L1");
+  EXPECT_THAT((*events)[1].payload_json, HasSubstr(R"("score":0.9,)"));
+  EXPECT_THAT((*events)[1].payload_json,
+              HasSubstr(R"("reasons":[{"rule":"acme-cf-01"},{"rule":"acme-price-02"}])"));
+  EXPECT_THAT((*events)[1].payload_json, HasSubstr(R"("revision":2})"));
+
+  // Rescanning the changed listing is quiet again; changing it back is news (revision 3).
+  ASSERT_EQ(outbox->Write({changed})->unchanged, 1);
+  ASSERT_EQ(outbox->Write({c})->updated, 1);
+  events = outbox->ListEvents();
+  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(*events, SizeIs(3));
+  EXPECT_EQ((*events)[2].type, "case.updated");
+  EXPECT_THAT((*events)[2].payload_json, HasSubstr(R"("score":0.75,)"));
+  EXPECT_THAT((*events)[2].payload_json, HasSubstr(R"("revision":3})"));
+}
+
+TEST_F(SqliteOutboxTest, EvidenceOrSellerChangeIsAnUpdate) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  CaseRecord c = MakeCase("acme", "L1");
+  ASSERT_TRUE(outbox->Write({c}).ok());
+  c.evidence_json = R"({"title":"ACME watch!!","rules_version":"2024.05"})";
+  EXPECT_EQ(outbox->Write({c})->updated, 1);
+  c.seller_id = "seller-8";
+  EXPECT_EQ(outbox->Write({c})->updated, 1);
+  auto cases = outbox->ListCases();
+  ASSERT_TRUE(cases.ok());
+  EXPECT_EQ((*cases)[0].seller_id, "seller-8");
+  EXPECT_EQ((*cases)[0].evidence_json, c.evidence_json);
+  EXPECT_THAT(*outbox->ListEvents(), SizeIs(3));
+}
+
+TEST_F(SqliteOutboxTest, DuplicateInOneBatchBehavesLikeARescan) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  auto stats = outbox->Write({MakeCase("acme", "L1"), MakeCase("acme", "L1")});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 1);
+  EXPECT_EQ(stats->unchanged, 1);
+  EXPECT_THAT(*outbox->ListCases(), SizeIs(1));
+  EXPECT_THAT(*outbox->ListEvents(), SizeIs(1));
+
+  // A changed duplicate in the same batch: the later record wins and is an update.
+  stats = outbox->Write({MakeCase("acme", "L2", 0.5), MakeCase("acme", "L2", 0.6)});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 1);
+  EXPECT_EQ(stats->updated, 1);
+  auto cases = outbox->ListCases();
+  ASSERT_TRUE(cases.ok());
+  ASSERT_THAT(*cases, SizeIs(2));
+  EXPECT_EQ((*cases)[1].score, 0.6);
+  auto events = outbox->ListEvents();
+  ASSERT_TRUE(events.ok());
+  ASSERT_THAT(*events, SizeIs(3));
+  EXPECT_EQ((*events)[1].type, "case.opened");
+  EXPECT_EQ((*events)[2].type, "case.updated");
+}
+
+TEST(SqliteOutboxCaseKeyTest, EscapesSeparatorsInMarketplaceAndListingId) {
+  EXPECT_EQ(SqliteOutbox::CaseKey("acme", "shopx", "L1"), "acme:shopx:L1");
+  EXPECT_EQ(SqliteOutbox::CaseKey("acme", "shop:eu", "a:b"), "acme:shop%3Aeu:a%3Ab");
+  EXPECT_EQ(SqliteOutbox::CaseKey("acme", "s%3A", "100%"), "acme:s%253A:100%25");
+  // Without escaping these would collide.
+  EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b:c"), SqliteOutbox::CaseKey("acme", "a:b", "c"));
+  EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b%3Ac"),
+            SqliteOutbox::CaseKey("acme", "a", "b:c"));
+  // A ':' in the rights holder is kept: the last two fields never contain a raw ':'.
+  EXPECT_EQ(SqliteOutbox::CaseKey("a:b", "c", "d"), "a:b:c:d");
+  EXPECT_NE(SqliteOutbox::CaseKey("a:b", "c", "d"), SqliteOutbox::CaseKey("a", "b", "c:d"));
+}
+
+TEST_F(SqliteOutboxTest, ListingIdsWithSeparatorsAreDistinctCases) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  CaseRecord a = MakeCase("acme", "b:c");
+  a.marketplace = "a";
+  CaseRecord b = MakeCase("acme", "c");
+  b.marketplace = "a:b";
+  auto stats = outbox->Write({a, b});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 2);
+  auto cases = outbox->ListCases();
+  ASSERT_TRUE(cases.ok());
+  ASSERT_THAT(*cases, SizeIs(2));
+  // Ordered by case_key: '%' sorts before ':'.
+  EXPECT_EQ((*cases)[0].case_key, "acme:a%3Ab:c");
+  EXPECT_EQ((*cases)[0].marketplace, "a:b");
+  EXPECT_EQ((*cases)[1].case_key, "acme:a:b%3Ac");
+  EXPECT_EQ((*cases)[1].listing_id, "b:c");
+}
+
+TEST_F(SqliteOutboxTest, ListsFilterByRightsHolder) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1"), MakeCase("globex", "L1"),
+                             MakeCase("acme", "L2")})
+                  .ok());
+  auto acme = outbox->ListCases("acme");
+  ASSERT_TRUE(acme.ok());
+  ASSERT_THAT(*acme, SizeIs(2));
+  EXPECT_EQ((*acme)[0].case_key, "acme:shopx:L1");
+  EXPECT_EQ((*acme)[1].case_key, "acme:shopx:L2");
+  auto globex_events = outbox->ListEvents("globex");
+  ASSERT_TRUE(globex_events.ok());
+  ASSERT_THAT(*globex_events, SizeIs(1));
+  EXPECT_EQ((*globex_events)[0].case_key, "globex:shopx:L1");
+  EXPECT_THAT(*outbox->ListCases("initech"), SizeIs(0));
+  EXPECT_THAT(*outbox->ListEvents(), SizeIs(3));
+  EXPECT_THAT(*outbox->ListCases(std::nullopt), SizeIs(3));
+}
+
+TEST_F(SqliteOutboxTest, OpenReadOnlyOfMissingFileIsNotFound) {
+  auto outbox = SqliteOutbox::OpenReadOnly(dir_ + "/missing.db");
+  EXPECT_EQ(outbox.status().code(), absl::StatusCode::kNotFound) << outbox.status();
+  EXPECT_THAT(outbox.status().message(), HasSubstr("missing.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/missing.db"));
+}
+
+TEST_F(SqliteOutboxTest, OpenInMissingDirectoryFails) {
+  auto outbox = SqliteOutbox::Open(dir_ + "/no/such/dir/outbox.db");
+  EXPECT_FALSE(outbox.ok());
+  EXPECT_THAT(outbox.status().message(), HasSubstr("no/such/dir/outbox.db"));
+}
+
+TEST_F(SqliteOutboxTest, WriteThroughReadOnlyOutboxIsPermissionDenied) {
+  {
+    auto outbox = OpenOrDie();
+    ASSERT_NE(outbox, nullptr);
+    ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1")}).ok());
+  }
+  ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
+  auto read_only = SqliteOutbox::OpenReadOnly(path_);
+  ASSERT_TRUE(read_only.ok()) << read_only.status();
+  auto stats = (*read_only)->Write({MakeCase("acme", "L2")});
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kPermissionDenied) << stats.status();
+  EXPECT_THAT(stats.status().message(), HasSubstr(path_));
+  auto cases = (*read_only)->ListCases();
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  EXPECT_THAT(*cases, SizeIs(1));
+  EXPECT_THAT(*(*read_only)->ListEvents(), SizeIs(1));
+}
+
+TEST_F(SqliteOutboxTest, ReadOnlySeesWritesOfALiveWriter) {
+  auto writer = OpenOrDie();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Write({MakeCase("acme", "L1")}).ok());
+  auto reader = SqliteOutbox::OpenReadOnly(path_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_THAT(*(*reader)->ListCases(), SizeIs(1));
+  ASSERT_TRUE(writer->Write({MakeCase("acme", "L2")}).ok());
+  EXPECT_THAT(*(*reader)->ListEvents(), SizeIs(2));
+}
+
+TEST_F(SqliteOutboxTest, ReopeningKeepsTheData) {
+  {
+    auto outbox = OpenOrDie();
+    ASSERT_NE(outbox, nullptr);
+    ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1"), MakeCase("acme", "L2")}).ok());
+  }
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_THAT(*outbox->ListCases(), SizeIs(2));
+  EXPECT_THAT(*outbox->ListEvents(), SizeIs(2));
+  // A rescan after the restart is still recognised as unchanged.
+  auto stats = outbox->Write({MakeCase("acme", "L1")});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->unchanged, 1);
+  EXPECT_THAT(*outbox->ListEvents(), SizeIs(2));
+}
+
+TEST_F(SqliteOutboxTest, FailedWriteLeavesNothingBehind) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  CaseRecord bad = MakeCase("acme", "L2");
+  bad.reasons_json = "[not json";
+  auto stats = outbox->Write({MakeCase("acme", "L1"), bad});
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument) << stats.status();
+  EXPECT_THAT(stats.status().message(), HasSubstr("acme:shopx:L2"));
+  EXPECT_THAT(*outbox->ListCases(), SizeIs(0));
+  EXPECT_THAT(*outbox->ListEvents(), SizeIs(0));
+  // The outbox is still usable afterwards.
+  EXPECT_EQ(outbox->Write({MakeCase("acme", "L1")})->opened, 1);
+}
+
+TEST_F(SqliteOutboxTest, RejectsInvalidRecords) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  CaseRecord no_id = MakeCase("acme", "");
+  EXPECT_EQ(outbox->Write({no_id}).status().code(), absl::StatusCode::kInvalidArgument);
+  CaseRecord nan_score = MakeCase("acme", "L1", std::nan(""));
+  EXPECT_EQ(outbox->Write({nan_score}).status().code(), absl::StatusCode::kInvalidArgument);
+  CaseRecord bad_evidence = MakeCase("acme", "L1");
+  bad_evidence.evidence_json = "{";
+  EXPECT_EQ(outbox->Write({bad_evidence}).status().code(), absl::StatusCode::kInvalidArgument);
+  // Empty JSON fields mean "none": [] and {}.
+  CaseRecord empty_json = MakeCase("acme", "L1");
+  empty_json.reasons_json.clear();
+  empty_json.evidence_json.clear();
+  ASSERT_EQ(outbox->Write({empty_json})->opened, 1);
+  auto cases = outbox->ListCases();
+  ASSERT_TRUE(cases.ok());
+  EXPECT_EQ((*cases)[0].reasons_json, "[]");
+  EXPECT_EQ((*cases)[0].evidence_json, "{}");
+  EXPECT_THAT((*outbox->ListEvents())[0].payload_json, HasSubstr(R"("reasons":[])"));
+}
+
+TEST_F(SqliteOutboxTest, LockedDatabaseIsUnavailable) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  RawDb other(path_);
+  ASSERT_EQ(other.Exec("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE"), SQLITE_OK);
+  auto stats = outbox->Write({MakeCase("acme", "L1")});  // waits out the 5 s busy timeout
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kUnavailable) << stats.status();
+  EXPECT_THAT(stats.status().message(), HasSubstr(path_));
+  ASSERT_EQ(other.Exec("ROLLBACK"), SQLITE_OK);
+  EXPECT_EQ(outbox->Write({MakeCase("acme", "L1")})->opened, 1);
+}
+
+TEST_F(SqliteOutboxTest, NotADatabaseIsDataLoss) {
+  {
+    std::ofstream out(path_, std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  auto outbox = SqliteOutbox::Open(path_);
+  EXPECT_EQ(outbox.status().code(), absl::StatusCode::kDataLoss) << outbox.status();
+  EXPECT_THAT(outbox.status().message(), HasSubstr(path_));
+  auto read_only = SqliteOutbox::OpenReadOnly(path_);
+  EXPECT_EQ(read_only.status().code(), absl::StatusCode::kDataLoss) << read_only.status();
+}
+
+TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/other.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE cases (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(SqliteOutbox::Open(dir_ + "/other.db").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SqliteOutbox::OpenReadOnly(dir_ + "/other.db").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_NE(OpenOrDie(), nullptr);
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("PRAGMA user_version = 2"), SQLITE_OK);
+  }
+  auto outbox = SqliteOutbox::Open(path_);
+  EXPECT_EQ(outbox.status().code(), absl::StatusCode::kFailedPrecondition) << outbox.status();
+  EXPECT_THAT(outbox.status().message(), HasSubstr("version 2"));
+}
+
+// Disk full, simulated with a file size limit in a child process (the limit and SIGXFSZ
+// must not leak into the test runner). SQLite reports ENOSPC as SQLITE_FULL and EFBIG as
+// SQLITE_IOERR_WRITE; the outbox maps both to ResourceExhausted ("disk full").
+TEST_F(SqliteOutboxTest, DiskFullIsResourceExhausted) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto outbox = SqliteOutbox::Open(path_);
+    if (!outbox.ok()) _exit(10);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {64 * 1024, 64 * 1024};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(11);
+    std::vector<CaseRecord> batch;
+    for (int i = 0; i < 5000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
+    auto stats = (*outbox)->Write(batch);
+    if (stats.ok()) _exit(12);
+    if (stats.status().code() != absl::StatusCode::kResourceExhausted) {
+      fprintf(stderr, "%s\n", stats.status().ToString().c_str());
+      _exit(13);
+    }
+    if (stats.status().message().find("disk full") == std::string::npos) _exit(14);
+    _exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+  // Nothing of the failed batch is visible.
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_THAT(*outbox->ListCases(), SizeIs(0));
+}
+
+TEST_F(SqliteOutboxTest, WritesTenThousandCasesQuickly) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  std::vector<CaseRecord> batch;
+  for (int i = 0; i < 10000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
+  const auto start = std::chrono::steady_clock::now();
+  auto stats = outbox->Write(batch);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, 10000);
+  // Generous bound (sanitizer builds, loaded CI); the benchmark has the real numbers.
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace bonafide
