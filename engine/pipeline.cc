@@ -1,0 +1,302 @@
+// Scanner::ScanFiles: the oneTBB pipeline.
+//
+//   read (serial, in order)  ->  parse + scan (parallel)  ->  sink (serial, in order)
+//
+// Batches are whole input chunks (about 1 MiB). The serial stages keep input order, so the
+// outbox, the rejects file and the counters are the same for any number of threads. The
+// number of batches in flight is bounded (threads x tokens_per_thread), which bounds memory.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <tbb/concurrent_queue.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "bonafide/scanner.h"
+#include "engine/listing_input.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace bonafide {
+namespace {
+
+// One pipeline token: a chunk of input and everything computed from it.
+struct Batch {
+  engine::InputChunk chunk;
+  engine::ParsedBatch parsed;
+  std::vector<engine::InputSource::SkippedRecord> skipped;
+  std::vector<CaseRecord> cases;
+  int64_t scanned = 0;
+  std::vector<int64_t> holder_flagged;
+  std::vector<int64_t> cue_listings;
+  int64_t price_listings = 0;
+  int64_t obfuscated_listings = 0;
+  std::string input_error;  // set on the last batch of an input that failed
+
+  void Reset(int holders, int cues) {
+    parsed.Clear();
+    skipped.clear();
+    cases.clear();
+    scanned = 0;
+    holder_flagged.assign(holders, 0);
+    cue_listings.assign(cues, 0);
+    price_listings = 0;
+    obfuscated_listings = 0;
+    input_error.clear();
+  }
+};
+
+struct Worker {
+  engine::ChunkParser parser;
+  std::unique_ptr<Scanner::Scratch> scratch;
+  Verdict verdict;
+};
+
+// Writes rejects as JSON Lines: {"input":..., "line":..., "offset":..., "reason":...}.
+class RejectsWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<RejectsWriter>> Open(const std::string& path) {
+    auto w = std::make_unique<RejectsWriter>();
+    if (path.empty()) return w;
+    w->file_ = std::fopen(path.c_str(), "w");
+    if (w->file_ == nullptr) {
+      return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write rejects file"));
+    }
+    return w;
+  }
+  ~RejectsWriter() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  void Write(const std::string& input, uint64_t line, uint64_t offset,
+             const std::string& reason, const std::string& id) {
+    if (file_ == nullptr) return;
+    line_.assign("{\"input\":");
+    AppendJsonString(input, line_);
+    absl::StrAppend(&line_, ",\"line\":", line, ",\"offset\":", offset, ",\"reason\":");
+    AppendJsonString(reason, line_);
+    if (!id.empty()) {
+      line_.append(",\"id\":");
+      AppendJsonString(id, line_);
+    }
+    line_.append("}\n");
+    std::fwrite(line_.data(), 1, line_.size(), file_);
+  }
+  absl::Status Close(const std::string& path) {
+    if (file_ == nullptr) return absl::OkStatus();
+    const bool ok = std::fflush(file_) == 0 && std::ferror(file_) == 0;
+    std::fclose(file_);
+    file_ = nullptr;
+    if (!ok) return absl::ResourceExhaustedError(absl::StrCat(path, ": write failed"));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::FILE* file_ = nullptr;
+  std::string line_;
+};
+
+std::string_view ReasonClass(std::string_view reason) {
+  const size_t colon = reason.find(": ");
+  return colon == std::string_view::npos ? reason : reason.substr(0, colon);
+}
+
+}  // namespace
+
+absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& inputs,
+                                               CaseSink& sink,
+                                               const ScanOptions& options) const {
+  const auto start = std::chrono::steady_clock::now();
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int holders = holder_count();
+  const int cues = cue_rule_count();
+
+  std::vector<std::unique_ptr<engine::InputSource>> sources;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    engine::InputOptions input_options;
+    input_options.chunk_bytes = options.chunk_bytes;
+    input_options.input_index = static_cast<int>(i);
+    BONAFIDE_ASSIGN_OR_RETURN(auto source, engine::InputSource::Open(inputs[i], input_options));
+    sources.push_back(std::move(source));
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(auto rejects, RejectsWriter::Open(options.rejects_path));
+
+  ScanSummary summary;
+  for (int h = 0; h < holders; ++h) summary.holders.push_back({holder_id(h), 0});
+  std::vector<int64_t> cue_listings(cues, 0);
+  int64_t price_listings = 0, obfuscated_listings = 0;
+  absl::flat_hash_map<std::string, int64_t> reject_classes;
+
+  tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
+
+  std::vector<std::unique_ptr<Batch>> all_batches;
+  tbb::concurrent_queue<Batch*> free_batches;
+  size_t current = 0;
+  absl::Status sink_status;
+  std::atomic<bool> stop{false};  // relaxed: only ends reading early after a sink failure
+  int64_t cases_written = 0;
+
+  auto read = [&](tbb::flow_control& fc) -> Batch* {
+    while (current < sources.size() && !stop.load(std::memory_order_relaxed)) {
+      Batch* b = nullptr;
+      if (!free_batches.try_pop(b)) {
+        all_batches.push_back(std::make_unique<Batch>());
+        b = all_batches.back().get();
+      }
+      b->Reset(holders, cues);
+      engine::InputSource& source = *sources[current];
+      absl::StatusOr<bool> more = source.Next(b->chunk);
+      b->skipped = source.TakeSkipped();
+      if (!more.ok()) {
+        b->chunk.data.clear();
+        b->input_error = std::string(more.status().message());
+        ++current;
+        return b;
+      }
+      if (*more || !b->skipped.empty()) {
+        if (!*more) b->chunk.data.clear();
+        return b;
+      }
+      free_batches.push(b);
+      ++current;
+    }
+    fc.stop();
+    return nullptr;
+  };
+
+  auto scan = [&](Batch* b) -> Batch* {
+    if (b->chunk.data.empty()) return b;
+    std::unique_ptr<Worker>& slot = workers.local();
+    if (slot == nullptr) {
+      slot = std::make_unique<Worker>();
+      auto scratch = NewScratch();
+      BONAFIDE_CHECK(scratch.ok());  // fails only when out of memory
+      slot->scratch = std::move(*scratch);
+    }
+    Worker& w = *slot;
+    w.parser.Parse(b->chunk, b->parsed);
+    const size_t parse_rejects = b->parsed.rejects.size();
+    for (size_t i = 0; i < b->parsed.listings_size; ++i) {
+      const Listing& listing = b->parsed.listings[i];
+      Scan(listing, *w.scratch, w.verdict);
+      if (!w.verdict.reject_reason.empty()) {
+        b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number,
+                                     listing.byte_offset, w.verdict.reject_reason,
+                                     listing.id});
+        continue;
+      }
+      ++b->scanned;
+      for (int32_t c : w.verdict.cue_hits) ++b->cue_listings[c];
+      bool price = false, obfuscated = false;
+      for (const Signal& s : w.verdict.signals) {
+        price |= s.kind == SignalKind::kPrice;
+        obfuscated |= s.kind == SignalKind::kObfuscatedBrand;
+      }
+      b->price_listings += price;
+      b->obfuscated_listings += obfuscated;
+      for (const HolderVerdict& hv : w.verdict.holders) {
+        if (!hv.case_opened) continue;
+        ++b->holder_flagged[hv.holder];
+        b->cases.emplace_back();
+        MakeCaseRecord(listing, w.verdict, hv, b->cases.back());
+      }
+    }
+    if (b->parsed.rejects.size() != parse_rejects) {
+      std::stable_sort(b->parsed.rejects.begin(), b->parsed.rejects.end(),
+                       [](const engine::Reject& x, const engine::Reject& y) {
+                         return x.line < y.line;
+                       });
+    }
+    return b;
+  };
+
+  auto write = [&](Batch* b) {
+    const std::string& input = inputs[b->chunk.input_index];
+    auto reject = [&](uint64_t line, uint64_t offset, const std::string& reason,
+                      const std::string& id) {
+      rejects->Write(input, line, offset, reason, id);
+      const std::string_view key = ReasonClass(reason);
+      auto it = reject_classes.find(ToAbsl(key));
+      if (it == reject_classes.end()) it = reject_classes.emplace(std::string(key), 0).first;
+      ++it->second;
+      ++summary.rejected;
+    };
+    for (const auto& s : b->skipped) reject(s.line, s.byte_offset, s.reason, "");
+    for (const auto& r : b->parsed.rejects) reject(r.line, r.byte_offset, r.reason, r.listing_id);
+    summary.scanned += b->scanned;
+    summary.bytes_read += b->chunk.data.size();
+    for (int c = 0; c < cues; ++c) cue_listings[c] += b->cue_listings[c];
+    price_listings += b->price_listings;
+    obfuscated_listings += b->obfuscated_listings;
+    for (int h = 0; h < holders; ++h) summary.holders[h].cases += b->holder_flagged[h];
+    if (!b->input_error.empty()) summary.input_errors.push_back(b->input_error);
+    if (!b->cases.empty() && sink_status.ok()) {
+      absl::StatusOr<OutboxWriteStats> stats = sink.Write(b->cases);
+      if (!stats.ok()) {
+        sink_status = stats.status();
+        stop.store(true, std::memory_order_relaxed);
+      } else {
+        summary.outbox.opened += stats->opened;
+        summary.outbox.updated += stats->updated;
+        summary.outbox.unchanged += stats->unchanged;
+        cases_written += static_cast<int64_t>(b->cases.size());
+      }
+      if (options.on_case) {
+        for (const CaseRecord& c : b->cases) options.on_case(c);
+      }
+    }
+    if (options.on_progress) {
+      ScanProgress p;
+      p.listings_read = summary.scanned + summary.rejected;
+      p.cases = cases_written;
+      p.input_index = b->chunk.input_index;
+      p.bytes_consumed = sources[std::min(current, sources.size() - 1)]->bytes_consumed();
+      p.total_bytes = sources[std::min(current, sources.size() - 1)]->total_bytes();
+      p.elapsed_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      options.on_progress(p);
+    }
+    free_batches.push(b);
+  };
+
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<size_t>(threads) * std::max(1, options.tokens_per_thread),
+        tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order, read) &
+            tbb::make_filter<Batch*, Batch*>(tbb::filter_mode::parallel, scan) &
+            tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order, write));
+  });
+  BONAFIDE_RETURN_IF_ERROR(sink_status);
+  BONAFIDE_RETURN_IF_ERROR(rejects->Close(options.rejects_path));
+
+  summary.listings_read = summary.scanned + summary.rejected;
+  summary.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int c = 0; c < cues; ++c) {
+    summary.rules.push_back({cue_rule_id(c), cue_rule_version(c), false, cue_listings[c]});
+  }
+  summary.rules.push_back({"price", 0, false, price_listings});
+  summary.rules.push_back({"obfuscated_brand", 0, false, obfuscated_listings});
+  for (const auto& [reason, count] : reject_classes) {
+    summary.rejects_by_reason.emplace_back(reason, count);
+  }
+  std::sort(summary.rejects_by_reason.begin(), summary.rejects_by_reason.end(),
+            [](const auto& a, const auto& b) {
+              return a.second != b.second ? a.second > b.second : a.first < b.first;
+            });
+  return summary;
+}
+
+}  // namespace bonafide

@@ -17,16 +17,18 @@ struct Scanner::Impl {
   std::shared_ptr<const rules::CompiledRules> rules;
 };
 
-class Scanner::Scratch {
- public:
-  Scratch(std::unique_ptr<rules::TextMatcher> matcher, const rules::CompiledRules& rules)
-      : matcher(std::move(matcher)), decision(rules) {}
+struct Scanner::Scratch::Impl {
+  Impl(std::unique_ptr<rules::TextMatcher> text_matcher, const rules::CompiledRules& rules)
+      : matcher(std::move(text_matcher)), decision(rules) {}
 
   std::unique_ptr<rules::TextMatcher> matcher;
   engine::MatchedField title;
   engine::MatchedField description;
   engine::DecisionScratch decision;
 };
+
+Scanner::Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scanner::Scratch::~Scratch() = default;
 
 Scanner::Scanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Scanner::~Scanner() = default;
@@ -43,10 +45,12 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
 
 absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
   BONAFIDE_ASSIGN_OR_RETURN(auto matcher, rules::TextMatcher::Create(*impl_->rules));
-  return std::make_unique<Scratch>(std::move(matcher), *impl_->rules);
+  return std::unique_ptr<Scratch>(
+      new Scratch(std::make_unique<Scratch::Impl>(std::move(matcher), *impl_->rules)));
 }
 
-void Scanner::Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const {
+void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
+  Scratch::Impl& scratch = *s.impl_;
   auto prepare = [&](std::string_view text, engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();

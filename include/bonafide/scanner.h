@@ -73,10 +73,10 @@ struct ScanSummary {
 
   struct HolderCounts {
     std::string id;
-    int64_t flagged = 0;  // listings that met the threshold (cases written)
-    OutboxWriteStats outbox;  // what the outbox did with them
+    int64_t cases = 0;  // listings that met the holder's threshold (cases written)
   };
   std::vector<HolderCounts> holders;  // every rights holder of the rules, by id
+  OutboxWriteStats outbox;            // what the outbox did with all cases
 
   struct RuleCounts {
     std::string id;  // cue rule id, or "price" / "obfuscated_brand" / "image"
@@ -89,6 +89,10 @@ struct ScanSummary {
   // Reject reasons with their counts, most frequent first. The reason is the message up to
   // its first ": " detail (e.g. "invalid JSON").
   std::vector<std::pair<std::string, int64_t>> rejects_by_reason;
+
+  // Inputs that could not be read to their end (a truncated .zst, an I/O error): the
+  // records before the damage were scanned, the scan went on with the next input.
+  std::vector<std::string> input_errors;
 };
 
 // Thread-safe: Scan() may run concurrently on different Scratch objects; ScanFiles() runs
@@ -102,8 +106,20 @@ class Scanner {
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
 
-  // Per-thread state (Hyperscan scratch, normalisation buffers). One per thread.
-  class Scratch;
+  // Per-thread state (Hyperscan scratch, normalisation buffers). One per thread; keeps a
+  // reference to the Scanner that made it, which must outlive it. Not copyable.
+  class Scratch {
+   public:
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+
+   private:
+    friend class Scanner;
+    struct Impl;
+    explicit Scratch(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
   absl::StatusOr<std::unique_ptr<Scratch>> NewScratch() const;
 
   // Judges one listing into `verdict` (cleared first). Does not allocate once `scratch`
