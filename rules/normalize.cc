@@ -1,0 +1,508 @@
+// Implementation of rules/normalize.h.
+//
+// One call runs three steps over the appended region of `out`:
+//   1. Fold: decode UTF-8 and write each character's folded form (ASCII: a 256-entry
+//      table; otherwise the generated table in fold_table.inc), collapsing runs of white
+//      space, control characters and invalid bytes to one space. Pure-ASCII input takes a
+//      branch-free loop. The output arrays are resized to an upper bound first and written
+//      through raw pointers, then shrunk: with enough capacity nothing is allocated.
+//   2. Words: one scan over ASCII tokens replaces leet characters inside words and joins
+//      letters spaced or dotted apart, compacting the arrays in place (output never grows).
+//   3. Shrink to the final size.
+#include "rules/normalize.h"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+namespace bonafide::rules {
+namespace {
+
+// Must match enum Kind in rules/fold_table_gen.cc.
+enum FoldKind : uint8_t {
+  kUnmapped = 0,
+  kDropMark = 1,       // combining mark: no output
+  kDropInvisible = 2,  // invisible: no output, next output char is evasive
+  kSpace = 3,          // white space / control: collapsed to one space
+  kPlain = 4,          // replacement, not evasive
+  kEvasive = 5,        // replacement, evasive
+};
+
+struct FoldEntry {
+  uint8_t kind;
+  uint8_t len;
+  uint8_t bytes[8];
+};
+
+struct FoldSupp {
+  uint32_t cp;
+  uint16_t entry;
+};
+
+#include "fold_table.inc"
+
+const FoldEntry& LookupFold(uint32_t cp) {
+  if (cp < 0x10000) {
+    return kFoldEntries[kFoldBmpIndex[(static_cast<uint32_t>(kFoldBmpBlock[cp >> 8]) << 8) |
+                                      (cp & 0xFF)]];
+  }
+  const FoldSupp* end = kFoldSupp + std::size(kFoldSupp);
+  const FoldSupp* it = std::lower_bound(
+      kFoldSupp, end, cp, [](const FoldSupp& s, uint32_t c) { return s.cp < c; });
+  if (it != end && it->cp == cp) return kFoldEntries[it->entry];
+  return kFoldEntries[0];
+}
+
+// ASCII fold: lower case; white space and control characters become ' '.
+constexpr std::array<uint8_t, 256> MakeAsciiFold() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    uint8_t v = static_cast<uint8_t>(c);
+    if (c < 0x20 || c == 0x7F) v = ' ';
+    if (c >= 'A' && c <= 'Z') v = static_cast<uint8_t>(c + ('a' - 'A'));
+    t[c] = v;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kAsciiFold = MakeAsciiFold();
+
+// Character classes of normalised (lower-case) ASCII bytes for the word passes.
+enum : uint8_t {
+  kLetter = 1,   // a-z
+  kDigit = 2,    // 0-9
+  kLeetSym = 4,  // @ $ ! |
+  kLeet = 8,     // stands for a letter: 0 1 3 4 5 7 8 @ $ ! |
+  kHigh = 16,    // byte >= 0x80 (part of a non-ASCII character)
+  kSep = 32,     // separator of spaced letters: ' ' . - _ *
+  kToken = kLetter | kDigit | kLeetSym,
+};
+
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLetter;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  for (char c : {'@', '$', '!', '|'}) t[static_cast<uint8_t>(c)] = kLeetSym;
+  for (char c : {'0', '1', '3', '4', '5', '7', '8', '@', '$', '!', '|'}) {
+    t[static_cast<uint8_t>(c)] |= kLeet;
+  }
+  for (int c = 0x80; c < 256; ++c) t[c] = kHigh;
+  for (char c : {' ', '.', '-', '_', '*'}) t[static_cast<uint8_t>(c)] = kSep;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClasses();
+
+constexpr std::array<char, 256> MakeLeetLetter() {
+  std::array<char, 256> t{};
+  const char* from = "0134578@$!|";
+  const char* to = "oieastbasil";
+  for (int i = 0; from[i] != 0; ++i) t[static_cast<uint8_t>(from[i])] = to[i];
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = static_cast<char>(c);
+  return t;
+}
+constexpr std::array<char, 256> kLeetLetter = MakeLeetLetter();
+
+// Words that follow a number as a unit: "3pcs", "5pack" keep their digit.
+constexpr std::string_view kUnits[] = {
+    "ghz",    "mhz",    "khz",   "mah",    "pcs",    "pack",   "packs",  "inch",
+    "inches", "pair",   "pairs", "piece",  "pieces", "set",    "sets",   "lbs",
+    "kgs",    "ltr",    "day",   "days",   "hrs",    "hour",   "hours",  "min",
+    "mins",   "sec",    "secs",  "year",   "years",  "yrs",    "month",  "months",
+    "week",   "weeks",  "cell",  "core",   "cores",  "color",  "colors", "colour",
+    "colours", "port",  "ports", "way",    "star",   "stars",  "layer",  "layers",
+    "tier",   "gang",   "pin",   "pins",   "bit",    "kbps",   "mbps",   "gbps",
+    "watt",   "watts",  "volt",  "volts",  "amp",    "amps",   "ohm",    "feet",
+    "foot",   "meter",  "meters", "metre", "metres", "mtr",    "cup",    "cups",
+    "seater", "door",   "doors", "burner", "speed",  "player", "players", "wheel",
+    "wheels", "axis",   "ply",   "pcs",    "pce",    "gen",    "mph",    "rpm",
+    "kwh",    "fps",    "dpi",   "ppm",    "tbsp",   "tsp",    "gal",    "qty",
+    "units",  "unit",   "rolls", "roll",   "sheets", "bags",   "boxes",  "bottles",
+};
+
+bool IsUnit(std::string_view word) {
+  for (std::string_view u : kUnits) {
+    if (u == word) return true;
+  }
+  return false;
+}
+
+// Decodes one UTF-8 character at p[0..n), n >= 1, p[0] >= 0x80. Returns its length, or
+// 0 for an invalid sequence (the caller consumes one byte). Never reads past p + n.
+inline size_t DecodeUtf8(const uint8_t* p, size_t n, uint32_t* cp) {
+  uint8_t c = p[0];
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) {
+    if (n < 2 || (p[1] & 0xC0) != 0x80) return 0;
+    *cp = ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+    return 2;
+  }
+  if (c < 0xF0) {
+    if (n < 3) return 0;
+    uint8_t lo = c == 0xE0 ? 0xA0 : 0x80;
+    uint8_t hi = c == 0xED ? 0x9F : 0xBF;
+    if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80) return 0;
+    *cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    return 3;
+  }
+  if (c < 0xF5) {
+    if (n < 4) return 0;
+    uint8_t lo = c == 0xF0 ? 0x90 : 0x80;
+    uint8_t hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+    *cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
+          (p[3] & 0x3Fu);
+    return 4;
+  }
+  return 0;
+}
+
+bool IsAscii(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  uint64_t acc = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; ++i) acc |= p[i];
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
+// Raw view of the arrays being written.
+struct Out {
+  char* t;
+  uint32_t* o;
+  uint8_t* e;
+};
+
+// Length of a separator of spaced letters starting at t[i] ("·" and "•" included), or 0.
+inline size_t SepCharLen(const char* t, size_t i, size_t end) {
+  uint8_t c = static_cast<uint8_t>(t[i]);
+  if (kClass[c] & kSep) return 1;
+  if (c == 0xC2 && i + 1 < end && static_cast<uint8_t>(t[i + 1]) == 0xB7) return 2;
+  if (c == 0xE2 && i + 2 < end && static_cast<uint8_t>(t[i + 1]) == 0x80 &&
+      static_cast<uint8_t>(t[i + 2]) == 0xA2) {
+    return 3;
+  }
+  return 0;
+}
+
+// Length of a separator group [' '] [punct] [' '] at t[i], or 0.
+inline size_t SepGroupLen(const char* t, size_t i, size_t end) {
+  size_t j = i;
+  if (j < end && t[j] == ' ') ++j;
+  if (j < end && t[j] != ' ') {
+    size_t k = SepCharLen(t, j, end);
+    if (k > 0) {
+      j += k;
+      if (j < end && t[j] == ' ') ++j;
+    }
+  }
+  return j - i;
+}
+
+// Whether t[i] ends a word on the left: i == begin, an ASCII non-word byte, or the last
+// byte of "·" / "•".
+inline bool LeftBoundary(const char* t, size_t begin, size_t i) {
+  if (i == begin) return true;
+  uint8_t c = static_cast<uint8_t>(t[i - 1]);
+  if ((kClass[c] & (kToken | kHigh)) == 0) return true;
+  if (c == 0xB7 && i - 1 > begin && static_cast<uint8_t>(t[i - 2]) == 0xC2) return true;
+  if (c == 0xA2 && i - 2 > begin && static_cast<uint8_t>(t[i - 2]) == 0x80 &&
+      static_cast<uint8_t>(t[i - 3]) == 0xE2) {
+    return true;
+  }
+  return false;
+}
+
+inline bool RightBoundary(const char* t, size_t i, size_t end) {
+  if (i == end) return true;
+  uint8_t c = static_cast<uint8_t>(t[i]);
+  if ((kClass[c] & (kToken | kHigh)) == 0) return true;
+  return SepCharLen(t, i, end) > 1;
+}
+
+// A character that may stand alone in a spaced-apart word: a letter, a leet digit, '$'
+// or '@' ('!' and '|' are too often separators themselves).
+inline bool SpacedChar(uint8_t c) {
+  return (kClass[c] & kLetter) != 0 || ((kClass[c] & kLeet) != 0 && c != '!' && c != '|');
+}
+
+// Replaces leet characters in the token t[s, e) (see normalize.h), in place.
+void LeetToken(Out out, size_t s, size_t e) {
+  char* t = out.t;
+  int letters = 0;
+  for (size_t i = s; i < e; ++i) letters += (kClass[static_cast<uint8_t>(t[i])] & kLetter) != 0;
+  if (letters < 2) return;
+  // (a) Runs of at most 2 leet chars with a letter on both sides.
+  for (size_t i = s + 1; i < e;) {
+    if ((kClass[static_cast<uint8_t>(t[i])] & kLeet) == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < e && (kClass[static_cast<uint8_t>(t[j])] & kLeet) != 0) ++j;
+    if (j - i <= 2 && j < e && (kClass[static_cast<uint8_t>(t[i - 1])] & kLetter) &&
+        (kClass[static_cast<uint8_t>(t[j])] & kLetter)) {
+      for (size_t k = i; k < j; ++k) {
+        t[k] = kLeetLetter[static_cast<uint8_t>(t[k])];
+        out.e[k] = 1;
+      }
+    }
+    i = j;
+  }
+  uint8_t first = static_cast<uint8_t>(t[s]);
+  // (b) Leading '$' or '@' directly followed by a letter.
+  if ((first == '$' || first == '@') && (kClass[static_cast<uint8_t>(t[s + 1])] & kLetter)) {
+    t[s] = kLeetLetter[first];
+    out.e[s] = 1;
+    return;
+  }
+  // (c) A single leading leet digit followed only by letters (at least 3), not a unit.
+  if ((kClass[first] & kDigit) && (kClass[first] & kLeet) && e - s >= 4) {
+    for (size_t i = s + 1; i < e; ++i) {
+      if ((kClass[static_cast<uint8_t>(t[i])] & kLetter) == 0) return;
+    }
+    if (IsUnit(std::string_view(t + s + 1, e - s - 1))) return;
+    t[s] = kLeetLetter[first];
+    out.e[s] = 1;
+  }
+}
+
+// The word passes over out[begin, end): leet inside tokens, then spaced-apart letters
+// joined. Returns the new end (<= end); compacts in place.
+size_t WordPasses(Out out, size_t begin, size_t end) {
+  char* t = out.t;
+  size_t w = begin;        // write position
+  size_t flushed = begin;  // bytes before this are already at their final place (< w)
+  auto flush_to = [&](size_t upto) {
+    if (w != flushed) {
+      size_t len = upto - flushed;
+      std::memmove(t + w, t + flushed, len);
+      std::memmove(out.o + w, out.o + flushed, len * sizeof(uint32_t));
+      std::memmove(out.e + w, out.e + flushed, len);
+    }
+    w += upto - flushed;
+    flushed = upto;
+  };
+
+  size_t i = begin;
+  while (i < end) {
+    // Skip to the next token.
+    while (i < end && (kClass[static_cast<uint8_t>(t[i])] & kToken) == 0) ++i;
+    if (i >= end) break;
+    size_t s = i;
+    uint8_t flags = 0;
+    while (i < end && (kClass[static_cast<uint8_t>(t[i])] & kToken) != 0) {
+      flags |= kClass[static_cast<uint8_t>(t[i])];
+      ++i;
+    }
+    size_t e = i;
+    if (e - s >= 2) {
+      if (flags & kLeet) LeetToken(out, s, e);
+      continue;
+    }
+    // A single-character token: the start of a spaced-apart word?
+    if (!SpacedChar(static_cast<uint8_t>(t[s])) || !LeftBoundary(t, begin, s) ||
+        !RightBoundary(t, e, end)) {
+      continue;
+    }
+    // Collect the run: positions of its single characters.
+    size_t first = s, last = s, count = 1, p = s;
+    while (true) {
+      size_t g = SepGroupLen(t, p + 1, end);
+      if (g == 0) break;
+      size_t q = p + 1 + g;
+      if (q >= end || !SpacedChar(static_cast<uint8_t>(t[q])) ||
+          !RightBoundary(t, q + 1, end)) {
+        break;
+      }
+      p = q;
+      last = q;
+      ++count;
+    }
+    i = last + 1;
+    if (count < 3) continue;
+    // Trim leet characters at the ends (a leading '$' or '@' may stay).
+    auto is_letter = [&](size_t pos) {
+      return (kClass[static_cast<uint8_t>(t[pos])] & kLetter) != 0;
+    };
+    auto next_single = [&](size_t pos) { return pos + 1 + SepGroupLen(t, pos + 1, end); };
+    while (first < last && !is_letter(first) && t[first] != '$' && t[first] != '@') {
+      first = next_single(first);
+      --count;
+    }
+    // Trailing: walk forward remembering the last letter.
+    size_t last_letter = first;
+    int letters = 0;
+    size_t kept = 0, seen = 0;
+    for (size_t pos = first;; pos = next_single(pos)) {
+      ++seen;
+      if (is_letter(pos)) {
+        last_letter = pos;
+        ++letters;
+        kept = seen;
+      }
+      if (pos == last) break;
+    }
+    if (letters < 3 || kept < 3) continue;
+    last = last_letter;
+    // Join: copy everything before the run, then the run's characters.
+    flush_to(first);
+    for (size_t pos = first;; pos = next_single(pos)) {
+      t[w] = kLeetLetter[static_cast<uint8_t>(t[pos])];
+      out.o[w] = out.o[pos];
+      out.e[w] = 1;
+      ++w;
+      if (pos == last) break;
+    }
+    flushed = last + 1;
+    i = last + 1;
+  }
+  flush_to(end);
+  return w;
+}
+
+}  // namespace
+
+void NormalizeAppend(std::string_view input, NormalizedText& out) {
+  const auto* in = reinterpret_cast<const uint8_t*>(input.data());
+  const size_t n = input.size();
+  const size_t base = out.text.size();
+  const bool ascii = IsAscii(in, n);
+  // Upper bound: an ASCII byte gives at most 1 byte; a character of k >= 2 bytes at most 8.
+  const size_t bound = base + (ascii ? n : 4 * n);
+  out.text.resize(bound);
+  out.origin.resize(bound);
+  out.evasive.resize(bound);  // zero-filled: nothing is evasive unless marked
+  Out o{out.text.data(), out.origin.data(), out.evasive.data()};
+
+  size_t j = base;
+  bool last_space = true;  // drops leading white space
+  if (ascii) {
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t c = kAsciiFold[in[i]];
+      bool sp = c == ' ';
+      o.t[j] = static_cast<char>(c);
+      o.o[j] = static_cast<uint32_t>(i);
+      j += !(sp & last_space);
+      last_space = sp;
+    }
+  } else {
+    bool pending_evasive = false;  // set by a dropped invisible character
+    auto space = [&](size_t at) {
+      pending_evasive = false;
+      if (last_space) return;
+      o.t[j] = ' ';
+      o.o[j] = static_cast<uint32_t>(at);
+      ++j;
+      last_space = true;
+    };
+    size_t i = 0;
+    while (i < n) {
+      uint8_t c = in[i];
+      if (c < 0x80) {
+        uint8_t f = kAsciiFold[c];
+        if (f == ' ') {
+          space(i);
+        } else {
+          o.t[j] = static_cast<char>(f);
+          o.o[j] = static_cast<uint32_t>(i);
+          o.e[j] = pending_evasive;
+          ++j;
+          last_space = false;
+          pending_evasive = false;
+        }
+        ++i;
+        continue;
+      }
+      uint32_t cp = 0;
+      size_t len = DecodeUtf8(in + i, n - i, &cp);
+      if (len == 0) {  // invalid byte
+        space(i);
+        ++i;
+        continue;
+      }
+      const FoldEntry& f = LookupFold(cp);
+      switch (f.kind) {
+        case kDropMark:
+          break;
+        case kDropInvisible:
+          pending_evasive = true;
+          break;
+        case kSpace:
+          space(i);
+          break;
+        case kUnmapped:
+          for (size_t k = 0; k < len; ++k) {
+            o.t[j] = static_cast<char>(in[i + k]);
+            o.o[j] = static_cast<uint32_t>(i);
+            o.e[j] = pending_evasive;
+            ++j;
+          }
+          last_space = false;
+          pending_evasive = false;
+          break;
+        default: {  // kPlain, kEvasive
+          const uint8_t ev = (f.kind == kEvasive) | pending_evasive;
+          for (size_t k = 0; k < f.len; ++k) {
+            if (f.bytes[k] == ' ') {
+              space(i);
+              continue;
+            }
+            o.t[j] = static_cast<char>(f.bytes[k]);
+            o.o[j] = static_cast<uint32_t>(i);
+            o.e[j] = ev;
+            ++j;
+            last_space = false;
+          }
+          pending_evasive = false;
+          break;
+        }
+      }
+      i += len;
+    }
+  }
+  if (j > base && o.t[j - 1] == ' ') --j;  // trailing white space
+  j = WordPasses(o, base, j);
+  out.text.resize(j);
+  out.origin.resize(j);
+  out.evasive.resize(j);
+}
+
+std::string Normalize(std::string_view input) {
+  NormalizedText n;
+  NormalizeAppend(input, n);
+  return std::move(n.text);
+}
+
+uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i) {
+  const auto* in = reinterpret_cast<const uint8_t*>(input.data());
+  const size_t size = input.size();
+  size_t pos = n.origin[i];
+  if (pos >= size) return static_cast<uint32_t>(size);
+  auto char_len = [&](size_t at, uint32_t* cp) -> size_t {
+    if (in[at] < 0x80) {
+      *cp = in[at];
+      return 1;
+    }
+    size_t len = DecodeUtf8(in + at, size - at, cp);
+    if (len == 0) *cp = 0xFFFD;
+    return len == 0 ? 1 : len;
+  };
+  uint32_t cp = 0;
+  pos += char_len(pos, &cp);
+  // Include combining marks that were folded away with the character ("e" + U+0301).
+  while (pos < size && in[pos] >= 0x80) {
+    size_t len = char_len(pos, &cp);
+    if (LookupFold(cp).kind != kDropMark) break;
+    pos += len;
+  }
+  return static_cast<uint32_t>(pos);
+}
+
+}  // namespace bonafide::rules
