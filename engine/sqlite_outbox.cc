@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -156,14 +157,17 @@ absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::stri
 class Sha256 {
  public:
   void Update(std::string_view data) {
-    for (char c : data) {
-      block_[block_len_++] = static_cast<uint8_t>(c);
-      if (block_len_ == 64) {
+    total_bytes_ += data.size();
+    while (!data.empty()) {
+      const size_t n = std::min(data.size(), sizeof(block_) - block_len_);
+      std::memcpy(block_ + block_len_, data.data(), n);
+      block_len_ += n;
+      data.remove_prefix(n);
+      if (block_len_ == sizeof(block_)) {
         Compress();
         block_len_ = 0;
       }
     }
-    total_bytes_ += data.size();
   }
 
   std::array<uint8_t, 32> Finish() {
