@@ -1,0 +1,974 @@
+// Loading and validation of the rules directory (spec.md section 2; docs/rule-format.md).
+//
+// Each file is read into memory, checked to be UTF-8, parsed with yaml-cpp and then walked
+// once. Every mapping is checked for unknown and duplicate keys before any of its values is
+// read, so a typo is reported at the typo and not as a missing field. The first error stops
+// loading; files are read in a fixed order (policy, cues, context, rights holders sorted by
+// file name) so that the error reported for a broken directory is always the same.
+//
+// yaml-cpp reports 0-based lines and byte columns; messages use 1-based lines and 1-based
+// columns counted in characters (Unicode code points), which is what editors show.
+
+#include "rules/rule_pack.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "re2/re2.h"
+#include "util/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace bonafide::rules {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------
+// Small string helpers.
+
+// Returns `s` in double quotes, cut to `max_size` bytes at a character boundary, with
+// quotes and line breaks escaped so that a message stays on one line.
+std::string Quote(std::string_view s, size_t max_size = std::string_view::npos) {
+  bool cut = false;
+  if (s.size() > max_size) {
+    size_t end = max_size;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    s = s.substr(0, end);
+    cut = true;
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  if (cut) out.append("...");
+  out.push_back('"');
+  return out;
+}
+
+bool IsBlank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  });
+}
+
+bool AllCharsIn(std::string_view s, std::string_view extra) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    extra.find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsRightsHolderId(std::string_view s) { return AllCharsIn(s, "_-"); }
+bool IsRuleId(std::string_view s) { return AllCharsIn(s, "._-"); }
+
+bool IsCurrencyCode(std::string_view s) {
+  return s.size() == 3 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// YYYY-MM-DD with a plausible month and day.
+bool IsIsoDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  const int month = (s[5] - '0') * 10 + (s[6] - '0');
+  const int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// Levenshtein distance, case-insensitive (ASCII).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t subst = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Returns the candidate closest to `word` when it is close enough to be a likely typo.
+std::optional<std::string_view> DidYouMean(std::string_view word,
+                                           const std::vector<std::string_view>& candidates) {
+  std::optional<std::string_view> best;
+  size_t best_distance = 0;
+  for (std::string_view c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (!best || d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  if (!best) return std::nullopt;
+  const size_t limit = std::max<size_t>(2, std::min(word.size(), best->size()) / 3);
+  if (best_distance > limit || best_distance >= word.size()) return std::nullopt;
+  return best;
+}
+
+// Returns the byte offset of the first invalid UTF-8 sequence in `s`, or npos.
+size_t FindInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    uint32_t min = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// ---------------------------------------------------------------------------------------
+// One YAML file: its display path, its text (for character columns) and its root node.
+
+class YamlFile {
+ public:
+  // Reads and parses `path`; path.string() names the file in messages.
+  static absl::StatusOr<YamlFile> Load(const fs::path& path) {
+    YamlFile file;
+    file.path_ = path.string();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat(file.path_, ": cannot open file"));
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) {
+      return absl::InvalidArgumentError(absl::StrCat(file.path_, ": cannot read file"));
+    }
+    file.text_ = std::move(buffer).str();
+    if (std::string_view(file.text_).substr(0, 3) == "\xEF\xBB\xBF") {
+      file.text_.erase(0, 3);  // UTF-8 byte order mark; yaml-cpp marks start after it
+    }
+    file.line_starts_.push_back(0);
+    for (size_t i = 0; i < file.text_.size(); ++i) {
+      if (file.text_[i] == '\n') file.line_starts_.push_back(i + 1);
+    }
+    if (const size_t bad = FindInvalidUtf8(file.text_); bad != std::string::npos) {
+      const auto line_it =
+          std::upper_bound(file.line_starts_.begin(), file.line_starts_.end(), bad) - 1;
+      YAML::Mark mark;
+      mark.line = static_cast<int>(line_it - file.line_starts_.begin());
+      mark.column = static_cast<int>(bad - *line_it);
+      return file.Error(mark, "file is not valid utf-8");
+    }
+    try {
+      std::vector<YAML::Node> docs = YAML::LoadAll(file.text_);
+      if (docs.size() > 1) {
+        return file.Error(docs[1].Mark(), "more than one yaml document in the file");
+      }
+      if (!docs.empty()) file.root_ = docs[0];
+    } catch (const YAML::Exception& e) {
+      return file.Error(e.mark, absl::StrCat("malformed yaml: ", e.msg));
+    }
+    return file;
+  }
+
+  const std::string& path() const { return path_; }
+  const YAML::Node& root() const { return root_; }
+
+  // Returns the 1-based location of `mark` (1:1 for a null mark, e.g. an empty file).
+  SourceLocation Locate(const YAML::Mark& mark) const {
+    SourceLocation loc;
+    loc.file = path_;
+    if (mark.is_null() || mark.line < 0 || mark.column < 0) {
+      loc.line = 1;
+      loc.column = 1;
+      return loc;
+    }
+    loc.line = mark.line + 1;
+    loc.column = mark.column + 1;
+    if (static_cast<size_t>(mark.line) < line_starts_.size()) {
+      const size_t start = line_starts_[mark.line];
+      const size_t end = std::min(text_.size(), start + mark.column);
+      int chars = 0;
+      for (size_t i = start; i < end; ++i) {
+        if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++chars;
+      }
+      loc.column = chars + 1;
+    }
+    return loc;
+  }
+
+  absl::Status Error(const YAML::Mark& mark, std::string_view message) const {
+    const SourceLocation loc = Locate(mark);
+    return absl::InvalidArgumentError(
+        absl::StrCat(loc.file, ":", loc.line, ":", loc.column, ": ",
+                     absl::string_view(message.data(), message.size())));
+  }
+
+ private:
+  YamlFile() = default;
+
+  std::string path_;
+  std::string text_;
+  std::vector<size_t> line_starts_;
+  YAML::Node root_;  // Null for an empty file
+};
+
+std::string FormatLocation(const SourceLocation& loc) {
+  return absl::StrCat(loc.file, ":", loc.line, ":", loc.column);
+}
+
+// Describes a node for "expected X, got Y" messages.
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return Quote(node.Scalar(), /*max_size=*/60);
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+  }
+  return "?";
+}
+
+// A value to read, with the name used in messages and the place to blame.
+struct Field {
+  std::string name;  // e.g. "weights.cue"; may be empty for list items
+  YAML::Mark key_mark;
+  YAML::Node value;
+
+  // The value's own position, or the key's when the value is an implicit null (whose mark
+  // points at the next token).
+  YAML::Mark mark() const {
+    if (value.IsNull() || value.Mark().is_null()) return key_mark;
+    return value.Mark();
+  }
+  std::string Prefix() const { return name.empty() ? "" : name + ": "; }
+};
+
+Field Item(const std::string& list_name, const YAML::Node& item) {
+  return Field{list_name, item.Mark(), item};
+}
+
+// A mapping whose keys were checked: scalars, no duplicates, all known.
+class Mapping {
+ public:
+  // Checks `node` (named by `field`) is a mapping with keys from `allowed` (any key when
+  // `allowed` is empty), each at most once. `prefix` is prepended to field names in
+  // messages ("weights." gives "weights.cue").
+  static absl::StatusOr<Mapping> Read(const YamlFile& file, const Field& field,
+                                      const std::vector<std::string_view>& allowed,
+                                      std::string prefix = "") {
+    if (!field.value.IsMap()) {
+      return file.Error(field.mark(), absl::StrCat(field.Prefix(), "expected a mapping, got ",
+                                                   Describe(field.value)));
+    }
+    Mapping m;
+    m.mark_ = field.mark();
+    m.prefix_ = std::move(prefix);
+    for (auto it = field.value.begin(); it != field.value.end(); ++it) {
+      const YAML::Node& key = it->first;
+      if (!key.IsScalar()) {
+        return file.Error(key.Mark(), absl::StrCat("expected a field name, got ",
+                                                   Describe(key)));
+      }
+      const std::string& name = key.Scalar();
+      for (const Entry& e : m.entries_) {
+        if (e.key == name) {
+          return file.Error(key.Mark(),
+                            absl::StrCat("duplicate key ", Quote(name), " (first at ",
+                                         FormatLocation(file.Locate(e.key_mark)), ")"));
+        }
+      }
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        std::string message = absl::StrCat("unknown field ", Quote(m.prefix_ + name));
+        if (auto hint = DidYouMean(name, allowed)) {
+          absl::StrAppend(&message, " (did you mean ",
+                          Quote(m.prefix_ + std::string(*hint)), "?)");
+        } else {
+          std::vector<std::string> names(allowed.begin(), allowed.end());
+          absl::StrAppend(&message, " (expected one of: ", absl::StrJoin(names, ", "), ")");
+        }
+        return file.Error(key.Mark(), message);
+      }
+      m.entries_.push_back(Entry{name, key.Mark(), it->second});
+    }
+    return m;
+  }
+
+  // Returns the field `key`, or nullopt when absent.
+  std::optional<Field> Get(std::string_view key) const {
+    for (const Entry& e : entries_) {
+      if (e.key == key) return Field{prefix_ + e.key, e.key_mark, e.value};
+    }
+    return std::nullopt;
+  }
+
+  // Returns the field `key`, or an error at the mapping when absent.
+  absl::StatusOr<Field> Require(const YamlFile& file, std::string_view key) const {
+    if (auto f = Get(key)) return *f;
+    return file.Error(mark_, absl::StrCat("missing required field ",
+                                          Quote(prefix_ + std::string(key))));
+  }
+
+  // All fields, in file order (for mappings with free-form keys).
+  std::vector<Field> All() const {
+    std::vector<Field> out;
+    for (const Entry& e : entries_) out.push_back(Field{prefix_ + e.key, e.key_mark, e.value});
+    return out;
+  }
+
+  const YAML::Mark& mark() const { return mark_; }
+
+ private:
+  struct Entry {
+    std::string key;
+    YAML::Mark key_mark;
+    YAML::Node value;
+  };
+  YAML::Mark mark_;
+  std::string prefix_;
+  std::vector<Entry> entries_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Scalar readers.
+
+absl::StatusOr<std::string> ReadString(const YamlFile& file, const Field& f) {
+  if (!f.value.IsScalar()) {
+    return file.Error(f.mark(),
+                      absl::StrCat(f.Prefix(), "expected a string, got ", Describe(f.value)));
+  }
+  return f.value.Scalar();
+}
+
+absl::StatusOr<std::string> ReadNonEmptyString(const YamlFile& file, const Field& f) {
+  BONAFIDE_ASSIGN_OR_RETURN(std::string s, ReadString(file, f));
+  if (IsBlank(s)) {
+    return file.Error(f.mark(), absl::StrCat(f.Prefix(), "must not be empty"));
+  }
+  return s;
+}
+
+// Plain scalars and explicit !!int / !!float are numbers; quoted scalars are strings.
+bool IsQuoted(const YAML::Node& node) {
+  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
+}
+
+absl::StatusOr<double> ReadNumber(const YamlFile& file, const Field& f) {
+  if (!f.value.IsScalar() || IsQuoted(f.value)) {
+    const std::string got =
+        f.value.IsScalar() ? absl::StrCat("the string ", Quote(f.value.Scalar()))
+                           : Describe(f.value);
+    return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected a number, got ", got));
+  }
+  std::string_view s = f.value.Scalar();
+  std::string lowered;
+  for (char c : s) lowered.push_back(c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c);
+  if (lowered == ".inf" || lowered == "+.inf" || lowered == "-.inf" || lowered == ".nan") {
+    return file.Error(f.mark(),
+                      absl::StrCat(f.Prefix(), "must be a finite number, got ", f.value.Scalar()));
+  }
+  std::string_view digits = s;
+  if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
+      !std::isfinite(value)) {
+    return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected a number, got ",
+                                             Describe(f.value)));
+  }
+  return value;
+}
+
+absl::StatusOr<int64_t> ReadInt(const YamlFile& file, const Field& f) {
+  if (f.value.IsScalar() && !IsQuoted(f.value)) {
+    std::string_view digits = f.value.Scalar();
+    if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+    int64_t value = 0;
+    const auto [end, ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()) {
+      return value;
+    }
+  }
+  const std::string got = f.value.IsScalar() && IsQuoted(f.value)
+                              ? absl::StrCat("the string ", Quote(f.value.Scalar()))
+                              : Describe(f.value);
+  return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected an integer, got ", got));
+}
+
+// Reads a list of non-empty strings.
+absl::StatusOr<std::vector<std::string>> ReadStringList(const YamlFile& file, const Field& f) {
+  if (!f.value.IsSequence()) {
+    return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected a list of strings, got ",
+                                             Describe(f.value)));
+  }
+  std::vector<std::string> out;
+  for (const YAML::Node& item : f.value) {
+    BONAFIDE_ASSIGN_OR_RETURN(std::string s, ReadNonEmptyString(file, Item(f.name, item)));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Reads a number with a lower bound (inclusive or exclusive) and optional upper bound.
+absl::StatusOr<double> ReadNumberAtLeast(const YamlFile& file, const Field& f, double min,
+                                         bool inclusive) {
+  BONAFIDE_ASSIGN_OR_RETURN(double v, ReadNumber(file, f));
+  if (inclusive ? v < min : v <= min) {
+    return file.Error(f.mark(), absl::StrCat(f.name, " must be ", inclusive ? ">= " : "> ",
+                                             min, ", got ", f.value.Scalar()));
+  }
+  return v;
+}
+
+absl::StatusOr<int> ReadIntInRange(const YamlFile& file, const Field& f, int min, int max) {
+  BONAFIDE_ASSIGN_OR_RETURN(int64_t v, ReadInt(file, f));
+  if (v < min || v > max) {
+    return file.Error(f.mark(), absl::StrCat(f.name, " must be in ", min, "..", max,
+                                             ", got ", f.value.Scalar()));
+  }
+  return static_cast<int>(v);
+}
+
+Field RootField(const YamlFile& file) { return Field{"", YAML::Mark::null_mark(), file.root()}; }
+
+// Returns the root mapping of `file`; an empty file counts as an empty mapping.
+absl::StatusOr<Mapping> ReadRoot(const YamlFile& file,
+                                 const std::vector<std::string_view>& allowed) {
+  if (file.root().IsNull()) {
+    return Mapping::Read(file, Field{"", YAML::Mark::null_mark(), YAML::Node(YAML::NodeType::Map)},
+                         allowed);
+  }
+  if (!file.root().IsMap()) {
+    return file.Error(file.root().Mark(),
+                      absl::StrCat("expected a mapping at the top of the file, got ",
+                                   Describe(file.root())));
+  }
+  return Mapping::Read(file, RootField(file), allowed);
+}
+
+// ---------------------------------------------------------------------------------------
+// policy.yaml
+
+absl::StatusOr<Policy> LoadPolicy(const fs::path& path) {
+  BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
+  BONAFIDE_ASSIGN_OR_RETURN(
+      Mapping root,
+      ReadRoot(file, {"currency", "fx_date", "fx", "threshold", "weights", "image"}));
+  Policy policy;
+  if (auto f = root.Get("currency")) {
+    BONAFIDE_ASSIGN_OR_RETURN(policy.currency, ReadString(file, *f));
+    if (!IsCurrencyCode(policy.currency)) {
+      return file.Error(f->mark(), absl::StrCat("currency must be 3 upper-case letters "
+                                                "(ISO 4217), got ",
+                                                Quote(policy.currency)));
+    }
+  }
+  if (auto f = root.Get("fx_date")) {
+    BONAFIDE_ASSIGN_OR_RETURN(policy.fx_date, ReadString(file, *f));
+    if (!IsIsoDate(policy.fx_date)) {
+      return file.Error(f->mark(), absl::StrCat("fx_date must be a date YYYY-MM-DD, got ",
+                                                Quote(policy.fx_date)));
+    }
+  }
+  if (auto f = root.Get("fx")) {
+    BONAFIDE_ASSIGN_OR_RETURN(Mapping fx, Mapping::Read(file, *f, {}, "fx."));
+    for (const Field& rate_field : fx.All()) {
+      const std::string code = rate_field.name.substr(3);
+      if (!IsCurrencyCode(code)) {
+        return file.Error(rate_field.key_mark,
+                          absl::StrCat("fx currency must be 3 upper-case letters (ISO 4217), "
+                                       "got ",
+                                       Quote(code)));
+      }
+      BONAFIDE_ASSIGN_OR_RETURN(double rate,
+                                ReadNumberAtLeast(file, rate_field, 0, /*inclusive=*/false));
+      if (code == policy.currency && rate != 1.0) {
+        return file.Error(rate_field.mark(),
+                          absl::StrCat("fx rate of the base currency ", code,
+                                       " must be 1, got ", rate_field.value.Scalar()));
+      }
+      policy.fx[code] = rate;
+    }
+  }
+  policy.fx[policy.currency] = 1.0;
+  if (auto f = root.Get("threshold")) {
+    BONAFIDE_ASSIGN_OR_RETURN(policy.threshold,
+                              ReadNumberAtLeast(file, *f, 0, /*inclusive=*/false));
+  }
+  if (auto f = root.Get("weights")) {
+    BONAFIDE_ASSIGN_OR_RETURN(
+        Mapping w,
+        Mapping::Read(file, *f, {"cue", "price", "image", "obfuscated_brand"}, "weights."));
+    const std::pair<const char*, double*> kWeights[] = {
+        {"cue", &policy.weights.cue},
+        {"price", &policy.weights.price},
+        {"image", &policy.weights.image},
+        {"obfuscated_brand", &policy.weights.obfuscated_brand}};
+    for (const auto& [key, out] : kWeights) {
+      if (auto wf = w.Get(key)) {
+        BONAFIDE_ASSIGN_OR_RETURN(*out, ReadNumberAtLeast(file, *wf, 0, /*inclusive=*/true));
+      }
+    }
+  }
+  if (auto f = root.Get("image")) {
+    BONAFIDE_ASSIGN_OR_RETURN(
+        Mapping image, Mapping::Read(file, *f, {"max_distance", "min_quality"}, "image."));
+    if (auto g = image.Get("max_distance")) {
+      BONAFIDE_ASSIGN_OR_RETURN(policy.image.max_distance, ReadIntInRange(file, *g, 0, 256));
+    }
+    if (auto g = image.Get("min_quality")) {
+      BONAFIDE_ASSIGN_OR_RETURN(policy.image.min_quality, ReadIntInRange(file, *g, 0, 100));
+    }
+  }
+  return policy;
+}
+
+// ---------------------------------------------------------------------------------------
+// cues.yaml
+
+absl::StatusOr<RuleMode> ParseMode(const YamlFile& file, const Field& f) {
+  BONAFIDE_ASSIGN_OR_RETURN(std::string mode, ReadString(file, f));
+  if (mode == "enforce") return RuleMode::kEnforce;
+  if (mode == "shadow") return RuleMode::kShadow;
+  if (mode == "off") return RuleMode::kOff;
+  std::string message =
+      absl::StrCat("mode must be enforce, shadow or off, got ", Quote(mode));
+  if (auto hint = DidYouMean(mode, {"enforce", "shadow", "off"})) {
+    absl::StrAppend(&message, " (did you mean ", Quote(std::string(*hint)), "?)");
+  }
+  return file.Error(f.mark(), message);
+}
+
+// Sets `id_mark` to the position of the rule's id (for duplicate id errors).
+absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item,
+                                     const Policy& policy, YAML::Mark& id_mark) {
+  BONAFIDE_ASSIGN_OR_RETURN(
+      Mapping m, Mapping::Read(file, item, {"id", "version", "mode", "phrases", "regex",
+                                            "weight", "examples"}));
+  CueRule rule;
+  rule.location = file.Locate(m.mark());
+  rule.weight = policy.weights.cue;
+
+  BONAFIDE_ASSIGN_OR_RETURN(Field id, m.Require(file, "id"));
+  BONAFIDE_ASSIGN_OR_RETURN(rule.id, ReadString(file, id));
+  id_mark = id.mark();
+  if (!IsRuleId(rule.id)) {
+    return file.Error(id.mark(), absl::StrCat("invalid cue rule id ", Quote(rule.id),
+                                              " (allowed: a-z, 0-9, '.', '_' and '-')"));
+  }
+  const std::string in_rule = absl::StrCat("rule ", Quote(rule.id), ": ");
+
+  if (auto f = m.Get("version")) {
+    BONAFIDE_ASSIGN_OR_RETURN(int64_t version, ReadInt(file, *f));
+    if (version < 1 || version > INT32_MAX) {
+      return file.Error(f->mark(), absl::StrCat("version must be a positive integer, got ",
+                                                f->value.Scalar()));
+    }
+    rule.version = static_cast<int>(version);
+  }
+  if (auto f = m.Get("mode")) {
+    BONAFIDE_ASSIGN_OR_RETURN(rule.mode, ParseMode(file, *f));
+  }
+  if (auto f = m.Get("phrases")) {
+    BONAFIDE_ASSIGN_OR_RETURN(rule.phrases, ReadStringList(file, *f));
+  }
+  std::optional<Field> regex_field = m.Get("regex");
+  if (regex_field) {
+    BONAFIDE_ASSIGN_OR_RETURN(rule.regex, ReadString(file, *regex_field));
+    if (rule.regex.empty()) {
+      return file.Error(regex_field->mark(), absl::StrCat(in_rule, "regex must not be empty"));
+    }
+  }
+  if (!rule.phrases.empty() && regex_field) {
+    return file.Error(regex_field->key_mark,
+                      absl::StrCat(in_rule, "has both phrases and regex (use one)"));
+  }
+  if (rule.phrases.empty() && !regex_field) {
+    return file.Error(m.mark(), absl::StrCat(in_rule, "needs non-empty phrases or a regex"));
+  }
+  if (regex_field) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    const RE2 re(rule.regex, options);
+    if (!re.ok()) {
+      return file.Error(regex_field->mark(),
+                        absl::StrCat(in_rule, "invalid regex: ", re.error()));
+    }
+    if (RE2::PartialMatch("", re)) {
+      return file.Error(regex_field->mark(),
+                        absl::StrCat(in_rule, "regex matches the empty string"));
+    }
+  }
+  if (auto f = m.Get("weight")) {
+    BONAFIDE_ASSIGN_OR_RETURN(rule.weight, ReadNumberAtLeast(file, *f, 0, /*inclusive=*/true));
+  }
+  if (auto f = m.Get("examples")) {
+    BONAFIDE_ASSIGN_OR_RETURN(Mapping ex,
+                              Mapping::Read(file, *f, {"match", "no_match"}, "examples."));
+    if (auto g = ex.Get("match")) {
+      BONAFIDE_ASSIGN_OR_RETURN(rule.examples_match, ReadStringList(file, *g));
+    }
+    if (auto g = ex.Get("no_match")) {
+      BONAFIDE_ASSIGN_OR_RETURN(rule.examples_no_match, ReadStringList(file, *g));
+    }
+  }
+  return rule;
+}
+
+absl::Status LoadCues(const fs::path& path, const Policy& policy,
+                      std::vector<CueRule>& cues) {
+  BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping root, ReadRoot(file, {"rules"}));
+  std::optional<Field> rules = root.Get("rules");
+  if (!rules) return absl::OkStatus();
+  if (!rules->value.IsSequence()) {
+    return file.Error(rules->mark(),
+                      absl::StrCat("rules: expected a list, got ", Describe(rules->value)));
+  }
+  std::map<std::string, SourceLocation> seen;
+  for (const YAML::Node& item : rules->value) {
+    YAML::Mark id_mark;
+    BONAFIDE_ASSIGN_OR_RETURN(CueRule rule,
+                              ParseCueRule(file, Item("", item), policy, id_mark));
+    auto [it, inserted] = seen.emplace(rule.id, rule.location);
+    if (!inserted) {
+      return file.Error(id_mark, absl::StrCat("duplicate cue rule id ", Quote(rule.id),
+                                                " (first defined at ",
+                                                FormatLocation(it->second), ")"));
+    }
+    cues.push_back(std::move(rule));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// context.yaml
+
+absl::StatusOr<Context> LoadContext(const fs::path& path) {
+  BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
+  BONAFIDE_ASSIGN_OR_RETURN(
+      Mapping root,
+      ReadRoot(file, {"compatibility", "accessories", "bundle", "used", "packaging_only"}));
+  Context context;
+  context.location = file.Locate(file.root().Mark());
+  const std::pair<const char*, std::vector<std::string>*> kLists[] = {
+      {"compatibility", &context.compatibility},
+      {"accessories", &context.accessories},
+      {"bundle", &context.bundle},
+      {"used", &context.used},
+      {"packaging_only", &context.packaging_only}};
+  for (const auto& [key, out] : kLists) {
+    if (auto f = root.Get(key)) {
+      BONAFIDE_ASSIGN_OR_RETURN(*out, ReadStringList(file, *f));
+    }
+  }
+  return context;
+}
+
+// ---------------------------------------------------------------------------------------
+// rights_holders/<id>.yaml
+
+absl::StatusOr<Money> ParseMoney(const YamlFile& file, const Field& f, const Policy& policy) {
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping m, Mapping::Read(file, f, {"amount", "currency"},
+                                                     f.name + "."));
+  Money money;
+  BONAFIDE_ASSIGN_OR_RETURN(Field amount, m.Require(file, "amount"));
+  BONAFIDE_ASSIGN_OR_RETURN(money.amount,
+                            ReadNumberAtLeast(file, amount, 0, /*inclusive=*/false));
+  BONAFIDE_ASSIGN_OR_RETURN(Field currency, m.Require(file, "currency"));
+  BONAFIDE_ASSIGN_OR_RETURN(money.currency, ReadString(file, currency));
+  if (!policy.fx.contains(money.currency)) {
+    std::vector<std::string> known;
+    for (const auto& [code, rate] : policy.fx) known.push_back(code);
+    return file.Error(currency.mark(),
+                      absl::StrCat(currency.name, " ", Quote(money.currency),
+                                   " is not in policy fx (known: ", absl::StrJoin(known, ", "),
+                                   ")"));
+  }
+  return money;
+}
+
+// Sets `id_mark` to the position of the product's id (for duplicate id errors).
+absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item,
+                                     const Policy& policy, const fs::path& folder,
+                                     YAML::Mark& id_mark) {
+  BONAFIDE_ASSIGN_OR_RETURN(
+      Mapping m, Mapping::Read(file, item, {"id", "name", "keywords", "category",
+                                            "reference_price", "min_price_ratio", "images"}));
+  Product product;
+  product.location = file.Locate(m.mark());
+  BONAFIDE_ASSIGN_OR_RETURN(Field id, m.Require(file, "id"));
+  BONAFIDE_ASSIGN_OR_RETURN(product.id, ReadString(file, id));
+  id_mark = id.mark();
+  if (!IsRuleId(product.id)) {
+    return file.Error(id.mark(), absl::StrCat("invalid product id ", Quote(product.id),
+                                              " (allowed: a-z, 0-9, '.', '_' and '-')"));
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(Field name, m.Require(file, "name"));
+  BONAFIDE_ASSIGN_OR_RETURN(product.name, ReadNonEmptyString(file, name));
+  if (auto f = m.Get("keywords")) {
+    BONAFIDE_ASSIGN_OR_RETURN(product.keywords, ReadStringList(file, *f));
+  }
+  if (auto f = m.Get("category")) {
+    BONAFIDE_ASSIGN_OR_RETURN(product.category, ReadString(file, *f));
+  }
+  if (auto f = m.Get("reference_price")) {
+    BONAFIDE_ASSIGN_OR_RETURN(product.reference_price, ParseMoney(file, *f, policy));
+  }
+  if (auto f = m.Get("min_price_ratio")) {
+    BONAFIDE_ASSIGN_OR_RETURN(double ratio, ReadNumber(file, *f));
+    if (!(ratio > 0 && ratio <= 1)) {
+      return file.Error(f->mark(), absl::StrCat("min_price_ratio must be in (0, 1], got ",
+                                                f->value.Scalar()));
+    }
+    if (!product.reference_price) {
+      return file.Error(f->key_mark, "min_price_ratio requires reference_price");
+    }
+    product.min_price_ratio = ratio;
+  }
+  if (auto f = m.Get("images")) {
+    if (!f->value.IsSequence()) {
+      return file.Error(f->mark(), absl::StrCat("images: expected a list of strings, got ",
+                                                Describe(f->value)));
+    }
+    for (const YAML::Node& node : f->value) {
+      const Field image_field = Item("images", node);
+      BONAFIDE_ASSIGN_OR_RETURN(std::string image, ReadNonEmptyString(file, image_field));
+      fs::path resolved(image);
+      if (resolved.is_relative()) resolved = folder / resolved;
+      std::error_code ec;
+      const fs::file_status status = fs::status(resolved, ec);
+      if (!fs::exists(status)) {
+        return file.Error(image_field.mark(),
+                          absl::StrCat("image ", Quote(image), " not found (looked for ",
+                                       Quote(resolved.string()), ")"));
+      }
+      if (!fs::is_regular_file(status)) {
+        return file.Error(image_field.mark(),
+                          absl::StrCat("image ", Quote(image), " is not a regular file (",
+                                       Quote(resolved.string()), ")"));
+      }
+      product.images.push_back(resolved.string());
+    }
+  }
+  return product;
+}
+
+absl::StatusOr<Brand> ParseBrand(const YamlFile& file, const Field& item) {
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping m, Mapping::Read(file, item, {"name", "aliases"}));
+  Brand brand;
+  brand.location = file.Locate(m.mark());
+  BONAFIDE_ASSIGN_OR_RETURN(Field name, m.Require(file, "name"));
+  BONAFIDE_ASSIGN_OR_RETURN(brand.name, ReadNonEmptyString(file, name));
+  if (auto f = m.Get("aliases")) {
+    BONAFIDE_ASSIGN_OR_RETURN(brand.aliases, ReadStringList(file, *f));
+  }
+  return brand;
+}
+
+absl::StatusOr<RightsHolder> LoadRightsHolder(
+    const fs::path& path, const Policy& policy,
+    std::map<std::string, SourceLocation>& product_ids) {
+  BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
+  BONAFIDE_ASSIGN_OR_RETURN(
+      Mapping root, ReadRoot(file, {"id", "name", "threshold", "brands",
+                                    "authorized_sellers", "products"}));
+  RightsHolder holder;
+  holder.location = file.Locate(file.root().Mark());
+
+  BONAFIDE_ASSIGN_OR_RETURN(Field id, root.Require(file, "id"));
+  BONAFIDE_ASSIGN_OR_RETURN(holder.id, ReadString(file, id));
+  if (!IsRightsHolderId(holder.id)) {
+    return file.Error(id.mark(), absl::StrCat("invalid rights holder id ", Quote(holder.id),
+                                              " (allowed: a-z, 0-9, '_' and '-')"));
+  }
+  const std::string stem = path.stem().string();
+  if (holder.id != stem) {
+    return file.Error(id.mark(), absl::StrCat("rights holder id ", Quote(holder.id),
+                                              " does not match the file name ",
+                                              Quote(path.filename().string()),
+                                              " (expected ", Quote(stem), ")"));
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(Field name, root.Require(file, "name"));
+  BONAFIDE_ASSIGN_OR_RETURN(holder.name, ReadNonEmptyString(file, name));
+  if (auto f = root.Get("threshold")) {
+    BONAFIDE_ASSIGN_OR_RETURN(holder.threshold,
+                              ReadNumberAtLeast(file, *f, 0, /*inclusive=*/false));
+  }
+
+  BONAFIDE_ASSIGN_OR_RETURN(Field brands, root.Require(file, "brands"));
+  if (!brands.value.IsSequence()) {
+    return file.Error(brands.mark(),
+                      absl::StrCat("brands: expected a list, got ", Describe(brands.value)));
+  }
+  if (brands.value.size() == 0) {
+    return file.Error(brands.mark(), "brands must not be empty");
+  }
+  for (const YAML::Node& node : brands.value) {
+    BONAFIDE_ASSIGN_OR_RETURN(Brand brand, ParseBrand(file, Item("brands", node)));
+    holder.brands.push_back(std::move(brand));
+  }
+
+  if (auto f = root.Get("authorized_sellers")) {
+    BONAFIDE_ASSIGN_OR_RETURN(holder.authorized_sellers, ReadStringList(file, *f));
+  }
+
+  if (auto f = root.Get("products")) {
+    if (!f->value.IsSequence()) {
+      return file.Error(f->mark(),
+                        absl::StrCat("products: expected a list, got ", Describe(f->value)));
+    }
+    const fs::path folder = path.parent_path();
+    for (const YAML::Node& node : f->value) {
+      YAML::Mark id_mark;
+      BONAFIDE_ASSIGN_OR_RETURN(
+          Product product, ParseProduct(file, Item("products", node), policy, folder, id_mark));
+      auto [it, inserted] = product_ids.emplace(product.id, product.location);
+      if (!inserted) {
+        return file.Error(id_mark, absl::StrCat("duplicate product id ", Quote(product.id),
+                                                   " (first defined at ",
+                                                   FormatLocation(it->second), ")"));
+      }
+      holder.products.push_back(std::move(product));
+    }
+  }
+  return holder;
+}
+
+// Returns whether `path` is a regular file; an error when it exists as something else.
+absl::StatusOr<bool> OptionalFile(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) return false;
+  if (!fs::is_regular_file(status)) {
+    return absl::InvalidArgumentError(absl::StrCat(path.string(), ": not a regular file"));
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<RulePack> LoadRulePack(std::string_view directory) {
+  const fs::path dir{std::string(directory)};
+  std::error_code ec;
+  const fs::file_status dir_status = fs::status(dir, ec);
+  if (!fs::exists(dir_status)) {
+    return absl::NotFoundError(
+        absl::StrCat("rules directory ", Quote(dir.string()), " not found"));
+  }
+  if (!fs::is_directory(dir_status)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rules directory ", Quote(dir.string()), " is not a directory"));
+  }
+
+  RulePack pack;
+  pack.directory = std::string(directory);
+
+  const fs::path policy_path = dir / "policy.yaml";
+  BONAFIDE_ASSIGN_OR_RETURN(bool has_policy, OptionalFile(policy_path));
+  if (!has_policy) {
+    return absl::NotFoundError(
+        absl::StrCat(policy_path.string(), ": required file not found"));
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(pack.policy, LoadPolicy(policy_path));
+
+  const fs::path cues_path = dir / "cues.yaml";
+  BONAFIDE_ASSIGN_OR_RETURN(bool has_cues, OptionalFile(cues_path));
+  if (has_cues) BONAFIDE_RETURN_IF_ERROR(LoadCues(cues_path, pack.policy, pack.cues));
+
+  const fs::path context_path = dir / "context.yaml";
+  BONAFIDE_ASSIGN_OR_RETURN(bool has_context, OptionalFile(context_path));
+  if (has_context) {
+    BONAFIDE_ASSIGN_OR_RETURN(pack.context, LoadContext(context_path));
+  }
+
+  const fs::path holders_dir = dir / "rights_holders";
+  std::vector<fs::path> holder_files;
+  if (fs::is_directory(holders_dir, ec)) {
+    for (fs::directory_iterator it(holders_dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const fs::path& p = it->path();
+      const std::string filename = p.filename().string();
+      if (p.extension() != ".yaml" || filename.front() == '.') continue;
+      if (!it->is_regular_file(ec)) continue;
+      holder_files.push_back(p);
+    }
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(holders_dir.string(), ": cannot list directory: ", ec.message()));
+    }
+  }
+  if (holder_files.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        holders_dir.string(), ": no rights holder files (at least one *.yaml is required)"));
+  }
+  std::sort(holder_files.begin(), holder_files.end());
+  std::map<std::string, SourceLocation> product_ids;
+  for (const fs::path& p : holder_files) {
+    BONAFIDE_ASSIGN_OR_RETURN(RightsHolder holder,
+                              LoadRightsHolder(p, pack.policy, product_ids));
+    pack.rights_holders.push_back(std::move(holder));
+  }
+  // Already in file-name order, which is id order; sorting states the contract.
+  std::sort(pack.rights_holders.begin(), pack.rights_holders.end(),
+            [](const RightsHolder& a, const RightsHolder& b) { return a.id < b.id; });
+  return pack;
+}
+
+}  // namespace bonafide::rules
