@@ -183,7 +183,7 @@ SkeletonIndex BuildSkeletonIndex(Icu& icu) {
 // Returns the ASCII letter or digit that `cp` is a look-alike of, lower-cased, or "".
 // Among the ASCII characters with the same skeleton, prefers a letter of the same case,
 // then any letter, then a digit: Greek Ι (capital iota) -> 'I' -> "i", not 'l'.
-std::u32string LookAlike(Icu& icu, const SkeletonIndex& index, UChar32 cp) {
+std::u32string LookAlikeOf(Icu& icu, const SkeletonIndex& index, UChar32 cp) {
   std::u32string skel = Skeleton(icu, cp);
   if (skel.empty() || skel == std::u32string(1, static_cast<char32_t>(cp))) return {};
   auto it = index.find(skel);
@@ -206,6 +206,18 @@ std::u32string LookAlike(Icu& icu, const SkeletonIndex& index, UChar32 cp) {
   }
   // A short all-ASCII skeleton ("Ю" may read as "lo").
   if (IsAsciiAlnum(skel) && skel.size() <= 4) return AsciiLower(skel);
+  return {};
+}
+
+// Like LookAlikeOf(), but a lower-case letter with no look-alike of its own borrows its
+// capital's, so that both cases fold alike: Cyrillic к and К -> "k" (else "РЕПЛИКА" and
+// "реплика" would not meet). Where both have their own (Greek Ν -> n, ν -> v), each keeps
+// its own: that is what the reader sees.
+std::u32string LookAlike(Icu& icu, const SkeletonIndex& index, UChar32 cp) {
+  std::u32string look = LookAlikeOf(icu, index, cp);
+  if (!look.empty()) return look;
+  UChar32 upper = u_toupper(cp);
+  if (upper != cp) return LookAlikeOf(icu, index, upper);
   return {};
 }
 

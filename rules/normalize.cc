@@ -222,7 +222,7 @@ inline bool LeftBoundary(const char* t, size_t begin, size_t i) {
 inline bool RightBoundary(const char* t, size_t i, size_t end) {
   if (i == end) return true;
   uint8_t c = static_cast<uint8_t>(t[i]);
-  if ((kClass[c] & (kToken | kHigh)) == 0) return true;
+  if ((kClass[c] & (kToken | kHigh)) == 0 || c == '!' || c == '|') return true;
   return SepCharLen(t, i, end) > 1;
 }
 
@@ -302,6 +302,10 @@ size_t WordPasses(Out out, size_t begin, size_t end) {
       ++i;
     }
     size_t e = i;
+    // "e!" and "e!!" end a spaced-apart word like "e" does.
+    size_t single_end = s + 1;
+    while (single_end < e && (t[single_end] == '!' || t[single_end] == '|')) ++single_end;
+    if (single_end == e) e = s + 1;
     if (e - s >= 2) {
       if (flags & kLeet) LeetToken(out, s, e);
       continue;
