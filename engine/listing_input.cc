@@ -228,31 +228,9 @@ class GzipDecoder final : public Decoder {
 // ---------------------------------------------------------------------------------------
 // Record boundaries.
 
-// Scans data[from, to) for record ends; returns the position just after the last '\n'
-// that ends a record, or npos. For CSV, `in_quotes` carries the quote state across calls
-// (a doubled "" toggles twice and so needs no special case).
-size_t ScanBoundaries(const char* data, size_t from, size_t to, InputFormat format,
-                      bool& in_quotes) {
-  if (from >= to) return std::string::npos;
-  if (format == InputFormat::kJsonLines) {
-    const void* p = ::memrchr(data + from, '\n', to - from);
-    return p ? static_cast<const char*>(p) - data + 1 : std::string::npos;
-  }
-  size_t last = std::string::npos;
-  bool q = in_quotes;
-  for (size_t i = from; i < to; ++i) {
-    char c = data[i];
-    if (c == '"') {
-      q = !q;
-    } else if (c == '\n' && !q) {
-      last = i + 1;
-    }
-  }
-  in_quotes = q;
-  return last;
-}
-
 // Returns the end of the first record in data[from, to) (just after its '\n'), or npos.
+// For CSV, `in_quotes` carries the quote state across calls; a doubled "" toggles twice
+// and so needs no special case.
 size_t FirstBoundary(const char* data, size_t from, size_t to, InputFormat format,
                      bool& in_quotes) {
   if (format == InputFormat::kJsonLines) {
@@ -406,43 +384,69 @@ class InputSourceImpl final : public InputSource {
     }
     const size_t target = options_.chunk_bytes;
     if (d.capacity() < target + kChunkPadding) d.reserve(target + kChunkPadding);
-    size_t scanned = 0;
-    bool in_quotes = false;
-    size_t boundary = std::string::npos;
+    const size_t max_record = options_.max_record_bytes;
+    size_t scanned = 0;      // d[0, scanned) has been scanned for record ends
+    bool in_quotes = false;  // CSV quote state at d[scanned]
+    size_t boundary = std::string::npos;  // end of the last complete record in d
+    size_t record_start = 0;              // start of the record after `boundary`
+    bool at_end = false;                  // the input ended: d is the last chunk
     for (;;) {
-      size_t b = ScanBoundaries(d.data(), scanned, d.size(), format_, in_quotes);
-      if (b != std::string::npos) boundary = b;
-      scanned = d.size();
-      if (eof_) break;
-      if (boundary != std::string::npos && d.size() >= target) break;
-      size_t record_start = boundary == std::string::npos ? 0 : boundary;
-      if (d.size() - record_start > options_.max_record_bytes) {
-        if (boundary != std::string::npos) break;  // emit; the long one comes next time
+      // Walk the complete records among the new bytes; an over-long one is dropped when
+      // it starts the chunk, else the chunk is cut before it.
+      bool cut = false;
+      for (;;) {
+        size_t b = FirstBoundary(d.data(), scanned, d.size(), format_, in_quotes);
+        if (b == std::string::npos) {
+          scanned = d.size();
+          break;
+        }
+        if (b - 1 - record_start > max_record) {
+          if (record_start > 0) {
+            cut = true;
+            break;
+          }
+          ReportSkipped();
+          Advance(d.data(), b);
+          d.erase(0, b);
+          scanned = 0;
+          in_quotes = false;
+          continue;
+        }
+        boundary = record_start = scanned = b;
+      }
+      if (cut) break;
+      if (d.size() - record_start > max_record) {  // the unfinished record is too long
+        if (record_start > 0) break;
         SkipLongRecord(d, in_quotes);
-        scanned = 0;
+        scanned = record_start = 0;
         in_quotes = false;
+        boundary = std::string::npos;
         continue;
       }
-      size_t want = d.size() < target ? target - d.size() : std::max<size_t>(target, 4096);
-      ReadMore(d, std::min(want, kReadBytes));
+      if (AtEof()) {
+        at_end = true;
+        break;
+      }
+      if (boundary != std::string::npos && d.size() >= target) break;
+      ReadMore(d, std::min(d.size() < target ? target - d.size() : target, kReadBytes));
     }
     chunk.first_line = next_line_;
     chunk.first_offset = next_offset_;
-    if (eof_ && pending_error_.ok()) boundary = d.size();  // last record may lack '\n'
+    // At the end the last record may lack its '\n'; after a decode error it is lost.
+    if (at_end && pending_error_.ok()) boundary = d.size();
     if (boundary == std::string::npos) boundary = 0;
     size_t tail = d.size() - boundary;
-    if (tail > 0 && !eof_) {
+    if (tail > 0 && !at_end) {
       carry_.replace(0, carry_pos_, d, boundary, tail);
       carry_pos_ = 0;
     }
     d.resize(boundary);
-    if (eof_) {
+    if (at_end) {
       done_ = true;
       chunk.ends_input = pending_error_.ok();
     }
-    next_offset_ += d.size();
-    next_line_ += static_cast<uint64_t>(std::count(d.begin(), d.end(), '\n'));
-    if (eof_ && !pending_error_.ok()) {
+    Advance(d.data(), d.size());
+    if (at_end && !pending_error_.ok()) {
       // The decoded bytes after the last record boundary are lost with the damage.
       pending_error_ = absl::Status(
           pending_error_.code(),
@@ -478,8 +482,8 @@ class InputSourceImpl final : public InputSource {
 
  private:
   // Appends up to `want` bytes of input to `d`: first from carry_, then from the decoder.
-  // Returns false (and sets eof_) when both are used up; a decode error is kept in
-  // pending_error_ and also ends the input.
+  // Returns false when both are used up; a decode error is kept in pending_error_ and
+  // also ends the input.
   bool ReadMore(std::string& d, size_t want) {
     if (carry_pos_ < carry_.size()) {
       size_t n = std::min(want, carry_.size() - carry_pos_);
@@ -491,12 +495,9 @@ class InputSourceImpl final : public InputSource {
       }
       return true;
     }
-    if (decoder_eof_ || !Decode(d, want)) {
-      eof_ = true;
-      return false;
-    }
-    return true;
+    return !decoder_eof_ && Decode(d, want);
   }
+  bool AtEof() const { return decoder_eof_ && carry_pos_ == carry_.size(); }
 
   // Appends up to `want` decoded bytes to `d`; false at the end of the stream or on error.
   bool Decode(std::string& d, size_t want) {
@@ -523,24 +524,31 @@ class InputSourceImpl final : public InputSource {
     return absl::OkStatus();
   }
 
+  void ReportSkipped() {
+    skipped_.push_back(SkippedRecord{
+        next_line_, next_offset_,
+        absl::StrCat("record exceeds ", options_.max_record_bytes, " bytes")});
+  }
+  // Moves the position (line, offset) past `n` bytes handed out or dropped.
+  void Advance(const char* p, size_t n) {
+    next_line_ += static_cast<uint64_t>(std::count(p, p + n, '\n'));
+    next_offset_ += n;
+  }
+
   // d holds the start of an over-long record at d[0] and no record end; `in_quotes` is
   // the CSV quote state at d's end. Reports the record and drops bytes up to its end;
   // afterwards d starts at the next record (or is empty at the end of input).
   void SkipLongRecord(std::string& d, bool in_quotes) {
-    skipped_.push_back(SkippedRecord{
-        next_line_, next_offset_,
-        absl::StrCat("record exceeds ", options_.max_record_bytes, " bytes")});
+    ReportSkipped();
     size_t scanned = d.size();
     for (;;) {
       size_t b = FirstBoundary(d.data(), scanned, d.size(), format_, in_quotes);
       if (b != std::string::npos) {
-        next_line_ += static_cast<uint64_t>(std::count(d.begin(), d.begin() + b, '\n'));
-        next_offset_ += b;
+        Advance(d.data(), b);
         d.erase(0, b);
         return;
       }
-      next_line_ += static_cast<uint64_t>(std::count(d.begin(), d.end(), '\n'));
-      next_offset_ += d.size();
+      Advance(d.data(), d.size());
       d.clear();
       scanned = 0;
       if (!ReadMore(d, kReadBytes)) return;
@@ -627,7 +635,6 @@ class InputSourceImpl final : public InputSource {
   uint64_t next_line_ = 1;    // line number of the next byte handed out
   uint64_t next_offset_ = 0;  // offset of the next byte handed out
   bool decoder_eof_ = false;  // the decoder is used up (or failed)
-  bool eof_ = false;          // ... and carry_ too
   bool done_ = false;
   absl::Status pending_error_;
   std::vector<SkippedRecord> skipped_;
@@ -774,6 +781,70 @@ bool ImagePathStaysInRoot(std::string_view p) {
   }
 }
 
+// True when `t` (a raw token, maybe with trailing whitespace) is a JSON number by the
+// grammar; used to tell an out-of-range number (1e999) from a malformed one.
+bool IsJsonNumber(std::string_view t) {
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' ||
+                        t.back() == '\n')) {
+    t.remove_suffix(1);
+  }
+  size_t i = 0, n = t.size();
+  auto digits = [&] {
+    size_t s = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > s;
+  };
+  if (i < n && t[i] == '-') ++i;
+  if (i < n && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n;
+}
+
+// True when `rec` holds a complete JSON object followed by more than whitespace. A
+// light scan (strings and nesting only) for the error path.
+bool HasTrailingContent(std::string_view rec) {
+  size_t i = 0, n = rec.size();
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (i < n && ws(rec[i])) ++i;
+  if (i == n || rec[i] != '{') return false;
+  int depth = 0;
+  bool in_string = false;
+  for (; i < n; ++i) {
+    char c = rec[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) {
+        for (++i; i < n; ++i) {
+          if (!ws(rec[i])) return true;
+        }
+        return false;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct ChunkParser::Impl {
@@ -882,8 +953,7 @@ void ChunkParser::Impl::Parse(const InputChunk& chunk, ParsedBatch& out) {
     // Find the end of this record.
     size_t end;  // just after the record's '\n', or size
     bool terminated;
-    size_t b = csv ? FirstBoundary(data, pos, size, chunk.format, in_quotes)
-                   : FirstBoundary(data, pos, size, chunk.format, in_quotes);
+    size_t b = FirstBoundary(data, pos, size, chunk.format, in_quotes);
     if (b == std::string::npos) {
       end = size;
       terminated = false;
@@ -946,7 +1016,9 @@ void ChunkParser::Impl::ParseJson(const char* rec, size_t len, size_t padded_len
   namespace od = simdjson::ondemand;
   auto json_error = [&](error_code e) {
     reason.clear();
-    if (truncated_candidate) {
+    if (HasTrailingContent(std::string_view(rec, len))) {
+      reason.assign("trailing content after JSON object");
+    } else if (truncated_candidate) {
       reason.assign("truncated last line (no newline at end of input)");
     } else {
       absl::StrAppend(&reason, "invalid JSON: ", simdjson::error_message(e));
@@ -997,9 +1069,9 @@ void ChunkParser::Impl::ParseJson(const char* rec, size_t len, size_t padded_len
         }
         double d;
         if ((err = v.get_double().get(d))) {
-          if (err == simdjson::NUMBER_OUT_OF_RANGE) {
-            Fail("price must be finite and >= 0");
-            break;
+          if (IsJsonNumber(v.raw_json_token())) {  // 1e999: valid JSON, not finite
+            reason.assign("price must be finite and >= 0");
+            return;
           }
           return json_error(err);
         }
@@ -1019,16 +1091,16 @@ void ChunkParser::Impl::ParseJson(const char* rec, size_t len, size_t padded_len
         od::number_type nt;
         if ((err = v.get_number_type().get(nt))) return json_error(err);
         if (nt == od::number_type::signed_integer) {
-          int64_t q;
+          int64_t q = 0;
           if ((err = v.get_int64().get(q))) return json_error(err);
           if (q < 1) Fail("quantity must be an integer >= 1");
           l.quantity = q;
         } else {
           double d;
           if ((err = v.get_double().get(d))) {
-            if (err == simdjson::NUMBER_OUT_OF_RANGE) {
-              Fail("quantity must be an integer >= 1");
-              break;
+            if (IsJsonNumber(v.raw_json_token())) {
+              reason.assign("quantity must be an integer >= 1");
+              return;
             }
             return json_error(err);
           }

@@ -1,1 +1,601 @@
-#include <gtest/gtest.h>
+// Tests for engine/listing_input: InputSource (files, compression, chunking) and
+// ChunkParser (JSON Lines and CSV records to listings or rejects).
+//
+// Fixtures are written in code to a temporary directory. Every test checks the invariant
+//   records in the input = listings + rejects (+ records the source skipped itself).
+#include "engine/listing_input.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+// --- allocation counter (for the zero-allocation test) ---------------------------------
+namespace {
+std::atomic<long> g_allocations{0};
+thread_local bool t_count_allocations = false;
+}  // namespace
+
+// The replacements pair malloc with free; GCC cannot see that through inlining.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(size_t n) {
+  if (t_count_allocations) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+namespace bonafide::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "listing_input_XXXXXX").string();
+    char* p = ::mkdtemp(tmpl.data());
+    EXPECT_NE(p, nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& content) const {
+    std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string Zstd(const std::string& s) {
+  std::string out(ZSTD_compressBound(s.size()), '\0');
+  size_t n = ZSTD_compress(out.data(), out.size(), s.data(), s.size(), 3);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+std::string Gzip(const std::string& s) {
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, s.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(s.data()));
+  zs.avail_in = static_cast<uInt>(s.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// A valid listing line (no newline) with the given id.
+std::string Line(const std::string& id, const std::string& extra = "") {
+  return R"({"id":")" + id +
+         R"(","title":"ACME Runner 22","price":49.5,"currency":"EUR","seller_id":"s-1")" +
+         extra + "}";
+}
+
+// Records of a JSON Lines text: lines, plus a final one without '\n'.
+size_t CountLines(const std::string& s) {
+  size_t n = static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+  return n + (!s.empty() && s.back() != '\n' ? 1 : 0);
+}
+
+struct Result {
+  std::vector<Listing> listings;
+  std::vector<Reject> rejects;  // parser rejects and source-skipped records, by line
+  absl::Status status;          // Open or final Next status
+  int chunks = 0;
+  bool saw_ends_input = false;
+};
+
+Result ReadAll(const std::string& path, InputOptions options = {}) {
+  Result r;
+  auto source = InputSource::Open(path, options);
+  if (!source.ok()) {
+    r.status = source.status();
+    return r;
+  }
+  InputChunk chunk;
+  ChunkParser parser;
+  ParsedBatch batch;
+  for (;;) {
+    absl::StatusOr<bool> more = (*source)->Next(chunk);
+    for (auto& s : (*source)->TakeSkipped()) {
+      Reject rej;
+      rej.line = s.line;
+      rej.byte_offset = s.byte_offset;
+      rej.reason = s.reason;
+      r.rejects.push_back(rej);
+    }
+    if (!more.ok()) {
+      r.status = more.status();
+      break;
+    }
+    if (!*more) break;
+    EXPECT_FALSE(r.saw_ends_input) << "a chunk after the one with ends_input";
+    EXPECT_GE(chunk.data.capacity(), chunk.data.size() + kChunkPadding);
+    ++r.chunks;
+    r.saw_ends_input |= chunk.ends_input;
+    batch.Clear();
+    parser.Parse(chunk, batch);
+    for (size_t i = 0; i < batch.listings_size; ++i) r.listings.push_back(batch.listings[i]);
+    for (auto& rej : batch.rejects) r.rejects.push_back(rej);
+  }
+  std::stable_sort(r.rejects.begin(), r.rejects.end(),
+                   [](const Reject& a, const Reject& b) { return a.line < b.line; });
+  EXPECT_LE((*source)->bytes_consumed(), (*source)->total_bytes() + 0u);
+  return r;
+}
+
+// Parses `text` given as one hand-built chunk.
+ParsedBatch ParseText(const std::string& text, bool ends_input = true,
+                      InputFormat format = InputFormat::kJsonLines,
+                      std::shared_ptr<const CsvSchema> csv = nullptr) {
+  InputChunk chunk;
+  chunk.data.reserve(text.size() + kChunkPadding);
+  chunk.data = text;
+  chunk.ends_input = ends_input;
+  chunk.format = format;
+  chunk.csv = std::move(csv);
+  ChunkParser parser;
+  ParsedBatch batch;
+  parser.Parse(chunk, batch);
+  EXPECT_EQ(batch.listings_size + batch.rejects.size(), CountLines(text));
+  return batch;
+}
+
+// --- JSON Lines ------------------------------------------------------------------------
+
+TEST(ListingInputTest, ParsesAllFields) {
+  TempDir dir;
+  std::string text =
+      R"({"id":"l-1","title":"ACME \"Runner\" 22 \u00e9","description":"new, boxed",)"
+      R"("price":120.25,"currency":"EUR","seller_id":"s-9","category":"shoes",)"
+      R"("condition":"new","quantity":3,"images":["a/1.jpg","b/2.png"],)"
+      R"("marketplace":"ebay-de","extra":{"nested":[1,2,{"x":null}]},"flag":true})"
+      "\n" +
+      Line("l-2") + "\n";
+  Result r = ReadAll(dir.Write("in.jsonl", text));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.listings.size(), 2u);
+  EXPECT_TRUE(r.rejects.empty());
+  const Listing& l = r.listings[0];
+  EXPECT_EQ(l.id, "l-1");
+  EXPECT_EQ(l.title, "ACME \"Runner\" 22 \xc3\xa9");
+  EXPECT_EQ(l.description, "new, boxed");
+  EXPECT_EQ(l.price, 120.25);
+  EXPECT_EQ(l.currency, "EUR");
+  EXPECT_EQ(l.seller_id, "s-9");
+  EXPECT_EQ(l.category, "shoes");
+  EXPECT_EQ(l.condition, "new");
+  EXPECT_EQ(l.quantity, 3);
+  EXPECT_THAT(l.images, ElementsAre("a/1.jpg", "b/2.png"));
+  EXPECT_EQ(l.marketplace, "ebay-de");
+  EXPECT_EQ(l.line_number, 1u);
+  EXPECT_EQ(l.byte_offset, 0u);
+  // Defaults, and no leftovers from the recycled first listing.
+  const Listing& m = r.listings[1];
+  EXPECT_EQ(m.marketplace, "default");
+  EXPECT_EQ(m.quantity, 1);
+  EXPECT_TRUE(m.images.empty());
+  EXPECT_EQ(m.description, "");
+  EXPECT_EQ(m.line_number, 2u);
+  EXPECT_EQ(m.byte_offset, text.find('\n') + 1);
+}
+
+TEST(ListingInputTest, FieldsInAnyOrderAndIntegralFloatQuantity) {
+  ParsedBatch b = ParseText(
+      R"({"seller_id":"s","quantity":2.0,"currency":"USD","price":0,"title":"t","id":"x"})"
+      "\n");
+  ASSERT_EQ(b.listings_size, 1u);
+  EXPECT_EQ(b.listings[0].quantity, 2);
+  EXPECT_EQ(b.listings[0].price, 0);
+  EXPECT_EQ(b.listings[0].currency, "USD");
+}
+
+TEST(ListingInputTest, RejectReasons) {
+  const std::string base = R"("title":"t","price":1,"currency":"EUR","seller_id":"s")";
+  struct Case {
+    std::string line, reason;
+  };
+  const std::vector<Case> cases = {
+      {"", "empty line"},
+      {"   ", "empty line"},
+      {R"({"id":"a",)", "invalid JSON: "},
+      {R"([1,2])", "not a JSON object"},
+      {R"("str")", "not a JSON object"},
+      {R"({"id":"a","title":"t","currency":"EUR","seller_id":"s"})",
+       "missing required field \"price\""},
+      {R"({"title":"t","price":1,"currency":"EUR","seller_id":"s"})",
+       "missing required field \"id\""},
+      {R"({"id":"a",)" + std::string(R"("title":"t","price":"12","currency":"EUR","seller_id":"s"})"),
+       "field \"price\" must be a number"},
+      {R"({"id":"a","title":5,"price":1,"currency":"EUR","seller_id":"s"})",
+       "field \"title\" must be a string"},
+      {R"({"id":"a","title":null,"price":1,"currency":"EUR","seller_id":"s"})",
+       "field \"title\" must be a string"},
+      {R"({"id":"a","title":"t","price":-1,"currency":"EUR","seller_id":"s"})",
+       "price must be finite and >= 0"},
+      {R"({"id":"a","title":"t","price":1e999,"currency":"EUR","seller_id":"s"})",
+       "price must be finite and >= 0"},
+      {R"({"id":"a",)" + base + R"(,"quantity":0})", "quantity must be an integer >= 1"},
+      {R"({"id":"a",)" + base + R"(,"quantity":1.5})", "quantity must be an integer >= 1"},
+      {R"({"id":"a",)" + base + R"(,"quantity":-3})", "quantity must be an integer >= 1"},
+      {R"({"id":"a","title":"t","price":1,"currency":"eur","seller_id":"s"})",
+       "currency must be a 3-letter ISO 4217 code"},
+      {R"({"id":"a","title":"t","price":1,"currency":"EURO","seller_id":"s"})",
+       "currency must be a 3-letter ISO 4217 code"},
+      {R"({"id":"a",)" + base + R"(,"images":["ok.jpg","../x.jpg"]})",
+       "image path escapes the image root: \"../x.jpg\""},
+      {R"({"id":"a",)" + base + R"(,"images":["/etc/passwd"]})",
+       "image path escapes the image root: \"/etc/passwd\""},
+      {R"({"id":"a",)" + base + R"(,"images":["a/../../b.jpg"]})",
+       "image path escapes the image root: \"a/../../b.jpg\""},
+      {R"({"id":"a",)" + base + R"(,"images":["a\\b.jpg"]})",
+       "image path escapes the image root: \"a\\\\b.jpg\""},
+      {R"({"id":"a",)" + base + R"(,"images":["a\u0000.jpg"]})",
+       "image path escapes the image root: \"a\\u0000.jpg\""},
+      {R"({"id":"a",)" + base + R"(,"images":[1]})",
+       "field \"images\" must be an array of strings"},
+      {R"({"id":"a",)" + base + R"(,"images":"a.jpg"})",
+       "field \"images\" must be an array of strings"},
+      {"{\"id\":\"a\",\"title\":\"bad \xff\xfe\",\"price\":1,\"currency\":\"EUR\",\"seller_id\":\"s\"}",
+       "invalid UTF-8 in field \"title\""},
+      {R"({"id":"a","title":"\ud800","price":1,"currency":"EUR","seller_id":"s"})",
+       "invalid UTF-8 in field \"title\""},
+      {R"({"id":"a",)" + base + R"(} x)", "trailing content after JSON object"},
+      {R"({"id":"a",)" + base + R"(}{})", "trailing content after JSON object"},
+      {R"({"id":"",)" + base + R"(})", "field \"id\" must not be empty"},
+  };
+  // One file with every case, each followed by a valid line.
+  TempDir dir;
+  std::string text;
+  std::vector<uint64_t> offsets;
+  for (const Case& c : cases) {
+    offsets.push_back(text.size());
+    text += c.line + "\n" + Line("ok") + "\n";
+  }
+  Result r = ReadAll(dir.Write("rejects.jsonl", text));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.listings.size(), cases.size());
+  ASSERT_EQ(r.rejects.size(), cases.size());
+  EXPECT_EQ(r.listings.size() + r.rejects.size(), CountLines(text));
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].line);
+    const Reject& rej = r.rejects[i];
+    if (cases[i].reason == "invalid JSON: ") {
+      EXPECT_THAT(rej.reason, testing::StartsWith("invalid JSON: "));
+    } else {
+      EXPECT_EQ(rej.reason, cases[i].reason);
+    }
+    EXPECT_EQ(rej.line, 2 * i + 1);
+    EXPECT_EQ(rej.byte_offset, offsets[i]);
+  }
+  for (size_t i = 0; i < r.listings.size(); ++i) EXPECT_EQ(r.listings[i].line_number, 2 * i + 2);
+  // The id is reported when it was read.
+  EXPECT_EQ(r.rejects[5].listing_id, "a");
+}
+
+TEST(ListingInputTest, OptionalNullsAreAbsent) {
+  ParsedBatch b = ParseText(
+      Line("x", R"(,"description":null,"quantity":null,"images":null,"marketplace":null)") +
+      "\n");
+  ASSERT_EQ(b.listings_size, 1u);
+  EXPECT_EQ(b.listings[0].marketplace, "default");
+  EXPECT_EQ(b.listings[0].quantity, 1);
+}
+
+TEST(ListingInputTest, CrlfBomAndEmptyLines) {
+  TempDir dir;
+  std::string text = "\xEF\xBB\xBF" + Line("a") + "\r\n\r\n" + Line("b") + "\r\n\n" + Line("c");
+  Result r = ReadAll(dir.Write("crlf.jsonl", text));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.listings.size(), 3u);
+  EXPECT_EQ(r.listings[0].byte_offset, 3u);  // after the BOM
+  EXPECT_EQ(r.listings[0].line_number, 1u);
+  EXPECT_EQ(r.listings[1].line_number, 3u);
+  EXPECT_EQ(r.listings[1].byte_offset, text.find("{\"id\":\"b\""));
+  EXPECT_EQ(r.listings[2].line_number, 5u);
+  EXPECT_EQ(r.listings[2].id, "c");
+  ASSERT_EQ(r.rejects.size(), 2u);
+  EXPECT_EQ(r.rejects[0].reason, "empty line");
+  EXPECT_EQ(r.rejects[0].line, 2u);
+  EXPECT_EQ(r.rejects[0].byte_offset, 3 + Line("a").size() + 2);
+  EXPECT_EQ(r.rejects[1].line, 4u);
+  EXPECT_EQ(r.listings.size() + r.rejects.size(), 5u);
+}
+
+TEST(ListingInputTest, LastLineWithoutNewline) {
+  TempDir dir;
+  std::string good = Line("a") + "\n" + Line("b");
+  Result r = ReadAll(dir.Write("nonl.jsonl", good));
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_EQ(r.listings.size(), 2u);
+  EXPECT_TRUE(r.rejects.empty());
+  EXPECT_TRUE(r.saw_ends_input);
+
+  std::string cut = Line("a") + "\n" + Line("b").substr(0, 30);
+  r = ReadAll(dir.Write("cut.jsonl", cut));
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_EQ(r.listings.size(), 1u);
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].reason, "truncated last line (no newline at end of input)");
+  EXPECT_EQ(r.rejects[0].line, 2u);
+  EXPECT_EQ(r.rejects[0].byte_offset, Line("a").size() + 1);
+
+  // A broken line in the middle is plain invalid JSON.
+  ParsedBatch b = ParseText(Line("b").substr(0, 30) + "\n" + Line("c") + "\n");
+  ASSERT_EQ(b.rejects.size(), 1u);
+  EXPECT_THAT(b.rejects[0].reason, HasSubstr("invalid JSON: "));
+}
+
+std::string SyntheticJsonl(int n, bool with_bad) {
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    if (with_bad && i % 7 == 3) {
+      text += R"({"id":"bad)" + std::to_string(i) + R"(","price":"x"})" "\n";
+    } else if (with_bad && i % 11 == 5) {
+      text += "\n";
+    } else {
+      text += Line("id-" + std::to_string(i),
+                   R"(,"description":"line )" + std::string(i % 50, 'x') +
+                       R"(","images":["p/)" + std::to_string(i) + R"(.jpg"])") +
+              "\n";
+    }
+  }
+  return text;
+}
+
+void ExpectSameResults(const Result& a, const Result& b) {
+  ASSERT_EQ(a.listings.size(), b.listings.size());
+  for (size_t i = 0; i < a.listings.size(); ++i) {
+    EXPECT_EQ(a.listings[i].id, b.listings[i].id);
+    EXPECT_EQ(a.listings[i].description, b.listings[i].description);
+    EXPECT_EQ(a.listings[i].images, b.listings[i].images);
+    EXPECT_EQ(a.listings[i].line_number, b.listings[i].line_number);
+    EXPECT_EQ(a.listings[i].byte_offset, b.listings[i].byte_offset);
+  }
+  ASSERT_EQ(a.rejects.size(), b.rejects.size());
+  for (size_t i = 0; i < a.rejects.size(); ++i) {
+    EXPECT_EQ(a.rejects[i].line, b.rejects[i].line);
+    EXPECT_EQ(a.rejects[i].byte_offset, b.rejects[i].byte_offset);
+    EXPECT_EQ(a.rejects[i].reason, b.rejects[i].reason);
+  }
+}
+
+TEST(ListingInputTest, TinyChunksGiveSameResults) {
+  TempDir dir;
+  std::string text = SyntheticJsonl(300, true) + Line("last");  // no final newline
+  std::string path = dir.Write("many.jsonl", text);
+  Result big = ReadAll(path);
+  InputOptions tiny;
+  tiny.chunk_bytes = 64;
+  Result small = ReadAll(path, tiny);
+  ASSERT_TRUE(big.status.ok());
+  ASSERT_TRUE(small.status.ok());
+  EXPECT_EQ(big.chunks, 1);
+  EXPECT_GT(small.chunks, 100);
+  EXPECT_EQ(big.listings.size() + big.rejects.size(), CountLines(text));
+  ExpectSameResults(big, small);
+  EXPECT_EQ(small.listings.back().id, "last");
+
+  // Also through zstd and gzip.
+  for (const std::string& name : {std::string("many.jsonl.zst"), std::string("many.jsonl.gz")}) {
+    std::string compressed = name.ends_with(".zst") ? Zstd(text) : Gzip(text);
+    Result z = ReadAll(dir.Write(name, compressed), tiny);
+    ASSERT_TRUE(z.status.ok()) << z.status;
+    ExpectSameResults(big, z);
+  }
+}
+
+TEST(ListingInputTest, OverLongRecordIsSkipped) {
+  TempDir dir;
+  std::string longline = Line("long", R"(,"description":")" + std::string(500, 'y') + "\"");
+  std::string text = Line("a") + "\n" + longline + "\n" + Line("b") + "\n" + longline;
+  InputOptions options;
+  options.max_record_bytes = 200;
+  for (size_t chunk_bytes : {size_t{64}, size_t{1} << 20}) {
+    options.chunk_bytes = chunk_bytes;
+    Result r = ReadAll(dir.Write("long.jsonl", text), options);
+    ASSERT_TRUE(r.status.ok());
+    ASSERT_EQ(r.listings.size(), 2u);
+    EXPECT_EQ(r.listings[1].id, "b");
+    EXPECT_EQ(r.listings[1].line_number, 3u);
+    EXPECT_EQ(r.listings[1].byte_offset, Line("a").size() + 1 + longline.size() + 1);
+    ASSERT_EQ(r.rejects.size(), 2u);
+    EXPECT_EQ(r.rejects[0].reason, "record exceeds 200 bytes");
+    EXPECT_EQ(r.rejects[0].line, 2u);
+    EXPECT_EQ(r.rejects[0].byte_offset, Line("a").size() + 1);
+    EXPECT_EQ(r.rejects[1].line, 4u);
+    EXPECT_EQ(r.listings.size() + r.rejects.size(), CountLines(text));
+  }
+}
+
+TEST(ListingInputTest, TruncatedZstdIsDataLossAfterGoodRecords) {
+  TempDir dir;
+  std::string text = SyntheticJsonl(2000, false);
+  std::string z = Zstd(text);
+  Result full = ReadAll(dir.Write("full.jsonl.zst", z));
+  ASSERT_TRUE(full.status.ok()) << full.status;
+  EXPECT_EQ(full.listings.size(), 2000u);
+
+  InputOptions options;
+  options.chunk_bytes = 4096;
+  Result r = ReadAll(dir.Write("cut.jsonl.zst", z.substr(0, z.size() / 2)), options);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr("cut.jsonl.zst: truncated zstd stream"));
+  EXPECT_GT(r.listings.size(), 100u);
+  EXPECT_LT(r.listings.size(), 2000u);
+  EXPECT_TRUE(r.rejects.empty());  // no partial record is passed on
+  for (size_t i = 0; i < r.listings.size(); ++i) {
+    EXPECT_EQ(r.listings[i].id, full.listings[i].id);
+  }
+
+  // Corrupt bytes in the middle.
+  std::string bad = z;
+  for (size_t i = bad.size() / 2; i < bad.size() / 2 + 64; ++i) bad[i] ^= 0x5a;
+  r = ReadAll(dir.Write("bad.jsonl.zst", bad));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+}
+
+TEST(ListingInputTest, GzipConcatenatedMembersAndTruncation) {
+  TempDir dir;
+  std::string a = SyntheticJsonl(100, false), b = Line("tail") + "\n";
+  Result r = ReadAll(dir.Write("two.jsonl.gz", Gzip(a) + Gzip(b)));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.listings.size(), 101u);
+  EXPECT_EQ(r.listings.back().id, "tail");
+  EXPECT_EQ(r.listings.back().line_number, 101u);
+
+  std::string g = Gzip(a);
+  r = ReadAll(dir.Write("cut.jsonl.gz", g.substr(0, g.size() - 20)));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr("truncated gzip stream"));
+}
+
+TEST(ListingInputTest, OpenErrors) {
+  EXPECT_EQ(InputSource::Open("/nonexistent/x.jsonl", {}).status().code(),
+            absl::StatusCode::kNotFound);
+  TempDir dir;
+  std::string p = dir.Write("empty.jsonl", "");
+  Result r = ReadAll(p);
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(r.chunks, 0);
+}
+
+// --- CSV -------------------------------------------------------------------------------
+
+TEST(ListingInputTest, CsvRecords) {
+  TempDir dir;
+  std::string header = "id,title,price,currency,seller_id,images,extra,quantity\r\n";
+  std::string text = header +
+                     "c1,\"Runner, 22\",10.5,EUR,s1,a.jpg|b/c.jpg,x,2\r\n"          // line 2
+                     "c2,\"multi\nline \"\"quoted\"\"\",3,USD,s2,,,\r\n"          // lines 3-4
+                     "c3,t,abc,EUR,s3,,,\n"                                         // 5
+                     "c4,t,1,EUR,s4\n"                                              // 6
+                     "\n"                                                           // 7
+                     "c5,t,nan,EUR,s5,,,\n"                                         // 8
+                     "c6,t,1,EUR,s6,../x.jpg,,\n"                                   // 9
+                     "c7,t,,EUR,s7,,,\n"                                            // 10
+                     "c8,t,2,EUR,s8,,,0\n"                                          // 11
+                     "c9,\"last\",1,EUR,s9,,,";                                     // 12
+  for (size_t chunk_bytes : {size_t{16}, size_t{1} << 20}) {
+    InputOptions options;
+    options.chunk_bytes = chunk_bytes;
+    Result r = ReadAll(dir.Write("in.csv", text), options);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.listings.size(), 3u);
+    EXPECT_EQ(r.listings[0].title, "Runner, 22");
+    EXPECT_EQ(r.listings[0].price, 10.5);
+    EXPECT_EQ(r.listings[0].quantity, 2);
+    EXPECT_THAT(r.listings[0].images, ElementsAre("a.jpg", "b/c.jpg"));
+    EXPECT_EQ(r.listings[0].line_number, 2u);
+    EXPECT_EQ(r.listings[0].byte_offset, header.size());
+    EXPECT_EQ(r.listings[1].title, "multi\nline \"quoted\"");
+    EXPECT_EQ(r.listings[1].line_number, 3u);
+    EXPECT_TRUE(r.listings[1].images.empty());
+    EXPECT_EQ(r.listings[2].id, "c9");
+    EXPECT_EQ(r.listings[2].line_number, 12u);
+    ASSERT_EQ(r.rejects.size(), 7u);
+    EXPECT_EQ(r.rejects[0].reason, "field \"price\" must be a number");
+    EXPECT_EQ(r.rejects[0].line, 5u);
+    EXPECT_EQ(r.rejects[0].byte_offset, text.find("c3,"));
+    EXPECT_EQ(r.rejects[0].listing_id, "c3");
+    EXPECT_EQ(r.rejects[1].reason, "CSV row has 5 fields, header has 8");
+    EXPECT_EQ(r.rejects[1].line, 6u);
+    EXPECT_EQ(r.rejects[2].reason, "empty line");
+    EXPECT_EQ(r.rejects[2].line, 7u);
+    EXPECT_EQ(r.rejects[3].reason, "price must be finite and >= 0");
+    EXPECT_EQ(r.rejects[4].reason, "image path escapes the image root: \"../x.jpg\"");
+    EXPECT_EQ(r.rejects[5].reason, "missing required field \"price\"");
+    EXPECT_EQ(r.rejects[6].reason, "quantity must be an integer >= 1");
+    EXPECT_EQ(r.rejects[6].line, 11u);
+    EXPECT_EQ(r.listings.size() + r.rejects.size(), 10u);
+  }
+}
+
+TEST(ListingInputTest, CsvHeaderErrorsAndTruncation) {
+  TempDir dir;
+  auto s = InputSource::Open(dir.Write("h.csv", "id,title,currency,seller_id\n1,t,EUR,s\n"), {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("\"price\""));
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("h.csv"));
+
+  // Header through gzip, with BOM; unterminated quote at the end of input.
+  std::string text = "\xEF\xBB\xBFid,title,price,currency,seller_id\n1,t,1,EUR,s\n2,\"open,1,EUR,s\n";
+  Result r = ReadAll(dir.Write("q.csv.gz", Gzip(text)));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.listings.size(), 1u);
+  EXPECT_EQ(r.listings[0].byte_offset, text.find("1,t"));
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].reason, "truncated last line (no newline at end of input)");
+  EXPECT_EQ(r.rejects[0].line, 3u);
+}
+
+// --- Parser properties -----------------------------------------------------------------
+
+TEST(ListingInputTest, ChunkWithoutPaddingIsCopied) {
+  InputChunk chunk;
+  chunk.data = Line("a") + "\n" + Line("b");
+  chunk.data.shrink_to_fit();
+  chunk.ends_input = true;
+  ChunkParser parser;
+  ParsedBatch batch;
+  parser.Parse(chunk, batch);
+  ASSERT_EQ(batch.listings_size, 2u);
+  EXPECT_EQ(batch.listings[1].id, "b");
+}
+
+TEST(ListingInputTest, ParseDoesNotAllocateWhenWarm) {
+  InputChunk chunk;
+  std::string text = SyntheticJsonl(500, true);
+  chunk.data.reserve(text.size() + kChunkPadding);
+  chunk.data = text;
+  ChunkParser parser;
+  ParsedBatch batch;
+  batch.rejects.reserve(1000);
+  for (int i = 0; i < 2; ++i) {  // warm up
+    batch.Clear();
+    parser.Parse(chunk, batch);
+  }
+  // Rejects allocate their reason strings; count only the valid listings' cost.
+  std::string valid = SyntheticJsonl(500, false);
+  chunk.data = valid;
+  for (int i = 0; i < 2; ++i) {
+    batch.Clear();
+    parser.Parse(chunk, batch);
+  }
+  g_allocations = 0;
+  t_count_allocations = true;
+  for (int i = 0; i < 5; ++i) {
+    batch.Clear();
+    parser.Parse(chunk, batch);
+  }
+  t_count_allocations = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_EQ(batch.listings_size, 500u);
+}
+
+}  // namespace
+}  // namespace bonafide::engine
