@@ -23,7 +23,7 @@
 namespace bonafide::rules {
 namespace {
 
-constexpr unsigned kMode = HS_MODE_BLOCK | HS_MODE_SOM_HORIZON_LARGE;
+constexpr unsigned kMode = HS_MODE_BLOCK;
 constexpr unsigned kLiteralFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
 constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS;
 

@@ -1,1 +1,57 @@
-int main() { return 0; }
+// bonafide: scans marketplace listings for counterfeits and routes suspicious ones to the
+// rights holders' outboxes. See README.md and spec.md section 5.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "tools/bonafide/commands.h"
+#include "tools/bonafide/flags.h"
+
+namespace bonafide::cli {
+
+std::string DefaultCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/bonafide";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.cache/bonafide";
+  }
+  return "";
+}
+
+namespace {
+
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: bonafide COMMAND [flags]\n\n"
+               "commands:\n"
+               "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
+               "  check --rules DIR                   validate rules and run their examples\n"
+               "  outbox list --outbox FILE [flags]   show the cases in an outbox\n\n"
+               "`bonafide COMMAND --help` describes each command's flags.\n"
+               "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
+}
+
+}  // namespace
+}  // namespace bonafide::cli
+
+int main(int argc, char** argv) {
+  using namespace bonafide::cli;
+  ExitQuietlyOnBrokenPipe();
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    PrintUsage(stdout);
+    return kExitOk;
+  }
+  if (command == "scan") return ScanCommand(argc - 1, argv + 1);
+  if (command == "check") return CheckCommand(argc - 1, argv + 1);
+  if (command == "outbox") return OutboxCommand(argc - 1, argv + 1);
+  std::fprintf(stderr, "bonafide: unknown command \"%s\"\n", command.c_str());
+  PrintUsage(stderr);
+  return kExitUsage;
+}

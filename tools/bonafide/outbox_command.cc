@@ -1,0 +1,128 @@
+// bonafide outbox list: shows the cases of an outbox.
+#include <cstdio>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "bonafide/sink.h"
+#include "tools/bonafide/commands.h"
+#include "tools/bonafide/flags.h"
+#include "util/strings.h"
+
+namespace bonafide::cli {
+namespace {
+
+// Returns evidence.<key> (a string), or "" when absent.
+std::string EvidenceString(simdjson::ondemand::parser& parser, const std::string& evidence,
+                           std::string_view key) {
+  simdjson::padded_string padded(evidence);
+  auto doc = parser.iterate(padded);
+  std::string_view value;
+  if (doc.find_field(key).get_string().get(value) != simdjson::SUCCESS) return "";
+  return std::string(value);
+}
+
+int List(int argc, char** argv) {
+  std::string outbox_path = "outbox.db";
+  std::string rights_holder;
+  std::string format = "text";
+  bool events = false;
+  FlagSet flags("bonafide outbox list --outbox FILE [--rights-holder ID] [--format text|jsonl]",
+                "Lists the cases (or, with --events, the events) of an outbox, by case key.");
+  flags.String("outbox", "SQLite outbox file", &outbox_path);
+  flags.String("rights-holder", "only this rights holder's cases", &rights_holder);
+  flags.String("format", "text | jsonl", &format);
+  flags.Bool("events", "list the events instead of the cases", &events);
+  std::vector<std::string> positional;
+  switch (flags.Parse(argc, argv, &positional)) {
+    case FlagSet::Outcome::kHelp: return kExitOk;
+    case FlagSet::Outcome::kError: return kExitUsage;
+    case FlagSet::Outcome::kOk: break;
+  }
+  if (!positional.empty() || (format != "text" && format != "jsonl")) {
+    std::fprintf(stderr, "bonafide outbox list: unexpected arguments (see --help)\n");
+    return kExitUsage;
+  }
+  auto outbox = SqliteOutbox::OpenReadOnly(outbox_path);
+  if (!outbox.ok()) {
+    std::fprintf(stderr, "bonafide outbox list: %s\n",
+                 std::string(outbox.status().message()).c_str());
+    return kExitFailure;
+  }
+  std::optional<std::string_view> filter;
+  if (!rights_holder.empty()) filter = rights_holder;
+  std::string line;
+  if (events) {
+    auto list = (*outbox)->ListEvents(filter);
+    if (!list.ok()) {
+      std::fprintf(stderr, "bonafide outbox list: %s\n",
+                   std::string(list.status().message()).c_str());
+      return kExitFailure;
+    }
+    for (const StoredEvent& e : *list) {
+      if (format == "jsonl") {
+        line = "{\"id\":" + std::to_string(e.id) + ",\"rights_holder\":";
+        AppendJsonString(e.rights_holder, line);
+        line.append(",\"case_key\":");
+        AppendJsonString(e.case_key, line);
+        line.append(",\"type\":");
+        AppendJsonString(e.type, line);
+        line.append(",\"payload\":" + e.payload_json + ",\"created_at\":");
+        AppendJsonString(e.created_at, line);
+        line.append("}\n");
+      } else {
+        line = std::to_string(e.id) + "  " + e.created_at + "  " + e.type + "  " + e.case_key +
+               "\n";
+      }
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+    return kExitOk;
+  }
+  auto cases = (*outbox)->ListCases(filter);
+  if (!cases.ok()) {
+    std::fprintf(stderr, "bonafide outbox list: %s\n",
+                 std::string(cases.status().message()).c_str());
+    return kExitFailure;
+  }
+  simdjson::ondemand::parser parser;
+  for (const StoredCase& c : *cases) {
+    if (format == "jsonl") {
+      line = "{\"case_key\":";
+      AppendJsonString(c.case_key, line);
+      line.append(",\"rights_holder\":");
+      AppendJsonString(c.rights_holder, line);
+      line.append(",\"marketplace\":");
+      AppendJsonString(c.marketplace, line);
+      line.append(",\"listing_id\":");
+      AppendJsonString(c.listing_id, line);
+      line.append(",\"seller_id\":");
+      AppendJsonString(c.seller_id, line);
+      line.append(",\"score\":" + std::to_string(c.score) + ",\"status\":");
+      AppendJsonString(c.status, line);
+      line.append(",\"reasons\":" + c.reasons_json + ",\"evidence\":" + c.evidence_json +
+                  ",\"first_seen_at\":");
+      AppendJsonString(c.first_seen_at, line);
+      line.append(",\"last_seen_at\":");
+      AppendJsonString(c.last_seen_at, line);
+      line.append("}\n");
+    } else {
+      char score[32];
+      std::snprintf(score, sizeof score, "%.2f", c.score);
+      line = c.case_key + "  score " + score + "  " + c.status + "  seller " + c.seller_id +
+             "\n    " + EvidenceString(parser, c.evidence_json, "explanation") + "\n";
+    }
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  if (format == "text") std::printf("%zu cases\n", cases->size());
+  return kExitOk;
+}
+
+}  // namespace
+
+int OutboxCommand(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "list") return List(argc - 1, argv + 1);
+  std::fprintf(stderr, "usage: bonafide outbox list --outbox FILE [flags]\n");
+  return (argc >= 2 && (std::string_view(argv[1]) == "--help")) ? kExitOk : kExitUsage;
+}
+
+}  // namespace bonafide::cli

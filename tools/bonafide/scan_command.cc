@@ -1,0 +1,144 @@
+// bonafide scan: listing dumps in, verification cases out (spec.md section 5).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "bonafide/scanner.h"
+#include "bonafide/sink.h"
+#include "bonafide/summary.h"
+#include "tools/bonafide/commands.h"
+#include "tools/bonafide/flags.h"
+#include "util/strings.h"
+
+namespace bonafide::cli {
+namespace {
+
+// Flags as typed, before validation.
+struct RawScanFlags {
+  std::string rules;
+  std::string outbox = "outbox.db";
+  std::string rejects = "rejects.jsonl";
+  std::string format = "text";
+  std::string cache_dir = DefaultCacheDir();
+  int threads = 0;
+  bool progress = true;
+  std::vector<std::string> inputs;
+};
+
+void PrintCaseJson(const CaseRecord& c) {
+  std::string line = "{\"case_key\":";
+  AppendJsonString(SqliteOutbox::CaseKey(c.rights_holder, c.marketplace, c.listing_id), line);
+  line.append(",\"rights_holder\":");
+  AppendJsonString(c.rights_holder, line);
+  line.append(",\"marketplace\":");
+  AppendJsonString(c.marketplace, line);
+  line.append(",\"listing_id\":");
+  AppendJsonString(c.listing_id, line);
+  line.append(",\"seller_id\":");
+  AppendJsonString(c.seller_id, line);
+  line.append(",\"score\":" + std::to_string(c.score));
+  line.append(",\"reasons\":" + c.reasons_json);
+  line.append(",\"evidence\":" + c.evidence_json + "}\n");
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+// A one-line progress report on a terminal, at most four times a second.
+class ProgressLine {
+ public:
+  void Update(const ScanProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    const double rate = p.elapsed_seconds > 0 ? p.listings_read / p.elapsed_seconds : 0;
+    if (p.total_bytes > 0) {
+      std::fprintf(stderr, "\r%5.1f%%  %lld listings  %lld cases  %.0f listings/s   ",
+                   100.0 * static_cast<double>(p.bytes_consumed) / p.total_bytes,
+                   static_cast<long long>(p.listings_read), static_cast<long long>(p.cases),
+                   rate);
+    } else {
+      std::fprintf(stderr, "\r%lld listings  %lld cases  %.0f listings/s   ",
+                   static_cast<long long>(p.listings_read), static_cast<long long>(p.cases),
+                   rate);
+    }
+    shown_ = true;
+  }
+  void Clear() {
+    if (shown_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_{};
+  bool shown_ = false;
+};
+
+}  // namespace
+
+int ScanCommand(int argc, char** argv) {
+  RawScanFlags raw;
+  FlagSet flags(
+      "bonafide scan --rules DIR [flags] INPUT...",
+      "Scans listing dumps (JSON Lines or CSV with a header; .zst/.gz; - for stdin) and\n"
+      "writes a verification case for every flagged listing to the outbox, rejected\n"
+      "records to the rejects file, and a summary to stdout.");
+  flags.String("rules", "rules directory (required)", &raw.rules);
+  flags.String("outbox", "SQLite outbox file", &raw.outbox);
+  flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
+  flags.Int("threads", "worker threads (0 = all cores)", &raw.threads);
+  flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)",
+               &raw.format);
+  flags.String("cache-dir", "compiled-database cache (\"\" = none)", &raw.cache_dir);
+  flags.Bool("progress", "show a progress line when stderr is a terminal", &raw.progress);
+  switch (flags.Parse(argc, argv, &raw.inputs)) {
+    case FlagSet::Outcome::kHelp: return kExitOk;
+    case FlagSet::Outcome::kError: return kExitUsage;
+    case FlagSet::Outcome::kOk: break;
+  }
+  if (raw.rules.empty() || raw.inputs.empty()) {
+    std::fprintf(stderr, "bonafide scan: need --rules DIR and at least one INPUT\n");
+    return kExitUsage;
+  }
+  if (raw.format != "text" && raw.format != "jsonl") {
+    std::fprintf(stderr, "bonafide scan: --format is text or jsonl, not \"%s\"\n",
+                 raw.format.c_str());
+    return kExitUsage;
+  }
+  const bool jsonl = raw.format == "jsonl";
+
+  ScannerOptions scanner_options;
+  scanner_options.rules_dir = raw.rules;
+  scanner_options.cache_dir = raw.cache_dir;
+  auto scanner = Scanner::Create(scanner_options);
+  if (!scanner.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
+    return kExitUsage;
+  }
+  auto outbox = SqliteOutbox::Open(raw.outbox);
+  if (!outbox.ok()) {
+    std::fprintf(stderr, "bonafide scan: %s\n", std::string(outbox.status().message()).c_str());
+    return kExitFailure;
+  }
+
+  ScanOptions options;
+  options.threads = raw.threads;
+  options.rejects_path = raw.rejects;
+  ProgressLine progress;
+  if (raw.progress && isatty(STDERR_FILENO)) {
+    options.on_progress = [&progress](const ScanProgress& p) { progress.Update(p); };
+  }
+  if (jsonl) options.on_case = PrintCaseJson;
+  auto summary = (*scanner)->ScanFiles(raw.inputs, **outbox, options);
+  progress.Clear();
+  if (!summary.ok()) {
+    std::fprintf(stderr, "bonafide scan: %s\n", std::string(summary.status().message()).c_str());
+    return kExitFailure;
+  }
+  if (jsonl) {
+    std::printf("{\"summary\":%s}\n", SummaryJson(*summary).c_str());
+  } else {
+    std::fputs(SummaryText(*summary).c_str(), stdout);
+  }
+  return summary->input_errors.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace bonafide::cli

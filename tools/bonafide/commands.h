@@ -1,0 +1,19 @@
+// The subcommands of `bonafide`; each returns an exit status (tools/bonafide/flags.h).
+// argv[0] is the subcommand's name.
+#ifndef BONAFIDE_TOOLS_BONAFIDE_COMMANDS_H_
+#define BONAFIDE_TOOLS_BONAFIDE_COMMANDS_H_
+
+#include <string>
+
+namespace bonafide::cli {
+
+int ScanCommand(int argc, char** argv);
+int CheckCommand(int argc, char** argv);
+int OutboxCommand(int argc, char** argv);
+
+// $XDG_CACHE_HOME/bonafide, else $HOME/.cache/bonafide, else "" (no cache).
+std::string DefaultCacheDir();
+
+}  // namespace bonafide::cli
+
+#endif  // BONAFIDE_TOOLS_BONAFIDE_COMMANDS_H_
