@@ -285,7 +285,8 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   summary.elapsed_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (int c = 0; c < cues; ++c) {
-    summary.rules.push_back({cue_rule_id(c), cue_rule_version(c), false, cue_listings[c]});
+    summary.rules.push_back(
+        {cue_rule_id(c), cue_rule_version(c), cue_rule_shadow(c), cue_listings[c]});
   }
   summary.rules.push_back({"price", 0, false, price_listings});
   summary.rules.push_back({"obfuscated_brand", 0, false, obfuscated_listings});

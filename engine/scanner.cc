@@ -247,6 +247,9 @@ const std::string& Scanner::cue_rule_id(int rule) const {
 int Scanner::cue_rule_version(int rule) const {
   return impl_->rules->pack().cues[rule].version;
 }
+bool Scanner::cue_rule_shadow(int rule) const {
+  return impl_->rules->pack().cues[rule].mode == rules::RuleMode::kShadow;
+}
 const std::string& Scanner::rules_version() const { return impl_->rules->rules_version(); }
 bool Scanner::loaded_from_cache() const { return impl_->rules->loaded_from_cache(); }
 int Scanner::pattern_count() const {

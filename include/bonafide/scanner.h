@@ -149,6 +149,7 @@ class Scanner {
   int cue_rule_count() const;
   const std::string& cue_rule_id(int rule) const;
   int cue_rule_version(int rule) const;
+  bool cue_rule_shadow(int rule) const;  // evaluated and counted, never scored
   const std::string& rules_version() const;  // digest recorded with every case
   bool loaded_from_cache() const;            // compiled database came from the cache
   int pattern_count() const;
