@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -902,9 +903,7 @@ absl::StatusOr<bool> OptionalFile(const fs::path& path) {
   return true;
 }
 
-}  // namespace
-
-absl::StatusOr<RulePack> LoadRulePack(std::string_view directory) {
+absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
   const fs::path dir{std::string(directory)};
   std::error_code ec;
   const fs::file_status dir_status = fs::status(dir, ec);
@@ -969,6 +968,19 @@ absl::StatusOr<RulePack> LoadRulePack(std::string_view directory) {
   std::sort(pack.rights_holders.begin(), pack.rights_holders.end(),
             [](const RightsHolder& a, const RightsHolder& b) { return a.id < b.id; });
   return pack;
+}
+
+}  // namespace
+
+absl::StatusOr<RulePack> LoadRulePack(std::string_view directory) {
+  // yaml-cpp and std::filesystem report some failures by exceptions; none may cross the API.
+  try {
+    return LoadRulePackImpl(directory);
+  } catch (const YAML::Exception& e) {
+    return absl::InternalError(absl::StrCat("yaml-cpp: ", e.what()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("loading rules: ", e.what()));
+  }
 }
 
 }  // namespace bonafide::rules

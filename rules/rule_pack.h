@@ -25,7 +25,7 @@ namespace bonafide::rules {
 struct SourceLocation {
   std::string file;  // path as given to LoadRulePack joined with the relative file name
   int line = 0;      // 1-based
-  int column = 0;    // 1-based
+  int column = 0;    // 1-based, in characters (Unicode code points), not bytes
 };
 
 struct ImagePolicy {
@@ -95,8 +95,10 @@ struct Product {
   std::string category;
   std::optional<Money> reference_price;
   double min_price_ratio = 0;       // 0 = no price rule for this product
-  std::vector<std::string> images;  // absolute or relative to the current directory
-                                    // (resolved against the rights holder file's folder)
+  // Genuine photos. As written if absolute; otherwise joined to the rights holder file's
+  // folder, so relative to the current directory when the rules directory was given as a
+  // relative path. Each existed as a regular file at load time.
+  std::vector<std::string> images;
   SourceLocation location;
 };
 
@@ -125,7 +127,9 @@ struct RulePack {
 // one rights holder are required).
 //
 // Returns InvalidArgument with a `file:line:column: message` for the first error found, or
-// NotFound when the directory or policy.yaml does not exist.
+// NotFound when the directory or policy.yaml does not exist. Files are read in a fixed
+// order (policy, cues, context, rights holders by file name), so the error is
+// deterministic. The format and every check are in docs/rule-format.md.
 absl::StatusOr<RulePack> LoadRulePack(std::string_view directory);
 
 }  // namespace bonafide::rules
