@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+
 #include "bonafide/sink.h"
 
 namespace bonafide {

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+
 #include "bonafide/sink.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
@@ -84,8 +85,7 @@ constexpr const char* kInsertCaseSql =
 constexpr const char* kUpdateCaseSql =
     "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5,"
     " fingerprint = ?6, revision = ?7, last_seen_at = ?8 WHERE case_key = ?1";
-constexpr const char* kTouchCaseSql =
-    "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
+constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
 // An event_key seen before means this very event was already emitted: skip it.
 constexpr const char* kInsertEventSql =
     "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
@@ -282,16 +282,15 @@ std::string Fingerprint(std::string_view seller_id, std::string_view score,
 // Returns the current time as ISO 8601 UTC with milliseconds: 2024-05-01T12:34:56.789Z.
 std::string NowIso8601() {
   const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      now.time_since_epoch())
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const time_t secs = static_cast<time_t>(ms / 1000);
   struct tm tm_utc;
   gmtime_r(&secs, &tm_utc);
   char buf[80];  // large enough for any int fields, which keeps -Wformat-truncation quiet
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                tm_utc.tm_year + 1900, tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour,
-                tm_utc.tm_min, tm_utc.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm_utc.tm_year + 1900,
+                tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
+                static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -310,8 +309,8 @@ void AppendPercentEncoded(std::string_view s, std::string& out) {
 // Builds the event payload: {"case_key":..,"rights_holder":..,"marketplace":..,
 // "listing_id":..,"seller_id":..,"score":..,"reasons":<JSON value>,"revision":..}.
 // REQUIRES: `reasons` is valid JSON (checked by the cases table before this runs).
-std::string EventPayload(std::string_view case_key, const CaseRecord& c,
-                         std::string_view score, std::string_view reasons, int64_t revision) {
+std::string EventPayload(std::string_view case_key, const CaseRecord& c, std::string_view score,
+                         std::string_view reasons, int64_t revision) {
   std::string out;
   out.reserve(128 + case_key.size() * 2 + reasons.size());
   out.append("{\"case_key\":");
@@ -444,9 +443,9 @@ struct SqliteOutbox::Impl {
     BONAFIDE_ASSIGN_OR_RETURN(const int version, UserVersion(Op::kOpen));
     if (version == kSchemaVersion) return absl::OkStatus();
     if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": outbox schema version ", version,
-                       " is newer than this build supports (", kSchemaVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat(path, ": outbox schema version ", version,
+                                                        " is newer than this build supports (",
+                                                        kSchemaVersion, ")"));
     }
     // Version 0: either a fresh file or somebody else's database.
     Stmt count;
@@ -455,8 +454,8 @@ struct SqliteOutbox::Impl {
     const int rc = sqlite3_step(count.get());
     if (rc != SQLITE_ROW) return Error(rc, "read schema", Op::kOpen);
     if (sqlite3_column_int(count.get(), 0) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          path, ": not a bonafide outbox (has tables but no schema version)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": not a bonafide outbox (has tables but no schema version)"));
     }
     count.reset();
     return Exec(kSchemaSql, "create schema", Op::kOpen);
@@ -482,9 +481,9 @@ struct SqliteOutbox::Impl {
     auto impl = std::make_unique<Impl>();
     impl->path = std::string(path);
     impl->read_only = read_only;
-    const int flags = (read_only ? SQLITE_OPEN_READONLY
-                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(impl->path.c_str(), &impl->db, flags, nullptr);
     if (rc != SQLITE_OK) return impl->Error(rc, "open", Op::kOpen);
     sqlite3_extended_result_codes(impl->db, 1);
@@ -505,8 +504,8 @@ struct SqliteOutbox::Impl {
     if (rc != SQLITE_ROW) return Error(rc, "set journal_mode=WAL", Op::kOpen);
     const std::string mode = ColumnText(stmt.get(), 0);
     stmt.reset();
-    const bool in_memory = sqlite3_db_filename(db, "main") == nullptr ||
-                           *sqlite3_db_filename(db, "main") == '\0';
+    const bool in_memory =
+        sqlite3_db_filename(db, "main") == nullptr || *sqlite3_db_filename(db, "main") == '\0';
     if (mode != "wal" && !in_memory) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, ": cannot switch to WAL mode (journal_mode is ", mode, ")"));
@@ -517,9 +516,9 @@ struct SqliteOutbox::Impl {
   // One record inside Write()'s transaction.
   absl::Status WriteOne(const CaseRecord& c, std::string_view now, OutboxWriteStats& stats) {
     if (c.rights_holder.empty() || c.marketplace.empty() || c.listing_id.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": case \"", c.rights_holder, ":", c.marketplace, ":", c.listing_id,
-          "\": rights_holder, marketplace and listing_id must not be empty"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": case \"", c.rights_holder, ":", c.marketplace, ":", c.listing_id,
+                       "\": rights_holder, marketplace and listing_id must not be empty"));
     }
     const std::string case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
     if (!std::isfinite(c.score)) {
@@ -590,8 +589,7 @@ struct SqliteOutbox::Impl {
     }
 
     // The case row's CHECK constraint has validated `reasons` as JSON by now.
-    const std::string event_key =
-        absl::StrCat(case_key, ":", fingerprint, ":", revision);
+    const std::string event_key = absl::StrCat(case_key, ":", fingerprint, ":", revision);
     const std::string payload = EventPayload(case_key, c, score, reasons, revision);
     sqlite3_stmt* stmt = insert_event.get();
     BindText(stmt, 1, event_key);
@@ -615,8 +613,7 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
   return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
 }
 
-absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::OpenReadOnly(
-    std::string_view path) {
+absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::OpenReadOnly(std::string_view path) {
   const std::string path_str(path);
   struct stat st;
   if (::stat(path_str.c_str(), &st) != 0) {

@@ -17,9 +17,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "bonafide/sink.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
+#include "bonafide/sink.h"
 
 namespace bonafide {
 namespace {
@@ -29,8 +30,7 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
 
-constexpr char kIsoMillis[] =
-    "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
+constexpr char kIsoMillis[] = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
 
 CaseRecord MakeCase(std::string rights_holder, std::string listing_id, double score = 0.75) {
   CaseRecord c;
@@ -67,7 +67,9 @@ class RawDb {
     sqlite3_finalize(stmt);
     return out;
   }
-  int Exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); }
+  int Exec(const std::string& sql) {
+    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  }
 
  private:
   sqlite3* db_ = nullptr;
@@ -151,8 +153,7 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   // Seen from outside: the payload is JSON, reasons a JSON array (not a string), and the
   // event key is "<case_key>:<fingerprint>:<revision>".
   RawDb raw(path_);
-  EXPECT_EQ(raw.Query("SELECT json_valid(payload) FROM events WHERE id = " +
-                      std::to_string(e.id)),
+  EXPECT_EQ(raw.Query("SELECT json_valid(payload) FROM events WHERE id = " + std::to_string(e.id)),
             "1");
   EXPECT_EQ(raw.Query("SELECT json_type(payload, '$.reasons') FROM events WHERE id = " +
                       std::to_string(e.id)),
@@ -163,8 +164,10 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   EXPECT_THAT(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
               MatchesRegex("acme:shopx:L1:[0-9a-f]{32}:1"));
   EXPECT_EQ(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
-            "acme:shopx:L1:" + raw.Query("SELECT fingerprint FROM cases WHERE case_key = "
-                                         "'acme:shopx:L1'") + ":1");
+            "acme:shopx:L1:" +
+                raw.Query("SELECT fingerprint FROM cases WHERE case_key = "
+                          "'acme:shopx:L1'") +
+                ":1");
 }
 
 TEST_F(SqliteOutboxTest, RewritingIdenticalCasesChangesNothingVisible) {
@@ -315,8 +318,7 @@ TEST(SqliteOutboxCaseKeyTest, EscapesSeparatorsInMarketplaceAndListingId) {
   EXPECT_EQ(SqliteOutbox::CaseKey("acme", "s%3A", "100%"), "acme:s%253A:100%25");
   // Without escaping these would collide.
   EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b:c"), SqliteOutbox::CaseKey("acme", "a:b", "c"));
-  EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b%3Ac"),
-            SqliteOutbox::CaseKey("acme", "a", "b:c"));
+  EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b%3Ac"), SqliteOutbox::CaseKey("acme", "a", "b:c"));
   // A ':' in the rights holder is kept: the last two fields never contain a raw ':'.
   EXPECT_EQ(SqliteOutbox::CaseKey("a:b", "c", "d"), "a:b:c:d");
   EXPECT_NE(SqliteOutbox::CaseKey("a:b", "c", "d"), SqliteOutbox::CaseKey("a", "b", "c:d"));
@@ -345,9 +347,9 @@ TEST_F(SqliteOutboxTest, ListingIdsWithSeparatorsAreDistinctCases) {
 TEST_F(SqliteOutboxTest, ListsFilterByRightsHolder) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1"), MakeCase("globex", "L1"),
-                             MakeCase("acme", "L2")})
-                  .ok());
+  ASSERT_TRUE(
+      outbox->Write({MakeCase("acme", "L1"), MakeCase("globex", "L1"), MakeCase("acme", "L2")})
+          .ok());
   auto acme = outbox->ListCases("acme");
   ASSERT_TRUE(acme.ok());
   ASSERT_THAT(*acme, SizeIs(2));
