@@ -515,10 +515,13 @@ struct SqliteOutbox::Impl {
 
   // One record inside Write()'s transaction.
   absl::Status WriteOne(const CaseRecord& c, std::string_view now, OutboxWriteStats& stats) {
-    if (c.rights_holder.empty() || c.marketplace.empty() || c.listing_id.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": case \"", c.rights_holder, ":", c.marketplace, ":", c.listing_id,
-                       "\": rights_holder, marketplace and listing_id must not be empty"));
+    // The rights holder comes from the rules and is never empty unless something is broken.
+    // Marketplace and listing id come from input data: an empty one still makes a unique
+    // key, and one odd listing must not fail a whole batch.
+    if (c.rights_holder.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": case \":", c.marketplace, ":",
+                                                     c.listing_id,
+                                                     "\": rights_holder must not be empty"));
     }
     const std::string case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
     if (!std::isfinite(c.score)) {

@@ -440,13 +440,19 @@ TEST_F(SqliteOutboxTest, FailedWriteLeavesNothingBehind) {
 TEST_F(SqliteOutboxTest, RejectsInvalidRecords) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  CaseRecord no_id = MakeCase("acme", "");
-  EXPECT_EQ(outbox->Write({no_id}).status().code(), absl::StatusCode::kInvalidArgument);
+  CaseRecord no_holder = MakeCase("", "L1");
+  EXPECT_EQ(outbox->Write({no_holder}).status().code(), absl::StatusCode::kInvalidArgument);
   CaseRecord nan_score = MakeCase("acme", "L1", std::nan(""));
   EXPECT_EQ(outbox->Write({nan_score}).status().code(), absl::StatusCode::kInvalidArgument);
   CaseRecord bad_evidence = MakeCase("acme", "L1");
   bad_evidence.evidence_json = "{";
   EXPECT_EQ(outbox->Write({bad_evidence}).status().code(), absl::StatusCode::kInvalidArgument);
+  // Empty marketplace or listing id come from input data; they are odd but still unique keys.
+  CaseRecord no_id = MakeCase("acme", "");
+  no_id.marketplace.clear();
+  ASSERT_EQ(outbox->Write({no_id})->opened, 1);
+  EXPECT_EQ((*outbox->ListCases())[0].case_key, "acme::");
+  ASSERT_EQ(outbox->Write({no_id})->unchanged, 1);
   // Empty JSON fields mean "none": [] and {}.
   CaseRecord empty_json = MakeCase("acme", "L1");
   empty_json.reasons_json.clear();
@@ -454,9 +460,11 @@ TEST_F(SqliteOutboxTest, RejectsInvalidRecords) {
   ASSERT_EQ(outbox->Write({empty_json})->opened, 1);
   auto cases = outbox->ListCases();
   ASSERT_TRUE(cases.ok());
-  EXPECT_EQ((*cases)[0].reasons_json, "[]");
-  EXPECT_EQ((*cases)[0].evidence_json, "{}");
-  EXPECT_THAT((*outbox->ListEvents())[0].payload_json, HasSubstr(R"("reasons":[])"));
+  ASSERT_THAT(*cases, SizeIs(2));
+  EXPECT_EQ((*cases)[1].case_key, "acme:shopx:L1");
+  EXPECT_EQ((*cases)[1].reasons_json, "[]");
+  EXPECT_EQ((*cases)[1].evidence_json, "{}");
+  EXPECT_THAT((*outbox->ListEvents())[1].payload_json, HasSubstr(R"("reasons":[])"));
 }
 
 TEST_F(SqliteOutboxTest, LockedDatabaseIsUnavailable) {
