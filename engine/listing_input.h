@@ -78,11 +78,16 @@ class InputSource {
 
   // Fills `chunk` with the next records. Returns false (and leaves `chunk` empty) at the
   // end of input. Returns DataLoss for a corrupt or truncated compressed stream (records
-  // decoded before the damage are still returned first), or an I/O error.
+  // decoded before the damage are still returned first; the partial record at the damage
+  // is dropped and the message names the line and offset where input was lost), or an
+  // I/O error. The chunk's capacity is at least size + kChunkPadding and the padding
+  // bytes are zeroed.
   virtual absl::StatusOr<bool> Next(InputChunk& chunk) = 0;
 
   // Records (over-long ones) that the source skipped itself since the last call, reported
-  // as rejects; drained by the caller after each Next().
+  // as rejects; drained by the caller after each Next(), including the last one (that
+  // returns false or an error). An over-long record is never inside a chunk: the chunk
+  // before it ends where it starts, so results do not depend on chunk_bytes.
   struct SkippedRecord {
     uint64_t line = 0, byte_offset = 0;
     std::string reason;
@@ -127,6 +132,13 @@ class ChunkParser {
   ChunkParser& operator=(const ChunkParser&) = delete;
 
   // Appends every record of `chunk` to `out` as a listing or a reject.
+  //
+  // JSON: unknown fields are ignored (and only skipped, not fully validated); `null` for
+  // an optional field means absent; `id` and `seller_id` must not be empty; keys are
+  // matched exactly (escaped keys are unescaped first). CSV: an empty cell is an absent
+  // value. Does not allocate once warm (strings keep their capacity, image strings are
+  // recycled), except for reject reasons. If `chunk.data` lacks kChunkPadding readable
+  // bytes, records near its end are copied into a padded buffer.
   void Parse(const InputChunk& chunk, ParsedBatch& out);
 
  private:

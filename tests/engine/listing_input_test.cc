@@ -553,6 +553,25 @@ TEST(ListingInputTest, CsvHeaderErrorsAndTruncation) {
   EXPECT_EQ(r.rejects[0].line, 3u);
 }
 
+TEST(ListingInputTest, SampleFixtures) {
+  const std::string dir = std::string(BONAFIDE_SOURCE_DIR) + "/testdata/listings/";
+  Result r = ReadAll(dir + "sample.jsonl");
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.listings.size(), 2u);
+  ASSERT_EQ(r.rejects.size(), 4u);
+  EXPECT_EQ(r.rejects[0].line, 3u);
+  EXPECT_EQ(r.rejects[2].reason, "image path escapes the image root: \"../etc/x.jpg\"");
+  EXPECT_EQ(r.rejects[3].line, 6u);
+
+  r = ReadAll(dir + "sample.csv");
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.listings.size(), 2u);
+  EXPECT_EQ(r.listings[1].title, "Multi-line \"quoted\"\ntitle");
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].reason, "CSV row has 4 fields, header has 7");
+  EXPECT_EQ(r.rejects[0].line, 5u);
+}
+
 // --- Parser properties -----------------------------------------------------------------
 
 TEST(ListingInputTest, ChunkWithoutPaddingIsCopied) {
