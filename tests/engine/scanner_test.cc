@@ -1,0 +1,292 @@
+// The decision policy of spec.md section 3 through the public Scanner API, on the ACME
+// pack of tests/acme_pack.h.
+#include "bonafide/scanner.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/acme_pack.h"
+
+namespace bonafide {
+namespace {
+
+class ScannerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    ScannerOptions options;
+    options.rules_dir = testing::WriteAcmePack(*dir_);
+    auto scanner = Scanner::Create(options);
+    ASSERT_TRUE(scanner.ok()) << scanner.status();
+    scanner_ = scanner->release();
+    auto scratch = scanner_->NewScratch();
+    ASSERT_TRUE(scratch.ok());
+    scratch_ = scratch->release();
+  }
+  static void TearDownTestSuite() {
+    delete scratch_;
+    delete scanner_;
+    delete dir_;
+  }
+
+  // Scans a listing and returns the verdict of `holder` (nullptr when not referenced).
+  const HolderVerdict* Judge(const std::string& title, double price,
+                             const std::string& currency = "EUR",
+                             const std::string& holder = "acme") {
+    listing_.title = title;
+    listing_.price = price;
+    listing_.currency = currency;
+    Scan();
+    for (const auto& h : verdict_.holders) {
+      if (scanner_->holder_id(h.holder) == holder) return &h;
+    }
+    return nullptr;
+  }
+  void Scan() { scanner_->Scan(listing_, *scratch_, verdict_); }
+
+  bool Opens(const std::string& title, double price, const std::string& currency = "EUR",
+             const std::string& holder = "acme") {
+    const HolderVerdict* h = Judge(title, price, currency, holder);
+    return h != nullptr && h->case_opened;
+  }
+
+  bool HasSignal(const HolderVerdict& h, SignalKind kind) const {
+    for (uint32_t i = h.signals_begin; i < h.signals_end; ++i) {
+      if (verdict_.signals[i].kind == kind) return true;
+    }
+    return false;
+  }
+
+  void SetUp() override {
+    listing_ = Listing();
+    listing_.id = "L1";
+    listing_.seller_id = "s-9";
+  }
+
+  static testing::TempDir* dir_;
+  static Scanner* scanner_;
+  static Scanner::Scratch* scratch_;
+  Listing listing_;
+  Verdict verdict_;
+};
+
+testing::TempDir* ScannerTest::dir_ = nullptr;
+Scanner* ScannerTest::scanner_ = nullptr;
+Scanner::Scratch* ScannerTest::scratch_ = nullptr;
+
+TEST_F(ScannerTest, CueOpensCaseAndQuotesTheMatchedText) {
+  const HolderVerdict* h = Judge("ACME Runner 22 Replica", 150);
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(h->case_opened);
+  EXPECT_DOUBLE_EQ(h->score, 1.0);
+  ASSERT_EQ(h->signals_end - h->signals_begin, 1u);
+  const Signal& s = verdict_.signals[h->signals_begin];
+  EXPECT_EQ(s.kind, SignalKind::kCue);
+  EXPECT_EQ(scanner_->cue_rule_id(s.index), "cue.replica");
+  EXPECT_EQ(s.span.field, TextField::kTitle);
+  EXPECT_EQ(listing_.title.substr(s.span.begin, s.span.end - s.span.begin), "Replica");
+  EXPECT_EQ(h->first_mention.begin, 0u);
+  EXPECT_EQ(h->first_mention.end, 4u);
+}
+
+TEST_F(ScannerTest, GenuineListingAtNormalPriceOpensNothing) {
+  const HolderVerdict* h = Judge("ACME Runner 22 running shoes, size 42", 170);
+  ASSERT_NE(h, nullptr);
+  EXPECT_FALSE(h->case_opened);
+  EXPECT_DOUBLE_EQ(h->score, 0);
+}
+
+TEST_F(ScannerTest, PriceBelowRatioOfReferenceIsASignal) {
+  EXPECT_TRUE(Opens("ACME Runner 22", 71));   // 71 / 180 = 0.394 < 0.4
+  EXPECT_FALSE(Opens("ACME Runner 22", 73));  // 0.406
+  const HolderVerdict* h = Judge("ACME Runner 22", 36);
+  ASSERT_NE(h, nullptr);
+  const Signal& s = verdict_.signals[h->signals_begin];
+  EXPECT_EQ(s.kind, SignalKind::kPrice);
+  EXPECT_EQ(scanner_->product_id(h->holder, s.index), "acme-runner-22");
+  EXPECT_DOUBLE_EQ(s.reference_price, 180);
+  EXPECT_NEAR(s.ratio, 0.2, 1e-9);
+}
+
+TEST_F(ScannerTest, BrandAloneCarriesNoPriceSignal) {
+  const HolderVerdict* h = Judge("ACME running shoes", 1);
+  ASSERT_NE(h, nullptr);
+  EXPECT_FALSE(h->case_opened);
+}
+
+TEST_F(ScannerTest, PricesAreConvertedToTheBaseCurrency) {
+  EXPECT_TRUE(Opens("ACME Runner 22", 80, "USD"));   // 68.8 EUR: 0.382
+  EXPECT_FALSE(Opens("ACME Runner 22", 90, "USD"));  // 77.4 EUR: 0.43
+  EXPECT_TRUE(Opens("ACME Runner 22", 12000, "JPY"));   // 68.4 EUR
+  EXPECT_FALSE(Opens("ACME Runner 22", 14000, "JPY"));  // 79.8 EUR
+  // The reference price itself may be in another currency: 600 USD = 516 EUR.
+  EXPECT_TRUE(Opens("ACME Pavilion DV6 laptop", 200));   // 0.388
+  EXPECT_FALSE(Opens("ACME Pavilion DV6 laptop", 210));  // 0.407
+}
+
+TEST_F(ScannerTest, UnknownCurrencyIsARejectNotAVerdict) {
+  Judge("ACME Runner 22 replica", 10, "XYZ");
+  EXPECT_NE(verdict_.reject_reason.find("unknown currency"), std::string::npos);
+  EXPECT_TRUE(verdict_.holders.empty());
+}
+
+TEST_F(ScannerTest, LotsArePricedPerUnit) {
+  EXPECT_FALSE(Opens("ACME Runner 22 lot of 10", 1000));  // 100 each
+  EXPECT_TRUE(Opens("ACME Runner 22 lot of 10", 500));    // 50 each
+  EXPECT_FALSE(Opens("ACME Runner 22 10 pcs", 1000));
+  EXPECT_FALSE(Opens("ACME Runner 22 10pcs wholesale", 1000));
+  listing_.quantity = 10;
+  EXPECT_FALSE(Opens("ACME Runner 22", 1000));
+  EXPECT_TRUE(Opens("ACME Runner 22", 600));
+}
+
+TEST_F(ScannerTest, CompatibilityPhraseCoversAMentionWithinTwoWords) {
+  const HolderVerdict* h = Judge("Mount for ACME Phone 12", 10);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->coverage, Coverage::kCompatibility);
+  EXPECT_FALSE(h->case_opened);
+  EXPECT_FALSE(Opens("Screen guard compatible with the ACME Phone 12", 10));
+  // "for men" names no rights holder: the price rule applies.
+  EXPECT_TRUE(Opens("ACME Runner 22 shoes for men", 50));
+  // Three words between the phrase and the mention is too far.
+  EXPECT_TRUE(Opens("Gift for my dear friend ACME Runner 22", 50));
+}
+
+TEST_F(ScannerTest, AccessoryAfterAMentionCoversUnlessBundled) {
+  const HolderVerdict* h = Judge("ACME Pavilion DV6-2059 6 Cell Laptop Battery", 20, "USD");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->coverage, Coverage::kAccessory);
+  EXPECT_FALSE(h->case_opened);
+  EXPECT_FALSE(Opens("ACME Phone 12 / 12 Plus USB cable", 5));
+  EXPECT_TRUE(Opens("ACME Phone 12 with charger", 100));
+  EXPECT_TRUE(Opens("ACME Phone 12 + charger", 100));
+  EXPECT_TRUE(Opens("ACME Runner 22 replacement laces", 10));  // laces: not an accessory
+  // An accessory word in the description does not cover the listing.
+  listing_.description = "ships with a case";
+  EXPECT_TRUE(Opens("ACME Phone 12", 100));
+}
+
+TEST_F(ScannerTest, UsedPartsAndPackagingOnlyCoverEveryHolder) {
+  const HolderVerdict* h = Judge("Used ACME Runner 22", 20);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->coverage, Coverage::kUsed);
+  EXPECT_FALSE(h->case_opened);
+  EXPECT_FALSE(Opens("ACME Runner 22 pre-owned", 20));
+  h = Judge("ACME Runner 22 empty box", 5);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->coverage, Coverage::kPackagingOnly);
+  listing_.condition = "parts";
+  EXPECT_FALSE(Opens("ACME Runner 22", 20));
+  // Coverage removes only the price signal: a cue still counts.
+  EXPECT_TRUE(Opens("ACME Runner 22 replica", 20));
+}
+
+TEST_F(ScannerTest, AuthorizedSellersAreNeverFlagged) {
+  listing_.seller_id = "s-100";
+  const HolderVerdict* h = Judge("ACME Runner 22 replica 1:1", 10);
+  ASSERT_NE(h, nullptr);
+  EXPECT_GE(h->score, 3.0);
+  EXPECT_TRUE(h->authorized_seller);
+  EXPECT_FALSE(h->case_opened);
+}
+
+TEST_F(ScannerTest, ShadowRulesAreCountedButNeverScored) {
+  const HolderVerdict* h = Judge("ACME Runner 22 inspired by the classics", 170);
+  ASSERT_NE(h, nullptr);
+  EXPECT_FALSE(h->case_opened);
+  EXPECT_DOUBLE_EQ(h->score, 0);
+  ASSERT_EQ(h->signals_end - h->signals_begin, 1u);
+  EXPECT_TRUE(verdict_.signals[h->signals_begin].shadow);
+  ASSERT_EQ(verdict_.cue_hits.size(), 1u);
+  EXPECT_EQ(scanner_->cue_rule_id(verdict_.cue_hits[0]), "cue.inspired");
+  EXPECT_TRUE(scanner_->cue_rule_shadow(verdict_.cue_hits[0]));
+}
+
+TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
+  struct Case {
+    std::string title;
+    bool obfuscated;
+  };
+  const Case cases[] = {
+      {"A C M E shoes", true},         {"A.C.M.E shoes", true},
+      {"@CME shoes", true},            {"\xD0\x90\xD0\xA1\xD0\x9C\xD0\x95 shoes", true},  // Cyrillic
+      {"\xEF\xBC\xA1\xEF\xBC\xA3\xEF\xBC\xAD\xEF\xBC\xA5 shoes", true},                 // full-width
+      {"acme shoes", false},           {"Acmé shoes", false},
+      {"A C M E and ACME shoes", false},
+  };
+  for (const Case& c : cases) {
+    const HolderVerdict* h = Judge(c.title, 10);
+    ASSERT_NE(h, nullptr) << c.title;
+    EXPECT_EQ(HasSignal(*h, SignalKind::kObfuscatedBrand), c.obfuscated) << c.title;
+    EXPECT_FALSE(h->case_opened) << c.title;  // 0.5 alone stays below the threshold
+  }
+  EXPECT_TRUE(Opens("A C M E replica", 10));  // 0.5 + 1.0
+}
+
+TEST_F(ScannerTest, BrandsMatchWholeWordsOnly) {
+  for (const char* title : {"diorama model kit", "snuggle blanket", "special occasion dress",
+                            "acmeology handbook"}) {
+    listing_.title = title;
+    listing_.price = 1;
+    listing_.currency = "EUR";
+    Scan();
+    EXPECT_TRUE(verdict_.holders.empty()) << title;
+  }
+  const HolderVerdict* h = Judge("Dior saddle bag", 100, "EUR", "luxe");
+  ASSERT_NE(h, nullptr);
+}
+
+TEST_F(ScannerTest, HolderThresholdOverridesPolicy) {
+  EXPECT_FALSE(Opens("Dior saddle bag replica", 2500, "EUR", "luxe"));  // 1 < 2
+  EXPECT_TRUE(Opens("Dior saddle bag replica", 100, "EUR", "luxe"));    // 2 >= 2
+}
+
+TEST_F(ScannerTest, CuesInDescriptionsAndOtherLanguagesCount) {
+  listing_.description = "Top quality replica, fast shipping";
+  EXPECT_TRUE(Opens("ACME Runner 22", 170));
+  listing_.description.clear();
+  EXPECT_TRUE(Opens("ACME Runner 22 高仿", 170));
+  EXPECT_TRUE(Opens("ACME Runner 22 Nachbildung", 170));
+  EXPECT_TRUE(Opens("ACME Runner 22 \xD1\x80\xD0\xB5\xD0\xBF\xD0\xBB\xD0\xB8\xD0\xBA\xD0\xB0",
+                    170));  // реплика
+  EXPECT_TRUE(Opens("ACME Runner 22 1:1", 170));
+  EXPECT_FALSE(Opens("ACME Runner 22 100ml", 170));
+}
+
+TEST_F(ScannerTest, EveryReferencedHolderIsJudgedSeparately) {
+  Judge("ACME Runner 22 and Dior saddle bag replica", 2500);
+  ASSERT_EQ(verdict_.holders.size(), 2u);
+  EXPECT_TRUE(verdict_.holders[0].case_opened);   // acme: cue 1 >= 1
+  EXPECT_FALSE(verdict_.holders[1].case_opened);  // luxe: cue 1 < 2
+}
+
+TEST_F(ScannerTest, CaseRecordExplainsTheDecision) {
+  listing_.marketplace = "mp";
+  const HolderVerdict* h = Judge("ACME Runner 22 replica", 36, "EUR");
+  ASSERT_NE(h, nullptr);
+  CaseRecord record;
+  scanner_->MakeCaseRecord(listing_, verdict_, *h, record);
+  EXPECT_EQ(record.rights_holder, "acme");
+  EXPECT_EQ(record.marketplace, "mp");
+  EXPECT_EQ(record.listing_id, "L1");
+  EXPECT_DOUBLE_EQ(record.score, 2.0);
+  EXPECT_NE(record.reasons_json.find("\"rule\":\"cue.replica\",\"version\":3"),
+            std::string::npos)
+      << record.reasons_json;
+  EXPECT_NE(record.reasons_json.find("\"text\":\"replica\""), std::string::npos);
+  EXPECT_NE(record.reasons_json.find("\"product\":\"acme-runner-22\""), std::string::npos);
+  EXPECT_NE(record.reasons_json.find("\"fx_date\":\"2026-11-27\""), std::string::npos);
+  EXPECT_NE(record.evidence_json.find("\"rules_version\":\"" + scanner_->rules_version()),
+            std::string::npos);
+  EXPECT_NE(record.evidence_json.find("cue rule cue.replica matched \\\"replica\\\""),
+            std::string::npos)
+      << record.evidence_json;
+}
+
+TEST_F(ScannerTest, RuleExamplesPass) { EXPECT_TRUE(scanner_->CheckExamples().empty()); }
+
+}  // namespace
+}  // namespace bonafide
