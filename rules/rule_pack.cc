@@ -33,7 +33,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
+
 #include "util/status_macros.h"
+
 #include "yaml-cpp/yaml.h"
 
 namespace bonafide::rules {
@@ -76,16 +78,15 @@ std::string Quote(std::string_view s, size_t max_size = std::string_view::npos) 
 }
 
 bool IsBlank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 bool AllCharsIn(std::string_view s, std::string_view extra) {
   if (s.empty()) return false;
   for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    extra.find(c) != std::string_view::npos;
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || extra.find(c) != std::string_view::npos;
     if (!ok) return false;
   }
   return true;
@@ -320,25 +321,21 @@ class Mapping {
     m.mark_ = field.mark();
     m.prefix_ = std::move(prefix);
     for (auto it = field.value.begin(); it != field.value.end(); ++it) {
-      const YAML::Node& key = it->first;
+      const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
       if (!key.IsScalar()) {
-        return file.Error(key.Mark(), absl::StrCat("expected a field name, got ",
-                                                   Describe(key)));
+        return file.Error(key.Mark(), absl::StrCat("expected a field name, got ", Describe(key)));
       }
       const std::string& name = key.Scalar();
       for (const Entry& e : m.entries_) {
         if (e.key == name) {
-          return file.Error(key.Mark(),
-                            absl::StrCat("duplicate key ", Quote(name), " (first at ",
-                                         FormatLocation(file.Locate(e.key_mark)), ")"));
+          return file.Error(key.Mark(), absl::StrCat("duplicate key ", Quote(name), " (first at ",
+                                                     FormatLocation(file.Locate(e.key_mark)), ")"));
         }
       }
-      if (!allowed.empty() &&
-          std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
         std::string message = absl::StrCat("unknown field ", Quote(m.prefix_ + name));
         if (auto hint = DidYouMean(name, allowed)) {
-          absl::StrAppend(&message, " (did you mean ",
-                          Quote(m.prefix_ + std::string(*hint)), "?)");
+          absl::StrAppend(&message, " (did you mean ", Quote(m.prefix_ + std::string(*hint)), "?)");
         } else {
           std::vector<std::string> names(allowed.begin(), allowed.end());
           absl::StrAppend(&message, " (expected one of: ", absl::StrJoin(names, ", "), ")");
@@ -361,8 +358,8 @@ class Mapping {
   // Returns the field `key`, or an error at the mapping when absent.
   absl::StatusOr<Field> Require(const YamlFile& file, std::string_view key) const {
     if (auto f = Get(key)) return *f;
-    return file.Error(mark_, absl::StrCat("missing required field ",
-                                          Quote(prefix_ + std::string(key))));
+    return file.Error(mark_,
+                      absl::StrCat("missing required field ", Quote(prefix_ + std::string(key))));
   }
 
   // All fields, in file order (for mappings with free-form keys).
@@ -411,9 +408,9 @@ bool IsQuoted(const YAML::Node& node) {
 
 absl::StatusOr<double> ReadNumber(const YamlFile& file, const Field& f) {
   if (!f.value.IsScalar() || IsQuoted(f.value)) {
-    const std::string got =
-        f.value.IsScalar() ? absl::StrCat("the string ", Quote(f.value.Scalar()))
-                           : Describe(f.value);
+    const std::string got = f.value.IsScalar()
+                                ? absl::StrCat("the string ", Quote(f.value.Scalar()))
+                                : Describe(f.value);
     return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected a number, got ", got));
   }
   std::string_view s = f.value.Scalar();
@@ -429,8 +426,8 @@ absl::StatusOr<double> ReadNumber(const YamlFile& file, const Field& f) {
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
       !std::isfinite(value)) {
-    return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected a number, got ",
-                                             Describe(f.value)));
+    return file.Error(f.mark(),
+                      absl::StrCat(f.Prefix(), "expected a number, got ", Describe(f.value)));
   }
   return value;
 }
@@ -440,8 +437,7 @@ absl::StatusOr<int64_t> ReadInt(const YamlFile& file, const Field& f) {
     std::string_view digits = f.value.Scalar();
     if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
     int64_t value = 0;
-    const auto [end, ec] =
-        std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()) {
       return value;
     }
@@ -455,8 +451,8 @@ absl::StatusOr<int64_t> ReadInt(const YamlFile& file, const Field& f) {
 // Reads a list of non-empty strings.
 absl::StatusOr<std::vector<std::string>> ReadStringList(const YamlFile& file, const Field& f) {
   if (!f.value.IsSequence()) {
-    return file.Error(f.mark(), absl::StrCat(f.Prefix(), "expected a list of strings, got ",
-                                             Describe(f.value)));
+    return file.Error(
+        f.mark(), absl::StrCat(f.Prefix(), "expected a list of strings, got ", Describe(f.value)));
   }
   std::vector<std::string> out;
   for (const YAML::Node& item : f.value) {
@@ -471,8 +467,8 @@ absl::StatusOr<double> ReadNumberAtLeast(const YamlFile& file, const Field& f, d
                                          bool inclusive) {
   BONAFIDE_ASSIGN_OR_RETURN(double v, ReadNumber(file, f));
   if (inclusive ? v < min : v <= min) {
-    return file.Error(f.mark(), absl::StrCat(f.name, " must be ", inclusive ? ">= " : "> ",
-                                             min, ", got ", f.value.Scalar()));
+    return file.Error(f.mark(), absl::StrCat(f.name, " must be ", inclusive ? ">= " : "> ", min,
+                                             ", got ", f.value.Scalar()));
   }
   return v;
 }
@@ -480,8 +476,8 @@ absl::StatusOr<double> ReadNumberAtLeast(const YamlFile& file, const Field& f, d
 absl::StatusOr<int> ReadIntInRange(const YamlFile& file, const Field& f, int min, int max) {
   BONAFIDE_ASSIGN_OR_RETURN(int64_t v, ReadInt(file, f));
   if (v < min || v > max) {
-    return file.Error(f.mark(), absl::StrCat(f.name, " must be in ", min, "..", max,
-                                             ", got ", f.value.Scalar()));
+    return file.Error(
+        f.mark(), absl::StrCat(f.name, " must be in ", min, "..", max, ", got ", f.value.Scalar()));
   }
   return static_cast<int>(v);
 }
@@ -496,9 +492,9 @@ absl::StatusOr<Mapping> ReadRoot(const YamlFile& file,
                          allowed);
   }
   if (!file.root().IsMap()) {
-    return file.Error(file.root().Mark(),
-                      absl::StrCat("expected a mapping at the top of the file, got ",
-                                   Describe(file.root())));
+    return file.Error(
+        file.root().Mark(),
+        absl::StrCat("expected a mapping at the top of the file, got ", Describe(file.root())));
   }
   return Mapping::Read(file, RootField(file), allowed);
 }
@@ -509,8 +505,7 @@ absl::StatusOr<Mapping> ReadRoot(const YamlFile& file,
 absl::StatusOr<Policy> LoadPolicy(const fs::path& path) {
   BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
   BONAFIDE_ASSIGN_OR_RETURN(
-      Mapping root,
-      ReadRoot(file, {"currency", "fx_date", "fx", "threshold", "weights", "image"}));
+      Mapping root, ReadRoot(file, {"currency", "fx_date", "fx", "threshold", "weights", "image"}));
   Policy policy;
   if (auto f = root.Get("currency")) {
     BONAFIDE_ASSIGN_OR_RETURN(policy.currency, ReadString(file, *f));
@@ -541,8 +536,8 @@ absl::StatusOr<Policy> LoadPolicy(const fs::path& path) {
                                 ReadNumberAtLeast(file, rate_field, 0, /*inclusive=*/false));
       if (code == policy.currency && rate != 1.0) {
         return file.Error(rate_field.mark(),
-                          absl::StrCat("fx rate of the base currency ", code,
-                                       " must be 1, got ", rate_field.value.Scalar()));
+                          absl::StrCat("fx rate of the base currency ", code, " must be 1, got ",
+                                       rate_field.value.Scalar()));
       }
       policy.fx[code] = rate;
     }
@@ -568,8 +563,8 @@ absl::StatusOr<Policy> LoadPolicy(const fs::path& path) {
     }
   }
   if (auto f = root.Get("image")) {
-    BONAFIDE_ASSIGN_OR_RETURN(
-        Mapping image, Mapping::Read(file, *f, {"max_distance", "min_quality"}, "image."));
+    BONAFIDE_ASSIGN_OR_RETURN(Mapping image,
+                              Mapping::Read(file, *f, {"max_distance", "min_quality"}, "image."));
     if (auto g = image.Get("max_distance")) {
       BONAFIDE_ASSIGN_OR_RETURN(policy.image.max_distance, ReadIntInRange(file, *g, 0, 256));
     }
@@ -588,8 +583,7 @@ absl::StatusOr<RuleMode> ParseMode(const YamlFile& file, const Field& f) {
   if (mode == "enforce") return RuleMode::kEnforce;
   if (mode == "shadow") return RuleMode::kShadow;
   if (mode == "off") return RuleMode::kOff;
-  std::string message =
-      absl::StrCat("mode must be enforce, shadow or off, got ", Quote(mode));
+  std::string message = absl::StrCat("mode must be enforce, shadow or off, got ", Quote(mode));
   if (auto hint = DidYouMean(mode, {"enforce", "shadow", "off"})) {
     absl::StrAppend(&message, " (did you mean ", Quote(std::string(*hint)), "?)");
   }
@@ -597,11 +591,11 @@ absl::StatusOr<RuleMode> ParseMode(const YamlFile& file, const Field& f) {
 }
 
 // Sets `id_mark` to the position of the rule's id (for duplicate id errors).
-absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item,
-                                     const Policy& policy, YAML::Mark& id_mark) {
-  BONAFIDE_ASSIGN_OR_RETURN(
-      Mapping m, Mapping::Read(file, item, {"id", "version", "mode", "phrases", "regex",
-                                            "weight", "examples"}));
+absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item, const Policy& policy,
+                                     YAML::Mark& id_mark) {
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping m, Mapping::Read(file, item,
+                                                     {"id", "version", "mode", "phrases", "regex",
+                                                      "weight", "examples"}));
   CueRule rule;
   rule.location = file.Locate(m.mark());
   rule.weight = policy.weights.cue;
@@ -618,8 +612,8 @@ absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item,
   if (auto f = m.Get("version")) {
     BONAFIDE_ASSIGN_OR_RETURN(int64_t version, ReadInt(file, *f));
     if (version < 1 || version > INT32_MAX) {
-      return file.Error(f->mark(), absl::StrCat("version must be a positive integer, got ",
-                                                f->value.Scalar()));
+      return file.Error(
+          f->mark(), absl::StrCat("version must be a positive integer, got ", f->value.Scalar()));
     }
     rule.version = static_cast<int>(version);
   }
@@ -648,8 +642,7 @@ absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item,
     options.set_log_errors(false);
     const RE2 re(rule.regex, options);
     if (!re.ok()) {
-      return file.Error(regex_field->mark(),
-                        absl::StrCat(in_rule, "invalid regex: ", re.error()));
+      return file.Error(regex_field->mark(), absl::StrCat(in_rule, "invalid regex: ", re.error()));
     }
     if (RE2::PartialMatch("", re)) {
       return file.Error(regex_field->mark(),
@@ -672,8 +665,7 @@ absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item,
   return rule;
 }
 
-absl::Status LoadCues(const fs::path& path, const Policy& policy,
-                      std::vector<CueRule>& cues) {
+absl::Status LoadCues(const fs::path& path, const Policy& policy, std::vector<CueRule>& cues) {
   BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
   BONAFIDE_ASSIGN_OR_RETURN(Mapping root, ReadRoot(file, {"rules"}));
   std::optional<Field> rules = root.Get("rules");
@@ -685,13 +677,12 @@ absl::Status LoadCues(const fs::path& path, const Policy& policy,
   std::map<std::string, SourceLocation> seen;
   for (const YAML::Node& item : rules->value) {
     YAML::Mark id_mark;
-    BONAFIDE_ASSIGN_OR_RETURN(CueRule rule,
-                              ParseCueRule(file, Item("", item), policy, id_mark));
+    BONAFIDE_ASSIGN_OR_RETURN(CueRule rule, ParseCueRule(file, Item("", item), policy, id_mark));
     auto [it, inserted] = seen.emplace(rule.id, rule.location);
     if (!inserted) {
-      return file.Error(id_mark, absl::StrCat("duplicate cue rule id ", Quote(rule.id),
-                                                " (first defined at ",
-                                                FormatLocation(it->second), ")"));
+      return file.Error(
+          id_mark, absl::StrCat("duplicate cue rule id ", Quote(rule.id), " (first defined at ",
+                                FormatLocation(it->second), ")"));
     }
     cues.push_back(std::move(rule));
   }
@@ -703,9 +694,8 @@ absl::Status LoadCues(const fs::path& path, const Policy& policy,
 
 absl::StatusOr<Context> LoadContext(const fs::path& path) {
   BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
-  BONAFIDE_ASSIGN_OR_RETURN(
-      Mapping root,
-      ReadRoot(file, {"compatibility", "accessories", "bundle", "used", "packaging_only"}));
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping root, ReadRoot(file, {"compatibility", "accessories", "bundle",
+                                                          "used", "packaging_only"}));
   Context context;
   context.location = file.Locate(file.root().Mark());
   const std::pair<const char*, std::vector<std::string>*> kLists[] = {
@@ -726,32 +716,30 @@ absl::StatusOr<Context> LoadContext(const fs::path& path) {
 // rights_holders/<id>.yaml
 
 absl::StatusOr<Money> ParseMoney(const YamlFile& file, const Field& f, const Policy& policy) {
-  BONAFIDE_ASSIGN_OR_RETURN(Mapping m, Mapping::Read(file, f, {"amount", "currency"},
-                                                     f.name + "."));
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping m,
+                            Mapping::Read(file, f, {"amount", "currency"}, f.name + "."));
   Money money;
   BONAFIDE_ASSIGN_OR_RETURN(Field amount, m.Require(file, "amount"));
-  BONAFIDE_ASSIGN_OR_RETURN(money.amount,
-                            ReadNumberAtLeast(file, amount, 0, /*inclusive=*/false));
+  BONAFIDE_ASSIGN_OR_RETURN(money.amount, ReadNumberAtLeast(file, amount, 0, /*inclusive=*/false));
   BONAFIDE_ASSIGN_OR_RETURN(Field currency, m.Require(file, "currency"));
   BONAFIDE_ASSIGN_OR_RETURN(money.currency, ReadString(file, currency));
   if (!policy.fx.contains(money.currency)) {
     std::vector<std::string> known;
     for (const auto& [code, rate] : policy.fx) known.push_back(code);
-    return file.Error(currency.mark(),
-                      absl::StrCat(currency.name, " ", Quote(money.currency),
-                                   " is not in policy fx (known: ", absl::StrJoin(known, ", "),
-                                   ")"));
+    return file.Error(currency.mark(), absl::StrCat(currency.name, " ", Quote(money.currency),
+                                                    " is not in policy fx (known: ",
+                                                    absl::StrJoin(known, ", "), ")"));
   }
   return money;
 }
 
 // Sets `id_mark` to the position of the product's id (for duplicate id errors).
-absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item,
-                                     const Policy& policy, const fs::path& folder,
-                                     YAML::Mark& id_mark) {
-  BONAFIDE_ASSIGN_OR_RETURN(
-      Mapping m, Mapping::Read(file, item, {"id", "name", "keywords", "category",
-                                            "reference_price", "min_price_ratio", "images"}));
+absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item, const Policy& policy,
+                                     const fs::path& folder, YAML::Mark& id_mark) {
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping m,
+                            Mapping::Read(file, item,
+                                          {"id", "name", "keywords", "category", "reference_price",
+                                           "min_price_ratio", "images"}));
   Product product;
   product.location = file.Locate(m.mark());
   BONAFIDE_ASSIGN_OR_RETURN(Field id, m.Require(file, "id"));
@@ -775,8 +763,8 @@ absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item,
   if (auto f = m.Get("min_price_ratio")) {
     BONAFIDE_ASSIGN_OR_RETURN(double ratio, ReadNumber(file, *f));
     if (!(ratio > 0 && ratio <= 1)) {
-      return file.Error(f->mark(), absl::StrCat("min_price_ratio must be in (0, 1], got ",
-                                                f->value.Scalar()));
+      return file.Error(f->mark(),
+                        absl::StrCat("min_price_ratio must be in (0, 1], got ", f->value.Scalar()));
     }
     if (!product.reference_price) {
       return file.Error(f->key_mark, "min_price_ratio requires reference_price");
@@ -785,8 +773,8 @@ absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item,
   }
   if (auto f = m.Get("images")) {
     if (!f->value.IsSequence()) {
-      return file.Error(f->mark(), absl::StrCat("images: expected a list of strings, got ",
-                                                Describe(f->value)));
+      return file.Error(
+          f->mark(), absl::StrCat("images: expected a list of strings, got ", Describe(f->value)));
     }
     for (const YAML::Node& node : f->value) {
       const Field image_field = Item("images", node);
@@ -823,13 +811,11 @@ absl::StatusOr<Brand> ParseBrand(const YamlFile& file, const Field& item) {
   return brand;
 }
 
-absl::StatusOr<RightsHolder> LoadRightsHolder(
-    const fs::path& path, const Policy& policy,
-    std::map<std::string, SourceLocation>& product_ids) {
+absl::StatusOr<RightsHolder> LoadRightsHolder(const fs::path& path, const Policy& policy,
+                                              std::map<std::string, SourceLocation>& product_ids) {
   BONAFIDE_ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
-  BONAFIDE_ASSIGN_OR_RETURN(
-      Mapping root, ReadRoot(file, {"id", "name", "threshold", "brands",
-                                    "authorized_sellers", "products"}));
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping root, ReadRoot(file, {"id", "name", "threshold", "brands",
+                                                          "authorized_sellers", "products"}));
   RightsHolder holder;
   holder.location = file.Locate(file.root().Mark());
 
@@ -841,10 +827,10 @@ absl::StatusOr<RightsHolder> LoadRightsHolder(
   }
   const std::string stem = path.stem().string();
   if (holder.id != stem) {
-    return file.Error(id.mark(), absl::StrCat("rights holder id ", Quote(holder.id),
-                                              " does not match the file name ",
-                                              Quote(path.filename().string()),
-                                              " (expected ", Quote(stem), ")"));
+    return file.Error(
+        id.mark(),
+        absl::StrCat("rights holder id ", Quote(holder.id), " does not match the file name ",
+                     Quote(path.filename().string()), " (expected ", Quote(stem), ")"));
   }
   BONAFIDE_ASSIGN_OR_RETURN(Field name, root.Require(file, "name"));
   BONAFIDE_ASSIGN_OR_RETURN(holder.name, ReadNonEmptyString(file, name));
@@ -882,9 +868,9 @@ absl::StatusOr<RightsHolder> LoadRightsHolder(
           Product product, ParseProduct(file, Item("products", node), policy, folder, id_mark));
       auto [it, inserted] = product_ids.emplace(product.id, product.location);
       if (!inserted) {
-        return file.Error(id_mark, absl::StrCat("duplicate product id ", Quote(product.id),
-                                                   " (first defined at ",
-                                                   FormatLocation(it->second), ")"));
+        return file.Error(
+            id_mark, absl::StrCat("duplicate product id ", Quote(product.id), " (first defined at ",
+                                  FormatLocation(it->second), ")"));
       }
       holder.products.push_back(std::move(product));
     }
@@ -908,8 +894,7 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
   std::error_code ec;
   const fs::file_status dir_status = fs::status(dir, ec);
   if (!fs::exists(dir_status)) {
-    return absl::NotFoundError(
-        absl::StrCat("rules directory ", Quote(dir.string()), " not found"));
+    return absl::NotFoundError(absl::StrCat("rules directory ", Quote(dir.string()), " not found"));
   }
   if (!fs::is_directory(dir_status)) {
     return absl::InvalidArgumentError(
@@ -922,8 +907,7 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
   const fs::path policy_path = dir / "policy.yaml";
   BONAFIDE_ASSIGN_OR_RETURN(bool has_policy, OptionalFile(policy_path));
   if (!has_policy) {
-    return absl::NotFoundError(
-        absl::StrCat(policy_path.string(), ": required file not found"));
+    return absl::NotFoundError(absl::StrCat(policy_path.string(), ": required file not found"));
   }
   BONAFIDE_ASSIGN_OR_RETURN(pack.policy, LoadPolicy(policy_path));
 
@@ -940,8 +924,7 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
   const fs::path holders_dir = dir / "rights_holders";
   std::vector<fs::path> holder_files;
   if (fs::is_directory(holders_dir, ec)) {
-    for (fs::directory_iterator it(holders_dir, ec), end; !ec && it != end;
-         it.increment(ec)) {
+    for (fs::directory_iterator it(holders_dir, ec), end; !ec && it != end; it.increment(ec)) {
       const fs::path& p = it->path();
       const std::string filename = p.filename().string();
       if (p.extension() != ".yaml" || filename.front() == '.') continue;
@@ -960,8 +943,7 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
   std::sort(holder_files.begin(), holder_files.end());
   std::map<std::string, SourceLocation> product_ids;
   for (const fs::path& p : holder_files) {
-    BONAFIDE_ASSIGN_OR_RETURN(RightsHolder holder,
-                              LoadRightsHolder(p, pack.policy, product_ids));
+    BONAFIDE_ASSIGN_OR_RETURN(RightsHolder holder, LoadRightsHolder(p, pack.policy, product_ids));
     pack.rights_holders.push_back(std::move(holder));
   }
   // Already in file-name order, which is id order; sorting states the contract.

@@ -7,10 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "absl/status/status.h"
 
 namespace bonafide::rules {
 namespace {
@@ -161,8 +160,9 @@ TEST(RulePackExamplesTest, TestdataTypoIsRejected) {
   const absl::StatusOr<RulePack> pack = LoadRulePack(dir);
   ASSERT_FALSE(pack.ok());
   EXPECT_EQ(pack.status().message(),
-            dir + "/rights_holders/acme.yaml:13:5: unknown field \"min_price_ration\" "
-                  "(did you mean \"min_price_ratio\"?)");
+            dir +
+                "/rights_holders/acme.yaml:13:5: unknown field \"min_price_ration\" "
+                "(did you mean \"min_price_ratio\"?)");
 }
 
 TEST_F(RulePackTest, AppliesDefaults) {
@@ -211,8 +211,8 @@ TEST_F(RulePackTest, SortsRightsHoldersById) {
 
 TEST_F(RulePackTest, ResolvesImagesAgainstTheRightsHolderFolder) {
   Write("rights_holders/photos/runner22-front.jpg", "not really a jpeg");
-  Write("rights_holders/acme.yaml", std::string(kAcme) +
-                                        "    images: [photos/runner22-front.jpg]\n");
+  Write("rights_holders/acme.yaml",
+        std::string(kAcme) + "    images: [photos/runner22-front.jpg]\n");
   const absl::StatusOr<RulePack> pack = Load();
   ASSERT_TRUE(pack.ok()) << pack.status();
   EXPECT_EQ(pack->rights_holders[0].products[0].images.at(0),
@@ -283,8 +283,8 @@ TEST_F(RulePackTest, RejectsUnknownFieldWithoutHint) {
 
 TEST_F(RulePackTest, RejectsDuplicateKey) {
   Write("policy.yaml", "currency: EUR\nthreshold: 1.0\nthreshold: 2.0\n");
-  ExpectError("policy.yaml", 3, 1, "duplicate key \"threshold\" (first at " +
-                                       Path("policy.yaml") + ":2:1)");
+  ExpectError("policy.yaml", 3, 1,
+              "duplicate key \"threshold\" (first at " + Path("policy.yaml") + ":2:1)");
 }
 
 TEST_F(RulePackTest, RejectsMissingRequiredField) {
@@ -299,9 +299,9 @@ TEST_F(RulePackTest, RejectsDuplicateRuleId) {
   - id: cue.replica
     phrases: [replika]
 )");
-  ExpectError("cues.yaml", 4, 9,
-              "duplicate cue rule id \"cue.replica\" (first defined at " +
-                  Path("cues.yaml") + ":2:5)");
+  ExpectError(
+      "cues.yaml", 4, 9,
+      "duplicate cue rule id \"cue.replica\" (first defined at " + Path("cues.yaml") + ":2:5)");
 }
 
 TEST_F(RulePackTest, RejectsBadRuleId) {
@@ -430,13 +430,12 @@ TEST_F(RulePackTest, RejectsNoRightsHolders) {
   ASSERT_FALSE(pack.ok());
   EXPECT_EQ(pack.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(pack.status().message(),
-            Path("rights_holders") +
-                ": no rights holder files (at least one *.yaml is required)");
+            Path("rights_holders") + ": no rights holder files (at least one *.yaml is required)");
 }
 
 TEST_F(RulePackTest, RejectsMissingImageFile) {
-  Write("rights_holders/acme.yaml", std::string(kAcme) +
-                                        "    images: [photos/runner22-front.jpg]\n");
+  Write("rights_holders/acme.yaml",
+        std::string(kAcme) + "    images: [photos/runner22-front.jpg]\n");
   ExpectError("rights_holders/acme.yaml", 14, 14,
               "image \"photos/runner22-front.jpg\" not found (looked for \"" +
                   Path("rights_holders/photos/runner22-front.jpg") + "\")");
@@ -460,7 +459,8 @@ TEST_F(RulePackTest, RejectsNegativePolicyWeight) {
 
 TEST_F(RulePackTest, RejectsBadFxCode) {
   Write("policy.yaml", "currency: EUR\nfx:\n  usd: 0.86\n");
-  ExpectError("policy.yaml", 3, 3, "fx currency must be 3 upper-case letters (ISO 4217), got \"usd\"");
+  ExpectError("policy.yaml", 3, 3,
+              "fx currency must be 3 upper-case letters (ISO 4217), got \"usd\"");
 }
 
 TEST_F(RulePackTest, RejectsNonPositiveFxRate) {
@@ -479,8 +479,7 @@ TEST_F(RulePackTest, RejectsBaseCurrencyRateOtherThanOne) {
 }
 
 TEST_F(RulePackTest, RejectsNonPositiveThreshold) {
-  Write("rights_holders/acme.yaml",
-        "id: acme\nname: ACME\nthreshold: 0\nbrands: [{name: ACME}]\n");
+  Write("rights_holders/acme.yaml", "id: acme\nname: ACME\nthreshold: 0\nbrands: [{name: ACME}]\n");
   ExpectError("rights_holders/acme.yaml", 3, 12, "threshold must be > 0, got 0");
 }
 
@@ -524,8 +523,18 @@ TEST_F(RulePackTest, RejectsNonMappingTopLevel) {
 }
 
 TEST_F(RulePackTest, RejectsInvalidUtf8) {
-  Write("context.yaml", "compatibility: [for]\nused: [gebr\xFC" "cht]\n");
+  Write("context.yaml",
+        "compatibility: [for]\nused: [gebr\xFC"
+        "cht]\n");
   ExpectError("context.yaml", 2, 12, "file is not valid utf-8");
+}
+
+TEST_F(RulePackTest, RejectsDeeplyNestedYaml) {
+  Write("context.yaml", "used: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_FALSE(pack.ok());
+  EXPECT_EQ(pack.status().code(), absl::StatusCode::kInvalidArgument) << pack.status();
+  EXPECT_THAT(std::string(pack.status().message()), StartsWith(Path("context.yaml") + ":1:"));
 }
 
 TEST_F(RulePackTest, CountsColumnsInCharacters) {
