@@ -1,0 +1,251 @@
+// End-to-end: generated dumps through Scanner::ScanFiles into real SQLite outboxes.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cstdio>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "bonafide/scanner.h"
+#include "bonafide/sink.h"
+#include "rules/rule_pack.h"
+#include "tests/test_util.h"
+#include "tools/gen/listing_generator.h"
+
+namespace bonafide {
+namespace {
+
+const std::string kExampleRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
+
+// Writes a generated dump of `count` listings to `path`.
+void Generate(const std::string& path, int64_t count, uint64_t seed) {
+  auto pack = rules::LoadRulePack(kExampleRules);
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  gen::GeneratorOptions options;
+  options.count = count;
+  options.seed = seed;
+  auto generator = gen::ListingGenerator::Create(*pack, options);
+  ASSERT_TRUE(generator.ok()) << generator.status();
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  ASSERT_TRUE((*generator)
+                  ->Generate(
+                      [out](std::string_view chunk) {
+                        return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
+                      },
+                      nullptr)
+                  .ok());
+  std::fclose(out);
+}
+
+// Keeps every case in memory.
+class MemorySink : public CaseSink {
+ public:
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) override {
+    records.insert(records.end(), cases.begin(), cases.end());
+    OutboxWriteStats stats;
+    stats.opened = static_cast<int64_t>(cases.size());
+    return stats;
+  }
+  std::vector<CaseRecord> records;
+};
+
+class ScanEndToEndTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ScannerOptions options;
+    options.rules_dir = kExampleRules;
+    auto scanner = Scanner::Create(options);
+    ASSERT_TRUE(scanner.ok()) << scanner.status();
+    scanner_ = scanner->release();
+  }
+  static void TearDownTestSuite() { delete scanner_; }
+
+  ScanSummary ScanInto(const std::string& input, CaseSink& sink, int threads,
+                       const std::string& rejects = "") {
+    ScanOptions options;
+    options.threads = threads;
+    options.chunk_bytes = 64 << 10;  // many batches, so that threads interleave
+    options.rejects_path = rejects;
+    auto summary = scanner_->ScanFiles({input}, sink, options);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.ok() ? *summary : ScanSummary{};
+  }
+
+  static Scanner* scanner_;
+  testing::TempDir dir_;
+};
+
+Scanner* ScanEndToEndTest::scanner_ = nullptr;
+
+using CaseRow = std::tuple<std::string, double, std::string, std::string>;
+std::vector<CaseRow> Rows(SqliteOutbox& outbox) {
+  auto cases = outbox.ListCases();
+  EXPECT_TRUE(cases.ok());
+  std::vector<CaseRow> rows;
+  for (const auto& c : *cases) {
+    rows.emplace_back(c.case_key, c.score, c.reasons_json, c.evidence_json);
+  }
+  return rows;
+}
+
+TEST_F(ScanEndToEndTest, OneAndTwoThreadsProduceTheSameOutbox) {
+  const std::string input = dir_.Join("dump.jsonl");
+  Generate(input, 6000, 7);
+  auto one = SqliteOutbox::Open(dir_.Join("one.db"));
+  auto two = SqliteOutbox::Open(dir_.Join("two.db"));
+  ASSERT_TRUE(one.ok() && two.ok());
+  const ScanSummary s1 = ScanInto(input, **one, 1, dir_.Join("one.rejects"));
+  const ScanSummary s2 = ScanInto(input, **two, 2, dir_.Join("two.rejects"));
+  EXPECT_EQ(s1.listings_read, 6000);
+  EXPECT_EQ(s1.scanned, s2.scanned);
+  EXPECT_GT(s1.outbox.opened, 100);
+  EXPECT_EQ(s1.outbox.opened, s2.outbox.opened);
+  EXPECT_EQ(Rows(**one), Rows(**two));
+  auto e1 = (*one)->ListEvents();
+  auto e2 = (*two)->ListEvents();
+  ASSERT_TRUE(e1.ok() && e2.ok());
+  ASSERT_EQ(e1->size(), e2->size());
+  for (size_t i = 0; i < e1->size(); ++i) {
+    EXPECT_EQ((*e1)[i].case_key, (*e2)[i].case_key);  // same order: input order
+    EXPECT_EQ((*e1)[i].payload_json, (*e2)[i].payload_json);
+  }
+  EXPECT_EQ(testing::ReadFileOrDie(dir_.Join("one.rejects")),
+            testing::ReadFileOrDie(dir_.Join("two.rejects")));
+}
+
+TEST_F(ScanEndToEndTest, RescanningTheSameDumpAddsNoCaseAndNoEvent) {
+  const std::string input = dir_.Join("dump.jsonl");
+  Generate(input, 3000, 11);
+  auto outbox = SqliteOutbox::Open(dir_.Join("outbox.db"));
+  ASSERT_TRUE(outbox.ok());
+  const ScanSummary first = ScanInto(input, **outbox, 2);
+  const auto rows = Rows(**outbox);
+  const size_t events = (*outbox)->ListEvents()->size();
+  EXPECT_GT(first.outbox.opened, 0);
+  EXPECT_EQ(static_cast<size_t>(first.outbox.opened), events);
+
+  const ScanSummary second = ScanInto(input, **outbox, 2);
+  EXPECT_EQ(second.outbox.opened, 0);
+  EXPECT_EQ(second.outbox.updated, 0);
+  EXPECT_EQ(second.outbox.unchanged, first.outbox.opened);
+  EXPECT_EQ(Rows(**outbox), rows);
+  EXPECT_EQ((*outbox)->ListEvents()->size(), events);
+}
+
+TEST_F(ScanEndToEndTest, ChangedListingUpdatesItsCase) {
+  const std::string input = dir_.Join("a.jsonl");
+  dir_.Write("a.jsonl",
+             R"({"id":"x1","title":"Nike Air Max 90 replica","price":120,"currency":"EUR","seller_id":"s-1"})"
+             "\n");
+  auto outbox = SqliteOutbox::Open(dir_.Join("outbox.db"));
+  ASSERT_TRUE(outbox.ok());
+  EXPECT_EQ(ScanInto(input, **outbox, 1).outbox.opened, 1);
+  dir_.Write("a.jsonl",
+             R"({"id":"x1","title":"Nike Air Max 90 replica","price":20,"currency":"EUR","seller_id":"s-1"})"
+             "\n");
+  EXPECT_EQ(ScanInto(input, **outbox, 1).outbox.updated, 1);
+  auto events = (*outbox)->ListEvents();
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].type, "case.opened");
+  EXPECT_EQ((*events)[1].type, "case.updated");
+}
+
+TEST_F(ScanEndToEndTest, EveryRecordIsScannedOrRejectedWithAReason) {
+  const std::string input = dir_.Write(
+      "mixed.jsonl",
+      R"({"id":"1","title":"Nike Air Max 90 replica","price":20,"currency":"EUR","seller_id":"s"})"
+      "\n"
+      "not json\n"
+      "\n"
+      R"({"id":"3","title":"t","price":-1,"currency":"EUR","seller_id":"s"})"
+      "\n"
+      R"({"id":"4","title":"t","price":1,"currency":"XYZ","seller_id":"s"})"
+      "\n"
+      R"({"id":"5","title":"t","currency":"EUR","seller_id":"s"})"
+      "\n"
+      R"({"id":"6","title":"plain socks","price":3,"currency":"USD","seller_id":"s"})"
+      "\n"
+      R"({"id":"7","title":"Nike Air)");
+  MemorySink sink;
+  const std::string rejects = dir_.Join("rejects.jsonl");
+  const ScanSummary s = ScanInto(input, sink, 2, rejects);
+  EXPECT_EQ(s.listings_read, 8);
+  EXPECT_EQ(s.scanned, 2);
+  EXPECT_EQ(s.rejected, 6);
+  EXPECT_EQ(s.listings_read, s.scanned + s.rejected);
+  EXPECT_EQ(sink.records.size(), 1u);
+  const std::string text = testing::ReadFileOrDie(rejects);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 6);
+  for (const char* expected :
+       {R"("line":2,"offset":89,"reason":"not a JSON object")", R"("line":3,)",
+        R"("line":4,)", R"("line":5,)", "unknown currency", R"("line":6,)",
+        R"("line":8,)", "truncated last line"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+}
+
+// The generator labels every listing with the cases it must open; the engine must agree.
+TEST_F(ScanEndToEndTest, GeneratedDumpMeetsPrecisionAndRecallTargets) {
+  const std::string input = dir_.Join("labelled.jsonl");
+  Generate(input, 20000, 2026);
+  std::set<std::pair<std::string, std::string>> expected;  // (holder, listing id)
+  simdjson::ondemand::parser parser;
+  auto json = simdjson::padded_string::load(input);
+  ASSERT_EQ(json.error(), simdjson::SUCCESS);
+  simdjson::ondemand::document_stream docs;
+  ASSERT_EQ(parser.iterate_many(json.value()).get(docs), simdjson::SUCCESS);
+  int64_t listings = 0;
+  for (auto doc : docs) {
+    ++listings;
+    std::string_view id;
+    ASSERT_EQ(doc["id"].get_string().get(id), simdjson::SUCCESS);
+    const std::string listing_id(id);
+    simdjson::ondemand::array labels;
+    ASSERT_EQ(doc["label_cases"].get_array().get(labels), simdjson::SUCCESS);
+    for (auto label : labels) {
+      std::string_view holder;
+      ASSERT_EQ(label.get_string().get(holder), simdjson::SUCCESS);
+      expected.emplace(std::string(holder), listing_id);
+    }
+  }
+  ASSERT_EQ(listings, 20000);
+  MemorySink sink;
+  const ScanSummary s = ScanInto(input, sink, 2);
+  EXPECT_EQ(s.scanned, 20000);
+  std::set<std::pair<std::string, std::string>> found;
+  for (const auto& r : sink.records) found.emplace(r.rights_holder, r.listing_id);
+  EXPECT_EQ(found.size(), sink.records.size()) << "a case was written twice";
+
+  int64_t true_positives = 0;
+  std::vector<std::string> false_positives, false_negatives;
+  for (const auto& f : found) {
+    if (expected.count(f)) {
+      ++true_positives;
+    } else {
+      false_positives.push_back(f.first + " " + f.second);
+    }
+  }
+  for (const auto& e : expected) {
+    if (!found.count(e)) false_negatives.push_back(e.first + " " + e.second);
+  }
+  const double precision = static_cast<double>(true_positives) / found.size();
+  const double recall = static_cast<double>(true_positives) / expected.size();
+  std::printf("cases expected %zu, found %zu: precision %.4f, recall %.4f\n",
+              expected.size(), found.size(), precision, recall);
+  for (size_t i = 0; i < std::min<size_t>(false_positives.size(), 10); ++i) {
+    std::printf("  false positive: %s\n", false_positives[i].c_str());
+  }
+  for (size_t i = 0; i < std::min<size_t>(false_negatives.size(), 10); ++i) {
+    std::printf("  false negative: %s\n", false_negatives[i].c_str());
+  }
+  EXPECT_GT(expected.size(), 1000u);
+  EXPECT_GE(precision, 0.99);
+  EXPECT_GE(recall, 0.98);
+}
+
+}  // namespace
+}  // namespace bonafide
