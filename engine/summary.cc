@@ -1,6 +1,8 @@
 #include "bonafide/summary.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -28,17 +30,22 @@ std::string SummaryText(const ScanSummary& s) {
     cases += h.cases;
     width = std::max(width, h.id.size());
   }
-  for (const auto& r : s.rules) width = std::max(width, r.id.size() + 14);
+  std::vector<std::string> rule_names;
+  for (const auto& r : s.rules) {
+    std::string name = r.version > 0 ? absl::StrCat(r.id, " v", r.version) : r.id;
+    if (r.shadow) name += " (shadow)";
+    width = std::max(width, name.size());
+    rule_names.push_back(std::move(name));
+  }
   absl::StrAppendFormat(&out, "cases %d: outbox %d opened, %d updated, %d unchanged\n",
                         cases, s.outbox.opened, s.outbox.updated, s.outbox.unchanged);
   for (const auto& h : s.holders) {
     absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), h.id, h.cases);
   }
   out.append("rule hits (listings)\n");
-  for (const auto& r : s.rules) {
-    std::string name = r.version > 0 ? absl::StrCat(r.id, " v", r.version) : r.id;
-    if (r.shadow) name += " (shadow)";
-    absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), name, r.listings);
+  for (size_t i = 0; i < s.rules.size(); ++i) {
+    absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), rule_names[i],
+                          s.rules[i].listings);
   }
   if (!s.rejects_by_reason.empty()) {
     out.append("rejects by reason\n");
