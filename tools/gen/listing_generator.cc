@@ -154,7 +154,8 @@ struct LabelOracle::Impl {
   };
 
   std::vector<Term> terms;
-  std::unordered_map<std::string, std::vector<int>> first;  // first token -> terms
+  // First token -> terms; keys view terms[i].toks[0] (terms is not changed after Create).
+  std::unordered_map<std::string_view, std::vector<int>> first;
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<int> regex_rule;
   std::vector<double> rule_points;  // weight when enforced, 0 for shadow/off
@@ -180,7 +181,7 @@ struct LabelOracle::Impl {
                 std::vector<Hit>& hits) const {
     hits.clear();
     for (size_t i = 0; i < toks.size(); ++i) {
-      auto it = first.find(std::string(lowered.substr(toks[i].b, toks[i].e - toks[i].b)));
+      auto it = first.find(lowered.substr(toks[i].b, toks[i].e - toks[i].b));
       if (it == first.end()) continue;
       for (int id : it->second) {
         const Term& t = terms[id];
@@ -1614,6 +1615,15 @@ class Builder {
     }
     Descriptors(s_.title, p ? p->cls : "generic");
     d_.category = p ? p->category : "other";
+    if ((form == Form::kSpaced || form == Form::kDotted) && s_.title.real.size() > 3) {
+      // "S.u.p.r.e.m.e t-shirt" would join the "t": write the brand full width instead.
+      const size_t L = 2 * name.size() - 1;  // "N i k e"
+      const std::string& t = s_.title.real;
+      if (t.size() > L + 2 && t[L] == ' ' && IsAsciiLetter(t[L + 1]) &&
+          (L + 2 == t.size() || !IsAsciiLetter(t[L + 2]))) {
+        s_.title.real = FullWidth(name) + t.substr(L);
+      }
+    }
     if (mode == 1) {
       const std::string& cue = Pick(s_.cue_plain);
       if (rng_.Chance(0.5)) {
