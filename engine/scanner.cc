@@ -51,16 +51,18 @@ absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
 
 void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   Scratch::Impl& scratch = *s.impl_;
-  auto prepare = [&](std::string_view text, engine::MatchedField& field) {
+  auto prepare = [&](std::string_view text, rules::MatchScope scope,
+                     engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();
     rules::NormalizeAppend(text, field.normalized);
-    const absl::Status status = scratch.matcher->Match(field.normalized.text, field.hits);
+    const absl::Status status =
+        scratch.matcher->Match(field.normalized.text, scope, field.hits);
     // Hyperscan fails only on misuse (a scratch shared between threads) or exhaustion.
     BONAFIDE_CHECK(status.ok());
   };
-  prepare(listing.title, scratch.title);
-  prepare(listing.description, scratch.description);
+  prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
+  prepare(listing.description, rules::MatchScope::kDescription, scratch.description);
   engine::Decide(*impl_->rules, listing, scratch.title, scratch.description, scratch.decision,
                  verdict);
 }

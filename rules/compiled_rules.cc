@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
 
 #include <hs.h>
+#include <re2/re2.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -153,6 +155,61 @@ int HsMatch(unsigned int id, unsigned long long from, unsigned long long to,
   return 0;
 }
 
+// Compiles (or loads from `cache_dir`) a database of the patterns `members` of `rules`.
+absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<PatternSource>& sources,
+                           const std::vector<uint32_t>& members, const std::string& directory,
+                           const std::string& cache_dir, hs_database_t** out, bool* cached) {
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags;
+  Fingerprint cache_key;
+  cache_key.Add(hs_version());
+  for (uint32_t i : members) {
+    expressions.push_back(rules.patterns()[i].expression.c_str());
+    flags.push_back(sources[i].flags);
+    cache_key.Add(rules.patterns()[i].expression);
+    cache_key.Add(static_cast<double>(sources[i].flags));
+    cache_key.Add(static_cast<double>(i));
+  }
+  std::string cache_path;
+  if (!cache_dir.empty()) {
+    cache_path = absl::StrCat(cache_dir, "/hs-", cache_key.Hex128(), ".db");
+    if (auto bytes = ReadFile(cache_path); bytes.ok()) {
+      if (hs_deserialize_database(bytes->data(), bytes->size(), out) == HS_SUCCESS) {
+        *cached = true;
+        return absl::OkStatus();
+      }
+    }
+  }
+  hs_compile_error_t* error = nullptr;
+  const hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), members.data(),
+                                         static_cast<unsigned>(expressions.size()), kMode,
+                                         nullptr, out, &error);
+  if (rc != HS_SUCCESS) {
+    std::string message = error != nullptr ? error->message : "unknown error";
+    std::string where = directory;
+    std::string expression;
+    if (error != nullptr && error->expression >= 0 &&
+        static_cast<size_t>(error->expression) < members.size()) {
+      const uint32_t pattern = members[error->expression];
+      where = sources[pattern].where;
+      expression = rules.patterns()[pattern].expression;
+    }
+    hs_free_compile_error(error);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": hyperscan cannot compile \"",
+                                                   expression, "\": ", message));
+  }
+  if (!cache_path.empty()) {
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(*out, &bytes, &length) == HS_SUCCESS) {
+      MakeDirectories(cache_dir);
+      WriteFileAtomically(cache_path, std::string_view(bytes, length));
+      std::free(bytes);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
@@ -186,6 +243,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
           absl::StrCat(where, ": phrase \"", ToAbsl(text), "\" is empty after normalisation"));
     }
     info.expression = is_name ? NameExpression(trimmed) : PhraseExpression(trimmed);
+    info.normalized = std::string(trimmed);
     if (is_name) info.canonical = WithoutSeparators(trimmed);
     version.Add(info.expression);
     rules->patterns_.push_back(std::move(info));
@@ -266,6 +324,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
     }
     if (!cue.regex.empty()) {
       info.expression = cue.regex;
+      info.is_regex = true;
       version.Add(info.expression);
       rules->patterns_.push_back(std::move(info));
       sources.push_back(PatternSource{where, kRegexFlags});
@@ -290,69 +349,42 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
   }
   rules->rules_version_ = version.Hex64();
 
-  // The database: from the cache when this exact pattern set was compiled before.
-  std::vector<const char*> expressions;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> ids;
-  Fingerprint cache_key;
-  cache_key.Add(hs_version());
-  for (size_t i = 0; i < rules->patterns_.size(); ++i) {
-    expressions.push_back(rules->patterns_[i].expression.c_str());
-    flags.push_back(sources[i].flags);
-    ids.push_back(static_cast<unsigned>(i));
-    cache_key.Add(rules->patterns_[i].expression);
-    cache_key.Add(static_cast<double>(sources[i].flags));
-  }
-  if (expressions.empty()) {
+  if (rules->patterns_.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(p.directory, ": the rules contain no pattern to match"));
   }
-  std::string cache_path;
-  if (!options.cache_dir.empty()) {
-    cache_path = absl::StrCat(options.cache_dir, "/hs-", cache_key.Hex128(), ".db");
-    if (auto bytes = ReadFile(cache_path); bytes.ok()) {
-      hs_database_t* db = nullptr;
-      if (hs_deserialize_database(bytes->data(), bytes->size(), &db) == HS_SUCCESS) {
-        rules->database_ = db;
-        rules->loaded_from_cache_ = true;
-        return std::shared_ptr<const CompiledRules>(std::move(rules));
-      }
-    }
+  RE2::Options re2_options;
+  re2_options.set_case_sensitive(false);
+  re2_options.set_log_errors(false);
+  for (const PatternInfo& info : rules->patterns_) {
+    rules->regexes_.push_back(info.is_regex ? std::make_unique<RE2>(info.expression, re2_options)
+                                            : nullptr);
   }
-
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* error = nullptr;
-  const hs_error_t rc =
-      hs_compile_multi(expressions.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(expressions.size()), kMode, nullptr, &db, &error);
-  if (rc != HS_SUCCESS) {
-    std::string message = error != nullptr ? error->message : "unknown error";
-    std::string where = p.directory;
-    std::string expression;
-    if (error != nullptr && error->expression >= 0 &&
-        static_cast<size_t>(error->expression) < sources.size()) {
-      where = sources[error->expression].where;
-      expression = rules->patterns_[error->expression].expression;
+  bool from_cache = true;
+  auto build = [&](MatchScope scope, hs_database_t** db) -> absl::Status {
+    std::vector<uint32_t> members;
+    for (uint32_t i = 0; i < rules->patterns_.size(); ++i) {
+      const PatternKind kind = rules->patterns_[i].kind;
+      const bool context = kind != PatternKind::kBrand && kind != PatternKind::kKeyword &&
+                           kind != PatternKind::kCue;
+      if (scope == MatchScope::kTitle || !context) members.push_back(i);
     }
-    hs_free_compile_error(error);
-    return absl::InvalidArgumentError(absl::StrCat(where, ": hyperscan cannot compile \"",
-                                                   expression, "\": ", message));
-  }
-  rules->database_ = db;
-
-  if (!cache_path.empty()) {
-    char* bytes = nullptr;
-    size_t length = 0;
-    if (hs_serialize_database(db, &bytes, &length) == HS_SUCCESS) {
-      MakeDirectories(options.cache_dir);
-      WriteFileAtomically(cache_path, std::string_view(bytes, length));
-      std::free(bytes);
-    }
-  }
+    bool cached = false;
+    BONAFIDE_RETURN_IF_ERROR(
+        BuildDatabase(*rules, sources, members, p.directory, options.cache_dir, db, &cached));
+    from_cache &= cached;
+    return absl::OkStatus();
+  };
+  BONAFIDE_RETURN_IF_ERROR(build(MatchScope::kTitle, &rules->title_database_));
+  BONAFIDE_RETURN_IF_ERROR(build(MatchScope::kDescription, &rules->description_database_));
+  rules->loaded_from_cache_ = from_cache;
   return std::shared_ptr<const CompiledRules>(std::move(rules));
 }
 
-CompiledRules::~CompiledRules() { hs_free_database(database_); }
+CompiledRules::~CompiledRules() {
+  hs_free_database(title_database_);
+  hs_free_database(description_database_);
+}
 
 double CompiledRules::FxToBase(std::string_view currency) const {
   const auto it = fx_.find(ToAbsl(currency));
@@ -361,19 +393,70 @@ double CompiledRules::FxToBase(std::string_view currency) const {
 
 absl::StatusOr<std::unique_ptr<TextMatcher>> TextMatcher::Create(const CompiledRules& rules) {
   std::unique_ptr<TextMatcher> matcher(new TextMatcher(rules));
-  BONAFIDE_RETURN_IF_ERROR(HsStatus(hs_alloc_scratch(rules.database(), &matcher->scratch_),
-                                    "allocating scratch"));
+  for (MatchScope scope : {MatchScope::kTitle, MatchScope::kDescription}) {
+    // The second call grows the same scratch to fit both databases.
+    BONAFIDE_RETURN_IF_ERROR(HsStatus(hs_alloc_scratch(rules.database(scope), &matcher->scratch_),
+                                      "allocating scratch"));
+  }
   return matcher;
 }
 
 TextMatcher::~TextMatcher() { hs_free_scratch(scratch_); }
 
-absl::Status TextMatcher::Match(std::string_view text, std::vector<TextHit>& hits) {
+absl::Status TextMatcher::Match(std::string_view text, MatchScope scope,
+                                std::vector<TextHit>& hits) {
   hits.clear();
+  regex_spans_.clear();
   if (text.empty()) return absl::OkStatus();
-  return HsStatus(hs_scan(rules_.database(), text.data(), static_cast<unsigned>(text.size()),
-                          0, scratch_, HsMatch, &hits),
-                  "scanning text");
+  BONAFIDE_RETURN_IF_ERROR(HsStatus(hs_scan(rules_.database(scope), text.data(),
+                                            static_cast<unsigned>(text.size()), 0, scratch_,
+                                            HsMatch, &hits),
+                                    "scanning text"));
+  for (TextHit& hit : hits) {
+    if (rules_.regex(hit.pattern) == nullptr) {
+      hit.from = StartOf(hit.pattern, text, hit.to);
+      continue;
+    }
+    // A regex's span comes from RE2's leftmost match, computed once per text.
+    auto known = std::find_if(regex_spans_.begin(), regex_spans_.end(),
+                              [&](const TextHit& s) { return s.pattern == hit.pattern; });
+    if (known == regex_spans_.end()) {
+      TextHit span{hit.pattern, hit.to, hit.to};
+      re2::StringPiece match;
+      if (rules_.regex(hit.pattern)
+              ->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
+                      RE2::UNANCHORED, &match, 1)) {
+        span.from = static_cast<uint32_t>(match.data() - text.data());
+        span.to = static_cast<uint32_t>(span.from + match.size());
+      }
+      regex_spans_.push_back(span);
+      known = regex_spans_.end() - 1;
+    }
+    hit.from = known->from;
+    hit.to = known->to;
+  }
+  return absl::OkStatus();
+}
+
+uint32_t TextMatcher::StartOf(uint32_t pattern, std::string_view text, uint32_t end) const {
+  const PatternInfo& p = rules_.patterns()[pattern];
+  const std::string& name = p.normalized;
+  if (p.kind != PatternKind::kBrand && p.kind != PatternKind::kKeyword) {
+    return end >= name.size() ? static_cast<uint32_t>(end - name.size()) : 0;
+  }
+  // Walk the name backwards: each run of separators in the name matched zero or one
+  // separator in the text; every other character matched exactly one (i and l alike).
+  uint32_t i = end;
+  for (size_t j = name.size(); j > 0 && i > 0;) {
+    if (IsNameSeparator(name[j - 1])) {
+      while (j > 0 && IsNameSeparator(name[j - 1])) --j;
+      if (IsNameSeparator(text[i - 1])) --i;
+    } else {
+      --j;
+      --i;
+    }
+  }
+  return i;
 }
 
 }  // namespace bonafide::rules

@@ -7,8 +7,16 @@
 //   matcher->Match(normalised_text, hits);
 //
 // Compile is slow (Hyperscan compilation: tens to hundreds of milliseconds). With a cache
-// directory it stores the serialised database under a key derived from every pattern, so a
-// second start with the same rules deserialises it in about a millisecond.
+// directory it stores the serialised databases under a key derived from every pattern, so a
+// second start with the same rules deserialises them in about a millisecond.
+//
+// There are two databases: one for titles with every pattern, and one for descriptions
+// without the context phrases (context is read in titles only, and words such as "for",
+// "and", "with" are frequent enough in descriptions to cost real time). Neither asks
+// Hyperscan for start offsets (SOM mode more than halves its speed); TextMatcher recovers
+// the start of each hit from the pattern instead: literal phrases have a fixed length,
+// names are walked back over their optional separators, and a cue regex's span comes from
+// RE2, once per text.
 //
 // Patterns, all matched against text normalised by rules/normalize.h:
 //   - brand names, aliases and product keywords: whole words; the separators inside them are
@@ -35,6 +43,9 @@
 
 struct hs_database;
 struct hs_scratch;
+namespace re2 {
+class RE2;
+}
 
 namespace bonafide::rules {
 
@@ -54,10 +65,19 @@ struct PatternInfo {
   int32_t holder = -1;   // index into CompiledRules::holders() (kBrand, kKeyword)
   int32_t product = -1;  // index into that holder's products (kKeyword)
   int32_t cue = -1;      // index into pack().cues (kCue)
+  bool is_regex = false;  // a cue regex (else a literal phrase or a name)
+  // The normalised phrase or name (empty for regexes).
+  std::string normalized;
   // kBrand/kKeyword: the normalised name with separators removed; a match whose text
   // differs from it (other than by separators) is an evasive spelling ("nlke" for "nike").
   std::string canonical;
   std::string expression;  // the Hyperscan expression compiled
+};
+
+// Which database a text is matched against.
+enum class MatchScope : uint8_t {
+  kTitle,        // every pattern
+  kDescription,  // names and cues; no context phrases
 };
 
 struct CompiledProduct {
@@ -111,7 +131,11 @@ class CompiledRules {
   // True when the database came from the cache rather than a compilation.
   bool loaded_from_cache() const { return loaded_from_cache_; }
 
-  const hs_database* database() const { return database_; }
+  const hs_database* database(MatchScope scope) const {
+    return scope == MatchScope::kTitle ? title_database_ : description_database_;
+  }
+  // The RE2 form of cue regex `pattern`, or null for other patterns.
+  const re2::RE2* regex(uint32_t pattern) const { return regexes_[pattern].get(); }
 
  private:
   CompiledRules() = default;
@@ -122,7 +146,9 @@ class CompiledRules {
   absl::flat_hash_map<std::string, double> fx_;
   std::string rules_version_;
   bool loaded_from_cache_ = false;
-  hs_database* database_ = nullptr;
+  std::vector<std::unique_ptr<re2::RE2>> regexes_;  // by pattern index
+  hs_database* title_database_ = nullptr;
+  hs_database* description_database_ = nullptr;
 };
 
 // Finds patterns in normalised text. One per thread (owns a Hyperscan scratch); keeps a
@@ -138,14 +164,19 @@ class TextMatcher {
   // the first ones.
   static constexpr size_t kMaxHits = 1024;
 
-  // Replaces `hits` with every occurrence of every pattern in `text` (in Hyperscan's
-  // report order: by end offset). REQUIRES: `text` is valid UTF-8 (NormalizedText always is).
-  absl::Status Match(std::string_view text, std::vector<TextHit>& hits);
+  // Replaces `hits` with every occurrence in `text` of every pattern of `scope` (in
+  // Hyperscan's report order: by end offset). REQUIRES: `text` is valid UTF-8
+  // (NormalizedText always is).
+  absl::Status Match(std::string_view text, MatchScope scope, std::vector<TextHit>& hits);
 
  private:
   explicit TextMatcher(const CompiledRules& rules) : rules_(rules) {}
+  uint32_t StartOf(uint32_t pattern, std::string_view text, uint32_t end) const;
+
   const CompiledRules& rules_;
   hs_scratch* scratch_ = nullptr;
+  // Spans of the cue regexes found in the current text (pattern, from, to).
+  std::vector<TextHit> regex_spans_;
 };
 
 }  // namespace bonafide::rules

@@ -31,7 +31,7 @@ class CompiledRulesTest : public ::testing::Test {
   std::vector<std::string> Find(std::string_view raw, PatternKind kind) {
     const std::string text = Normalize(raw);
     std::vector<TextHit> hits;
-    EXPECT_TRUE(matcher_->Match(text, hits).ok());
+    EXPECT_TRUE(matcher_->Match(text, MatchScope::kTitle, hits).ok());
     std::vector<std::string> found;
     for (const TextHit& h : hits) {
       if (rules_->patterns()[h.pattern].kind == kind) {
@@ -100,7 +100,7 @@ TEST(CompiledRulesCacheTest, SecondCompileLoadsTheSerialisedDatabase) {
   auto matcher = TextMatcher::Create(**second);
   ASSERT_TRUE(matcher.ok());
   std::vector<TextHit> hits;
-  ASSERT_TRUE((*matcher)->Match(Normalize("ACME Runner 22 replica"), hits).ok());
+  ASSERT_TRUE((*matcher)->Match(Normalize("ACME Runner 22 replica"), MatchScope::kTitle, hits).ok());
   EXPECT_EQ(hits.size(), 3u);  // acme, runner 22, replica
 
   // A corrupt cache file costs a recompilation, not an error.
