@@ -20,6 +20,8 @@ ABSL_FLAG(int64_t, count, 1000, "number of listings");
 ABSL_FLAG(uint64_t, seed, 1, "PRNG seed; same seed and rules give the same bytes");
 ABSL_FLAG(std::string, out, "", "output file, or - for stdout; required");
 ABSL_FLAG(std::string, format, "jsonl", "jsonl or csv");
+ABSL_FLAG(std::string, mix, "test",
+          "test (about a third of the listings open a case) or nightly (about 3%)");
 ABSL_FLAG(int32_t, record_bytes, 500, "average bytes per record (descriptions are padded)");
 ABSL_FLAG(bool, summary, true, "print counts per scenario and expected cases to stderr");
 
@@ -45,6 +47,14 @@ std::string ReadOptions(Options& o) {
   if (o.out.empty()) return "--out is required (use - for stdout)";
   if (o.gen.count < 0) return "--count must be >= 0";
   if (o.gen.record_bytes < 0) return "--record_bytes must be >= 0";
+  const std::string mix = absl::GetFlag(FLAGS_mix);
+  if (mix == "test") {
+    o.gen.mix = bonafide::gen::ScenarioMix::kTest;
+  } else if (mix == "nightly") {
+    o.gen.mix = bonafide::gen::ScenarioMix::kNightly;
+  } else {
+    return "--mix must be test or nightly";
+  }
   if (format == "jsonl") {
     o.gen.format = bonafide::gen::OutputFormat::kJsonl;
   } else if (format == "csv") {
@@ -61,7 +71,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "writes a labelled synthetic listing dump\n"
       "usage: generate_listings --rules DIR --count N --seed S --out FILE|- "
-      "[--format jsonl|csv] [--record_bytes 500] [--nosummary]\n"
+      "[--format jsonl|csv] [--mix test|nightly] [--record_bytes 500] [--nosummary]\n"
       "exit status: 0 ok, 2 usage or rules error, 1 write error");
   // Accept --record-bytes as well as --record_bytes (Abseil flag names use '_').
   std::vector<std::string> args(argv, argv + argc);

@@ -1257,6 +1257,10 @@ absl::StatusOr<std::unique_ptr<ListingGenerator>> ListingGenerator::Create(
 
   // Scenario weights: impossible scenarios get none.
   for (int s = 0; s < kNumScenarios; ++s) st->weights[s] = kScenarioWeights[s];
+  if (options.mix == ScenarioMix::kNightly) {
+    st->weights[kUnrelated] *= 30;
+    st->weights[kGenuine] *= 5;
+  }
   const bool priced = !st->priced_holders.empty();
   auto zero_unless = [&](int s, bool ok) {
     if (!ok) st->weights[s] = 0;

@@ -36,11 +36,19 @@ namespace bonafide::gen {
 
 enum class OutputFormat { kJsonl, kCsv };
 
+// How listings are spread over the scenarios.
+enum class ScenarioMix {
+  kTest,     // every scenario often: about a third of the listings open a case (tests)
+  kNightly,  // like a marketplace's nightly dump: mostly unrelated and genuine listings,
+             // about 3% open a case (benchmarks)
+};
+
 struct GeneratorOptions {
   uint64_t seed = 1;                           // PRNG seed (1)
   int64_t count = 1000;                        // listings to write (1000)
   int record_bytes = 500;                      // average bytes per output record (500)
   OutputFormat format = OutputFormat::kJsonl;  // (kJsonl)
+  ScenarioMix mix = ScenarioMix::kTest;        // (kTest)
 };
 
 // The facts of one listing that decide its label. All views must outlive the call.
