@@ -20,6 +20,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace bonafide::rules {
 namespace {
 
@@ -273,12 +277,72 @@ void LeetToken(Out out, size_t s, size_t e) {
   }
 }
 
-// The word passes over out[begin, end): leet inside tokens, then spaced-apart letters
-// joined. Returns the new end (<= end); compacts in place.
-size_t WordPasses(Out out, size_t begin, size_t end) {
+// Finds the spaced-apart run whose first single character is at t[s] (see normalize.h).
+// Returns true when it is to be joined, with [*first, *last] the single characters
+// to keep; *scan_end is set past the run either way.
+bool SpacedRun(const char* t, size_t end, size_t s, size_t* first_out, size_t* last_out,
+               size_t* scan_end) {
+  size_t last = s, count = 1, p = s;
+  while (true) {
+    size_t g = SepGroupLen(t, p + 1, end);
+    if (g == 0) break;
+    size_t q = p + 1 + g;
+    if (q >= end || !SpacedChar(static_cast<uint8_t>(t[q])) || !RightBoundary(t, q + 1, end)) {
+      break;
+    }
+    p = q;
+    last = q;
+    ++count;
+  }
+  *scan_end = last + 1;
+  if (count < 3) return false;
+  auto is_letter = [&](size_t pos) {
+    return (kClass[static_cast<uint8_t>(t[pos])] & kLetter) != 0;
+  };
+  auto next_single = [&](size_t pos) { return pos + 1 + SepGroupLen(t, pos + 1, end); };
+  // Trim leet characters at the ends (a leading '$' or '@' may stay).
+  size_t first = s;
+  while (first < last && !is_letter(first) && t[first] != '$' && t[first] != '@') {
+    first = next_single(first);
+  }
+  size_t last_letter = first;
+  int letters = 0;
+  size_t kept = 0, seen = 0;
+  for (size_t pos = first;; pos = next_single(pos)) {
+    ++seen;
+    if (is_letter(pos)) {
+      last_letter = pos;
+      ++letters;
+      kept = seen;
+    }
+    if (pos == last) break;
+  }
+  if (letters < 3 || kept < 3) return false;
+  *first_out = first;
+  *last_out = last_letter;
+  return true;
+}
+
+// Bounds [*s, *e) of the token around t[p]; a letter followed only by '!' / '|' counts as
+// a single character ("e!" ends a spaced-apart word like "e" does).
+inline void TokenAround(const char* t, size_t begin, size_t end, size_t p, size_t* s,
+                        size_t* e) {
+  size_t a = p, b = p + 1;
+  while (a > begin && (kClass[static_cast<uint8_t>(t[a - 1])] & kToken)) --a;
+  while (b < end && (kClass[static_cast<uint8_t>(t[b])] & kToken)) ++b;
+  size_t single_end = a + 1;
+  while (single_end < b && (t[single_end] == '!' || t[single_end] == '|')) ++single_end;
+  if (single_end == b) b = a + 1;
+  *s = a;
+  *e = b;
+}
+
+// Joins the spaced-apart runs in out[begin, end) and compacts in place. Returns the new
+// end. Slow but rare: runs only when ScanWords() found a run to join.
+size_t JoinSpaced(Out out, size_t begin, size_t end) {
   char* t = out.t;
   size_t w = begin;        // write position
-  size_t flushed = begin;  // bytes before this are already at their final place (< w)
+  size_t flushed = begin;  // bytes before this are already at their final place
   auto flush_to = [&](size_t upto) {
     if (w != flushed) {
       size_t len = upto - flushed;
@@ -289,75 +353,27 @@ size_t WordPasses(Out out, size_t begin, size_t end) {
     w += upto - flushed;
     flushed = upto;
   };
-
   size_t i = begin;
   while (i < end) {
-    // Skip to the next token.
     while (i < end && (kClass[static_cast<uint8_t>(t[i])] & kToken) == 0) ++i;
     if (i >= end) break;
-    size_t s = i;
-    uint8_t flags = 0;
-    while (i < end && (kClass[static_cast<uint8_t>(t[i])] & kToken) != 0) {
-      flags |= kClass[static_cast<uint8_t>(t[i])];
-      ++i;
-    }
-    size_t e = i;
-    // "e!" and "e!!" end a spaced-apart word like "e" does.
-    size_t single_end = s + 1;
-    while (single_end < e && (t[single_end] == '!' || t[single_end] == '|')) ++single_end;
-    if (single_end == e) e = s + 1;
-    if (e - s >= 2) {
-      if (flags & kLeet) LeetToken(out, s, e);
+    size_t s, e;
+    const size_t from = i;
+    TokenAround(t, begin, end, i, &s, &e);
+    i = std::max(e, i + 1);
+    if (s < from) continue;  // the '!' after a single letter already seen
+    if (e - s != 1 || !SpacedChar(static_cast<uint8_t>(t[s])) ||
+        !LeftBoundary(t, begin, s) || !RightBoundary(t, e, end)) {
+      // Skip the rest of a longer token.
+      while (i < end && (kClass[static_cast<uint8_t>(t[i])] & kToken)) ++i;
       continue;
     }
-    // A single-character token: the start of a spaced-apart word?
-    if (!SpacedChar(static_cast<uint8_t>(t[s])) || !LeftBoundary(t, begin, s) ||
-        !RightBoundary(t, e, end)) {
-      continue;
-    }
-    // Collect the run: positions of its single characters.
-    size_t first = s, last = s, count = 1, p = s;
-    while (true) {
-      size_t g = SepGroupLen(t, p + 1, end);
-      if (g == 0) break;
-      size_t q = p + 1 + g;
-      if (q >= end || !SpacedChar(static_cast<uint8_t>(t[q])) ||
-          !RightBoundary(t, q + 1, end)) {
-        break;
-      }
-      p = q;
-      last = q;
-      ++count;
-    }
-    i = last + 1;
-    if (count < 3) continue;
-    // Trim leet characters at the ends (a leading '$' or '@' may stay).
-    auto is_letter = [&](size_t pos) {
-      return (kClass[static_cast<uint8_t>(t[pos])] & kLetter) != 0;
-    };
-    auto next_single = [&](size_t pos) { return pos + 1 + SepGroupLen(t, pos + 1, end); };
-    while (first < last && !is_letter(first) && t[first] != '$' && t[first] != '@') {
-      first = next_single(first);
-      --count;
-    }
-    // Trailing: walk forward remembering the last letter.
-    size_t last_letter = first;
-    int letters = 0;
-    size_t kept = 0, seen = 0;
-    for (size_t pos = first;; pos = next_single(pos)) {
-      ++seen;
-      if (is_letter(pos)) {
-        last_letter = pos;
-        ++letters;
-        kept = seen;
-      }
-      if (pos == last) break;
-    }
-    if (letters < 3 || kept < 3) continue;
-    last = last_letter;
-    // Join: copy everything before the run, then the run's characters.
+    size_t first, last, scan_end;
+    bool join = SpacedRun(t, end, s, &first, &last, &scan_end);
+    i = scan_end;
+    if (!join) continue;
     flush_to(first);
-    for (size_t pos = first;; pos = next_single(pos)) {
+    for (size_t pos = first;; pos = pos + 1 + SepGroupLen(t, pos + 1, end)) {
       t[w] = kLeetLetter[static_cast<uint8_t>(t[pos])];
       out.o[w] = out.o[pos];
       out.e[w] = 1;
@@ -368,6 +384,155 @@ size_t WordPasses(Out out, size_t begin, size_t end) {
     i = last + 1;
   }
   flush_to(end);
+  return w;
+}
+
+// Positions in t[p, p + 16) worth a closer look, as a bit mask: a leet character next to a
+// letter, or a letter / leet character standing alone (not next to a letter, digit or
+// non-ASCII byte other than those of "·" and "•"). A superset of what ScanWords() acts on.
+// REQUIRES: begin < p and p + 17 <= end.
+#if defined(__SSE2__)
+inline uint32_t InterestingMask(const char* t, size_t p) {
+  auto classify = [](__m128i v, __m128i* letter, __m128i* alnum, __m128i* leet,
+                     __m128i* spaced) {
+    __m128i lt = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                               _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+    __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                               _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    __m128i not_leet_digit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('6'))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('9')));
+    __m128i leet_digit = _mm_andnot_si128(not_leet_digit, dg);
+    __m128i at_dollar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
+                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+    __m128i bang_bar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
+    // Non-ASCII bytes, except those that can end or start "·" (C2 B7) and "•" (E2 80 A2).
+    __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+    __m128i sep_bytes =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xC2))),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xB7)))),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE2))),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xA2)))));
+    *letter = lt;
+    *alnum = _mm_or_si128(_mm_or_si128(lt, dg), _mm_andnot_si128(sep_bytes, high));
+    *leet = _mm_or_si128(_mm_or_si128(leet_digit, at_dollar), bang_bar);
+    *spaced = _mm_or_si128(_mm_or_si128(lt, leet_digit), at_dollar);
+  };
+  __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p));
+  __m128i vm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p - 1));
+  __m128i vp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p + 1));
+  __m128i l0, a0, e0, s0, lm, am, em, sm, lp, ap, ep, sp;
+  classify(v0, &l0, &a0, &e0, &s0);
+  classify(vm, &lm, &am, &em, &sm);
+  classify(vp, &lp, &ap, &ep, &sp);
+  __m128i leet_hit = _mm_and_si128(e0, _mm_or_si128(lm, lp));
+  __m128i single = _mm_andnot_si128(_mm_or_si128(am, ap), s0);
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(leet_hit, single)));
+}
+#else
+inline uint32_t InterestingMask(const char*, size_t) { return 0xFFFF; }
+#endif
+
+// The word passes over out[begin, end): replaces leet characters inside tokens (in place)
+// and joins letters spaced apart (compacting). Returns the new end (<= end).
+size_t WordPasses(Out out, size_t begin, size_t end) {
+  char* t = out.t;
+  size_t done = begin;  // tokens before this have been handled
+  bool join = false;
+  auto visit = [&](size_t p) {
+    if (p < done || (kClass[static_cast<uint8_t>(t[p])] & kToken) == 0) return;
+    size_t s, e;
+    TokenAround(t, begin, end, p, &s, &e);
+    if (e - s >= 2) {
+      bool has_leet = false;
+      for (size_t k = s; k < e; ++k) has_leet |= (kClass[static_cast<uint8_t>(t[k])] & kLeet) != 0;
+      if (has_leet) LeetToken(out, s, e);
+      done = e;
+      while (done < end && (kClass[static_cast<uint8_t>(t[done])] & kToken)) ++done;
+      return;
+    }
+    done = e;
+    if (join || !SpacedChar(static_cast<uint8_t>(t[s])) || !LeftBoundary(t, begin, s) ||
+        !RightBoundary(t, e, end)) {
+      return;
+    }
+    size_t first, last, scan_end;
+    join = SpacedRun(t, end, s, &first, &last, &scan_end);
+    done = scan_end;
+  };
+  size_t p = begin;
+  // Vector prefilter over the middle; every position near the ends is visited.
+  for (; p < end && p < begin + 1; ++p) visit(p);
+  for (; p + 17 <= end; p += 16) {
+    uint32_t mask = InterestingMask(t, p);
+    while (mask != 0) {
+      visit(p + static_cast<size_t>(__builtin_ctz(mask)));
+      mask &= mask - 1;
+    }
+  }
+  for (; p < end; ++p) visit(p);
+  return join ? JoinSpaced(out, begin, end) : end;
+}
+
+// Folds pure-ASCII in[0, n) into out[j, j + n): lower case, control characters -> ' ',
+// origins origin0 + i. Returns true when white space needs collapsing (two spaces in a
+// row, or one at either end).
+bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0) {
+  size_t i = 0;
+  uint32_t spaces_prev = 1;  // a leading space needs collapsing too
+  bool collapse = false;
+#if defined(__SSE2__)
+  __m128i iota = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(origin0)),
+                               _mm_setr_epi32(0, 1, 2, 3));
+  const __m128i four = _mm_set1_epi32(4);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+    __m128i ctrl = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    __m128i f = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+    f = _mm_or_si128(_mm_andnot_si128(ctrl, f), _mm_and_si128(ctrl, _mm_set1_epi8(' ')));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.t + j + i), f);
+    uint32_t sp =
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
+    collapse |= ((sp & ((sp << 1) | spaces_prev)) != 0);
+    spaces_prev = sp >> 15;
+    uint32_t* o = out.o + j + i;
+    for (int k = 0; k < 4; ++k) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 4 * k), iota);
+      iota = _mm_add_epi32(iota, four);
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    uint8_t c = kAsciiFold[in[i]];
+    out.t[j + i] = static_cast<char>(c);
+    out.o[j + i] = origin0 + static_cast<uint32_t>(i);
+    uint32_t sp = c == ' ';
+    collapse |= (sp & spaces_prev) != 0;
+    spaces_prev = sp;
+  }
+  return collapse || spaces_prev != 0;
+}
+
+// Collapses runs of ' ' in out[begin, end) to one (keeping the first one's origin and
+// dropping any at either end), in place. Returns the new end.
+size_t CollapseSpaces(Out out, size_t begin, size_t end) {
+  size_t w = begin;
+  bool last_space = true;
+  for (size_t r = begin; r < end; ++r) {
+    char c = out.t[r];
+    bool sp = c == ' ';
+    out.t[w] = c;
+    out.o[w] = out.o[r];
+    out.e[w] = sp ? 0 : out.e[r];
+    w += !(sp & last_space);
+    last_space = sp;
+  }
+  if (w > begin && out.t[w - 1] == ' ') --w;
   return w;
 }
 
@@ -386,48 +551,39 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
   Out o{out.text.data(), out.origin.data(), out.evasive.data()};
 
   size_t j = base;
-  bool last_space = true;  // drops leading white space
+  bool collapse = true;
   if (ascii) {
-    for (size_t i = 0; i < n; ++i) {
-      uint8_t c = kAsciiFold[in[i]];
-      bool sp = c == ' ';
-      o.t[j] = static_cast<char>(c);
-      o.o[j] = static_cast<uint32_t>(i);
-      j += !(sp & last_space);
-      last_space = sp;
-    }
+    collapse = FoldAscii(in, n, o, base, 0);
+    j = base + n;
   } else {
+    // Spaces are written one per input character here and collapsed afterwards.
     bool pending_evasive = false;  // set by a dropped invisible character
-    auto space = [&](size_t at) {
-      pending_evasive = false;
-      if (last_space) return;
-      o.t[j] = ' ';
-      o.o[j] = static_cast<uint32_t>(at);
-      ++j;
-      last_space = true;
-    };
     size_t i = 0;
     while (i < n) {
       uint8_t c = in[i];
       if (c < 0x80) {
-        uint8_t f = kAsciiFold[c];
-        if (f == ' ') {
-          space(i);
-        } else {
-          o.t[j] = static_cast<char>(f);
-          o.o[j] = static_cast<uint32_t>(i);
-          o.e[j] = pending_evasive;
-          ++j;
-          last_space = false;
-          pending_evasive = false;
+        if (!pending_evasive && i + 16 <= n && IsAscii(in + i, 16)) {
+          FoldAscii(in + i, 16, o, j, static_cast<uint32_t>(i));
+          j += 16;
+          i += 16;
+          continue;
         }
+        uint8_t f = kAsciiFold[c];
+        o.t[j] = static_cast<char>(f);
+        o.o[j] = static_cast<uint32_t>(i);
+        o.e[j] = pending_evasive && f != ' ';
+        ++j;
+        pending_evasive = false;
         ++i;
         continue;
       }
       uint32_t cp = 0;
       size_t len = DecodeUtf8(in + i, n - i, &cp);
       if (len == 0) {  // invalid byte
-        space(i);
+        o.t[j] = ' ';
+        o.o[j] = static_cast<uint32_t>(i);
+        ++j;
+        pending_evasive = false;
         ++i;
         continue;
       }
@@ -439,7 +595,10 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
           pending_evasive = true;
           break;
         case kSpace:
-          space(i);
+          o.t[j] = ' ';
+          o.o[j] = static_cast<uint32_t>(i);
+          ++j;
+          pending_evasive = false;
           break;
         case kUnmapped:
           for (size_t k = 0; k < len; ++k) {
@@ -448,21 +607,15 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
             o.e[j] = pending_evasive;
             ++j;
           }
-          last_space = false;
           pending_evasive = false;
           break;
         default: {  // kPlain, kEvasive
           const uint8_t ev = (f.kind == kEvasive) | pending_evasive;
           for (size_t k = 0; k < f.len; ++k) {
-            if (f.bytes[k] == ' ') {
-              space(i);
-              continue;
-            }
             o.t[j] = static_cast<char>(f.bytes[k]);
             o.o[j] = static_cast<uint32_t>(i);
-            o.e[j] = ev;
+            o.e[j] = f.bytes[k] == ' ' ? 0 : ev;
             ++j;
-            last_space = false;
           }
           pending_evasive = false;
           break;
@@ -471,7 +624,7 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
       i += len;
     }
   }
-  if (j > base && o.t[j - 1] == ' ') --j;  // trailing white space
+  if (collapse) j = CollapseSpaces(o, base, j);
   j = WordPasses(o, base, j);
   out.text.resize(j);
   out.origin.resize(j);
