@@ -226,7 +226,11 @@ inline bool LeftBoundary(const char* t, size_t begin, size_t i) {
 inline bool RightBoundary(const char* t, size_t i, size_t end) {
   if (i == end) return true;
   uint8_t c = static_cast<uint8_t>(t[i]);
-  if ((kClass[c] & (kToken | kHigh)) == 0 || c == '!' || c == '|') return true;
+  if ((kClass[c] & (kToken | kHigh)) == 0) return true;
+  if (c == '!' || c == '|') {  // "e!" ends a word, "e!e" does not
+    while (i < end && (t[i] == '!' || t[i] == '|')) ++i;
+    return i == end || (kClass[static_cast<uint8_t>(t[i])] & (kToken | kHigh)) == 0;
+  }
   return SepCharLen(t, i, end) > 1;
 }
 

@@ -54,13 +54,18 @@ struct NormalizedText {
 
 // Appends the normalised form of `input` to `out`. `origin` values are offsets into
 // `input`. Never fails: invalid UTF-8 becomes spaces. Thread-safe (no shared state).
+// White space at either end of `input` is dropped, so to normalise several fields into one
+// `out`, append a separator (e.g. a ' ' with its origin and evasive entries) in between.
+// Allocates nothing when `out` has capacity for 4 * input.size() more bytes (input.size()
+// when `input` is pure ASCII).
 void NormalizeAppend(std::string_view input, NormalizedText& out);
 
 // Returns the normalised text of `input` alone (compile side and tests; allocates).
 std::string Normalize(std::string_view input);
 
 // Returns the byte offset, in `input`, just past the character that produced
-// `text[i]` of a NormalizedText built from `input`. Use it to quote the original text of a
+// `text[i]` of a NormalizedText built from `input`, including combining marks that
+// were folded away after it ("e" + U+0301). REQUIRES: i < n.size(). Use it to quote the original text of a
 // match [b, e): input.substr(origin[b], OriginEnd(input, n, e - 1) - origin[b]).
 uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i);
 
