@@ -294,6 +294,24 @@ bool SpacedRun(const char* t, size_t end, size_t s, size_t* first_out, size_t* l
     if (q >= end || !SpacedChar(static_cast<uint8_t>(t[q])) || !RightBoundary(t, q + 1, end)) {
       break;
     }
+    // A single character glued by another separator to a longer word belongs to that
+    // word: "S u p r e m e t-shirt", "C a s i o F-91W".
+    if (q + 1 < end && t[q + 1] != ' ') {
+      const size_t k = SepCharLen(t, q + 1, end);
+      char run_sep = ' ';
+      for (size_t i = p + 1; i < q; ++i) {
+        if (t[i] != ' ') {
+          run_sep = t[i];
+          break;
+        }
+      }
+      const size_t r = q + 1 + k;
+      if (k > 0 && t[q + 1] != run_sep && r < end &&
+          (kClass[static_cast<uint8_t>(t[r])] & (kToken | kHigh)) != 0 &&
+          !RightBoundary(t, r + 1, end)) {
+        break;
+      }
+    }
     p = q;
     last = q;
     ++count;

@@ -69,6 +69,11 @@ const Case kCases[] = {
     {"L o u i s V u i t t o n", "louisvuitton", true},
     {"A d 1 d a s", "adidas", true},
     {"buy N i k e now", "buy nike now", true},
+    // A letter glued to a longer word by another separator is not part of the run.
+    {"S u p r e m e t-shirt", "supreme t-shirt", true},
+    {"S.u.p.r.e.m.e t-shirt", "supreme t-shirt", true},
+    {"C a s i o F-91W", "casio f-91w", true},
+    {"N-i-k-e-shoes", "nike-shoes", true},
     {"N i k e!", "nike!", true},
     // Invisible characters: dropped, evasive.
     {"Ni\xE2\x80\x8B" "ke", "nike", true},                // zero-width space
