@@ -30,6 +30,7 @@
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
 #include "engine/listing_input.h"
+#include "util/strings.h"
 
 namespace bonafide {
 namespace {
@@ -91,7 +92,7 @@ Measurement ReadOrParse(const Options& o, bool parse) {
           parser.Parse(chunk, batch);
           listings += static_cast<int64_t>(batch.listings_size + batch.rejects.size());
         } else {
-          listings += std::count(chunk.data.begin(), chunk.data.end(), '\n');
+          listings += static_cast<int64_t>(CountByte(chunk.data, '\n'));
         }
       }
     }));

@@ -531,7 +531,7 @@ class InputSourceImpl final : public InputSource {
   }
   // Moves the position (line, offset) past `n` bytes handed out or dropped.
   void Advance(const char* p, size_t n) {
-    next_line_ += static_cast<uint64_t>(std::count(p, p + n, '\n'));
+    next_line_ += CountByte(std::string_view(p, n), '\n');
     next_offset_ += n;
   }
 
@@ -994,7 +994,7 @@ void ChunkParser::Impl::Parse(const InputChunk& chunk, ParsedBatch& out) {
       r.listing_id = l.id;
     }
     if (csv) {
-      line += static_cast<uint64_t>(std::count(data + pos, data + end, '\n'));
+      line += CountByte(std::string_view(data + pos, end - pos), '\n');
     } else {
       line += terminated ? 1 : 0;
     }

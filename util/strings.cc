@@ -1,6 +1,7 @@
 #include "util/strings.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace bonafide {
 namespace {
@@ -32,6 +33,19 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 }
 
 }  // namespace
+
+size_t CountByte(std::string_view s, char c) {
+  size_t count = 0;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    p = static_cast<const char*>(std::memchr(p, c, static_cast<size_t>(end - p)));
+    if (p == nullptr) break;
+    ++count;
+    ++p;
+  }
+  return count;
+}
 
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {

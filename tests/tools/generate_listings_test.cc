@@ -146,8 +146,12 @@ TEST(ListingGeneratorTest, ScenariosProduceTheirIntendedOutcome) {
     ASSERT_EQ(doc["label_scenario"].get(scenario), simdjson::SUCCESS);
     ASSERT_EQ(doc["label_cases"].get(labels), simdjson::SUCCESS);
     const std::string s(scenario);
-    if (never.count(s)) EXPECT_EQ(labels.size(), 0u) << line;
-    if (always.count(s)) EXPECT_GT(labels.size(), 0u) << line;
+    if (never.count(s)) {
+      EXPECT_EQ(labels.size(), 0u) << line;
+    }
+    if (always.count(s)) {
+      EXPECT_GT(labels.size(), 0u) << line;
+    }
   }
 }
 

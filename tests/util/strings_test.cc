@@ -11,6 +11,13 @@ TEST(JsonStringTest, EscapesQuotesControlsAndInvalidUtf8) {
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD\xC3\xA9\"");
 }
 
+TEST(CountByteTest, CountsSparseAndDenseOccurrences) {
+  EXPECT_EQ(CountByte("", '\n'), 0u);
+  EXPECT_EQ(CountByte("abc", '\n'), 0u);
+  EXPECT_EQ(CountByte("\n\n\n", '\n'), 3u);
+  EXPECT_EQ(CountByte(std::string(1000, 'x') + "\n" + std::string(999, 'y') + "\n", '\n'), 2u);
+}
+
 TEST(Utf8Test, AcceptsWellFormedAndRejectsOverlongAndSurrogates) {
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("\xE9\xAB\x98\xE4\xBB\xBF"));  // 高仿
