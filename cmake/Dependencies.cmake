@@ -2,6 +2,17 @@
 find_package(PkgConfig REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(TBB CONFIG REQUIRED)
+# OpenCV: only the three modules the image side needs (Debian's libopencv-{core,imgproc,
+# imgcodecs}-dev). Their CMake package file ships with the libopencv-dev metapackage, which
+# pulls in every module (and VTK), so the imported targets are made here instead.
+find_path(OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
+foreach(module core imgproc imgcodecs)
+  find_library(OPENCV_${module}_LIBRARY opencv_${module} REQUIRED)
+  add_library(OpenCV::${module} UNKNOWN IMPORTED)
+  set_target_properties(OpenCV::${module} PROPERTIES
+    IMPORTED_LOCATION ${OPENCV_${module}_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${OPENCV_INCLUDE_DIR})
+endforeach()
 find_package(simdjson CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)
 find_package(SQLite3 REQUIRED)

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libabsl-dev libre2-dev libhyperscan-dev libtbb-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libsimdjson-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libicu-dev
   libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
