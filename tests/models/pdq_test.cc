@@ -259,29 +259,57 @@ cv::Mat ApplyDihedral(const cv::Mat& m, Dihedral d) {
   return out;
 }
 
+// A photo-like test image: random grey cells, smoothly interpolated, so that its DCT has
+// energy at all 16x16 frequencies (a smooth gradient would leave most coefficients near
+// the median, where any perturbation flips bits).
+cv::Mat RandomCells(int width, int height, uint32_t seed) {
+  cv::Mat cells(height * 3 / 64 + 1, width * 3 / 64 + 1, CV_32F);
+  cv::RNG rng(seed);
+  rng.fill(cells, cv::RNG::UNIFORM, 0.0, 255.0);
+  cv::Mat out;
+  cv::resize(cells, out, cv::Size(width, height), 0, 0, cv::INTER_CUBIC);
+  return out;
+}
+
 TEST(PdqHasherTest, DihedralMatchesTransformedPixels) {
   PdqHasher hasher;
-  // Sizes where the box filter and decimation are symmetric (and one where they are not).
-  for (auto [w, h] : {std::pair{1024, 768}, {640, 640}, {1001, 703}}) {
-    const Luma luma = Synthetic(w, h, 11);
-    const auto derived = hasher.HashDihedral(luma.pixels.data(), w, h);
-    EXPECT_EQ(derived[0].hash, hasher.Hash(luma.pixels.data(), w, h).hash);
-    cv::Mat m(h, w, CV_32F, const_cast<float*>(luma.pixels.data()));
+  // The derivation by sign flips and transposes is exact up to the asymmetry of the box
+  // filter (an even window reaches one pixel further on one side) and of the decimation
+  // grid. Relative to the 64x64 cell that shift is largest for sides that are multiples of
+  // 128 (even windows, grid on exact cell centres): 512x512 shifts by 2 of 8 pixels. The
+  // derived variants must always stay well within the match threshold.
+  struct Case {
+    int width, height, max_bits;
+  };
+  for (const Case& c : {Case{1024, 768, 24}, Case{512, 512, 24}, Case{1280, 640, 24},
+                        Case{1001, 703, 16}, Case{333, 517, 4}, Case{2000, 1500, 12}}) {
     int worst = 0;
-    for (int d = 0; d < kNumDihedral; ++d) {
-      const cv::Mat t = ApplyDihedral(m, static_cast<Dihedral>(d));
-      ASSERT_TRUE(t.isContinuous());
-      const PdqResult direct = hasher.Hash(t.ptr<float>(), t.cols, t.rows);
-      const int dist = HammingDistance(direct.hash, derived[d].hash);
-      worst = std::max(worst, dist);
-      EXPECT_LE(dist, 4) << w << "x" << h << " transform " << d;
-      EXPECT_EQ(direct.quality, derived[d].quality);
-      // And the transform is not the identity on hashes.
-      if (d != 0) {
-        EXPECT_GT(HammingDistance(derived[0].hash, derived[d].hash), 64);
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      const cv::Mat m = RandomCells(c.width, c.height, seed);
+      ASSERT_TRUE(m.isContinuous());
+      const auto derived = hasher.HashDihedral(m.ptr<float>(), c.width, c.height);
+      EXPECT_EQ(derived[0].hash, hasher.Hash(m.ptr<float>(), c.width, c.height).hash);
+      for (int d = 0; d < kNumDihedral; ++d) {
+        const cv::Mat t = ApplyDihedral(m, static_cast<Dihedral>(d));
+        ASSERT_TRUE(t.isContinuous());
+        const PdqResult direct = hasher.Hash(t.ptr<float>(), t.cols, t.rows);
+        const int dist = HammingDistance(direct.hash, derived[d].hash);
+        worst = std::max(worst, dist);
+        EXPECT_LE(dist, c.max_bits) << c.width << "x" << c.height << " transform " << d;
+        EXPECT_EQ(direct.quality, derived[d].quality);
+        if (d == static_cast<int>(Dihedral::kTranspose)) {
+          // No sign flip, and the filter is the same along both axes: exact when square.
+          if (c.width == c.height) {
+            EXPECT_EQ(dist, 0);
+          }
+        }
+        if (d != 0) {  // the transform is not the identity on hashes
+          EXPECT_GT(HammingDistance(derived[0].hash, derived[d].hash), 64);
+        }
       }
     }
-    RecordProperty("worst_" + std::to_string(w) + "x" + std::to_string(h), worst);
+    RecordProperty("worst_" + std::to_string(c.width) + "x" + std::to_string(c.height),
+                   worst);
   }
 }
 
@@ -321,9 +349,10 @@ TEST(PdqConformanceTest, UpstreamPythonTestWithinItsTolerance) {
   EXPECT_EQ(total, 19);
 }
 
-// The wasm_csv set comes from the reference CLI, which first resizes to 512x512 by nearest
-// neighbour (CImg). Reproducing that with cv::INTER_NEAREST gives the same hashes except
-// for tiny decoder/rounding differences; the data README documents 2 bits on one image.
+// The wasm_csv set comes from the reference CLI, which first resizes images larger than
+// 512 on either side to 512x512 by nearest neighbour (CImg). Reproducing that with
+// cv::INTER_NEAREST gives the same hashes up to the README's documented difference (the
+// reference CLI itself is 2 bits off on sharpen-a-lot).
 TEST(PdqConformanceTest, UpstreamWasmCliSetWithNearestResize) {
   SKIP_WITHOUT_DATA();
   PdqHasher hasher;
@@ -333,8 +362,10 @@ TEST(PdqConformanceTest, UpstreamWasmCliSetWithNearestResize) {
     ++total;
     const cv::Mat bgr = ReadColor(row[1]);
     ASSERT_FALSE(bgr.empty()) << row[1];
-    cv::Mat resized;
-    cv::resize(bgr, resized, cv::Size(512, 512), 0, 0, cv::INTER_NEAREST);
+    cv::Mat resized = bgr;
+    if (bgr.cols > 512 || bgr.rows > 512) {
+      cv::resize(bgr, resized, cv::Size(512, 512), 0, 0, cv::INTER_NEAREST);
+    }
     const Luma luma = LumaFromBgr(resized);
     const PdqResult r = hasher.Hash(luma.pixels.data(), luma.width, luma.height);
     const int dist = HammingDistance(r.hash, MustParse(row[2]));
@@ -343,7 +374,7 @@ TEST(PdqConformanceTest, UpstreamWasmCliSetWithNearestResize) {
     exact += dist == 0;
   }
   EXPECT_EQ(total, 16);
-  EXPECT_GE(exact, 14);
+  EXPECT_GE(exact, 15);  // measured: all but sharpen-a-lot (2 bits, as the README says)
   RecordProperty("exact", exact);
   RecordProperty("worst", worst);
 }
