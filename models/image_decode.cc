@@ -199,13 +199,26 @@ constexpr float kG = 0.587f;
 constexpr float kB = 0.114f;
 
 // Converts one decoded image (OpenCV channel order: gray, gray+alpha, BGR, BGRA) of 8 or
-// 16 bits into luma in 0..255, compositing alpha on white. For 8-bit BGR the arithmetic is
-// exactly the reference's (float, R then G then B), so full decodes reproduce its hashes.
+// 16 bits into luma in 0..255, compositing alpha on white. The 8-bit arithmetic is exactly
+// the reference's (float, R then G then B; gray expands to R=G=B as IMREAD_COLOR does; an
+// opaque pixel is not blended), so full decodes reproduce its hashes bit for bit.
+template <typename T>
+inline float Luma3(T r, T g, T b) {
+  float l = kR * r + kG * g + kB * b;
+  if constexpr (sizeof(T) == 2) l *= 1.0f / 257.0f;  // 65535 -> 255
+  return l;
+}
+
+template <typename T>
+inline float OnWhite(float luma, T alpha) {
+  constexpr T kOpaque = sizeof(T) == 2 ? 65535 : 255;
+  if (alpha == kOpaque) return luma;
+  const float a = static_cast<float>(alpha) * (1.0f / kOpaque);
+  return 255.0f + a * (luma - 255.0f);
+}
+
 template <typename T>
 void ToLuma(const cv::Mat& m, float* out) {
-  constexpr bool kWide = sizeof(T) == 2;
-  constexpr float kMax = kWide ? 65535.0f : 255.0f;
-  constexpr float kScale = kWide ? 1.0f / 257.0f : 1.0f;  // 65535 -> 255
   const int channels = m.channels();
   const int width = m.cols;
   for (int y = 0; y < m.rows; ++y) {
@@ -213,30 +226,24 @@ void ToLuma(const cv::Mat& m, float* out) {
     float* dst = out + static_cast<size_t>(y) * width;
     switch (channels) {
       case 1:
-        for (int x = 0; x < width; ++x) dst[x] = static_cast<float>(row[x]) * kScale;
+        for (int x = 0; x < width; ++x) dst[x] = Luma3(row[x], row[x], row[x]);
         break;
       case 2:
         for (int x = 0; x < width; ++x) {
-          const float l = static_cast<float>(row[2 * x]) * kScale;
-          const float a = static_cast<float>(row[2 * x + 1]) * (1.0f / kMax);
-          dst[x] = 255.0f + a * (l - 255.0f);
+          const T* p = row + 2 * x;
+          dst[x] = OnWhite(Luma3(p[0], p[0], p[0]), p[1]);
         }
         break;
       case 3:
         for (int x = 0; x < width; ++x) {
           const T* p = row + 3 * x;
-          float l = kR * p[2] + kG * p[1] + kB * p[0];
-          if constexpr (kWide) l *= kScale;
-          dst[x] = l;
+          dst[x] = Luma3(p[2], p[1], p[0]);
         }
         break;
       default:  // 4
         for (int x = 0; x < width; ++x) {
           const T* p = row + 4 * x;
-          float l = kR * p[2] + kG * p[1] + kB * p[0];
-          if constexpr (kWide) l *= kScale;
-          const float a = static_cast<float>(p[3]) * (1.0f / kMax);
-          dst[x] = 255.0f + a * (l - 255.0f);
+          dst[x] = OnWhite(Luma3(p[2], p[1], p[0]), p[3]);
         }
         break;
     }
