@@ -4,7 +4,7 @@
 // * Every float operation of the reference happens here too, on the same operands and in
 //   the same order, so results agree to the bit. What differs is only the order in which
 //   *independent* elements are processed: the reference filters one row (or column) at a
-//   time; here 8 rows (or all columns) advance together in SSE registers, and the image is
+//   time; here 16 rows (or all columns) advance together in SSE registers, and the image is
 //   streamed through a ring of a few rows instead of two full-size float copies.
 // * Only what the 64x64 decimation reads is divided and stored: the second row pass keeps
 //   the 64 sampled columns, the second column pass the 64 sampled rows.
@@ -26,7 +26,10 @@ namespace {
 
 constexpr int kDown = 64;    // downsample side
 constexpr int kDct = 16;     // DCT block side
-constexpr int kLanes = 8;    // rows processed together by a row pass
+// Rows processed together by a row pass: 4 SSE vectors, so that 4 independent add/sub
+// chains hide the latency of the running sums.
+constexpr int kLanes = 16;
+constexpr int kVecs = kLanes / 4;
 
 // The 16x64 DCT-II matrix without the DC row, built exactly as the reference builds it:
 // a float scale times a double cosine, rounded to float.
@@ -64,83 +67,120 @@ int TermCount(int s, int len, int w) {
   return std::min(s + 1, len) - std::max(0, s - w + 1);
 }
 
-// Transposes 8 rows of `width` floats into out[c * 8 + r].
-void GatherStrip(const float* const rows[kLanes], int width, float* out) {
-  int c = 0;
-  for (; c + 4 <= width; c += 4) {
-    for (int g = 0; g < 2; ++g) {
-      __m128 r0 = _mm_loadu_ps(rows[4 * g + 0] + c);
-      __m128 r1 = _mm_loadu_ps(rows[4 * g + 1] + c);
-      __m128 r2 = _mm_loadu_ps(rows[4 * g + 2] + c);
-      __m128 r3 = _mm_loadu_ps(rows[4 * g + 3] + c);
-      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      float* o = out + c * kLanes + 4 * g;
-      _mm_store_ps(o, r0);
-      _mm_store_ps(o + kLanes, r1);
-      _mm_store_ps(o + 2 * kLanes, r2);
-      _mm_store_ps(o + 3 * kLanes, r3);
+// Transposes kLanes rows of `width` floats into out[c * kLanes + r]. Works in blocks of
+// 16 columns (one cache line per row) and 4 rows at a time, so that each input line is
+// used up at once: rows of images 1024 wide are 4 KiB apart and all map to one L1 set.
+void GatherStrip(const float* const* rows, int width, float* out) {
+  int c0 = 0;
+  for (; c0 + 16 <= width; c0 += 16) {
+    for (int g = 0; g < kVecs; ++g) {
+      for (int c = c0; c < c0 + 16; c += 4) {
+        __m128 r0 = _mm_loadu_ps(rows[4 * g + 0] + c);
+        __m128 r1 = _mm_loadu_ps(rows[4 * g + 1] + c);
+        __m128 r2 = _mm_loadu_ps(rows[4 * g + 2] + c);
+        __m128 r3 = _mm_loadu_ps(rows[4 * g + 3] + c);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        float* o = out + c * kLanes + 4 * g;
+        _mm_store_ps(o, r0);
+        _mm_store_ps(o + kLanes, r1);
+        _mm_store_ps(o + 2 * kLanes, r2);
+        _mm_store_ps(o + 3 * kLanes, r3);
+      }
     }
   }
-  for (; c < width; ++c) {
+  for (int c = c0; c < width; ++c) {
     for (int r = 0; r < kLanes; ++r) out[c * kLanes + r] = rows[r][c];
   }
 }
 
-// Inverse of GatherStrip: rows[r][c] = in[c * 8 + r].
-void ScatterStrip(const float* in, int width, float* const rows[kLanes]) {
-  int c = 0;
-  for (; c + 4 <= width; c += 4) {
-    for (int g = 0; g < 2; ++g) {
-      const float* i = in + c * kLanes + 4 * g;
-      __m128 r0 = _mm_load_ps(i);
-      __m128 r1 = _mm_load_ps(i + kLanes);
-      __m128 r2 = _mm_load_ps(i + 2 * kLanes);
-      __m128 r3 = _mm_load_ps(i + 3 * kLanes);
-      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      _mm_storeu_ps(rows[4 * g + 0] + c, r0);
-      _mm_storeu_ps(rows[4 * g + 1] + c, r1);
-      _mm_storeu_ps(rows[4 * g + 2] + c, r2);
-      _mm_storeu_ps(rows[4 * g + 3] + c, r3);
+// Inverse of GatherStrip: rows[r][c] = in[c * kLanes + r].
+void ScatterStrip(const float* in, int width, float* const* rows) {
+  int c0 = 0;
+  for (; c0 + 16 <= width; c0 += 16) {
+    for (int g = 0; g < kVecs; ++g) {
+      for (int c = c0; c < c0 + 16; c += 4) {
+        const float* i = in + c * kLanes + 4 * g;
+        __m128 r0 = _mm_load_ps(i);
+        __m128 r1 = _mm_load_ps(i + kLanes);
+        __m128 r2 = _mm_load_ps(i + 2 * kLanes);
+        __m128 r3 = _mm_load_ps(i + 3 * kLanes);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _mm_storeu_ps(rows[4 * g + 0] + c, r0);
+        _mm_storeu_ps(rows[4 * g + 1] + c, r1);
+        _mm_storeu_ps(rows[4 * g + 2] + c, r2);
+        _mm_storeu_ps(rows[4 * g + 3] + c, r3);
+      }
     }
   }
-  for (; c < width; ++c) {
+  for (int c = c0; c < width; ++c) {
     for (int r = 0; r < kLanes; ++r) rows[r][c] = in[c * kLanes + r];
   }
 }
 
-// The 1-D box pass over 8 interleaved lanes (in[s * 8 + lane]), keeping the running sums
-// in registers. kDivide: out = sum / count (the filter output); otherwise out = sum (the
-// caller divides the few values it needs).
+// Row stride of our row buffers: a whole number of cache lines, odd, so that the 16 rows
+// of a strip fall into 16 different L1 sets.
+size_t PaddedStride(int width) {
+  size_t lines = (static_cast<size_t>(width) + 15) / 16;
+  if (lines % 2 == 0) ++lines;
+  return lines * 16;
+}
+
+// The 1-D box pass over kLanes interleaved lanes (in[s * kLanes + lane]), keeping the
+// running sums in registers. kDivide: out = sum / count (the filter output); otherwise
+// out = sum (the caller divides the few values it needs).
 template <bool kDivide>
 void BoxStrip(const float* in, int len, int w, float* out) {
+  static_assert(kVecs == 4);
   const int h = HalfWindow(w);
-  __m128 lo = _mm_setzero_ps();
-  __m128 hi = _mm_setzero_ps();
+  // Four named accumulators (an array indexed in loops may be kept in memory at -O2).
+  __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   auto add = [&](int s) {
-    lo = _mm_add_ps(lo, _mm_load_ps(in + s * kLanes));
-    hi = _mm_add_ps(hi, _mm_load_ps(in + s * kLanes + 4));
+    const float* p = in + s * kLanes;
+    a0 = _mm_add_ps(a0, _mm_load_ps(p));
+    a1 = _mm_add_ps(a1, _mm_load_ps(p + 4));
+    a2 = _mm_add_ps(a2, _mm_load_ps(p + 8));
+    a3 = _mm_add_ps(a3, _mm_load_ps(p + 12));
   };
   auto sub = [&](int s) {
-    lo = _mm_sub_ps(lo, _mm_load_ps(in + s * kLanes));
-    hi = _mm_sub_ps(hi, _mm_load_ps(in + s * kLanes + 4));
+    const float* p = in + s * kLanes;
+    a0 = _mm_sub_ps(a0, _mm_load_ps(p));
+    a1 = _mm_sub_ps(a1, _mm_load_ps(p + 4));
+    a2 = _mm_sub_ps(a2, _mm_load_ps(p + 8));
+    a3 = _mm_sub_ps(a3, _mm_load_ps(p + 12));
   };
   auto write = [&](int o, int count) {
     float* p = out + o * kLanes;
     if constexpr (kDivide) {
       const __m128 n = _mm_set1_ps(static_cast<float>(count));
-      _mm_store_ps(p, _mm_div_ps(lo, n));
-      _mm_store_ps(p + 4, _mm_div_ps(hi, n));
+      _mm_store_ps(p, _mm_div_ps(a0, n));
+      _mm_store_ps(p + 4, _mm_div_ps(a1, n));
+      _mm_store_ps(p + 8, _mm_div_ps(a2, n));
+      _mm_store_ps(p + 12, _mm_div_ps(a3, n));
     } else {
       static_cast<void>(count);
-      _mm_store_ps(p, lo);
-      _mm_store_ps(p + 4, hi);
+      _mm_store_ps(p, a0);
+      _mm_store_ps(p + 4, a1);
+      _mm_store_ps(p + 8, a2);
+      _mm_store_ps(p + 12, a3);
     }
   };
   int s = 0;
-  for (; s < h - 1; ++s) add(s);                          // phase 1: fill
-  for (; s < w; ++s) add(s), write(s - h + 1, s + 1);     // phase 2: growing window
-  for (; s < len; ++s) add(s), sub(s - w), write(s - h + 1, w);  // phase 3: full window
-  for (; s < len + h - 1; ++s) sub(s - w), write(s - h + 1, len + w - 1 - s);  // phase 4
+  for (; s < h - 1; ++s) {  // phase 1: fill
+    add(s);
+  }
+  for (; s < w; ++s) {  // phase 2: growing window
+    add(s);
+    write(s - h + 1, s + 1);
+  }
+  for (; s < len; ++s) {  // phase 3: full window
+    add(s);
+    sub(s - w);
+    write(s - h + 1, w);
+  }
+  for (; s < len + h - 1; ++s) {  // phase 4: shrinking window
+    sub(s - w);
+    write(s - h + 1, len + w - 1 - s);
+  }
 }
 
 // One step s of the 1-D box pass along columns, for all `width` columns at once.
@@ -304,9 +344,9 @@ absl::StatusOr<Hash256> HashFromHex(std::string_view hex) {
   return hash;
 }
 
-// Row pass over 8 rows (`rows`, width floats each): leaves the filter output (divide) or
-// the raw running sums (!divide) in strip_out_ as width x 8.
-void PdqHasher::BoxRowsStrip(const float* const rows[kLanes], int width, bool divide) {
+// Row pass over kLanes rows (`rows`, width floats each): leaves the filter output
+// (divide) or the raw running sums (!divide) in strip_out_ as width x kLanes.
+void PdqHasher::BoxRowsStrip(const float* const* rows, int width, bool divide) {
   GatherStrip(rows, width, strip_in_.data());
   if (divide) {
     BoxStrip<true>(strip_in_.data(), width, WindowSize(width), strip_out_.data());
@@ -317,8 +357,8 @@ void PdqHasher::BoxRowsStrip(const float* const rows[kLanes], int width, bool di
 
 // Blur and decimate `luma` into down64_. The reference runs, on full-size buffers, row
 // pass 1, column pass 1, row pass 2, column pass 2, then samples 64x64. Here the rows
-// stream: row pass 1 fills a ring of rows 8 at a time; column pass 1 steps down the ring
-// and emits rows into an 8-row strip; each full strip gets row pass 2, of which only the
+// stream: row pass 1 fills a ring of rows 16 at a time; column pass 1 steps down the ring
+// and emits rows into a 16-row strip; each full strip gets row pass 2, of which only the
 // 64 sampled columns are kept (selected_, height x 64); column pass 2 runs on those.
 void PdqHasher::Downsample(const float* luma, int width, int height) {
   if (width == kDown && height == kDown) {  // the reference does not filter this size
@@ -330,19 +370,20 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
   const int wr = WindowSize(width);   // window of the row passes
   const int hr = HalfWindow(wr);
 
-  // Ring of row-pass-1 output: step s reads rows s and s - wc while rows up to s + 7 have
-  // been written, so wc + 8 rows suffice.
+  // Ring of row-pass-1 output: step s reads rows s and s - wc while rows up to
+  // s + kLanes - 1 have been written, so wc + kLanes rows suffice.
   int ring_rows = 16;
   while (ring_rows < wc + kLanes) ring_rows *= 2;
   const size_t w = static_cast<size_t>(width);
-  Grow(ring_, static_cast<size_t>(ring_rows) * w);
+  const size_t stride = PaddedStride(width);
+  Grow(ring_, static_cast<size_t>(ring_rows) * stride);
   Grow(col_sum_, w);
-  Grow(strip_rows_, (kLanes + 1) * w);  // + one row to discard padding lanes into
-  Grow(strip_in_, kLanes * w + 4);
-  Grow(strip_out_, kLanes * w + 4);
+  Grow(strip_rows_, (kLanes + 1) * stride);  // + one row to discard padding lanes into
+  Grow(strip_in_, kLanes * w);
+  Grow(strip_out_, kLanes * w);
   Grow(selected_, static_cast<size_t>(height) * kDown);
   std::fill_n(col_sum_.begin(), w, 0.0f);
-  float* const trash = strip_rows_.data() + kLanes * w;
+  float* const trash = strip_rows_.data() + kLanes * stride;
 
   int sample_cols[kDown];
   int sample_rows[kDown];
@@ -355,15 +396,17 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
     col_count[i] = static_cast<float>(TermCount(sample_cols[i] + hr - 1, width, wr));
   }
 
-  auto ring_row = [&](int r) { return ring_.data() + static_cast<size_t>(r % ring_rows) * w; };
+  auto ring_row = [&](int r) {
+    return ring_.data() + static_cast<size_t>(r % ring_rows) * stride;
+  };
 
   int produced = 0;  // rows of row pass 1 written to the ring
   const int steps = height + hc - 1;
   for (int s = 0; s < steps; ++s) {
     const bool add = s < height;
     if (add && s >= produced) {
-      // Row pass 1 on input rows [produced, produced + 8); padding lanes repeat the last
-      // row and are discarded.
+      // Row pass 1 on input rows [produced, produced + kLanes); padding lanes repeat the
+      // last row and are discarded.
       const float* in[kLanes];
       float* out[kLanes];
       for (int l = 0; l < kLanes; ++l) {
@@ -376,7 +419,8 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
       produced += kLanes;
     }
     const int o = s - hc + 1;  // output row of column pass 1, if >= 0
-    float* out_row = o >= 0 ? strip_rows_.data() + static_cast<size_t>(o % kLanes) * w : nullptr;
+    float* out_row =
+        o >= 0 ? strip_rows_.data() + static_cast<size_t>(o % kLanes) * stride : nullptr;
     BoxColumnsStep(col_sum_.data(), add ? ring_row(s) : nullptr,
                    s >= wc ? ring_row(s - wc) : nullptr, out_row, TermCount(s, height, wc),
                    width);
@@ -386,7 +430,7 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
       const int count = o - first + 1;
       const float* in[kLanes];
       for (int l = 0; l < kLanes; ++l) {
-        in[l] = strip_rows_.data() + static_cast<size_t>(std::min(l, count - 1)) * w;
+        in[l] = strip_rows_.data() + static_cast<size_t>(std::min(l, count - 1)) * stride;
       }
       BoxRowsStrip(in, width, /*divide=*/false);
       for (int l = 0; l < count; ++l) {

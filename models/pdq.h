@@ -139,14 +139,14 @@ class PdqHasher {
   // Fills dct_ (16x16) and returns the quality; false if the image is too small.
   bool Transform(const float* luma, int width, int height, int* quality);
   void Downsample(const float* luma, int width, int height);
-  void BoxRowsStrip(const float* const rows[8], int width, bool divide);
+  void BoxRowsStrip(const float* const* rows, int width, bool divide);
 
   // Scratch, reused across calls (see the class comment).
   std::vector<float> ring_;        // last rows of the first row pass
   std::vector<float> col_sum_;     // running sums of the column pass, width
-  std::vector<float> strip_rows_;  // 8 rows output by the first column pass
-  std::vector<float> strip_in_;    // 8 rows transposed: width x 8
-  std::vector<float> strip_out_;   // width x 8
+  std::vector<float> strip_rows_;  // 16 rows output by the first column pass
+  std::vector<float> strip_in_;    // 16 rows transposed: width x 16
+  std::vector<float> strip_out_;   // width x 16
   std::vector<float> selected_;    // second row pass at the 64 sampled columns: height x 64
 
   alignas(32) float down64_[64 * 64];  // the 64x64 downsample
