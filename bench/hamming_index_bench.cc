@@ -64,8 +64,8 @@ const BenchData& Data(size_t n) {
 
 void SetCounters(benchmark::State& state, size_t matches, size_t memory_bytes) {
   state.SetItemsProcessed(state.iterations());
-  state.counters["matches/q"] = benchmark::Counter(
-      static_cast<double>(matches) / static_cast<double>(state.iterations()));
+  state.counters["matches/q"] =
+      benchmark::Counter(static_cast<double>(matches) / static_cast<double>(state.iterations()));
   state.counters["index_MB"] = static_cast<double>(memory_bytes) / 1e6;
 }
 
@@ -78,13 +78,12 @@ void FlatQuery(benchmark::State& state, PopcountKernel kernel) {
   std::vector<IndexMatch> out;
   size_t i = 0, matches = 0;
   for (auto _ : state) {
-    data.flat->QueryWithKernel(kernel, data.queries[i++ & (kNumQueries - 1)], kMaxDistance,
-                               out);
+    data.flat->QueryWithKernel(kernel, data.queries[i++ & (kNumQueries - 1)], kMaxDistance, out);
     matches += out.size();
     benchmark::DoNotOptimize(out.data());
   }
   SetCounters(state, matches, data.flat->memory_bytes());
-  state.SetLabel(std::string(PopcountKernelName(kernel)));
+  state.SetLabel("kernel=" + std::string(PopcountKernelName(kernel)));
 }
 
 void BM_Index_FlatQuery(benchmark::State& state) { FlatQuery(state, ActivePopcountKernel()); }
@@ -103,7 +102,7 @@ void BM_Index_MihQuery(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
   }
   SetCounters(state, matches, data.mih->memory_bytes());
-  state.SetLabel("verify: scalar popcnt");
+  state.SetLabel("kernel=popcnt (verification)");
 }
 
 BENCHMARK(BM_Index_FlatQuery)->Arg(10000)->Arg(100000)->Arg(1000000);

@@ -1,6 +1,7 @@
 #include "models/hamming_index.h"
 
 #include <immintrin.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <array>
@@ -66,9 +67,11 @@ void ScanPopcnt(const uint64_t* blocks, size_t num_blocks, size_t size, const Ha
   }
 }
 
-__attribute__((target("avx512f,avx512vpopcntdq"))) void ScanAvx512(
-    const uint64_t* blocks, size_t num_blocks, size_t size, const Hash256& q,
-    int max_distance, std::vector<IndexMatch>& out) {
+__attribute__((target("avx512f,avx512vpopcntdq"))) void ScanAvx512(const uint64_t* blocks,
+                                                                   size_t num_blocks, size_t size,
+                                                                   const Hash256& q,
+                                                                   int max_distance,
+                                                                   std::vector<IndexMatch>& out) {
   const __m512i q0 = _mm512_set1_epi64(static_cast<long long>(q.words[0]));
   const __m512i q1 = _mm512_set1_epi64(static_cast<long long>(q.words[1]));
   const __m512i q2 = _mm512_set1_epi64(static_cast<long long>(q.words[2]));
@@ -79,9 +82,9 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) void ScanAvx512(
     const __m512i d01 =
         _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(_mm512_load_si512(p), q0)),
                          _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_load_si512(p + 8), q1)));
-    const __m512i d23 = _mm512_add_epi64(
-        _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_load_si512(p + 16), q2)),
-        _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_load_si512(p + 24), q3)));
+    const __m512i d23 =
+        _mm512_add_epi64(_mm512_popcnt_epi64(_mm512_xor_si512(_mm512_load_si512(p + 16), q2)),
+                         _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_load_si512(p + 24), q3)));
     const __m512i d = _mm512_add_epi64(d01, d23);
     __mmask8 hits = _mm512_cmple_epu64_mask(d, limit);
     if (hits != 0) [[unlikely]] {
@@ -134,9 +137,35 @@ std::string_view PopcountKernelName(PopcountKernel kernel) {
 }
 
 namespace internal {
-void AlignedFree::operator()(uint64_t* p) const {
-  ::operator delete[](p, std::align_val_t{64});
+
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugeThreshold = size_t{4} << 20;
+
+size_t AllocationAlignment(size_t bytes) { return bytes >= kHugeThreshold ? kHugePage : 64; }
+size_t AllocationSize(size_t bytes) {
+  const size_t align = AllocationAlignment(bytes);
+  return (bytes + align - 1) / align * align;
 }
+}  // namespace
+
+void* AllocateLarge(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  const size_t size = AllocationSize(bytes);
+  void* p = ::operator new(size, std::align_val_t{AllocationAlignment(bytes)});
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Advisory: without THP support the call fails and the pages stay 4 KB.
+  if (size >= kHugeThreshold) (void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+  std::memset(p, 0, size);
+  return p;
+}
+
+void FreeLarge(void* p, size_t bytes) {
+  if (p == nullptr) return;
+  ::operator delete(p, AllocationSize(bytes), std::align_val_t{AllocationAlignment(bytes)});
+}
+
 }  // namespace internal
 
 // --- FlatIndex ---------------------------------------------------------------------------
@@ -146,12 +175,9 @@ FlatIndex FlatIndex::Build(std::vector<Hash256> hashes) {
   FlatIndex index;
   index.size_ = hashes.size();
   index.num_blocks_ = (hashes.size() + kBlockHashes - 1) / kBlockHashes;
-  const size_t words = index.num_blocks_ * kBlockWords;
-  if (words == 0) return index;
-  index.blocks_.reset(static_cast<uint64_t*>(
-      ::operator new[](words * sizeof(uint64_t), std::align_val_t{64})));
-  uint64_t* blocks = index.blocks_.get();
-  std::memset(blocks, 0, words * sizeof(uint64_t));  // padding lanes are never reported
+  // Zeroed; the padding lanes of the last block are never reported.
+  index.blocks_ = internal::LargeArray<uint64_t>(index.num_blocks_ * kBlockWords);
+  uint64_t* blocks = index.blocks_.data();
   for (size_t i = 0; i < hashes.size(); ++i) {
     uint64_t* block = blocks + (i / kBlockHashes) * kBlockWords;
     for (size_t w = 0; w < kHashWords; ++w) {
@@ -163,26 +189,26 @@ FlatIndex FlatIndex::Build(std::vector<Hash256> hashes) {
 
 Hash256 FlatIndex::hash(uint32_t id) const {
   assert(id < size_);
-  const uint64_t* block = blocks_.get() + (id / kBlockHashes) * kBlockWords;
+  const uint64_t* block = blocks_.data() + (id / kBlockHashes) * kBlockWords;
   Hash256 h;
   for (size_t w = 0; w < kHashWords; ++w) h.words[w] = block[w * kBlockHashes + id % kBlockHashes];
   return h;
 }
 
-void FlatIndex::Query(const Hash256& query, int max_distance,
-                      std::vector<IndexMatch>& out) const {
+void FlatIndex::Query(const Hash256& query, int max_distance, std::vector<IndexMatch>& out) const {
   QueryWithKernel(ActivePopcountKernel(), query, max_distance, out);
 }
 
 void FlatIndex::QueryWithKernel(PopcountKernel kernel, const Hash256& query, int max_distance,
                                 std::vector<IndexMatch>& out) const {
+  assert(PopcountKernelSupported(kernel));
   out.clear();
   max_distance = ClampDistance(max_distance);
   if (max_distance < 0 || size_ == 0) return;
   if (kernel == PopcountKernel::kAvx512Vpopcntdq) {
-    ScanAvx512(blocks_.get(), num_blocks_, size_, query, max_distance, out);
+    ScanAvx512(blocks_.data(), num_blocks_, size_, query, max_distance, out);
   } else {
-    ScanPopcnt(blocks_.get(), num_blocks_, size_, query, max_distance, out);
+    ScanPopcnt(blocks_.data(), num_blocks_, size_, query, max_distance, out);
   }
 }
 
@@ -200,15 +226,17 @@ MultiIndex MultiIndex::Build(std::vector<Hash256> hashes) {
   assert(hashes.size() < (size_t{1} << 32));
   MultiIndex index;
   const size_t n = hashes.size();
-  index.hashes_ = std::move(hashes);
-  index.offsets_.assign(kNumSlices * (kSliceValues + 1), 0);
-  index.ids_.resize(kNumSlices * n);
+  index.hashes_ = internal::LargeArray<Hash256>(n);
+  if (n > 0) std::memcpy(index.hashes_.data(), hashes.data(), n * sizeof(Hash256));
+  hashes = std::vector<Hash256>();  // release early: the build peaks at ~2x the hashes
+  index.offsets_ = internal::LargeArray<uint32_t>(kNumSlices * (kSliceValues + 1));
+  index.ids_ = internal::LargeArray<uint32_t>(kNumSlices * n);
   std::vector<uint32_t> cursor(kSliceValues);
   for (int s = 0; s < kNumSlices; ++s) {
     // Counting sort of the ids by slice value; stable, so each bucket is ascending.
     uint32_t* offsets = index.offsets_.data() + s * (kSliceValues + 1);
     uint32_t* ids = index.ids_.data() + s * n;
-    for (const Hash256& h : index.hashes_) ++offsets[Slice(h, s) + 1];
+    for (size_t i = 0; i < n; ++i) ++offsets[Slice(index.hashes_[i], s) + 1];
     for (size_t v = 0; v < kSliceValues; ++v) offsets[v + 1] += offsets[v];
     std::copy(offsets, offsets + kSliceValues, cursor.begin());
     for (size_t i = 0; i < n; ++i) {
@@ -305,8 +333,7 @@ void MultiIndex::Query(const Hash256& query, int max_distance, Scratch& scratch,
             [](const IndexMatch& a, const IndexMatch& b) { return a.id < b.id; });
 }
 
-void MultiIndex::Query(const Hash256& query, int max_distance,
-                       std::vector<IndexMatch>& out) const {
+void MultiIndex::Query(const Hash256& query, int max_distance, std::vector<IndexMatch>& out) const {
   thread_local Scratch scratch;
   Query(query, max_distance, scratch, out);
 }

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "models/pdq.h"
 
 // --- allocation counter (for the zero-allocation test) ---------------------------------
@@ -167,8 +168,7 @@ TEST(PopcountKernelTest, ActiveKernelIsSupportedAndNamed) {
 }
 
 TEST(HammingIndexTest, PdqHaystackAndNeedles) {
-  const std::filesystem::path dir =
-      std::filesystem::path(BONAFIDE_PDQ_DATA) / "reg-test-input";
+  const std::filesystem::path dir = std::filesystem::path(BONAFIDE_PDQ_DATA) / "reg-test-input";
   if (!std::filesystem::exists(dir / "haystack.txt") ||
       !std::filesystem::exists(dir / "needles.txt")) {
     GTEST_SKIP() << "shared PDQ data not found in " << dir;
@@ -297,11 +297,10 @@ TEST(HammingIndexTest, DuplicateHashesAreAllReturned) {
   std::vector<Hash256> bank = {a, RandomHash(rng), a, b, a, RandomHash(rng), b, a};
   const Indexes ix(bank);
   EXPECT_THAT(ExpectAllAgree(ix, a, 0),
-              ElementsAre(IndexMatch{0, 0}, IndexMatch{2, 0}, IndexMatch{4, 0},
-                          IndexMatch{7, 0}));
+              ElementsAre(IndexMatch{0, 0}, IndexMatch{2, 0}, IndexMatch{4, 0}, IndexMatch{7, 0}));
   EXPECT_THAT(ExpectAllAgree(ix, a, 3),
-              ElementsAre(IndexMatch{0, 0}, IndexMatch{2, 0}, IndexMatch{3, 3},
-                          IndexMatch{4, 0}, IndexMatch{6, 3}, IndexMatch{7, 0}));
+              ElementsAre(IndexMatch{0, 0}, IndexMatch{2, 0}, IndexMatch{3, 3}, IndexMatch{4, 0},
+                          IndexMatch{6, 3}, IndexMatch{7, 0}));
 }
 
 TEST(HammingIndexTest, ExtremeThresholds) {
@@ -315,7 +314,7 @@ TEST(HammingIndexTest, ExtremeThresholds) {
   EXPECT_THAT(ExpectAllAgree(ix, q, 0), ElementsAre(IndexMatch{0, 0}));
   EXPECT_EQ(ExpectAllAgree(ix, q, 255).size(), bank.size() - 1);  // all but the complement
   EXPECT_EQ(ExpectAllAgree(ix, q, 256).size(), bank.size());
-  EXPECT_EQ(ExpectAllAgree(ix, q, 1000).size(), bank.size());     // clamped to 256
+  EXPECT_EQ(ExpectAllAgree(ix, q, 1000).size(), bank.size());  // clamped to 256
   EXPECT_THAT(ExpectAllAgree(ix, q, -1), IsEmpty());
   for (int t : {64, 79, 80, 100, 128}) ExpectAllAgree(ix, q, t);  // MIH scans all
 }
