@@ -4,8 +4,11 @@
 // luma = 0.299R + 0.587G + 0.114B in float, as the reference pipeline does.
 #include "models/pdq.h"
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <new>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -17,6 +20,23 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+// Counts every allocation of this binary, for the zero-allocation test.
+namespace {
+std::atomic<int64_t> g_allocations{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);  // a counter, no ordering
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+// GCC 12 flags free() in a replaced operator delete once inlined next to `new`; the pair
+// is consistent (malloc above), so the warning is a false positive here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace bonafide::models {
 namespace {
@@ -216,6 +236,20 @@ TEST(PdqHasherTest, DeterministicAndReusable) {
     EXPECT_EQ(a.hash.PopCount(), 128) << w << "x" << h;  // median split of distinct values
     EXPECT_GT(a.quality, 50) << w << "x" << h;
   }
+}
+
+TEST(PdqHasherTest, WarmHasherDoesNotAllocate) {
+  const Luma big = Synthetic(1600, 1200, 5);
+  const Luma small = Synthetic(300, 700, 6);
+  PdqHasher hasher;
+  hasher.Hash(big.pixels.data(), big.width, big.height);  // grows the buffers
+  const int64_t before = g_allocations.load(std::memory_order_relaxed);
+  for (int i = 0; i < 5; ++i) {
+    hasher.Hash(big.pixels.data(), big.width, big.height);
+    hasher.Hash(small.pixels.data(), small.width, small.height);
+    hasher.HashDihedral(small.pixels.data(), small.width, small.height);
+  }
+  EXPECT_EQ(g_allocations.load(std::memory_order_relaxed) - before, 0);
 }
 
 TEST(PdqHasherTest, RobustToResizeAndBrightness) {
