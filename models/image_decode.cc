@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -351,10 +352,10 @@ ImageDecoder& ImageDecoder::operator=(ImageDecoder&&) noexcept = default;
 absl::Status ImageDecoder::Decode(std::string_view bytes, DecodeMode mode, DecodedLuma& out) {
   Clear(out);
   if (bytes.empty()) return absl::InvalidArgumentError("empty image (0 bytes)");
-  if (bytes.size() > limits_.max_bytes) {
+  if (bytes.size() > limits_.max_bytes || bytes.size() > size_t{INT32_MAX}) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("image is %d bytes, over the limit of %d", bytes.size(),
-                        limits_.max_bytes));
+                        std::min<size_t>(limits_.max_bytes, INT32_MAX)));
   }
   size_t sof_offset = 0;
   absl::StatusOr<ImageInfo> info = Probe(bytes, &sof_offset);
