@@ -23,6 +23,10 @@
 //
 // Queries do not allocate once the output vector (and, for MultiIndex, the scratch) has
 // grown to the largest result (candidate) count seen.
+//
+// Ownership: Build takes the hashes by value (move them in); an index keeps no pointer to
+// caller memory, and Query keeps none to its arguments. Arrays of 4 MB or more are
+// advised for 2 MB transparent huge pages (see internal::LargeArray).
 #ifndef BONAFIDE_MODELS_HAMMING_INDEX_H_
 #define BONAFIDE_MODELS_HAMMING_INDEX_H_
 
@@ -145,7 +149,7 @@ class FlatIndex {
   size_t size() const { return size_; }
   // Returns hash `id`. REQUIRES: id < size().
   Hash256 hash(uint32_t id) const;
-  // Returns the bytes held by the index.
+  // Returns the bytes held by the index (before rounding up to whole 2 MB pages).
   size_t memory_bytes() const { return num_blocks_ * kBlockWords * sizeof(uint64_t); }
 
  private:
@@ -165,13 +169,13 @@ class FlatIndex {
 // value, then by id. No hashing, and a probe is two loads.
 // Memory: 32 bytes per hash (the hashes) + 64 bytes per hash (16 ids) + 4 MB of offsets
 // (16 x 65,537 x 4 bytes): 1M hashes = 32 + 64 + 4 = 100 MB. Each Scratch adds
-// size()/8 bytes of bitset (128 KB for 1M) plus 4 bytes per candidate.
+// size()/8 bytes of bitset (128 KB for 1M), 4 bytes per candidate and 44 KB of probe list.
 //
 // Cost: a query with max_distance d probes 16 * sum_{k<=r} C(16, k) slice values with
 // r = floor(d / 16): 16 for d < 16, 272 for d < 32, 2,192 for d < 48, 11,152 for d < 64.
 // On a uniform bank each probe yields ~size()/65,536 candidates (~4k for 1M hashes at
 // d = 31). For d >= 64 probing would touch most of the bank, so the query instead scans
-// all hashes (same results, flat cost).
+// all hashes with scalar POPCNT (same results, flat cost).
 //
 // Thread-safety: immutable after Build; Query may run concurrently, each thread with its
 // own Scratch. Movable, not copyable (share it as std::shared_ptr<const MultiIndex>).
@@ -224,7 +228,7 @@ class MultiIndex {
   size_t size() const { return hashes_.size(); }
   // Returns hash `id`. REQUIRES: id < size().
   const Hash256& hash(uint32_t id) const { return hashes_[id]; }
-  // Returns the bytes held by the index (hashes, offsets, ids).
+  // Returns the bytes held by the index (hashes, offsets, ids; before page rounding).
   size_t memory_bytes() const;
 
  private:
