@@ -357,8 +357,10 @@ class InputSourceImpl final : public InputSource {
       if (ext == ".csv") format_ = InputFormat::kCsv;
     }
 
-    // Skip a UTF-8 BOM (it counts for byte offsets).
-    BONAFIDE_RETURN_IF_ERROR(DecodeAtLeast(3));
+    // Skip a UTF-8 BOM (it counts for byte offsets). A decode error this early is kept in
+    // pending_error_ and returned by the first Next(), like one further in: a stream that
+    // is corrupt from its first bytes is a damaged input, not one that cannot be opened.
+    DecodeAtLeast(3).IgnoreError();
     if (carry_.size() >= 3 && std::memcmp(carry_.data(), "\xEF\xBB\xBF", 3) == 0) {
       carry_.erase(0, 3);
       next_offset_ = 3;
