@@ -36,6 +36,7 @@
 
 #include "util/status_macros.h"
 
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace bonafide::rules {
@@ -178,6 +179,89 @@ size_t FindInvalidUtf8(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Alias expansion guard ("billion laughs").
+//
+// yaml-cpp shares an aliased node instead of copying it, but the walk below copies every
+// value it reads into the RulePack, so `brands: [*b, *b, ...]` with `b` holding a long
+// `aliases: *list` makes a 20 KB file stand for millions of strings (and Hyperscan
+// patterns). Before building nodes, a pass over the parser's events counts the nodes each
+// alias stands for and stops at kMaxAliasNodes per file. Literal content is not limited:
+// a file costs in proportion to its size, whatever its anchors.
+
+constexpr uint64_t kMaxAliasNodes = 100000;
+
+// Thrown by AliasBudget out of the yaml-cpp parser to stop it early.
+struct AliasError {
+  YAML::Mark mark;
+  std::string message;
+};
+
+class AliasBudget final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {
+    sizes_.clear();
+    stack_.clear();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { Leaf(anchor); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    Leaf(anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 0;
+    if (size == 0) {  // the anchored node is still open: the alias is inside it
+      throw AliasError{mark, "yaml alias refers to a node that contains it"};
+    }
+    alias_nodes_ += size;
+    if (alias_nodes_ > kMaxAliasNodes) {
+      throw AliasError{mark, absl::StrCat("yaml aliases expand to more than ", kMaxAliasNodes,
+                                          " nodes (anchors must not multiply the content)")};
+    }
+    if (!stack_.empty()) stack_.back().size += size;
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct OpenNode {
+    YAML::anchor_t anchor;
+    // Nodes it stands for so far (itself included), aliases expanded; no overflow: at most
+    // the file's literal nodes plus kMaxAliasNodes.
+    uint64_t size;
+  };
+  void Record(YAML::anchor_t anchor, uint64_t size) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 0);
+    sizes_[anchor] = size;
+  }
+  void Leaf(YAML::anchor_t anchor) {
+    Record(anchor, 1);
+    if (!stack_.empty()) ++stack_.back().size;
+  }
+  void Open(YAML::anchor_t anchor) { stack_.push_back(OpenNode{anchor, 1}); }
+  void Close() {
+    if (stack_.empty()) return;
+    const OpenNode node = stack_.back();
+    stack_.pop_back();
+    Record(node.anchor, node.size);
+    if (!stack_.empty()) stack_.back().size += node.size;
+  }
+
+  std::vector<uint64_t> sizes_;  // by anchor id: expanded size, 0 while open or unknown
+  std::vector<OpenNode> stack_;
+  uint64_t alias_nodes_ = 0;  // nodes added by aliases in this file
+};
+
+// ---------------------------------------------------------------------------------------
 // One YAML file: its display path, its text (for character columns) and its root node.
 
 class YamlFile {
@@ -212,6 +296,11 @@ class YamlFile {
       return file.Error(mark, "file is not valid utf-8");
     }
     try {
+      std::istringstream events(file.text_);
+      YAML::Parser parser(events);
+      AliasBudget budget;
+      while (parser.HandleNextDocument(budget)) {
+      }
       std::vector<YAML::Node> docs = YAML::LoadAll(file.text_);
       if (docs.size() > 1) {
         return file.Error(docs[1].Mark(), "more than one yaml document in the file");
@@ -219,6 +308,8 @@ class YamlFile {
       if (!docs.empty()) file.root_ = docs[0];
     } catch (const YAML::Exception& e) {
       return file.Error(e.mark, absl::StrCat("malformed yaml: ", e.msg));
+    } catch (const AliasError& e) {
+      return file.Error(e.mark, e.message);
     }
     return file;
   }
