@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -36,8 +37,11 @@ Hash256 RandomHash(std::mt19937_64& rng) {
 }
 
 // Built once per bank size and shared by all benchmarks (setup stays out of the timing).
+// Threaded benchmarks call it from every thread, hence the lock.
 const BenchData& Data(size_t n) {
+  static auto* mu = new std::mutex();
   static auto* cache = new std::map<size_t, std::unique_ptr<BenchData>>();
+  std::lock_guard<std::mutex> lock(*mu);
   std::unique_ptr<BenchData>& slot = (*cache)[n];
   if (slot == nullptr) {
     slot = std::make_unique<BenchData>();
@@ -62,11 +66,14 @@ const BenchData& Data(size_t n) {
   return *slot;
 }
 
+// Per-thread values averaged over threads (items/s is summed, i.e. the total rate).
 void SetCounters(benchmark::State& state, size_t matches, size_t memory_bytes) {
   state.SetItemsProcessed(state.iterations());
   state.counters["matches/q"] =
-      benchmark::Counter(static_cast<double>(matches) / static_cast<double>(state.iterations()));
-  state.counters["index_MB"] = static_cast<double>(memory_bytes) / 1e6;
+      benchmark::Counter(static_cast<double>(matches) / static_cast<double>(state.iterations()),
+                         benchmark::Counter::kAvgThreads);
+  state.counters["index_MB"] =
+      benchmark::Counter(static_cast<double>(memory_bytes) / 1e6, benchmark::Counter::kAvgThreads);
 }
 
 void FlatQuery(benchmark::State& state, PopcountKernel kernel) {
@@ -108,6 +115,12 @@ void BM_Index_MihQuery(benchmark::State& state) {
 BENCHMARK(BM_Index_FlatQuery)->Arg(10000)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_Index_FlatQuery_Popcnt)->Arg(10000)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_Index_MihQuery)->Arg(10000)->Arg(100000)->Arg(1000000);
+// One shared index, one Scratch per thread: items/s is the total over all threads.
+BENCHMARK(BM_Index_MihQuery)
+    ->Name("BM_Index_MihQuery_Threads")
+    ->Arg(1000000)
+    ->ThreadRange(1, 2)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace bonafide::models
