@@ -26,8 +26,8 @@ namespace bonafide::rules {
 namespace {
 
 constexpr unsigned kMode = HS_MODE_BLOCK;
-constexpr unsigned kLiteralFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
-constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS;
+constexpr unsigned kLiteralFlags = HS_FLAG_UTF8;
+constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
 
 bool IsAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
