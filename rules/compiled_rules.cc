@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "rules/hs_status.h"
 #include "rules/normalize.h"
+#include "util/hash.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -91,24 +92,16 @@ std::string Where(const SourceLocation& at) {
   return absl::StrFormat("%s:%d:%d", at.file, at.line, at.column);
 }
 
-// FNV-1a, 64 bits, over a stream of fields; two seeds give a 128-bit key.
+// Hasher128 with numbers written out exactly, for the rules version and cache keys.
 class Fingerprint {
  public:
-  void Add(std::string_view s) {
-    for (unsigned char c : s) Mix(c);
-    Mix(0xFF);  // field separator
-  }
-  void Add(double d) { Add(absl::StrFormat("%.17g", d)); }
-  std::string Hex64() const { return absl::StrFormat("%016x", a_); }
-  std::string Hex128() const { return absl::StrFormat("%016x%016x", a_, b_); }
+  void Add(std::string_view s) { hasher_.Add(s); }
+  void Add(double d) { hasher_.Add(absl::StrFormat("%.17g", d)); }
+  std::string Hex64() const { return hasher_.Hex64(); }
+  std::string Hex128() const { return hasher_.Hex(); }
 
  private:
-  void Mix(unsigned char c) {
-    a_ = (a_ ^ c) * 0x100000001b3ULL;
-    b_ = (b_ ^ c) * 0x100000001b3ULL;
-  }
-  uint64_t a_ = 0xcbf29ce484222325ULL;
-  uint64_t b_ = 0x84222325cbf29ce4ULL;
+  Hasher128 hasher_;
 };
 
 struct PatternSource {
