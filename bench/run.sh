@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Reproduces the figures of bench/RESULTS.md: builds the release preset, generates the data
+# set (1M listings of about 500 bytes, the "nightly" mix: about 3% open a case), runs the
+# end-to-end driver (read / simdjson / parse / scan with 1 and 2 threads, side by side) and
+# every micro-benchmark, and writes JSON results to bench/results/.
+#
+#   bash bench/run.sh            # everything (about 10 minutes on 2 cores)
+#   bash bench/run.sh e2e        # only the end-to-end driver
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+data=${BONAFIDE_BENCH_DATA:-build/bench-data}
+stamp="$(date -u +%Y-%m-%d)-$(hostname -s)"
+mkdir -p "$data" bench/results
+
+cmake --preset release > /dev/null
+cmake --build --preset release
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
+  "$(free -g | awk '/Mem:/ {print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "commit: $(git rev-parse --short HEAD), date: $(date -u +%FT%TZ)"
+
+input="$data/nightly-1m.jsonl"
+if [[ ! -f "$input" ]]; then
+  build/release/tools/generate_listings --rules examples/rules --count 1000000 --seed 1 \
+    --mix nightly --out "$input" --nosummary
+fi
+
+echo
+echo "== end to end: $input"
+echo "cat to /dev/null: $( { /usr/bin/time -f '%e' cat "$input" > /dev/null; } 2>&1 ) s"
+build/release/bench/bonafide_bench --rules examples/rules --input "$input" --threads 1,2 \
+  --repeats 3 --json "bench/results/$stamp-e2e.json"
+
+[[ "$what" == "e2e" ]] && exit 0
+
+echo
+echo "== micro-benchmarks"
+for bench in scanner_bench listing_input_bench normalize_bench outbox_bench pdq_bench \
+    image_decode_bench hamming_index_bench; do
+  build/release/bench/$bench --benchmark_min_time=0.5 \
+    --benchmark_out="bench/results/$stamp-$bench.json" --benchmark_out_format=json
+done
