@@ -178,6 +178,16 @@ size_t FindInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
+// Returns the offset of the first C0 control character other than tab, LF and CR, or of
+// DEL, or npos. (YAML's printable set; C1 controls are left to yaml-cpp.)
+size_t FindControlCharacter(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
+  }
+  return std::string_view::npos;
+}
+
 // ---------------------------------------------------------------------------------------
 // Alias expansion guard ("billion laughs").
 //
@@ -287,13 +297,25 @@ class YamlFile {
     for (size_t i = 0; i < file.text_.size(); ++i) {
       if (file.text_[i] == '\n') file.line_starts_.push_back(i + 1);
     }
-    if (const size_t bad = FindInvalidUtf8(file.text_); bad != std::string::npos) {
+    auto mark_at = [&file](size_t offset) {
       const auto line_it =
-          std::upper_bound(file.line_starts_.begin(), file.line_starts_.end(), bad) - 1;
+          std::upper_bound(file.line_starts_.begin(), file.line_starts_.end(), offset) - 1;
       YAML::Mark mark;
       mark.line = static_cast<int>(line_it - file.line_starts_.begin());
-      mark.column = static_cast<int>(bad - *line_it);
-      return file.Error(mark, "file is not valid utf-8");
+      mark.column = static_cast<int>(offset - *line_it);
+      return mark;
+    };
+    if (const size_t bad = FindInvalidUtf8(file.text_); bad != std::string::npos) {
+      return file.Error(mark_at(bad), "file is not valid utf-8");
+    }
+    // YAML allows no control characters but tab and line breaks; yaml-cpp 0.7 loops
+    // forever on some inputs with a NUL (e.g. ",d: x\n\0"), so they are refused first.
+    if (const size_t bad = FindControlCharacter(file.text_); bad != std::string::npos) {
+      return file.Error(mark_at(bad),
+                        absl::StrCat("file contains the control character U+",
+                                     absl::Hex(static_cast<unsigned char>(file.text_[bad]),
+                                               absl::kZeroPad4),
+                                     ", which YAML does not allow"));
     }
     try {
       std::istringstream events(file.text_);

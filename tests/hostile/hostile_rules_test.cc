@@ -118,6 +118,11 @@ std::vector<BadRulesCase> Cases() {
        "rights_holders/nike.yaml:71:5", "yaml aliases expand to more than 100000 nodes"},
       {"AliasInsideItsOwnAnchor", "context.yaml", "used: &a [gebraucht, *a]\n",
        "context.yaml:1:22", "yaml alias refers to a node that contains it"},
+      // yaml-cpp 0.7 loops forever on this (found by rule_pack_fuzzer).
+      {"NulByteThatHangsYamlCpp", "context.yaml", std::string(",d: acme\n\0\x01r", 12),
+       "context.yaml:2:1", "file contains the control character U+0000"},
+      {"EscapeCharacter", "cues.yaml", "rules:\n  - id: cue.x\n    phrases: [a\x1b[31mred]\n",
+       "cues.yaml:3:16", "file contains the control character U+001b"},
       {"UndefinedAlias", "context.yaml", "used: *nowhere\n", "context.yaml:1:7",
        "malformed yaml"},
   };
