@@ -1,0 +1,102 @@
+// Fuzz target: text normalisation (rules/normalize.h).
+//
+// Invariants for any bytes x:
+//   - Normalize(x) is valid UTF-8;
+//   - idempotent: Normalize(Normalize(x)) == Normalize(x);
+//   - NormalizeAppend gives the same text, with origin and evasive as long as the text,
+//     origins non-decreasing and inside x, and OriginEnd(x, n, i) in (origin[i], |x|];
+//   - appending after existing content leaves that content alone and only adds.
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string>
+#include <string_view>
+
+#include "rules/normalize.h"
+#include "tests/fuzz/fuzz_check.h"
+
+namespace bonafide::fuzz {
+namespace {
+
+// Returns the offset of the first invalid UTF-8 sequence (overlong forms, surrogates and
+// code points above U+10FFFF are invalid), or npos.
+size_t FindInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp, min;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::string Hex(std::string_view s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s.substr(0, 200)) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace bonafide::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
+  using namespace bonafide::fuzz;  // NOLINT(google-build-using-namespace)
+  using bonafide::rules::NormalizedText;
+  const std::string_view x(reinterpret_cast<const char*>(bytes), size);
+  const std::string once = bonafide::rules::Normalize(x);
+  BONAFIDE_FUZZ_CHECK(FindInvalidUtf8(once) == std::string_view::npos,
+                      "invalid UTF-8 in output %s of %s", Hex(once).c_str(), Hex(x).c_str());
+  const std::string twice = bonafide::rules::Normalize(once);
+  BONAFIDE_FUZZ_CHECK(twice == once, "not idempotent: x=%s once=%s twice=%s", Hex(x).c_str(),
+                      Hex(once).c_str(), Hex(twice).c_str());
+
+  static NormalizedText* n = new NormalizedText;  // reused, like a worker's scratch
+  n->Clear();
+  bonafide::rules::NormalizeAppend(x, *n);
+  BONAFIDE_FUZZ_CHECK(n->text == once, "NormalizeAppend differs from Normalize");
+  BONAFIDE_FUZZ_CHECK(n->origin.size() == n->text.size() && n->evasive.size() == n->text.size(),
+                      "sizes %zu %zu %zu", n->text.size(), n->origin.size(), n->evasive.size());
+  for (size_t i = 0; i < n->size(); ++i) {
+    BONAFIDE_FUZZ_CHECK(n->origin[i] < x.size(), "origin[%zu] = %u >= %zu", i, n->origin[i],
+                        x.size());
+    BONAFIDE_FUZZ_CHECK(i == 0 || n->origin[i - 1] <= n->origin[i], "origin decreases at %zu",
+                        i);
+    const uint32_t end = bonafide::rules::OriginEnd(x, *n, i);
+    BONAFIDE_FUZZ_CHECK(end > n->origin[i] && end <= x.size(), "OriginEnd(%zu) = %u", i, end);
+  }
+
+  // Appending after existing content keeps it and appends the same text.
+  const size_t before = n->size();
+  const std::string prefix = n->text;
+  n->text.push_back(' ');
+  n->origin.push_back(0);
+  n->evasive.push_back(0);
+  bonafide::rules::NormalizeAppend(x, *n);
+  BONAFIDE_FUZZ_CHECK(n->text.compare(0, before, prefix) == 0, "append changed the prefix");
+  BONAFIDE_FUZZ_CHECK(n->text.substr(before + 1) == once, "append gave other text");
+  return 0;
+}
