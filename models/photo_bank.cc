@@ -1,0 +1,262 @@
+#include "models/photo_bank.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "util/hash.h"
+
+namespace bonafide::models {
+namespace {
+
+// Bump when decoding or hashing changes what a photo hashes to: old entries are then
+// ignored (the file name carries the format version, this the content version).
+constexpr uint32_t kHashVersion = 1;
+constexpr char kCacheMagic[8] = {'B', 'F', 'P', 'D', 'Q', 'C', '0', '1'};
+constexpr char kCacheFile[] = "pdq-photos-v1.bin";
+
+// Content digest of a photo (or of the cache file body): util/hash.h's stable 128-bit
+// hash, not cryptographic.
+struct Digest {
+  uint64_t lo = 0, hi = 0;
+  friend bool operator==(const Digest&, const Digest&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Digest& d) {
+    return H::combine(std::move(h), d.lo, d.hi);
+  }
+};
+
+Digest ContentDigest(std::string_view bytes) {
+  Hasher128 h;
+  h.Add(bytes);
+  const auto [lo, hi] = h.Digest();
+  return {lo, hi};
+}
+
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;  // little-endian hosts only (x86-64 is the build floor)
+}
+
+// ---------------------------------------------------------------------------------------
+// Cache file: magic (8), hash version (u32), record count (u32), records, then the digest
+// of everything before it (16). A record: content digest (16), quality (i32), padding (4),
+// the 8 dihedral hashes (8 x 4 x u64), all little-endian.
+
+struct CacheRecord {
+  int quality = 0;
+  std::array<Hash256, kNumDihedral> hashes;
+};
+using CacheMap = absl::flat_hash_map<Digest, CacheRecord>;
+constexpr size_t kRecordBytes = 16 + 8 + kNumDihedral * 32;
+
+void Put64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+void Put32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Reads the cache; anything unexpected gives an empty map (the photos are then rehashed).
+CacheMap ReadCache(const std::string& path) {
+  CacheMap map;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return map;
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 16 + 16 || std::memcmp(data.data(), kCacheMagic, 8) != 0) return map;
+  if (Load32(data.data() + 8) != kHashVersion) return map;
+  const uint32_t count = Load32(data.data() + 12);
+  if (data.size() != 16 + size_t{count} * kRecordBytes + 16) return map;
+  const Digest check = ContentDigest(std::string_view(data).substr(0, data.size() - 16));
+  if (Load64(data.data() + data.size() - 16) != check.lo ||
+      Load64(data.data() + data.size() - 8) != check.hi) {
+    return map;
+  }
+  map.reserve(count);
+  const char* p = data.data() + 16;
+  for (uint32_t r = 0; r < count; ++r, p += kRecordBytes) {
+    Digest d{Load64(p), Load64(p + 8)};
+    CacheRecord rec;
+    rec.quality = static_cast<int32_t>(Load32(p + 16));
+    for (int v = 0; v < kNumDihedral; ++v) {
+      for (int w = 0; w < 4; ++w) rec.hashes[v].words[w] = Load64(p + 24 + v * 32 + w * 8);
+    }
+    map.emplace(d, rec);
+  }
+  return map;
+}
+
+// Writes the cache atomically (temp file + rename); failures are ignored.
+void WriteCache(const std::string& dir, const std::string& path, const CacheMap& map) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string data(kCacheMagic, 8);
+  Put32(data, kHashVersion);
+  Put32(data, static_cast<uint32_t>(map.size()));
+  for (const auto& [d, rec] : map) {
+    Put64(data, d.lo);
+    Put64(data, d.hi);
+    Put32(data, static_cast<uint32_t>(rec.quality));
+    Put32(data, 0);
+    for (const Hash256& h : rec.hashes) {
+      for (uint64_t w : h.words) Put64(data, w);
+    }
+  }
+  const Digest check = ContentDigest(data);
+  Put64(data, check.lo);
+  Put64(data, check.hi);
+  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (!out.good()) {
+      out.close();
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+// Reads a whole regular file of at most max_bytes.
+absl::Status ReadPhoto(const std::string& path, size_t max_bytes, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open: ", std::strerror(err)));
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size > max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s: file is %d bytes, over the limit of %d", path, size, max_bytes));
+  }
+  out.resize(size);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t r = ::read(fd, out.data() + done, size - done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return absl::InvalidArgumentError(absl::StrCat(path, ": read failed: ", std::strerror(errno)));
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  out.resize(done);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* DihedralName(Dihedral variant) {
+  switch (variant) {
+    case Dihedral::kOriginal: return "original";
+    case Dihedral::kRotate90: return "rotate90";
+    case Dihedral::kRotate180: return "rotate180";
+    case Dihedral::kRotate270: return "rotate270";
+    case Dihedral::kFlipX: return "flip_x";
+    case Dihedral::kFlipY: return "flip_y";
+    case Dihedral::kTranspose: return "transpose";
+    case Dihedral::kTransverse: return "transverse";
+  }
+  return "original";
+}
+
+absl::StatusOr<std::shared_ptr<const PhotoBank>> PhotoBank::Build(
+    const std::vector<GenuinePhoto>& photos, const PhotoBankOptions& options) {
+  std::shared_ptr<PhotoBank> bank(new PhotoBank());
+  CacheMap cache;
+  if (!options.cache_dir.empty()) {
+    bank->cache_path_ = absl::StrCat(options.cache_dir, "/", kCacheFile);
+    cache = ReadCache(bank->cache_path_);
+  }
+  ImageDecoder decoder(options.limits);
+  DecodedLuma luma;
+  PdqHasher hasher;
+  std::string bytes;
+  bank->photos_.reserve(photos.size());
+  for (const GenuinePhoto& g : photos) {
+    Photo p;
+    p.holder = g.holder;
+    p.product = g.product;
+    p.path = g.path;
+    if (absl::Status s = ReadPhoto(g.path, options.limits.max_bytes, bytes); !s.ok()) return s;
+    const Digest digest = ContentDigest(bytes);
+    if (auto it = cache.find(digest); it != cache.end()) {
+      p.quality = it->second.quality;
+      p.hashes = it->second.hashes;
+      p.from_cache = true;
+    } else {
+      if (absl::Status s = decoder.Decode(bytes, DecodeMode::kFull, luma); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(g.path, ": ", s.message()));
+      }
+      const auto all = hasher.HashDihedral(luma.luma.data(), luma.width, luma.height);
+      p.quality = all[0].quality;
+      for (int v = 0; v < kNumDihedral; ++v) p.hashes[v] = all[v].hash;
+      cache.emplace(digest, CacheRecord{p.quality, p.hashes});
+      ++bank->hashed_;
+    }
+    p.indexed = p.quality >= options.min_quality;
+    if (!p.indexed) bank->too_plain_.push_back(static_cast<uint32_t>(bank->photos_.size()));
+    bank->photos_.push_back(std::move(p));
+  }
+  if (bank->hashed_ > 0 && !bank->cache_path_.empty()) {
+    WriteCache(options.cache_dir, bank->cache_path_, cache);
+  }
+
+  std::vector<Hash256> hashes;
+  for (uint32_t i = 0; i < bank->photos_.size(); ++i) {
+    const Photo& p = bank->photos_[i];
+    if (!p.indexed) continue;
+    for (int v = 0; v < kNumDihedral; ++v) {
+      hashes.push_back(p.hashes[v]);
+      bank->id_photo_.push_back(i);
+      bank->id_variant_.push_back(static_cast<uint8_t>(v));
+    }
+  }
+  bank->use_multi_ = hashes.size() > options.multi_index_min_hashes;
+  if (bank->use_multi_) {
+    bank->multi_ = MultiIndex::Build(std::move(hashes));
+  } else {
+    bank->flat_ = FlatIndex::Build(std::move(hashes));
+  }
+  return std::shared_ptr<const PhotoBank>(std::move(bank));
+}
+
+void PhotoBank::Query(const Hash256& query, int max_distance, Scratch& scratch,
+                      std::vector<BankMatch>& out) const {
+  out.clear();
+  if (id_photo_.empty()) return;
+  if (use_multi_) {
+    multi_.Query(query, max_distance, scratch.multi_, scratch.hits_);
+  } else {
+    flat_.Query(query, max_distance, scratch.hits_);
+  }
+  for (const IndexMatch& m : scratch.hits_) {
+    out.push_back({id_photo_[m.id], static_cast<Dihedral>(id_variant_[m.id]), m.distance});
+  }
+}
+
+}  // namespace bonafide::models
