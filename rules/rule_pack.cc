@@ -19,6 +19,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -189,28 +190,43 @@ size_t FindControlCharacter(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Alias expansion guard ("billion laughs").
+// A pass over the parser's events before yaml-cpp builds nodes.
 //
-// yaml-cpp shares an aliased node instead of copying it, but the walk below copies every
-// value it reads into the RulePack, so `brands: [*b, *b, ...]` with `b` holding a long
-// `aliases: *list` makes a 20 KB file stand for millions of strings (and Hyperscan
-// patterns). Before building nodes, a pass over the parser's events counts the nodes each
-// alias stands for and stops at kMaxAliasNodes per file. Literal content is not limited:
-// a file costs in proportion to its size, whatever its anchors.
+// 1. Alias expansion ("billion laughs"). yaml-cpp shares an aliased node instead of
+//    copying it, but the walk below copies every value it reads into the RulePack, so
+//    `brands: [*b, *b, ...]` with `b` holding a long `aliases: *list` makes a 20 KB file
+//    stand for millions of strings (and Hyperscan patterns). The pass counts the nodes
+//    each alias stands for and stops at kMaxAliasNodes per file. Literal content is not
+//    limited: a file costs in proportion to its size, whatever its anchors.
+// 2. Documents. yaml-cpp 0.7 never gets past a stray ',' at the top level (",\n",
+//    "- a\n,\n"): HandleNextDocument() keeps returning empty documents, and YAML::LoadAll
+//    loops forever, growing (yaml-cpp issue #1040, fixed in 0.8). A rules file holds one
+//    document, so the pass stops at the start of a second one: "---" starts a real second
+//    document, anything else is the token yaml-cpp is stuck on.
 
 constexpr uint64_t kMaxAliasNodes = 100000;
 
-// Thrown by AliasBudget out of the yaml-cpp parser to stop it early.
-struct AliasError {
+// Thrown by EventPass out of the yaml-cpp parser to stop it early.
+struct PassError {
   YAML::Mark mark;
   std::string message;
 };
 
-class AliasBudget final : public YAML::EventHandler {
+class EventPass final : public YAML::EventHandler {
  public:
-  void OnDocumentStart(const YAML::Mark&) override {
-    sizes_.clear();
-    stack_.clear();
+  // `text_at(mark)` returns the file's text from `mark` on.
+  explicit EventPass(std::function<std::string_view(const YAML::Mark&)> text_at)
+      : text_at_(std::move(text_at)) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      const std::string_view rest = text_at_(mark);
+      if (rest.substr(0, 3) == "---") {
+        throw PassError{mark, "more than one yaml document in the file"};
+      }
+      throw PassError{mark, absl::StrCat("malformed yaml: unexpected ",
+                                          Quote(rest.substr(0, rest.find('\n')), 20))};
+    }
   }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { Leaf(anchor); }
@@ -221,11 +237,11 @@ class AliasBudget final : public YAML::EventHandler {
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     const uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 0;
     if (size == 0) {  // the anchored node is still open: the alias is inside it
-      throw AliasError{mark, "yaml alias refers to a node that contains it"};
+      throw PassError{mark, "yaml alias refers to a node that contains it"};
     }
     alias_nodes_ += size;
     if (alias_nodes_ > kMaxAliasNodes) {
-      throw AliasError{mark, absl::StrCat("yaml aliases expand to more than ", kMaxAliasNodes,
+      throw PassError{mark, absl::StrCat("yaml aliases expand to more than ", kMaxAliasNodes,
                                           " nodes (anchors must not multiply the content)")};
     }
     if (!stack_.empty()) stack_.back().size += size;
@@ -266,6 +282,8 @@ class AliasBudget final : public YAML::EventHandler {
     if (!stack_.empty()) stack_.back().size += node.size;
   }
 
+  std::function<std::string_view(const YAML::Mark&)> text_at_;
+  int documents_ = 0;
   std::vector<uint64_t> sizes_;  // by anchor id: expanded size, 0 while open or unknown
   std::vector<OpenNode> stack_;
   uint64_t alias_nodes_ = 0;  // nodes added by aliases in this file
@@ -308,8 +326,8 @@ class YamlFile {
     if (const size_t bad = FindInvalidUtf8(file.text_); bad != std::string::npos) {
       return file.Error(mark_at(bad), "file is not valid utf-8");
     }
-    // YAML allows no control characters but tab and line breaks; yaml-cpp 0.7 loops
-    // forever on some inputs with a NUL (e.g. ",d: x\n\0"), so they are refused first.
+    // YAML allows no control characters but tab and line breaks; say so here (yaml-cpp
+    // 0.7 reports a NUL as an "unknown escape character").
     if (const size_t bad = FindControlCharacter(file.text_); bad != std::string::npos) {
       return file.Error(mark_at(bad),
                         absl::StrCat("file contains the control character U+",
@@ -320,8 +338,15 @@ class YamlFile {
     try {
       std::istringstream events(file.text_);
       YAML::Parser parser(events);
-      AliasBudget budget;
-      while (parser.HandleNextDocument(budget)) {
+      EventPass pass([&file](const YAML::Mark& mark) {
+        const std::string_view text = file.text_;
+        if (mark.line < 0 || static_cast<size_t>(mark.line) >= file.line_starts_.size()) {
+          return std::string_view();
+        }
+        return text.substr(std::min(text.size(), file.line_starts_[mark.line] +
+                                                     static_cast<size_t>(std::max(0, mark.column))));
+      });
+      while (parser.HandleNextDocument(pass)) {
       }
       std::vector<YAML::Node> docs = YAML::LoadAll(file.text_);
       if (docs.size() > 1) {
@@ -330,7 +355,7 @@ class YamlFile {
       if (!docs.empty()) file.root_ = docs[0];
     } catch (const YAML::Exception& e) {
       return file.Error(e.mark, absl::StrCat("malformed yaml: ", e.msg));
-    } catch (const AliasError& e) {
+    } catch (const PassError& e) {
       return file.Error(e.mark, e.message);
     }
     return file;

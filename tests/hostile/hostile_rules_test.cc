@@ -118,9 +118,16 @@ std::vector<BadRulesCase> Cases() {
        "rights_holders/nike.yaml:71:5", "yaml aliases expand to more than 100000 nodes"},
       {"AliasInsideItsOwnAnchor", "context.yaml", "used: &a [gebraucht, *a]\n",
        "context.yaml:1:22", "yaml alias refers to a node that contains it"},
-      // yaml-cpp 0.7 loops forever on this (found by rule_pack_fuzzer).
-      {"NulByteThatHangsYamlCpp", "context.yaml", std::string(",d: acme\n\0\x01r", 12),
-       "context.yaml:2:1", "file contains the control character U+0000"},
+      {"NulByte", "context.yaml", std::string("used: [a]\n\0\x01r", 12), "context.yaml:2:1",
+       "file contains the control character U+0000"},
+      // yaml-cpp 0.7 loops forever, growing, on a stray top-level ',' (found by
+      // rule_pack_fuzzer; yaml-cpp issue #1040).
+      {"StrayCommaThatHangsYamlCpp", "policy.yaml", ",\n", "policy.yaml:1:1",
+       "malformed yaml: unexpected \",\""},
+      {"StrayCommaAfterAListThatHangsYamlCpp", "context.yaml", "- a\n,d: acme\n",
+       "context.yaml:2:1", "malformed yaml: unexpected \",d: acme\""},
+      {"SecondDocument", "context.yaml", "used: [a]\n---\nused: [b]\n", "context.yaml:2:1",
+       "more than one yaml document in the file"},
       {"EscapeCharacter", "cues.yaml", "rules:\n  - id: cue.x\n    phrases: [a\x1b[31mred]\n",
        "cues.yaml:3:16", "file contains the control character U+001b"},
       {"UndefinedAlias", "context.yaml", "used: *nowhere\n", "context.yaml:1:7",
