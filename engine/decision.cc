@@ -52,7 +52,8 @@ DecisionScratch::DecisionScratch(const rules::CompiledRules& rules)
 
 void Decide(const rules::CompiledRules& rules, const Listing& listing,
             const MatchedField& title, const MatchedField& description,
-            DecisionScratch& s, Verdict& verdict) {
+            std::span<const ImageMatch> image_matches, DecisionScratch& s,
+            Verdict& verdict) {
   verdict.Clear();
   const double fx = rules.FxToBase(listing.currency);
   if (fx <= 0) {
@@ -105,9 +106,12 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
           const TextSpan span = ToOriginal(f, field, hit.from, hit.to);
           if (!st.touched) {
             st.touched = true;
-            st.first_mention = span;
             st.first_evasive.end = 0;
             s.touched_.push_back(p.holder);
+          }
+          if (!st.named) {
+            st.named = true;
+            st.first_mention = span;
           }
           if (evasive) {
             if (st.first_evasive.end == 0) st.first_evasive = span;
@@ -163,6 +167,27 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
   };
   visit(title, TextField::kTitle);
   visit(description, TextField::kDescription);
+  // A genuine photo shown references its rights holder, and its product is a matched
+  // product for the price rule (with no text span).
+  for (size_t i = 0; i < image_matches.size(); ++i) {
+    const ImageMatch& m = image_matches[i];
+    auto& st = s.holders_[m.holder];
+    if (!st.touched) {
+      st.touched = true;
+      st.first_evasive.end = 0;
+      s.touched_.push_back(m.holder);
+    }
+    st.image_match = static_cast<int32_t>(i);
+    const auto& product = rules.holders()[m.holder].products[m.product];
+    if (product.reference_price_base > 0) {
+      const double ratio = unit_price / product.reference_price_base;
+      if (st.best_product < 0 || ratio < st.best_ratio) {
+        st.best_product = m.product;
+        st.best_ratio = ratio;
+        st.best_product_span = TextSpan{};
+      }
+    }
+  }
   if (s.touched_.empty()) {
     for (int32_t c : s.cues_hit_) verdict.cue_hits.push_back(c);
     return;
@@ -214,6 +239,7 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
     HolderVerdict hv;
     hv.holder = h;
     hv.threshold = holder.threshold;
+    hv.named = st.named;
     hv.first_mention = st.first_mention;
     hv.coverage = coverage_of(h);
     hv.signals_begin = static_cast<uint32_t>(verdict.signals.size());
@@ -240,7 +266,20 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
       sig.units = static_cast<int64_t>(unit_divisor);
       verdict.signals.push_back(sig);
     }
-    if (!st.plain_mention) {
+    if (st.image_match >= 0) {
+      const ImageMatch& m = image_matches[st.image_match];
+      Signal sig;
+      sig.kind = SignalKind::kImage;
+      sig.weight = policy.weights.image;
+      sig.index = m.product;
+      sig.image = m.image;
+      sig.genuine_photo = m.genuine_photo;
+      sig.variant = m.variant;
+      sig.distance = m.distance;
+      sig.quality = m.quality;
+      verdict.signals.push_back(sig);
+    }
+    if (st.named && !st.plain_mention) {
       Signal sig;
       sig.kind = SignalKind::kObfuscatedBrand;
       sig.weight = policy.weights.obfuscated_brand;

@@ -8,6 +8,7 @@
 #define BONAFIDE_ENGINE_DECISION_H_
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,18 @@ struct MatchedField {
   std::vector<rules::TextHit> hits;
 };
 
+// The best photo match of one rights holder in a listing (smallest distance; ties go to
+// the earlier listing photo, then the earlier genuine photo).
+struct ImageMatch {
+  int32_t holder = -1;
+  int32_t product = -1;        // product of the genuine photo
+  int32_t image = -1;          // index into listing.images
+  int32_t genuine_photo = -1;  // index into the photo bank
+  uint8_t variant = 0;         // models::Dihedral
+  int16_t distance = 0;
+  int16_t quality = 0;         // of the listing photo
+};
+
 // Reusable per-thread state of Decide(). Thread-compatible.
 class DecisionScratch {
  public:
@@ -32,7 +45,8 @@ class DecisionScratch {
 
  private:
   friend void Decide(const rules::CompiledRules&, const Listing&, const MatchedField&,
-                     const MatchedField&, DecisionScratch&, Verdict&);
+                     const MatchedField&, std::span<const ImageMatch>, DecisionScratch&,
+                     Verdict&);
 
   struct Mention {
     int32_t holder;
@@ -42,7 +56,9 @@ class DecisionScratch {
   };
   struct HolderState {
     bool touched = false;
+    bool named = false;          // named in the text (not only shown in a photo)
     bool plain_mention = false;  // named at least once in a non-evasive spelling
+    int32_t image_match = -1;    // index into Decide()'s image_matches
     int32_t best_product = -1;   // product with the lowest unit price ratio
     double best_ratio = 0;
     TextSpan best_product_span;
@@ -65,10 +81,13 @@ class DecisionScratch {
 };
 
 // Fills `verdict` (cleared first) for `listing`, whose title and description have been
-// normalised and matched by the same `rules`.
+// normalised and matched by the same `rules`. `image_matches` holds at most one entry per
+// rights holder: the holder is then referenced even if the text does not name it, gets the
+// `image` signal, and the photo's product counts as a matched product for the price rule.
 void Decide(const rules::CompiledRules& rules, const Listing& listing,
             const MatchedField& title, const MatchedField& description,
-            DecisionScratch& scratch, Verdict& verdict);
+            std::span<const ImageMatch> image_matches, DecisionScratch& scratch,
+            Verdict& verdict);
 
 }  // namespace bonafide::engine
 

@@ -30,6 +30,31 @@
 namespace bonafide {
 namespace {
 
+// Listing photo counters of a batch (ScanSummary::ImageCounts without the names).
+struct ImageTally {
+  static constexpr int kStatuses = static_cast<int>(ImageStatus::kUnreadable) + 1;
+  int64_t photos = 0, not_read = 0, matched = 0;
+  int64_t by_status[kStatuses] = {};
+
+  void Add(const Listing& listing, const Verdict& verdict) {
+    photos += static_cast<int64_t>(listing.images.size());
+    if (verdict.images.empty()) {
+      not_read += static_cast<int64_t>(listing.images.size());
+      return;
+    }
+    for (const ImageResult& r : verdict.images) {
+      ++by_status[static_cast<int>(r.status)];
+      matched += r.matched;
+    }
+  }
+  void Merge(const ImageTally& o) {
+    photos += o.photos;
+    not_read += o.not_read;
+    matched += o.matched;
+    for (int i = 0; i < kStatuses; ++i) by_status[i] += o.by_status[i];
+  }
+};
+
 // One pipeline token: a chunk of input and everything computed from it.
 struct Batch {
   engine::InputChunk chunk;
@@ -41,6 +66,8 @@ struct Batch {
   std::vector<int64_t> cue_listings;
   int64_t price_listings = 0;
   int64_t obfuscated_listings = 0;
+  int64_t image_listings = 0;
+  ImageTally images;
   std::string input_error;  // set on the last batch of an input that failed
 
   void Reset(int holders, int cues) {
@@ -52,6 +79,8 @@ struct Batch {
     cue_listings.assign(cues, 0);
     price_listings = 0;
     obfuscated_listings = 0;
+    image_listings = 0;
+    images = ImageTally{};
     input_error.clear();
   }
 };
@@ -105,6 +134,29 @@ class RejectsWriter {
   std::string line_;
 };
 
+void FillImageCounts(const Scanner& scanner, const ImageTally& t,
+                     ScanSummary::ImageCounts& out) {
+  using S = ImageStatus;
+  auto n = [&](S s) { return t.by_status[static_cast<int>(s)]; };
+  out.photos = t.photos;
+  out.not_read = t.not_read;
+  out.hashed = n(S::kHashed) + n(S::kTooPlain);
+  out.too_plain = n(S::kTooPlain);
+  out.matched = t.matched;
+  for (S s : {S::kMissing, S::kOutsideRoot, S::kTooLarge, S::kUnreadable}) {
+    if (n(s) > 0) out.failed_by_reason.emplace_back(ImageStatusName(s), n(s));
+  }
+  std::stable_sort(out.failed_by_reason.begin(), out.failed_by_reason.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  out.image_root_set = !scanner.image_root().empty();
+  out.genuine_photos = scanner.genuine_photo_count();
+  for (int p = 0; p < scanner.genuine_photo_count(); ++p) {
+    if (scanner.genuine_photo_too_plain(p)) {
+      out.too_plain_genuine.push_back(scanner.genuine_photo_path(p));
+    }
+  }
+}
+
 std::string_view ReasonClass(std::string_view reason) {
   const size_t colon = reason.find(": ");
   return colon == std::string_view::npos ? reason : reason.substr(0, colon);
@@ -135,7 +187,8 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   ScanSummary summary;
   for (int h = 0; h < holders; ++h) summary.holders.push_back({holder_id(h), 0});
   std::vector<int64_t> cue_listings(cues, 0);
-  int64_t price_listings = 0, obfuscated_listings = 0;
+  int64_t price_listings = 0, obfuscated_listings = 0, image_listings = 0;
+  ImageTally images;
   absl::flat_hash_map<std::string, int64_t> reject_classes;
 
   tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
@@ -198,13 +251,16 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       }
       ++b->scanned;
       for (int32_t c : w.verdict.cue_hits) ++b->cue_listings[c];
-      bool price = false, obfuscated = false;
+      bool price = false, obfuscated = false, image = false;
       for (const Signal& s : w.verdict.signals) {
         price |= s.kind == SignalKind::kPrice;
         obfuscated |= s.kind == SignalKind::kObfuscatedBrand;
+        image |= s.kind == SignalKind::kImage;
       }
       b->price_listings += price;
       b->obfuscated_listings += obfuscated;
+      b->image_listings += image;
+      b->images.Add(listing, w.verdict);
       for (const HolderVerdict& hv : w.verdict.holders) {
         if (!hv.case_opened) continue;
         ++b->holder_flagged[hv.holder];
@@ -239,6 +295,8 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
     for (int c = 0; c < cues; ++c) cue_listings[c] += b->cue_listings[c];
     price_listings += b->price_listings;
     obfuscated_listings += b->obfuscated_listings;
+    image_listings += b->image_listings;
+    images.Merge(b->images);
     for (int h = 0; h < holders; ++h) summary.holders[h].cases += b->holder_flagged[h];
     if (!b->input_error.empty()) summary.input_errors.push_back(b->input_error);
     if (!b->cases.empty() && sink_status.ok()) {
@@ -289,7 +347,9 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
         {cue_rule_id(c), cue_rule_version(c), cue_rule_shadow(c), cue_listings[c]});
   }
   summary.rules.push_back({"price", 0, false, price_listings});
+  summary.rules.push_back({"image", 0, false, image_listings});
   summary.rules.push_back({"obfuscated_brand", 0, false, obfuscated_listings});
+  FillImageCounts(*this, images, summary.images);
   for (const auto& [reason, count] : reject_classes) {
     summary.rejects_by_reason.emplace_back(reason, count);
   }

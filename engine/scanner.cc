@@ -1,10 +1,20 @@
 #include "bonafide/scanner.h"
 
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/decision.h"
+#include "models/image_decode.h"
+#include "models/pdq.h"
+#include "models/photo_bank.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
@@ -15,6 +25,17 @@ namespace bonafide {
 
 struct Scanner::Impl {
   std::shared_ptr<const rules::CompiledRules> rules;
+  // The genuine photos; null when no product registers any (then nothing image-related
+  // costs anything).
+  std::shared_ptr<const models::PhotoBank> bank;
+  std::vector<std::string> genuine_paths;  // relative to the rules directory
+  std::string image_root;                  // as given ("" = photos not read)
+  std::string image_root_real;             // realpath of image_root
+  bool reads_images = false;               // bank && !image_root.empty()
+
+  // Reads, hashes and matches the listing's photos into scratch.images and
+  // scratch.image_matches.
+  void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
 };
 
 struct Scanner::Scratch::Impl {
@@ -25,7 +46,121 @@ struct Scanner::Scratch::Impl {
   engine::MatchedField title;
   engine::MatchedField description;
   engine::DecisionScratch decision;
+
+  // The image stage, used only when the scanner reads photos.
+  models::ImageDecoder decoder;
+  models::DecodedLuma luma;
+  models::PdqHasher hasher;
+  models::PhotoBank::Scratch bank_scratch;
+  std::vector<models::BankMatch> bank_matches;
+  std::vector<engine::ImageMatch> image_matches;  // best per holder
+  std::vector<ImageResult> images;                // swapped into the verdict
+  std::string path;
+  char resolved[PATH_MAX];
 };
+
+namespace {
+
+// Returns `path` without a leading `dir` + "/" (genuine photo paths are reported relative
+// to the rules directory).
+std::string RelativeTo(const std::string& path, const std::string& dir) {
+  std::string prefix = dir;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  prefix.push_back('/');
+  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0) {
+    return path.substr(prefix.size());
+  }
+  return path;
+}
+
+// True when `resolved` (a realpath) is `root` (a realpath) or inside it.
+bool InsideRoot(std::string_view resolved, std::string_view root) {
+  if (root == "/") return true;
+  return resolved.size() > root.size() && resolved.compare(0, root.size(), root) == 0 &&
+         resolved[root.size()] == '/';
+}
+
+// Sets `r` to a failure of `status`: kind by status code, detail without the path prefix.
+void SetFailure(const absl::Status& status, const std::string& path, ImageResult& r) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound: r.status = ImageStatus::kMissing; break;
+    case absl::StatusCode::kResourceExhausted: r.status = ImageStatus::kTooLarge; break;
+    default: r.status = ImageStatus::kUnreadable; break;
+  }
+  std::string_view message = ToStd(status.message());
+  if (message.size() > path.size() + 2 && message.substr(0, path.size()) == path &&
+      message.substr(path.size(), 2) == ": ") {
+    message.remove_prefix(path.size() + 2);
+  }
+  r.detail.assign(message.data(), message.size());
+}
+
+}  // namespace
+
+void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s) const {
+  s.images.clear();
+  s.image_matches.clear();
+  if (!reads_images || listing.images.empty()) return;
+  const auto& policy = rules->pack().policy;
+  for (size_t i = 0; i < listing.images.size(); ++i) {
+    s.images.emplace_back();
+    ImageResult& r = s.images.back();
+    r.image = static_cast<int32_t>(i);
+    // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
+    s.path.assign(image_root);
+    s.path.push_back('/');
+    s.path.append(listing.images[i]);
+    if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
+      const int err = errno;
+      r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing
+                                                 : ImageStatus::kUnreadable;
+      r.detail = err == ENOENT || err == ENOTDIR ? "no such file" : std::strerror(err);
+      continue;
+    }
+    if (!InsideRoot(s.resolved, image_root_real)) {
+      r.status = ImageStatus::kOutsideRoot;
+      r.detail = "resolves outside the image root";
+      continue;
+    }
+    s.path.assign(s.resolved);  // decode what was checked
+    if (absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
+        !st.ok()) {
+      SetFailure(st, s.path, r);
+      continue;
+    }
+    const models::PdqResult pdq = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+    r.quality = pdq.quality;
+    std::memcpy(r.hash, pdq.hash.words, sizeof(r.hash));
+    if (pdq.quality < policy.image.min_quality) {
+      r.status = ImageStatus::kTooPlain;
+      continue;
+    }
+    bank->Query(pdq.hash, policy.image.max_distance, s.bank_scratch, s.bank_matches);
+    r.matched = !s.bank_matches.empty();
+    for (const models::BankMatch& m : s.bank_matches) {
+      const models::PhotoBank::Photo& photo = bank->photo(m.photo);
+      engine::ImageMatch candidate;
+      candidate.holder = photo.holder;
+      candidate.product = photo.product;
+      candidate.image = static_cast<int32_t>(i);
+      candidate.genuine_photo = static_cast<int32_t>(m.photo);
+      candidate.variant = static_cast<uint8_t>(m.variant);
+      candidate.distance = static_cast<int16_t>(m.distance);
+      candidate.quality = static_cast<int16_t>(pdq.quality);
+      auto it = std::find_if(s.image_matches.begin(), s.image_matches.end(),
+                             [&](const engine::ImageMatch& x) { return x.holder == photo.holder; });
+      if (it == s.image_matches.end()) {
+        s.image_matches.push_back(candidate);
+      } else if (candidate.distance < it->distance) {  // ties: the earlier photo stays
+        *it = candidate;
+      }
+    }
+  }
+  std::sort(s.image_matches.begin(), s.image_matches.end(),
+            [](const engine::ImageMatch& a, const engine::ImageMatch& b) {
+              return a.holder < b.holder;
+            });
+}
 
 Scanner::Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Scanner::Scratch::~Scratch() = default;
@@ -40,6 +175,55 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
   auto impl = std::make_unique<Impl>();
   BONAFIDE_ASSIGN_OR_RETURN(impl->rules,
                             rules::CompiledRules::Compile(std::move(pack), compile_options));
+  const rules::RulePack& compiled = impl->rules->pack();
+
+  // The photo bank, only when some product registers genuine photos. The CompiledRules
+  // holders are in RulePack order (sorted by id), products too.
+  std::vector<models::GenuinePhoto> photos;
+  std::vector<const rules::Product*> photo_products;
+  for (size_t h = 0; h < compiled.rights_holders.size(); ++h) {
+    const auto& products = compiled.rights_holders[h].products;
+    for (size_t p = 0; p < products.size(); ++p) {
+      for (const std::string& path : products[p].images) {
+        photos.push_back({static_cast<int32_t>(h), static_cast<int32_t>(p), path});
+        photo_products.push_back(&products[p]);
+        impl->genuine_paths.push_back(RelativeTo(path, compiled.directory));
+      }
+    }
+  }
+  if (!photos.empty()) {
+    models::PhotoBankOptions bank_options;
+    bank_options.min_quality = compiled.policy.image.min_quality;
+    bank_options.cache_dir = options.cache_dir;
+    auto bank = models::PhotoBank::Build(photos, bank_options);
+    if (!bank.ok()) {
+      // Name the product whose photo failed: `file:line:column: product "id": path: ...`.
+      for (size_t i = 0; i < photos.size(); ++i) {
+        const std::string_view message = ToStd(bank.status().message());
+        if (message.substr(0, photos[i].path.size()) != photos[i].path) continue;
+        const rules::Product& product = *photo_products[i];
+        return absl::Status(bank.status().code(),
+                            absl::StrFormat("%s:%d:%d: product \"%s\": genuine photo %s",
+                                            product.location.file, product.location.line,
+                                            product.location.column, product.id,
+                                            bank.status().message()));
+      }
+      return bank.status();
+    }
+    impl->bank = std::move(*bank);
+  }
+  if (!options.image_root.empty()) {
+    char resolved[PATH_MAX];
+    struct stat st;
+    if (::realpath(options.image_root.c_str(), resolved) == nullptr ||
+        ::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::NotFoundError(
+          absl::StrCat("image root \"", options.image_root, "\": no such directory"));
+    }
+    impl->image_root = options.image_root;
+    impl->image_root_real = resolved;
+  }
+  impl->reads_images = impl->bank != nullptr && !impl->image_root.empty();
   return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
 }
 
@@ -63,8 +247,16 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   };
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
   prepare(listing.description, rules::MatchScope::kDescription, scratch.description);
-  engine::Decide(*impl_->rules, listing, scratch.title, scratch.description, scratch.decision,
-                 verdict);
+  // Photos are read only for a listing that will be judged (not for a currency reject).
+  if (impl_->rules->FxToBase(listing.currency) > 0) {
+    impl_->ScanImages(listing, scratch);
+  } else {
+    scratch.images.clear();
+    scratch.image_matches.clear();
+  }
+  engine::Decide(*impl_->rules, listing, scratch.title, scratch.description,
+                 scratch.image_matches, scratch.decision, verdict);
+  verdict.images.swap(scratch.images);  // both vectors keep their capacity
 }
 
 namespace {
@@ -120,6 +312,7 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
     const Signal& sig = verdict.signals[i];
     if (i > hv.signals_begin) r.push_back(',');
     r.append("{\"signal\":");
+    bool has_span = true;
     switch (sig.kind) {
       case SignalKind::kCue: {
         const auto& rule = rules.pack().cues[sig.index];
@@ -152,9 +345,29 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
                               product.min_price_ratio * 100);
         break;
       }
-      case SignalKind::kImage:
-        absl::StrAppend(&r, "\"image\"");
+      case SignalKind::kImage: {
+        has_span = false;
+        const std::string& photo = listing.images[sig.image];
+        const std::string& genuine = impl_->genuine_paths[sig.genuine_photo];
+        const auto& product = holder.products[sig.index];
+        absl::StrAppend(&r, "\"image\",\"photo\":");
+        AppendJsonString(photo, r);
+        r.append(",\"genuine_photo\":");
+        AppendJsonString(genuine, r);
+        r.append(",\"product\":");
+        AppendJsonString(product.id, r);
+        absl::StrAppend(&r, ",\"variant\":\"", ImageVariantName(sig.variant),
+                        "\",\"distance\":", sig.distance, ",\"max_distance\":",
+                        policy.image.max_distance, ",\"quality\":", sig.quality,
+                        ",\"genuine_quality\":",
+                        impl_->bank->photo(sig.genuine_photo).quality);
+        absl::StrAppendFormat(&explanation,
+                              " photo %s is genuine photo %s of %s (%s, distance %d of at "
+                              "most %d);",
+                              photo, genuine, product.id, ImageVariantName(sig.variant),
+                              sig.distance, policy.image.max_distance);
         break;
+      }
       case SignalKind::kObfuscatedBrand:
         absl::StrAppend(&r, "\"obfuscated_brand\"");
         absl::StrAppendFormat(&explanation, " brand written evasively as \"%s\";",
@@ -162,8 +375,11 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
         break;
     }
     absl::StrAppend(&r, ",\"weight\":", Number(sig.weight),
-                    ",\"shadow\":", sig.shadow ? "true" : "false", ",");
-    AppendSpan(listing, sig.span, r);
+                    ",\"shadow\":", sig.shadow ? "true" : "false");
+    if (has_span) {
+      r.push_back(',');
+      AppendSpan(listing, sig.span, r);
+    }
     r.push_back('}');
   }
   r.push_back(']');
@@ -191,9 +407,35 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
     if (i > 0) e.push_back(',');
     AppendJsonString(listing.images[i], e);
   }
-  e.append("]},\"first_mention\":{");
-  AppendSpan(listing, hv.first_mention, e);
-  absl::StrAppend(&e, "},\"coverage\":\"", CoverageName(hv.coverage), "\",\"threshold\":",
+  e.append("]},\"first_mention\":");
+  if (hv.named) {
+    e.push_back('{');
+    AppendSpan(listing, hv.first_mention, e);
+    e.push_back('}');
+  } else {
+    e.append("null");  // referenced only by a genuine photo
+  }
+  if (!verdict.images.empty()) {
+    // Every listing photo: its hash and quality, or why it could not be read.
+    e.append(",\"images\":[");
+    for (size_t i = 0; i < verdict.images.size(); ++i) {
+      const ImageResult& im = verdict.images[i];
+      if (i > 0) e.push_back(',');
+      e.append("{\"photo\":");
+      AppendJsonString(listing.images[im.image], e);
+      absl::StrAppend(&e, ",\"status\":\"", ImageStatusName(im.status), "\"");
+      if (im.status == ImageStatus::kHashed || im.status == ImageStatus::kTooPlain) {
+        absl::StrAppend(&e, ",\"pdq\":\"", ImageHashHex(im), "\",\"quality\":", im.quality,
+                        ",\"matched\":", im.matched ? "true" : "false");
+      } else {
+        e.append(",\"detail\":");
+        AppendJsonString(im.detail, e);
+      }
+      e.push_back('}');
+    }
+    e.push_back(']');
+  }
+  absl::StrAppend(&e, ",\"coverage\":\"", CoverageName(hv.coverage), "\",\"threshold\":",
                   Number(hv.threshold), ",\"rules_version\":\"", rules.rules_version(),
                   "\",\"explanation\":");
   AppendJsonString(explanation, e);
@@ -256,6 +498,32 @@ const std::string& Scanner::rules_version() const { return impl_->rules->rules_v
 bool Scanner::loaded_from_cache() const { return impl_->rules->loaded_from_cache(); }
 int Scanner::pattern_count() const {
   return static_cast<int>(impl_->rules->patterns().size());
+}
+int Scanner::genuine_photo_count() const {
+  return static_cast<int>(impl_->genuine_paths.size());
+}
+const std::string& Scanner::genuine_photo_path(int photo) const {
+  return impl_->genuine_paths[photo];
+}
+int Scanner::genuine_photo_quality(int photo) const {
+  return impl_->bank->photo(photo).quality;
+}
+bool Scanner::genuine_photo_too_plain(int photo) const {
+  return !impl_->bank->photo(photo).indexed;
+}
+int Scanner::genuine_photos_hashed() const {
+  return impl_->bank == nullptr ? 0 : impl_->bank->hashed_count();
+}
+bool Scanner::reads_images() const { return impl_->reads_images; }
+const std::string& Scanner::image_root() const { return impl_->image_root; }
+const char* Scanner::ImageVariantName(int variant) {
+  if (variant < 0 || variant >= models::kNumDihedral) return "original";
+  return models::DihedralName(static_cast<models::Dihedral>(variant));
+}
+std::string Scanner::ImageHashHex(const ImageResult& image) {
+  models::Hash256 h;
+  std::memcpy(h.words, image.hash, sizeof(h.words));
+  return models::ToHex(h);
 }
 
 }  // namespace bonafide

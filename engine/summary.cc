@@ -13,6 +13,53 @@ namespace {
 
 double PerSecond(double n, double seconds) { return seconds > 0 ? n / seconds : 0; }
 
+void AppendImagesText(const ScanSummary::ImageCounts& im, std::string& out) {
+  if (im.photos == 0 && im.genuine_photos == 0) return;
+  absl::StrAppendFormat(&out, "photos %d: hashed %d, matched %d, too plain %d\n", im.photos,
+                        im.hashed, im.matched, im.too_plain);
+  if (im.not_read > 0) {
+    absl::StrAppendFormat(&out, "  photos not read: %d (%s)\n", im.not_read,
+                          !im.image_root_set       ? "no --images directory given"
+                          : im.genuine_photos == 0 ? "no genuine photos in the rules"
+                                                   : "not scanned");
+  }
+  if (!im.failed_by_reason.empty()) {
+    int64_t failed = 0;
+    for (const auto& [reason, count] : im.failed_by_reason) failed += count;
+    absl::StrAppendFormat(&out, "  photos that could not be read: %d", failed);
+    for (size_t i = 0; i < im.failed_by_reason.size(); ++i) {
+      absl::StrAppendFormat(&out, "%s %s %d", i == 0 ? " (" : ",",
+                            im.failed_by_reason[i].first, im.failed_by_reason[i].second);
+    }
+    out.append(")\n");
+  }
+  absl::StrAppendFormat(&out, "genuine photos %d", im.genuine_photos);
+  if (!im.too_plain_genuine.empty()) {
+    absl::StrAppendFormat(&out, ", too plain to use %d:", im.too_plain_genuine.size());
+    for (const auto& p : im.too_plain_genuine) absl::StrAppend(&out, " ", p);
+  }
+  out.push_back('\n');
+}
+
+void AppendImagesJson(const ScanSummary::ImageCounts& im, std::string& out) {
+  absl::StrAppendFormat(&out,
+                        "\"images\":{\"photos\":%d,\"not_read\":%d,\"hashed\":%d,"
+                        "\"too_plain\":%d,\"matched\":%d,\"failed_by_reason\":{",
+                        im.photos, im.not_read, im.hashed, im.too_plain, im.matched);
+  for (size_t i = 0; i < im.failed_by_reason.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(im.failed_by_reason[i].first, out);
+    absl::StrAppend(&out, ":", im.failed_by_reason[i].second);
+  }
+  absl::StrAppend(&out, "},\"image_root_set\":", im.image_root_set ? "true" : "false",
+                  ",\"genuine_photos\":", im.genuine_photos, ",\"too_plain_genuine\":[");
+  for (size_t i = 0; i < im.too_plain_genuine.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(im.too_plain_genuine[i], out);
+  }
+  out.append("]},");
+}
+
 }  // namespace
 
 std::string SummaryText(const ScanSummary& s) {
@@ -47,6 +94,7 @@ std::string SummaryText(const ScanSummary& s) {
     absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), rule_names[i],
                           s.rules[i].listings);
   }
+  AppendImagesText(s.images, out);
   if (!s.rejects_by_reason.empty()) {
     out.append("rejects by reason\n");
     for (const auto& [reason, count] : s.rejects_by_reason) {
@@ -85,7 +133,9 @@ std::string SummaryJson(const ScanSummary& s) {
                     ",\"shadow\":", r.shadow ? "true" : "false", ",\"listings\":", r.listings,
                     "}");
   }
-  out.append("],\"rejects_by_reason\":{");
+  out.append("],");
+  AppendImagesJson(s.images, out);
+  out.append("\"rejects_by_reason\":{");
   for (size_t i = 0; i < s.rejects_by_reason.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(s.rejects_by_reason[i].first, out);

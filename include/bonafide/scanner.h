@@ -35,9 +35,14 @@ namespace bonafide {
 
 struct ScannerOptions {
   std::string rules_dir;  // the rules directory (spec.md section 2); required
-  // Where compiled Hyperscan databases are cached ("" = no cache). The CLI defaults to
-  // $XDG_CACHE_HOME/bonafide or ~/.cache/bonafide.
+  // Where compiled Hyperscan databases and the genuine photos' hashes are cached
+  // ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or ~/.cache/bonafide.
   std::string cache_dir;
+  // The directory listing `images` paths are relative to ("" = listing photos are not
+  // read). Must exist. A path that resolves outside it through a symbolic link is refused
+  // (ImageStatus::kOutsideRoot). Photos are read only when some product of the rules
+  // registers genuine photos.
+  std::string image_root;
 };
 
 // Progress of ScanFiles, reported from its serial stage.
@@ -85,6 +90,23 @@ struct ScanSummary {
     int64_t listings = 0;  // listings on which the rule or signal held
   };
   std::vector<RuleCounts> rules;
+
+  // Listing photos (spec.md section 3, the `image` signal).
+  struct ImageCounts {
+    int64_t photos = 0;     // photo paths in scanned listings
+    int64_t not_read = 0;   // not read: no image root, or no genuine photos registered
+    int64_t hashed = 0;     // decoded and hashed (ImageStatus kHashed or kTooPlain)
+    int64_t too_plain = 0;  // of those, below min_quality: not matched
+    int64_t matched = 0;    // within max_distance of a genuine photo
+    // Photos that could not be read, by ImageStatusName() ("missing", "outside_root",
+    // "too_large", "unreadable"), most frequent first.
+    std::vector<std::pair<std::string, int64_t>> failed_by_reason;
+    bool image_root_set = false;
+    int64_t genuine_photos = 0;  // registered in the rules
+    // Genuine photos below min_quality, kept out of the bank ("too plain to use").
+    std::vector<std::string> too_plain_genuine;
+  };
+  ImageCounts images;
 
   // Reject reasons with their counts, most frequent first. The reason is the message up to
   // its first ": " detail (e.g. "invalid JSON").
@@ -153,6 +175,22 @@ class Scanner {
   const std::string& rules_version() const;  // digest recorded with every case
   bool loaded_from_cache() const;            // compiled database came from the cache
   int pattern_count() const;
+
+  // The genuine photos of the rules (every products[].images entry, holder by holder).
+  int genuine_photo_count() const;
+  // Path relative to the rules directory, as reported in reasons.
+  const std::string& genuine_photo_path(int photo) const;
+  int genuine_photo_quality(int photo) const;
+  bool genuine_photo_too_plain(int photo) const;  // below min_quality: never matched
+  int genuine_photos_hashed() const;  // decoded by Create (the rest came from the cache)
+  // True when listing photos are read: an image root is set and genuine photos exist.
+  bool reads_images() const;
+  const std::string& image_root() const;  // ScannerOptions::image_root
+  // Returns the name of a Signal::variant: "original", "rotate90", "rotate180",
+  // "rotate270", "flip_x", "flip_y", "transpose", "transverse".
+  static const char* ImageVariantName(int variant);
+  // Returns the canonical 64-digit hex of an ImageResult's hash.
+  static std::string ImageHashHex(const ImageResult& image);
 
  private:
   struct Impl;

@@ -9,10 +9,14 @@
 namespace bonafide {
 
 // Returns the multi-line report `bonafide scan` prints: counts (read = scanned +
-// rejected), throughput, cases per rights holder, hits per rule, rejects by reason.
+// rejected), throughput, cases per rights holder, hits per rule, listing photos (hashed,
+// matched, too plain, not read, could not be read by reason) and genuine photos too plain
+// to use (this part only when the rules register photos or listings name some), rejects
+// by reason.
 std::string SummaryText(const ScanSummary& summary);
 
-// Returns the same content as one JSON object (no trailing newline).
+// Returns the same content as one JSON object (no trailing newline); photos are under
+// "images" (always present).
 std::string SummaryJson(const ScanSummary& summary);
 
 }  // namespace bonafide

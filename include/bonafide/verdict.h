@@ -32,15 +32,60 @@ struct Signal {
   SignalKind kind = SignalKind::kCue;
   double weight = 0;    // points added to the score (0 for shadow rules)
   bool shadow = false;  // evaluated and counted, never scored
-  // kCue: the cue rule's index (Scanner::cue_rule_id()); kPrice: the product's index within
-  // the rights holder (Scanner::product_id()); otherwise -1.
+  // kCue: the cue rule's index (Scanner::cue_rule_id()); kPrice, kImage: the product's
+  // index within the rights holder (Scanner::product_id()); otherwise -1.
   int32_t index = -1;
-  TextSpan span;  // what matched: the cue, the product keyword, the evasive mention
+  // What matched: the cue, the product keyword, the evasive mention (empty for kImage, and
+  // for kPrice when the product was recognised by its photo only).
+  TextSpan span;
   // kPrice only, in the policy's base currency.
   double unit_price = 0;
   double reference_price = 0;
   double ratio = 0;
   int64_t units = 1;
+  // kImage only (index is then the product of the genuine photo): listing.images[image]
+  // is within `distance` bits of genuine photo `genuine_photo` (Scanner::genuine_photo_path())
+  // seen in rotation/flip `variant` (Scanner::ImageVariantName()); `quality` is the listing
+  // photo's PDQ quality.
+  int32_t image = -1;
+  int32_t genuine_photo = -1;
+  uint8_t variant = 0;
+  int16_t distance = 0;
+  int16_t quality = 0;
+};
+
+// What became of one listing photo.
+enum class ImageStatus : uint8_t {
+  kHashed,       // decoded and hashed (matched or not)
+  kTooPlain,     // decoded, but its quality is below the policy's image.min_quality
+  kMissing,      // no such file under the image root
+  kOutsideRoot,  // resolves (through a symbolic link) outside the image root
+  kTooLarge,     // over the decode limits (bytes, pixels or side), refused before decoding
+  kUnreadable,   // corrupt, truncated, unknown format, or not a regular file
+};
+
+// Returns "hashed", "too_plain", "missing", "outside_root", "too_large" or "unreadable".
+inline const char* ImageStatusName(ImageStatus status) {
+  switch (status) {
+    case ImageStatus::kHashed: return "hashed";
+    case ImageStatus::kTooPlain: return "too_plain";
+    case ImageStatus::kMissing: return "missing";
+    case ImageStatus::kOutsideRoot: return "outside_root";
+    case ImageStatus::kTooLarge: return "too_large";
+    case ImageStatus::kUnreadable: return "unreadable";
+  }
+  return "unreadable";
+}
+
+struct ImageResult {
+  int32_t image = -1;  // index into listing.images
+  ImageStatus status = ImageStatus::kHashed;
+  bool matched = false;  // within max_distance of at least one genuine photo
+  int32_t quality = 0;   // PDQ quality 0..100 (kHashed, kTooPlain)
+  // PDQ hash (kHashed, kTooPlain): bit k is bit k % 64 of hash[k / 64], as
+  // models::Hash256; Scanner::ImageHashHex() gives the canonical hex.
+  uint64_t hash[4] = {0, 0, 0, 0};
+  std::string detail;  // why it could not be read (failures only; "" otherwise)
 };
 
 // Why a rights holder's price rule did not apply.
@@ -59,6 +104,9 @@ struct HolderVerdict {
   bool authorized_seller = false;
   bool case_opened = false;  // score >= threshold and not an authorized seller
   Coverage coverage = Coverage::kNone;
+  // False when the listing does not name this rights holder and references it only by
+  // showing one of its genuine photos (first_mention is then empty).
+  bool named = true;
   TextSpan first_mention;  // where the listing first names this rights holder
   // This holder's signals are Verdict::signals[signals_begin, signals_end).
   uint32_t signals_begin = 0;
@@ -74,12 +122,17 @@ struct Verdict {
   std::vector<Signal> signals;
   // Cue rules that matched (enforce and shadow), each once, by index.
   std::vector<int32_t> cue_hits;
+  // One entry per listing photo, in listing order, when the scan read photos (an image
+  // root is set and genuine photos are registered); empty otherwise. A photo that could
+  // not be read does not stop the scan of the listing's text.
+  std::vector<ImageResult> images;
 
   void Clear() {
     reject_reason.clear();
     holders.clear();
     signals.clear();
     cue_hits.clear();
+    images.clear();
   }
   bool any_case() const {
     for (const auto& h : holders) {
