@@ -10,6 +10,7 @@ namespace bonafide::cli {
 int ScanCommand(int argc, char** argv);
 int CheckCommand(int argc, char** argv);
 int OutboxCommand(int argc, char** argv);
+int HashCommand(int argc, char** argv);
 
 // $XDG_CACHE_HOME/bonafide, else $HOME/.cache/bonafide, else "" (no cache).
 std::string DefaultCacheDir();

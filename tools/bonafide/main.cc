@@ -28,6 +28,7 @@ void PrintUsage(std::FILE* out) {
                "commands:\n"
                "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
                "  check --rules DIR                   validate rules and run their examples\n"
+               "  hash IMAGE...                       print the PDQ hash and quality of images\n"
                "  outbox list --outbox FILE [flags]   show the cases in an outbox\n\n"
                "`bonafide COMMAND --help` describes each command's flags.\n"
                "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   if (command == "scan") return ScanCommand(argc - 1, argv + 1);
   if (command == "check") return CheckCommand(argc - 1, argv + 1);
   if (command == "outbox") return OutboxCommand(argc - 1, argv + 1);
+  if (command == "hash") return HashCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "bonafide: unknown command \"%s\"\n", command.c_str());
   PrintUsage(stderr);
   return kExitUsage;

@@ -21,6 +21,7 @@ struct RawScanFlags {
   std::string rejects = "rejects.jsonl";
   std::string format = "text";
   std::string cache_dir = DefaultCacheDir();
+  std::string images;
   int threads = 0;
   bool progress = true;
   std::vector<std::string> inputs;
@@ -82,12 +83,15 @@ int ScanCommand(int argc, char** argv) {
       "writes a verification case for every flagged listing to the outbox, rejected\n"
       "records to the rejects file, and a summary to stdout.");
   flags.String("rules", "rules directory (required)", &raw.rules);
+  flags.String("images", "directory listing photo paths are relative to (\"\" = photos not read)",
+               &raw.images);
   flags.String("outbox", "SQLite outbox file", &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
   flags.Int("threads", "worker threads (0 = all cores)", &raw.threads);
   flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)",
                &raw.format);
-  flags.String("cache-dir", "compiled-database cache (\"\" = none)", &raw.cache_dir);
+  flags.String("cache-dir", "compiled-database and photo-hash cache (\"\" = none)",
+               &raw.cache_dir);
   flags.Bool("progress", "show a progress line when stderr is a terminal", &raw.progress);
   switch (flags.Parse(argc, argv, &raw.inputs)) {
     case FlagSet::Outcome::kHelp: return kExitOk;
@@ -108,6 +112,7 @@ int ScanCommand(int argc, char** argv) {
   ScannerOptions scanner_options;
   scanner_options.rules_dir = raw.rules;
   scanner_options.cache_dir = raw.cache_dir;
+  scanner_options.image_root = raw.images;
   auto scanner = Scanner::Create(scanner_options);
   if (!scanner.ok()) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
