@@ -28,7 +28,7 @@ void AppendImagesText(const ScanSummary::ImageCounts& im, std::string& out) {
     for (const auto& [reason, count] : im.failed_by_reason) failed += count;
     absl::StrAppendFormat(&out, "  photos that could not be read: %d", failed);
     for (size_t i = 0; i < im.failed_by_reason.size(); ++i) {
-      absl::StrAppendFormat(&out, "%s %s %d", i == 0 ? " (" : ",",
+      absl::StrAppendFormat(&out, "%s%s %d", i == 0 ? " (" : ", ",
                             im.failed_by_reason[i].first, im.failed_by_reason[i].second);
     }
     out.append(")\n");

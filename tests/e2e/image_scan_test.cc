@@ -1,0 +1,407 @@
+// The image stage end to end (issue 3, "Done when"): genuine photos registered in a rules
+// directory, listing photos that reuse them with a seller's edits, scanned through
+// Scanner::ScanFiles and the `bonafide` CLI.
+#include <stdio.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bonafide/scanner.h"
+#include "bonafide/summary.h"
+#include "simdjson.h"
+#include "tests/models/synthetic_photos.h"
+#include "tests/test_util.h"
+
+namespace bonafide {
+namespace {
+
+using namespace ::bonafide::testing;  // NOLINT: test helpers
+
+class MemorySink : public CaseSink {
+ public:
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) override {
+    for (const CaseRecord& c : cases) records[c.listing_id] = c;
+    OutboxWriteStats stats;
+    stats.opened = static_cast<int64_t>(cases.size());
+    return stats;
+  }
+  std::map<std::string, CaseRecord> records;  // by listing id
+};
+
+// A 30000x30000 PNG: signature and IHDR only (a decompression bomb's header).
+std::string PngBombHeader() {
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  png.append(std::string("\x00\x00\x00\x0dIHDR", 8));
+  for (int i = 0; i < 2; ++i) png.append(std::string("\x00\x00\x75\x30", 4));  // 30000
+  png.append(std::string("\x08\x02\x00\x00\x00", 5));
+  png.append(std::string("\x00\x00\x00\x00", 4));  // CRC (not checked by the probe)
+  return png;
+}
+
+class ImageScanTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const TempDir& d = *dir_;
+    d.Write("rules/policy.yaml", R"(currency: EUR
+fx_date: 2026-11-27
+fx: {USD: 0.86}
+threshold: 1.0
+weights: {cue: 1.0, price: 1.0, image: 1.0, obfuscated_brand: 0.5}
+image: {max_distance: 31, min_quality: 50}
+)");
+    d.Write("rules/cues.yaml", R"(rules:
+  - id: cue.replica
+    phrases: [replica]
+)");
+    d.Write("rules/rights_holders/acme.yaml", R"(id: acme
+name: ACME Sports GmbH
+threshold: 1.0
+brands:
+  - name: ACME
+authorized_sellers: [s-100]
+products:
+  - id: acme-runner-22
+    name: Runner 22
+    keywords: [runner 22]
+    reference_price: {amount: 180, currency: EUR}
+    min_price_ratio: 0.4
+    images: [photos/runner-front.jpg, photos/runner-side.jpg, photos/runner-box.jpg]
+)");
+    d.Write("rules/rights_holders/plainco.yaml", R"(id: plainco
+name: Plain Co
+brands:
+  - name: Plainco
+products:
+  - id: plainco-card
+    name: Card
+    images: [photos/blank-card.jpg]
+)");
+    for (int i = 0; i < 3; ++i) genuine_.push_back(DrawPhoto(i + 1));
+    d.Write("rules/rights_holders/photos/runner-front.jpg", EncodeJpeg(genuine_[0], 92));
+    d.Write("rules/rights_holders/photos/runner-side.jpg", EncodeJpeg(genuine_[1], 92));
+    d.Write("rules/rights_holders/photos/runner-box.jpg", EncodeJpeg(genuine_[2], 92));
+    d.Write("rules/rights_holders/photos/blank-card.jpg",
+            EncodeJpeg(cv::Mat(600, 800, CV_8UC3, cv::Scalar(250, 250, 250))));
+
+    // Listing photos: the seller's edits of the genuine ones, and others.
+    d.Write("images/resized.jpg", EncodeJpeg(Resized(genuine_[0], 0.45)));
+    d.Write("images/recompressed.jpg", EncodeJpeg(genuine_[1], 60));
+    d.Write("images/brightened.jpg", EncodeJpeg(Brightened(genuine_[2], 40)));
+    d.Write("images/watermarked.jpg", EncodeJpeg(Watermarked(genuine_[0], "best-shoes-shop.example")));
+    d.Write("images/mirrored.jpg", EncodeJpeg(Mirrored(genuine_[1])));
+    d.Write("images/rotated.jpg", EncodeJpeg(Rotated90(genuine_[2])));
+    d.Write("images/png/front.png", EncodePng(Resized(genuine_[0], 0.6)));
+    d.Write("images/unrelated-1.jpg", EncodeJpeg(DrawPhoto(101)));
+    d.Write("images/unrelated-2.jpg", EncodeJpeg(DrawPhoto(102)));
+    d.Write("images/plain.jpg", EncodeJpeg(cv::Mat(480, 640, CV_8UC3, cv::Scalar(90, 90, 90))));
+    const std::string jpeg = EncodeJpeg(genuine_[0]);
+    d.Write("images/truncated.jpg", jpeg.substr(0, jpeg.size() / 3));
+    d.Write("images/bomb.png", PngBombHeader());
+    d.Write("outside/secret.jpg", EncodeJpeg(genuine_[0]));
+    std::filesystem::create_symlink(d.Join("outside/secret.jpg"), d.Join("images/link.jpg"));
+
+    auto line = [](const std::string& id, const std::string& seller, const std::string& title,
+                   const std::string& images) {
+      return "{\"id\":\"" + id + "\",\"title\":\"" + title +
+             "\",\"price\":79,\"currency\":\"EUR\",\"seller_id\":\"" + seller +
+             "\",\"images\":[" + images + "]}\n";
+    };
+    std::string dump;
+    dump += line("resized", "s-9", "Running shoes, size 42", "\"resized.jpg\"");
+    dump += line("recompressed", "s-9", "Sneakers for sale", "\"recompressed.jpg\"");
+    dump += line("brightened", "s-9", "Great trainers", "\"brightened.jpg\"");
+    dump += line("watermarked", "s-9", "Shoes", "\"watermarked.jpg\"");
+    dump += line("mirrored", "s-9", "Sport shoes", "\"mirrored.jpg\"");
+    dump += line("rotated", "s-9", "Shoes, box included", "\"rotated.jpg\"");
+    dump += line("png", "s-9", "Shoes", "\"png/front.png\"");
+    dump += line("second-photo", "s-9", "Shoes", "\"unrelated-1.jpg\",\"mirrored.jpg\"");
+    dump += line("authorized", "s-100", "Running shoes", "\"resized.jpg\",\"rotated.jpg\"");
+    dump += line("unrelated", "s-9", "Running shoes", "\"unrelated-1.jpg\",\"unrelated-2.jpg\"");
+    dump += line("plain", "s-9", "Blank card", "\"plain.jpg\"");
+    dump += line("broken", "s-9", "ACME Runner 22 replica",
+                 "\"truncated.jpg\",\"missing.jpg\",\"bomb.png\",\"link.jpg\"");
+    dump += line("broken-no-brand", "s-9", "Shoes", "\"truncated.jpg\",\"missing.jpg\"");
+    dump += line("no-photos", "s-9", "Shoes", "");
+    dump_ = d.Write("listings.jsonl", dump);
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  static std::unique_ptr<Scanner> NewScanner(const std::string& image_root) {
+    ScannerOptions options;
+    options.rules_dir = dir_->Join("rules");
+    options.cache_dir = dir_->Join("cache");
+    options.image_root = image_root;
+    auto scanner = Scanner::Create(options);
+    EXPECT_TRUE(scanner.ok()) << scanner.status();
+    return scanner.ok() ? std::move(*scanner) : nullptr;
+  }
+
+  static ScanSummary Run(const Scanner& scanner, MemorySink& sink, int threads = 2) {
+    ScanOptions options;
+    options.threads = threads;
+    auto summary = scanner.ScanFiles({dump_}, sink, options);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.ok() ? *summary : ScanSummary{};
+  }
+
+  // The image reason of a case, parsed (empty object when there is none).
+  static std::map<std::string, std::string> ImageReason(const CaseRecord& c) {
+    std::map<std::string, std::string> out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element reasons;
+    EXPECT_EQ(parser.parse(c.reasons_json).get(reasons), simdjson::SUCCESS) << c.reasons_json;
+    for (simdjson::dom::element r : reasons.get_array()) {
+      if (std::string_view(r["signal"].get_string().value()) != "image") continue;
+      for (auto field : r.get_object()) {
+        std::string value;
+        if (field.value.is_string()) {
+          value = std::string(field.value.get_string().value());
+        } else {
+          value = simdjson::minify(field.value);
+        }
+        out[std::string(field.key)] = value;
+      }
+    }
+    return out;
+  }
+
+  static TempDir* dir_;
+  static std::vector<cv::Mat> genuine_;
+  static std::string dump_;
+};
+
+TempDir* ImageScanTest::dir_ = nullptr;
+std::vector<cv::Mat> ImageScanTest::genuine_;
+std::string ImageScanTest::dump_;
+
+TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
+  auto scanner = NewScanner(dir_->Join("images"));
+  ASSERT_NE(scanner, nullptr);
+  MemorySink sink;
+  const ScanSummary summary = Run(*scanner, sink);
+  EXPECT_EQ(summary.scanned, 14);
+  EXPECT_EQ(summary.rejected, 0);
+
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+      // listing: genuine photo, variant family
+      {"resized", {"rights_holders/photos/runner-front.jpg", "original"}},
+      {"recompressed", {"rights_holders/photos/runner-side.jpg", "original"}},
+      {"brightened", {"rights_holders/photos/runner-box.jpg", "original"}},
+      {"watermarked", {"rights_holders/photos/runner-front.jpg", "original"}},
+      {"mirrored", {"rights_holders/photos/runner-side.jpg", "flip_y"}},
+      {"rotated", {"rights_holders/photos/runner-box.jpg", "rotate270"}},
+      {"png", {"rights_holders/photos/runner-front.jpg", "original"}},
+      {"second-photo", {"rights_holders/photos/runner-side.jpg", "flip_y"}},
+  };
+  for (const auto& [id, want] : expected) {
+    SCOPED_TRACE(id);
+    auto it = sink.records.find(id);
+    ASSERT_NE(it, sink.records.end()) << "no case";
+    const CaseRecord& c = it->second;
+    EXPECT_EQ(c.rights_holder, "acme");
+    EXPECT_DOUBLE_EQ(c.score, 1.0);  // the image signal alone
+    auto reason = ImageReason(c);
+    std::printf("  %-13s -> %-40s %-10s distance %s\n", id.c_str(),
+                reason["genuine_photo"].c_str(), reason["variant"].c_str(),
+                reason["distance"].c_str());
+    EXPECT_EQ(reason["genuine_photo"], want.first);
+    EXPECT_EQ(reason["variant"], want.second);
+    EXPECT_EQ(reason["product"], "acme-runner-22");
+    EXPECT_EQ(reason["weight"], "1");
+    EXPECT_LE(std::stoi(reason["distance"]), 31);
+    EXPECT_GE(std::stoi(reason["quality"]), 50);
+    EXPECT_NE(c.evidence_json.find("\"first_mention\":null"), std::string::npos);
+    EXPECT_NE(c.evidence_json.find("\"status\":\"hashed\",\"pdq\":\""), std::string::npos);
+    EXPECT_NE(c.evidence_json.find("photo "), std::string::npos);
+  }
+  EXPECT_EQ(ImageReason(sink.records["second-photo"])["photo"], "mirrored.jpg");
+  EXPECT_EQ(ImageReason(sink.records["rotated"])["photo"], "rotated.jpg");
+
+  // Unrelated and plain photos, authorized sellers: no case.
+  for (const char* id : {"authorized", "unrelated", "plain", "broken-no-brand", "no-photos"}) {
+    EXPECT_EQ(sink.records.count(id), 0u) << id;
+  }
+  // The text rules still judge a listing whose photos could not be read.
+  ASSERT_EQ(sink.records.count("broken"), 1u);
+  const CaseRecord& broken = sink.records["broken"];
+  EXPECT_TRUE(ImageReason(broken).empty());
+  for (const char* want :
+       {"{\"photo\":\"truncated.jpg\",\"status\":\"unreadable\",\"detail\":\"truncated jpeg",
+        "{\"photo\":\"missing.jpg\",\"status\":\"missing\"",
+        "{\"photo\":\"bomb.png\",\"status\":\"too_large\",\"detail\":\"image is 30000x30000",
+        "{\"photo\":\"link.jpg\",\"status\":\"outside_root\""}) {
+    EXPECT_NE(broken.evidence_json.find(want), std::string::npos) << want << "\n"
+                                                                   << broken.evidence_json;
+  }
+
+  EXPECT_EQ(sink.records.size(), 9u);
+  // Counters.
+  const auto& im = summary.images;
+  EXPECT_EQ(im.photos, 20);
+  EXPECT_EQ(im.not_read, 0);
+  EXPECT_EQ(im.hashed, 20 - 6);
+  EXPECT_EQ(im.too_plain, 1);
+  EXPECT_EQ(im.matched, 10);  // 8 cases (one photo each) + the authorized seller's two
+  std::map<std::string, int64_t> failed(im.failed_by_reason.begin(), im.failed_by_reason.end());
+  EXPECT_EQ(failed, (std::map<std::string, int64_t>{
+                        {"missing", 2}, {"unreadable", 2}, {"too_large", 1}, {"outside_root", 1}}));
+  EXPECT_EQ(im.genuine_photos, 4);
+  EXPECT_EQ(im.too_plain_genuine,
+            std::vector<std::string>{"rights_holders/photos/blank-card.jpg"});
+  bool image_rule = false;
+  for (const auto& r : summary.rules) {
+    if (r.id == "image") {
+      image_rule = true;
+      EXPECT_EQ(r.listings, 9);  // 8 cases + the authorized seller
+    }
+  }
+  EXPECT_TRUE(image_rule);
+  const std::string text = SummaryText(summary);
+  EXPECT_NE(text.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("photos that could not be read: 6 (missing 2, unreadable 2, "
+                      "outside_root 1, too_large 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("too plain to use 1: rights_holders/photos/blank-card.jpg"),
+            std::string::npos)
+      << text;
+  simdjson::dom::parser parser;
+  simdjson::dom::element json;
+  ASSERT_EQ(parser.parse(SummaryJson(summary)).get(json), simdjson::SUCCESS);
+  EXPECT_EQ(int64_t(json["images"]["matched"]), 10);
+}
+
+TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
+  auto scanner = NewScanner(dir_->Join("images"));
+  ASSERT_NE(scanner, nullptr);
+  auto scratch = scanner->NewScratch();
+  ASSERT_TRUE(scratch.ok());
+  Listing listing;
+  listing.id = "a";
+  listing.title = "Shoes";
+  listing.currency = "EUR";
+  listing.price = 10;  // 10 / 180 < 0.4: the photo's product also carries the price rule
+  listing.seller_id = "s-100";
+  listing.images = {"resized.jpg"};
+  Verdict verdict;
+  scanner->Scan(listing, **scratch, verdict);
+  ASSERT_EQ(verdict.holders.size(), 1u);
+  const HolderVerdict& h = verdict.holders[0];
+  EXPECT_FALSE(h.named);
+  EXPECT_TRUE(h.authorized_seller);
+  EXPECT_FALSE(h.case_opened);
+  EXPECT_DOUBLE_EQ(h.score, 2.0);  // image + price
+  ASSERT_EQ(verdict.images.size(), 1u);
+  EXPECT_TRUE(verdict.images[0].matched);
+
+  listing.seller_id = "s-9";
+  scanner->Scan(listing, **scratch, verdict);
+  ASSERT_EQ(verdict.holders.size(), 1u);
+  EXPECT_TRUE(verdict.holders[0].case_opened);
+  CaseRecord record;
+  scanner->MakeCaseRecord(listing, verdict, verdict.holders[0], record);
+  EXPECT_NE(record.reasons_json.find("\"signal\":\"price\""), std::string::npos);
+}
+
+TEST_F(ImageScanTest, WithoutAnImageRootPhotosAreCountedAsNotRead) {
+  auto scanner = NewScanner("");
+  ASSERT_NE(scanner, nullptr);
+  EXPECT_FALSE(scanner->reads_images());
+  EXPECT_EQ(scanner->genuine_photos_hashed(), 0);  // the bank came from the cache
+  MemorySink sink;
+  const ScanSummary summary = Run(*scanner, sink, 1);
+  EXPECT_EQ(summary.images.not_read, 20);
+  EXPECT_EQ(summary.images.hashed, 0);
+  EXPECT_EQ(sink.records.size(), 1u);  // only the text case ("broken")
+  EXPECT_NE(SummaryText(summary).find("photos not read: 20 (no --images directory given)"),
+            std::string::npos);
+}
+
+TEST_F(ImageScanTest, MissingImageRootIsAnError) {
+  ScannerOptions options;
+  options.rules_dir = dir_->Join("rules");
+  options.image_root = dir_->Join("no-such-dir");
+  auto scanner = Scanner::Create(options);
+  ASSERT_FALSE(scanner.ok());
+  EXPECT_EQ(scanner.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ImageScanTest, BrokenGenuinePhotoIsARulesErrorNamingTheProduct) {
+  TempDir d;
+  std::filesystem::copy(dir_->Join("rules"), d.Join("rules"),
+                        std::filesystem::copy_options::recursive);
+  d.Write("rules/rights_holders/photos/runner-side.jpg", "not an image");
+  ScannerOptions options;
+  options.rules_dir = d.Join("rules");
+  auto scanner = Scanner::Create(options);
+  ASSERT_FALSE(scanner.ok());
+  EXPECT_NE(scanner.status().message().find("acme.yaml:"), std::string::npos)
+      << scanner.status();
+  EXPECT_NE(scanner.status().message().find("product \"acme-runner-22\": genuine photo"),
+            std::string::npos)
+      << scanner.status();
+}
+
+// Runs `command`, returns its stdout; *status gets the exit status.
+std::string RunCommand(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  const int rc = pclose(pipe);
+  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
+const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
+
+TEST_F(ImageScanTest, CliScanWithImages) {
+  if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
+  int status = -1;
+  const std::string out = RunCommand(
+      kCli + " scan --progress=false --threads 1 --cache-dir " + dir_->Join("cache") +
+          " --rules " + dir_->Join("rules") + " --images " + dir_->Join("images") +
+          " --outbox " + dir_->Join("outbox.db") + " --rejects '' " + dump_ + " 2>&1",
+      &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("  image "), std::string::npos) << out;
+}
+
+TEST_F(ImageScanTest, CliHashPrintsTheReferenceHash) {
+  if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
+  const std::string image = std::string(BONAFIDE_PDQ_DATA) + "/bridge-mods/aaa-orig.jpg";
+  if (access(image.c_str(), R_OK) != 0) GTEST_SKIP() << "no PDQ data at " << image;
+  int status = -1;
+  std::string out = RunCommand(kCli + " hash " + image, &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out, "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 100 " +
+                     image + "\n");
+  // One bad image: reported on stderr, exit status 1, the good one still printed.
+  out = RunCommand(kCli + " hash " + dir_->Join("images/truncated.jpg") + " " + image +
+                       " 2>/dev/null",
+                   &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find(" 100 " + image), std::string::npos);
+  out = RunCommand(kCli + " hash " + dir_->Join("images/truncated.jpg") + " 2>&1 >/dev/null",
+                   &status);
+  EXPECT_NE(out.find("truncated.jpg: truncated jpeg"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace bonafide
