@@ -69,10 +69,15 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_rights_holder ON events (rights_holder, id);
 CREATE TABLE IF NOT EXISTS scan_checkpoints (
-  input       TEXT PRIMARY KEY NOT NULL,
-  byte_offset INTEGER NOT NULL,
-  line        INTEGER NOT NULL,
-  updated_at  TEXT NOT NULL
+  run           TEXT NOT NULL,
+  input         TEXT NOT NULL,
+  identity      TEXT NOT NULL,
+  byte_offset   INTEGER NOT NULL,
+  line          INTEGER NOT NULL,
+  rejects_bytes INTEGER NOT NULL,
+  done          INTEGER NOT NULL,
+  updated_at    TEXT NOT NULL,
+  PRIMARY KEY (run, input)
 );
 PRAGMA user_version = 1;
 )sql";
@@ -91,6 +96,15 @@ constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE 
 constexpr const char* kInsertEventSql =
     "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_key) DO NOTHING";
+constexpr const char* kUpsertCheckpointSql =
+    "INSERT INTO scan_checkpoints (run, input, identity, byte_offset, line, rejects_bytes,"
+    " done, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT (run, input) DO UPDATE SET identity = ?3, byte_offset = ?4, line = ?5,"
+    " rejects_bytes = ?6, done = ?7, updated_at = ?8";
+constexpr const char* kListCheckpointsSql =
+    "SELECT run, input, identity, byte_offset, line, rejects_bytes, done"
+    " FROM scan_checkpoints WHERE run = ?1 ORDER BY input";
+constexpr const char* kClearCheckpointsSql = "DELETE FROM scan_checkpoints WHERE run = ?1";
 constexpr const char* kListCasesSql =
     "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,"
     " evidence, status, first_seen_at, last_seen_at FROM cases"
@@ -265,13 +279,15 @@ struct SqliteOutbox::Impl {
   std::string path;
   bool read_only = false;
   sqlite3* db = nullptr;
-  Stmt select_case, insert_case, update_case, touch_case, insert_event;
+  Stmt select_case, insert_case, update_case, touch_case, insert_event, upsert_checkpoint,
+      list_checkpoints, clear_checkpoints;
   Stmt list_cases, list_events;
   Stmt begin, commit, rollback;
 
   ~Impl() {
     // Statements must go before the connection.
     for (Stmt* s : {&select_case, &insert_case, &update_case, &touch_case, &insert_event,
+                    &upsert_checkpoint, &list_checkpoints, &clear_checkpoints,
                     &list_cases, &list_events, &begin, &commit, &rollback}) {
       s->reset();
     }
@@ -355,12 +371,15 @@ struct SqliteOutbox::Impl {
   absl::Status PrepareAll() {
     BONAFIDE_RETURN_IF_ERROR(Prepare(kListCasesSql, list_cases, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare(kListEventsSql, list_events, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kListCheckpointsSql, list_checkpoints, Op::kOpen));
     if (read_only) return absl::OkStatus();
     BONAFIDE_RETURN_IF_ERROR(Prepare(kSelectCaseSql, select_case, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare(kInsertCaseSql, insert_case, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare(kUpdateCaseSql, update_case, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare(kTouchCaseSql, touch_case, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare(kInsertEventSql, insert_event, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kUpsertCheckpointSql, upsert_checkpoint, Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(Prepare(kClearCheckpointsSql, clear_checkpoints, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare("BEGIN IMMEDIATE", begin, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare("COMMIT", commit, Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(Prepare("ROLLBACK", rollback, Op::kOpen));
@@ -529,14 +548,15 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::OpenReadOnly(std::st
   return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
 }
 
-absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const std::vector<CaseRecord>& cases) {
+absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const std::vector<CaseRecord>& cases,
+                                                     const ScanCheckpoint* checkpoint) {
   Impl& impl = *impl_;
   if (impl.read_only) {
     return absl::PermissionDeniedError(
         absl::StrCat(impl.path, ": write: outbox was opened read-only"));
   }
   OutboxWriteStats stats;
-  if (cases.empty()) return stats;
+  if (cases.empty() && checkpoint == nullptr) return stats;
 
   BONAFIDE_RETURN_IF_ERROR(impl.StepDone(impl.begin.get(), "begin transaction"));
   const std::string now = NowIso8601();
@@ -544,6 +564,18 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const std::vector<CaseRecor
   for (const CaseRecord& c : cases) {
     status = impl.WriteOne(c, now, stats);
     if (!status.ok()) break;
+  }
+  if (status.ok() && checkpoint != nullptr) {
+    sqlite3_stmt* stmt = impl.upsert_checkpoint.get();
+    BindText(stmt, 1, checkpoint->run);
+    BindText(stmt, 2, checkpoint->input);
+    BindText(stmt, 3, checkpoint->identity);
+    sqlite3_bind_int64(stmt, 4, static_cast<int64_t>(checkpoint->byte_offset));
+    sqlite3_bind_int64(stmt, 5, static_cast<int64_t>(checkpoint->line));
+    sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(checkpoint->rejects_bytes));
+    sqlite3_bind_int(stmt, 7, checkpoint->done ? 1 : 0);
+    BindText(stmt, 8, now);
+    status = impl.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint->input, "\""));
   }
   if (status.ok()) status = impl.StepDone(impl.commit.get(), "commit");
   if (!status.ok()) {
@@ -554,6 +586,35 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const std::vector<CaseRecor
     return status;
   }
   return stats;
+}
+
+absl::StatusOr<std::vector<ScanCheckpoint>> SqliteOutbox::LoadCheckpoints(std::string_view run) {
+  sqlite3_stmt* stmt = impl_->list_checkpoints.get();
+  StmtScope scope(stmt);
+  BindText(stmt, 1, run);
+  std::vector<ScanCheckpoint> out;
+  while (true) {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return impl_->Error(rc, "list checkpoints", Op::kRead);
+    ScanCheckpoint c;
+    c.run = ColumnText(stmt, 0);
+    c.input = ColumnText(stmt, 1);
+    c.identity = ColumnText(stmt, 2);
+    c.byte_offset = static_cast<uint64_t>(sqlite3_column_int64(stmt, 3));
+    c.line = static_cast<uint64_t>(sqlite3_column_int64(stmt, 4));
+    c.rejects_bytes = static_cast<uint64_t>(sqlite3_column_int64(stmt, 5));
+    c.done = sqlite3_column_int(stmt, 6) != 0;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::Status SqliteOutbox::ClearCheckpoints(std::string_view run) {
+  if (impl_->read_only) return absl::OkStatus();
+  sqlite3_stmt* stmt = impl_->clear_checkpoints.get();
+  BindText(stmt, 1, run);
+  return impl_->StepDone(stmt, "clear checkpoints");
 }
 
 absl::StatusOr<std::vector<StoredCase>> SqliteOutbox::ListCases(

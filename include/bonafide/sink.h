@@ -59,17 +59,46 @@ struct StoredEvent {
   std::string created_at;
 };
 
+// How far a scan has got through one input, committed together with the cases found up
+// to there, so that a killed scan resumes where it stopped (docs/outbox-format.md).
+struct ScanCheckpoint {
+  std::string run;       // identifies the scan: its inputs, their identities and the rules
+  std::string input;     // the input as named on the command line
+  std::string identity;  // size and modification time of the input when the scan started
+  uint64_t byte_offset = 0;    // next record to read (decompressed offset)
+  uint64_t line = 1;           // its 1-based line number
+  uint64_t rejects_bytes = 0;  // size of the rejects file after this input's rejects so far
+  bool done = false;           // the input has been read to its end
+};
+
 // Receives cases. Implementations are not thread-safe: the pipeline calls them from its
 // serial, in-order stage only.
 class CaseSink {
  public:
   virtual ~CaseSink() = default;
 
-  // Writes `cases` atomically (all or nothing). A case is keyed by
-  // (rights_holder, marketplace, listing_id): a new key opens a case, a changed one updates
-  // it, an identical one changes nothing visible to rights holders. Returns Unavailable or
-  // ResourceExhausted (disk full) / PermissionDenied (read-only) with the path.
-  virtual absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) = 0;
+  // Writes `cases` and, when not null, `checkpoint` atomically (all or nothing). A case is
+  // keyed by (rights_holder, marketplace, listing_id): a new key opens a case, a changed one
+  // updates it, an identical one changes nothing visible to rights holders. Returns
+  // Unavailable or ResourceExhausted (disk full) / PermissionDenied (read-only) with the
+  // path.
+  virtual absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
+                                                 const ScanCheckpoint* checkpoint) = 0;
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) {
+    return Write(cases, nullptr);
+  }
+
+  // Returns the checkpoints of scan `run` (empty when it never ran or completed), or of
+  // nothing for sinks that do not keep them.
+  virtual absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) {
+    (void)run;
+    return std::vector<ScanCheckpoint>{};
+  }
+  // Forgets the checkpoints of `run` (called when the scan completed).
+  virtual absl::Status ClearCheckpoints(std::string_view run) {
+    (void)run;
+    return absl::OkStatus();
+  }
 };
 
 // The SQLite outbox file: tables `cases` and `events` (docs/outbox-format.md), WAL mode.
@@ -81,7 +110,11 @@ class SqliteOutbox : public CaseSink {
   static absl::StatusOr<std::unique_ptr<SqliteOutbox>> OpenReadOnly(std::string_view path);
   ~SqliteOutbox() override;
 
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) override;
+  using CaseSink::Write;
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
+                                         const ScanCheckpoint* checkpoint) override;
+  absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) override;
+  absl::Status ClearCheckpoints(std::string_view run) override;
 
   // Returns cases ordered by case_key, optionally of one rights holder.
   absl::StatusOr<std::vector<StoredCase>> ListCases(

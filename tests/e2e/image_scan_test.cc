@@ -26,7 +26,9 @@ using namespace ::bonafide::testing;  // NOLINT: test helpers
 
 class MemorySink : public CaseSink {
  public:
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) override {
+  using CaseSink::Write;
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
+                                         const ScanCheckpoint*) override {
     for (const CaseRecord& c : cases) records[c.listing_id] = c;
     OutboxWriteStats stats;
     stats.opened = static_cast<int64_t>(cases.size());

@@ -43,7 +43,9 @@ void Generate(const std::string& path, int64_t count, uint64_t seed) {
 // Keeps every case in memory.
 class MemorySink : public CaseSink {
  public:
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) override {
+  using CaseSink::Write;
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
+                                         const ScanCheckpoint*) override {
     records.insert(records.end(), cases.begin(), cases.end());
     OutboxWriteStats stats;
     stats.opened = static_cast<int64_t>(cases.size());
