@@ -566,3 +566,58 @@ TEST_F(SqliteOutboxTest, WritesTenThousandCasesQuickly) {
 
 }  // namespace
 }  // namespace bonafide
+
+namespace bonafide {
+namespace {
+
+TEST_F(SqliteOutboxTest, CheckpointsAreCommittedWithTheCasesAndCleared) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  ScanCheckpoint c;
+  c.run = "run-1";
+  c.input = "dump.jsonl";
+  c.identity = "500:1700000000";
+  c.byte_offset = 4096;
+  c.line = 9;
+  c.rejects_bytes = 120;
+  ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1")}, &c).ok());
+  c.byte_offset = 8192;
+  c.line = 17;
+  c.done = true;
+  ASSERT_TRUE(outbox->Write({}, &c).ok());  // a checkpoint alone is written too
+
+  auto loaded = outbox->LoadCheckpoints("run-1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_THAT(*loaded, SizeIs(1));
+  EXPECT_EQ((*loaded)[0].input, "dump.jsonl");
+  EXPECT_EQ((*loaded)[0].identity, "500:1700000000");
+  EXPECT_EQ((*loaded)[0].byte_offset, 8192u);
+  EXPECT_EQ((*loaded)[0].line, 17u);
+  EXPECT_EQ((*loaded)[0].rejects_bytes, 120u);
+  EXPECT_TRUE((*loaded)[0].done);
+  EXPECT_THAT(*outbox->LoadCheckpoints("another-run"), SizeIs(0));
+
+  ASSERT_TRUE(outbox->ClearCheckpoints("run-1").ok());
+  EXPECT_THAT(*outbox->LoadCheckpoints("run-1"), SizeIs(0));
+}
+
+TEST_F(SqliteOutboxTest, AFailedWriteKeepsTheOldCheckpoint) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  ScanCheckpoint c;
+  c.run = "r";
+  c.input = "in";
+  c.byte_offset = 10;
+  ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1")}, &c).ok());
+  CaseRecord bad = MakeCase("", "L2");  // an empty rights holder fails the write
+  c.byte_offset = 20;
+  EXPECT_FALSE(outbox->Write({MakeCase("acme", "L3"), bad}, &c).ok());
+  auto loaded = outbox->LoadCheckpoints("r");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_THAT(*loaded, SizeIs(1));
+  EXPECT_EQ((*loaded)[0].byte_offset, 10u);
+  EXPECT_THAT(*outbox->ListCases(), SizeIs(1));
+}
+
+}  // namespace
+}  // namespace bonafide
