@@ -5,6 +5,7 @@
 // Batches are whole input chunks (about 1 MiB). The serial stages keep input order, so the
 // outbox, the rejects file and the counters are the same for any number of threads. The
 // number of batches in flight is bounded (threads x tokens_per_thread), which bounds memory.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <tbb/concurrent_queue.h>
@@ -24,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "bonafide/scanner.h"
 #include "engine/listing_input.h"
+#include "util/hash.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -69,6 +72,10 @@ struct Batch {
   int64_t image_listings = 0;
   ImageTally images;
   std::string input_error;  // set on the last batch of an input that failed
+  bool input_done = false;  // the last batch of an input: its checkpoint says done
+  uint64_t skip_before = 0;  // resuming: records before this offset were scanned already
+  uint64_t next_line = 1;    // line number of the first record after this batch
+  uint64_t bytes_consumed = 0, total_bytes = 0;  // of the input, for progress
 
   void Reset(int holders, int cues) {
     parsed.Clear();
@@ -82,6 +89,27 @@ struct Batch {
     image_listings = 0;
     images = ImageTally{};
     input_error.clear();
+    input_done = false;
+    skip_before = 0;
+    chunk.data.clear();
+  }
+
+  // Drops the listings and rejects before `skip_before` (a resumed scan's first chunk).
+  void DropRecordsBeforeResumePoint() {
+    if (skip_before == 0) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < parsed.listings_size; ++i) {
+      if (parsed.listings[i].byte_offset >= skip_before) {
+        if (kept != i) std::swap(parsed.listings[kept], parsed.listings[i]);
+        ++kept;
+      }
+    }
+    parsed.listings_size = kept;
+    std::erase_if(parsed.rejects,
+                  [&](const engine::Reject& r) { return r.byte_offset < skip_before; });
+    std::erase_if(skipped, [&](const engine::InputSource::SkippedRecord& r) {
+      return r.byte_offset < skip_before;
+    });
   }
 };
 
@@ -94,14 +122,28 @@ struct Worker {
 // Writes rejects as JSON Lines: {"input":..., "line":..., "offset":..., "reason":...}.
 class RejectsWriter {
  public:
-  static absl::StatusOr<std::unique_ptr<RejectsWriter>> Open(const std::string& path) {
+  // Opens `path` afresh, or, when resuming, cut back to `keep_bytes` (the size recorded in
+  // the last committed checkpoint: rejects written after it belong to records that will be
+  // read again).
+  static absl::StatusOr<std::unique_ptr<RejectsWriter>> Open(const std::string& path,
+                                                            std::optional<uint64_t> keep_bytes) {
     auto w = std::make_unique<RejectsWriter>();
     if (path.empty()) return w;
-    w->file_ = std::fopen(path.c_str(), "w");
+    if (keep_bytes.has_value() && ::truncate(path.c_str(), static_cast<off_t>(*keep_bytes)) == 0) {
+      w->file_ = std::fopen(path.c_str(), "a");
+    } else {
+      w->file_ = std::fopen(path.c_str(), "w");
+    }
     if (w->file_ == nullptr) {
       return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write rejects file"));
     }
     return w;
+  }
+  // Flushes and returns the file's size (0 when not writing), for checkpoints.
+  uint64_t FlushedSize() {
+    if (file_ == nullptr) return 0;
+    std::fflush(file_);
+    return static_cast<uint64_t>(std::ftell(file_));
   }
   ~RejectsWriter() {
     if (file_ != nullptr) std::fclose(file_);
@@ -157,6 +199,14 @@ void FillImageCounts(const Scanner& scanner, const ImageTally& t,
   }
 }
 
+// Size and modification time of a regular file ("" for stdin and the like): a checkpoint
+// is only trusted for the very file it was taken on.
+std::string InputIdentity(const std::string& path) {
+  struct stat st;
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+}
+
 std::string_view ReasonClass(std::string_view reason) {
   const size_t colon = reason.find(": ");
   return colon == std::string_view::npos ? reason : reason.substr(0, colon);
@@ -182,9 +232,38 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
     BONAFIDE_ASSIGN_OR_RETURN(auto source, engine::InputSource::Open(inputs[i], input_options));
     sources.push_back(std::move(source));
   }
-  BONAFIDE_ASSIGN_OR_RETURN(auto rejects, RejectsWriter::Open(options.rejects_path));
 
+  // Resuming: the same inputs (same sizes and times) and rules as an interrupted scan whose
+  // checkpoints are in the sink.
+  std::vector<std::string> identities;
+  Hasher128 run_hasher;
+  run_hasher.Add(rules_version());
+  bool resumable = options.resume;
+  for (const std::string& input : inputs) {
+    identities.push_back(InputIdentity(input));
+    resumable &= !identities.back().empty();
+    run_hasher.Add(input);
+    run_hasher.Add(identities.back());
+  }
+  const std::string run = resumable ? run_hasher.Hex() : "";
+  std::vector<std::optional<ScanCheckpoint>> resume_at(inputs.size());
+  std::optional<uint64_t> keep_rejects_bytes;
   ScanSummary summary;
+  if (resumable) {
+    BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints,
+                              sink.LoadCheckpoints(run));
+    for (const ScanCheckpoint& c : checkpoints) {
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (inputs[i] == c.input && identities[i] == c.identity) resume_at[i] = c;
+      }
+      keep_rejects_bytes = std::max(keep_rejects_bytes.value_or(0), c.rejects_bytes);
+      summary.resumed.push_back(c.done ? absl::StrCat(c.input, ": already scanned")
+                                       : absl::StrCat(c.input, ": from line ", c.line));
+    }
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(auto rejects,
+                            RejectsWriter::Open(options.rejects_path, keep_rejects_bytes));
+
   for (int h = 0; h < holders; ++h) summary.holders.push_back({holder_id(h), 0});
   std::vector<int64_t> cue_listings(cues, 0);
   int64_t price_listings = 0, obfuscated_listings = 0, image_listings = 0;
@@ -202,6 +281,11 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
 
   auto read = [&](tbb::flow_control& fc) -> Batch* {
     while (current < sources.size() && !stop.load(std::memory_order_relaxed)) {
+      const std::optional<ScanCheckpoint>& at = resume_at[current];
+      if (at.has_value() && at->done) {  // finished before the interruption
+        ++current;
+        continue;
+      }
       Batch* b = nullptr;
       if (!free_batches.try_pop(b)) {
         all_batches.push_back(std::make_unique<Batch>());
@@ -211,25 +295,39 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       engine::InputSource& source = *sources[current];
       absl::StatusOr<bool> more = source.Next(b->chunk);
       b->skipped = source.TakeSkipped();
+      b->chunk.input_index = static_cast<int>(current);
+      b->bytes_consumed = source.bytes_consumed();
+      b->total_bytes = source.total_bytes();
+      b->next_line = b->chunk.first_line + CountByte(b->chunk.data, '\n');
+      if (at.has_value()) {
+        // Chunks wholly before the resume point were scanned by the interrupted run.
+        const uint64_t end = b->chunk.first_offset + b->chunk.data.size();
+        if (more.ok() && *more && end <= at->byte_offset) {
+          free_batches.push(b);
+          continue;
+        }
+        b->skip_before = at->byte_offset;
+      }
       if (!more.ok()) {
         b->chunk.data.clear();
         b->input_error = std::string(more.status().message());
+      }
+      if (!more.ok() || !*more) {
+        b->chunk.data.clear();
+        b->input_done = true;
         ++current;
-        return b;
       }
-      if (*more || !b->skipped.empty()) {
-        if (!*more) b->chunk.data.clear();
-        return b;
-      }
-      free_batches.push(b);
-      ++current;
+      return b;
     }
     fc.stop();
     return nullptr;
   };
 
   auto scan = [&](Batch* b) -> Batch* {
-    if (b->chunk.data.empty()) return b;
+    if (b->chunk.data.empty()) {
+      b->DropRecordsBeforeResumePoint();
+      return b;
+    }
     std::unique_ptr<Worker>& slot = workers.local();
     if (slot == nullptr) {
       slot = std::make_unique<Worker>();
@@ -239,6 +337,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
     }
     Worker& w = *slot;
     w.parser.Parse(b->chunk, b->parsed);
+    b->DropRecordsBeforeResumePoint();
     const size_t parse_rejects = b->parsed.rejects.size();
     for (size_t i = 0; i < b->parsed.listings_size; ++i) {
       const Listing& listing = b->parsed.listings[i];
@@ -299,8 +398,22 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
     images.Merge(b->images);
     for (int h = 0; h < holders; ++h) summary.holders[h].cases += b->holder_flagged[h];
     if (!b->input_error.empty()) summary.input_errors.push_back(b->input_error);
-    if (!b->cases.empty() && sink_status.ok()) {
-      absl::StatusOr<OutboxWriteStats> stats = sink.Write(b->cases);
+    if (sink_status.ok()) {
+      // The cases and the position after them commit together; the rejects before them are
+      // flushed first, so a resumed scan can cut the rejects file back to this point.
+      ScanCheckpoint checkpoint;
+      if (!run.empty()) {
+        const int i = b->chunk.input_index;
+        checkpoint.run = run;
+        checkpoint.input = inputs[i];
+        checkpoint.identity = identities[i];
+        checkpoint.byte_offset = b->chunk.first_offset + b->chunk.data.size();
+        checkpoint.line = b->next_line;
+        checkpoint.rejects_bytes = rejects->FlushedSize();
+        checkpoint.done = b->input_done;
+      }
+      absl::StatusOr<OutboxWriteStats> stats =
+          sink.Write(b->cases, run.empty() ? nullptr : &checkpoint);
       if (!stats.ok()) {
         sink_status = stats.status();
         stop.store(true, std::memory_order_relaxed);
@@ -319,8 +432,8 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       p.listings_read = summary.scanned + summary.rejected;
       p.cases = cases_written;
       p.input_index = b->chunk.input_index;
-      p.bytes_consumed = sources[std::min(current, sources.size() - 1)]->bytes_consumed();
-      p.total_bytes = sources[std::min(current, sources.size() - 1)]->total_bytes();
+      p.bytes_consumed = b->bytes_consumed;
+      p.total_bytes = b->total_bytes;
       p.elapsed_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       options.on_progress(p);
@@ -338,6 +451,8 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   });
   BONAFIDE_RETURN_IF_ERROR(sink_status);
   BONAFIDE_RETURN_IF_ERROR(rejects->Close(options.rejects_path));
+  // The scan is complete: the next run of the same command is a fresh rescan.
+  if (!run.empty()) BONAFIDE_RETURN_IF_ERROR(sink.ClearCheckpoints(run));
 
   summary.listings_read = summary.scanned + summary.rejected;
   summary.elapsed_seconds =

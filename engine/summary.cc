@@ -102,6 +102,9 @@ std::string SummaryText(const ScanSummary& s) {
     }
   }
   for (const auto& e : s.input_errors) absl::StrAppend(&out, "input error: ", e, "\n");
+  for (const auto& r : s.resumed) {
+    absl::StrAppend(&out, "resumed an interrupted scan: ", r, "\n");
+  }
   return out;
 }
 
@@ -145,6 +148,11 @@ std::string SummaryJson(const ScanSummary& s) {
   for (size_t i = 0; i < s.input_errors.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(s.input_errors[i], out);
+  }
+  out.append("],\"resumed\":[");
+  for (size_t i = 0; i < s.resumed.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(s.resumed[i], out);
   }
   out.append("]}");
   return out;

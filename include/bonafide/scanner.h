@@ -66,6 +66,11 @@ struct ScanOptions {
   std::function<void(const ScanProgress&)> on_progress;
   // Called for every case written to the sink, in input order (serial), or null.
   std::function<void(const CaseRecord&)> on_case;
+  // Resume an interrupted scan: when the sink holds checkpoints of a scan of the same
+  // inputs (same files, sizes and modification times) with the same rules, inputs it
+  // finished are skipped and the one it was reading continues after the last committed
+  // batch, so that no case or event is lost or repeated (true). Stdin is never resumed.
+  bool resume = true;
 };
 
 // What a scan did. Plain value.
@@ -115,6 +120,10 @@ struct ScanSummary {
   // Inputs that could not be read to their end (a truncated .zst, an I/O error): the
   // records before the damage were scanned, the scan went on with the next input.
   std::vector<std::string> input_errors;
+
+  // When this scan resumed an interrupted one: where each input was taken up again. The
+  // counts above then cover only what this run read.
+  std::vector<std::string> resumed;
 };
 
 // Thread-safe: Scan() may run concurrently on different Scratch objects; ScanFiles() runs
@@ -128,7 +137,8 @@ class Scanner {
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
 
-  // Per-thread state (Hyperscan scratch, normalisation buffers). One per thread; keeps a
+  // Per-thread state (Hyperscan scratch, normalisation buffers, image decoder, PDQ hasher
+  // and photo-bank query buffers). One per thread; keeps a
   // reference to the Scanner that made it, which must outlive it. Not copyable.
   class Scratch {
    public:
@@ -145,7 +155,9 @@ class Scanner {
   absl::StatusOr<std::unique_ptr<Scratch>> NewScratch() const;
 
   // Judges one listing into `verdict` (cleared first). Does not allocate once `scratch`
-  // and `verdict` have grown to the sizes the input needs.
+  // and `verdict` have grown to the sizes the input needs, except inside OpenCV's codecs
+  // when the listing's photos are read (ScannerOptions::image_root) and for the messages of
+  // photos that could not be read. Reading photos does file I/O on the calling thread.
   // REQUIRES: `scratch` came from this scanner and no other thread uses it.
   void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
 

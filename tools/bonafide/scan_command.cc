@@ -1,6 +1,7 @@
 // bonafide scan: listing dumps in, verification cases out (spec.md section 5).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -23,7 +24,9 @@ struct RawScanFlags {
   std::string cache_dir = DefaultCacheDir();
   std::string images;
   int threads = 0;
+  int chunk_kib = 1024;
   bool progress = true;
+  bool restart = false;
   std::vector<std::string> inputs;
 };
 
@@ -88,11 +91,16 @@ int ScanCommand(int argc, char** argv) {
   flags.String("outbox", "SQLite outbox file", &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
   flags.Int("threads", "worker threads (0 = all cores)", &raw.threads);
+  flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB",
+            &raw.chunk_kib);
   flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)",
                &raw.format);
   flags.String("cache-dir", "compiled-database and photo-hash cache (\"\" = none)",
                &raw.cache_dir);
   flags.Bool("progress", "show a progress line when stderr is a terminal", &raw.progress);
+  flags.Bool("restart",
+             "rescan from the start even if an interrupted scan of the same inputs can resume",
+             &raw.restart);
   switch (flags.Parse(argc, argv, &raw.inputs)) {
     case FlagSet::Outcome::kHelp: return kExitOk;
     case FlagSet::Outcome::kError: return kExitUsage;
@@ -126,7 +134,9 @@ int ScanCommand(int argc, char** argv) {
 
   ScanOptions options;
   options.threads = raw.threads;
+  options.chunk_bytes = static_cast<size_t>(std::max(raw.chunk_kib, 4)) << 10;
   options.rejects_path = raw.rejects;
+  options.resume = !raw.restart;
   ProgressLine progress;
   if (raw.progress && isatty(STDERR_FILENO)) {
     options.on_progress = [&progress](const ScanProgress& p) { progress.Update(p); };

@@ -1,0 +1,230 @@
+// Crash safety: `bonafide scan` killed with SIGKILL at random points and run again ends with
+// exactly the cases, events and rejects of an uninterrupted run (issue 5).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "bonafide/scanner.h"
+#include "bonafide/sink.h"
+#include "rules/rule_pack.h"
+#include "tests/test_util.h"
+#include "tools/gen/listing_generator.h"
+
+extern char** environ;
+
+namespace bonafide {
+namespace {
+
+const std::string kRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
+const std::string kBonafide = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
+
+void Generate(const std::string& path, int64_t count) {
+  auto pack = rules::LoadRulePack(kRules);
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  gen::GeneratorOptions options;
+  options.count = count;
+  options.seed = 99;
+  auto generator = gen::ListingGenerator::Create(*pack, options);
+  ASSERT_TRUE(generator.ok()) << generator.status();
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  ASSERT_TRUE((*generator)
+                  ->Generate(
+                      [out](std::string_view chunk) {
+                        return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
+                      },
+                      nullptr)
+                  .ok());
+  // A few rejects too, so that the rejects file is checked as well.
+  std::fputs("not json\n{\"id\":\"x\",\"title\":\"t\",\"price\":-1,\"currency\":\"EUR\","
+             "\"seller_id\":\"s\"}\n",
+             out);
+  std::fclose(out);
+}
+
+// Starts `bonafide scan` on `input`; returns its pid.
+pid_t StartScan(const std::string& input, const std::string& outbox, const std::string& rejects,
+                const std::string& cache) {
+  std::vector<std::string> args = {kBonafide,  "scan",        "--rules",   kRules,
+                                   "--outbox", outbox,        "--rejects", rejects,
+                                   "--threads", "2",          "--cache-dir", cache,
+                                   "--chunk-kib", "256",      input};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  EXPECT_EQ(posix_spawn(&pid, kBonafide.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+using CaseRow = std::tuple<std::string, double, std::string, std::string>;
+using EventRow = std::tuple<int64_t, std::string, std::string, std::string>;
+
+void ReadOutbox(const std::string& path, std::vector<CaseRow>& cases,
+                std::vector<EventRow>& events) {
+  auto outbox = SqliteOutbox::OpenReadOnly(path);
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  auto c = (*outbox)->ListCases();
+  auto e = (*outbox)->ListEvents();
+  ASSERT_TRUE(c.ok() && e.ok());
+  for (const auto& x : *c) cases.emplace_back(x.case_key, x.score, x.reasons_json, x.evidence_json);
+  for (const auto& x : *e) events.emplace_back(x.id, x.case_key, x.type, x.payload_json);
+}
+
+TEST(ResumeTest, KilledScansResumeToExactlyTheUninterruptedOutbox) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 30000);
+  const std::string cache = dir.Join("cache");
+
+  // The reference: one uninterrupted run (after one that fills the compiled-rules cache, so
+  // that its duration is the scan's).
+  ASSERT_EQ(Wait(StartScan(input, dir.Join("warm.db"), dir.Join("warm.rejects"), cache)), 0);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(Wait(StartScan(input, dir.Join("ref.db"), dir.Join("ref.rejects"), cache)), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<CaseRow> ref_cases;
+  std::vector<EventRow> ref_events;
+  ReadOutbox(dir.Join("ref.db"), ref_cases, ref_events);
+  ASSERT_GT(ref_cases.size(), 1000u);
+  const std::string ref_rejects = testing::ReadFileOrDie(dir.Join("ref.rejects"));
+
+  std::mt19937 rng(20261128);
+  std::uniform_real_distribution<double> when(0.05, 0.95);
+  for (int run = 0; run < 20; ++run) {
+    const std::string db = dir.Join("run" + std::to_string(run) + ".db");
+    const std::string rejects = dir.Join("run" + std::to_string(run) + ".rejects");
+    // Kill a run at a random moment; a run that finished first is thrown away and tried
+    // again sooner, so that every one of the 20 is really interrupted.
+    bool interrupted = false;
+    for (double scale = 1.0; !interrupted && scale > 0.01; scale /= 2) {
+      for (const std::string& f : {db, db + "-wal", db + "-shm", rejects}) {
+        std::remove(f.c_str());
+      }
+      const pid_t pid = StartScan(input, db, rejects, cache);
+      std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * scale * seconds));
+      kill(pid, SIGKILL);
+      interrupted = WIFSIGNALED(Wait(pid));
+    }
+    ASSERT_TRUE(interrupted) << "run " << run;
+    ASSERT_EQ(Wait(StartScan(input, db, rejects, cache)), 0) << "run " << run;
+
+    std::vector<CaseRow> cases;
+    std::vector<EventRow> events;
+    ReadOutbox(db, cases, events);
+    ASSERT_EQ(cases.size(), ref_cases.size()) << "run " << run;
+    EXPECT_EQ(cases, ref_cases) << "run " << run;
+    ASSERT_EQ(events.size(), ref_events.size()) << "run " << run;
+    EXPECT_EQ(events, ref_events) << "run " << run;
+    EXPECT_EQ(testing::ReadFileOrDie(rejects), ref_rejects) << "run " << run;
+  }
+  std::printf("20 runs killed mid-scan and resumed (reference run %.2f s)\n", seconds);
+}
+
+}  // namespace
+}  // namespace bonafide
+
+namespace bonafide {
+namespace {
+
+// Forwards to an outbox until the `fail_at`-th write, which fails like a full disk.
+class FailingSink : public CaseSink {
+ public:
+  FailingSink(SqliteOutbox& outbox, int fail_at) : outbox_(outbox), fail_at_(fail_at) {}
+  using CaseSink::Write;
+  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
+                                         const ScanCheckpoint* checkpoint) override {
+    if (++writes_ == fail_at_) return absl::ResourceExhaustedError("disk full (simulated)");
+    return outbox_.Write(cases, checkpoint);
+  }
+  absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) override {
+    return outbox_.LoadCheckpoints(run);
+  }
+  absl::Status ClearCheckpoints(std::string_view run) override {
+    return outbox_.ClearCheckpoints(run);
+  }
+
+ private:
+  SqliteOutbox& outbox_;
+  int fail_at_;
+  int writes_ = 0;
+};
+
+TEST(ResumeTest, AStoppedScanResumesAfterItsLastCommittedBatch) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 8000);
+  ScannerOptions scanner_options;
+  scanner_options.rules_dir = kRules;
+  auto scanner = Scanner::Create(scanner_options);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  ScanOptions options;
+  options.threads = 2;
+  options.chunk_bytes = 64 << 10;  // about 60 batches
+
+  auto reference = SqliteOutbox::Open(dir.Join("ref.db"));
+  ASSERT_TRUE(reference.ok());
+  options.rejects_path = dir.Join("ref.rejects");
+  auto full = (*scanner)->ScanFiles({input}, **reference, options);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_TRUE(full->resumed.empty());
+
+  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  ASSERT_TRUE(outbox.ok());
+  options.rejects_path = dir.Join("out.rejects");
+  FailingSink failing(**outbox, 20);
+  auto stopped = (*scanner)->ScanFiles({input}, failing, options);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kResourceExhausted);
+
+  auto resumed = (*scanner)->ScanFiles({input}, **outbox, options);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_EQ(resumed->resumed.size(), 1u);
+  EXPECT_NE(resumed->resumed[0].find("from line"), std::string::npos) << resumed->resumed[0];
+  // Only what the stopped run had not committed was read again.
+  EXPECT_LT(resumed->listings_read, full->listings_read);
+  EXPECT_GT(resumed->listings_read, 0);
+
+  std::vector<CaseRow> ref_cases, cases;
+  std::vector<EventRow> ref_events, events;
+  ReadOutbox(dir.Join("ref.db"), ref_cases, ref_events);
+  ReadOutbox(dir.Join("out.db"), cases, events);
+  EXPECT_EQ(cases, ref_cases);
+  EXPECT_EQ(events, ref_events);
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out.rejects")),
+            testing::ReadFileOrDie(dir.Join("ref.rejects")));
+
+  // Completed: the checkpoints are gone, and the same scan again is a full (idempotent)
+  // rescan, not a resumption.
+  auto again = (*scanner)->ScanFiles({input}, **outbox, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->resumed.empty());
+  EXPECT_EQ(again->listings_read, full->listings_read);
+  EXPECT_EQ(again->outbox.opened + again->outbox.updated, 0);
+}
+
+}  // namespace
+}  // namespace bonafide
