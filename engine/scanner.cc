@@ -106,6 +106,11 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     s.images.emplace_back();
     ImageResult& r = s.images.back();
     r.image = static_cast<int32_t>(i);
+    if (listing.images[i].find('\0') != std::string::npos) {  // "\u0000" in JSON
+      r.status = ImageStatus::kUnreadable;
+      r.detail = "path contains a NUL character";
+      continue;
+    }
     // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
     s.path.assign(image_root);
     s.path.push_back('/');

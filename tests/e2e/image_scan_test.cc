@@ -309,7 +309,10 @@ TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
   EXPECT_TRUE(verdict.images[0].matched);
 
   listing.seller_id = "s-9";
+  listing.images.push_back(std::string("resized.jpg\0../../x", 20));
   scanner->Scan(listing, **scratch, verdict);
+  ASSERT_EQ(verdict.images.size(), 2u);
+  EXPECT_EQ(verdict.images[1].status, ImageStatus::kUnreadable);
   ASSERT_EQ(verdict.holders.size(), 1u);
   EXPECT_TRUE(verdict.holders[0].case_opened);
   CaseRecord record;
