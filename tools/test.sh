@@ -55,7 +55,7 @@ if ((!skip_asan)); then
   step "asan configure" cmake --preset asan
   step "asan build" cmake --build --preset asan -- -j"$jobs"
   step "asan tests (unit, slow)" \
-    ctest --test-dir build/asan -L 'unit|slow' --output-on-failure -j"$jobs" --timeout 900
+    ctest --test-dir build/asan -L 'unit|slow' --output-on-failure -j"$jobs" --timeout 300
 fi
 
 echo "==> test.sh: all steps passed in $((SECONDS - start)) s"
