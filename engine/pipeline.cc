@@ -151,15 +151,13 @@ class RejectsWriter {
   void Write(const std::string& input, uint64_t line, uint64_t offset,
              const std::string& reason, const std::string& id) {
     if (file_ == nullptr) return;
-    line_.assign("{\"input\":");
-    AppendJsonString(input, line_);
-    absl::StrAppend(&line_, ",\"line\":", line, ",\"offset\":", offset, ",\"reason\":");
-    AppendJsonString(reason, line_);
-    if (!id.empty()) {
-      line_.append(",\"id\":");
-      AppendJsonString(id, line_);
-    }
-    line_.append("}\n");
+    line_.clear();
+    JsonObject json(line_);
+    json.String("input", input).Int("line", static_cast<int64_t>(line));
+    json.Int("offset", static_cast<int64_t>(offset)).String("reason", reason);
+    if (!id.empty()) json.String("id", id);
+    json.Close();
+    line_.push_back('\n');
     std::fwrite(line_.data(), 1, line_.size(), file_);
   }
   absl::Status Close(const std::string& path) {

@@ -390,61 +390,62 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
   r.push_back(']');
   if (!explanation.empty() && explanation.back() == ';') explanation.pop_back();
 
-  std::string& e = record.evidence_json;
-  e.assign("{\"listing\":{\"id\":");
-  AppendJsonString(listing.id, e);
-  e.append(",\"marketplace\":");
-  AppendJsonString(listing.marketplace, e);
-  e.append(",\"title\":");
-  AppendJsonString(listing.title, e);
-  e.append(",\"description\":");
-  AppendJsonString(listing.description, e);
-  absl::StrAppend(&e, ",\"price\":", Number(listing.price), ",\"currency\":");
-  AppendJsonString(listing.currency, e);
-  e.append(",\"seller_id\":");
-  AppendJsonString(listing.seller_id, e);
-  e.append(",\"category\":");
-  AppendJsonString(listing.category, e);
-  e.append(",\"condition\":");
-  AppendJsonString(listing.condition, e);
-  absl::StrAppend(&e, ",\"quantity\":", listing.quantity, ",\"images\":[");
+  std::string images;  // the listing's photo paths, a JSON array
+  images.push_back('[');
   for (size_t i = 0; i < listing.images.size(); ++i) {
-    if (i > 0) e.push_back(',');
-    AppendJsonString(listing.images[i], e);
+    if (i > 0) images.push_back(',');
+    AppendJsonString(listing.images[i], images);
   }
-  e.append("]},\"first_mention\":");
+  images.push_back(']');
+  std::string& e = record.evidence_json;
+  e.clear();
+  JsonObject evidence(e);
+  evidence.Object("listing")
+      .String("id", listing.id)
+      .String("marketplace", listing.marketplace)
+      .String("title", listing.title)
+      .String("description", listing.description)
+      .Raw("price", Number(listing.price))
+      .String("currency", listing.currency)
+      .String("seller_id", listing.seller_id)
+      .String("category", listing.category)
+      .String("condition", listing.condition)
+      .Int("quantity", listing.quantity)
+      .Raw("images", images)
+      .Close();
   if (hv.named) {
-    e.push_back('{');
+    JsonObject mention = evidence.Object("first_mention");
     AppendSpan(listing, hv.first_mention, e);
-    e.push_back('}');
+    mention.Close();
   } else {
-    e.append("null");  // referenced only by a genuine photo
+    evidence.Raw("first_mention", "null");  // referenced only by a genuine photo
   }
   if (!verdict.images.empty()) {
     // Every listing photo: its hash and quality, or why it could not be read.
-    e.append(",\"images\":[");
+    std::string photos = "[";
     for (size_t i = 0; i < verdict.images.size(); ++i) {
       const ImageResult& im = verdict.images[i];
-      if (i > 0) e.push_back(',');
-      e.append("{\"photo\":");
-      AppendJsonString(listing.images[im.image], e);
-      absl::StrAppend(&e, ",\"status\":\"", ImageStatusName(im.status), "\"");
+      if (i > 0) photos.push_back(',');
+      JsonObject photo(photos);
+      photo.String("photo", listing.images[im.image])
+          .String("status", ImageStatusName(im.status));
       if (im.status == ImageStatus::kHashed || im.status == ImageStatus::kTooPlain) {
-        absl::StrAppend(&e, ",\"pdq\":\"", ImageHashHex(im), "\",\"quality\":", im.quality,
-                        ",\"matched\":", im.matched ? "true" : "false");
+        photo.String("pdq", ImageHashHex(im))
+            .Int("quality", im.quality)
+            .Raw("matched", im.matched ? "true" : "false");
       } else {
-        e.append(",\"detail\":");
-        AppendJsonString(im.detail, e);
+        photo.String("detail", im.detail);
       }
-      e.push_back('}');
+      photo.Close();
     }
-    e.push_back(']');
+    photos.push_back(']');
+    evidence.Raw("images", photos);
   }
-  absl::StrAppend(&e, ",\"coverage\":\"", CoverageName(hv.coverage), "\",\"threshold\":",
-                  Number(hv.threshold), ",\"rules_version\":\"", rules.rules_version(),
-                  "\",\"explanation\":");
-  AppendJsonString(explanation, e);
-  e.push_back('}');
+  evidence.String("coverage", CoverageName(hv.coverage))
+      .Raw("threshold", Number(hv.threshold))
+      .String("rules_version", rules.rules_version())
+      .String("explanation", explanation)
+      .Close();
 }
 
 std::vector<std::string> Scanner::CheckExamples() const {

@@ -218,23 +218,16 @@ std::string EventPayload(std::string_view case_key, const CaseRecord& c, std::st
                          std::string_view reasons, int64_t revision) {
   std::string out;
   out.reserve(128 + case_key.size() * 2 + reasons.size());
-  out.append("{\"case_key\":");
-  AppendJsonString(case_key, out);
-  out.append(",\"rights_holder\":");
-  AppendJsonString(c.rights_holder, out);
-  out.append(",\"marketplace\":");
-  AppendJsonString(c.marketplace, out);
-  out.append(",\"listing_id\":");
-  AppendJsonString(c.listing_id, out);
-  out.append(",\"seller_id\":");
-  AppendJsonString(c.seller_id, out);
-  out.append(",\"score\":");
-  out.append(score);
-  out.append(",\"reasons\":");
-  out.append(reasons);
-  out.append(",\"revision\":");
-  out.append(std::to_string(revision));
-  out.push_back('}');
+  JsonObject(out)
+      .String("case_key", case_key)
+      .String("rights_holder", c.rights_holder)
+      .String("marketplace", c.marketplace)
+      .String("listing_id", c.listing_id)
+      .String("seller_id", c.seller_id)
+      .Raw("score", score)
+      .Raw("reasons", reasons)
+      .Int("revision", revision)
+      .Close();
   return out;
 }
 

@@ -5,6 +5,7 @@
 #ifndef BONAFIDE_UTIL_STRINGS_H_
 #define BONAFIDE_UTIL_STRINGS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,50 @@ inline std::string_view ToStd(absl::string_view s) {
 // Appends `s` to `out` as a JSON string literal (quotes included). Invalid UTF-8 bytes
 // are replaced by U+FFFD so that the output is always valid JSON.
 void AppendJsonString(std::string_view s, std::string& out);
+
+// Appends one JSON object to a caller-owned string, field by field, in the compact form
+// the outbox, the rejects file and `--format jsonl` share: {"a":"x","b":1}.
+//
+//   std::string line;
+//   JsonObject(line).String("id", id).Int("line", 7).Raw("reasons", reasons_json).Close();
+//
+// Keeps a reference to `out`, which must outlive it. Keys are written as given (they are
+// literals); values go through AppendJsonString. Thread-compatible.
+class JsonObject {
+ public:
+  explicit JsonObject(std::string& out) : out_(out) { out_.push_back('{'); }
+  JsonObject& String(std::string_view key, std::string_view value) {
+    Key(key);
+    AppendJsonString(value, out_);
+    return *this;
+  }
+  JsonObject& Int(std::string_view key, int64_t value) {
+    Key(key);
+    out_.append(std::to_string(value));
+    return *this;
+  }
+  // `json` must already be valid JSON (a number, an array, an object, true/false/null).
+  JsonObject& Raw(std::string_view key, std::string_view json) {
+    Key(key);
+    out_.append(json);
+    return *this;
+  }
+  // Starts a nested object under `key`; finish it with Close() before the next field.
+  JsonObject Object(std::string_view key) {
+    Key(key);
+    return JsonObject(out_);
+  }
+  void Close() { out_.push_back('}'); }
+
+ private:
+  void Key(std::string_view key) {
+    if (out_.back() != '{') out_.push_back(',');
+    out_.push_back('"');
+    out_.append(key);
+    out_.append("\":");
+  }
+  std::string& out_;
+};
 
 // Returns how many times `c` occurs in `s`. Driven by memchr, so fast when occurrences are
 // sparse (newlines in listing dumps: one per few hundred bytes).

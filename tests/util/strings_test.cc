@@ -11,6 +11,18 @@ TEST(JsonStringTest, EscapesQuotesControlsAndInvalidUtf8) {
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD\xC3\xA9\"");
 }
 
+TEST(JsonObjectTest, WritesCompactObjectsWithNestingAndRawValues) {
+  std::string out;
+  JsonObject json(out);
+  json.String("a", "x\"y").Int("n", -7);
+  json.Object("inner").String("k", "v").Close();
+  json.Raw("list", "[1,2]").Close();
+  EXPECT_EQ(out, R"({"a":"x\"y","n":-7,"inner":{"k":"v"},"list":[1,2]})");
+  std::string empty;
+  JsonObject(empty).Close();
+  EXPECT_EQ(empty, "{}");
+}
+
 TEST(CountByteTest, CountsSparseAndDenseOccurrences) {
   EXPECT_EQ(CountByte("", '\n'), 0u);
   EXPECT_EQ(CountByte("abc", '\n'), 0u);

@@ -61,15 +61,16 @@ int List(int argc, char** argv) {
     }
     for (const StoredEvent& e : *list) {
       if (format == "jsonl") {
-        line = "{\"id\":" + std::to_string(e.id) + ",\"rights_holder\":";
-        AppendJsonString(e.rights_holder, line);
-        line.append(",\"case_key\":");
-        AppendJsonString(e.case_key, line);
-        line.append(",\"type\":");
-        AppendJsonString(e.type, line);
-        line.append(",\"payload\":" + e.payload_json + ",\"created_at\":");
-        AppendJsonString(e.created_at, line);
-        line.append("}\n");
+        line.clear();
+        JsonObject(line)
+            .Int("id", e.id)
+            .String("rights_holder", e.rights_holder)
+            .String("case_key", e.case_key)
+            .String("type", e.type)
+            .Raw("payload", e.payload_json)
+            .String("created_at", e.created_at)
+            .Close();
+        line.push_back('\n');
       } else {
         line = std::to_string(e.id) + "  " + e.created_at + "  " + e.type + "  " + e.case_key +
                "\n";
@@ -87,24 +88,21 @@ int List(int argc, char** argv) {
   simdjson::ondemand::parser parser;
   for (const StoredCase& c : *cases) {
     if (format == "jsonl") {
-      line = "{\"case_key\":";
-      AppendJsonString(c.case_key, line);
-      line.append(",\"rights_holder\":");
-      AppendJsonString(c.rights_holder, line);
-      line.append(",\"marketplace\":");
-      AppendJsonString(c.marketplace, line);
-      line.append(",\"listing_id\":");
-      AppendJsonString(c.listing_id, line);
-      line.append(",\"seller_id\":");
-      AppendJsonString(c.seller_id, line);
-      line.append(",\"score\":" + std::to_string(c.score) + ",\"status\":");
-      AppendJsonString(c.status, line);
-      line.append(",\"reasons\":" + c.reasons_json + ",\"evidence\":" + c.evidence_json +
-                  ",\"first_seen_at\":");
-      AppendJsonString(c.first_seen_at, line);
-      line.append(",\"last_seen_at\":");
-      AppendJsonString(c.last_seen_at, line);
-      line.append("}\n");
+      line.clear();
+      JsonObject(line)
+          .String("case_key", c.case_key)
+          .String("rights_holder", c.rights_holder)
+          .String("marketplace", c.marketplace)
+          .String("listing_id", c.listing_id)
+          .String("seller_id", c.seller_id)
+          .Raw("score", std::to_string(c.score))
+          .String("status", c.status)
+          .Raw("reasons", c.reasons_json)
+          .Raw("evidence", c.evidence_json)
+          .String("first_seen_at", c.first_seen_at)
+          .String("last_seen_at", c.last_seen_at)
+          .Close();
+      line.push_back('\n');
     } else {
       char score[32];
       std::snprintf(score, sizeof score, "%.2f", c.score);

@@ -31,19 +31,18 @@ struct RawScanFlags {
 };
 
 void PrintCaseJson(const CaseRecord& c) {
-  std::string line = "{\"case_key\":";
-  AppendJsonString(SqliteOutbox::CaseKey(c.rights_holder, c.marketplace, c.listing_id), line);
-  line.append(",\"rights_holder\":");
-  AppendJsonString(c.rights_holder, line);
-  line.append(",\"marketplace\":");
-  AppendJsonString(c.marketplace, line);
-  line.append(",\"listing_id\":");
-  AppendJsonString(c.listing_id, line);
-  line.append(",\"seller_id\":");
-  AppendJsonString(c.seller_id, line);
-  line.append(",\"score\":" + std::to_string(c.score));
-  line.append(",\"reasons\":" + c.reasons_json);
-  line.append(",\"evidence\":" + c.evidence_json + "}\n");
+  std::string line;
+  JsonObject(line)
+      .String("case_key", SqliteOutbox::CaseKey(c.rights_holder, c.marketplace, c.listing_id))
+      .String("rights_holder", c.rights_holder)
+      .String("marketplace", c.marketplace)
+      .String("listing_id", c.listing_id)
+      .String("seller_id", c.seller_id)
+      .Raw("score", std::to_string(c.score))
+      .Raw("reasons", c.reasons_json)
+      .Raw("evidence", c.evidence_json)
+      .Close();
+  line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
