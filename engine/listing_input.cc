@@ -854,6 +854,19 @@ bool HasTrailingContent(std::string_view rec) {
 
 }  // namespace
 
+size_t Utf8PrefixLength(std::string_view s, size_t cap) {
+  if (s.size() <= cap) return s.size();
+  // s[cap] is the first byte cut off; while it is a continuation byte (10xxxxxx) the
+  // character it belongs to straddles the cap, so back off to that character's lead
+  // byte. A UTF-8 character has at most 3 continuation bytes; the bound also keeps
+  // invalid input (rejected elsewhere) from walking far.
+  size_t n = cap;
+  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) {
+    --n;
+  }
+  return n;
+}
+
 struct ChunkParser::Impl {
   simdjson::ondemand::parser parser;
   std::string padded;                  // copy of a record that lacks padding (rare)
@@ -888,6 +901,37 @@ struct ChunkParser::Impl {
     for (std::string& s : l.images) spare.push_back(std::move(s));
     l.images.clear();
     l.marketplace.assign("default", 7);
+    l.truncated_fields = 0;
+  }
+  // Stores string field `f` into `l`, applying its cap (listing_input.h): identifiers
+  // over their cap are a reject (the slot is left as is), other text is truncated at a
+  // UTF-8 character boundary and flagged in l.truncated_fields.
+  void StoreString(Listing& l, Field f, std::string_view s) {
+    size_t cap = kMaxShortFieldBytes;
+    uint32_t bit = 0;
+    bool identifier = false;
+    switch (f) {
+      case Field::kId:
+      case Field::kSellerId: cap = kMaxIdBytes; identifier = true; break;
+      case Field::kMarketplace: cap = kMaxMarketplaceBytes; identifier = true; break;
+      case Field::kTitle: cap = kMaxTitleBytes; bit = Listing::kTruncatedTitle; break;
+      case Field::kDescription:
+        cap = kMaxDescriptionBytes;
+        bit = Listing::kTruncatedDescription;
+        break;
+      case Field::kCategory: bit = Listing::kTruncatedCategory; break;
+      case Field::kCondition: bit = Listing::kTruncatedCondition; break;
+      default: break;  // currency: not a 3-letter code is a reject already
+    }
+    if (s.size() > cap) {
+      if (identifier) {
+        Fail("field \"", FieldName(f), "\" exceeds ", cap, " bytes");
+        return;
+      }
+      s = s.substr(0, Utf8PrefixLength(s, cap));
+      l.truncated_fields |= bit;
+    }
+    StringSlot(l, f)->assign(s.data(), s.size());
   }
   void AddImage(Listing& l, std::string_view path) {
     if (spare.empty()) {
@@ -913,6 +957,8 @@ struct ChunkParser::Impl {
       Fail("image path is empty");
     } else if (!ImagePathStaysInRoot(p)) {
       FailImagePath(p);
+    } else if (l.images.size() >= kMaxImages || p.size() > kMaxImagePathBytes) {
+      l.truncated_fields |= Listing::kTruncatedImages;  // dropped; see listing_input.h
     } else {
       AddImage(l, p);
     }
@@ -1172,7 +1218,7 @@ void ChunkParser::Impl::ParseJson(const char* rec, size_t len, size_t padded_len
         if (f == Field::kCurrency && !IsCurrencyCode(s)) {
           Fail("currency must be a 3-letter ISO 4217 code");
         }
-        StringSlot(l, f)->assign(s.data(), s.size());
+        StoreString(l, f, s);
         break;
       }
     }
@@ -1287,7 +1333,7 @@ void ChunkParser::Impl::ParseCsv(std::string_view rec, const CsvSchema& schema, 
     if (f == Field::kCurrency && !IsCurrencyCode(s)) {
       Fail("currency must be a 3-letter ISO 4217 code");
     }
-    StringSlot(l, f)->assign(s.data(), s.size());
+    StoreString(l, f, s);
   }
   if (std::string_view s = get(schema.price); !s.empty()) {
     seen |= Bit(Field::kPrice);

@@ -13,6 +13,8 @@
 // (newlines; for CSV, newlines outside quotes). ChunkParser turns every record of a chunk
 // into either a Listing or a Reject, so for every chunk
 //   records = batch.listings_size + batch.rejects.size().
+// Fields are capped (kMaxTitleBytes and the others below); over-cap text is truncated
+// and flagged in Listing::truncated_fields, over-cap identifiers are rejects.
 // Nothing is skipped silently: empty lines, invalid JSON, wrong types, missing fields,
 // negative or non-finite prices, image paths that escape the image root, over-long records
 // and a truncated last line all become rejects with a reason and their place.
@@ -55,6 +57,40 @@ struct InputChunk {
   std::shared_ptr<const CsvSchema> csv;  // set for kCsv
   int input_index = 0;                   // which of the scan's inputs (for rejects)
 };
+
+// Per-field caps, applied by ChunkParser to JSON Lines and CSV alike, so that a listing
+// stays small even when its record is below max_record_bytes (8 MiB). Sizes are in bytes
+// of UTF-8, after JSON unescaping / CSV unquoting. The rule (docs/design.md, "Limits"):
+//  - title, description, category, condition: a longer value is truncated to the cap at
+//    a UTF-8 character boundary (a multi-byte character that would straddle the cap is
+//    dropped whole, so the value may end up to 3 bytes shorter than the cap), the bit of
+//    the field is set in Listing::truncated_fields, and the listing is still scanned.
+//  - id, seller_id, marketplace: identifiers are never truncated (cutting them could
+//    merge distinct listings, sellers or case keys); a longer one is a reject,
+//    `field "id" exceeds 1024 bytes`.
+//  - currency: anything but a 3-letter code is a reject already, so it never reaches
+//    its cap.
+//  - images: at most kMaxImages paths are kept (later ones are dropped); a path longer
+//    than kMaxImagePathBytes is dropped too (a cut path names a different file). Either
+//    sets Listing::kTruncatedImages. Dropped paths are still checked: an empty path or
+//    one that escapes the image root is a reject wherever it appears in the list.
+//
+// Why these values: marketplaces cap titles at a few hundred characters (eBay 80, Amazon
+// 200), so 4 KiB never cuts a real title yet keeps matching cost small; 64 KiB holds any
+// real description; real ids, codes and image paths are tens of bytes, so 1 KiB only
+// stops abuse. Worst case per listing: 4 + 64 + 6 x 1 + 32 x 1 KiB = 106 KiB, against
+// up to 8 MiB before the caps.
+inline constexpr size_t kMaxTitleBytes = 4 << 10;
+inline constexpr size_t kMaxDescriptionBytes = 64 << 10;
+inline constexpr size_t kMaxIdBytes = 1 << 10;           // id, seller_id: reject above
+inline constexpr size_t kMaxMarketplaceBytes = 1 << 10;  // reject above
+inline constexpr size_t kMaxShortFieldBytes = 1 << 10;   // currency, category, condition
+inline constexpr size_t kMaxImages = 32;
+inline constexpr size_t kMaxImagePathBytes = 1 << 10;
+
+// Returns the length of the longest prefix of the UTF-8 text `s` that is at most `cap`
+// bytes and does not split a multi-byte character (s.size() when it fits already).
+size_t Utf8PrefixLength(std::string_view s, size_t cap);
 
 struct InputOptions {
   size_t chunk_bytes = 1 << 20;  // target chunk size (1 MiB)
@@ -136,7 +172,8 @@ class ChunkParser {
   // JSON: unknown fields are ignored (and only skipped, not fully validated); `null` for
   // an optional field means absent; `id` and `seller_id` must not be empty; keys are
   // matched exactly (escaped keys are unescaped first). CSV: an empty cell is an absent
-  // value. Does not allocate once warm (strings keep their capacity, image strings are
+  // value. Field caps (kMaxTitleBytes etc.) are applied as described above. Does not
+  // allocate once warm (strings keep their capacity, image strings are
   // recycled), except for reject reasons. If `chunk.data` lacks kChunkPadding readable
   // bytes, records near its end are copied into a padded buffer.
   void Parse(const InputChunk& chunk, ParsedBatch& out);

@@ -30,6 +30,19 @@ struct Listing {
   uint64_t line_number = 0;  // 1-based line of the record's first byte
   uint64_t byte_offset = 0;  // 0-based offset of the record's first byte
 
+  // Which fields the reader cut to their size cap (a bitmask of the kTruncated* bits
+  // below; 0 when nothing was cut). A truncated string field holds its first cap bytes,
+  // shortened to a UTF-8 character boundary; truncated images means that image paths
+  // beyond the count cap, or longer than the path cap, were dropped. The caps and the
+  // rule are in engine/listing_input.h and docs/design.md ("Limits"). Identifiers (id,
+  // seller_id, marketplace) are never truncated: an over-cap one is a reject.
+  uint32_t truncated_fields = 0;
+  static constexpr uint32_t kTruncatedTitle = 1u << 0;
+  static constexpr uint32_t kTruncatedDescription = 1u << 1;
+  static constexpr uint32_t kTruncatedCategory = 1u << 2;
+  static constexpr uint32_t kTruncatedCondition = 1u << 3;
+  static constexpr uint32_t kTruncatedImages = 1u << 4;
+
   // Resets every field to its default, keeping string capacity.
   void Clear();
 };

@@ -584,6 +584,188 @@ TEST(ListingInputTest, SampleFixtures) {
 
 // --- Parser properties -----------------------------------------------------------------
 
+// --- field caps --------------------------------------------------------------------------
+
+TEST(ListingInputTest, Utf8PrefixLength) {
+  EXPECT_EQ(Utf8PrefixLength("abc", 3), 3u);
+  EXPECT_EQ(Utf8PrefixLength("abcd", 3), 3u);
+  EXPECT_EQ(Utf8PrefixLength("ab\xc3\xa9", 3), 2u);            // é straddles
+  EXPECT_EQ(Utf8PrefixLength("a\xe2\x82\xac", 3), 1u);         // € straddles
+  EXPECT_EQ(Utf8PrefixLength("\xe2\x82\xac" "b", 3), 3u);      // € ends at the cap
+  EXPECT_EQ(Utf8PrefixLength("ab\xf0\x9f\x98\x80", 3), 2u);    // 4-byte character
+  EXPECT_EQ(Utf8PrefixLength("\xf0\x9f\x98\x80", 1), 0u);
+}
+
+// One listing's fields, written as a JSON line and as a CSV row of the header below.
+struct CapCase {
+  std::string id = "x", seller_id = "s", title = "t", description, marketplace;
+  std::vector<std::string> images;
+};
+const char kCapCsvHeader[] = "id,title,description,price,currency,seller_id,images,marketplace\n";
+
+std::string CapJson(const CapCase& c) {
+  std::string s = R"({"id":")" + c.id + R"(","title":")" + c.title +
+                  R"(","price":1,"currency":"EUR","seller_id":")" + c.seller_id + "\"";
+  if (!c.description.empty()) s += R"(,"description":")" + c.description + "\"";
+  if (!c.marketplace.empty()) s += R"(,"marketplace":")" + c.marketplace + "\"";
+  if (!c.images.empty()) {
+    s += R"(,"images":[)";
+    for (size_t i = 0; i < c.images.size(); ++i) s += (i ? ",\"" : "\"") + c.images[i] + "\"";
+    s += "]";
+  }
+  return s + "}\n";
+}
+
+std::string CapCsv(const CapCase& c) {
+  std::string images;
+  for (size_t i = 0; i < c.images.size(); ++i) images += (i ? "|" : "") + c.images[i];
+  return c.id + "," + c.title + "," + c.description + ",1,EUR," + c.seller_id + "," + images +
+         "," + c.marketplace + "\n";
+}
+
+TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
+  const std::string e_acute = "\xc3\xa9", euro = "\xe2\x82\xac", smile = "\xf0\x9f\x98\x80";
+  struct Expect {
+    CapCase in;
+    std::string reason;  // "" = scanned
+    std::string title, description;
+    uint32_t truncated = 0;
+    size_t images = 0;
+  };
+  auto title = [](std::string t) {
+    CapCase c;
+    c.title = std::move(t);
+    return c;
+  };
+  auto desc = [](std::string d) {
+    CapCase c;
+    c.description = std::move(d);
+    return c;
+  };
+  const size_t T = kMaxTitleBytes, D = kMaxDescriptionBytes, I = kMaxIdBytes;
+  const std::string tA(T, 'a'), dA(D, 'd');
+  std::vector<Expect> cases = {
+      // title: exact cap, cap + 1, multi-byte characters ending at / straddling the cap
+      {title(tA), "", tA, "", 0},
+      {title(tA + "b"), "", tA, "", Listing::kTruncatedTitle},
+      {title(std::string(T - 2, 'a') + e_acute), "", std::string(T - 2, 'a') + e_acute, "", 0},
+      {title(std::string(T - 1, 'a') + e_acute), "", std::string(T - 1, 'a'), "",
+       Listing::kTruncatedTitle},
+      {title(std::string(T - 2, 'a') + euro), "", std::string(T - 2, 'a'), "",
+       Listing::kTruncatedTitle},
+      {title(std::string(T - 1, 'a') + smile + "zz"), "", std::string(T - 1, 'a'), "",
+       Listing::kTruncatedTitle},
+      // description likewise
+      {desc(dA), "", "t", dA, 0},
+      {desc(dA + "e"), "", "t", dA, Listing::kTruncatedDescription},
+      {desc(std::string(D - 1, 'd') + e_acute), "", "t", std::string(D - 1, 'd'),
+       Listing::kTruncatedDescription},
+      {desc(std::string(D - 3, 'd') + euro), "", "t", std::string(D - 3, 'd') + euro, 0},
+      {desc(std::string(D - 2, 'd') + smile), "", "t", std::string(D - 2, 'd'),
+       Listing::kTruncatedDescription},
+  };
+  // Identifiers: exact cap scanned, cap + 1 rejected (never truncated).
+  {
+    Expect e;
+    e.in.id = std::string(I, 'i');
+    e.in.seller_id = std::string(I, 's');
+    e.title = "t";
+    cases.push_back(e);
+    e.in.id = std::string(I + 1, 'i');
+    e.reason = "field \"id\" exceeds 1024 bytes";
+    cases.push_back(e);
+    e.in.id = "x";
+    e.in.seller_id = std::string(I + 1, 's');
+    e.reason = "field \"seller_id\" exceeds 1024 bytes";
+    cases.push_back(e);
+    e.in.seller_id = "s";
+    e.in.marketplace = std::string(kMaxMarketplaceBytes + 1, 'm');
+    e.reason = "field \"marketplace\" exceeds 1024 bytes";
+    cases.push_back(e);
+  }
+  // Images: 40 -> the first 32; an over-long path is dropped; a bad path beyond the cap
+  // is still a reject.
+  {
+    Expect e;
+    e.title = "t";
+    for (int i = 0; i < 40; ++i) e.in.images.push_back("img/" + std::to_string(i) + ".jpg");
+    e.truncated = Listing::kTruncatedImages;
+    e.images = kMaxImages;
+    cases.push_back(e);
+    e.in.images = {"a.jpg", std::string(kMaxImagePathBytes + 1, 'p'), "b.jpg",
+                   std::string(kMaxImagePathBytes, 'q')};
+    e.images = 3;
+    cases.push_back(e);
+    e.in.images.assign(32, "ok.jpg");
+    e.truncated = 0;
+    e.images = 32;
+    cases.push_back(e);
+    e.in.images.push_back("../x.jpg");
+    e.reason = "image path escapes the image root: \"../x.jpg\"";
+    cases.push_back(e);
+  }
+
+  std::string jsonl, csv = kCapCsvHeader;
+  for (const Expect& e : cases) {
+    jsonl += CapJson(e.in);
+    csv += CapCsv(e.in);
+  }
+  TempDir dir;
+  for (const std::string& path :
+       {dir.Write("caps.jsonl", jsonl), dir.Write("caps.csv", csv)}) {
+    SCOPED_TRACE(path);
+    Result r = ReadAll(path);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.listings.size() + r.rejects.size(), cases.size());
+    size_t li = 0, ri = 0;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      SCOPED_TRACE("case " + std::to_string(i));
+      const Expect& e = cases[i];
+      if (!e.reason.empty()) {
+        ASSERT_LT(ri, r.rejects.size());
+        EXPECT_EQ(r.rejects[ri++].reason, e.reason);
+        continue;
+      }
+      ASSERT_LT(li, r.listings.size());
+      const Listing& l = r.listings[li++];
+      EXPECT_EQ(l.title, e.title);
+      EXPECT_EQ(l.description, e.description);
+      EXPECT_EQ(l.id, e.in.id);
+      EXPECT_EQ(l.seller_id, e.in.seller_id);
+      EXPECT_EQ(l.truncated_fields, e.truncated);
+      ASSERT_EQ(l.images.size(), e.images);
+      for (size_t k = 0; k < l.images.size(); ++k) {
+        EXPECT_LE(l.images[k].size(), kMaxImagePathBytes);
+      }
+      if (e.images == kMaxImages && e.truncated) EXPECT_EQ(l.images.back(), "img/31.jpg");
+      if (e.images == 3) EXPECT_THAT(l.images[2], ::testing::StartsWith("qqq"));
+    }
+    EXPECT_EQ(li, r.listings.size());
+    EXPECT_EQ(ri, r.rejects.size());
+  }
+}
+
+TEST(ListingInputTest, TruncationFlagIsResetForRecycledListings) {
+  ParsedBatch b = ParseText(CapJson({.title = std::string(kMaxTitleBytes + 1, 'a')}));
+  ASSERT_EQ(b.listings_size, 1u);
+  EXPECT_EQ(b.listings[0].truncated_fields, Listing::kTruncatedTitle);
+  // A recycled Listing must not keep the flag of the record parsed into it before.
+  InputChunk chunk;
+  ChunkParser parser;
+  ParsedBatch batch;
+  chunk.data = CapJson({.title = std::string(kMaxTitleBytes + 5, 'a')});
+  chunk.data.reserve(chunk.data.size() + kChunkPadding);
+  parser.Parse(chunk, batch);
+  ASSERT_EQ(batch.listings_size, 1u);
+  EXPECT_NE(batch.listings[0].truncated_fields, 0u);
+  batch.Clear();
+  chunk.data = Line("y") + "\n";
+  parser.Parse(chunk, batch);
+  ASSERT_EQ(batch.listings_size, 1u);
+  EXPECT_EQ(batch.listings[0].truncated_fields, 0u);
+  EXPECT_EQ(batch.listings[0].title, "ACME Runner 22");
+}
+
 TEST(ListingInputTest, ChunkWithoutPaddingIsCopied) {
   InputChunk chunk;
   chunk.data = Line("a") + "\n" + Line("b");
