@@ -15,6 +15,7 @@ void Listing::Clear() {
   images.clear();
   marketplace.assign("default");
   line_number = 0;
+  truncated_fields = 0;
   byte_offset = 0;
 }
 
