@@ -21,4 +21,4 @@ echo "== rejected records (out/demo-rejects.jsonl)"
 cat out/demo-rejects.jsonl
 echo
 echo "== the first cases in the outbox (out/demo-outbox.db)"
-"$bonafide" outbox list --outbox out/demo-outbox.db | head -n 12
+"$bonafide" outbox list --outbox out/demo-outbox.db --limit 6

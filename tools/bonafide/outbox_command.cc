@@ -27,12 +27,14 @@ int List(int argc, char** argv) {
   std::string rights_holder;
   std::string format = "text";
   bool events = false;
+  int limit = 0;
   FlagSet flags("bonafide outbox list --outbox FILE [--rights-holder ID] [--format text|jsonl]",
                 "Lists the cases (or, with --events, the events) of an outbox, by case key.");
   flags.String("outbox", "SQLite outbox file", &outbox_path);
   flags.String("rights-holder", "only this rights holder's cases", &rights_holder);
   flags.String("format", "text | jsonl", &format);
   flags.Bool("events", "list the events instead of the cases", &events);
+  flags.Int("limit", "list at most this many (0 = all)", &limit);
   std::vector<std::string> positional;
   switch (flags.Parse(argc, argv, &positional)) {
     case FlagSet::Outcome::kHelp: return kExitOk;
@@ -59,6 +61,7 @@ int List(int argc, char** argv) {
                    std::string(list.status().message()).c_str());
       return kExitFailure;
     }
+    if (limit > 0 && list->size() > static_cast<size_t>(limit)) list->resize(limit);
     for (const StoredEvent& e : *list) {
       if (format == "jsonl") {
         line.clear();
@@ -86,6 +89,8 @@ int List(int argc, char** argv) {
     return kExitFailure;
   }
   simdjson::ondemand::parser parser;
+  const size_t total = cases->size();
+  if (limit > 0 && cases->size() > static_cast<size_t>(limit)) cases->resize(limit);
   for (const StoredCase& c : *cases) {
     if (format == "jsonl") {
       line.clear();
@@ -111,7 +116,13 @@ int List(int argc, char** argv) {
     }
     std::fwrite(line.data(), 1, line.size(), stdout);
   }
-  if (format == "text") std::printf("%zu cases\n", cases->size());
+  if (format == "text") {
+    if (cases->size() < total) {
+      std::printf("%zu of %zu cases\n", cases->size(), total);
+    } else {
+      std::printf("%zu cases\n", total);
+    }
+  }
   return kExitOk;
 }
 
