@@ -391,8 +391,12 @@ absl::Status ImageDecoder::Decode(std::string_view bytes, DecodeMode mode, Decod
   }
 
   cv::Mat& m = scratch_->decoded;
+  // OpenCV 4.6's imdecode(buf, flags, &dst) leaves `dst` untouched when it cannot decode and
+  // returns it anyway, so a failure would hand back the previous photo (found by
+  // image_fuzzer: tests/fuzz/corpus/image_fuzzer/stale_decode_bmp). Start from an empty Mat.
+  m.release();
   try {
-    // A non-owning view of the caller's bytes; imdecode reads it and reuses `m`.
+    // A non-owning view of the caller's bytes.
     const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1,
                           const_cast<char*>(bytes.data()));
     cv::imdecode(encoded, flags, &m);

@@ -215,6 +215,18 @@ TEST(ProbeImageTest, RejectsUnknownAndTruncatedHeaders) {
 // ---------------------------------------------------------------------------------------
 // Limits and hostile inputs
 
+TEST(ImageDecoderTest, AFailedDecodeNeverReturnsThePreviousImage) {
+  // A BMP whose header OpenCV refuses, after a good photo on the same decoder: OpenCV 4.6
+  // would leave the previous pixels in place (found by tests/fuzz image_fuzzer).
+  ImageDecoder decoder;
+  DecodedLuma out;
+  ASSERT_TRUE(decoder.Decode(Encode(".png", DrawPhoto(64, 48)), DecodeMode::kFull, out).ok());
+  const std::string stale = ReadFileOrDie(std::string(BONAFIDE_SOURCE_DIR) +
+                                          "/tests/fuzz/corpus/image_fuzzer/stale_decode_bmp");
+  EXPECT_FALSE(decoder.Decode(stale, DecodeMode::kFull, out).ok());
+  EXPECT_FALSE(decoder.Decode(stale, DecodeMode::kReduced, out).ok());
+}
+
 TEST(ImageDecoderTest, RefusesPngBombFromHeaderInMicroseconds) {
   ImageDecoder decoder;
   DecodedLuma out;
