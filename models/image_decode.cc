@@ -189,7 +189,8 @@ absl::StatusOr<ImageInfo> Probe(std::string_view bytes, size_t* jpeg_sof_offset)
   if (StartsWith(bytes, "BM")) return ProbeBmp(bytes);
   std::string head;
   for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
-    absl::StrAppendFormat(&head, i == 0 ? "%02x" : " %02x",
+    // A constant format string: clang checks Abseil's formats at compile time.
+    absl::StrAppendFormat(&head, "%s%02x", i == 0 ? "" : " ",
                           static_cast<unsigned char>(bytes[i]));
   }
   return absl::InvalidArgumentError(
