@@ -737,8 +737,12 @@ TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
       for (size_t k = 0; k < l.images.size(); ++k) {
         EXPECT_LE(l.images[k].size(), kMaxImagePathBytes);
       }
-      if (e.images == kMaxImages && e.truncated) EXPECT_EQ(l.images.back(), "img/31.jpg");
-      if (e.images == 3) EXPECT_THAT(l.images[2], ::testing::StartsWith("qqq"));
+      if (e.images == kMaxImages && e.truncated) {
+        EXPECT_EQ(l.images.back(), "img/31.jpg");
+      }
+      if (e.images == 3) {
+        EXPECT_THAT(l.images[2], ::testing::StartsWith("qqq"));
+      }
     }
     EXPECT_EQ(li, r.listings.size());
     EXPECT_EQ(ri, r.rejects.size());
