@@ -36,6 +36,7 @@
 #include "re2/re2.h"
 
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
@@ -145,38 +146,6 @@ std::optional<std::string_view> DidYouMean(std::string_view word,
   const size_t limit = std::max<size_t>(2, std::min(word.size(), best->size()) / 3);
   if (best_distance > limit || best_distance >= word.size()) return std::nullopt;
   return best;
-}
-
-// Returns the byte offset of the first invalid UTF-8 sequence in `s`, or npos.
-size_t FindInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    uint32_t min = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-      return i;
-    }
-    if (i + len > s.size()) return i;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 // Returns the offset of the first C0 control character other than tab, LF and CR, or of

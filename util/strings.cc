@@ -47,14 +47,16 @@ size_t CountByte(std::string_view s, char c) {
   return count;
 }
 
-bool IsValidUtf8(std::string_view s) {
+size_t FindInvalidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) return false;
+    if (len == 0) return i;
     i += len;
   }
-  return true;
+  return std::string_view::npos;
 }
+
+bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == std::string_view::npos; }
 
 void AppendJsonString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -72,6 +72,10 @@ class JsonObject {
 // sparse (newlines in listing dumps: one per few hundred bytes).
 size_t CountByte(std::string_view s, char c);
 
+// Returns the offset of the first byte of `s` that does not start a well-formed UTF-8
+// sequence (overlong forms, surrogates and truncated sequences included), or npos.
+size_t FindInvalidUtf8(std::string_view s);
+
 // Returns true when `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
 

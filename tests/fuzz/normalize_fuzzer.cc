@@ -12,43 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "util/strings.h"
 #include "rules/normalize.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace bonafide::fuzz {
 namespace {
-
-// Returns the offset of the first invalid UTF-8 sequence (overlong forms, surrogates and
-// code points above U+10FFFF are invalid), or npos.
-size_t FindInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp, min;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return i;
-    }
-    if (i + len > s.size()) return i;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
 
 std::string Hex(std::string_view s) {
   static const char* digits = "0123456789abcdef";
@@ -68,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   using bonafide::rules::NormalizedText;
   const std::string_view x(reinterpret_cast<const char*>(bytes), size);
   const std::string once = bonafide::rules::Normalize(x);
-  BONAFIDE_FUZZ_CHECK(FindInvalidUtf8(once) == std::string_view::npos,
+  BONAFIDE_FUZZ_CHECK(bonafide::FindInvalidUtf8(once) == std::string_view::npos,
                       "invalid UTF-8 in output %s of %s", Hex(once).c_str(), Hex(x).c_str());
   const std::string twice = bonafide::rules::Normalize(once);
   BONAFIDE_FUZZ_CHECK(twice == once, "not idempotent: x=%s once=%s twice=%s", Hex(x).c_str(),
