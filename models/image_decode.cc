@@ -451,9 +451,8 @@ absl::Status ImageDecoder::Decode(std::string_view bytes, DecodeMode mode, Decod
   return absl::OkStatus();
 }
 
-absl::Status ImageDecoder::DecodeFile(const std::string& path, DecodeMode mode,
-                                      DecodedLuma& out) {
-  Clear(out);
+absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::string& out) {
+  out.clear();
   // O_NONBLOCK: opening a FIFO must not hang; only regular files are read below.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
@@ -477,23 +476,31 @@ absl::Status ImageDecoder::DecodeFile(const std::string& path, DecodeMode mode,
   }
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (0 bytes)"));
-  if (size > limits_.max_bytes) {
+  if (size > max_bytes) {
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "%s: file is %d bytes, over the limit of %d", path, size, limits_.max_bytes));
+        "%s: file is %d bytes, over the limit of %d", path, size, max_bytes));
   }
-  file_buffer_.resize(size);
+  out.resize(size);
   size_t done = 0;
   while (done < size) {
-    const ssize_t r = ::read(fd, file_buffer_.data() + done, size - done);
+    const ssize_t r = ::read(fd, out.data() + done, size - done);
     if (r < 0) {
       if (errno == EINTR) continue;
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": read failed: ", std::strerror(errno)));
     }
-    if (r == 0) break;  // the file shrank since fstat: decode what is there
+    if (r == 0) break;  // the file shrank since fstat: keep what is there
     done += static_cast<size_t>(r);
   }
-  absl::Status s = Decode(std::string_view(file_buffer_.data(), done), mode, out);
+  out.resize(done);
+  return absl::OkStatus();
+}
+
+absl::Status ImageDecoder::DecodeFile(const std::string& path, DecodeMode mode,
+                                      DecodedLuma& out) {
+  Clear(out);
+  if (absl::Status s = ReadImageFile(path, limits_.max_bytes, file_buffer_); !s.ok()) return s;
+  absl::Status s = Decode(file_buffer_, mode, out);
   if (!s.ok()) return WithPath(path, s);
   return s;
 }

@@ -103,6 +103,13 @@ inline constexpr int kMinReducedShortSide = 256;
 // Returns the reduction factor (1, 2, 4 or 8) kReduced uses for a JPEG of this size.
 int ChooseJpegReduction(int width, int height);
 
+// Reads the whole regular file at `path` into `out` (its capacity is reused), checking its
+// size with fstat before reading; a FIFO or device is refused without blocking. Every
+// error message starts with the path.
+// Errors: NotFound (no such file), InvalidArgument (a directory, another non-regular file,
+// an empty file, cannot open or read), ResourceExhausted (over max_bytes).
+absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::string& out);
+
 // Decodes images into float luma, reusing its buffers from call to call.
 //
 // Thread-safety: one-per-thread (it owns scratch buffers); distinct decoders may run
@@ -126,10 +133,9 @@ class ImageDecoder {
   //   NotFound: a JPEG without a frame header.
   absl::Status Decode(std::string_view bytes, DecodeMode mode, DecodedLuma& out);
 
-  // Reads the file at `path` (size checked with fstat before reading; only regular files)
-  // and decodes it like Decode. Every error message starts with the path.
-  // Errors: NotFound (no such file), InvalidArgument (a directory or other non-regular
-  // file, unreadable, or as Decode), ResourceExhausted (as Decode).
+  // Reads the file at `path` with ReadImageFile(path, limits().max_bytes, ...) and decodes
+  // it like Decode. Every error message starts with the path.
+  // Errors: as ReadImageFile, then as Decode.
   absl::Status DecodeFile(const std::string& path, DecodeMode mode, DecodedLuma& out);
 
   const DecodeLimits& limits() const { return limits_; }

@@ -1,10 +1,7 @@
 #include "models/photo_bank.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +9,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "util/hash.h"
 
 namespace bonafide::models {
@@ -130,44 +126,6 @@ void WriteCache(const std::string& dir, const std::string& path, const CacheMap&
   if (ec) std::filesystem::remove(tmp, ec);
 }
 
-// Reads a whole regular file of at most max_bytes.
-absl::Status ReadPhoto(const std::string& path, size_t max_bytes, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open: ", std::strerror(err)));
-  }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  }
-  const auto size = static_cast<uint64_t>(st.st_size);
-  if (size > max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "%s: file is %d bytes, over the limit of %d", path, size, max_bytes));
-  }
-  out.resize(size);
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t r = ::read(fd, out.data() + done, size - done);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return absl::InvalidArgumentError(absl::StrCat(path, ": read failed: ", std::strerror(errno)));
-    }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
-  }
-  out.resize(done);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 const char* DihedralName(Dihedral variant) {
@@ -202,7 +160,7 @@ absl::StatusOr<std::shared_ptr<const PhotoBank>> PhotoBank::Build(
     p.holder = g.holder;
     p.product = g.product;
     p.path = g.path;
-    if (absl::Status s = ReadPhoto(g.path, options.limits.max_bytes, bytes); !s.ok()) return s;
+    if (absl::Status s = ReadImageFile(g.path, options.limits.max_bytes, bytes); !s.ok()) return s;
     const Digest digest = ContentDigest(bytes);
     if (auto it = cache.find(digest); it != cache.end()) {
       p.quality = it->second.quality;

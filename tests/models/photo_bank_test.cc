@@ -191,6 +191,34 @@ TEST_F(PhotoBankTest, BrokenGenuinePhotoFailsTheBuildNamingIt) {
       << bank.status();
 }
 
+// The bank reads genuine photos with ReadImageFile, as DecodeFile reads listing photos:
+// same checks, same messages (starting with the path, which the scanner relies on).
+TEST_F(PhotoBankTest, UnreadableGenuinePhotoFailsLikeDecodeFile) {
+  const std::string empty = dir_.Write("rules/photos/empty.jpg", "");
+  const std::string missing = dir_.Join("rules/photos/missing.jpg");
+  const std::string directory = dir_.Join("rules/photos");
+  options_.limits.max_bytes = 1000;
+  const std::string big = dir_.Write("rules/photos/big.jpg", std::string(1001, 'x'));
+  for (const std::string& path : {empty, missing, directory, big}) {
+    std::vector<GenuinePhoto> photos = {{0, 0, path}};
+    auto bank = PhotoBank::Build(photos, options_);
+    ASSERT_FALSE(bank.ok()) << path;
+    ImageDecoder decoder(options_.limits);
+    DecodedLuma luma;
+    const absl::Status direct = decoder.DecodeFile(path, DecodeMode::kFull, luma);
+    EXPECT_EQ(bank.status(), direct) << path;
+    EXPECT_EQ(bank.status().message().substr(0, path.size()), path);
+  }
+  std::string bytes;
+  EXPECT_EQ(ReadImageFile(empty, 1000, bytes).message(), empty + ": empty file (0 bytes)");
+  EXPECT_EQ(ReadImageFile(missing, 1000, bytes).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReadImageFile(directory, 1000, bytes).message(), directory + ": is a directory");
+  EXPECT_EQ(ReadImageFile(big, 1000, bytes).message(),
+            big + ": file is 1001 bytes, over the limit of 1000");
+  ASSERT_TRUE(ReadImageFile(photos_[0].path, 1 << 20, bytes).ok());
+  EXPECT_EQ(bytes.size(), std::filesystem::file_size(photos_[0].path));
+}
+
 TEST(PhotoBankNamesTest, DihedralNames) {
   EXPECT_STREQ(DihedralName(Dihedral::kRotate90), "rotate90");
   EXPECT_STREQ(DihedralName(Dihedral::kFlipY), "flip_y");
