@@ -78,11 +78,17 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
     global_coverage = Coverage::kUsed;
   }
 
-  const double unit_divisor = [&] {
-    if (listing.quantity > 1) return static_cast<double>(listing.quantity);
-    return static_cast<double>(rules::UnitsInTitle(title.normalized.text));
-  }();
-  const double unit_price = listing.price * fx / unit_divisor;
+  // The title is read for a unit count only when a product with a reference price shows up
+  // (a few listings in a hundred).
+  double unit_divisor = 0;  // 0 = not read yet
+  auto unit_price = [&] {
+    if (unit_divisor == 0) {
+      unit_divisor = listing.quantity > 1
+                         ? static_cast<double>(listing.quantity)
+                         : static_cast<double>(rules::UnitsInTitle(title.normalized.text));
+    }
+    return listing.price * fx / unit_divisor;
+  };
 
   auto visit = [&](const MatchedField& f, TextField field) {
     const std::string_view text = f.normalized.text;
@@ -121,7 +127,7 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
           if (p.kind == PatternKind::kKeyword) {
             const auto& product = rules.holders()[p.holder].products[p.product];
             if (product.reference_price_base > 0) {
-              const double ratio = unit_price / product.reference_price_base;
+              const double ratio = unit_price() / product.reference_price_base;
               if (st.best_product < 0 || ratio < st.best_ratio) {
                 st.best_product = p.product;
                 st.best_ratio = ratio;
@@ -180,7 +186,7 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
     st.image_match = static_cast<int32_t>(i);
     const auto& product = rules.holders()[m.holder].products[m.product];
     if (product.reference_price_base > 0) {
-      const double ratio = unit_price / product.reference_price_base;
+      const double ratio = unit_price() / product.reference_price_base;
       if (st.best_product < 0 || ratio < st.best_ratio) {
         st.best_product = m.product;
         st.best_ratio = ratio;
@@ -260,7 +266,7 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
       sig.weight = policy.weights.price;
       sig.index = st.best_product;
       sig.span = st.best_product_span;
-      sig.unit_price = unit_price;
+      sig.unit_price = unit_price();
       sig.reference_price = holder.products[st.best_product].reference_price_base;
       sig.ratio = st.best_ratio;
       sig.units = static_cast<int64_t>(unit_divisor);

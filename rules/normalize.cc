@@ -412,46 +412,63 @@ size_t JoinSpaced(Out out, size_t begin, size_t end) {
 // Positions in t[p, p + 16) worth a closer look, as a bit mask: a leet character next to a
 // letter, or a letter / leet character standing alone (not next to a letter, digit or
 // non-ASCII byte other than those of "·" and "•"). A superset of what ScanWords() acts on.
+// The block is classified once; its neighbours' classes are the masks shifted by one, with
+// the bytes just outside the block classified through kPrefilterClass.
 // REQUIRES: begin < p and p + 17 <= end.
+enum : uint8_t { kPfLetter = 1, kPfAlnum = 2, kPfLeet = 4, kPfSpaced = 8 };
+
+constexpr std::array<uint8_t, 256> MakePrefilterClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kPfLetter | kPfAlnum | kPfSpaced;
+  for (int c = '0'; c <= '9'; ++c) {
+    const bool leet = c != '2' && c != '6' && c != '9';
+    t[c] = kPfAlnum | (leet ? kPfLeet | kPfSpaced : 0);
+  }
+  for (char c : {'@', '$'}) t[static_cast<uint8_t>(c)] = kPfLeet | kPfSpaced;
+  for (char c : {'!', '|'}) t[static_cast<uint8_t>(c)] = kPfLeet;
+  for (int c = 0x80; c < 256; ++c) {
+    if (c != 0xC2 && c != 0xB7 && c != 0xE2 && c != 0xA2) t[c] = kPfAlnum;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kPrefilterClass = MakePrefilterClasses();
+
 #if defined(__SSE2__)
 inline uint32_t InterestingMask(const char* t, size_t p) {
-  auto classify = [](__m128i v, __m128i* letter, __m128i* alnum, __m128i* leet,
-                     __m128i* spaced) {
-    __m128i lt = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
-                               _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
-    __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                               _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-    __m128i not_leet_digit =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('6'))),
-                     _mm_cmpeq_epi8(v, _mm_set1_epi8('9')));
-    __m128i leet_digit = _mm_andnot_si128(not_leet_digit, dg);
-    __m128i at_dollar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
-                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
-    __m128i bang_bar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
-                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
-    // Non-ASCII bytes, except those that can end or start "·" (C2 B7) and "•" (E2 80 A2).
-    __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
-    __m128i sep_bytes =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xC2))),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xB7)))),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE2))),
-                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xA2)))));
-    *letter = lt;
-    *alnum = _mm_or_si128(_mm_or_si128(lt, dg), _mm_andnot_si128(sep_bytes, high));
-    *leet = _mm_or_si128(_mm_or_si128(leet_digit, at_dollar), bang_bar);
-    *spaced = _mm_or_si128(_mm_or_si128(lt, leet_digit), at_dollar);
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p));
+  auto mask = [](__m128i m) { return static_cast<uint32_t>(_mm_movemask_epi8(m)); };
+  const __m128i lt = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+  const __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+  const __m128i not_leet_digit =
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('6'))),
+                   _mm_cmpeq_epi8(v, _mm_set1_epi8('9')));
+  const __m128i leet_digit = _mm_andnot_si128(not_leet_digit, dg);
+  const __m128i at_dollar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+  const __m128i bang_bar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                        _mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
+  // Non-ASCII bytes, except those that can end or start "·" (C2 B7) and "•" (E2 80 A2).
+  const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
+  const __m128i sep_bytes =
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xC2))),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xB7)))),
+                   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE2))),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xA2)))));
+  const uint32_t letter = mask(lt);
+  const uint32_t alnum = mask(_mm_or_si128(_mm_or_si128(lt, dg), _mm_andnot_si128(sep_bytes, high)));
+  const uint32_t leet = mask(_mm_or_si128(_mm_or_si128(leet_digit, at_dollar), bang_bar));
+  const uint32_t spaced = mask(_mm_or_si128(_mm_or_si128(lt, leet_digit), at_dollar));
+  const uint8_t before = kPrefilterClass[static_cast<uint8_t>(t[p - 1])];
+  const uint8_t after = kPrefilterClass[static_cast<uint8_t>(t[p + 16])];
+  auto neighbours = [&](uint32_t m, uint8_t bit) {
+    return (m << 1) | (m >> 1) | ((before & bit) ? 1u : 0u) | ((after & bit) ? 0x8000u : 0u);
   };
-  __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p));
-  __m128i vm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p - 1));
-  __m128i vp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p + 1));
-  __m128i l0, a0, e0, s0, lm, am, em, sm, lp, ap, ep, sp;
-  classify(v0, &l0, &a0, &e0, &s0);
-  classify(vm, &lm, &am, &em, &sm);
-  classify(vp, &lp, &ap, &ep, &sp);
-  __m128i leet_hit = _mm_and_si128(e0, _mm_or_si128(lm, lp));
-  __m128i single = _mm_andnot_si128(_mm_or_si128(am, ap), s0);
-  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(leet_hit, single)));
+  const uint32_t leet_hit = leet & neighbours(letter, kPfLetter);
+  const uint32_t single = spaced & ~neighbours(alnum, kPfAlnum);
+  return (leet_hit | single) & 0xFFFF;
 }
 #else
 inline uint32_t InterestingMask(const char*, size_t) { return 0xFFFF; }
@@ -518,6 +535,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0)
     __m128i f = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
     f = _mm_or_si128(_mm_andnot_si128(ctrl, f), _mm_and_si128(ctrl, _mm_set1_epi8(' ')));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out.t + j + i), f);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.e + j + i), _mm_setzero_si128());
     uint32_t sp =
         static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
     collapse |= ((sp & ((sp << 1) | spaces_prev)) != 0);
@@ -533,6 +551,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0)
     uint8_t c = kAsciiFold[in[i]];
     out.t[j + i] = static_cast<char>(c);
     out.o[j + i] = origin0 + static_cast<uint32_t>(i);
+    out.e[j + i] = 0;
     uint32_t sp = c == ' ';
     collapse |= (sp & spaces_prev) != 0;
     spaces_prev = sp;
@@ -569,7 +588,7 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
   const size_t bound = base + (ascii ? n : 4 * n);
   out.text.resize(bound);
   out.origin.resize(bound);
-  out.evasive.resize(bound);  // zero-filled: nothing is evasive unless marked
+  out.evasive.resize(bound);  // origin and evasive are not zero-filled: every kept byte is written
   Out o{out.text.data(), out.origin.data(), out.evasive.data()};
 
   size_t j = base;
@@ -604,6 +623,7 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
       if (len == 0) {  // invalid byte
         o.t[j] = ' ';
         o.o[j] = static_cast<uint32_t>(i);
+        o.e[j] = 0;
         ++j;
         pending_evasive = false;
         ++i;
@@ -619,6 +639,7 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
         case kSpace:
           o.t[j] = ' ';
           o.o[j] = static_cast<uint32_t>(i);
+          o.e[j] = 0;
           ++j;
           pending_evasive = false;
           break;

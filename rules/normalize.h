@@ -27,9 +27,31 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <memory>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace bonafide::rules {
+
+// An allocator whose value-less construct() default-initialises: resize() of a vector of
+// bytes or integers then leaves the new elements unwritten. NormalizeAppend sizes its output
+// for the worst case and writes every element it keeps, so zero-filling first (as
+// std::allocator does) would be wasted work on every field of every listing.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 // Output of Normalize(). Reuse one per thread: Clear() keeps capacity, so the steady state
 // allocates nothing. Thread-compatible.
@@ -37,12 +59,12 @@ struct NormalizedText {
   std::string text;  // normalised UTF-8; ASCII except for characters with no ASCII fold
   // origin[i] = byte offset, in the input, of the character that produced text[i].
   // Non-decreasing. Same size as `text`.
-  std::vector<uint32_t> origin;
+  std::vector<uint32_t, UninitializedAllocator<uint32_t>> origin;
   // evasive[i] != 0 when text[i] was produced from an evasive form: a look-alike letter
   // from another script, a compatibility form (full-width, mathematical), a digit or symbol
   // standing for a letter, or a letter joined from a spaced/dotted-apart run. Same size as
   // `text`.
-  std::vector<uint8_t> evasive;
+  std::vector<uint8_t, UninitializedAllocator<uint8_t>> evasive;
 
   void Clear() {
     text.clear();
