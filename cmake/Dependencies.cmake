@@ -29,4 +29,13 @@ if(BONAFIDE_BUILD_TESTS)
 endif()
 if(BONAFIDE_BUILD_BENCHMARKS)
   find_package(benchmark CONFIG REQUIRED)
+  # OpenCV's img_hash (libopencv-contrib-dev), the PHash peer of bench/bonafide_image_bench
+  # only; made by hand like the modules above.
+  find_path(OPENCV_IMG_HASH_INCLUDE_DIR opencv2/img_hash.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  find_library(OPENCV_img_hash_LIBRARY opencv_img_hash REQUIRED)
+  add_library(OpenCV::img_hash UNKNOWN IMPORTED)
+  set_target_properties(OpenCV::img_hash PROPERTIES
+    IMPORTED_LOCATION ${OPENCV_img_hash_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${OPENCV_IMG_HASH_INCLUDE_DIR}
+    INTERFACE_LINK_LIBRARIES "OpenCV::core;OpenCV::imgproc")
 endif()

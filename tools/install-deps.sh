@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libicu-dev
   libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libopencv-contrib-dev  # img_hash::PHash, the peer in bench/bonafide_image_bench (~150 packages)
   python3 zstd ripgrep
 )
 

@@ -1,0 +1,1042 @@
+// bonafide_image_bench: the image stage end to end (issue 4), beside bonafide_bench (text).
+//
+//   bonafide_image_bench --data DIR [--photos 1000] [--large-photos 20] [--genuine 250]
+//       [--threads 1,2] [--repeats 3] [--chunk-kib 16] [--hamming-bank 1000000]
+//       [--json results.json] [--work-dir DIR]
+//
+// Generates in DIR, or reuses when DIR/manifest.txt matches the flags, a reproducible photo
+// set drawn in code (gradients, shapes, text and sensor-like noise, so that JPEG sizes are a
+// real photo's): --photos 1-MP JPEGs (1152x864, quality 90) in listings of 1-3 photos,
+// --large-photos 12-MP JPEGs (4000x3000) one per listing, and a rules directory whose
+// products register --genuine 1-MP genuine photos (plus the 12-MP originals of the large
+// copies). One listing in four shows a seller's edits of genuine photos (recompressed,
+// mirrored, rotated, brightened, watermarked, resampled), so that matches really happen.
+// Then, for each set, side by side on the same files:
+//   read files            ReadImageFile alone (the I/O floor; the files are page-cached)
+//   full decode + PDQ     ImageDecoder kFull + PdqHasher, 1 thread
+//   reduced decode + PDQ  kReduced (what the scan uses), 1 thread
+//   OpenCV PHash          cv::imread + cv::img_hash::PHash, 1 thread (the peer)
+//   scan/T                Scanner::ScanFiles with an image root into a fresh SQLite outbox,
+//                         T threads, batches of --chunk-kib (and once with the default 1 MiB)
+// and flat versus multi-index Hamming search over the bank's hashes (and over the bank
+// padded with random hashes to --hamming-bank), queried with the listing photos' hashes.
+// Every configuration runs in its own forked child, so that its peak RSS (wait4) is its
+// own; the parent never touches OpenCV or oneTBB. Each figure is the median of --repeats
+// passes; ratios are to the scan with the most threads on the same set.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/img_hash.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bonafide/scanner.h"
+#include "bonafide/sink.h"
+#include "models/hamming_index.h"
+#include "models/image_decode.h"
+#include "models/pdq.h"
+#include "models/photo_bank.h"
+#include "util/strings.h"
+
+namespace bonafide {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Bump when the drawing or the layout changes, so that old data sets are regenerated.
+constexpr int kDataVersion = 2;
+constexpr int kHolders = 5;
+constexpr int kTargetPhotosPerSecond = 500;  // issue 4: 1-MP JPEGs, 2 threads
+
+struct Options {
+  std::string data;
+  int photos = 1000;
+  int large_photos = 20;
+  int genuine = 250;
+  int small_width = 1152, small_height = 864;
+  int large_width = 4000, large_height = 3000;
+  std::vector<int> threads = {1, 2};
+  int repeats = 3;
+  int64_t hamming_bank = 1'000'000;
+  // Listing text per pipeline batch. The scan batches by input bytes (1 MiB by default), and
+  // a 1 MiB batch of listings with photos is seconds of work: a small file would be one
+  // batch on one thread. 16 KiB (about 40 listings, 80 photos) gives the steady state of a
+  // large dump; the default is measured too.
+  int chunk_kib = 16;
+  std::string json;
+  std::string work_dir = fs::temp_directory_path().string();
+};
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "bonafide_image_bench: %s\n", message.c_str());
+  std::fflush(nullptr);
+  std::_Exit(1);  // also from forked children: no exit handlers of the parent's state
+}
+
+// ---------------------------------------------------------------------------------------
+// The plan: which photos exist, which listings show them, which are copies. A pure function
+// of the flags, so the parent knows it without reading the data.
+
+struct PhotoSpec {
+  std::string path;  // relative to the image root
+  uint64_t seed = 0;  // an unrelated photo is drawn from this seed
+  int genuine = -1;   // a copy: index into Plan::genuine
+  int edit = 0;       // a copy: which seller's edit (see Edit)
+};
+
+struct ListingSpec {
+  std::string id;  // "copy-…" listings show only copies, "item-…" only unrelated photos
+  std::vector<PhotoSpec> photos;
+};
+
+struct GenuineSpec {
+  std::string path;  // relative to rules/rights_holders
+  uint64_t seed = 0;
+  int width = 0, height = 0;
+  int holder = 0, product = 0;
+};
+
+struct PhotoSet {
+  std::string name;  // "1-MP", "12-MP"
+  int width = 0, height = 0;
+  std::string listings_file;  // relative to the data dir
+  std::vector<ListingSpec> listings;
+  int64_t photos = 0;
+  int64_t planted = 0;  // photos that are copies of genuine photos
+};
+
+struct Plan {
+  std::vector<GenuineSpec> genuine;
+  std::vector<PhotoSet> sets;
+};
+
+std::string MegapixelName(int width, int height) {
+  const double mp = static_cast<double>(width) * height / 1e6;
+  return mp >= 0.95 ? absl::StrFormat("%.0f-MP", mp) : absl::StrFormat("%.1f-MP", mp);
+}
+
+Plan MakePlan(const Options& o) {
+  Plan plan;
+  auto add_genuine = [&](const std::string& name, uint64_t seed, int w, int h) {
+    const int g = static_cast<int>(plan.genuine.size());
+    // Four photos per product, products dealt round-robin over the holders.
+    plan.genuine.push_back({"photos/" + name, seed, w, h, g % kHolders, g / kHolders / 4});
+    return g;
+  };
+  for (int g = 0; g < o.genuine; ++g) {
+    add_genuine(absl::StrFormat("g-%05d.jpg", g), g, o.small_width, o.small_height);
+  }
+  // The small set: listings of 1, 2, 3, 1, 2, 3… photos; every fourth listing is a copy
+  // listing whose photos are edits of consecutive genuine photos.
+  PhotoSet small{MegapixelName(o.small_width, o.small_height), o.small_width, o.small_height,
+                 "listings-small.jsonl"};
+  int next_genuine = 0;
+  for (int photo = 0, j = 0; photo < o.photos; ++j) {
+    const int n = std::min(1 + j % 3, o.photos - photo);
+    const bool copy = j % 4 == 0 && o.genuine > 0;
+    ListingSpec l;
+    l.id = absl::StrFormat("%s-%06d", copy ? "copy" : "item", j);
+    for (int k = 0; k < n; ++k, ++photo) {
+      PhotoSpec p;
+      p.path = absl::StrFormat("small/%s-%d.jpg", l.id, k);
+      if (copy) {
+        p.genuine = next_genuine++ % o.genuine;
+        p.edit = photo;
+        ++small.planted;
+      } else {
+        p.seed = 1'000'000 + photo;
+      }
+      l.photos.push_back(p);
+    }
+    small.photos += n;
+    small.listings.push_back(std::move(l));
+  }
+  // The large set: one photo per listing; every fourth is a copy of its own 12-MP genuine
+  // photo (genuine photos come in both sizes in real rules).
+  PhotoSet large{MegapixelName(o.large_width, o.large_height), o.large_width, o.large_height,
+                 "listings-large.jsonl"};
+  for (int j = 0; j < o.large_photos; ++j) {
+    const bool copy = j % 4 == 0;
+    ListingSpec l;
+    l.id = absl::StrFormat("%s-%06d", copy ? "copy" : "item", j);
+    PhotoSpec p;
+    p.path = absl::StrFormat("large/%s-0.jpg", l.id);
+    if (copy) {
+      p.genuine = add_genuine(absl::StrFormat("gl-%05d.jpg", j), 500'000 + j, o.large_width,
+                              o.large_height);
+      p.edit = j / 4;
+      ++large.planted;
+    } else {
+      p.seed = 2'000'000 + j;
+    }
+    l.photos.push_back(p);
+    large.photos = j + 1;
+    large.listings.push_back(std::move(l));
+  }
+  plan.sets.push_back(std::move(small));
+  if (o.large_photos > 0) plan.sets.push_back(std::move(large));
+  return plan;
+}
+
+std::string Manifest(const Options& o) {
+  return absl::StrFormat(
+      "bonafide_image_bench data v%d: photos %d (%dx%d), large photos %d (%dx%d), genuine %d\n",
+      kDataVersion, o.photos, o.small_width, o.small_height, o.large_photos, o.large_width,
+      o.large_height, o.genuine);
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing (only in the generating child).
+
+// A photo-like picture from `seed`: two colours blended along a random direction with two
+// slow waves, a dozen anti-aliased shapes, a line of text and Gaussian sensor noise. The
+// noise is what makes the JPEG size realistic (quality 90: about 2 bits per pixel).
+cv::Mat DrawPhoto(uint64_t seed, int width, int height) {
+  cv::RNG rng(seed * 0x9E3779B97F4A7C15ull + 12345);
+  const cv::Vec3f a(rng.uniform(0.f, 255.f), rng.uniform(0.f, 255.f), rng.uniform(0.f, 255.f));
+  const cv::Vec3f b(rng.uniform(0.f, 255.f), rng.uniform(0.f, 255.f), rng.uniform(0.f, 255.f));
+  const double angle = rng.uniform(0.0, 2 * CV_PI);
+  const float cx = static_cast<float>(std::cos(angle)), cy = static_cast<float>(std::sin(angle));
+  // Separable waves: one table per axis instead of a sin() per pixel.
+  std::vector<float> wave_x(width), wave_y(height);
+  const double fx = rng.uniform(1.0, 6.0), fy = rng.uniform(1.0, 6.0);
+  const double px = rng.uniform(0.0, 2 * CV_PI), py = rng.uniform(0.0, 2 * CV_PI);
+  for (int x = 0; x < width; ++x) {
+    wave_x[x] = static_cast<float>(30 * std::sin(2 * CV_PI * fx * x / width + px));
+  }
+  for (int y = 0; y < height; ++y) {
+    wave_y[y] = static_cast<float>(std::cos(2 * CV_PI * fy * y / height + py));
+  }
+  cv::Mat img(height, width, CV_8UC3);
+  const float inv = 1.0f / static_cast<float>(width + height);
+  for (int y = 0; y < height; ++y) {
+    auto* row = img.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < width; ++x) {
+      const float t = std::clamp(((x - width / 2) * cx + (y - height / 2) * cy) * inv + 0.5f,
+                                 0.0f, 1.0f);
+      const cv::Vec3f c = a * (1 - t) + b * t;
+      const float w = wave_x[x] * wave_y[y];
+      row[x] = cv::Vec3b(cv::saturate_cast<uchar>(c[0] + w), cv::saturate_cast<uchar>(c[1] + w),
+                         cv::saturate_cast<uchar>(c[2] + w));
+    }
+  }
+  const int s = std::min(width, height);
+  for (int i = 0; i < 12; ++i) {
+    const cv::Scalar colour(rng.uniform(0, 256), rng.uniform(0, 256), rng.uniform(0, 256));
+    const cv::Point p(rng.uniform(0, width), rng.uniform(0, height));
+    const int r = rng.uniform(s / 16, s / 4);
+    const int thickness = rng.uniform(0, 3) == 0 ? std::max(2, s / 100) : cv::FILLED;
+    switch (rng.uniform(0, 3)) {
+      case 0: cv::circle(img, p, r, colour, thickness, cv::LINE_AA); break;
+      case 1:
+        cv::rectangle(img, p, p + cv::Point(r, r * 2 / 3), colour, thickness, cv::LINE_AA);
+        break;
+      default:
+        cv::ellipse(img, p, cv::Size(r, r / 2), rng.uniform(0, 180), 0, 360, colour, thickness,
+                    cv::LINE_AA);
+    }
+  }
+  cv::putText(img, absl::StrCat("LOT ", seed), cv::Point(width / 12, height * 9 / 10),
+              cv::FONT_HERSHEY_DUPLEX, s / 300.0, cv::Scalar(250, 250, 250),
+              std::max(1, s / 150), cv::LINE_AA);
+  cv::Mat noise(height, width, CV_16SC3);
+  rng.fill(noise, cv::RNG::NORMAL, 0, rng.uniform(4.0, 6.5));
+  cv::add(img, noise, img, cv::noArray(), CV_8U);
+  return img;
+}
+
+// The seller's edits (all keep about the same pixel count); sets the JPEG quality.
+cv::Mat Edit(const cv::Mat& genuine, int edit, int* quality) {
+  cv::Mat out;
+  *quality = 88;
+  switch (edit % 6) {
+    case 0: out = genuine; *quality = 75; break;  // recompressed
+    case 1: cv::flip(genuine, out, 1); break;     // mirrored
+    case 2: cv::rotate(genuine, out, cv::ROTATE_90_CLOCKWISE); break;
+    case 3: genuine.convertTo(out, -1, 1.0, 20); break;  // brightened
+    case 4:
+      out = genuine.clone();
+      cv::putText(out, "best-deals-shop.example", cv::Point(out.cols / 20, out.rows / 10),
+                  cv::FONT_HERSHEY_SIMPLEX, out.cols / 1200.0, cv::Scalar(240, 240, 240),
+                  std::max(1, out.cols / 600), cv::LINE_AA);
+      break;
+    default: {  // resampled: shrunk to 60% and blown up again, as a re-posted thumbnail
+      // (not cropped: a 4% crop on every side moved PDQ by 56-88 bits here, past the
+      // 31-bit threshold; DCT hashes do not survive crops)
+      cv::Mat small;
+      cv::resize(genuine, small, cv::Size(), 0.6, 0.6, cv::INTER_AREA);
+      cv::resize(small, out, genuine.size(), 0, 0, cv::INTER_LINEAR);
+    }
+  }
+  return out;
+}
+
+void WriteFile(const fs::path& path, std::string_view bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.good()) Die("cannot write " + path.string());
+}
+
+void WriteJpeg(const fs::path& path, const cv::Mat& img, int quality) {
+  std::vector<uchar> buf;
+  if (!cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, quality})) {
+    Die("cannot encode " + path.string());
+  }
+  WriteFile(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+}
+
+void WriteRules(const fs::path& rules, const Plan& plan) {
+  WriteFile(rules / "policy.yaml", R"(# Generated by bonafide_image_bench.
+currency: EUR
+fx_date: 2026-11-27
+fx: {USD: 0.86}
+threshold: 1.0
+weights: {cue: 1.0, price: 1.0, image: 1.0, obfuscated_brand: 0.5}
+image: {max_distance: 31, min_quality: 50}
+)");
+  WriteFile(rules / "cues.yaml", "rules:\n  - id: cue.replica\n    phrases: [replica, fake]\n");
+  for (int h = 0; h < kHolders; ++h) {
+    const char letter = static_cast<char>('a' + h);
+    std::string yaml = absl::StrFormat(
+        "id: bench-%c\nname: Benchbrand %c Ltd\nbrands:\n  - name: Benchbrand %c\nproducts:\n",
+        letter, letter - 32, letter - 32);
+    int product = -1;
+    for (const GenuineSpec& g : plan.genuine) {  // products are contiguous per holder
+      if (g.holder != h) continue;
+      if (g.product != product) {
+        product = g.product;
+        absl::StrAppendFormat(&yaml,
+                              "  - id: bench-%c-p%d\n    name: Model %d\n    keywords: [model "
+                              "%c%d]\n    images:\n",
+                              letter, product, product, letter, product);
+      }
+      absl::StrAppend(&yaml, "      - ", g.path, "\n");
+    }
+    WriteFile(rules / "rights_holders" / absl::StrCat("bench-", std::string(1, letter), ".yaml"),
+              yaml);
+  }
+}
+
+// Neutral listing text (no cue words): every case the scan opens comes from a photo.
+std::string ListingLine(const ListingSpec& l, int j) {
+  static const char* const kTitles[] = {
+      "Running shoes, size 42, worn twice", "Leather handbag with shoulder strap",
+      "Benchbrand A wrist watch, boxed", "Wireless headphones, black, like new",
+      "Benchbrand C trainers for kids", "Vintage sunglasses with case"};
+  std::string line;
+  JsonObject obj(line);
+  obj.String("id", l.id)
+      .String("title", kTitles[j % 6])
+      .String("description",
+              "Bought last year, kept in a smoke-free home. Photos show the item itself; "
+              "shipping within two days, pickup possible. Ask me anything.")
+      .Raw("price", absl::StrCat(49 + j % 90))
+      .String("currency", "EUR")
+      .String("seller_id", absl::StrCat("s-", j % 97));
+  std::string images = "[";
+  for (const PhotoSpec& p : l.photos) {
+    if (images.size() > 1) images.push_back(',');
+    AppendJsonString(p.path, images);
+  }
+  images.push_back(']');
+  obj.Raw("images", images);
+  obj.Close();
+  line.push_back('\n');
+  return line;
+}
+
+// Generates everything; photos in parallel (each depends only on its seed).
+void Generate(const Options& o, const Plan& plan) {
+  const fs::path data(o.data);
+  for (const char* sub : {"rules", "images", "cache", "listings-small.jsonl",
+                          "listings-large.jsonl", "manifest.txt"}) {
+    fs::remove_all(data / sub);
+  }
+  WriteRules(data / "rules", plan);
+  const fs::path genuine_dir = data / "rules" / "rights_holders";
+  cv::parallel_for_(cv::Range(0, static_cast<int>(plan.genuine.size())), [&](const cv::Range& r) {
+    for (int g = r.start; g < r.end; ++g) {
+      const GenuineSpec& s = plan.genuine[g];
+      WriteJpeg(genuine_dir / s.path, DrawPhoto(s.seed, s.width, s.height), 92);
+    }
+  });
+  for (const PhotoSet& set : plan.sets) {
+    std::vector<const PhotoSpec*> photos;
+    std::string jsonl;
+    for (size_t j = 0; j < set.listings.size(); ++j) {
+      jsonl += ListingLine(set.listings[j], static_cast<int>(j));
+      for (const PhotoSpec& p : set.listings[j].photos) photos.push_back(&p);
+    }
+    WriteFile(data / set.listings_file, jsonl);
+    cv::parallel_for_(cv::Range(0, static_cast<int>(photos.size())), [&](const cv::Range& r) {
+      for (int i = r.start; i < r.end; ++i) {
+        const PhotoSpec& p = *photos[i];
+        if (p.genuine < 0) {
+          WriteJpeg(data / "images" / p.path, DrawPhoto(p.seed, set.width, set.height), 90);
+          continue;
+        }
+        const GenuineSpec& g = plan.genuine[p.genuine];
+        int quality = 0;
+        const cv::Mat copy = Edit(DrawPhoto(g.seed, g.width, g.height), p.edit, &quality);
+        WriteJpeg(data / "images" / p.path, copy, quality);
+      }
+    });
+  }
+  WriteFile(data / "manifest.txt", Manifest(o));  // last: a complete data set
+}
+
+// ---------------------------------------------------------------------------------------
+// Children: every configuration runs in a forked process and sends back a plain struct.
+
+template <typename T>
+T RunInChild(const std::string& what, const std::function<T()>& body, double* peak_mb) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  int fds[2];
+  if (::pipe(fds) != 0) Die("pipe failed");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) Die("fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    const T result = body();
+    const char* p = reinterpret_cast<const char*>(&result);
+    for (size_t done = 0; done < sizeof(T);) {
+      const ssize_t w = ::write(fds[1], p + done, sizeof(T) - done);
+      if (w <= 0) std::_Exit(2);
+      done += static_cast<size_t>(w);
+    }
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  ::close(fds[1]);
+  T result{};
+  size_t got = 0;
+  char* p = reinterpret_cast<char*>(&result);
+  while (got < sizeof(T)) {
+    const ssize_t r = ::read(fds[0], p + got, sizeof(T) - got);
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  struct rusage usage {};
+  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0 || got != sizeof(T)) {
+    Die(what + ": the measuring process failed");
+  }
+  if (peak_mb != nullptr) *peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB
+  return result;
+}
+
+struct Timing {
+  double wall = 0;
+  double cpu = 0;  // user + system of the whole process (all threads)
+};
+
+double CpuSeconds() {
+  struct rusage u {};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+Timing Time(const std::function<void()>& f) {
+  const double cpu = CpuSeconds();
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  Timing t;
+  t.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.cpu = CpuSeconds() - cpu;
+  return t;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// What one configuration measured (sent from the child; plain data).
+struct Result {
+  double seconds = 0;      // median wall time of a pass
+  double cpu_seconds = 0;  // median CPU time of a pass
+  int64_t photos = 0;
+  int64_t listings = 0;  // scans only
+  int64_t bytes = 0;     // JPEG bytes of the photos
+  // Scans only: what the summary and the outbox saw in the last pass.
+  int64_t hashed = 0, matched = 0, cases = 0, spurious_cases = 0;
+  uint64_t check = 0;  // folded hash bits, so the work cannot be optimised away
+};
+
+// Runs `pass` --repeats times and keeps the medians.
+Result Repeat(const Options& o, const std::function<void(Result&)>& pass) {
+  Result r;
+  std::vector<double> wall, cpu;
+  for (int i = 0; i < o.repeats; ++i) {
+    const Timing t = Time([&] { pass(r); });
+    wall.push_back(t.wall);
+    cpu.push_back(t.cpu);
+  }
+  r.seconds = Median(wall);
+  r.cpu_seconds = Median(cpu);
+  return r;
+}
+
+std::vector<std::string> PhotoPaths(const Options& o, const PhotoSet& set) {
+  std::vector<std::string> paths;
+  for (const ListingSpec& l : set.listings) {
+    for (const PhotoSpec& p : l.photos) paths.push_back(o.data + "/images/" + p.path);
+  }
+  return paths;
+}
+
+int64_t TotalBytes(const std::vector<std::string>& paths) {
+  int64_t bytes = 0;
+  for (const std::string& path : paths) bytes += static_cast<int64_t>(fs::file_size(path));
+  return bytes;
+}
+
+Result ReadFiles(const Options& o, const PhotoSet& set) {
+  const std::vector<std::string> paths = PhotoPaths(o, set);
+  std::string bytes;
+  return Repeat(o, [&](Result& r) {
+    r.photos = r.bytes = 0;
+    for (const std::string& path : paths) {
+      if (absl::Status s = models::ReadImageFile(path, size_t{64} << 20, bytes); !s.ok()) {
+        Die(std::string(s.message()));
+      }
+      ++r.photos;
+      r.bytes += static_cast<int64_t>(bytes.size());
+      r.check += static_cast<uint8_t>(bytes.back());
+    }
+  });
+}
+
+Result DecodeAndPdq(const Options& o, const PhotoSet& set, models::DecodeMode mode) {
+  cv::setNumThreads(0);  // 0: OpenCV runs everything on the calling thread
+  const std::vector<std::string> paths = PhotoPaths(o, set);
+  models::ImageDecoder decoder;
+  models::DecodedLuma luma;
+  models::PdqHasher hasher;
+  const int64_t bytes = TotalBytes(paths);
+  return Repeat(o, [&](Result& r) {
+    r.photos = 0;
+    r.bytes = bytes;
+    for (const std::string& path : paths) {
+      if (absl::Status s = decoder.DecodeFile(path, mode, luma); !s.ok()) {
+        Die(std::string(s.message()));
+      }
+      const models::PdqResult h = hasher.Hash(luma.luma.data(), luma.width, luma.height);
+      ++r.photos;
+      r.check ^= h.hash.words[0] + static_cast<uint64_t>(h.quality);
+    }
+  });
+}
+
+Result OpenCvPhash(const Options& o, const PhotoSet& set) {
+  cv::setNumThreads(0);
+  const std::vector<std::string> paths = PhotoPaths(o, set);
+  cv::Ptr<cv::img_hash::PHash> phash = cv::img_hash::PHash::create();
+  cv::Mat hash;
+  const int64_t bytes = TotalBytes(paths);
+  return Repeat(o, [&](Result& r) {
+    r.photos = 0;
+    r.bytes = bytes;
+    for (const std::string& path : paths) {
+      const cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);  // what a user of OpenCV writes
+      if (img.empty()) Die(path + ": cv::imread failed");
+      phash->compute(img, hash);
+      ++r.photos;
+      r.check ^= hash.at<uint8_t>(0, 0) + (uint64_t{hash.at<uint8_t>(0, 7)} << 8);
+    }
+  });
+}
+
+std::unique_ptr<Scanner> NewScanner(const Options& o) {
+  ScannerOptions options;
+  options.rules_dir = o.data + "/rules";
+  options.cache_dir = o.data + "/cache";
+  options.image_root = o.data + "/images";
+  auto scanner = Scanner::Create(options);
+  if (!scanner.ok()) Die(std::string(scanner.status().message()));
+  if (!(*scanner)->reads_images()) Die("the scanner does not read photos");
+  return std::move(*scanner);
+}
+
+Result Scan(const Options& o, const PhotoSet& set, int threads, int chunk_kib) {
+  const std::unique_ptr<Scanner> scanner = NewScanner(o);
+  const std::string db = absl::StrCat(o.work_dir, "/bonafide-image-bench-", ::getpid(), ".db");
+  auto remove_db = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  };
+  Result result;
+  std::vector<double> wall, cpu;
+  for (int i = 0; i < o.repeats; ++i) {
+    remove_db();
+    auto outbox = SqliteOutbox::Open(db);
+    if (!outbox.ok()) Die(std::string(outbox.status().message()));
+    ScanOptions options;
+    options.threads = threads;
+    options.chunk_bytes = static_cast<size_t>(chunk_kib) << 10;
+    options.resume = false;
+    int64_t cases = 0, spurious = 0;
+    options.on_case = [&](const CaseRecord& c) {
+      ++cases;
+      if (c.listing_id.rfind("copy-", 0) != 0) ++spurious;  // a case without a copied photo
+    };
+    absl::StatusOr<ScanSummary> summary;
+    const Timing t = Time([&] {
+      summary = scanner->ScanFiles({o.data + "/" + set.listings_file}, **outbox, options);
+    });
+    if (!summary.ok()) Die(std::string(summary.status().message()));
+    // A scan that read no photo (or fewer than the set) must fail, not look fast.
+    const ScanSummary::ImageCounts& im = summary->images;
+    if (im.photos != set.photos || im.hashed != set.photos || im.matched < set.planted) {
+      Die(absl::StrFormat("%s scan: %d photos, %d hashed, %d matched; expected %d hashed and "
+                          "at least %d matched (the planted copies)",
+                          set.name, im.photos, im.hashed, im.matched, set.photos, set.planted));
+    }
+    wall.push_back(t.wall);
+    cpu.push_back(t.cpu);
+    result.photos = im.hashed;
+    result.listings = summary->listings_read;
+    result.hashed = im.hashed;
+    result.matched = im.matched;
+    result.cases = cases;
+    result.spurious_cases = spurious;
+    outbox->reset();
+  }
+  remove_db();
+  result.bytes = TotalBytes(PhotoPaths(o, set));
+  result.seconds = Median(wall);
+  result.cpu_seconds = Median(cpu);
+  return result;
+}
+
+// Creates the scanner once (warming the Hyperscan and photo-hash caches, which no timed
+// run should pay for) and reports the bank.
+struct BankInfo {
+  int genuine = 0;
+  int too_plain = 0;
+  int hashed_now = 0;  // genuine photos decoded by this start (0 when cached)
+};
+
+BankInfo Prepare(const Options& o) {
+  const std::unique_ptr<Scanner> scanner = NewScanner(o);
+  BankInfo info;
+  info.genuine = scanner->genuine_photo_count();
+  for (int i = 0; i < info.genuine; ++i) info.too_plain += scanner->genuine_photo_too_plain(i);
+  info.hashed_now = scanner->genuine_photos_hashed();
+  return info;
+}
+
+// Flat versus multi-index search over the bank's hashes, then over the bank padded with
+// uniform random hashes to --hamming-bank (the planted neighbours stay findable).
+struct HammingRow {
+  int64_t bank_hashes = 0;
+  double flat_qps = 0, multi_qps = 0;
+  double matches_per_query = 0;
+  double flat_mb = 0, multi_mb = 0;
+};
+struct HammingResult {
+  HammingRow rows[2];
+  int row_count = 0;
+  int queries = 0;
+  bool scanner_uses_multi = false;
+};
+
+// Queries per second of `query` over `queries`, rounds repeated for >= 0.2 s; median of
+// --repeats.
+double QueriesPerSecond(const Options& o, const std::vector<models::Hash256>& queries,
+                        const std::function<size_t(const models::Hash256&)>& query) {
+  std::vector<double> rates;
+  for (int i = 0; i < o.repeats; ++i) {
+    int64_t n = 0;
+    size_t matches = 0;
+    const Timing t = Time([&] {
+      const auto start = std::chrono::steady_clock::now();
+      do {
+        for (const models::Hash256& q : queries) matches += query(q);
+        n += static_cast<int64_t>(queries.size());
+      } while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200));
+    });
+    if (matches == static_cast<size_t>(-1)) Die("unreachable");  // keeps `matches` alive
+    rates.push_back(static_cast<double>(n) / t.wall);
+  }
+  return Median(rates);
+}
+
+HammingResult Hamming(const Options& o, const Plan& plan) {
+  std::vector<models::GenuinePhoto> photos;
+  for (const GenuineSpec& g : plan.genuine) {
+    photos.push_back({g.holder, g.product, o.data + "/rules/rights_holders/" + g.path});
+  }
+  models::PhotoBankOptions bank_options;
+  bank_options.cache_dir = o.data + "/cache";  // filled by Prepare: nothing is decoded here
+  auto bank = models::PhotoBank::Build(photos, bank_options);
+  if (!bank.ok()) Die(std::string(bank.status().message()));
+  HammingResult result;
+  result.scanner_uses_multi = (*bank)->uses_multi_index();
+  std::vector<models::Hash256> hashes;
+  for (size_t i = 0; i < (*bank)->photo_count(); ++i) {
+    const models::PhotoBank::Photo& p = (*bank)->photo(static_cast<uint32_t>(i));
+    if (p.indexed) hashes.insert(hashes.end(), p.hashes.begin(), p.hashes.end());
+  }
+  // Queries: the listing photos of the first set, hashed as the scan hashes them.
+  std::vector<models::Hash256> queries;
+  models::ImageDecoder decoder;
+  models::DecodedLuma luma;
+  models::PdqHasher hasher;
+  for (const std::string& path : PhotoPaths(o, plan.sets[0])) {
+    if (queries.size() == 256) break;
+    if (absl::Status s = decoder.DecodeFile(path, models::DecodeMode::kReduced, luma); !s.ok()) {
+      Die(std::string(s.message()));
+    }
+    queries.push_back(hasher.Hash(luma.luma.data(), luma.width, luma.height).hash);
+  }
+  result.queries = static_cast<int>(queries.size());
+  constexpr int kMaxDistance = 31;
+  std::vector<int64_t> sizes = {static_cast<int64_t>(hashes.size())};
+  if (o.hamming_bank > sizes[0]) sizes.push_back(o.hamming_bank);
+  std::mt19937_64 rng(1);
+  for (int64_t n : sizes) {
+    while (static_cast<int64_t>(hashes.size()) < n) {
+      models::Hash256 h;
+      for (uint64_t& w : h.words) w = rng();
+      hashes.push_back(h);
+    }
+    const models::FlatIndex flat = models::FlatIndex::Build(hashes);
+    const models::MultiIndex multi = models::MultiIndex::Build(hashes);
+    // Both must find the same neighbours (the multi-index is exact).
+    std::vector<models::IndexMatch> a, b;
+    models::MultiIndex::Scratch scratch(multi);
+    size_t total = 0;
+    for (const models::Hash256& q : queries) {
+      flat.Query(q, kMaxDistance, a);
+      multi.Query(q, kMaxDistance, scratch, b);
+      if (a.size() != b.size()) Die("flat and multi-index searches disagree");
+      total += a.size();
+    }
+    HammingRow& row = result.rows[result.row_count++];
+    row.bank_hashes = n;
+    row.matches_per_query = static_cast<double>(total) / static_cast<double>(queries.size());
+    row.flat_mb = static_cast<double>(flat.memory_bytes()) / 1e6;
+    row.multi_mb = static_cast<double>(multi.memory_bytes()) / 1e6;
+    row.flat_qps = QueriesPerSecond(o, queries, [&](const models::Hash256& q) {
+      flat.Query(q, kMaxDistance, a);
+      return a.size();
+    });
+    row.multi_qps = QueriesPerSecond(o, queries, [&](const models::Hash256& q) {
+      multi.Query(q, kMaxDistance, scratch, b);
+      return b.size();
+    });
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// The parent: flags, data, children, report.
+
+struct Run {
+  std::string name;
+  int threads = 1;
+  bool scan = false;
+  Result r;
+  double peak_mb = 0;
+  double photos_per_second() const { return r.seconds > 0 ? r.photos / r.seconds : 0; }
+};
+
+std::vector<int> ParseSize(const std::string& value) {
+  std::vector<int> wh;
+  for (absl::string_view part : absl::StrSplit(value, 'x')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(part, &n) || n < 64 || n > 20000) Die("bad size " + value);
+    wh.push_back(n);
+  }
+  if (wh.size() != 2) Die("a size is WIDTHxHEIGHT, e.g. 1152x864");
+  return wh;
+}
+
+Options ParseFlags(int argc, char** argv) {
+  Options o;
+  auto number = [](const std::string& flag, const std::string& v, int64_t min) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n < min) Die("bad " + flag + " " + v);
+    return n;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      const size_t eq = arg.find('=');
+      if (eq != std::string::npos) return arg.substr(eq + 1);
+      if (i + 1 >= argc) Die(arg + " needs a value");
+      return argv[++i];
+    };
+    const std::string name = arg.substr(0, arg.find('='));
+    if (name == "--data") {
+      o.data = value();
+    } else if (name == "--photos") {
+      o.photos = static_cast<int>(number(name, value(), 1));
+    } else if (name == "--large-photos") {
+      o.large_photos = static_cast<int>(number(name, value(), 0));
+    } else if (name == "--genuine") {
+      o.genuine = static_cast<int>(number(name, value(), 1));
+    } else if (name == "--small-size") {
+      const std::vector<int> wh = ParseSize(value());
+      o.small_width = wh[0];
+      o.small_height = wh[1];
+    } else if (name == "--large-size") {
+      const std::vector<int> wh = ParseSize(value());
+      o.large_width = wh[0];
+      o.large_height = wh[1];
+    } else if (name == "--threads") {
+      o.threads.clear();
+      for (absl::string_view t : absl::StrSplit(value(), ',')) {
+        o.threads.push_back(static_cast<int>(number(name, std::string(t), 1)));
+      }
+    } else if (name == "--repeats") {
+      o.repeats = static_cast<int>(number(name, value(), 1));
+    } else if (name == "--hamming-bank") {
+      o.hamming_bank = number(name, value(), 0);
+    } else if (name == "--chunk-kib") {
+      o.chunk_kib = static_cast<int>(number(name, value(), 4));
+    } else if (name == "--json") {
+      o.json = value();
+    } else if (name == "--work-dir") {
+      o.work_dir = value();
+    } else {
+      Die("usage: bonafide_image_bench --data DIR [--photos N] [--large-photos N] "
+          "[--genuine N] [--small-size WxH] [--large-size WxH] [--threads 1,2] [--repeats N] "
+          "[--chunk-kib N] [--hamming-bank N] [--json FILE] [--work-dir DIR]");
+    }
+  }
+  if (o.data.empty()) Die("--data DIR is required (the photo set is generated there)");
+  return o;
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return absl::StrCat(a, " ", b, " ", c);
+}
+
+std::string RunJson(const Run& run, double reference_rate) {
+  std::string out;
+  JsonObject obj(out);
+  obj.String("name", run.name)
+      .Int("threads", run.threads)
+      .Int("photos", run.r.photos)
+      .Raw("seconds", absl::StrFormat("%.6f", run.r.seconds))
+      .Raw("cpu_seconds", absl::StrFormat("%.6f", run.r.cpu_seconds))
+      .Raw("photos_per_second", absl::StrFormat("%.1f", run.photos_per_second()))
+      .Raw("mb_per_second", absl::StrFormat("%.3f", run.r.bytes / run.r.seconds / 1e6))
+      .Raw("peak_rss_mb", absl::StrFormat("%.1f", run.peak_mb))
+      .Raw("ratio_to_scan", absl::StrFormat("%.4f", run.photos_per_second() / reference_rate));
+  if (run.scan) {
+    obj.Int("listings", run.r.listings)
+        .Raw("listings_per_second", absl::StrFormat("%.1f", run.r.listings / run.r.seconds))
+        .Int("hashed", run.r.hashed)
+        .Int("matched", run.r.matched)
+        .Int("cases", run.r.cases)
+        .Int("spurious_cases", run.r.spurious_cases);
+  }
+  obj.Close();
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  const Options o = ParseFlags(argc, argv);
+  const Plan plan = MakePlan(o);
+  const std::string load_start = LoadAverage();
+
+  // The data set: reuse it when its manifest matches the flags.
+  std::string manifest;
+  if (std::ifstream in(o.data + "/manifest.txt"); in) {
+    std::getline(in, manifest);
+    manifest += "\n";
+  }
+  if (manifest != Manifest(o)) {
+    std::fprintf(stderr, "generating the photo set in %s ...\n", o.data.c_str());
+    const auto start = std::chrono::steady_clock::now();
+    RunInChild<int>("generate", [&] { Generate(o, plan); return 0; }, nullptr);
+    std::fprintf(stderr, "generated in %.1f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  const BankInfo bank = RunInChild<BankInfo>("prepare", [&] { return Prepare(o); }, nullptr);
+  if (bank.hashed_now > 0) {
+    std::fprintf(stderr, "hashed %d genuine photos into %s/cache\n", bank.hashed_now,
+                 o.data.c_str());
+  }
+
+  std::printf("photo set %s; bank: %d genuine photos (%d too plain), %d hashes; scan batches "
+              "of %d KiB; median of %d; load average %s\n",
+              o.data.c_str(), bank.genuine, bank.too_plain, 8 * (bank.genuine - bank.too_plain),
+              o.chunk_kib, o.repeats, load_start.c_str());
+  std::string json_sets;
+  double target_rate = -1;
+  for (const PhotoSet& set : plan.sets) {
+    std::vector<Run> runs;
+    auto add = [&](const std::string& name, const std::function<Result()>& body) {
+      Run run;
+      run.name = name;
+      run.r = RunInChild<Result>(set.name + " " + name, body, &run.peak_mb);
+      runs.push_back(run);
+    };
+    add("read files (1 thread)", [&] { return ReadFiles(o, set); });
+    add("full decode + PDQ (1 thread)",
+        [&] { return DecodeAndPdq(o, set, models::DecodeMode::kFull); });
+    add("reduced decode + PDQ (1 thread)",
+        [&] { return DecodeAndPdq(o, set, models::DecodeMode::kReduced); });
+    add("OpenCV imread + PHash (1 thread)", [&] { return OpenCvPhash(o, set); });
+    const int max_threads = *std::max_element(o.threads.begin(), o.threads.end());
+    if (o.chunk_kib != 1024) {  // the default batch size, to show what it costs here
+      add(absl::StrFormat("scan (%d threads, 1 MiB batches)", max_threads),
+          [&] { return Scan(o, set, max_threads, 1024); });
+      runs.back().threads = max_threads;
+      runs.back().scan = true;
+    }
+    for (int t : o.threads) {
+      add(absl::StrFormat("bonafide scan (%d thread%s)", t, t > 1 ? "s" : ""),
+          [&] { return Scan(o, set, t, o.chunk_kib); });
+      runs.back().threads = t;
+      runs.back().scan = true;
+    }
+    const Run& reference = runs.back();
+    const double reference_rate = reference.photos_per_second();
+    const double mean_kb = static_cast<double>(reference.r.bytes) / set.photos / 1e3;
+    std::printf("\n%s JPEGs: %lld photos (%dx%d, %.0f kB mean) in %zu listings; %lld are "
+                "edited copies of genuine photos\n",
+                set.name.c_str(), static_cast<long long>(set.photos), set.width, set.height,
+                mean_kb, set.listings.size(), static_cast<long long>(set.planted));
+    std::printf("%-34s %10s %11s %8s %9s %8s %8s %9s\n", "run", "photos/s", "listings/s", "MB/s",
+                "seconds", "CPU s", "peak MB", "vs scan");
+    for (const Run& run : runs) {
+      const std::string listings =
+          run.scan ? absl::StrFormat("%.0f", run.r.listings / run.r.seconds) : "-";
+      std::printf("%-34s %10.1f %11s %8.1f %9.3f %8.3f %8.1f %8.2fx\n", run.name.c_str(),
+                  run.photos_per_second(), listings.c_str(), run.r.bytes / run.r.seconds / 1e6,
+                  run.r.seconds, run.r.cpu_seconds, run.peak_mb,
+                  run.photos_per_second() / reference_rate);
+    }
+    std::printf("scan check: %lld photos hashed, %lld matched (%lld planted copies), %lld cases "
+                "(%lld on listings without a copy)\n",
+                static_cast<long long>(reference.r.hashed),
+                static_cast<long long>(reference.r.matched),
+                static_cast<long long>(set.planted), static_cast<long long>(reference.r.cases),
+                static_cast<long long>(reference.r.spurious_cases));
+    if (&set == &plan.sets[0] && set.name == "1-MP") {
+      for (const Run& run : runs) {
+        if (run.scan && run.threads == 2 && run.name.rfind("bonafide", 0) == 0) {
+          target_rate = run.photos_per_second();
+        }
+      }
+    }
+
+    std::string runs_json;
+    for (const Run& run : runs) {
+      absl::StrAppend(&runs_json, runs_json.empty() ? "" : ",", RunJson(run, reference_rate));
+    }
+    std::string set_json;
+    JsonObject obj(set_json);
+    obj.String("name", set.name)
+        .Int("width", set.width)
+        .Int("height", set.height)
+        .Int("photos", set.photos)
+        .Int("listings", static_cast<int64_t>(set.listings.size()))
+        .Int("planted_copies", set.planted)
+        .Int("jpeg_bytes", reference.r.bytes)
+        .Raw("runs", "[" + runs_json + "]");
+    obj.Close();
+    absl::StrAppend(&json_sets, json_sets.empty() ? "" : ",", set_json);
+  }
+
+  double hamming_peak_mb = 0;
+  const HammingResult hamming =
+      RunInChild<HammingResult>("hamming", [&] { return Hamming(o, plan); }, &hamming_peak_mb);
+  std::printf("\nHamming search, radius 31, %d listing-photo hashes as queries, 1 thread "
+              "(the scan's bank uses the %s index; peak %.0f MB)\n",
+              hamming.queries, hamming.scanner_uses_multi ? "multi" : "flat", hamming_peak_mb);
+  std::printf("%-34s %12s %14s %12s %10s %12s\n", "bank", "flat q/s", "multi-index q/s",
+              "multi/flat", "matches/q", "MB flat/mi");
+  std::string hamming_json;
+  for (int i = 0; i < hamming.row_count; ++i) {
+    const HammingRow& row = hamming.rows[i];
+    const std::string name = absl::StrFormat(
+        "%lld hashes%s", static_cast<long long>(row.bank_hashes),
+        i == 0 ? " (the bank)" : " (bank + random)");
+    std::printf("%-34s %12.0f %14.0f %11.2fx %10.2f %5.1f/%.1f\n", name.c_str(), row.flat_qps,
+                row.multi_qps, row.multi_qps / row.flat_qps, row.matches_per_query, row.flat_mb,
+                row.multi_mb);
+    std::string r;
+    JsonObject(r)
+        .Int("bank_hashes", row.bank_hashes)
+        .Raw("flat_queries_per_second", absl::StrFormat("%.1f", row.flat_qps))
+        .Raw("multi_index_queries_per_second", absl::StrFormat("%.1f", row.multi_qps))
+        .Raw("multi_index_vs_flat", absl::StrFormat("%.4f", row.multi_qps / row.flat_qps))
+        .Raw("matches_per_query", absl::StrFormat("%.3f", row.matches_per_query))
+        .Close();
+    absl::StrAppend(&hamming_json, i > 0 ? "," : "", r);
+  }
+
+  const std::string load_end = LoadAverage();
+  std::string target_json = "null";
+  if (target_rate >= 0) {
+    const bool met = target_rate >= kTargetPhotosPerSecond;
+    std::printf("\ntarget (issue 4): %d %s JPEGs/s decode+hash+match on 2 threads: %.0f/s, %s\n",
+                kTargetPhotosPerSecond, plan.sets[0].name.c_str(), target_rate,
+                met ? absl::StrFormat("met (%.2fx)", target_rate / kTargetPhotosPerSecond).c_str()
+                    : absl::StrFormat("missed by a factor of %.2f",
+                                      kTargetPhotosPerSecond / target_rate)
+                          .c_str());
+    target_json = absl::StrFormat("{\"photos_per_second\":%.1f,\"required\":%d,\"met\":%s}",
+                                  target_rate, kTargetPhotosPerSecond, met ? "true" : "false");
+  }
+  std::printf("load average at the end %s\n", load_end.c_str());
+
+  if (!o.json.empty()) {
+    std::string json;
+    JsonObject obj(json);
+    obj.String("data", o.data)
+        .Int("repeats", o.repeats)
+        .Int("chunk_kib", o.chunk_kib)
+        .String("load_average_start", load_start)
+        .String("load_average_end", load_end)
+        .Int("genuine_photos", bank.genuine)
+        .Raw("sets", "[" + json_sets + "]")
+        .Raw("hamming", "[" + hamming_json + "]")
+        .Raw("hamming_peak_rss_mb", absl::StrFormat("%.1f", hamming_peak_mb))
+        .Raw("target", target_json);
+    obj.Close();
+    json.push_back('\n');
+    std::ofstream out(o.json, std::ios::trunc);
+    out << json;
+    if (!out.good()) Die("cannot write " + o.json);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace bonafide
+
+int main(int argc, char** argv) { return bonafide::Main(argc, argv); }
