@@ -6,6 +6,7 @@
 #
 #   bash bench/run.sh            # everything (about 10 minutes on 2 cores)
 #   bash bench/run.sh e2e        # only the end-to-end driver
+#   bash bench/run.sh images     # only the image stage (bonafide_image_bench, about 3 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -19,6 +20,24 @@ cmake --build --preset release
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
   "$(free -g | awk '/Mem:/ {print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "commit: $(git rev-parse --short HEAD), date: $(date -u +%FT%TZ)"
+
+# ---- images: the image stage end to end (bonafide_image_bench) ------------------------------
+# Generates (once) $data/images: 1000 1-MP and 20 12-MP JPEGs in listings, a rules directory
+# with 250 registered genuine photos; then decode + PDQ + match through the scan with 1 and 2
+# threads, beside full/reduced decode + PDQ, OpenCV img_hash::PHash and flat vs multi-index
+# search. Defined here, run by `images` alone or at the end of `all`.
+run_images() {
+  echo
+  echo "== image stage: $data/images"
+  build/release/bench/bonafide_image_bench --data "$data/images" --photos 1000 \
+    --large-photos 20 --genuine 250 --threads 1,2 --repeats 3 --chunk-kib 16 \
+    --json "bench/results/$stamp-images.json"
+}
+if [[ "$what" == "images" ]]; then
+  run_images
+  exit 0
+fi
+# ---- end of images ---------------------------------------------------------------------------
 
 input="$data/nightly-1m.jsonl"
 if [[ ! -f "$input" ]]; then
@@ -41,3 +60,5 @@ for bench in scanner_bench listing_input_bench normalize_bench outbox_bench pdq_
   build/release/bench/$bench --benchmark_min_time=0.5 \
     --benchmark_out="bench/results/$stamp-$bench.json" --benchmark_out_format=json
 done
+
+run_images  # the images block, defined above
