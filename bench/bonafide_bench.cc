@@ -1,28 +1,47 @@
 // bonafide_bench: the end-to-end throughput driver (in the spirit of Hyperscan's hsbench).
 //
 //   bonafide_bench --rules examples/rules --input dump.jsonl [--threads 1,2] [--repeats 3]
-//                  [--json results.json]
+//                  [--rows read,simdjson,parse,match,rg,scan] [--json results.json]
+//                  [--work-dir DIR] [--rg PATH]
 //
-// Runs, on the same file and in the same process, side by side:
+// Runs, on the same file, side by side:
 //   read           InputSource alone: decompress/read and cut into chunks (the I/O floor)
-//   parse          InputSource + ChunkParser on one thread (the parsing floor)
 //   simdjson       simdjson iterate_many over the whole file, touching the fields (the limit)
+//   parse          InputSource + ChunkParser on one thread (the parsing floor)
+//   match          parse + normalise + match titles and descriptions on one thread, with
+//                  Hyperscan (TextMatcher) and with RE2::Set (Re2SetMatcher): the text
+//                  backends side by side on the whole dump
+//   rg             ripgrep over the raw file with the rules' brand, alias, keyword and cue
+//                  patterns (`rg -c -i -f`, then literals only with -F): a plain pattern
+//                  search, the grep-class peer
 //   scan/T         Scanner::ScanFiles with T threads into a fresh SQLite outbox
-// and prints listings/s, MB/s and each one's ratio to scan with the most threads. Each
-// figure is the median of --repeats runs.
+// and prints listings/s, MB/s, peak memory and each one's ratio to the scan with the most
+// threads. Each figure is the median of --repeats runs.
+//
+// Every configuration runs in its own forked child (rg: its own process), so that its peak
+// RSS (wait4's ru_maxrss) is its own; the parent compiles nothing and stays at a few MiB.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <simdjson.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -30,10 +49,16 @@
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
 #include "engine/listing_input.h"
+#include "rules/compiled_rules.h"
+#include "rules/normalize.h"
+#include "rules/re2_set_matcher.h"
+#include "rules/rule_pack.h"
 #include "util/strings.h"
 
 namespace bonafide {
 namespace {
+
+const char* const kAllRows[] = {"read", "simdjson", "parse", "match", "rg", "scan"};
 
 struct Options {
   std::string rules;
@@ -42,15 +67,28 @@ struct Options {
   int repeats = 3;
   std::string json;
   std::string work_dir = std::filesystem::temp_directory_path().string();
+  std::set<std::string> rows = {std::begin(kAllRows), std::end(kAllRows)};
+  // Text backends of the scan rows. Only "hyperscan" until the Scanner has the switch (see
+  // ScannerOptionsFor).
+  std::vector<std::string> backends = {"hyperscan"};
+  std::string rg = "rg";
+};
+
+// What a measuring child sends back: plain data, through a pipe.
+struct Figures {
+  int64_t listings = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;  // median
+  int64_t cases = 0;   // scan: cases opened per scan
+  int64_t found = 0;   // match: hits; rg: matching lines
 };
 
 struct Measurement {
   std::string name;
-  int64_t listings = 0;
-  uint64_t bytes = 0;
-  double seconds = 0;  // median
-  double listings_per_second() const { return seconds > 0 ? listings / seconds : 0; }
-  double mb_per_second() const { return seconds > 0 ? bytes / seconds / 1e6 : 0; }
+  Figures f;
+  double peak_mib = 0;  // peak RSS of the process that ran it
+  double listings_per_second() const { return f.seconds > 0 ? f.listings / f.seconds : 0; }
+  double mb_per_second() const { return f.seconds > 0 ? f.bytes / f.seconds / 1e6 : 0; }
 };
 
 double Seconds(const std::function<void()>& f) {
@@ -64,15 +102,67 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+double PeakMib(const struct rusage& usage) { return usage.ru_maxrss / 1024.0; }  // KiB
+
+// Returns the value in MiB of `field` ("RssAnon") of /proc/self/status, or 0.
+double SelfStatusMib(std::string_view field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double mib = 0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    std::string_view l(line);
+    if (l.substr(0, field.size()) == field && l.size() > field.size() &&
+        l[field.size()] == ':') {
+      mib = std::strtod(line + field.size() + 1, nullptr) / 1024.0;  // "  1234 kB"
+    }
+  }
+  std::fclose(f);
+  return mib;
+}
+
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "bonafide_bench: %s\n", message.c_str());
-  std::exit(1);
+  std::fflush(nullptr);
+  std::_Exit(1);  // also from forked children: no exit handlers of the parent's state
+}
+
+// Runs `body` in a forked child and returns what it computed; `*peak_mib` gets the child's
+// peak RSS. The parent must be single-threaded (it is: only children start threads).
+Figures RunInChild(const std::string& what, const std::function<Figures()>& body,
+                   double* peak_mib) {
+  static_assert(std::is_trivially_copyable_v<Figures>);
+  int fds[2];
+  if (::pipe(fds) != 0) Die("pipe failed");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) Die("fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    const Figures result = body();
+    if (::write(fds[1], &result, sizeof(result)) != static_cast<ssize_t>(sizeof(result))) {
+      std::_Exit(2);
+    }
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  ::close(fds[1]);
+  Figures result;
+  const ssize_t got = ::read(fds[0], &result, sizeof(result));  // one small write: atomic
+  ::close(fds[0]);
+  int status = 0;
+  struct rusage usage {};
+  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0 || got != static_cast<ssize_t>(sizeof(result))) {
+    Die(what + ": the measuring process failed");
+  }
+  *peak_mib = PeakMib(usage);
+  return result;
 }
 
 // Reads the input through InputSource; with `parse`, also parses every chunk.
-Measurement ReadOrParse(const Options& o, bool parse) {
-  Measurement m;
-  m.name = parse ? "parse (1 thread)" : "read";
+Figures ReadOrParse(const Options& o, bool parse) {
+  Figures f;
   std::vector<double> times;
   for (int r = 0; r < o.repeats; ++r) {
     int64_t listings = 0;
@@ -96,17 +186,16 @@ Measurement ReadOrParse(const Options& o, bool parse) {
         }
       }
     }));
-    m.listings = listings;
-    m.bytes = bytes;
+    f.listings = listings;
+    f.bytes = bytes;
   }
-  m.seconds = Median(times);
-  return m;
+  f.seconds = Median(times);
+  return f;
 }
 
 // simdjson alone: load the file, iterate every document and touch the scanned fields.
-Measurement SimdjsonOnly(const Options& o) {
-  Measurement m;
-  m.name = "simdjson iterate_many";
+Figures SimdjsonOnly(const Options& o) {
+  Figures f;
   std::vector<double> times;
   for (int r = 0; r < o.repeats; ++r) {
     times.push_back(Seconds([&] {
@@ -126,18 +215,91 @@ Measurement SimdjsonOnly(const Options& o) {
         if (!doc["price"].get_double().get(price)) touched += price > 0;
         ++listings;
       }
-      m.listings = listings;
-      m.bytes = json.value().size();
+      f.listings = listings;
+      f.bytes = json.value().size();
       if (touched == 0) Die("no fields read");
     }));
   }
-  m.seconds = Median(times);
-  return m;
+  f.seconds = Median(times);
+  return f;
 }
 
-Measurement Scan(const Options& o, const Scanner& scanner, int threads, int64_t* cases) {
-  Measurement m;
-  m.name = absl::StrFormat("bonafide scan (%d thread%s)", threads, threads > 1 ? "s" : "");
+std::shared_ptr<const rules::CompiledRules> CompileRules(const Options& o) {
+  auto pack = rules::LoadRulePack(o.rules);
+  if (!pack.ok()) Die(std::string(pack.status().message()));
+  auto compiled = rules::CompiledRules::Compile(std::move(*pack), {});
+  if (!compiled.ok()) Die(std::string(compiled.status().message()));
+  return *compiled;
+}
+
+// Parse + normalise + match every title and description with `Matcher` on one thread: the
+// text stage of the scan without the decision and the outbox. Counts the hits, which both
+// backends must agree on.
+template <typename Matcher>
+Figures MatchOnly(const Options& o) {
+  const auto rules = CompileRules(o);
+  auto matcher = Matcher::Create(*rules);
+  if (!matcher.ok()) Die(std::string(matcher.status().message()));
+  Figures f;
+  std::vector<double> times;
+  rules::NormalizedText text;
+  std::vector<rules::TextHit> hits;
+  for (int r = 0; r < o.repeats; ++r) {
+    int64_t listings = 0;
+    int64_t found = 0;
+    uint64_t bytes = 0;
+    times.push_back(Seconds([&] {
+      auto source = engine::InputSource::Open(o.input, {});
+      if (!source.ok()) Die(std::string(source.status().message()));
+      engine::InputChunk chunk;
+      engine::ChunkParser parser;
+      engine::ParsedBatch batch;
+      auto match = [&](const std::string& field, rules::MatchScope scope) {
+        text.Clear();
+        rules::NormalizeAppend(field, text);
+        if (!(*matcher)->Match(text.text, scope, hits).ok()) Die("match failed");
+        found += static_cast<int64_t>(hits.size());
+      };
+      while (true) {
+        auto more = (*source)->Next(chunk);
+        if (!more.ok() || !*more) break;
+        bytes += chunk.data.size();
+        batch.Clear();
+        parser.Parse(chunk, batch);
+        for (size_t i = 0; i < batch.listings_size; ++i) {
+          match(batch.listings[i].title, rules::MatchScope::kTitle);
+          match(batch.listings[i].description, rules::MatchScope::kDescription);
+        }
+        listings += static_cast<int64_t>(batch.listings_size + batch.rejects.size());
+      }
+    }));
+    f.listings = listings;
+    f.bytes = bytes;
+    f.found = found;
+  }
+  f.seconds = Median(times);
+  return f;
+}
+
+// The Scanner options of a scan row with text backend `backend`.
+ScannerOptions ScannerOptionsFor(const Options& o, const std::string& backend) {
+  ScannerOptions options;
+  options.rules_dir = o.rules;
+  if (backend == "re2") {
+    // TODO(lead): the RE2 backend row of issue 4. Once ScannerOptions has the backend switch
+    // wired to rules::Re2SetMatcher, set it here, e.g.
+    //   options.text_backend = TextBackend::kRe2Set;
+    // and drop the refusal of `--backends re2` in ParseFlags: the scan rows, the table and
+    // the JSON already carry the backend's name.
+    Die("--backends re2: the Scanner has no text backend switch yet");
+  }
+  return options;
+}
+
+Figures Scan(const Options& o, const std::string& backend, int threads) {
+  auto scanner = Scanner::Create(ScannerOptionsFor(o, backend));
+  if (!scanner.ok()) Die(std::string(scanner.status().message()));
+  Figures f;
   std::vector<double> times;
   for (int r = 0; r < o.repeats; ++r) {
     const std::string db = absl::StrCat(o.work_dir, "/bonafide-bench-", getpid(), ".db");
@@ -146,18 +308,149 @@ Measurement Scan(const Options& o, const Scanner& scanner, int threads, int64_t*
     if (!outbox.ok()) Die(std::string(outbox.status().message()));
     ScanOptions options;
     options.threads = threads;
-    auto summary = scanner.ScanFiles({o.input}, **outbox, options);
+    auto summary = (*scanner)->ScanFiles({o.input}, **outbox, options);
     if (!summary.ok()) Die(std::string(summary.status().message()));
     times.push_back(summary->elapsed_seconds);
-    m.listings = summary->listings_read;
-    m.bytes = summary->bytes_read;
-    *cases = summary->outbox.opened;
+    f.listings = summary->listings_read;
+    f.bytes = summary->bytes_read;
+    f.cases = summary->outbox.opened;
     outbox->reset();
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
   }
-  m.seconds = Median(times);
-  return m;
+  f.seconds = Median(times);
+  return f;
 }
+
+// ---- ripgrep: the grep-class peer -------------------------------------------------------
+
+// Rust's regex crate (ripgrep 13) accepts a backslash only before its meta characters;
+// Hyperscan's expressions also escape other punctuation (\' \: \!), which means the same
+// unescaped. `\b` becomes ASCII `(?-u:\b)`, as in Hyperscan (Unicode `\b` would also make
+// rg leave its DFA on every non-ASCII byte).
+std::string ToRustRegex(std::string_view expression) {
+  static constexpr std::string_view kMeta = "\\.+*?()|[]{}^$#&-~";
+  std::string out;
+  for (size_t i = 0; i < expression.size(); ++i) {
+    const char c = expression[i];
+    if (c == '\\' && i + 1 < expression.size()) {
+      const char next = expression[i + 1];
+      const bool punctuation = std::ispunct(static_cast<unsigned char>(next)) != 0;
+      if (next == 'b') {
+        out.append("(?-u:\\b)");
+      } else {
+        if (!punctuation || kMeta.find(next) != std::string_view::npos) out.push_back('\\');
+        out.push_back(next);
+      }
+      ++i;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Writes the rules' brand, alias, keyword and cue patterns (no context phrases: "for",
+// "and" would match every line) for rg: `regex_path` as regexes (the expressions bonafide
+// compiles, separators optional, whole words), `literal_path` as the plain normalised
+// strings (cue regexes left out). Returns the number of regexes.
+Figures WriteRgPatterns(const Options& o, const std::string& regex_path,
+                        const std::string& literal_path) {
+  const auto rules = CompileRules(o);
+  std::string regexes, literals;
+  Figures f;
+  for (const rules::PatternInfo& p : rules->patterns()) {
+    if (p.kind != rules::PatternKind::kBrand && p.kind != rules::PatternKind::kKeyword &&
+        p.kind != rules::PatternKind::kCue) {
+      continue;
+    }
+    absl::StrAppend(&regexes, ToRustRegex(p.expression), "\n");
+    if (!p.is_regex) absl::StrAppend(&literals, ToAbsl(p.normalized), "\n");
+    ++f.found;
+  }
+  const std::pair<const std::string&, const std::string&> files[] = {
+      {regex_path, regexes}, {literal_path, literals}};
+  for (const auto& [path, text] : files) {
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr || std::fwrite(text.data(), 1, text.size(), out) != text.size() ||
+        std::fclose(out) != 0) {
+      Die("cannot write " + path);
+    }
+  }
+  return f;
+}
+
+// Starts `argv` in a forked child with its stdout into `out_fd`. Returns the pid, or -1
+// with `*error` set when exec failed. Not posix_spawn: its vfork-style child would inherit
+// the driver's peak RSS into ru_maxrss (Linux keeps the peak of the memory image an exec
+// replaces); a forked child starts from the driver's anonymous pages only (a few MiB).
+pid_t Spawn(std::vector<char*>& argv, int out_fd, int* error) {
+  int exec_error[2];
+  if (::pipe2(exec_error, O_CLOEXEC) != 0) Die("pipe failed");
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) Die("fork failed");
+  if (pid == 0) {
+    ::dup2(out_fd, STDOUT_FILENO);
+    ::execvp(argv[0], argv.data());
+    const int e = errno;
+    (void)!::write(exec_error[1], &e, sizeof(e));
+    std::_Exit(127);
+  }
+  ::close(exec_error[1]);
+  const bool failed = ::read(exec_error[0], error, sizeof(*error)) == sizeof(*error);
+  ::close(exec_error[0]);
+  if (failed) {
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+  }
+  return pid;
+}
+
+// Runs `rg args...` --repeats times with its output in a pipe. Returns false when rg cannot
+// be started (not installed); dies when it fails. The time of a run is from fork to exit.
+bool RunRg(const Options& o, const std::vector<std::string>& args, Measurement& m) {
+  std::vector<double> times;
+  for (int r = 0; r < o.repeats; ++r) {
+    std::vector<std::string> words = {o.rg};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) Die("pipe failed");
+    const auto start = std::chrono::steady_clock::now();
+    int error = 0;
+    const pid_t pid = Spawn(argv, fds[1], &error);
+    ::close(fds[1]);
+    if (pid < 0) {
+      ::close(fds[0]);
+      if (error == ENOENT) return false;
+      Die(absl::StrCat("cannot start ", o.rg, ": ", std::strerror(error)));
+    }
+    std::string output;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fds[0], buffer, sizeof(buffer))) > 0;) output.append(buffer, n);
+    ::close(fds[0]);
+    int status = 0;
+    struct rusage usage {};
+    if (::wait4(pid, &status, 0, &usage) != pid) Die("wait4 failed");
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    // 0: lines matched, 1: none matched, 2: an error (rg has said which on stderr).
+    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) Die(o.rg + " failed");
+    int64_t lines = 0;
+    if (WEXITSTATUS(status) == 0 &&
+        !absl::SimpleAtoi(absl::StripAsciiWhitespace(output), &lines)) {
+      Die("unexpected rg output: " + output);
+    }
+    m.f.found = lines;
+    m.peak_mib = std::max(m.peak_mib, PeakMib(usage));
+  }
+  m.f.seconds = Median(times);
+  return true;
+}
+
+// ---- flags, table, JSON -------------------------------------------------------------------
 
 Options ParseFlags(int argc, char** argv) {
   Options o;
@@ -187,54 +480,171 @@ Options ParseFlags(int argc, char** argv) {
       o.json = value();
     } else if (name == "--work-dir") {
       o.work_dir = value();
+    } else if (name == "--rows") {
+      o.rows.clear();
+      for (absl::string_view r : absl::StrSplit(value(), ',')) {
+        if (std::find(std::begin(kAllRows), std::end(kAllRows), r) == std::end(kAllRows)) {
+          Die("--rows takes a list of read,simdjson,parse,match,rg,scan");
+        }
+        o.rows.insert(std::string(r));
+      }
+    } else if (name == "--backends") {
+      o.backends = std::vector<std::string>(absl::StrSplit(value(), ','));
+      for (const std::string& b : o.backends) {
+        // TODO(lead): accept "re2" once ScannerOptionsFor can select it.
+        if (b != "hyperscan") Die("--backends: only hyperscan for now (re2: see the TODO)");
+      }
+    } else if (name == "--rg") {
+      o.rg = value();
     } else {
       Die("usage: bonafide_bench --rules DIR --input FILE [--threads 1,2] [--repeats 3] "
-          "[--json FILE] [--work-dir DIR]");
+          "[--rows read,simdjson,parse,match,rg,scan] [--json FILE] [--work-dir DIR] "
+          "[--rg PATH]");
     }
   }
   if (o.rules.empty() || o.input.empty()) Die("--rules and --input are required");
   return o;
 }
 
+std::string Json(const Options& o, const Measurement& reference, double driver_mib,
+                 const std::vector<Measurement>& results) {
+  std::string json;
+  JsonObject top(json);
+  top.String("input", o.input)
+      .Int("listings", reference.f.listings)
+      .Int("bytes", static_cast<int64_t>(reference.f.bytes))
+      .Int("cases", reference.f.cases)
+      .Int("repeats", o.repeats)
+      .Raw("driver_anon_rss_mib", absl::StrFormat("%.1f", driver_mib));
+  std::string runs = "[";
+  for (const Measurement& m : results) {
+    if (runs.size() > 1) runs.push_back(',');
+    JsonObject run(runs);
+    run.String("name", m.name)
+        .Raw("seconds", absl::StrFormat("%.6f", m.f.seconds))
+        .Raw("listings_per_second", absl::StrFormat("%.1f", m.listings_per_second()))
+        .Raw("mb_per_second", absl::StrFormat("%.3f", m.mb_per_second()))
+        .Raw("ratio_to_scan", absl::StrFormat("%.4f", reference.f.seconds / m.f.seconds))
+        .Raw("peak_rss_mib", absl::StrFormat("%.1f", m.peak_mib));
+    if (m.f.found > 0) run.Int("found", m.f.found);
+    run.Close();
+  }
+  runs.push_back(']');
+  top.Raw("runs", runs).Close();
+  json.push_back('\n');
+  return json;
+}
+
 int Main(int argc, char** argv) {
   const Options o = ParseFlags(argc, argv);
-  ScannerOptions scanner_options;
-  scanner_options.rules_dir = o.rules;
-  auto scanner = Scanner::Create(scanner_options);
-  if (!scanner.ok()) Die(std::string(scanner.status().message()));
+  // A forked child starts with the driver's anonymous pages; libraries' pages count only
+  // once touched.
+  const double driver_mib = SelfStatusMib("RssAnon");
 
   std::vector<Measurement> results;
-  results.push_back(ReadOrParse(o, false));
-  results.push_back(SimdjsonOnly(o));
-  results.push_back(ReadOrParse(o, true));
-  int64_t cases = 0;
-  for (int t : o.threads) results.push_back(Scan(o, **scanner, t, &cases));
-  const Measurement& reference = results.back();
-
-  std::printf("input %s: %lld listings, %.1f MB; %lld cases opened per scan; median of %d\n",
-              o.input.c_str(), static_cast<long long>(reference.listings),
-              reference.bytes / 1e6, static_cast<long long>(cases), o.repeats);
-  std::printf("%-28s %14s %10s %10s %12s\n", "run", "listings/s", "MB/s", "seconds",
-              "vs scan");
+  auto run = [&](std::string name, const std::function<Figures()>& body) {
+    Measurement m;
+    m.f = RunInChild(name, body, &m.peak_mib);
+    m.name = std::move(name);
+    results.push_back(std::move(m));
+  };
+  if (o.rows.count("read")) run("read", [&] { return ReadOrParse(o, false); });
+  if (o.rows.count("simdjson")) run("simdjson iterate_many", [&] { return SimdjsonOnly(o); });
+  if (o.rows.count("parse")) run("parse (1 thread)", [&] { return ReadOrParse(o, true); });
+  if (o.rows.count("match")) {
+    run("parse+normalise+match, Hyperscan (1 thread)",
+        [&] { return MatchOnly<rules::TextMatcher>(o); });
+    run("parse+normalise+match, RE2::Set (1 thread)",
+        [&] { return MatchOnly<rules::Re2SetMatcher>(o); });
+  }
+  bool rg_ran = false;
+  if (o.rows.count("rg")) {
+    const std::string regexes = absl::StrCat(o.work_dir, "/bonafide-bench-rg-regex.txt");
+    const std::string literals = absl::StrCat(o.work_dir, "/bonafide-bench-rg-literal.txt");
+    double ignored = 0;
+    RunInChild("rg patterns", [&] { return WriteRgPatterns(o, regexes, literals); }, &ignored);
+    // rg reports lines; the dump has one listing per line and the same bytes as the scan.
+    Options once = o;
+    once.repeats = 1;
+    const Figures size =
+        RunInChild("size", [&] { return ReadOrParse(once, false); }, &ignored);
+    const std::pair<std::string, std::vector<std::string>> commands[] = {
+        {"rg -c -i -f (regexes, 1 thread)",
+         {"--no-config", "-c", "-i", "-f", regexes, o.input}},
+        {"rg -c -F -i -f (literals, 1 thread)",
+         {"--no-config", "-c", "-F", "-i", "-f", literals, o.input}}};
+    for (const auto& [name, args] : commands) {
+      Measurement m;
+      m.name = name;
+      if (!RunRg(o, args, m)) {
+        std::printf("(%s not found: no rg rows)\n", o.rg.c_str());
+        break;
+      }
+      m.f.listings = size.listings;
+      m.f.bytes = size.bytes;
+      results.push_back(m);
+      rg_ran = true;
+    }
+    std::remove(regexes.c_str());
+    std::remove(literals.c_str());
+  }
+  if (o.rows.count("scan")) {
+    for (const std::string& backend : o.backends) {
+      for (int t : o.threads) {
+        run(absl::StrFormat("bonafide scan (%d thread%s%s)", t, t > 1 ? "s" : "",
+                            backend == "hyperscan" ? "" : ", " + backend),
+            [&] { return Scan(o, backend, t); });
+      }
+    }
+  }
+  if (results.empty()) Die("no rows to run");
+  // The reference: the Hyperscan scan with the most threads (the last row when none ran).
+  const Measurement* reference = &results.back();
+  const int most_threads = *std::max_element(o.threads.begin(), o.threads.end());
   for (const Measurement& m : results) {
-    std::printf("%-28s %14.0f %10.1f %10.3f %11.2fx\n", m.name.c_str(),
-                m.listings_per_second(), m.mb_per_second(), m.seconds,
-                reference.seconds > 0 ? reference.seconds / m.seconds : 0);
+    if (m.name == absl::StrFormat("bonafide scan (%d thread%s)", most_threads,
+                                  most_threads > 1 ? "s" : "")) {
+      reference = &m;
+    }
+  }
+
+  std::printf("input %s: %lld listings, %.1f MB; %lld cases opened per scan; median of %d; "
+              "driver %.1f MiB anonymous before forking\n",
+              o.input.c_str(), static_cast<long long>(reference->f.listings),
+              reference->f.bytes / 1e6, static_cast<long long>(reference->f.cases), o.repeats,
+              driver_mib);
+  std::printf("%-46s %12s %9s %9s %9s %9s\n", "run", "listings/s", "MB/s", "seconds",
+              "peak MiB", "vs scan");
+  for (const Measurement& m : results) {
+    std::printf("%-46s %12.0f %9.1f %9.3f %9.1f %8.2fx\n", m.name.c_str(),
+                m.listings_per_second(), m.mb_per_second(), m.f.seconds, m.peak_mib,
+                reference->f.seconds > 0 ? reference->f.seconds / m.f.seconds : 0);
+  }
+  std::vector<int64_t> match_hits;
+  for (const Measurement& m : results) {
+    if (m.name.rfind("parse+normalise+match", 0) == 0) {
+      std::printf("%s: %lld hits\n", m.name.c_str(), static_cast<long long>(m.f.found));
+      match_hits.push_back(m.f.found);
+    }
+  }
+  if (match_hits.size() == 2 && match_hits[0] != match_hits[1]) {
+    std::printf("WARNING: the text backends disagree (tests/unit/re2_set_matcher_test.cc)\n");
+  }
+  if (rg_ran) {
+    for (const Measurement& m : results) {
+      if (m.name.rfind("rg ", 0) == 0) {
+        std::printf("%s: %lld matching lines\n", m.name.c_str(),
+                    static_cast<long long>(m.f.found));
+      }
+    }
+    std::printf(
+        "rg: the rules' brand, alias, keyword and cue patterns (no context phrases), "
+        "case-insensitive, over the raw JSON lines (ids and field names included); no "
+        "normalisation, so evasive spellings (N1ke, Ｎｉｋｅ, N i k e) are missed; one thread "
+        "per file; its peak includes the pages of the file it memory-maps.\n");
   }
   if (!o.json.empty()) {
-    std::string json = absl::StrFormat(
-        "{\"input\":\"%s\",\"listings\":%d,\"bytes\":%d,\"cases\":%d,\"repeats\":%d,"
-        "\"runs\":[",
-        o.input, reference.listings, reference.bytes, cases, o.repeats);
-    for (size_t i = 0; i < results.size(); ++i) {
-      const Measurement& m = results[i];
-      absl::StrAppendFormat(&json,
-                            "%s{\"name\":\"%s\",\"seconds\":%.6f,\"listings_per_second\":%.1f,"
-                            "\"mb_per_second\":%.3f,\"ratio_to_scan\":%.4f}",
-                            i > 0 ? "," : "", m.name, m.seconds, m.listings_per_second(),
-                            m.mb_per_second(), reference.seconds / m.seconds);
-    }
-    json.append("]}\n");
+    const std::string json = Json(o, *reference, driver_mib, results);
     std::FILE* f = std::fopen(o.json.c_str(), "w");
     if (f == nullptr) Die("cannot write " + o.json);
     std::fputs(json.c_str(), f);

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Reproduces the figures of bench/RESULTS.md: builds the release preset, generates the data
 # set (1M listings of about 500 bytes, the "nightly" mix: about 3% open a case), runs the
-# end-to-end driver (read / simdjson / parse / scan with 1 and 2 threads, side by side) and
-# every micro-benchmark, and writes JSON results to bench/results/.
+# end-to-end driver (read / simdjson / parse / match with Hyperscan and RE2::Set / ripgrep /
+# scan with 1 and 2 threads, side by side, with each one's peak memory) and every
+# micro-benchmark, and writes JSON results to bench/results/.
 #
-#   bash bench/run.sh            # everything (about 10 minutes on 2 cores)
+#   bash bench/run.sh            # everything (about 15 minutes on 2 cores)
 #   bash bench/run.sh e2e        # only the end-to-end driver
+#   bash bench/run.sh memory     # only peak memory of the 2-thread scan, 1M vs 5M listings
+#                                # (generates a 2.5 GB dump once)
 #   bash bench/run.sh images     # only the image stage (bonafide_image_bench, about 3 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,9 +48,32 @@ if [[ ! -f "$input" ]]; then
     --mix nightly --out "$input" --nosummary
 fi
 
+# ---- memory: peak RSS of the 2-thread scan on 1M and 5M listings ----------------------------
+# Memory must stay flat as the dump grows (issue 4: under 512 MiB for 5M listings). Each scan
+# runs in its own process (bonafide_bench forks one per configuration).
+run_memory() {
+  local big="$data/nightly-5m.jsonl"
+  if [[ ! -f "$big" ]]; then
+    build/release/tools/generate_listings --rules examples/rules --count 5000000 --seed 1 \
+      --mix nightly --out "$big" --nosummary
+  fi
+  echo
+  echo "== memory: bonafide scan (2 threads) on 1M and 5M listings"
+  for dump in "$input" "$big"; do
+    build/release/bench/bonafide_bench --rules examples/rules --input "$dump" --rows scan \
+      --threads 2 --repeats 1 --json "bench/results/$stamp-memory-$(basename "$dump" .jsonl).json"
+  done
+}
+if [[ "$what" == "memory" ]]; then
+  run_memory
+  exit 0
+fi
+# ---- end of memory ---------------------------------------------------------------------------
+
 echo
 echo "== end to end: $input"
 echo "cat to /dev/null: $( { /usr/bin/time -f '%e' cat "$input" > /dev/null; } 2>&1 ) s"
+# Also the text backends (match rows) and ripgrep as the grep-class peer (rg rows).
 build/release/bench/bonafide_bench --rules examples/rules --input "$input" --threads 1,2 \
   --repeats 3 --json "bench/results/$stamp-e2e.json"
 
@@ -55,10 +81,11 @@ build/release/bench/bonafide_bench --rules examples/rules --input "$input" --thr
 
 echo
 echo "== micro-benchmarks"
-for bench in scanner_bench listing_input_bench normalize_bench outbox_bench pdq_bench \
-    image_decode_bench hamming_index_bench; do
+for bench in scanner_bench text_match_bench listing_input_bench normalize_bench outbox_bench \
+    pdq_bench image_decode_bench hamming_index_bench; do
   build/release/bench/$bench --benchmark_min_time=0.5 \
     --benchmark_out="bench/results/$stamp-$bench.json" --benchmark_out_format=json
 done
 
+run_memory  # the memory block, defined above
 run_images  # the images block, defined above
