@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "rules/price.h"
 
 namespace bonafide::engine {
@@ -57,8 +58,8 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing,
   verdict.Clear();
   const double fx = rules.FxToBase(listing.currency);
   if (fx <= 0) {
-    verdict.reject_reason = "unknown currency: \"" + listing.currency +
-                            "\" has no rate in policy.yaml fx";
+    absl::StrAppend(&verdict.reject_reason, "unknown currency: \"", listing.currency,
+                    "\" has no rate in policy.yaml fx");  // reuses the verdict's capacity
     return;
   }
   const std::vector<PatternInfo>& patterns = rules.patterns();

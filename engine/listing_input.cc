@@ -19,6 +19,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -931,7 +932,12 @@ struct ChunkParser::Impl {
       s = s.substr(0, Utf8PrefixLength(s, cap));
       l.truncated_fields |= bit;
     }
-    StringSlot(l, f)->assign(s.data(), s.size());
+    std::string& slot = *StringSlot(l, f);
+    // A batch's listing slots are reused chunk after chunk; growing a slot to a power of
+    // two (at least 64 bytes) means it soon fits whatever the dump holds, and the steady
+    // state stops allocating.
+    if (s.size() > slot.capacity()) slot.reserve(std::max<size_t>(64, std::bit_ceil(s.size())));
+    slot.assign(s.data(), s.size());
   }
   void AddImage(Listing& l, std::string_view path) {
     if (spare.empty()) {

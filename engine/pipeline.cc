@@ -64,6 +64,7 @@ struct Batch {
   engine::ParsedBatch parsed;
   std::vector<engine::InputSource::SkippedRecord> skipped;
   std::vector<CaseRecord> cases;
+  std::vector<CaseRecord> spare_cases;  // records of earlier chunks, kept for their capacity
   int64_t scanned = 0;
   std::vector<int64_t> holder_flagged;
   std::vector<int64_t> cue_listings;
@@ -77,9 +78,17 @@ struct Batch {
   uint64_t next_line = 1;    // line number of the first record after this batch
   uint64_t bytes_consumed = 0, total_bytes = 0;  // of the input, for progress
 
+  CaseRecord& NewCase() {
+    if (spare_cases.empty()) return cases.emplace_back();
+    cases.push_back(std::move(spare_cases.back()));
+    spare_cases.pop_back();
+    return cases.back();
+  }
+
   void Reset(int holders, int cues) {
     parsed.Clear();
     skipped.clear();
+    for (CaseRecord& c : cases) spare_cases.push_back(std::move(c));
     cases.clear();
     scanned = 0;
     holder_flagged.assign(holders, 0);
@@ -361,8 +370,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       for (const HolderVerdict& hv : w.verdict.holders) {
         if (!hv.case_opened) continue;
         ++b->holder_flagged[hv.holder];
-        b->cases.emplace_back();
-        MakeCaseRecord(listing, w.verdict, hv, b->cases.back());
+        MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
       }
     }
     if (b->parsed.rejects.size() != parse_rejects) {

@@ -310,12 +310,18 @@ struct SqliteOutbox::Impl {
 
   // Runs a statement that returns no rows (or whose rows do not matter).
   absl::Status StepDone(sqlite3_stmt* stmt, std::string_view what) {
+    return StepDone(stmt, what, {});
+  }
+  // For a statement on one case: the message names the case, and is built only on failure
+  // (every case runs several statements).
+  absl::Status StepDone(sqlite3_stmt* stmt, std::string_view what, std::string_view case_key) {
     StmtScope scope(stmt);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) return Error(rc, what, Op::kWrite);
-    return absl::OkStatus();
+    if (rc == SQLITE_DONE) return absl::OkStatus();
+    if (case_key.empty()) return Error(rc, what, Op::kWrite);
+    return Error(rc, absl::StrCat("case \"", ToAbsl(case_key), "\": ", ToAbsl(what)), Op::kWrite);
   }
 
   absl::StatusOr<int> UserVersion(Op op) {
@@ -459,7 +465,7 @@ struct SqliteOutbox::Impl {
       sqlite3_stmt* stmt = touch_case.get();
       BindText(stmt, 1, case_key);
       BindText(stmt, 2, now);
-      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch")));
+      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, "touch", case_key));
       ++stats.unchanged;
       return absl::OkStatus();
     }
@@ -478,7 +484,7 @@ struct SqliteOutbox::Impl {
       BindText(stmt, 8, evidence);
       BindText(stmt, 9, fingerprint);
       BindText(stmt, 10, now);
-      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert")));
+      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, "insert", case_key));
       ++stats.opened;
     } else {
       sqlite3_stmt* stmt = update_case.get();
@@ -490,7 +496,7 @@ struct SqliteOutbox::Impl {
       BindText(stmt, 6, fingerprint);
       sqlite3_bind_int64(stmt, 7, revision);
       BindText(stmt, 8, now);
-      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, absl::StrCat("case \"", case_key, "\": update")));
+      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, "update", case_key));
       ++stats.updated;
     }
 
@@ -504,7 +510,7 @@ struct SqliteOutbox::Impl {
     BindText(stmt, 4, opened ? "case.opened" : "case.updated");
     BindText(stmt, 5, payload);
     BindText(stmt, 6, now);
-    return StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert event"));
+    return StepDone(stmt, "insert event", case_key);
   }
 };
 
