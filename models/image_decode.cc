@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -252,6 +253,22 @@ void BgrToLuma(const cv::Mat& m, float* out, cv::Mat planes[3]) {
   }
 }
 
+// Luma3(v, v, v) for every 8-bit grey level v. Every reduced JPEG decode is 8-bit grey, so
+// this is the conversion of nearly every listing photo: one load per pixel instead of three
+// multiplies and two adds (6% of the instructions of a 1-MP photo's decode + hash), and
+// the same bits, since each entry is computed by Luma3 itself.
+const float* GrayLuma8() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int v = 0; v < 256; ++v) {
+      const auto g = static_cast<uint8_t>(v);
+      t[v] = Luma3(g, g, g);
+    }
+    return t;
+  }();
+  return table.data();
+}
+
 template <typename T>
 void ToLuma(const cv::Mat& m, float* out) {
   const int channels = m.channels();
@@ -261,7 +278,12 @@ void ToLuma(const cv::Mat& m, float* out) {
     float* dst = out + static_cast<size_t>(y) * width;
     switch (channels) {
       case 1:
-        for (int x = 0; x < width; ++x) dst[x] = Luma3(row[x], row[x], row[x]);
+        if constexpr (sizeof(T) == 1) {
+          const float* gray = GrayLuma8();
+          for (int x = 0; x < width; ++x) dst[x] = gray[row[x]];
+        } else {
+          for (int x = 0; x < width; ++x) dst[x] = Luma3(row[x], row[x], row[x]);
+        }
         break;
       case 2:
         for (int x = 0; x < width; ++x) {

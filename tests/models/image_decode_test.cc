@@ -485,6 +485,37 @@ TEST(ImageDecoderTest, GrayscaleImages) {
   for (int x = 0; x < 80; ++x) ASSERT_NEAR(out.luma[x], 3.0f * x, 2.0f);
 }
 
+// 8-bit grey goes through a lookup table: it must give exactly the reference arithmetic
+// (R=G=B=v, 0.299R + 0.587G + 0.114B in float) for all 256 levels, in full and reduced
+// decodes.
+TEST(ImageDecoderTest, GrayLevelsGiveExactlyTheReferenceLuma) {
+  cv::Mat gray(16, 16, CV_8UC1);
+  for (int v = 0; v < 256; ++v) gray.at<uchar>(v / 16, v % 16) = static_cast<uchar>(v);
+  ImageDecoder decoder;
+  DecodedLuma out;
+  ASSERT_TRUE(decoder.Decode(Encode(".png", gray), DecodeMode::kFull, out).ok());
+  ASSERT_EQ(out.luma.size(), 256u);
+  for (int v = 0; v < 256; ++v) {
+    const float f = static_cast<float>(v);
+    const float expected = 0.299f * f + 0.587f * f + 0.114f * f;
+    ASSERT_EQ(out.luma[v], expected) << v;  // bit for bit, not near
+  }
+  // A reduced JPEG decode yields libjpeg's 8-bit Y, converted the same way.
+  cv::Mat big(1024, 1024, CV_8UC1);
+  for (int y = 0; y < big.rows; ++y)
+    for (int x = 0; x < big.cols; ++x) big.at<uchar>(y, x) = static_cast<uchar>((x ^ y) & 255);
+  const std::string jpeg = Encode(".jpg", big);
+  ASSERT_TRUE(decoder.Decode(jpeg, DecodeMode::kReduced, out).ok());
+  ASSERT_EQ(out.reduction, 4);
+  const cv::Mat y = cv::imdecode(std::vector<uchar>(jpeg.begin(), jpeg.end()),
+                                 cv::IMREAD_REDUCED_GRAYSCALE_4);
+  ASSERT_EQ(y.total(), out.luma.size());
+  for (size_t i = 0; i < y.total(); ++i) {
+    const float f = static_cast<float>(y.data[i]);
+    ASSERT_EQ(out.luma[i], 0.299f * f + 0.587f * f + 0.114f * f) << i;
+  }
+}
+
 TEST(ImageDecoderTest, DecodesEveryModeOfTheSharedPhoto) {
   BONAFIDE_REQUIRE_SHARED_DATA();
   const std::string dir = kData + "/misc-images/modes/";
