@@ -16,6 +16,7 @@
 #include "models/pdq.h"
 #include "models/photo_bank.h"
 #include "rules/compiled_rules.h"
+#include "rules/re2_set_matcher.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
 #include "util/status_macros.h"
@@ -32,6 +33,7 @@ struct Scanner::Impl {
   std::string image_root;                  // as given ("" = photos not read)
   std::string image_root_real;             // realpath of image_root
   bool reads_images = false;               // bank && !image_root.empty()
+  TextBackend text_backend = TextBackend::kHyperscan;
 
   // Reads, hashes and matches the listing's photos into scratch.images and
   // scratch.image_matches.
@@ -39,10 +41,19 @@ struct Scanner::Impl {
 };
 
 struct Scanner::Scratch::Impl {
-  Impl(std::unique_ptr<rules::TextMatcher> text_matcher, const rules::CompiledRules& rules)
-      : matcher(std::move(text_matcher)), decision(rules) {}
+  explicit Impl(const rules::CompiledRules& rules) : decision(rules) {}
 
-  std::unique_ptr<rules::TextMatcher> matcher;
+  // Finds the patterns of `scope` in `text` with the scanner's backend.
+  void Match(std::string_view text, rules::MatchScope scope, std::vector<rules::TextHit>& hits) {
+    const absl::Status status = hyperscan != nullptr ? hyperscan->Match(text, scope, hits)
+                                                     : re2_set->Match(text, scope, hits);
+    // Hyperscan fails only on misuse (a scratch shared between threads) or exhaustion.
+    BONAFIDE_CHECK(status.ok());
+  }
+
+  // Exactly one of the two, by ScannerOptions::text_backend.
+  std::unique_ptr<rules::TextMatcher> hyperscan;
+  std::unique_ptr<rules::Re2SetMatcher> re2_set;
   engine::MatchedField title;
   engine::MatchedField description;
   engine::DecisionScratch decision;
@@ -181,6 +192,10 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
   BONAFIDE_ASSIGN_OR_RETURN(impl->rules,
                             rules::CompiledRules::Compile(std::move(pack), compile_options));
   const rules::RulePack& compiled = impl->rules->pack();
+  impl->text_backend = options.text_backend;
+  if (options.text_backend == TextBackend::kRe2Set) {  // a pattern RE2 rejects fails here
+    BONAFIDE_RETURN_IF_ERROR(rules::Re2SetMatcher::Create(*impl->rules).status());
+  }
 
   // The photo bank, only when some product registers genuine photos. The CompiledRules
   // holders are in RulePack order (sorted by id), products too.
@@ -233,9 +248,13 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
 }
 
 absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
-  BONAFIDE_ASSIGN_OR_RETURN(auto matcher, rules::TextMatcher::Create(*impl_->rules));
-  return std::unique_ptr<Scratch>(
-      new Scratch(std::make_unique<Scratch::Impl>(std::move(matcher), *impl_->rules)));
+  auto scratch = std::make_unique<Scratch::Impl>(*impl_->rules);
+  if (impl_->text_backend == TextBackend::kRe2Set) {
+    BONAFIDE_ASSIGN_OR_RETURN(scratch->re2_set, rules::Re2SetMatcher::Create(*impl_->rules));
+  } else {
+    BONAFIDE_ASSIGN_OR_RETURN(scratch->hyperscan, rules::TextMatcher::Create(*impl_->rules));
+  }
+  return std::unique_ptr<Scratch>(new Scratch(std::move(scratch)));
 }
 
 void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
@@ -245,10 +264,7 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
     field.original = text;
     field.normalized.Clear();
     rules::NormalizeAppend(text, field.normalized);
-    const absl::Status status =
-        scratch.matcher->Match(field.normalized.text, scope, field.hits);
-    // Hyperscan fails only on misuse (a scratch shared between threads) or exhaustion.
-    BONAFIDE_CHECK(status.ok());
+    scratch.Match(field.normalized.text, scope, field.hits);
   };
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
   prepare(listing.description, rules::MatchScope::kDescription, scratch.description);

@@ -33,6 +33,14 @@
 
 namespace bonafide {
 
+// Which engine finds the text patterns. Both report the same matches
+// (tests/unit/re2_set_matcher_test.cc); RE2::Set is the benchmarks' peer, several times
+// slower (bench/RESULTS.md).
+enum class TextBackend {
+  kHyperscan,
+  kRe2Set,
+};
+
 struct ScannerOptions {
   std::string rules_dir;  // the rules directory (spec.md section 2); required
   // Where compiled Hyperscan databases and the genuine photos' hashes are cached
@@ -43,6 +51,7 @@ struct ScannerOptions {
   // (ImageStatus::kOutsideRoot). Photos are read only when some product of the rules
   // registers genuine photos.
   std::string image_root;
+  TextBackend text_backend = TextBackend::kHyperscan;
 };
 
 // Progress of ScanFiles, reported from its serial stage.
