@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -310,7 +311,13 @@ void AppendSpan(const Listing& listing, const TextSpan& span, std::string& out) 
   AppendJsonString(SpanText(listing, span), out);
 }
 
-std::string Number(double v) { return absl::StrFormat("%.6g", v); }
+// printf's "%.6g" (to_chars with a precision is specified as printf), without the format
+// parser: a case record writes a dozen numbers.
+std::string Number(double v) {
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6).ptr;
+  return std::string(buf, end);
+}
 
 }  // namespace
 

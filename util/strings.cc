@@ -61,7 +61,17 @@ bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == std::string_
 void AppendJsonString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
+  // Runs of printable ASCII other than '"' and '\\' (nearly all of a listing's text) are
+  // copied in one append.
+  auto plain = [](uint8_t c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; };
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size() && plain(static_cast<uint8_t>(s[run]))) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<uint8_t>(s[i]);
     if (c >= 0x80) {
       const size_t len = Utf8SequenceLength(s, i);
