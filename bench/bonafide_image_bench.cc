@@ -105,7 +105,7 @@ struct PhotoSpec {
 };
 
 struct ListingSpec {
-  std::string id;  // "copy-…" listings show only copies, "item-…" only unrelated photos
+  std::string id;  // "copy-..." listings show only copies, "item-..." only unrelated photos
   std::vector<PhotoSpec> photos;
 };
 
@@ -146,7 +146,7 @@ Plan MakePlan(const Options& o) {
   for (int g = 0; g < o.genuine; ++g) {
     add_genuine(absl::StrFormat("g-%05d.jpg", g), g, o.small_width, o.small_height);
   }
-  // The small set: listings of 1, 2, 3, 1, 2, 3… photos; every fourth listing is a copy
+  // The small set: listings of 1, 2, 3, 1, 2, 3... photos; every fourth listing is a copy
   // listing whose photos are edits of consecutive genuine photos.
   PhotoSet small{MegapixelName(o.small_width, o.small_height), o.small_width, o.small_height,
                  "listings-small.jsonl"};
