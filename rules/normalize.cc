@@ -433,9 +433,32 @@ constexpr std::array<uint8_t, 256> MakePrefilterClasses() {
 }
 constexpr std::array<uint8_t, 256> kPrefilterClass = MakePrefilterClasses();
 
+// The prefilter classes of 16 bytes, one bit per byte.
+struct BlockClasses {
+  uint32_t letter = 0, alnum = 0, leet = 0, spaced = 0;
+};
+
+// Classes (kPf*) of a block's first and last byte.
+inline uint8_t FirstByteClass(const BlockClasses& c) {
+  return static_cast<uint8_t>((c.letter & 1 ? kPfLetter : 0) | (c.alnum & 1 ? kPfAlnum : 0));
+}
+inline uint8_t LastByteClass(const BlockClasses& c) {
+  return static_cast<uint8_t>((c.letter >> 15 ? kPfLetter : 0) | (c.alnum >> 15 ? kPfAlnum : 0));
+}
+
+// The interesting positions of a block, given the classes of the bytes just before and
+// just after it (0 where the text ends: an edge is a boundary, as for a space).
+inline uint32_t Interesting(const BlockClasses& c, uint8_t before, uint8_t after) {
+  auto neighbours = [&](uint32_t m, uint8_t bit) {
+    return (m << 1) | (m >> 1) | ((before & bit) ? 1u : 0u) | ((after & bit) ? 0x8000u : 0u);
+  };
+  const uint32_t leet_hit = c.leet & neighbours(c.letter, kPfLetter);
+  const uint32_t single = c.spaced & ~neighbours(c.alnum, kPfAlnum);
+  return (leet_hit | single) & 0xFFFF;
+}
+
 #if defined(__SSE2__)
-inline uint32_t InterestingMask(const char* t, size_t p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p));
+inline BlockClasses Classify16(__m128i v) {
   auto mask = [](__m128i m) { return static_cast<uint32_t>(_mm_movemask_epi8(m)); };
   const __m128i lt = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
                                    _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
@@ -457,26 +480,47 @@ inline uint32_t InterestingMask(const char* t, size_t p) {
                                 _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xB7)))),
                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE2))),
                                 _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xA2)))));
-  const uint32_t letter = mask(lt);
-  const uint32_t alnum = mask(_mm_or_si128(_mm_or_si128(lt, dg), _mm_andnot_si128(sep_bytes, high)));
-  const uint32_t leet = mask(_mm_or_si128(_mm_or_si128(leet_digit, at_dollar), bang_bar));
-  const uint32_t spaced = mask(_mm_or_si128(_mm_or_si128(lt, leet_digit), at_dollar));
-  const uint8_t before = kPrefilterClass[static_cast<uint8_t>(t[p - 1])];
-  const uint8_t after = kPrefilterClass[static_cast<uint8_t>(t[p + 16])];
-  auto neighbours = [&](uint32_t m, uint8_t bit) {
-    return (m << 1) | (m >> 1) | ((before & bit) ? 1u : 0u) | ((after & bit) ? 0x8000u : 0u);
-  };
-  const uint32_t leet_hit = leet & neighbours(letter, kPfLetter);
-  const uint32_t single = spaced & ~neighbours(alnum, kPfAlnum);
-  return (leet_hit | single) & 0xFFFF;
+  BlockClasses c;
+  c.letter = mask(lt);
+  c.alnum = mask(_mm_or_si128(_mm_or_si128(lt, dg), _mm_andnot_si128(sep_bytes, high)));
+  c.leet = mask(_mm_or_si128(_mm_or_si128(leet_digit, at_dollar), bang_bar));
+  c.spaced = mask(_mm_or_si128(_mm_or_si128(lt, leet_digit), at_dollar));
+  return c;
+}
+
+inline uint32_t InterestingMask(const char* t, size_t p) {
+  return Interesting(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p))),
+                     kPrefilterClass[static_cast<uint8_t>(t[p - 1])],
+                     kPrefilterClass[static_cast<uint8_t>(t[p + 16])]);
 }
 #else
 inline uint32_t InterestingMask(const char*, size_t) { return 0xFFFF; }
 #endif
 
+// Interesting positions found while folding (FoldAscii), so that the word passes need not
+// read the text again. Holds the first kMax; more is `overflow` (then the text is read).
+struct Candidates {
+  static constexpr size_t kMax = 64;
+  uint32_t pos[kMax];
+  size_t count = 0;
+  bool overflow = false;
+
+  void Add(size_t block_start, uint32_t mask) {
+    while (mask != 0) {
+      if (count == kMax) {
+        overflow = true;
+        return;
+      }
+      pos[count++] = static_cast<uint32_t>(block_start + static_cast<size_t>(__builtin_ctz(mask)));
+      mask &= mask - 1;
+    }
+  }
+};
+
 // The word passes over out[begin, end): replaces leet characters inside tokens (in place)
 // and joins letters spaced apart (compacting). Returns the new end (<= end).
-size_t WordPasses(Out out, size_t begin, size_t end) {
+template <typename ForEachCandidate>
+size_t WordPassesOver(Out out, size_t begin, size_t end, ForEachCandidate&& for_each_candidate) {
   char* t = out.t;
   size_t done = begin;  // tokens before this have been handled
   bool join = false;
@@ -501,28 +545,60 @@ size_t WordPasses(Out out, size_t begin, size_t end) {
     join = SpacedRun(t, end, s, &first, &last, &scan_end);
     done = scan_end;
   };
-  size_t p = begin;
-  // Vector prefilter over the middle; every position near the ends is visited.
-  for (; p < end && p < begin + 1; ++p) visit(p);
-  for (; p + 17 <= end; p += 16) {
-    uint32_t mask = InterestingMask(t, p);
-    while (mask != 0) {
-      visit(p + static_cast<size_t>(__builtin_ctz(mask)));
-      mask &= mask - 1;
-    }
-  }
-  for (; p < end; ++p) visit(p);
+  for_each_candidate(visit);
   return join ? JoinSpaced(out, begin, end) : end;
+}
+
+// The word passes, finding candidates with the vector prefilter over the middle; every
+// position near the ends is visited.
+size_t WordPasses(Out out, size_t begin, size_t end) {
+  return WordPassesOver(out, begin, end, [&](auto& visit) {
+    const char* t = out.t;
+    size_t p = begin;
+    for (; p < end && p < begin + 1; ++p) visit(p);
+    for (; p + 17 <= end; p += 16) {
+      uint32_t mask = InterestingMask(t, p);
+      while (mask != 0) {
+        visit(p + static_cast<size_t>(__builtin_ctz(mask)));
+        mask &= mask - 1;
+      }
+    }
+    for (; p < end; ++p) visit(p);
+  });
+}
+
+// The word passes at candidates found while folding.
+size_t WordPasses(Out out, size_t begin, size_t end, const Candidates& candidates) {
+  return WordPassesOver(out, begin, end, [&](auto& visit) {
+    for (size_t i = 0; i < candidates.count; ++i) visit(candidates.pos[i]);
+  });
 }
 
 // Folds pure-ASCII in[0, n) into out[j, j + n): lower case, control characters -> ' ',
 // origins origin0 + i. Returns true when white space needs collapsing (two spaces in a
-// row, or one at either end).
-bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0) {
+// row, or one at either end). With `candidates`, also finds the word passes' interesting
+// positions in the folded text (absolute positions in `out`), block by block as it goes.
+bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
+               Candidates* candidates = nullptr) {
   size_t i = 0;
   uint32_t spaces_prev = 1;  // a leading space needs collapsing too
   bool collapse = false;
 #if defined(__SSE2__)
+  // A block's interesting positions depend on the next block's first byte: each block is
+  // finished when the next one has been classified.
+  BlockClasses pending;
+  size_t pending_at = 0;
+  bool has_pending = false;
+  uint8_t before_pending = 0;  // class of the byte before the pending block
+  auto classified = [&](const BlockClasses& c, size_t at) {
+    if (has_pending) {
+      candidates->Add(pending_at, Interesting(pending, before_pending, FirstByteClass(c)));
+      before_pending = LastByteClass(pending);
+    }
+    pending = c;
+    pending_at = at;
+    has_pending = true;
+  };
   __m128i iota = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(origin0)),
                                _mm_setr_epi32(0, 1, 2, 3));
   const __m128i four = _mm_set1_epi32(4);
@@ -536,6 +612,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0)
     f = _mm_or_si128(_mm_andnot_si128(ctrl, f), _mm_and_si128(ctrl, _mm_set1_epi8(' ')));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out.t + j + i), f);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out.e + j + i), _mm_setzero_si128());
+    if (candidates != nullptr) classified(Classify16(f), j + i);
     uint32_t sp =
         static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
     collapse |= ((sp & ((sp << 1) | spaces_prev)) != 0);
@@ -547,6 +624,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0)
     }
   }
 #endif
+  const size_t tail = i;
   for (; i < n; ++i) {
     uint8_t c = kAsciiFold[in[i]];
     out.t[j + i] = static_cast<char>(c);
@@ -556,6 +634,23 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0)
     collapse |= (sp & spaces_prev) != 0;
     spaces_prev = sp;
   }
+#if defined(__SSE2__)
+  if (candidates != nullptr) {
+    if (tail < n) {  // the last, partial block, padded with spaces (nothing interesting)
+      char block[16];
+      std::memset(block, ' ', sizeof(block));
+      std::memcpy(block, out.t + j + tail, n - tail);
+      classified(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))),
+                 j + tail);
+    }
+    if (has_pending) {
+      candidates->Add(pending_at, Interesting(pending, before_pending, 0));
+    }
+  }
+#else
+  (void)tail;
+  if (candidates != nullptr) candidates->overflow = true;  // no prefilter: read the text
+#endif
   return collapse || spaces_prev != 0;
 }
 
@@ -593,9 +688,17 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
 
   size_t j = base;
   bool collapse = true;
+  Candidates candidates;
   if (ascii) {
-    collapse = FoldAscii(in, n, o, base, 0);
+    collapse = FoldAscii(in, n, o, base, 0, &candidates);
     j = base + n;
+    if (!collapse && !candidates.overflow) {  // positions as found: no second pass
+      j = WordPasses(o, base, j, candidates);
+      out.text.resize(j);
+      out.origin.resize(j);
+      out.evasive.resize(j);
+      return;
+    }
   } else {
     // Spaces are written one per input character here and collapsed afterwards.
     bool pending_evasive = false;  // set by a dropped invisible character
