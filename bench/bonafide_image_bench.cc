@@ -1,7 +1,7 @@
 // bonafide_image_bench: the image stage end to end (issue 4), beside bonafide_bench (text).
 //
 //   bonafide_image_bench --data DIR [--photos 1000] [--large-photos 20] [--genuine 250]
-//       [--threads 1,2] [--repeats 3] [--chunk-kib 16] [--hamming-bank 1000000]
+//       [--threads 1,2] [--repeats 3] [--batches 16] [--hamming-bank 1000000]
 //       [--json results.json] [--work-dir DIR]
 //
 // Generates in DIR, or reuses when DIR/manifest.txt matches the flags, a reproducible photo
@@ -17,7 +17,8 @@
 //   reduced decode + PDQ  kReduced (what the scan uses), 1 thread
 //   OpenCV PHash          cv::imread + cv::img_hash::PHash, 1 thread (the peer)
 //   scan/T                Scanner::ScanFiles with an image root into a fresh SQLite outbox,
-//                         T threads, batches of --chunk-kib (and once with the default 1 MiB)
+//                         T threads, the file cut into --batches batches (and once into
+//                         batches of the default 1 MiB)
 // and flat versus multi-index Hamming search over the bank's hashes (and over the bank
 // padded with random hashes to --hamming-bank), queried with the listing photos' hashes.
 // Every configuration runs in its own forked child, so that its peak RSS (wait4) is its
@@ -78,11 +79,11 @@ struct Options {
   std::vector<int> threads = {1, 2};
   int repeats = 3;
   int64_t hamming_bank = 1'000'000;
-  // Listing text per pipeline batch. The scan batches by input bytes (1 MiB by default), and
-  // a 1 MiB batch of listings with photos is seconds of work: a small file would be one
-  // batch on one thread. 16 KiB (about 40 listings, 80 photos) gives the steady state of a
-  // large dump; the default is measured too.
-  int chunk_kib = 16;
+  // Pipeline batches per listing file. The scan cuts its input into batches of bytes (1 MiB
+  // by default), and a batch of listings with photos is seconds of work: these small files
+  // would be one batch, scanned by one thread. 16 batches per file gives the steady state
+  // of a large dump (many batches per thread); the default batch size is measured too.
+  int batches = 16;
   std::string json;
   std::string work_dir = fs::temp_directory_path().string();
 };
@@ -583,7 +584,7 @@ std::unique_ptr<Scanner> NewScanner(const Options& o) {
   return std::move(*scanner);
 }
 
-Result Scan(const Options& o, const PhotoSet& set, int threads, int chunk_kib) {
+Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_bytes) {
   const std::unique_ptr<Scanner> scanner = NewScanner(o);
   const std::string db = absl::StrCat(o.work_dir, "/bonafide-image-bench-", ::getpid(), ".db");
   auto remove_db = [&] {
@@ -597,7 +598,7 @@ Result Scan(const Options& o, const PhotoSet& set, int threads, int chunk_kib) {
     if (!outbox.ok()) Die(std::string(outbox.status().message()));
     ScanOptions options;
     options.threads = threads;
-    options.chunk_bytes = static_cast<size_t>(chunk_kib) << 10;
+    options.chunk_bytes = chunk_bytes;
     options.resume = false;
     int64_t cases = 0, spurious = 0;
     options.on_case = [&](const CaseRecord& c) {
@@ -818,8 +819,8 @@ Options ParseFlags(int argc, char** argv) {
       o.repeats = static_cast<int>(number(name, value(), 1));
     } else if (name == "--hamming-bank") {
       o.hamming_bank = number(name, value(), 0);
-    } else if (name == "--chunk-kib") {
-      o.chunk_kib = static_cast<int>(number(name, value(), 4));
+    } else if (name == "--batches") {
+      o.batches = static_cast<int>(number(name, value(), 1));
     } else if (name == "--json") {
       o.json = value();
     } else if (name == "--work-dir") {
@@ -827,7 +828,7 @@ Options ParseFlags(int argc, char** argv) {
     } else {
       Die("usage: bonafide_image_bench --data DIR [--photos N] [--large-photos N] "
           "[--genuine N] [--small-size WxH] [--large-size WxH] [--threads 1,2] [--repeats N] "
-          "[--chunk-kib N] [--hamming-bank N] [--json FILE] [--work-dir DIR]");
+          "[--batches N] [--hamming-bank N] [--json FILE] [--work-dir DIR]");
     }
   }
   if (o.data.empty()) Die("--data DIR is required (the photo set is generated there)");
@@ -889,12 +890,13 @@ int Main(int argc, char** argv) {
                  o.data.c_str());
   }
 
-  std::printf("photo set %s; bank: %d genuine photos (%d too plain), %d hashes; scan batches "
-              "of %d KiB; median of %d; load average %s\n",
+  std::printf("photo set %s; bank: %d genuine photos (%d too plain), %d hashes; median of %d; "
+              "load average %s\n",
               o.data.c_str(), bank.genuine, bank.too_plain, 8 * (bank.genuine - bank.too_plain),
-              o.chunk_kib, o.repeats, load_start.c_str());
+              o.repeats, load_start.c_str());
   std::string json_sets;
   double target_rate = -1;
+  double target_cpu_ms = 0;  // CPU time per photo of that scan (all threads)
   for (const PhotoSet& set : plan.sets) {
     std::vector<Run> runs;
     auto add = [&](const std::string& name, const std::function<Result()>& body) {
@@ -910,15 +912,17 @@ int Main(int argc, char** argv) {
         [&] { return DecodeAndPdq(o, set, models::DecodeMode::kReduced); });
     add("OpenCV imread + PHash (1 thread)", [&] { return OpenCvPhash(o, set); });
     const int max_threads = *std::max_element(o.threads.begin(), o.threads.end());
-    if (o.chunk_kib != 1024) {  // the default batch size, to show what it costs here
+    const size_t file_bytes = fs::file_size(o.data + "/" + set.listings_file);
+    const size_t chunk_bytes = std::max<size_t>(1024, file_bytes / o.batches);
+    if (o.batches > 1) {  // the default batch size, to show what it costs here
       add(absl::StrFormat("scan (%d threads, 1 MiB batches)", max_threads),
-          [&] { return Scan(o, set, max_threads, 1024); });
+          [&] { return Scan(o, set, max_threads, size_t{1} << 20); });
       runs.back().threads = max_threads;
       runs.back().scan = true;
     }
     for (int t : o.threads) {
       add(absl::StrFormat("bonafide scan (%d thread%s)", t, t > 1 ? "s" : ""),
-          [&] { return Scan(o, set, t, o.chunk_kib); });
+          [&] { return Scan(o, set, t, chunk_bytes); });
       runs.back().threads = t;
       runs.back().scan = true;
     }
@@ -926,17 +930,18 @@ int Main(int argc, char** argv) {
     const double reference_rate = reference.photos_per_second();
     const double mean_kb = static_cast<double>(reference.r.bytes) / set.photos / 1e3;
     std::printf("\n%s JPEGs: %lld photos (%dx%d, %.0f kB mean) in %zu listings; %lld are "
-                "edited copies of genuine photos\n",
+                "edited copies of genuine photos; scan batches of %.1f KiB\n",
                 set.name.c_str(), static_cast<long long>(set.photos), set.width, set.height,
-                mean_kb, set.listings.size(), static_cast<long long>(set.planted));
-    std::printf("%-34s %10s %11s %8s %9s %8s %8s %9s\n", "run", "photos/s", "listings/s", "MB/s",
-                "seconds", "CPU s", "peak MB", "vs scan");
+                mean_kb, set.listings.size(), static_cast<long long>(set.planted),
+                chunk_bytes / 1024.0);
+    std::printf("%-34s %10s %11s %8s %9s %9s %8s %9s\n", "run", "photos/s", "listings/s", "MB/s",
+                "seconds", "CPU ms/ph", "peak MB", "vs scan");
     for (const Run& run : runs) {
       const std::string listings =
           run.scan ? absl::StrFormat("%.0f", run.r.listings / run.r.seconds) : "-";
-      std::printf("%-34s %10.1f %11s %8.1f %9.3f %8.3f %8.1f %8.2fx\n", run.name.c_str(),
+      std::printf("%-34s %10.1f %11s %8.1f %9.3f %9.2f %8.1f %8.2fx\n", run.name.c_str(),
                   run.photos_per_second(), listings.c_str(), run.r.bytes / run.r.seconds / 1e6,
-                  run.r.seconds, run.r.cpu_seconds, run.peak_mb,
+                  run.r.seconds, 1e3 * run.r.cpu_seconds / run.r.photos, run.peak_mb,
                   run.photos_per_second() / reference_rate);
     }
     std::printf("scan check: %lld photos hashed, %lld matched (%lld planted copies), %lld cases "
@@ -949,6 +954,7 @@ int Main(int argc, char** argv) {
       for (const Run& run : runs) {
         if (run.scan && run.threads == 2 && run.name.rfind("bonafide", 0) == 0) {
           target_rate = run.photos_per_second();
+          target_cpu_ms = 1e3 * run.r.cpu_seconds / run.r.photos;
         }
       }
     }
@@ -1009,8 +1015,14 @@ int Main(int argc, char** argv) {
                     : absl::StrFormat("missed by a factor of %.2f",
                                       kTargetPhotosPerSecond / target_rate)
                           .c_str());
-    target_json = absl::StrFormat("{\"photos_per_second\":%.1f,\"required\":%d,\"met\":%s}",
-                                  target_rate, kTargetPhotosPerSecond, met ? "true" : "false");
+    // Not a measurement: the ceiling if both cores were ours (wall clock on a shared VM is
+    // often far below it).
+    std::printf("  that scan used %.2f ms of CPU per photo: two idle cores would give at most "
+                "%.0f/s\n",
+                target_cpu_ms, 2e3 / target_cpu_ms);
+    target_json = absl::StrFormat(
+        "{\"photos_per_second\":%.1f,\"required\":%d,\"met\":%s,\"cpu_ms_per_photo\":%.3f}",
+        target_rate, kTargetPhotosPerSecond, met ? "true" : "false", target_cpu_ms);
   }
   std::printf("load average at the end %s\n", load_end.c_str());
 
@@ -1019,7 +1031,7 @@ int Main(int argc, char** argv) {
     JsonObject obj(json);
     obj.String("data", o.data)
         .Int("repeats", o.repeats)
-        .Int("chunk_kib", o.chunk_kib)
+        .Int("batches_per_file", o.batches)
         .String("load_average_start", load_start)
         .String("load_average_end", load_end)
         .Int("genuine_photos", bank.genuine)

@@ -33,7 +33,7 @@ run_images() {
   echo
   echo "== image stage: $data/images"
   build/release/bench/bonafide_image_bench --data "$data/images" --photos 1000 \
-    --large-photos 20 --genuine 250 --threads 1,2 --repeats 3 --chunk-kib 16 \
+    --large-photos 20 --genuine 250 --threads 1,2 --repeats 3 --batches 16 \
     --json "bench/results/$stamp-images.json"
 }
 if [[ "$what" == "images" ]]; then
