@@ -1,8 +1,8 @@
 // bonafide_bench: the end-to-end throughput driver (in the spirit of Hyperscan's hsbench).
 //
 //   bonafide_bench --rules examples/rules --input dump.jsonl [--threads 1,2] [--repeats 3]
-//                  [--rows read,simdjson,parse,match,rg,scan] [--json results.json]
-//                  [--work-dir DIR] [--rg PATH]
+//                  [--rows read,simdjson,parse,match,rg,scan] [--backends hyperscan,re2]
+//                  [--json results.json] [--work-dir DIR] [--rg PATH]
 //
 // Runs, on the same file, side by side:
 //   read           InputSource alone: decompress/read and cut into chunks (the I/O floor)
@@ -14,7 +14,8 @@
 //   rg             ripgrep over the raw file with the rules' brand, alias, keyword and cue
 //                  patterns (`rg -c -i -f`, then literals only with -F): a plain pattern
 //                  search, the grep-class peer
-//   scan/T         Scanner::ScanFiles with T threads into a fresh SQLite outbox
+//   scan/T         Scanner::ScanFiles with T threads into a fresh SQLite outbox, with each
+//                  text backend of --backends (ScannerOptions::text_backend)
 // and prints listings/s, MB/s, peak memory and each one's ratio to the scan with the most
 // threads. Each figure is the median of --repeats runs.
 //
@@ -68,9 +69,8 @@ struct Options {
   std::string json;
   std::string work_dir = std::filesystem::temp_directory_path().string();
   std::set<std::string> rows = {std::begin(kAllRows), std::end(kAllRows)};
-  // Text backends of the scan rows. Only "hyperscan" until the Scanner has the switch (see
-  // ScannerOptionsFor).
-  std::vector<std::string> backends = {"hyperscan"};
+  // Text backends of the scan rows: "hyperscan", "re2" (RE2::Set).
+  std::vector<std::string> backends = {"hyperscan", "re2"};
   std::string rg = "rg";
 };
 
@@ -285,14 +285,7 @@ Figures MatchOnly(const Options& o) {
 ScannerOptions ScannerOptionsFor(const Options& o, const std::string& backend) {
   ScannerOptions options;
   options.rules_dir = o.rules;
-  if (backend == "re2") {
-    // TODO(lead): the RE2 backend row of issue 4. Once ScannerOptions has the backend switch
-    // wired to rules::Re2SetMatcher, set it here, e.g.
-    //   options.text_backend = TextBackend::kRe2Set;
-    // and drop the refusal of `--backends re2` in ParseFlags: the scan rows, the table and
-    // the JSON already carry the backend's name.
-    Die("--backends re2: the Scanner has no text backend switch yet");
-  }
+  options.text_backend = backend == "re2" ? TextBackend::kRe2Set : TextBackend::kHyperscan;
   return options;
 }
 
@@ -491,15 +484,14 @@ Options ParseFlags(int argc, char** argv) {
     } else if (name == "--backends") {
       o.backends = std::vector<std::string>(absl::StrSplit(value(), ','));
       for (const std::string& b : o.backends) {
-        // TODO(lead): accept "re2" once ScannerOptionsFor can select it.
-        if (b != "hyperscan") Die("--backends: only hyperscan for now (re2: see the TODO)");
+        if (b != "hyperscan" && b != "re2") Die("--backends takes hyperscan and/or re2");
       }
     } else if (name == "--rg") {
       o.rg = value();
     } else {
       Die("usage: bonafide_bench --rules DIR --input FILE [--threads 1,2] [--repeats 3] "
-          "[--rows read,simdjson,parse,match,rg,scan] [--json FILE] [--work-dir DIR] "
-          "[--rg PATH]");
+          "[--rows read,simdjson,parse,match,rg,scan] [--backends hyperscan,re2] "
+          "[--json FILE] [--work-dir DIR] [--rg PATH]");
     }
   }
   if (o.rules.empty() || o.input.empty()) Die("--rules and --input are required");
@@ -527,6 +519,7 @@ std::string Json(const Options& o, const Measurement& reference, double driver_m
         .Raw("ratio_to_scan", absl::StrFormat("%.4f", reference.f.seconds / m.f.seconds))
         .Raw("peak_rss_mib", absl::StrFormat("%.1f", m.peak_mib));
     if (m.f.found > 0) run.Int("found", m.f.found);
+    if (m.f.cases > 0) run.Int("cases", m.f.cases);
     run.Close();
   }
   runs.push_back(']');
@@ -592,7 +585,7 @@ int Main(int argc, char** argv) {
     for (const std::string& backend : o.backends) {
       for (int t : o.threads) {
         run(absl::StrFormat("bonafide scan (%d thread%s%s)", t, t > 1 ? "s" : "",
-                            backend == "hyperscan" ? "" : ", " + backend),
+                            backend == "re2" ? ", RE2::Set" : ""),
             [&] { return Scan(o, backend, t); });
       }
     }
@@ -629,6 +622,13 @@ int Main(int argc, char** argv) {
   }
   if (match_hits.size() == 2 && match_hits[0] != match_hits[1]) {
     std::printf("WARNING: the text backends disagree (tests/unit/re2_set_matcher_test.cc)\n");
+  }
+  // Every scan, whatever its backend and threads, must open the same cases.
+  for (const Measurement& m : results) {
+    if (m.name.rfind("bonafide scan", 0) == 0 && m.f.cases != reference->f.cases) {
+      std::printf("WARNING: %s opened %lld cases\n", m.name.c_str(),
+                  static_cast<long long>(m.f.cases));
+    }
   }
   if (rg_ran) {
     for (const Measurement& m : results) {
