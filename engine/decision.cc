@@ -9,6 +9,7 @@
 namespace bonafide::engine {
 namespace {
 
+using rules::IsNameSeparator;
 using rules::PatternInfo;
 using rules::PatternKind;
 using rules::TextHit;
@@ -16,10 +17,6 @@ using rules::TextHit;
 bool IsWordByte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
          c >= 0x80;
-}
-
-bool IsNameSeparator(char c) {
-  return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
 }
 
 TextSpan ToOriginal(const MatchedField& f, TextField field, uint32_t from, uint32_t to) {

@@ -34,10 +34,6 @@ bool IsAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-// Characters that separate the words of a brand name or keyword; optional in matches.
-bool IsNameSeparator(char c) {
-  return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
-}
 
 void AppendEscaped(char c, std::string& out) {
   if (static_cast<unsigned char>(c) >= 0x80 || IsAsciiAlnum(c) || c == ' ') {
@@ -407,7 +403,7 @@ absl::Status TextMatcher::Match(std::string_view text, MatchScope scope,
                                     "scanning text"));
   for (TextHit& hit : hits) {
     if (rules_.regex(hit.pattern) == nullptr) {
-      hit.from = StartOf(hit.pattern, text, hit.to);
+      hit.from = HitStart(rules_.patterns()[hit.pattern], text, hit.to);
       continue;
     }
     // A regex's span comes from RE2's leftmost match, computed once per text.
@@ -431,14 +427,11 @@ absl::Status TextMatcher::Match(std::string_view text, MatchScope scope,
   return absl::OkStatus();
 }
 
-uint32_t TextMatcher::StartOf(uint32_t pattern, std::string_view text, uint32_t end) const {
-  const PatternInfo& p = rules_.patterns()[pattern];
+uint32_t HitStart(const PatternInfo& p, std::string_view text, uint32_t end) {
   const std::string& name = p.normalized;
   if (p.kind != PatternKind::kBrand && p.kind != PatternKind::kKeyword) {
     return end >= name.size() ? static_cast<uint32_t>(end - name.size()) : 0;
   }
-  // Walk the name backwards: each run of separators in the name matched zero or one
-  // separator in the text; every other character matched exactly one (i and l alike).
   uint32_t i = end;
   for (size_t j = name.size(); j > 0 && i > 0;) {
     if (IsNameSeparator(name[j - 1])) {

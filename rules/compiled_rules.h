@@ -151,6 +151,17 @@ class CompiledRules {
   hs_database* description_database_ = nullptr;
 };
 
+// The characters that separate the words of a brand name or keyword; optional in matches.
+inline bool IsNameSeparator(char c) {
+  return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
+}
+
+// Where the hit of a name or phrase `pattern` that ends at `end` in `text` starts: a
+// phrase has a fixed length; a name is walked back, each run of separators in it having
+// matched zero or one separator in the text, every other character exactly one (i and l
+// alike). Both text backends report this start. Not for cue regexes.
+uint32_t HitStart(const PatternInfo& pattern, std::string_view text, uint32_t end);
+
 // Finds patterns in normalised text. One per thread (owns a Hyperscan scratch); keeps a
 // reference to the CompiledRules, which must outlive it.
 class TextMatcher {
@@ -171,7 +182,6 @@ class TextMatcher {
 
  private:
   explicit TextMatcher(const CompiledRules& rules) : rules_(rules) {}
-  uint32_t StartOf(uint32_t pattern, std::string_view text, uint32_t end) const;
 
   const CompiledRules& rules_;
   hs_scratch* scratch_ = nullptr;

@@ -16,11 +16,6 @@ namespace {
 // not thrash its cache on long descriptions (allocated lazily, per matcher).
 constexpr int64_t kSetMaxMemBytes = 64 << 20;
 
-// As in compiled_rules.cc: the separators that are optional inside names.
-bool IsNameSeparator(char c) {
-  return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
-}
-
 bool IsContext(PatternKind kind) {
   return kind != PatternKind::kBrand && kind != PatternKind::kKeyword &&
          kind != PatternKind::kCue;
@@ -142,7 +137,7 @@ absl::Status Re2SetMatcher::Match(std::string_view text, MatchScope scope,
   if (ends_.size() > kMaxHits) ends_.resize(kMaxHits);
   for (const End& e : ends_) {
     if (!rules_.patterns()[e.pattern].is_regex) {
-      hits.push_back(TextHit{e.pattern, StartOf(e.pattern, text, e.to), e.to});
+      hits.push_back(TextHit{e.pattern, HitStart(rules_.patterns()[e.pattern], text, e.to), e.to});
       continue;
     }
     // As TextMatcher: every hit of a regex carries its leftmost match's span.
@@ -191,28 +186,6 @@ void Re2SetMatcher::FindEnds(uint32_t pattern, std::string_view text) {
     }
     pos = NextCharacter(text, start);
   }
-}
-
-// The same walk as TextMatcher::StartOf, so that `from` agrees with the Hyperscan backend.
-uint32_t Re2SetMatcher::StartOf(uint32_t pattern, std::string_view text, uint32_t end) const {
-  const PatternInfo& p = rules_.patterns()[pattern];
-  const std::string& name = p.normalized;
-  if (p.kind != PatternKind::kBrand && p.kind != PatternKind::kKeyword) {
-    return end >= name.size() ? static_cast<uint32_t>(end - name.size()) : 0;
-  }
-  // Each run of separators in the name matched zero or one separator in the text; every
-  // other character matched exactly one (i and l alike).
-  uint32_t i = end;
-  for (size_t j = name.size(); j > 0 && i > 0;) {
-    if (IsNameSeparator(name[j - 1])) {
-      while (j > 0 && IsNameSeparator(name[j - 1])) --j;
-      if (IsNameSeparator(text[i - 1])) --i;
-    } else {
-      --j;
-      --i;
-    }
-  }
-  return i;
 }
 
 }  // namespace bonafide::rules

@@ -17,7 +17,7 @@
 //     overlapping matches ("1:1:1" gives two hits of the 1:1 regex) and several ends from
 //     one start (regex `fa+` on "faaa" gives three);
 //   - hits ordered by end offset;
-//   - `from` of a name or phrase as TextMatcher::StartOf recovers it (walking the pattern
+//   - `from` of a name or phrase as HitStart (compiled_rules.h) recovers it (walking the pattern
 //     back from the end), not necessarily the leftmost start of the match;
 //   - every hit of a cue regex carries the span of RE2's leftmost match in the text;
 //   - at most kMaxHits hits, the first ones in that order.
@@ -80,7 +80,6 @@ class Re2SetMatcher {
   explicit Re2SetMatcher(const CompiledRules& rules);
   // Appends to ends_ the end offsets of every match of `pattern` in `text`.
   void FindEnds(uint32_t pattern, std::string_view text);
-  uint32_t StartOf(uint32_t pattern, std::string_view text, uint32_t end) const;
 
   struct Compiled;  // the RE2 objects (rules/re2_set_matcher.cc keeps RE2 out of here)
   // A match end: sorts into Hyperscan's order (end offset, then pattern).
