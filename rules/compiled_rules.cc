@@ -84,6 +84,14 @@ std::string WithoutSeparators(std::string_view s) {
   return out;
 }
 
+// A 3-letter currency code as a number (0 for anything else).
+uint32_t PackCurrency(std::string_view code) {
+  if (code.size() != 3) return 0;
+  return static_cast<uint32_t>(static_cast<uint8_t>(code[0])) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(code[1])) << 8 |
+         static_cast<uint8_t>(code[2]);
+}
+
 std::string Where(const SourceLocation& at) {
   return absl::StrFormat("%s:%d:%d", at.file, at.line, at.column);
 }
@@ -210,10 +218,11 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
   Fingerprint version;
 
   for (const auto& [currency, rate] : p.policy.fx) {
-    rules->fx_[currency] = rate;
+    rules->fx_.emplace_back(PackCurrency(currency), rate);  // codes are validated: 3 letters
     version.Add(currency);
     version.Add(rate);
   }
+  std::sort(rules->fx_.begin(), rules->fx_.end());
   version.Add(p.policy.currency);
   version.Add(p.policy.fx_date);
   version.Add(p.policy.weights.cue);
@@ -265,13 +274,13 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
       CompiledProduct cp;
       cp.id = product.id;
       if (product.reference_price && product.min_price_ratio > 0) {
-        const auto fx = rules->fx_.find(product.reference_price->currency);
-        if (fx == rules->fx_.end()) {
+        const double fx = rules->FxToBase(product.reference_price->currency);
+        if (fx <= 0) {
           return absl::InvalidArgumentError(absl::StrCat(
               Where(product.location), ": product \"", product.id,
               "\": reference currency not in policy fx"));
         }
-        cp.reference_price_base = product.reference_price->amount * fx->second;
+        cp.reference_price_base = product.reference_price->amount * fx;
         cp.min_price_ratio = product.min_price_ratio;
       }
       version.Add(cp.id);
@@ -376,8 +385,9 @@ CompiledRules::~CompiledRules() {
 }
 
 double CompiledRules::FxToBase(std::string_view currency) const {
-  const auto it = fx_.find(ToAbsl(currency));
-  return it == fx_.end() ? 0 : it->second;
+  const uint32_t key = PackCurrency(currency);
+  const auto it = std::lower_bound(fx_.begin(), fx_.end(), std::make_pair(key, 0.0));
+  return key != 0 && it != fx_.end() && it->first == key ? it->second : 0;
 }
 
 absl::StatusOr<std::unique_ptr<TextMatcher>> TextMatcher::Create(const CompiledRules& rules) {

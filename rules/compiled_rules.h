@@ -33,9 +33,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -143,7 +143,9 @@ class CompiledRules {
   RulePack pack_;
   std::vector<PatternInfo> patterns_;
   std::vector<CompiledHolder> holders_;
-  absl::flat_hash_map<std::string, double> fx_;
+  // Base-currency units per unit, by 3-letter code packed into 24 bits; sorted. Looked up
+  // twice per listing, so a few compares rather than hashing a string.
+  std::vector<std::pair<uint32_t, double>> fx_;
   std::string rules_version_;
   bool loaded_from_cache_ = false;
   std::vector<std::unique_ptr<re2::RE2>> regexes_;  // by pattern index

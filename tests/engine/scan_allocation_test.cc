@@ -140,8 +140,10 @@ TEST(ScanAllocationTest, ScanFilesAllocatesPerCaseNotPerListing) {
   ASSERT_NE(scanner, nullptr);
   const std::string input = dir.path() + "/nightly.jsonl";
   Generate(input, 60000);
-  // The second half of the run: by then the 8 batches in flight with 2 threads (about
-  // 2,000 listings each) have each been used several times, their listing slots have grown.
+  // The second half of the run: by then both batches in flight (2 threads, one token each;
+  // about 2,000 listings a batch) have each been used several times and their listing slots
+  // have grown. With more tokens, a batch first taken late in a run on a busy machine would
+  // count its own warm-up.
   struct Mark {
     bool set = false;
     int64_t allocations = 0, listings = 0, cases = 0;
@@ -149,6 +151,7 @@ TEST(ScanAllocationTest, ScanFilesAllocatesPerCaseNotPerListing) {
   CountingSink sink;
   ScanOptions options;
   options.threads = 2;
+  options.tokens_per_thread = 1;
   options.resume = false;
   options.on_progress = [&](const ScanProgress& p) {
     if (mark.set || p.listings_read < 30000) return;
