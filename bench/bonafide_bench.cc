@@ -17,7 +17,8 @@
 //   scan/T         Scanner::ScanFiles with T threads into a fresh SQLite outbox, with each
 //                  text backend of --backends (ScannerOptions::text_backend)
 // and prints listings/s, MB/s, peak memory and each one's ratio to the scan with the most
-// threads. Each figure is the median of --repeats runs.
+// threads. Each figure is the median of --repeats rounds; a round runs every row once, so
+// that a change of load on a shared machine falls on all rows alike.
 //
 // Every configuration runs in its own forked child (rg: its own process), so that its peak
 // RSS (wait4's ru_maxrss) is its own; the parent compiles nothing and stays at a few MiB.
@@ -534,61 +535,94 @@ int Main(int argc, char** argv) {
   // once touched.
   const double driver_mib = SelfStatusMib("RssAnon");
 
-  std::vector<Measurement> results;
-  auto run = [&](std::string name, const std::function<Figures()>& body) {
-    Measurement m;
-    m.f = RunInChild(name, body, &m.peak_mib);
-    m.name = std::move(name);
-    results.push_back(std::move(m));
+  // The rows, each measured once per round; the rounds interleave the rows, so that a
+  // change of load on a shared machine falls on every row alike.
+  struct Row {
+    std::string name;
+    // Measures one run into `m` (seconds, figures, peak); false when the row cannot run.
+    std::function<bool(Measurement& m)> once;
   };
-  if (o.rows.count("read")) run("read", [&] { return ReadOrParse(o, false); });
-  if (o.rows.count("simdjson")) run("simdjson iterate_many", [&] { return SimdjsonOnly(o); });
-  if (o.rows.count("parse")) run("parse (1 thread)", [&] { return ReadOrParse(o, true); });
+  Options one = o;
+  one.repeats = 1;
+  std::vector<Row> rows;
+  auto forked = [&](std::string name, std::function<Figures()> body) {
+    rows.push_back(Row{name, [name, body](Measurement& m) {
+                         m.f = RunInChild(name, body, &m.peak_mib);
+                         return true;
+                       }});
+  };
+  if (o.rows.count("read")) forked("read", [&] { return ReadOrParse(one, false); });
+  if (o.rows.count("simdjson")) forked("simdjson iterate_many", [&] { return SimdjsonOnly(one); });
+  if (o.rows.count("parse")) forked("parse (1 thread)", [&] { return ReadOrParse(one, true); });
   if (o.rows.count("match")) {
-    run("parse+normalise+match, Hyperscan (1 thread)",
-        [&] { return MatchOnly<rules::TextMatcher>(o); });
-    run("parse+normalise+match, RE2::Set (1 thread)",
-        [&] { return MatchOnly<rules::Re2SetMatcher>(o); });
+    forked("parse+normalise+match, Hyperscan (1 thread)",
+           [&] { return MatchOnly<rules::TextMatcher>(one); });
+    forked("parse+normalise+match, RE2::Set (1 thread)",
+           [&] { return MatchOnly<rules::Re2SetMatcher>(one); });
   }
-  bool rg_ran = false;
+  const std::string regexes = absl::StrCat(o.work_dir, "/bonafide-bench-rg-regex.txt");
+  const std::string literals = absl::StrCat(o.work_dir, "/bonafide-bench-rg-literal.txt");
+  Figures size;
   if (o.rows.count("rg")) {
-    const std::string regexes = absl::StrCat(o.work_dir, "/bonafide-bench-rg-regex.txt");
-    const std::string literals = absl::StrCat(o.work_dir, "/bonafide-bench-rg-literal.txt");
     double ignored = 0;
     RunInChild("rg patterns", [&] { return WriteRgPatterns(o, regexes, literals); }, &ignored);
     // rg reports lines; the dump has one listing per line and the same bytes as the scan.
-    Options once = o;
-    once.repeats = 1;
-    const Figures size =
-        RunInChild("size", [&] { return ReadOrParse(once, false); }, &ignored);
+    size = RunInChild("size", [&] { return ReadOrParse(one, false); }, &ignored);
     const std::pair<std::string, std::vector<std::string>> commands[] = {
         {"rg -c -i -f (regexes, 1 thread)",
          {"--no-config", "-c", "-i", "-f", regexes, o.input}},
         {"rg -c -F -i -f (literals, 1 thread)",
          {"--no-config", "-c", "-F", "-i", "-f", literals, o.input}}};
     for (const auto& [name, args] : commands) {
-      Measurement m;
-      m.name = name;
-      if (!RunRg(o, args, m)) {
-        std::printf("(%s not found: no rg rows)\n", o.rg.c_str());
-        break;
-      }
-      m.f.listings = size.listings;
-      m.f.bytes = size.bytes;
-      results.push_back(m);
-      rg_ran = true;
+      rows.push_back(Row{name, [&, args = args](Measurement& m) {
+                           if (!RunRg(one, args, m)) return false;
+                           m.f.listings = size.listings;
+                           m.f.bytes = size.bytes;
+                           return true;
+                         }});
     }
-    std::remove(regexes.c_str());
-    std::remove(literals.c_str());
   }
   if (o.rows.count("scan")) {
     for (const std::string& backend : o.backends) {
       for (int t : o.threads) {
-        run(absl::StrFormat("bonafide scan (%d thread%s%s)", t, t > 1 ? "s" : "",
-                            backend == "re2" ? ", RE2::Set" : ""),
-            [&] { return Scan(o, backend, t); });
+        forked(absl::StrFormat("bonafide scan (%d thread%s%s)", t, t > 1 ? "s" : "",
+                               backend == "re2" ? ", RE2::Set" : ""),
+               [&, backend, t] { return Scan(one, backend, t); });
       }
     }
+  }
+
+  std::vector<Measurement> results(rows.size());
+  std::vector<std::vector<double>> times(rows.size());
+  std::vector<bool> skipped(rows.size(), false);
+  for (int round = 0; round < o.repeats; ++round) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Measurement m;
+      if (skipped[i] || !rows[i].once(m)) {
+        if (!skipped[i]) std::printf("(%s: %s not found, row skipped)\n", rows[i].name.c_str(),
+                                     o.rg.c_str());
+        skipped[i] = true;
+        continue;
+      }
+      times[i].push_back(m.f.seconds);
+      results[i].name = rows[i].name;
+      results[i].f = m.f;
+      results[i].peak_mib = std::max(results[i].peak_mib, m.peak_mib);
+    }
+  }
+  for (size_t i = rows.size(); i-- > 0;) {
+    if (skipped[i]) {
+      results.erase(results.begin() + static_cast<ptrdiff_t>(i));
+    } else {
+      results[i].f.seconds = Median(times[i]);
+    }
+  }
+  const bool rg_ran = std::any_of(results.begin(), results.end(), [](const Measurement& m) {
+    return m.name.rfind("rg ", 0) == 0;
+  });
+  if (o.rows.count("rg")) {
+    std::remove(regexes.c_str());
+    std::remove(literals.c_str());
   }
   if (results.empty()) Die("no rows to run");
   // The reference: the Hyperscan scan with the most threads (the last row when none ran).
@@ -601,8 +635,8 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::printf("input %s: %lld listings, %.1f MB; %lld cases opened per scan; median of %d; "
-              "driver %.1f MiB anonymous before forking\n",
+  std::printf("input %s: %lld listings, %.1f MB; %lld cases opened per scan; median of %d "
+              "interleaved rounds; driver %.1f MiB anonymous before forking\n",
               o.input.c_str(), static_cast<long long>(reference->f.listings),
               reference->f.bytes / 1e6, static_cast<long long>(reference->f.cases), o.repeats,
               driver_mib);
