@@ -234,7 +234,9 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   std::vector<std::unique_ptr<engine::InputSource>> sources;
   for (size_t i = 0; i < inputs.size(); ++i) {
     engine::InputOptions input_options;
-    input_options.chunk_bytes = options.chunk_bytes;
+    input_options.chunk_bytes = reads_images()
+                                    ? std::min(options.chunk_bytes, options.photo_chunk_bytes)
+                                    : options.chunk_bytes;
     input_options.input_index = static_cast<int>(i);
     BONAFIDE_ASSIGN_OR_RETURN(auto source, engine::InputSource::Open(inputs[i], input_options));
     sources.push_back(std::move(source));

@@ -335,6 +335,31 @@ TEST_F(ImageScanTest, WithoutAnImageRootPhotosAreCountedAsNotRead) {
             std::string::npos);
 }
 
+// A dump whose listings show photos is cut into small batches (photo_chunk_bytes), so that
+// every thread gets photos to hash even when the dump is small.
+TEST_F(ImageScanTest, PhotoListingsAreScannedInSmallBatches) {
+  auto scanner = NewScanner(dir_->Join("images"));
+  ASSERT_NE(scanner, nullptr);
+  ASSERT_TRUE(scanner->reads_images());
+  std::string dump;
+  for (int i = 0; i < 600; ++i) {  // about 90 kB
+    dump += "{\"id\":\"l-" + std::to_string(i) +
+            "\",\"title\":\"Sneakers for sale, barely worn, original box\",\"price\":79,"
+            "\"currency\":\"EUR\",\"seller_id\":\"s-9\",\"images\":[\"unrelated-1.jpg\"]}\n";
+  }
+  const std::string path = dir_->Write("many-photos.jsonl", dump);
+  MemorySink sink;
+  ScanOptions options;
+  options.threads = 2;
+  options.photo_chunk_bytes = 16 << 10;
+  int batches = 0;
+  options.on_progress = [&](const ScanProgress&) { ++batches; };
+  auto summary = scanner->ScanFiles({path}, sink, options);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->images.hashed, 600);
+  EXPECT_GE(batches, 5);  // 90 kB in 16 kB batches, not one 1 MiB batch
+}
+
 TEST_F(ImageScanTest, MissingImageRootIsAnError) {
   ScannerOptions options;
   options.rules_dir = dir_->Join("rules");
