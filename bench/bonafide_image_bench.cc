@@ -18,7 +18,7 @@
 //   OpenCV PHash          cv::imread + cv::img_hash::PHash, 1 thread (the peer)
 //   scan/T                Scanner::ScanFiles with an image root into a fresh SQLite outbox,
 //                         T threads, the file cut into --batches batches (and once into
-//                         batches of the default 1 MiB)
+//                         batches of the default size)
 // and flat versus multi-index Hamming search over the bank's hashes (and over the bank
 // padded with random hashes to --hamming-bank), queried with the listing photos' hashes.
 // Every configuration runs in its own forked child, so that its peak RSS (wait4) is its
@@ -79,10 +79,11 @@ struct Options {
   std::vector<int> threads = {1, 2};
   int repeats = 3;
   int64_t hamming_bank = 1'000'000;
-  // Pipeline batches per listing file. The scan cuts its input into batches of bytes (1 MiB
-  // by default), and a batch of listings with photos is seconds of work: these small files
-  // would be one batch, scanned by one thread. 16 batches per file gives the steady state
-  // of a large dump (many batches per thread); the default batch size is measured too.
+  // Pipeline batches per listing file. The scan cuts its input into batches of bytes (64 KiB
+  // when photos are read, ScanOptions::photo_chunk_bytes), and a batch of listings with
+  // photos is a second of work or more: these small files would be a few batches. 16
+  // batches per file gives the steady state of a large dump (many batches per thread); the
+  // default batch size is measured too.
   int batches = 16;
   std::string json;
   std::string work_dir = fs::temp_directory_path().string();
@@ -894,8 +895,8 @@ std::string MeasureSet(const Options& o, const PhotoSet& set, Run* scan2) {
   const size_t file_bytes = fs::file_size(o.data + "/" + set.listings_file);
   const size_t chunk_bytes = std::max<size_t>(1024, file_bytes / o.batches);
   if (o.batches > 1) {  // the default batch size, to show what it costs here
-    add(absl::StrFormat("scan (%d threads, 1 MiB batches)", max_threads), max_threads, true,
-        [&] { return Scan(o, set, max_threads, size_t{1} << 20); });
+    add(absl::StrFormat("scan (%d threads, default batches)", max_threads), max_threads, true,
+        [&] { return Scan(o, set, max_threads, ScanOptions{}.chunk_bytes); });
   }
   for (int t : o.threads) {
     add(absl::StrFormat("bonafide scan (%d thread%s)", t, t > 1 ? "s" : ""), t, true,
