@@ -1,5 +1,5 @@
 // Micro-benchmarks of the per-listing scan path on generated listings and the example rules:
-// the whole Scanner::Scan, and its parts (normalisation + Hyperscan matching).
+// the whole Scanner::Scan and its normalisation (matching per backend: text_match_bench.cc).
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -85,28 +85,6 @@ void BM_Normalize_ListingText(benchmark::State& state) {
 }
 BENCHMARK(BM_Normalize_ListingText)->Unit(benchmark::kMillisecond);
 
-void BM_TextMatch_Hyperscan(benchmark::State& state) {
-  auto pack = rules::LoadRulePack(kRules);
-  auto compiled = rules::CompiledRules::Compile(*pack, {});
-  auto matcher = rules::TextMatcher::Create(**compiled);
-  std::vector<std::string> texts;
-  int64_t bytes = 0;
-  for (const Listing& l : Listings()) {
-    texts.push_back(rules::Normalize(l.title));
-    texts.push_back(rules::Normalize(l.description));
-    bytes += texts[texts.size() - 2].size() + texts.back().size();
-  }
-  std::vector<rules::TextHit> hits;
-  for (auto _ : state) {
-    for (const std::string& t : texts) {
-      (void)(*matcher)->Match(t, rules::MatchScope::kTitle, hits);
-      benchmark::DoNotOptimize(hits.data());
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * Listings().size());
-  state.SetBytesProcessed(state.iterations() * bytes);
-}
-BENCHMARK(BM_TextMatch_Hyperscan)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace bonafide
