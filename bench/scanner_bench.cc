@@ -8,7 +8,6 @@
 
 #include "bonafide/scanner.h"
 #include "engine/listing_input.h"
-#include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
 #include "tools/gen/listing_generator.h"
