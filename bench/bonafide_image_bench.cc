@@ -79,9 +79,9 @@ struct Options {
   std::vector<int> threads = {1, 2};
   int repeats = 3;
   int64_t hamming_bank = 1'000'000;
-  // Pipeline batches per listing file. The scan cuts its input into batches of bytes (64 KiB
+  // Pipeline batches per listing file. The scan cuts its input into batches of bytes (16 KiB
   // when photos are read, ScanOptions::photo_chunk_bytes), and a batch of listings with
-  // photos is a second of work or more: these small files would be a few batches. 16
+  // photos is a quarter second of work or more: these small files are a few batches. 16
   // batches per file gives the steady state of a large dump (many batches per thread); the
   // default batch size is measured too.
   int batches = 16;

@@ -72,8 +72,9 @@ struct ScanOptions {
   size_t chunk_bytes = 1 << 20;  // bytes of input per pipeline batch (1 MiB)
   // The batch size when the scanner reads photos (Scanner::reads_images()), if smaller than
   // chunk_bytes: a listing's photos cost milliseconds, so 1 MiB of listings (thousands of
-  // photos) would be one thread's work for many seconds while the others wait.
-  size_t photo_chunk_bytes = 64 << 10;
+  // photos) would be one thread's work for many seconds while the others wait. 16 KiB is
+  // about 50 listings: a quarter second of 1-MP photos, a second of 12-MP ones.
+  size_t photo_chunk_bytes = 16 << 10;
   int tokens_per_thread = 4;     // batches in flight per thread (bounds memory)
   // Called after each batch reaches the sink (serial; keep it cheap), or null.
   std::function<void(const ScanProgress&)> on_progress;

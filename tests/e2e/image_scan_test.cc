@@ -351,13 +351,12 @@ TEST_F(ImageScanTest, PhotoListingsAreScannedInSmallBatches) {
   MemorySink sink;
   ScanOptions options;
   options.threads = 2;
-  options.photo_chunk_bytes = 16 << 10;
   int batches = 0;
   options.on_progress = [&](const ScanProgress&) { ++batches; };
   auto summary = scanner->ScanFiles({path}, sink, options);
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->images.hashed, 600);
-  EXPECT_GE(batches, 5);  // 90 kB in 16 kB batches, not one 1 MiB batch
+  EXPECT_GE(batches, 5);  // 90 kB in 16 KiB batches (the default), not one 1 MiB batch
 }
 
 TEST_F(ImageScanTest, MissingImageRootIsAnError) {
