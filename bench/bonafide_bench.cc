@@ -6,8 +6,8 @@
 //
 // Runs, on the same file, side by side:
 //   read           InputSource alone: decompress/read and cut into chunks (the I/O floor)
-//   simdjson       simdjson On-Demand, line by line over the file in memory, touching every
-//                  field (the parsing limit)
+//   simdjson       InputSource + simdjson On-Demand line by line on one thread, touching
+//                  every field (the parsing limit: simdjson alone on the same chunks)
 //   parse          InputSource + ChunkParser on one thread (the parsing floor)
 //   match          parse + normalise + match titles and descriptions on one thread, with
 //                  Hyperscan (TextMatcher) and with RE2::Set (Re2SetMatcher): the text
@@ -162,87 +162,88 @@ Figures RunInChild(const std::string& what, const std::function<Figures()>& body
   return result;
 }
 
-// Reads the input through InputSource; with `parse`, also parses every chunk.
-Figures ReadOrParse(const Options& o, bool parse) {
+// Parses every line of `chunk` with simdjson On-Demand alone, touching every string and
+// number (what the scan's parser must at least do); returns the records seen.
+int64_t SimdjsonChunk(simdjson::ondemand::parser& parser, const engine::InputChunk& chunk,
+                      size_t& touched) {
+  const char* data = chunk.data.data();
+  const size_t size = chunk.data.size();
+  int64_t records = 0;
+  for (size_t pos = 0; pos < size;) {
+    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
+    const size_t len = nl != nullptr ? static_cast<size_t>(nl - (data + pos)) : size - pos;
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object object;
+    // The chunk's capacity holds kChunkPadding bytes past its end, as simdjson requires.
+    if (len > 0 &&
+        !parser.iterate(data + pos, len, size - pos + engine::kChunkPadding).get(doc) &&
+        !doc.get_object().get(object)) {
+      for (auto field : object) {
+        simdjson::ondemand::value v = field.value();
+        std::string_view str;
+        double number = 0;
+        switch (v.type().value_unsafe()) {
+          case simdjson::ondemand::json_type::string:
+            if (!v.get_string().get(str)) touched += str.size();
+            break;
+          case simdjson::ondemand::json_type::number:
+            if (!v.get_double().get(number)) touched += number > 0;
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    records += len > 0;
+    pos += len + 1;
+  }
+  return records;
+}
+
+enum class ReadMode {
+  kRead,      // InputSource alone
+  kSimdjson,  // InputSource + simdjson On-Demand line by line: the parsing limit
+  kParse,     // InputSource + ChunkParser (validated Listings)
+};
+
+// Reads the input through InputSource (the same chunks as the scan), parsing each chunk as
+// `mode` says.
+Figures ReadOrParse(const Options& o, ReadMode mode) {
   Figures f;
   std::vector<double> times;
   for (int r = 0; r < o.repeats; ++r) {
     int64_t listings = 0;
     uint64_t bytes = 0;
+    size_t touched = 0;
     times.push_back(Seconds([&] {
       auto source = engine::InputSource::Open(o.input, {});
       if (!source.ok()) Die(std::string(source.status().message()));
       engine::InputChunk chunk;
       engine::ChunkParser parser;
       engine::ParsedBatch batch;
+      simdjson::ondemand::parser simdjson_parser;
       while (true) {
         auto more = (*source)->Next(chunk);
         if (!more.ok() || !*more) break;
         bytes += chunk.data.size();
-        if (parse) {
-          batch.Clear();
-          parser.Parse(chunk, batch);
-          listings += static_cast<int64_t>(batch.listings_size + batch.rejects.size());
-        } else {
-          listings += static_cast<int64_t>(CountByte(chunk.data, '\n'));
+        switch (mode) {
+          case ReadMode::kRead:
+            listings += static_cast<int64_t>(CountByte(chunk.data, '\n'));
+            break;
+          case ReadMode::kSimdjson:
+            listings += SimdjsonChunk(simdjson_parser, chunk, touched);
+            break;
+          case ReadMode::kParse:
+            batch.Clear();
+            parser.Parse(chunk, batch);
+            listings += static_cast<int64_t>(batch.listings_size + batch.rejects.size());
+            break;
         }
       }
     }));
+    if (mode == ReadMode::kSimdjson && touched == 0) Die("simdjson read no field");
     f.listings = listings;
     f.bytes = bytes;
-  }
-  f.seconds = Median(times);
-  return f;
-}
-
-// simdjson alone, the parsing limit: the file, loaded in memory beforehand, parsed line by
-// line with On-Demand `iterate`, touching every string and number (what the scan's parser
-// must at least do). Line by line because it is simdjson's fastest way through JSON Lines
-// here: `iterate_many` over the whole file ran at half this speed. The load (a read into
-// fresh memory, page faults and all) is the `read` row's business, not the parser's.
-Figures SimdjsonOnly(const Options& o) {
-  Figures f;
-  std::vector<double> times;
-  auto json = simdjson::padded_string::load(o.input);
-  if (json.error()) Die("cannot load " + o.input);
-  const char* data = json.value().data();
-  const size_t size = json.value().size();
-  for (int r = 0; r < o.repeats; ++r) {
-    times.push_back(Seconds([&] {
-      simdjson::ondemand::parser parser;
-      int64_t listings = 0;
-      size_t touched = 0;
-      for (size_t pos = 0; pos < size;) {
-        const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
-        const size_t len = nl != nullptr ? static_cast<size_t>(nl - (data + pos)) : size - pos;
-        simdjson::ondemand::document doc;
-        simdjson::ondemand::object object;
-        if (len > 0 &&
-            !parser.iterate(data + pos, len, size - pos + simdjson::SIMDJSON_PADDING).get(doc) &&
-            !doc.get_object().get(object)) {
-          for (auto field : object) {
-            simdjson::ondemand::value v = field.value();
-            std::string_view s;
-            double d = 0;
-            switch (v.type().value_unsafe()) {
-              case simdjson::ondemand::json_type::string:
-                if (!v.get_string().get(s)) touched += s.size();
-                break;
-              case simdjson::ondemand::json_type::number:
-                if (!v.get_double().get(d)) touched += d > 0;
-                break;
-              default:
-                break;
-            }
-          }
-          ++listings;
-        }
-        pos += len + 1;
-      }
-      f.listings = listings;
-      f.bytes = size;
-      if (touched == 0) Die("no fields read");
-    }));
   }
   f.seconds = Median(times);
   return f;
@@ -574,9 +575,13 @@ int Main(int argc, char** argv) {
                          return true;
                        }});
   };
-  if (o.rows.count("read")) forked("read", [&] { return ReadOrParse(one, false); });
-  if (o.rows.count("simdjson")) forked("simdjson On-Demand (1 thread)", [&] { return SimdjsonOnly(one); });
-  if (o.rows.count("parse")) forked("parse (1 thread)", [&] { return ReadOrParse(one, true); });
+  if (o.rows.count("read")) forked("read", [&] { return ReadOrParse(one, ReadMode::kRead); });
+  if (o.rows.count("simdjson")) {
+    forked("simdjson On-Demand (1 thread)", [&] { return ReadOrParse(one, ReadMode::kSimdjson); });
+  }
+  if (o.rows.count("parse")) {
+    forked("parse (1 thread)", [&] { return ReadOrParse(one, ReadMode::kParse); });
+  }
   if (o.rows.count("match")) {
     forked("parse+normalise+match, Hyperscan (1 thread)",
            [&] { return MatchOnly<rules::TextMatcher>(one); });
@@ -590,7 +595,7 @@ int Main(int argc, char** argv) {
     double ignored = 0;
     RunInChild("rg patterns", [&] { return WriteRgPatterns(o, regexes, literals); }, &ignored);
     // rg reports lines; the dump has one listing per line and the same bytes as the scan.
-    size = RunInChild("size", [&] { return ReadOrParse(one, false); }, &ignored);
+    size = RunInChild("size", [&] { return ReadOrParse(one, ReadMode::kRead); }, &ignored);
     const std::pair<std::string, std::vector<std::string>> commands[] = {
         {"rg -c -i -f (regexes, 1 thread)",
          {"--no-config", "-c", "-i", "-f", regexes, o.input}},
