@@ -13,14 +13,17 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -266,18 +269,117 @@ std::string ColumnText(sqlite3_stmt* stmt, int col) {
 
 }  // namespace
 
+// Checkpoints the WAL on a thread and connection of its own. SQLite's automatic checkpoint
+// runs inside the writer's commit: it copies the WAL into the database file and calls
+// fdatasync twice, tens of milliseconds on a VM disk every 1000 pages, during which the
+// scan's serial sink stage, and soon the whole pipeline, waits (measured: 15% of a 1-thread
+// scan, 0.8 s of idle core time in a 1.9 s 2-thread scan). A passive checkpoint from another
+// connection runs beside the writer's commits instead.
+class WalCheckpointer {
+ public:
+  // WAL pages after a commit that call for a checkpoint (SQLite's own default).
+  static constexpr int kPages = 1000;
+
+  // Returns null when the second connection cannot be opened (the writer then keeps
+  // SQLite's automatic checkpoints).
+  static std::unique_ptr<WalCheckpointer> Start(const std::string& path) {
+    sqlite3* db = nullptr;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    // A connection reads the file lazily; until it has, it does not know the file is in
+    // WAL mode and its checkpoints do nothing. Ask.
+    bool wal = false;
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK &&
+          sqlite3_step(stmt) == SQLITE_ROW) {
+        const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+        wal = mode != nullptr && std::string_view(mode) == "wal";
+      }
+      sqlite3_finalize(stmt);
+    }
+    if (!wal) {
+      sqlite3_close_v2(db);
+      return nullptr;
+    }
+    return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
+  }
+
+  // Stops the thread and closes its connection; what is left in the WAL is checkpointed by
+  // the writer's close (the last connection to a database checkpoints it).
+  ~WalCheckpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    sqlite3_close_v2(db_);
+  }
+
+  // The writer connection's WAL hook: called after every commit, on the writer's thread.
+  // Asks for a checkpoint each time the WAL has grown by kPages: while the writer keeps
+  // committing, a passive checkpoint never lets the WAL start over, so its size alone
+  // would ask after every commit.
+  static int OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
+    auto* checkpointer = static_cast<WalCheckpointer*>(self);
+    if (wal_pages < checkpointer->last_pages_) checkpointer->next_request_ = kPages;  // restarted
+    checkpointer->last_pages_ = wal_pages;
+    if (wal_pages >= checkpointer->next_request_) {
+      checkpointer->next_request_ = wal_pages + kPages;
+      checkpointer->Request();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  explicit WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
+
+  void Request() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requested_ = true;
+    }
+    wake_.notify_one();
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      wake_.wait(lock, [this] { return requested_ || stop_; });
+      if (stop_) return;
+      requested_ = false;
+      lock.unlock();
+      // PASSIVE: copies what it can without waiting for the writer; a failure (busy, disk
+      // full) loses nothing, the frames stay in the WAL for the next attempt or the close.
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  sqlite3* const db_;
+  int last_pages_ = 0;         // WAL size at the last commit (writer's thread only)
+  int next_request_ = kPages;  // WAL size that asks for the next checkpoint (idem)
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 // ---------------------------------------------------------------------------------------
 
 struct SqliteOutbox::Impl {
   std::string path;
   bool read_only = false;
   sqlite3* db = nullptr;
+  std::unique_ptr<WalCheckpointer> checkpointer;  // null: SQLite's own checkpoints
   Stmt select_case, insert_case, update_case, touch_case, insert_event, upsert_checkpoint,
       list_checkpoints, clear_checkpoints;
   Stmt list_cases, list_events;
   Stmt begin, commit, rollback;
 
   ~Impl() {
+    checkpointer.reset();  // before the writer's close, which then checkpoints the rest
     // Statements must go before the connection.
     for (Stmt* s : {&select_case, &insert_case, &update_case, &touch_case, &insert_event,
                     &upsert_checkpoint, &list_checkpoints, &clear_checkpoints,
@@ -522,6 +624,14 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
   BONAFIDE_RETURN_IF_ERROR(impl->SetJournalMode());
   BONAFIDE_RETURN_IF_ERROR(impl->EnsureSchema());
   BONAFIDE_RETURN_IF_ERROR(impl->PrepareAll());
+  const char* file = sqlite3_db_filename(impl->db, "main");
+  if (file != nullptr && *file != '\0') {  // not in memory: the file is in WAL mode
+    impl->checkpointer = WalCheckpointer::Start(impl->path);
+    // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
+    if (impl->checkpointer != nullptr) {
+      sqlite3_wal_hook(impl->db, &WalCheckpointer::OnCommit, impl->checkpointer.get());
+    }
+  }
   return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
 }
 
