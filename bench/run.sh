@@ -10,6 +10,7 @@
 #   bash bench/run.sh memory     # only peak memory of the 2-thread scan, 1M vs 5M listings
 #                                # (generates a 2.5 GB dump once)
 #   bash bench/run.sh images     # only the image stage (bonafide_image_bench, about 3 minutes)
+#   bash bench/run.sh before-after COMMIT   # the whole CLI scan of COMMIT against this one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -46,6 +47,46 @@ input="$data/nightly-1m.jsonl"
 if [[ ! -f "$input" ]]; then
   build/release/tools/generate_listings --rules examples/rules --count 1000000 --seed 1 \
     --mix nightly --out "$input" --nosummary
+fi
+
+# ---- before-after: the whole `bonafide scan` of an earlier commit against this one ---------
+# Builds COMMIT's CLI once in a worktree under $data, then times both processes (start, scan,
+# outbox close) in turns, 5 rounds per thread count, and prints the medians.
+run_before_after() {
+  local base tree
+  base=$(git rev-parse --short "${1:?usage: bash bench/run.sh before-after COMMIT}")
+  tree="$data/before-$base"
+  if [[ ! -x "$tree/build/release/tools/bonafide" ]]; then
+    rm -rf "$tree"
+    git worktree prune
+    git worktree add --force --detach "$tree" "$base" > /dev/null
+    (cd "$tree" && cmake --preset release > /dev/null && cmake --build --preset release --target bonafide)
+  fi
+  echo
+  echo "== before ($base) / after ($(git rev-parse --short HEAD)): bonafide scan of $input"
+  local db="$data/before-after.db" t i which cli start
+  for t in 1 2; do
+    declare -A times=([before]="" [after]="")
+    for i in 1 2 3 4 5; do
+      for which in before after; do
+        cli=build/release/tools/bonafide
+        [[ $which == before ]] && cli="$tree/build/release/tools/bonafide"
+        rm -f "$db" "$db-wal" "$db-shm"
+        start=$(date +%s.%N)
+        "$cli" scan --rules examples/rules --outbox "$db" --rejects '' --threads "$t" "$input" > /dev/null
+        times[$which]+="$(echo "$(date +%s.%N) - $start" | bc) "
+      done
+    done
+    local before after
+    before=$(tr ' ' '\n' <<< "${times[before]}" | grep . | sort -n | sed -n 3p)
+    after=$(tr ' ' '\n' <<< "${times[after]}" | grep . | sort -n | sed -n 3p)
+    echo "threads $t: before ${before} s, after ${after} s (median of 5), speed-up $(echo "scale=2; $before / $after" | bc)x"
+  done
+  rm -f "$db" "$db-wal" "$db-shm"
+}
+if [[ "$what" == "before-after" ]]; then
+  run_before_after "${2:-}"
+  exit 0
 fi
 
 # ---- memory: peak RSS of the 2-thread scan on 1M and 5M listings ----------------------------
