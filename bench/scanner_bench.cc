@@ -1,14 +1,19 @@
 // Micro-benchmarks of the per-listing scan path on generated listings and the example rules:
-// the whole Scanner::Scan and its normalisation (matching per backend: text_match_bench.cc).
+// the whole Scanner::Scan, its normalisation, the price rule's unit count and the decision
+// (matching per backend and database: text_match_bench.cc).
 #include <benchmark/benchmark.h>
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bonafide/scanner.h"
+#include "engine/decision.h"
 #include "engine/listing_input.h"
+#include "rules/compiled_rules.h"
 #include "rules/normalize.h"
+#include "rules/price.h"
 #include "rules/rule_pack.h"
 #include "tools/gen/listing_generator.h"
 
@@ -84,6 +89,59 @@ void BM_Normalize_ListingText(benchmark::State& state) {
 }
 BENCHMARK(BM_Normalize_ListingText)->Unit(benchmark::kMillisecond);
 
+// The price rule's unit count, on every normalised title ("lot of 10", "6 pcs", "10pcs").
+void BM_Price_UnitsInTitle(benchmark::State& state) {
+  std::vector<std::string> titles;
+  int64_t bytes = 0;
+  for (const Listing& l : Listings()) {
+    titles.push_back(rules::Normalize(l.title));
+    bytes += static_cast<int64_t>(titles.back().size());
+  }
+  int64_t units = 0;
+  for (auto _ : state) {
+    for (const std::string& t : titles) units += rules::UnitsInTitle(t);
+    benchmark::DoNotOptimize(units);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(titles.size()));
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+BENCHMARK(BM_Price_UnitsInTitle)->Unit(benchmark::kMicrosecond);
+
+// The decision alone: every listing's fields normalised and matched once beforehand, then
+// scored per rights holder (cues, price, context, authorised sellers, reasons' spans).
+void BM_Decision_Decide(benchmark::State& state) {
+  auto pack = rules::LoadRulePack(kRules);
+  auto compiled = rules::CompiledRules::Compile(*pack, {});
+  auto matcher = rules::TextMatcher::Create(**compiled);
+  const auto& listings = Listings();
+  std::vector<std::pair<engine::MatchedField, engine::MatchedField>> fields(listings.size());
+  for (size_t i = 0; i < listings.size(); ++i) {
+    auto prepare = [&](const std::string& text, rules::MatchScope scope,
+                       engine::MatchedField& field) {
+      field.original = text;
+      rules::NormalizeAppend(text, field.normalized);
+      (void)(*matcher)->Match(field.normalized.text, scope, field.hits);
+    };
+    prepare(listings[i].title, rules::MatchScope::kTitle, fields[i].first);
+    prepare(listings[i].description, rules::MatchScope::kDescription, fields[i].second);
+  }
+  engine::DecisionScratch scratch(**compiled);
+  Verdict verdict;
+  int64_t cases = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < listings.size(); ++i) {
+      engine::Decide(**compiled, listings[i], fields[i].first, fields[i].second, {}, scratch,
+                     verdict);
+      cases += verdict.any_case();
+    }
+    benchmark::DoNotOptimize(cases);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(listings.size()));
+  state.counters["cases_per_listing"] = benchmark::Counter(
+      static_cast<double>(cases) / static_cast<double>(listings.size()),
+      benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_Decision_Decide)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace bonafide
