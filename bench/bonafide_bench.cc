@@ -38,6 +38,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -50,6 +51,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/child_process.h"
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
 #include "engine/listing_input.h"
@@ -61,6 +63,8 @@
 
 namespace bonafide {
 namespace {
+
+using bench::Median;
 
 const char* const kAllRows[] = {"read", "simdjson", "parse", "match", "rg", "scan"};
 
@@ -100,13 +104,6 @@ double Seconds(const std::function<void()>& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double PeakMib(const struct rusage& usage) { return usage.ru_maxrss / 1024.0; }  // KiB
-
 // Returns the value in MiB of `field` ("RssAnon") of /proc/self/status, or 0.
 double SelfStatusMib(std::string_view field) {
   std::FILE* f = std::fopen("/proc/self/status", "r");
@@ -124,43 +121,20 @@ double SelfStatusMib(std::string_view field) {
   return mib;
 }
 
+double PeakMib(const struct rusage& usage) { return usage.ru_maxrss / 1024.0; }  // KiB
+
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "bonafide_bench: %s\n", message.c_str());
   std::fflush(nullptr);
   std::_Exit(1);  // also from forked children: no exit handlers of the parent's state
 }
 
-// Runs `body` in a forked child and returns what it computed; `*peak_mib` gets the child's
-// peak RSS. The parent must be single-threaded (it is: only children start threads).
+// Runs `body` in a forked child (bench/child_process.h); dies when the child failed.
 Figures RunInChild(const std::string& what, const std::function<Figures()>& body,
                    double* peak_mib) {
-  static_assert(std::is_trivially_copyable_v<Figures>);
-  int fds[2];
-  if (::pipe(fds) != 0) Die("pipe failed");
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    ::close(fds[0]);
-    const Figures result = body();
-    if (::write(fds[1], &result, sizeof(result)) != static_cast<ssize_t>(sizeof(result))) {
-      std::_Exit(2);
-    }
-    std::fflush(nullptr);
-    std::_Exit(0);
-  }
-  ::close(fds[1]);
-  Figures result;
-  const ssize_t got = ::read(fds[0], &result, sizeof(result));  // one small write: atomic
-  ::close(fds[0]);
-  int status = 0;
-  struct rusage usage {};
-  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0 || got != static_cast<ssize_t>(sizeof(result))) {
-    Die(what + ": the measuring process failed");
-  }
-  *peak_mib = PeakMib(usage);
-  return result;
+  const std::optional<Figures> result = bench::RunInChild<Figures>(body, peak_mib);
+  if (!result) Die(what + ": the measuring process failed");
+  return *result;
 }
 
 // Parses every line of `chunk` with simdjson On-Demand alone, touching every string and

@@ -25,7 +25,6 @@
 // own; the parent never touches OpenCV or oneTBB. Each figure is the median of --repeats
 // passes; ratios are to the scan with the most threads on the same set.
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +35,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -51,6 +51,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/child_process.h"
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
 #include "models/hamming_index.h"
@@ -63,6 +64,7 @@ namespace bonafide {
 namespace {
 
 namespace fs = std::filesystem;
+using bench::Median;
 
 // Bump when the drawing or the layout changes, so that old data sets are regenerated.
 constexpr int kDataVersion = 2;
@@ -414,44 +416,12 @@ void Generate(const Options& o, const Plan& plan) {
 // ---------------------------------------------------------------------------------------
 // Children: every configuration runs in a forked process and sends back a plain struct.
 
+// Runs `body` in a forked child (bench/child_process.h); dies when the child failed.
 template <typename T>
 T RunInChild(const std::string& what, const std::function<T()>& body, double* peak_mb) {
-  static_assert(std::is_trivially_copyable_v<T>);
-  int fds[2];
-  if (::pipe(fds) != 0) Die("pipe failed");
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    ::close(fds[0]);
-    const T result = body();
-    const char* p = reinterpret_cast<const char*>(&result);
-    for (size_t done = 0; done < sizeof(T);) {
-      const ssize_t w = ::write(fds[1], p + done, sizeof(T) - done);
-      if (w <= 0) std::_Exit(2);
-      done += static_cast<size_t>(w);
-    }
-    std::fflush(nullptr);
-    std::_Exit(0);
-  }
-  ::close(fds[1]);
-  T result{};
-  size_t got = 0;
-  char* p = reinterpret_cast<char*>(&result);
-  while (got < sizeof(T)) {
-    const ssize_t r = ::read(fds[0], p + got, sizeof(T) - got);
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fds[0]);
-  int status = 0;
-  struct rusage usage {};
-  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0 || got != sizeof(T)) {
-    Die(what + ": the measuring process failed");
-  }
-  if (peak_mb != nullptr) *peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB
-  return result;
+  std::optional<T> result = bench::RunInChild<T>(body, peak_mb);
+  if (!result) Die(what + ": the measuring process failed");
+  return *result;
 }
 
 struct Timing {
@@ -474,11 +444,6 @@ Timing Time(const std::function<void()>& f) {
   t.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   t.cpu = CpuSeconds() - cpu;
   return t;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // What one configuration measured (sent from the child; plain data).
