@@ -18,7 +18,7 @@
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
-#include "rules/rule_pack.h"
+#include "tests/generated_dump.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
 
@@ -31,27 +31,14 @@ const std::string kRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
 const std::string kBonafide = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
 
 void Generate(const std::string& path, int64_t count) {
-  auto pack = rules::LoadRulePack(kRules);
-  ASSERT_TRUE(pack.ok()) << pack.status();
   gen::GeneratorOptions options;
   options.count = count;
   options.seed = 99;
-  auto generator = gen::ListingGenerator::Create(*pack, options);
-  ASSERT_TRUE(generator.ok()) << generator.status();
-  std::FILE* out = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(out, nullptr);
-  ASSERT_TRUE((*generator)
-                  ->Generate(
-                      [out](std::string_view chunk) {
-                        return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
-                      },
-                      nullptr)
-                  .ok());
   // A few rejects too, so that the rejects file is checked as well.
-  std::fputs("not json\n{\"id\":\"x\",\"title\":\"t\",\"price\":-1,\"currency\":\"EUR\","
-             "\"seller_id\":\"s\"}\n",
-             out);
-  std::fclose(out);
+  testing::WriteGeneratedDump(
+      path, options,
+      "not json\n{\"id\":\"x\",\"title\":\"t\",\"price\":-1,\"currency\":\"EUR\","
+      "\"seller_id\":\"s\"}\n");
 }
 
 // Starts `bonafide scan` on `input`; returns its pid.

@@ -10,7 +10,7 @@
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
-#include "rules/rule_pack.h"
+#include "tests/generated_dump.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
 
@@ -21,23 +21,10 @@ const std::string kExampleRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/
 
 // Writes a generated dump of `count` listings to `path`.
 void Generate(const std::string& path, int64_t count, uint64_t seed) {
-  auto pack = rules::LoadRulePack(kExampleRules);
-  ASSERT_TRUE(pack.ok()) << pack.status();
   gen::GeneratorOptions options;
   options.count = count;
   options.seed = seed;
-  auto generator = gen::ListingGenerator::Create(*pack, options);
-  ASSERT_TRUE(generator.ok()) << generator.status();
-  std::FILE* out = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(out, nullptr);
-  ASSERT_TRUE((*generator)
-                  ->Generate(
-                      [out](std::string_view chunk) {
-                        return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
-                      },
-                      nullptr)
-                  .ok());
-  std::fclose(out);
+  testing::WriteGeneratedDump(path, options);
 }
 
 // Keeps every case in memory.

@@ -6,7 +6,6 @@
 //     flight have grown (their listing slots are reused chunk after chunk), a listing that
 //     opens no case costs no allocation.
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -16,7 +15,7 @@
 
 #include "bonafide/scanner.h"
 #include "engine/listing_input.h"
-#include "rules/rule_pack.h"
+#include "tests/generated_dump.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
 
@@ -55,24 +54,11 @@ namespace {
 const std::string kExampleRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
 
 void Generate(const std::string& path, int64_t count) {
-  auto pack = rules::LoadRulePack(kExampleRules);
-  ASSERT_TRUE(pack.ok()) << pack.status();
   gen::GeneratorOptions options;
   options.count = count;
   options.seed = 404;
   options.mix = gen::ScenarioMix::kNightly;
-  auto generator = gen::ListingGenerator::Create(*pack, options);
-  ASSERT_TRUE(generator.ok()) << generator.status();
-  std::FILE* out = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(out, nullptr);
-  ASSERT_TRUE((*generator)
-                  ->Generate(
-                      [out](std::string_view chunk) {
-                        return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
-                      },
-                      nullptr)
-                  .ok());
-  std::fclose(out);
+  testing::WriteGeneratedDump(path, options);
 }
 
 std::vector<Listing> ReadListings(const std::string& path) {
