@@ -32,7 +32,9 @@ inline void WriteGeneratedDump(const std::string& path, const gen::GeneratorOpti
               },
               nullptr)
           .ok();
-  const bool trailed = std::fwrite(trailer.data(), 1, trailer.size(), out) == trailer.size();
+  // An empty view's data() may be null, which fwrite must not get even for 0 bytes.
+  const bool trailed =
+      trailer.empty() || std::fwrite(trailer.data(), 1, trailer.size(), out) == trailer.size();
   const bool closed = std::fclose(out) == 0;
   ASSERT_TRUE(generated && trailed && closed) << path;
 }
