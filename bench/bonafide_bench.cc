@@ -44,13 +44,13 @@
 #include <type_traits>
 #include <vector>
 
-#include <simdjson.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include <simdjson.h>
+
 #include "bench/child_process.h"
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
@@ -112,8 +112,7 @@ double SelfStatusMib(std::string_view field) {
   double mib = 0;
   while (std::fgets(line, sizeof(line), f) != nullptr) {
     std::string_view l(line);
-    if (l.substr(0, field.size()) == field && l.size() > field.size() &&
-        l[field.size()] == ':') {
+    if (l.substr(0, field.size()) == field && l.size() > field.size() && l[field.size()] == ':') {
       mib = std::strtod(line + field.size() + 1, nullptr) / 1024.0;  // "  1234 kB"
     }
   }
@@ -150,8 +149,7 @@ int64_t SimdjsonChunk(simdjson::ondemand::parser& parser, const engine::InputChu
     simdjson::ondemand::document doc;
     simdjson::ondemand::object object;
     // The chunk's capacity holds kChunkPadding bytes past its end, as simdjson requires.
-    if (len > 0 &&
-        !parser.iterate(data + pos, len, size - pos + engine::kChunkPadding).get(doc) &&
+    if (len > 0 && !parser.iterate(data + pos, len, size - pos + engine::kChunkPadding).get(doc) &&
         !doc.get_object().get(object)) {
       for (auto field : object) {
         simdjson::ondemand::value v = field.value();
@@ -362,8 +360,8 @@ Figures WriteRgPatterns(const Options& o, const std::string& regex_path,
     if (!p.is_regex) absl::StrAppend(&literals, ToAbsl(p.normalized), "\n");
     ++f.found;
   }
-  const std::pair<const std::string&, const std::string&> files[] = {
-      {regex_path, regexes}, {literal_path, literals}};
+  const std::pair<const std::string&, const std::string&> files[] = {{regex_path, regexes},
+                                                                     {literal_path, literals}};
   for (const auto& [path, text] : files) {
     std::FILE* out = std::fopen(path.c_str(), "w");
     if (out == nullptr || std::fwrite(text.data(), 1, text.size(), out) != text.size() ||
@@ -434,8 +432,7 @@ bool RunRg(const Options& o, const std::vector<std::string>& args, Measurement& 
     // 0: lines matched, 1: none matched, 2: an error (rg has said which on stderr).
     if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) Die(o.rg + " failed");
     int64_t lines = 0;
-    if (WEXITSTATUS(status) == 0 &&
-        !absl::SimpleAtoi(absl::StripAsciiWhitespace(output), &lines)) {
+    if (WEXITSTATUS(status) == 0 && !absl::SimpleAtoi(absl::StripAsciiWhitespace(output), &lines)) {
       Die("unexpected rg output: " + output);
     }
     m.f.found = lines;
@@ -570,12 +567,13 @@ int Main(int argc, char** argv) {
   Figures size;
   if (o.rows.count("rg")) {
     double ignored = 0;
-    RunInChild("rg patterns", [&] { return WriteRgPatterns(o, regexes, literals); }, &ignored);
+    RunInChild(
+        "rg patterns", [&] { return WriteRgPatterns(o, regexes, literals); }, &ignored);
     // rg reports lines; the dump has one listing per line and the same bytes as the scan.
-    size = RunInChild("size", [&] { return ReadOrParse(one, ReadMode::kRead); }, &ignored);
+    size = RunInChild(
+        "size", [&] { return ReadOrParse(one, ReadMode::kRead); }, &ignored);
     const std::pair<std::string, std::vector<std::string>> commands[] = {
-        {"rg -c -i -f (regexes, 1 thread)",
-         {"--no-config", "-c", "-i", "-f", regexes, o.input}},
+        {"rg -c -i -f (regexes, 1 thread)", {"--no-config", "-c", "-i", "-f", regexes, o.input}},
         {"rg -c -F -i -f (literals, 1 thread)",
          {"--no-config", "-c", "-F", "-i", "-f", literals, o.input}}};
     for (const auto& [name, args] : commands) {
@@ -604,8 +602,8 @@ int Main(int argc, char** argv) {
     for (size_t i = 0; i < rows.size(); ++i) {
       Measurement m;
       if (skipped[i] || !rows[i].once(m)) {
-        if (!skipped[i]) std::printf("(%s: %s not found, row skipped)\n", rows[i].name.c_str(),
-                                     o.rg.c_str());
+        if (!skipped[i])
+          std::printf("(%s: %s not found, row skipped)\n", rows[i].name.c_str(), o.rg.c_str());
         skipped[i] = true;
         continue;
       }
@@ -622,9 +620,8 @@ int Main(int argc, char** argv) {
       results[i].f.seconds = Median(times[i]);
     }
   }
-  const bool rg_ran = std::any_of(results.begin(), results.end(), [](const Measurement& m) {
-    return m.name.rfind("rg ", 0) == 0;
-  });
+  const bool rg_ran = std::any_of(results.begin(), results.end(),
+                                  [](const Measurement& m) { return m.name.rfind("rg ", 0) == 0; });
   if (o.rows.count("rg")) {
     std::remove(regexes.c_str());
     std::remove(literals.c_str());
@@ -634,22 +631,22 @@ int Main(int argc, char** argv) {
   const Measurement* reference = &results.back();
   const int most_threads = *std::max_element(o.threads.begin(), o.threads.end());
   for (const Measurement& m : results) {
-    if (m.name == absl::StrFormat("bonafide scan (%d thread%s)", most_threads,
-                                  most_threads > 1 ? "s" : "")) {
+    if (m.name ==
+        absl::StrFormat("bonafide scan (%d thread%s)", most_threads, most_threads > 1 ? "s" : "")) {
       reference = &m;
     }
   }
 
-  std::printf("input %s: %lld listings, %.1f MB; %lld cases opened per scan; median of %d "
-              "interleaved rounds; driver %.1f MiB anonymous before forking\n",
-              o.input.c_str(), static_cast<long long>(reference->f.listings),
-              reference->f.bytes / 1e6, static_cast<long long>(reference->f.cases), o.repeats,
-              driver_mib);
-  std::printf("%-46s %12s %9s %9s %9s %9s\n", "run", "listings/s", "MB/s", "seconds",
-              "peak MiB", "vs scan");
+  std::printf(
+      "input %s: %lld listings, %.1f MB; %lld cases opened per scan; median of %d "
+      "interleaved rounds; driver %.1f MiB anonymous before forking\n",
+      o.input.c_str(), static_cast<long long>(reference->f.listings), reference->f.bytes / 1e6,
+      static_cast<long long>(reference->f.cases), o.repeats, driver_mib);
+  std::printf("%-46s %12s %9s %9s %9s %9s\n", "run", "listings/s", "MB/s", "seconds", "peak MiB",
+              "vs scan");
   for (const Measurement& m : results) {
-    std::printf("%-46s %12.0f %9.1f %9.3f %9.1f %8.2fx\n", m.name.c_str(),
-                m.listings_per_second(), m.mb_per_second(), m.f.seconds, m.peak_mib,
+    std::printf("%-46s %12.0f %9.1f %9.3f %9.1f %8.2fx\n", m.name.c_str(), m.listings_per_second(),
+                m.mb_per_second(), m.f.seconds, m.peak_mib,
                 reference->f.seconds > 0 ? reference->f.seconds / m.f.seconds : 0);
   }
   std::vector<int64_t> match_hits;
@@ -672,8 +669,7 @@ int Main(int argc, char** argv) {
   if (rg_ran) {
     for (const Measurement& m : results) {
       if (m.name.rfind("rg ", 0) == 0) {
-        std::printf("%s: %lld matching lines\n", m.name.c_str(),
-                    static_cast<long long>(m.f.found));
+        std::printf("%s: %lld matching lines\n", m.name.c_str(), static_cast<long long>(m.f.found));
       }
     }
     std::printf(

@@ -42,15 +42,15 @@
 #include <type_traits>
 #include <vector>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/img_hash.hpp>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include <opencv2/core.hpp>
+#include <opencv2/img_hash.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "bench/child_process.h"
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
@@ -102,7 +102,7 @@ struct Options {
 // of the flags, so the parent knows it without reading the data.
 
 struct PhotoSpec {
-  std::string path;  // relative to the image root
+  std::string path;   // relative to the image root
   uint64_t seed = 0;  // an unrelated photo is drawn from this seed
   int genuine = -1;   // a copy: index into Plan::genuine
   int edit = 0;       // a copy: which seller's edit (see Edit)
@@ -236,8 +236,8 @@ cv::Mat DrawPhoto(uint64_t seed, int width, int height) {
   for (int y = 0; y < height; ++y) {
     auto* row = img.ptr<cv::Vec3b>(y);
     for (int x = 0; x < width; ++x) {
-      const float t = std::clamp(((x - width / 2) * cx + (y - height / 2) * cy) * inv + 0.5f,
-                                 0.0f, 1.0f);
+      const float t =
+          std::clamp(((x - width / 2) * cx + (y - height / 2) * cy) * inv + 0.5f, 0.0f, 1.0f);
       const cv::Vec3f c = a * (1 - t) + b * t;
       const float w = wave_x[x] * wave_y[y];
       row[x] = cv::Vec3b(cv::saturate_cast<uchar>(c[0] + w), cv::saturate_cast<uchar>(c[1] + w),
@@ -251,7 +251,9 @@ cv::Mat DrawPhoto(uint64_t seed, int width, int height) {
     const int r = rng.uniform(s / 16, s / 4);
     const int thickness = rng.uniform(0, 3) == 0 ? std::max(2, s / 100) : cv::FILLED;
     switch (rng.uniform(0, 3)) {
-      case 0: cv::circle(img, p, r, colour, thickness, cv::LINE_AA); break;
+      case 0:
+        cv::circle(img, p, r, colour, thickness, cv::LINE_AA);
+        break;
       case 1:
         cv::rectangle(img, p, p + cv::Point(r, r * 2 / 3), colour, thickness, cv::LINE_AA);
         break;
@@ -261,8 +263,8 @@ cv::Mat DrawPhoto(uint64_t seed, int width, int height) {
     }
   }
   cv::putText(img, absl::StrCat("LOT ", seed), cv::Point(width / 12, height * 9 / 10),
-              cv::FONT_HERSHEY_DUPLEX, s / 300.0, cv::Scalar(250, 250, 250),
-              std::max(1, s / 150), cv::LINE_AA);
+              cv::FONT_HERSHEY_DUPLEX, s / 300.0, cv::Scalar(250, 250, 250), std::max(1, s / 150),
+              cv::LINE_AA);
   cv::Mat noise(height, width, CV_16SC3);
   rng.fill(noise, cv::RNG::NORMAL, 0, rng.uniform(4.0, 6.5));
   cv::add(img, noise, img, cv::noArray(), CV_8U);
@@ -274,10 +276,19 @@ cv::Mat Edit(const cv::Mat& genuine, int edit, int* quality) {
   cv::Mat out;
   *quality = 88;
   switch (edit % 6) {
-    case 0: out = genuine; *quality = 75; break;  // recompressed
-    case 1: cv::flip(genuine, out, 1); break;     // mirrored
-    case 2: cv::rotate(genuine, out, cv::ROTATE_90_CLOCKWISE); break;
-    case 3: genuine.convertTo(out, -1, 1.0, 20); break;  // brightened
+    case 0:
+      out = genuine;
+      *quality = 75;
+      break;  // recompressed
+    case 1:
+      cv::flip(genuine, out, 1);
+      break;  // mirrored
+    case 2:
+      cv::rotate(genuine, out, cv::ROTATE_90_CLOCKWISE);
+      break;
+    case 3:
+      genuine.convertTo(out, -1, 1.0, 20);
+      break;  // brightened
     case 4:
       out = genuine.clone();
       cv::putText(out, "best-deals-shop.example", cv::Point(out.cols / 20, out.rows / 10),
@@ -336,9 +347,9 @@ image: {max_distance: 31, min_quality: 50}
       absl::StrAppend(&products, "      - ", g.path, "\n");
     }
     const char upper = static_cast<char>('A' + h);
-    std::string yaml = absl::StrFormat(
-        "id: bench-%c\nname: Benchbrand %c Ltd\nbrands:\n  - name: Benchbrand %c\n", letter,
-        upper, upper);
+    std::string yaml =
+        absl::StrFormat("id: bench-%c\nname: Benchbrand %c Ltd\nbrands:\n  - name: Benchbrand %c\n",
+                        letter, upper, upper);
     if (!products.empty()) absl::StrAppend(&yaml, "products:\n", products);
     WriteFile(rules / "rights_holders" / absl::StrCat("bench-", std::string(1, letter), ".yaml"),
               yaml);
@@ -349,8 +360,8 @@ image: {max_distance: 31, min_quality: 50}
 std::string ListingLine(const ListingSpec& l, int j) {
   static const char* const kTitles[] = {
       "Running shoes, size 42, worn twice", "Leather handbag with shoulder strap",
-      "Benchbrand A wrist watch, boxed", "Wireless headphones, black, like new",
-      "Benchbrand C trainers for kids", "Vintage sunglasses with case"};
+      "Benchbrand A wrist watch, boxed",    "Wireless headphones, black, like new",
+      "Benchbrand C trainers for kids",     "Vintage sunglasses with case"};
   std::string line;
   JsonObject obj(line);
   obj.String("id", l.id)
@@ -582,7 +593,8 @@ Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_byt
     // A scan that read no photo (or fewer than the set) must fail, not look fast.
     const ScanSummary::ImageCounts& im = summary->images;
     if (im.photos != set.photos || im.hashed != set.photos || im.matched < set.planted) {
-      Die(absl::StrFormat("%s scan: %d photos, %d hashed, %d matched; expected %d hashed and "
+      Die(
+          absl::StrFormat("%s scan: %d photos, %d hashed, %d matched; expected %d hashed and "
                           "at least %d matched (the planted copies)",
                           set.name, im.photos, im.hashed, im.matched, set.photos, set.planted));
     }
@@ -872,11 +884,11 @@ std::string MeasureSet(const Options& o, const PhotoSet& set, Run* scan2) {
   const Run& reference = runs.back();
   const double reference_rate = reference.photos_per_second();
   const double mean_kb = static_cast<double>(reference.r.bytes) / set.photos / 1e3;
-  std::printf("\n%s JPEGs: %lld photos (%dx%d, %.0f kB mean) in %zu listings; %lld are "
-              "edited copies of genuine photos; scan batches of %.1f KiB\n",
-              set.name.c_str(), static_cast<long long>(set.photos), set.width, set.height,
-              mean_kb, set.listings.size(), static_cast<long long>(set.planted),
-              chunk_bytes / 1024.0);
+  std::printf(
+      "\n%s JPEGs: %lld photos (%dx%d, %.0f kB mean) in %zu listings; %lld are "
+      "edited copies of genuine photos; scan batches of %.1f KiB\n",
+      set.name.c_str(), static_cast<long long>(set.photos), set.width, set.height, mean_kb,
+      set.listings.size(), static_cast<long long>(set.planted), chunk_bytes / 1024.0);
   std::printf("%-34s %10s %11s %8s %9s %9s %8s %9s\n", "run", "photos/s", "listings/s", "MB/s",
               "seconds", "CPU ms/ph", "peak MB", "vs scan");
   std::string runs_json;
@@ -889,12 +901,12 @@ std::string MeasureSet(const Options& o, const PhotoSet& set, Run* scan2) {
                 run.photos_per_second() / reference_rate);
     absl::StrAppend(&runs_json, runs_json.empty() ? "" : ",", RunJson(run, reference_rate));
   }
-  std::printf("scan check: %lld photos hashed, %lld matched (%lld planted copies), %lld cases "
-              "(%lld on listings without a copy)\n",
-              static_cast<long long>(reference.r.hashed),
-              static_cast<long long>(reference.r.matched), static_cast<long long>(set.planted),
-              static_cast<long long>(reference.r.cases),
-              static_cast<long long>(reference.r.spurious_cases));
+  std::printf(
+      "scan check: %lld photos hashed, %lld matched (%lld planted copies), %lld cases "
+      "(%lld on listings without a copy)\n",
+      static_cast<long long>(reference.r.hashed), static_cast<long long>(reference.r.matched),
+      static_cast<long long>(set.planted), static_cast<long long>(reference.r.cases),
+      static_cast<long long>(reference.r.spurious_cases));
 
   std::string json;
   JsonObject(json)
@@ -914,11 +926,12 @@ std::string MeasureSet(const Options& o, const PhotoSet& set, Run* scan2) {
 // Runs the Hamming comparison, prints its table and returns its JSON.
 std::string MeasureHamming(const Options& o, const Plan& plan) {
   double peak_mb = 0;
-  const HammingResult hamming =
-      RunInChild<HammingResult>("hamming", [&] { return Hamming(o, plan); }, &peak_mb);
-  std::printf("\nHamming search, radius 31, %d listing-photo hashes as queries, 1 thread "
-              "(the scan's bank uses the %s index; peak %.0f MB)\n",
-              hamming.queries, hamming.scanner_uses_multi ? "multi" : "flat", peak_mb);
+  const HammingResult hamming = RunInChild<HammingResult>(
+      "hamming", [&] { return Hamming(o, plan); }, &peak_mb);
+  std::printf(
+      "\nHamming search, radius 31, %d listing-photo hashes as queries, 1 thread "
+      "(the scan's bank uses the %s index; peak %.0f MB)\n",
+      hamming.queries, hamming.scanner_uses_multi ? "multi" : "flat", peak_mb);
   std::printf("%-34s %12s %14s %12s %10s %12s\n", "bank", "flat q/s", "multi-index q/s",
               "multi/flat", "matches/q", "MB flat/mi");
   std::string rows;
@@ -956,12 +969,13 @@ std::string ReportTarget(const std::string& set_name, const Run& scan2) {
               kTargetPhotosPerSecond, rate, verdict.c_str());
   // Not a measurement: the ceiling if both cores were ours (on a shared VM the wall clock
   // is often far below it).
-  std::printf("  that scan used %.2f ms of CPU per photo: two idle cores would give at most "
-              "%.0f/s\n",
-              scan2.cpu_ms_per_photo(), 2e3 / scan2.cpu_ms_per_photo());
+  std::printf(
+      "  that scan used %.2f ms of CPU per photo: two idle cores would give at most "
+      "%.0f/s\n",
+      scan2.cpu_ms_per_photo(), 2e3 / scan2.cpu_ms_per_photo());
   return absl::StrFormat(
-      "{\"photos_per_second\":%.1f,\"required\":%d,\"met\":%s,\"cpu_ms_per_photo\":%.3f}",
-      rate, kTargetPhotosPerSecond, met ? "true" : "false", scan2.cpu_ms_per_photo());
+      "{\"photos_per_second\":%.1f,\"required\":%d,\"met\":%s,\"cpu_ms_per_photo\":%.3f}", rate,
+      kTargetPhotosPerSecond, met ? "true" : "false", scan2.cpu_ms_per_photo());
 }
 
 int Main(int argc, char** argv) {
@@ -978,19 +992,27 @@ int Main(int argc, char** argv) {
   if (manifest != Manifest(o)) {
     std::fprintf(stderr, "generating the photo set in %s ...\n", o.data.c_str());
     const auto start = std::chrono::steady_clock::now();
-    RunInChild<int>("generate", [&] { Generate(o, plan); return 0; }, nullptr);
+    RunInChild<int>(
+        "generate",
+        [&] {
+          Generate(o, plan);
+          return 0;
+        },
+        nullptr);
     std::fprintf(stderr, "generated in %.1f s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  const BankInfo bank = RunInChild<BankInfo>("prepare", [&] { return Prepare(o); }, nullptr);
+  const BankInfo bank = RunInChild<BankInfo>(
+      "prepare", [&] { return Prepare(o); }, nullptr);
   if (bank.hashed_now > 0) {
     std::fprintf(stderr, "hashed %d genuine photos into %s/cache\n", bank.hashed_now,
                  o.data.c_str());
   }
-  std::printf("photo set %s; bank: %d genuine photos (%d too plain), %d hashes; median of %d; "
-              "load average %s\n",
-              o.data.c_str(), bank.genuine, bank.too_plain, 8 * (bank.genuine - bank.too_plain),
-              o.repeats, load_start.c_str());
+  std::printf(
+      "photo set %s; bank: %d genuine photos (%d too plain), %d hashes; median of %d; "
+      "load average %s\n",
+      o.data.c_str(), bank.genuine, bank.too_plain, 8 * (bank.genuine - bank.too_plain), o.repeats,
+      load_start.c_str());
 
   std::string sets_json;
   Run scan2;  // the 2-thread scan of the first set

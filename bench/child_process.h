@@ -59,8 +59,8 @@ std::optional<T> RunInChild(const std::function<T()>& body, double* peak_mib) {
   ::close(fds[0]);
   int status = 0;
   struct rusage usage {};
-  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0 || got != sizeof(T)) {
+  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      got != sizeof(T)) {
     return std::nullopt;
   }
   if (peak_mib != nullptr) *peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB

@@ -32,11 +32,10 @@ cv::Mat PhotoLike(int width, int height) {
     const float fy = static_cast<float>(y) / height;
     for (int x = 0; x < width; ++x) {
       const float fx = static_cast<float>(x) / width;
-      const float base = 110 + 60 * std::sin(6.0f * fx + 3.0f * fy) +
-                         30 * std::cos(17.0f * fy - 5.0f * fx * fy);
+      const float base =
+          110 + 60 * std::sin(6.0f * fx + 3.0f * fy) + 30 * std::cos(17.0f * fy - 5.0f * fx * fy);
       auto clamp = [](float v) { return static_cast<uchar>(v < 0 ? 0 : v > 255 ? 255 : v); };
-      row[x] = cv::Vec3b(clamp(base * 0.8f + 40 * fx + noise(rng)),
-                         clamp(base + noise(rng)),
+      row[x] = cv::Vec3b(clamp(base * 0.8f + 40 * fx + noise(rng)), clamp(base + noise(rng)),
                          clamp(base * 0.9f + 50 * fy + noise(rng)));
     }
   }
@@ -44,8 +43,8 @@ cv::Mat PhotoLike(int width, int height) {
   cv::circle(img, {width / 3, height / 2}, s / 5, {30, 60, 200}, cv::FILLED, cv::LINE_AA);
   cv::ellipse(img, {width * 2 / 3, height / 3}, {s / 6, s / 10}, 30, 0, 360, {200, 180, 40},
               cv::FILLED, cv::LINE_AA);
-  cv::putText(img, "GENUINE 100%", {width / 12, height * 7 / 8}, cv::FONT_HERSHEY_DUPLEX,
-              s / 250.0, {250, 250, 250}, std::max(1, s / 150), cv::LINE_AA);
+  cv::putText(img, "GENUINE 100%", {width / 12, height * 7 / 8}, cv::FONT_HERSHEY_DUPLEX, s / 250.0,
+              {250, 250, 250}, std::max(1, s / 150), cv::LINE_AA);
   return img;
 }
 
@@ -90,9 +89,10 @@ void BM_ImageDecode_Jpeg(benchmark::State& state, int megapixels, DecodeMode mod
 
 void BM_ImageDecode_RefuseBomb(benchmark::State& state) {
   // A PNG signature and IHDR declaring 30000x30000 (33 bytes).
-  std::string png("\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR\x00\x00\x75\x30\x00\x00\x75\x30"
-                  "\x08\x02\x00\x00\x00\x00\x00\x00\x00",
-                  33);
+  std::string png(
+      "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR\x00\x00\x75\x30\x00\x00\x75\x30"
+      "\x08\x02\x00\x00\x00\x00\x00\x00\x00",
+      33);
   ImageDecoder decoder;
   DecodedLuma out;
   for (auto _ : state) {
@@ -102,21 +102,21 @@ void BM_ImageDecode_RefuseBomb(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Full/1MP, 1, DecodeMode::kFull, false)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Full / 1MP, 1, DecodeMode::kFull, false)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Reduced/1MP, 1, DecodeMode::kReduced, false)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Reduced / 1MP, 1, DecodeMode::kReduced, false)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Full/12MP, 12, DecodeMode::kFull, false)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Full / 12MP, 12, DecodeMode::kFull, false)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Reduced/12MP, 12, DecodeMode::kReduced, false)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, Reduced / 12MP, 12, DecodeMode::kReduced, false)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, FullPdq/1MP, 1, DecodeMode::kFull, true)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, FullPdq / 1MP, 1, DecodeMode::kFull, true)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, ReducedPdq/1MP, 1, DecodeMode::kReduced, true)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, ReducedPdq / 1MP, 1, DecodeMode::kReduced, true)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, FullPdq/12MP, 12, DecodeMode::kFull, true)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, FullPdq / 12MP, 12, DecodeMode::kFull, true)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, ReducedPdq/12MP, 12, DecodeMode::kReduced, true)
+BENCHMARK_CAPTURE(BM_ImageDecode_Jpeg, ReducedPdq / 12MP, 12, DecodeMode::kReduced, true)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ImageDecode_RefuseBomb);
 

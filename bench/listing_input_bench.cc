@@ -6,13 +6,14 @@
 //
 // The chunk holds ~2,000 synthetic listings of ~500 bytes each (about 1 MiB, the default
 // chunk size). Results read as MB/s (bytes) and listings/s (items).
-#include <benchmark/benchmark.h>
-
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include <benchmark/benchmark.h>
+
 #include "engine/listing_input.h"
+
 #include "simdjson.h"
 
 namespace bonafide::engine {
@@ -31,8 +32,8 @@ std::string MakeJsonl(int n) {
                        std::to_string(20 + i % 200) + "." + std::to_string(i % 100) +
                        R"(,"currency":"EUR","seller_id":"s-)" + std::to_string(i % 5000) +
                        R"(","category":"shoes/running","condition":"new","quantity":)" +
-                       std::to_string(1 + i % 3) + R"(,"images":["img/)" +
-                       std::to_string(i) + R"(-front.jpg","img/)" + std::to_string(i) +
+                       std::to_string(1 + i % 3) + R"(,"images":["img/)" + std::to_string(i) +
+                       R"(-front.jpg","img/)" + std::to_string(i) +
                        R"(-side.jpg"],"attrs":{"color":"black","tags":["a","b"]},"pad":")";
     line.append(line.size() < 490 ? 490 - line.size() : 0, 'x');
     line += "\"}\n";

@@ -1,12 +1,12 @@
 // Micro-benchmarks of the per-listing scan path on generated listings and the example rules:
 // the whole Scanner::Scan, its normalisation, the price rule's unit count and the decision
 // (matching per backend and database: text_match_bench.cc).
-#include <benchmark/benchmark.h>
-
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "bonafide/scanner.h"
 #include "engine/decision.h"
@@ -31,12 +31,13 @@ const std::vector<Listing>& Listings() {
     options.seed = 3;
     auto generator = gen::ListingGenerator::Create(*pack, options);
     engine::InputChunk chunk;
-    (void)(*generator)->Generate(
-        [&](std::string_view bytes) {
-          chunk.data.append(bytes);
-          return true;
-        },
-        nullptr);
+    (void)(*generator)
+        ->Generate(
+            [&](std::string_view bytes) {
+              chunk.data.append(bytes);
+              return true;
+            },
+            nullptr);
     chunk.ends_input = true;
     chunk.data.reserve(chunk.data.size() + engine::kChunkPadding);
     engine::ChunkParser parser;
@@ -137,9 +138,9 @@ void BM_Decision_Decide(benchmark::State& state) {
     benchmark::DoNotOptimize(cases);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(listings.size()));
-  state.counters["cases_per_listing"] = benchmark::Counter(
-      static_cast<double>(cases) / static_cast<double>(listings.size()),
-      benchmark::Counter::kAvgIterations);
+  state.counters["cases_per_listing"] =
+      benchmark::Counter(static_cast<double>(cases) / static_cast<double>(listings.size()),
+                         benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_Decision_Decide)->Unit(benchmark::kMicrosecond);
 

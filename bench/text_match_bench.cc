@@ -7,13 +7,13 @@
 //
 // The variants /test (every scenario often: many hits) and /nightly (the mix of the
 // end-to-end dump: mostly unrelated listings) bracket how much the hit count matters.
-#include <benchmark/benchmark.h>
-
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "engine/listing_input.h"
 #include "rules/compiled_rules.h"
@@ -94,9 +94,9 @@ void MatchBothScopes(benchmark::State& state, gen::ScenarioMix mix) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(corpus.listings.size()));
   state.SetBytesProcessed(state.iterations() * corpus.bytes);
   // Hits per listing: the same for both backends, so a quick check that they did the same.
-  state.counters["hits_per_listing"] = benchmark::Counter(
-      static_cast<double>(found) / static_cast<double>(corpus.listings.size()),
-      benchmark::Counter::kAvgIterations);
+  state.counters["hits_per_listing"] =
+      benchmark::Counter(static_cast<double>(found) / static_cast<double>(corpus.listings.size()),
+                         benchmark::Counter::kAvgIterations);
 }
 
 // One database alone: every title in the title database (every pattern), or every

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+
 #include "rules/price.h"
 
 namespace bonafide::engine {
@@ -15,8 +16,7 @@ using rules::PatternKind;
 using rules::TextHit;
 
 bool IsWordByte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-         c >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
 TextSpan ToOriginal(const MatchedField& f, TextField field, uint32_t from, uint32_t to) {
@@ -42,16 +42,14 @@ void IndexWords(std::string_view text, std::vector<uint32_t>& word_index) {
   }
 }
 
-
 }  // namespace
 
 DecisionScratch::DecisionScratch(const rules::CompiledRules& rules)
     : holders_(rules.holders().size()), cues_(rules.pack().cues.size()) {}
 
-void Decide(const rules::CompiledRules& rules, const Listing& listing,
-            const MatchedField& title, const MatchedField& description,
-            std::span<const ImageMatch> image_matches, DecisionScratch& s,
-            Verdict& verdict) {
+void Decide(const rules::CompiledRules& rules, const Listing& listing, const MatchedField& title,
+            const MatchedField& description, std::span<const ImageMatch> image_matches,
+            DecisionScratch& s, Verdict& verdict) {
   verdict.Clear();
   const double fx = rules.FxToBase(listing.currency);
   if (fx <= 0) {

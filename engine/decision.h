@@ -35,7 +35,7 @@ struct ImageMatch {
   int32_t genuine_photo = -1;  // index into the photo bank
   uint8_t variant = 0;         // models::Dihedral
   int16_t distance = 0;
-  int16_t quality = 0;         // of the listing photo
+  int16_t quality = 0;  // of the listing photo
 };
 
 // Reusable per-thread state of Decide(). Thread-compatible.
@@ -45,8 +45,7 @@ class DecisionScratch {
 
  private:
   friend void Decide(const rules::CompiledRules&, const Listing&, const MatchedField&,
-                     const MatchedField&, std::span<const ImageMatch>, DecisionScratch&,
-                     Verdict&);
+                     const MatchedField&, std::span<const ImageMatch>, DecisionScratch&, Verdict&);
 
   struct Mention {
     int32_t holder;
@@ -84,10 +83,9 @@ class DecisionScratch {
 // normalised and matched by the same `rules`. `image_matches` holds at most one entry per
 // rights holder: the holder is then referenced even if the text does not name it, gets the
 // `image` signal, and the photo's product counts as a matched product for the price rule.
-void Decide(const rules::CompiledRules& rules, const Listing& listing,
-            const MatchedField& title, const MatchedField& description,
-            std::span<const ImageMatch> image_matches, DecisionScratch& scratch,
-            Verdict& verdict);
+void Decide(const rules::CompiledRules& rules, const Listing& listing, const MatchedField& title,
+            const MatchedField& description, std::span<const ImageMatch> image_matches,
+            DecisionScratch& scratch, Verdict& verdict);
 
 }  // namespace bonafide::engine
 

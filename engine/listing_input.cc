@@ -15,8 +15,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <bit>
@@ -31,9 +29,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "simdjson.h"
+#include <zlib.h>
+#include <zstd.h>
+
 #include "util/status_macros.h"
 #include "util/strings.h"
+
+#include "simdjson.h"
 
 namespace bonafide::engine {
 namespace {
@@ -150,8 +152,8 @@ class ZstdDecoder final : public Decoder {
       size_t ret = ZSTD_decompressStream(ds_, &out, &in);
       in_pos_ = in.pos;
       if (ZSTD_isError(ret)) {
-        return Fail(absl::DataLossError(absl::StrCat(
-            display_, ": corrupt zstd stream: ", ZSTD_getErrorName(ret))));
+        return Fail(absl::DataLossError(
+            absl::StrCat(display_, ": corrupt zstd stream: ", ZSTD_getErrorName(ret))));
       }
       last_ret_ = ret;
       if (out.pos > 0) return out.pos;
@@ -388,8 +390,8 @@ class InputSourceImpl final : public InputSource {
     const size_t target = options_.chunk_bytes;
     if (d.capacity() < target + kChunkPadding) d.reserve(target + kChunkPadding);
     const size_t max_record = options_.max_record_bytes;
-    size_t scanned = 0;      // d[0, scanned) has been scanned for record ends
-    bool in_quotes = false;  // CSV quote state at d[scanned]
+    size_t scanned = 0;                   // d[0, scanned) has been scanned for record ends
+    bool in_quotes = false;               // CSV quote state at d[scanned]
     size_t boundary = std::string::npos;  // end of the last complete record in d
     size_t record_start = 0;              // start of the record after `boundary`
     bool at_end = false;                  // the input ended: d is the last chunk
@@ -452,10 +454,9 @@ class InputSourceImpl final : public InputSource {
     if (at_end && !pending_error_.ok()) {
       // The decoded bytes after the last record boundary are lost with the damage.
       pending_error_ = absl::Status(
-          pending_error_.code(),
-          absl::StrCat(pending_error_.message(), " (", next_offset_ + tail,
-                       " bytes decoded; input lost from line ", next_line_, ", offset ",
-                       next_offset_, ")"));
+          pending_error_.code(), absl::StrCat(pending_error_.message(), " (", next_offset_ + tail,
+                                              " bytes decoded; input lost from line ", next_line_,
+                                              ", offset ", next_offset_, ")"));
     }
     // Zero the padding so that simdjson never reads uninitialized bytes.
     size_t size = d.size();
@@ -477,9 +478,7 @@ class InputSourceImpl final : public InputSource {
     out.swap(skipped_);
     return out;
   }
-  uint64_t bytes_consumed() const override {
-    return decoder_ ? decoder_->bytes_consumed() : 0;
-  }
+  uint64_t bytes_consumed() const override { return decoder_ ? decoder_->bytes_consumed() : 0; }
   uint64_t total_bytes() const override { return total_; }
   const std::string& path() const override { return path_; }
 
@@ -528,9 +527,9 @@ class InputSourceImpl final : public InputSource {
   }
 
   void ReportSkipped() {
-    skipped_.push_back(SkippedRecord{
-        next_line_, next_offset_,
-        absl::StrCat("record exceeds ", options_.max_record_bytes, " bytes")});
+    skipped_.push_back(
+        SkippedRecord{next_line_, next_offset_,
+                      absl::StrCat("record exceeds ", options_.max_record_bytes, " bytes")});
   }
   // Moves the position (line, offset) past `n` bytes handed out or dropped.
   void Advance(const char* p, size_t n) {
@@ -567,8 +566,8 @@ class InputSourceImpl final : public InputSource {
       scanned = carry_.size();
       if (b != std::string::npos || decoder_eof_) break;
       if (carry_.size() > options_.max_record_bytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            display_, ": CSV header exceeds ", options_.max_record_bytes, " bytes"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(display_, ": CSV header exceeds ", options_.max_record_bytes, " bytes"));
       }
       Decode(carry_, kReadBytes);
     }
@@ -592,17 +591,28 @@ class InputSourceImpl final : public InputSource {
     for (int i = 0; i < schema->column_count; ++i) {
       std::string_view f = fields[i];
       int* slot = nullptr;
-      if (f == "id") slot = &schema->id;
-      else if (f == "title") slot = &schema->title;
-      else if (f == "description") slot = &schema->description;
-      else if (f == "price") slot = &schema->price;
-      else if (f == "currency") slot = &schema->currency;
-      else if (f == "seller_id") slot = &schema->seller_id;
-      else if (f == "category") slot = &schema->category;
-      else if (f == "condition") slot = &schema->condition;
-      else if (f == "quantity") slot = &schema->quantity;
-      else if (f == "images") slot = &schema->images;
-      else if (f == "marketplace") slot = &schema->marketplace;
+      if (f == "id")
+        slot = &schema->id;
+      else if (f == "title")
+        slot = &schema->title;
+      else if (f == "description")
+        slot = &schema->description;
+      else if (f == "price")
+        slot = &schema->price;
+      else if (f == "currency")
+        slot = &schema->currency;
+      else if (f == "seller_id")
+        slot = &schema->seller_id;
+      else if (f == "category")
+        slot = &schema->category;
+      else if (f == "condition")
+        slot = &schema->condition;
+      else if (f == "quantity")
+        slot = &schema->quantity;
+      else if (f == "images")
+        slot = &schema->images;
+      else if (f == "marketplace")
+        slot = &schema->marketplace;
       if (slot != nullptr && *slot < 0) *slot = i;
     }
     const std::pair<const char*, int> required[] = {{"id", schema->id},
@@ -612,8 +622,8 @@ class InputSourceImpl final : public InputSource {
                                                     {"seller_id", schema->seller_id}};
     for (const auto& [name, index] : required) {
       if (index < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            display_, ": CSV header lacks required column \"", name, "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(display_, ": CSV header lacks required column \"", name, "\""));
       }
     }
     csv_ = std::move(schema);
@@ -705,18 +715,30 @@ constexpr uint32_t kRequired = Bit(Field::kId) | Bit(Field::kTitle) | Bit(Field:
 
 const char* FieldName(Field f) {
   switch (f) {
-    case Field::kId: return "id";
-    case Field::kTitle: return "title";
-    case Field::kDescription: return "description";
-    case Field::kPrice: return "price";
-    case Field::kCurrency: return "currency";
-    case Field::kSellerId: return "seller_id";
-    case Field::kCategory: return "category";
-    case Field::kCondition: return "condition";
-    case Field::kQuantity: return "quantity";
-    case Field::kImages: return "images";
-    case Field::kMarketplace: return "marketplace";
-    case Field::kUnknown: break;
+    case Field::kId:
+      return "id";
+    case Field::kTitle:
+      return "title";
+    case Field::kDescription:
+      return "description";
+    case Field::kPrice:
+      return "price";
+    case Field::kCurrency:
+      return "currency";
+    case Field::kSellerId:
+      return "seller_id";
+    case Field::kCategory:
+      return "category";
+    case Field::kCondition:
+      return "condition";
+    case Field::kQuantity:
+      return "quantity";
+    case Field::kImages:
+      return "images";
+    case Field::kMarketplace:
+      return "marketplace";
+    case Field::kUnknown:
+      break;
   }
   return "?";
 }
@@ -725,12 +747,14 @@ const char* FieldName(Field f) {
 Field MatchKey(std::string_view k) {
   auto is = [&](const char* name, size_t n) { return std::memcmp(k.data(), name, n) == 0; };
   switch (k.size()) {
-    case 2: return is("id", 2) ? Field::kId : Field::kUnknown;
+    case 2:
+      return is("id", 2) ? Field::kId : Field::kUnknown;
     case 5:
       if (is("title", 5)) return Field::kTitle;
       if (is("price", 5)) return Field::kPrice;
       return Field::kUnknown;
-    case 6: return is("images", 6) ? Field::kImages : Field::kUnknown;
+    case 6:
+      return is("images", 6) ? Field::kImages : Field::kUnknown;
     case 8:
       if (is("currency", 8)) return Field::kCurrency;
       if (is("category", 8)) return Field::kCategory;
@@ -744,27 +768,37 @@ Field MatchKey(std::string_view k) {
       if (is("description", 11)) return Field::kDescription;
       if (is("marketplace", 11)) return Field::kMarketplace;
       return Field::kUnknown;
-    default: return Field::kUnknown;
+    default:
+      return Field::kUnknown;
   }
 }
 
 std::string* StringSlot(Listing& l, Field f) {
   switch (f) {
-    case Field::kId: return &l.id;
-    case Field::kTitle: return &l.title;
-    case Field::kDescription: return &l.description;
-    case Field::kCurrency: return &l.currency;
-    case Field::kSellerId: return &l.seller_id;
-    case Field::kCategory: return &l.category;
-    case Field::kCondition: return &l.condition;
-    case Field::kMarketplace: return &l.marketplace;
-    default: return nullptr;
+    case Field::kId:
+      return &l.id;
+    case Field::kTitle:
+      return &l.title;
+    case Field::kDescription:
+      return &l.description;
+    case Field::kCurrency:
+      return &l.currency;
+    case Field::kSellerId:
+      return &l.seller_id;
+    case Field::kCategory:
+      return &l.category;
+    case Field::kCondition:
+      return &l.condition;
+    case Field::kMarketplace:
+      return &l.marketplace;
+    default:
+      return nullptr;
   }
 }
 
 bool IsCurrencyCode(std::string_view c) {
-  return c.size() == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' &&
-         c[2] >= 'A' && c[2] <= 'Z';
+  return c.size() == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' &&
+         c[2] <= 'Z';
 }
 
 // True when `p` stays inside the image root: relative, no ".." component, no backslash
@@ -777,8 +811,7 @@ bool ImagePathStaysInRoot(std::string_view p) {
   for (size_t i = 0; i <= n; ++i) {
     const char c = i < n ? p[i] : '/';
     if (c == '/') {
-      if (i - component_start == 2 && p[component_start] == '.' &&
-          p[component_start + 1] == '.') {
+      if (i - component_start == 2 && p[component_start] == '.' && p[component_start + 1] == '.') {
         return false;
       }
       component_start = i + 1;
@@ -792,8 +825,8 @@ bool ImagePathStaysInRoot(std::string_view p) {
 // True when `t` (a raw token, maybe with trailing whitespace) is a JSON number by the
 // grammar; used to tell an out-of-range number (1e999) from a malformed one.
 bool IsJsonNumber(std::string_view t) {
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' ||
-                        t.back() == '\n')) {
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) {
     t.remove_suffix(1);
   }
   size_t i = 0, n = t.size();
@@ -870,11 +903,11 @@ size_t Utf8PrefixLength(std::string_view s, size_t cap) {
 
 struct ChunkParser::Impl {
   simdjson::ondemand::parser parser;
-  std::string padded;                  // copy of a record that lacks padding (rare)
-  std::vector<std::string> spare;      // recycled image strings (keep their capacity)
+  std::string padded;              // copy of a record that lacks padding (rare)
+  std::vector<std::string> spare;  // recycled image strings (keep their capacity)
   std::vector<std::string_view> csv_fields;
   std::string csv_scratch;
-  std::string reason;                  // the current record's reject reason, "" if none
+  std::string reason;  // the current record's reject reason, "" if none
 
   // Per-record state.
   uint32_t seen = 0;
@@ -913,16 +946,30 @@ struct ChunkParser::Impl {
     bool identifier = false;
     switch (f) {
       case Field::kId:
-      case Field::kSellerId: cap = kMaxIdBytes; identifier = true; break;
-      case Field::kMarketplace: cap = kMaxMarketplaceBytes; identifier = true; break;
-      case Field::kTitle: cap = kMaxTitleBytes; bit = Listing::kTruncatedTitle; break;
+      case Field::kSellerId:
+        cap = kMaxIdBytes;
+        identifier = true;
+        break;
+      case Field::kMarketplace:
+        cap = kMaxMarketplaceBytes;
+        identifier = true;
+        break;
+      case Field::kTitle:
+        cap = kMaxTitleBytes;
+        bit = Listing::kTruncatedTitle;
+        break;
       case Field::kDescription:
         cap = kMaxDescriptionBytes;
         bit = Listing::kTruncatedDescription;
         break;
-      case Field::kCategory: bit = Listing::kTruncatedCategory; break;
-      case Field::kCondition: bit = Listing::kTruncatedCondition; break;
-      default: break;  // currency: not a 3-letter code is a reject already
+      case Field::kCategory:
+        bit = Listing::kTruncatedCategory;
+        break;
+      case Field::kCondition:
+        bit = Listing::kTruncatedCondition;
+        break;
+      default:
+        break;  // currency: not a 3-letter code is a reject already
     }
     if (s.size() > cap) {
       if (identifier) {
@@ -972,8 +1019,7 @@ struct ChunkParser::Impl {
   // Checks what only the whole record can tell; call after all fields are seen.
   void Finish(const Listing& l) {
     if (!reason.empty()) return;
-    for (Field f : {Field::kId, Field::kTitle, Field::kPrice, Field::kCurrency,
-                    Field::kSellerId}) {
+    for (Field f : {Field::kId, Field::kTitle, Field::kPrice, Field::kCurrency, Field::kSellerId}) {
       if (!(seen & Bit(f))) {
         Fail("missing required field \"", FieldName(f), "\"");
         return;
@@ -1056,8 +1102,8 @@ void ChunkParser::Impl::Parse(const InputChunk& chunk, ParsedBatch& out) {
   }
 }
 
-void ChunkParser::Impl::ParseJson(const char* rec, size_t len, size_t padded_len,
-                                  Listing& l, bool truncated_candidate) {
+void ChunkParser::Impl::ParseJson(const char* rec, size_t len, size_t padded_len, Listing& l,
+                                  bool truncated_candidate) {
   // Blank lines (spaces and tabs only) are "empty".
   size_t first = 0;
   while (first < len && (rec[first] == ' ' || rec[first] == '\t')) ++first;
@@ -1319,15 +1365,14 @@ void ChunkParser::Impl::ParseCsv(std::string_view rec, const CsvSchema& schema, 
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
   };
-  const std::pair<Field, int> strings[] = {
-      {Field::kId, schema.id},
-      {Field::kTitle, schema.title},
-      {Field::kDescription, schema.description},
-      {Field::kCurrency, schema.currency},
-      {Field::kSellerId, schema.seller_id},
-      {Field::kCategory, schema.category},
-      {Field::kCondition, schema.condition},
-      {Field::kMarketplace, schema.marketplace}};
+  const std::pair<Field, int> strings[] = {{Field::kId, schema.id},
+                                           {Field::kTitle, schema.title},
+                                           {Field::kDescription, schema.description},
+                                           {Field::kCurrency, schema.currency},
+                                           {Field::kSellerId, schema.seller_id},
+                                           {Field::kCategory, schema.category},
+                                           {Field::kCondition, schema.condition},
+                                           {Field::kMarketplace, schema.marketplace}};
   for (const auto& [f, index] : strings) {
     std::string_view s = get(index);
     if (s.empty()) continue;  // an empty cell is an absent value

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "bonafide/listing.h"
 
 namespace bonafide::engine {
@@ -47,7 +48,7 @@ struct CsvSchema {
 
 // A run of whole records of one input. Reused between calls (capacity kept).
 struct InputChunk {
-  std::string data;  // data.size() is the payload; capacity >= size + kChunkPadding
+  std::string data;           // data.size() is the payload; capacity >= size + kChunkPadding
   uint64_t first_line = 1;    // 1-based line number of data[0]
   uint64_t first_offset = 0;  // offset of data[0] in the (decompressed) input
   // True when this is the input's last chunk. A final record without a line end is then
@@ -109,7 +110,7 @@ class InputSource {
   // read here. Returns NotFound / PermissionDenied / InvalidArgument (bad CSV header,
   // naming the missing required column) with the path in the message.
   static absl::StatusOr<std::unique_ptr<InputSource>> Open(std::string_view path,
-                                                            const InputOptions& options);
+                                                           const InputOptions& options);
   virtual ~InputSource() = default;
 
   // Fills `chunk` with the next records. Returns false (and leaves `chunk` empty) at the

@@ -17,13 +17,13 @@
 #include <optional>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include <tbb/concurrent_queue.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "bonafide/scanner.h"
 #include "engine/listing_input.h"
 #include "util/hash.h"
@@ -72,8 +72,8 @@ struct Batch {
   int64_t obfuscated_listings = 0;
   int64_t image_listings = 0;
   ImageTally images;
-  std::string input_error;  // set on the last batch of an input that failed
-  bool input_done = false;  // the last batch of an input: its checkpoint says done
+  std::string input_error;   // set on the last batch of an input that failed
+  bool input_done = false;   // the last batch of an input: its checkpoint says done
   uint64_t skip_before = 0;  // resuming: records before this offset were scanned already
   uint64_t next_line = 1;    // line number of the first record after this batch
   uint64_t bytes_consumed = 0, total_bytes = 0;  // of the input, for progress
@@ -135,7 +135,7 @@ class RejectsWriter {
   // the last committed checkpoint: rejects written after it belong to records that will be
   // read again).
   static absl::StatusOr<std::unique_ptr<RejectsWriter>> Open(const std::string& path,
-                                                            std::optional<uint64_t> keep_bytes) {
+                                                             std::optional<uint64_t> keep_bytes) {
     auto w = std::make_unique<RejectsWriter>();
     if (path.empty()) return w;
     if (keep_bytes.has_value() && ::truncate(path.c_str(), static_cast<off_t>(*keep_bytes)) == 0) {
@@ -157,8 +157,8 @@ class RejectsWriter {
   ~RejectsWriter() {
     if (file_ != nullptr) std::fclose(file_);
   }
-  void Write(const std::string& input, uint64_t line, uint64_t offset,
-             const std::string& reason, const std::string& id) {
+  void Write(const std::string& input, uint64_t line, uint64_t offset, const std::string& reason,
+             const std::string& id) {
     if (file_ == nullptr) return;
     line_.clear();
     JsonObject json(line_);
@@ -183,8 +183,7 @@ class RejectsWriter {
   std::string line_;
 };
 
-void FillImageCounts(const Scanner& scanner, const ImageTally& t,
-                     ScanSummary::ImageCounts& out) {
+void FillImageCounts(const Scanner& scanner, const ImageTally& t, ScanSummary::ImageCounts& out) {
   using S = ImageStatus;
   auto n = [&](S s) { return t.by_status[static_cast<int>(s)]; };
   out.photos = t.photos;
@@ -222,8 +221,7 @@ std::string_view ReasonClass(std::string_view reason) {
 }  // namespace
 
 absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& inputs,
-                                               CaseSink& sink,
-                                               const ScanOptions& options) const {
+                                               CaseSink& sink, const ScanOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
   const int threads = options.threads > 0
                           ? options.threads
@@ -259,8 +257,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   std::optional<uint64_t> keep_rejects_bytes;
   ScanSummary summary;
   if (resumable) {
-    BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints,
-                              sink.LoadCheckpoints(run));
+    BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints, sink.LoadCheckpoints(run));
     for (const ScanCheckpoint& c : checkpoints) {
       for (size_t i = 0; i < inputs.size(); ++i) {
         if (inputs[i] == c.input && identities[i] == c.identity) resume_at[i] = c;
@@ -352,9 +349,8 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       const Listing& listing = b->parsed.listings[i];
       Scan(listing, *w.scratch, w.verdict);
       if (!w.verdict.reject_reason.empty()) {
-        b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number,
-                                     listing.byte_offset, w.verdict.reject_reason,
-                                     listing.id});
+        b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
+                                     w.verdict.reject_reason, listing.id});
         continue;
       }
       ++b->scanned;
@@ -376,10 +372,9 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       }
     }
     if (b->parsed.rejects.size() != parse_rejects) {
-      std::stable_sort(b->parsed.rejects.begin(), b->parsed.rejects.end(),
-                       [](const engine::Reject& x, const engine::Reject& y) {
-                         return x.line < y.line;
-                       });
+      std::stable_sort(
+          b->parsed.rejects.begin(), b->parsed.rejects.end(),
+          [](const engine::Reject& x, const engine::Reject& y) { return x.line < y.line; });
     }
     return b;
   };

@@ -12,13 +12,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+
 #include "engine/decision.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
 #include "models/photo_bank.h"
 #include "rules/compiled_rules.h"
-#include "rules/re2_set_matcher.h"
 #include "rules/normalize.h"
+#include "rules/re2_set_matcher.h"
 #include "rules/rule_pack.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
@@ -95,9 +96,15 @@ bool InsideRoot(std::string_view resolved, std::string_view root) {
 // Sets `r` to a failure of `status`: kind by status code, detail without the path prefix.
 void SetFailure(const absl::Status& status, const std::string& path, ImageResult& r) {
   switch (status.code()) {
-    case absl::StatusCode::kNotFound: r.status = ImageStatus::kMissing; break;
-    case absl::StatusCode::kResourceExhausted: r.status = ImageStatus::kTooLarge; break;
-    default: r.status = ImageStatus::kUnreadable; break;
+    case absl::StatusCode::kNotFound:
+      r.status = ImageStatus::kMissing;
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      r.status = ImageStatus::kTooLarge;
+      break;
+    default:
+      r.status = ImageStatus::kUnreadable;
+      break;
   }
   std::string_view message = ToStd(status.message());
   if (message.size() > path.size() + 2 && message.substr(0, path.size()) == path &&
@@ -129,8 +136,7 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     s.path.append(listing.images[i]);
     if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
       const int err = errno;
-      r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing
-                                                 : ImageStatus::kUnreadable;
+      r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing : ImageStatus::kUnreadable;
       r.detail = err == ENOENT || err == ENOTDIR ? "no such file" : std::strerror(err);
       continue;
     }
@@ -173,10 +179,9 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       }
     }
   }
-  std::sort(s.image_matches.begin(), s.image_matches.end(),
-            [](const engine::ImageMatch& a, const engine::ImageMatch& b) {
-              return a.holder < b.holder;
-            });
+  std::sort(
+      s.image_matches.begin(), s.image_matches.end(),
+      [](const engine::ImageMatch& a, const engine::ImageMatch& b) { return a.holder < b.holder; });
 }
 
 Scanner::Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -223,11 +228,11 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
         const std::string_view message = ToStd(bank.status().message());
         if (message.substr(0, photos[i].path.size()) != photos[i].path) continue;
         const rules::Product& product = *photo_products[i];
-        return absl::Status(bank.status().code(),
-                            absl::StrFormat("%s:%d:%d: product \"%s\": genuine photo %s",
-                                            product.location.file, product.location.line,
-                                            product.location.column, product.id,
-                                            bank.status().message()));
+        return absl::Status(
+            bank.status().code(),
+            absl::StrFormat("%s:%d:%d: product \"%s\": genuine photo %s", product.location.file,
+                            product.location.line, product.location.column, product.id,
+                            bank.status().message()));
       }
       return bank.status();
     }
@@ -236,8 +241,8 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
   if (!options.image_root.empty()) {
     char resolved[PATH_MAX];
     struct stat st;
-    if (::realpath(options.image_root.c_str(), resolved) == nullptr ||
-        ::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (::realpath(options.image_root.c_str(), resolved) == nullptr || ::stat(resolved, &st) != 0 ||
+        !S_ISDIR(st.st_mode)) {
       return absl::NotFoundError(
           absl::StrCat("image root \"", options.image_root, "\": no such directory"));
     }
@@ -260,8 +265,7 @@ absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
 
 void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   Scratch::Impl& scratch = *s.impl_;
-  auto prepare = [&](std::string_view text, rules::MatchScope scope,
-                     engine::MatchedField& field) {
+  auto prepare = [&](std::string_view text, rules::MatchScope scope, engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();
     rules::NormalizeAppend(text, field.normalized);
@@ -276,31 +280,33 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
     scratch.images.clear();
     scratch.image_matches.clear();
   }
-  engine::Decide(*impl_->rules, listing, scratch.title, scratch.description,
-                 scratch.image_matches, scratch.decision, verdict);
+  engine::Decide(*impl_->rules, listing, scratch.title, scratch.description, scratch.image_matches,
+                 scratch.decision, verdict);
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
 }
 
 namespace {
 
-const char* FieldName(TextField f) {
-  return f == TextField::kTitle ? "title" : "description";
-}
+const char* FieldName(TextField f) { return f == TextField::kTitle ? "title" : "description"; }
 
 const char* CoverageName(Coverage c) {
   switch (c) {
-    case Coverage::kNone: return "none";
-    case Coverage::kCompatibility: return "compatibility";
-    case Coverage::kAccessory: return "accessory";
-    case Coverage::kUsed: return "used";
-    case Coverage::kPackagingOnly: return "packaging_only";
+    case Coverage::kNone:
+      return "none";
+    case Coverage::kCompatibility:
+      return "compatibility";
+    case Coverage::kAccessory:
+      return "accessory";
+    case Coverage::kUsed:
+      return "used";
+    case Coverage::kPackagingOnly:
+      return "packaging_only";
   }
   return "none";
 }
 
 std::string_view SpanText(const Listing& listing, const TextSpan& span) {
-  const std::string& field =
-      span.field == TextField::kTitle ? listing.title : listing.description;
+  const std::string& field = span.field == TextField::kTitle ? listing.title : listing.description;
   if (span.begin >= span.end || span.end > field.size()) return {};
   return std::string_view(field).substr(span.begin, span.end - span.begin);
 }
@@ -333,8 +339,8 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
   record.score = hv.score;
 
   std::string& r = record.reasons_json;
-  std::string explanation = absl::StrFormat("score %s >= threshold %s:", Number(hv.score),
-                                            Number(hv.threshold));
+  std::string explanation =
+      absl::StrFormat("score %s >= threshold %s:", Number(hv.score), Number(hv.threshold));
   r.assign("[");
   for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
     const Signal& sig = verdict.signals[i];
@@ -347,8 +353,8 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
         absl::StrAppend(&r, "\"cue\",\"rule\":");
         AppendJsonString(rule.id, r);
         absl::StrAppend(&r, ",\"version\":", rule.version);
-        absl::StrAppendFormat(&explanation, " cue rule %s%s matched \"%s\" in the %s;",
-                              rule.id, sig.shadow ? " (shadow, not scored)" : "",
+        absl::StrAppendFormat(&explanation, " cue rule %s%s matched \"%s\" in the %s;", rule.id,
+                              sig.shadow ? " (shadow, not scored)" : "",
                               ToAbsl(SpanText(listing, sig.span)), FieldName(sig.span.field));
         break;
       }
@@ -358,12 +364,12 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
         AppendJsonString(product.id, r);
         absl::StrAppend(&r, ",\"price\":", Number(listing.price), ",\"currency\":");
         AppendJsonString(listing.currency, r);
-        absl::StrAppend(&r, ",\"units\":", sig.units, ",\"unit_price\":",
-                        Number(sig.unit_price), ",\"reference_price\":",
-                        Number(sig.reference_price), ",\"base_currency\":");
+        absl::StrAppend(&r, ",\"units\":", sig.units, ",\"unit_price\":", Number(sig.unit_price),
+                        ",\"reference_price\":", Number(sig.reference_price),
+                        ",\"base_currency\":");
         AppendJsonString(policy.currency, r);
-        absl::StrAppend(&r, ",\"ratio\":", Number(sig.ratio), ",\"min_price_ratio\":",
-                        Number(product.min_price_ratio), ",\"fx_date\":");
+        absl::StrAppend(&r, ",\"ratio\":", Number(sig.ratio),
+                        ",\"min_price_ratio\":", Number(product.min_price_ratio), ",\"fx_date\":");
         AppendJsonString(policy.fx_date, r);
         absl::StrAppendFormat(&explanation,
                               " unit price %s %s is %.0f%% of the reference %s %s of %s "
@@ -384,11 +390,10 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
         AppendJsonString(genuine, r);
         r.append(",\"product\":");
         AppendJsonString(product.id, r);
-        absl::StrAppend(&r, ",\"variant\":\"", ImageVariantName(sig.variant),
-                        "\",\"distance\":", sig.distance, ",\"max_distance\":",
-                        policy.image.max_distance, ",\"quality\":", sig.quality,
-                        ",\"genuine_quality\":",
-                        impl_->bank->photo(sig.genuine_photo).quality);
+        absl::StrAppend(
+            &r, ",\"variant\":\"", ImageVariantName(sig.variant), "\",\"distance\":", sig.distance,
+            ",\"max_distance\":", policy.image.max_distance, ",\"quality\":", sig.quality,
+            ",\"genuine_quality\":", impl_->bank->photo(sig.genuine_photo).quality);
         absl::StrAppendFormat(&explanation,
                               " photo %s is genuine photo %s of %s (%s, distance %d of at "
                               "most %d);",
@@ -450,8 +455,7 @@ void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
       const ImageResult& im = verdict.images[i];
       if (i > 0) photos.push_back(',');
       JsonObject photo(photos);
-      photo.String("photo", listing.images[im.image])
-          .String("status", ImageStatusName(im.status));
+      photo.String("photo", listing.images[im.image]).String("status", ImageStatusName(im.status));
       if (im.status == ImageStatus::kHashed || im.status == ImageStatus::kTooPlain) {
         photo.String("pdq", ImageHashHex(im))
             .Int("quality", im.quality)
@@ -502,41 +506,29 @@ std::vector<std::string> Scanner::CheckExamples() const {
   return failures;
 }
 
-int Scanner::holder_count() const {
-  return static_cast<int>(impl_->rules->holders().size());
-}
+int Scanner::holder_count() const { return static_cast<int>(impl_->rules->holders().size()); }
 const std::string& Scanner::holder_id(int holder) const {
   return impl_->rules->holders()[holder].id;
 }
 const std::string& Scanner::product_id(int holder, int product) const {
   return impl_->rules->holders()[holder].products[product].id;
 }
-int Scanner::cue_rule_count() const {
-  return static_cast<int>(impl_->rules->pack().cues.size());
-}
+int Scanner::cue_rule_count() const { return static_cast<int>(impl_->rules->pack().cues.size()); }
 const std::string& Scanner::cue_rule_id(int rule) const {
   return impl_->rules->pack().cues[rule].id;
 }
-int Scanner::cue_rule_version(int rule) const {
-  return impl_->rules->pack().cues[rule].version;
-}
+int Scanner::cue_rule_version(int rule) const { return impl_->rules->pack().cues[rule].version; }
 bool Scanner::cue_rule_shadow(int rule) const {
   return impl_->rules->pack().cues[rule].mode == rules::RuleMode::kShadow;
 }
 const std::string& Scanner::rules_version() const { return impl_->rules->rules_version(); }
 bool Scanner::loaded_from_cache() const { return impl_->rules->loaded_from_cache(); }
-int Scanner::pattern_count() const {
-  return static_cast<int>(impl_->rules->patterns().size());
-}
-int Scanner::genuine_photo_count() const {
-  return static_cast<int>(impl_->genuine_paths.size());
-}
+int Scanner::pattern_count() const { return static_cast<int>(impl_->rules->patterns().size()); }
+int Scanner::genuine_photo_count() const { return static_cast<int>(impl_->genuine_paths.size()); }
 const std::string& Scanner::genuine_photo_path(int photo) const {
   return impl_->genuine_paths[photo];
 }
-int Scanner::genuine_photo_quality(int photo) const {
-  return impl_->bank->photo(photo).quality;
-}
+int Scanner::genuine_photo_quality(int photo) const { return impl_->bank->photo(photo).quality; }
 bool Scanner::genuine_photo_too_plain(int photo) const {
   return !impl_->bank->photo(photo).indexed;
 }

@@ -4,7 +4,6 @@
 // In short: one `BEGIN IMMEDIATE` ... `COMMIT` per Write(); per record, look the case up
 // by case_key and then insert it (+ case.opened), update it (+ case.updated) or only
 // refresh last_seen_at. Every statement is prepared once in Open() and reused.
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -13,8 +12,8 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include <sqlite3.h>
 
 #include "bonafide/sink.h"
 #include "util/hash.h"
@@ -382,8 +382,8 @@ struct SqliteOutbox::Impl {
     checkpointer.reset();  // before the writer's close, which then checkpoints the rest
     // Statements must go before the connection.
     for (Stmt* s : {&select_case, &insert_case, &update_case, &touch_case, &insert_event,
-                    &upsert_checkpoint, &list_checkpoints, &clear_checkpoints,
-                    &list_cases, &list_events, &begin, &commit, &rollback}) {
+                    &upsert_checkpoint, &list_checkpoints, &clear_checkpoints, &list_cases,
+                    &list_events, &begin, &commit, &rollback}) {
       s->reset();
     }
     if (db != nullptr) sqlite3_close_v2(db);

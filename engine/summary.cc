@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+
 #include "util/strings.h"
 
 namespace bonafide {
@@ -28,8 +29,8 @@ void AppendImagesText(const ScanSummary::ImageCounts& im, std::string& out) {
     for (const auto& [reason, count] : im.failed_by_reason) failed += count;
     absl::StrAppendFormat(&out, "  photos that could not be read: %d", failed);
     for (size_t i = 0; i < im.failed_by_reason.size(); ++i) {
-      absl::StrAppendFormat(&out, "%s%s %d", i == 0 ? " (" : ", ",
-                            im.failed_by_reason[i].first, im.failed_by_reason[i].second);
+      absl::StrAppendFormat(&out, "%s%s %d", i == 0 ? " (" : ", ", im.failed_by_reason[i].first,
+                            im.failed_by_reason[i].second);
     }
     out.append(")\n");
   }
@@ -84,8 +85,8 @@ std::string SummaryText(const ScanSummary& s) {
     width = std::max(width, name.size());
     rule_names.push_back(std::move(name));
   }
-  absl::StrAppendFormat(&out, "cases %d: outbox %d opened, %d updated, %d unchanged\n",
-                        cases, s.outbox.opened, s.outbox.updated, s.outbox.unchanged);
+  absl::StrAppendFormat(&out, "cases %d: outbox %d opened, %d updated, %d unchanged\n", cases,
+                        s.outbox.opened, s.outbox.updated, s.outbox.unchanged);
   for (const auto& h : s.holders) {
     absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), h.id, h.cases);
   }
@@ -114,8 +115,7 @@ std::string SummaryJson(const ScanSummary& s) {
                         "{\"listings_read\":%d,\"scanned\":%d,\"rejected\":%d,"
                         "\"bytes_read\":%d,\"elapsed_seconds\":%.6f,"
                         "\"listings_per_second\":%.1f,\"mb_per_second\":%.3f,",
-                        s.listings_read, s.scanned, s.rejected, s.bytes_read,
-                        s.elapsed_seconds,
+                        s.listings_read, s.scanned, s.rejected, s.bytes_read, s.elapsed_seconds,
                         PerSecond(static_cast<double>(s.listings_read), s.elapsed_seconds),
                         PerSecond(static_cast<double>(s.bytes_read) / 1e6, s.elapsed_seconds));
   absl::StrAppendFormat(&out, "\"outbox\":{\"opened\":%d,\"updated\":%d,\"unchanged\":%d},",
@@ -132,9 +132,8 @@ std::string SummaryJson(const ScanSummary& s) {
     if (i > 0) out.push_back(',');
     out.append("{\"id\":");
     AppendJsonString(r.id, out);
-    absl::StrAppend(&out, ",\"version\":", r.version,
-                    ",\"shadow\":", r.shadow ? "true" : "false", ",\"listings\":", r.listings,
-                    "}");
+    absl::StrAppend(&out, ",\"version\":", r.version, ",\"shadow\":", r.shadow ? "true" : "false",
+                    ",\"listings\":", r.listings, "}");
   }
   out.append("],");
   AppendImagesJson(s.images, out);

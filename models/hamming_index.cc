@@ -152,7 +152,7 @@ size_t AllocationSize(size_t bytes) {
 void* AllocateLarge(size_t bytes) {
   if (bytes == 0) return nullptr;
   const size_t size = AllocationSize(bytes);
-  void* p = ::operator new(size, std::align_val_t{AllocationAlignment(bytes)});
+  void* p = ::operator new (size, std::align_val_t{AllocationAlignment(bytes)});
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   // Advisory: without THP support the call fails and the pages stay 4 KB.
   if (size >= kHugeThreshold) (void)madvise(p, size, MADV_HUGEPAGE);
@@ -163,7 +163,7 @@ void* AllocateLarge(size_t bytes) {
 
 void FreeLarge(void* p, size_t bytes) {
   if (p == nullptr) return;
-  ::operator delete(p, AllocationSize(bytes), std::align_val_t{AllocationAlignment(bytes)});
+  ::operator delete (p, AllocationSize(bytes), std::align_val_t{AllocationAlignment(bytes)});
 }
 
 }  // namespace internal

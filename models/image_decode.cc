@@ -15,11 +15,10 @@
 #include <smmintrin.h>
 #endif
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 namespace bonafide::models {
 namespace {
@@ -36,8 +35,7 @@ uint32_t Le24(const unsigned char* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16);
 }
 uint32_t Le32(const unsigned char* p) {
-  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
-         (uint32_t{p[3]} << 24);
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
 
 bool StartsWith(std::string_view bytes, std::string_view prefix) {
@@ -50,8 +48,8 @@ absl::Status Truncated(const char* format) {
 
 absl::StatusOr<ImageInfo> Dimensions(ImageFormat format, int64_t width, int64_t height) {
   if (width <= 0 || height <= 0 || width > INT32_MAX || height > INT32_MAX) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s header declares an invalid size %dx%d", ImageFormatName(format), width, height));
+    return absl::InvalidArgumentError(absl::StrFormat("%s header declares an invalid size %dx%d",
+                                                      ImageFormatName(format), width, height));
   }
   ImageInfo info;
   info.format = format;
@@ -78,17 +76,17 @@ absl::StatusOr<ImageInfo> ProbeJpeg(std::string_view bytes, size_t* sof_offset) 
     const unsigned marker = b[pos++];
     if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;
     if (marker == 0xD9 || marker == 0xDA) {
-      return absl::NotFoundError(absl::StrFormat(
-          "jpeg has no frame header (SOFn) before %s", marker == 0xD9 ? "EOI" : "SOS"));
+      return absl::NotFoundError(absl::StrFormat("jpeg has no frame header (SOFn) before %s",
+                                                 marker == 0xD9 ? "EOI" : "SOS"));
     }
     if (pos + 2 > n) return Truncated("jpeg");
     const size_t length = Be16(b + pos);
     if (length < 2) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "malformed jpeg header: segment length %d at offset %d", length, pos));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("malformed jpeg header: segment length %d at offset %d", length, pos));
     }
-    const bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 &&
-                        marker != 0xC8 && marker != 0xCC;
+    const bool is_sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (is_sof) {
       // length(2) precision(1) height(2) width(2) components(1)
       if (pos + 8 > n) return Truncated("jpeg");
@@ -157,8 +155,7 @@ absl::StatusOr<ImageInfo> ProbeWebp(std::string_view bytes) {
   }
   if (std::memcmp(chunk, "VP8X", 4) == 0) {
     // flags(1) reserved(3) canvas width-1 (24 bits) canvas height-1 (24 bits).
-    return Dimensions(ImageFormat::kWebp, int64_t{Le24(p + 4)} + 1,
-                      int64_t{Le24(p + 7)} + 1);
+    return Dimensions(ImageFormat::kWebp, int64_t{Le24(p + 4)} + 1, int64_t{Le24(p + 7)} + 1);
   }
   return absl::InvalidArgumentError("malformed webp header: unknown first chunk");
 }
@@ -191,11 +188,9 @@ absl::StatusOr<ImageInfo> Probe(std::string_view bytes, size_t* jpeg_sof_offset)
   std::string head;
   for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
     // A constant format string: clang checks Abseil's formats at compile time.
-    absl::StrAppendFormat(&head, "%s%02x", i == 0 ? "" : " ",
-                          static_cast<unsigned char>(bytes[i]));
+    absl::StrAppendFormat(&head, "%s%02x", i == 0 ? "" : " ", static_cast<unsigned char>(bytes[i]));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown image format (first bytes ", head, ")"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown image format (first bytes ", head, ")"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -244,8 +239,9 @@ void BgrToLuma(const cv::Mat& m, float* out, cv::Mat planes[3]) {
       return _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(v)));
     };
     for (; x + 4 <= width; x += 4) {
-      const __m128 l = _mm_add_ps(_mm_add_ps(_mm_mul_ps(kr, load4(r + x)), _mm_mul_ps(kg, load4(g + x))),
-                                  _mm_mul_ps(kb, load4(b + x)));
+      const __m128 l =
+          _mm_add_ps(_mm_add_ps(_mm_mul_ps(kr, load4(r + x)), _mm_mul_ps(kg, load4(g + x))),
+                     _mm_mul_ps(kb, load4(b + x)));
       _mm_storeu_ps(dst + x, l);
     }
 #endif
@@ -386,8 +382,8 @@ absl::Status ImageDecoder::Decode(std::string_view bytes, DecodeMode mode, Decod
   const int64_t pixels = int64_t{info->width} * info->height;
   if (pixels > limits_.max_pixels) {
     return absl::ResourceExhaustedError(
-        absl::StrFormat("image is %dx%d pixels, over the limit of %d", info->width,
-                        info->height, limits_.max_pixels));
+        absl::StrFormat("image is %dx%d pixels, over the limit of %d", info->width, info->height,
+                        limits_.max_pixels));
   }
   if (info->width > limits_.max_side || info->height > limits_.max_side) {
     return absl::ResourceExhaustedError(
@@ -437,16 +433,16 @@ absl::Status ImageDecoder::Decode(std::string_view bytes, DecodeMode mode, Decod
         absl::StrCat("unexpected exception decoding ", ImageFormatName(info->format)));
   }
   if (m.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot decode ", ImageFormatName(info->format), " (corrupt or truncated data)"));
+    return absl::InvalidArgumentError(absl::StrCat("cannot decode ", ImageFormatName(info->format),
+                                                   " (corrupt or truncated data)"));
   }
   const int depth = m.depth();
   const int channels = m.channels();
   if ((depth != CV_8U && depth != CV_16U) || channels < 1 || channels > 4 ||
       int64_t{m.cols} * m.rows > limits_.max_pixels) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s decoded to an unexpected %dx%d image (depth %d, %d channels)",
-        ImageFormatName(info->format), m.cols, m.rows, depth, channels));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s decoded to an unexpected %dx%d image (depth %d, %d channels)",
+                        ImageFormatName(info->format), m.cols, m.rows, depth, channels));
   }
 
   out.width = m.cols;
@@ -492,15 +488,16 @@ absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::strin
   if (::fstat(fd, &st) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot stat: ", std::strerror(errno)));
   }
-  if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  if (S_ISDIR(st.st_mode))
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (0 bytes)"));
   if (size > max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "%s: file is %d bytes, over the limit of %d", path, size, max_bytes));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("%s: file is %d bytes, over the limit of %d", path, size, max_bytes));
   }
   out.resize(size);
   size_t done = 0;
@@ -518,8 +515,7 @@ absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::strin
   return absl::OkStatus();
 }
 
-absl::Status ImageDecoder::DecodeFile(const std::string& path, DecodeMode mode,
-                                      DecodedLuma& out) {
+absl::Status ImageDecoder::DecodeFile(const std::string& path, DecodeMode mode, DecodedLuma& out) {
   Clear(out);
   if (absl::Status s = ReadImageFile(path, limits_.max_bytes, file_buffer_); !s.ok()) return s;
   absl::Status s = Decode(file_buffer_, mode, out);

@@ -12,20 +12,21 @@
 //   conformance tests in tests/models/pdq_test.cc catch it if it ever does).
 #include "models/pdq.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include <immintrin.h>
-
 #include "absl/status/status.h"
+
 #include "util/status_macros.h"
 
 namespace bonafide::models {
 namespace {
 
-constexpr int kDown = 64;    // downsample side
-constexpr int kDct = 16;     // DCT block side
+constexpr int kDown = 64;  // downsample side
+constexpr int kDct = 16;   // DCT block side
 // Rows processed together by a row pass: 4 SSE vectors, so that 4 independent add/sub
 // chains hide the latency of the running sums.
 constexpr int kLanes = 16;
@@ -41,8 +42,7 @@ struct DctMatrix {
     const float scale = std::sqrt(2.0 / double{kDown});
     for (int i = 0; i < kDct; ++i) {
       for (int k = 0; k < kDown; ++k) {
-        const float v =
-            scale * std::cos((kPi / 2.0 / double{kDown}) * (i + 1) * (2 * k + 1));
+        const float v = scale * std::cos((kPi / 2.0 / double{kDown}) * (i + 1) * (2 * k + 1));
         d[i * kDown + k] = v;
         dt[k * kDct + i] = v;
       }
@@ -63,9 +63,7 @@ int WindowSize(int size) { return (size + 2 * kDown - 1) / (2 * kDown); }
 // s >= h - 1, writes out[s - h + 1] = sum / (number of terms in the sum). This is the
 // reference's four-phase loop written as one rule.
 int HalfWindow(int w) { return (w + 2) / 2; }
-int TermCount(int s, int len, int w) {
-  return std::min(s + 1, len) - std::max(0, s - w + 1);
-}
+int TermCount(int s, int len, int w) { return std::min(s + 1, len) - std::max(0, s - w + 1); }
 
 // Transposes kLanes rows of `width` floats into out[c * kLanes + r]. Works in blocks of
 // 16 columns (one cache line per row) and 4 rows at a time, so that each input line is
@@ -208,9 +206,7 @@ void BoxColumnsStep(float* sum, const float* add_row, const float* sub_row, floa
 
 // Decimation: the source index sampled by output index i (pixel centres), in double as
 // the reference computes it.
-int Sample(int i, int size) {
-  return static_cast<int>(((i + 0.5) * size) / kDown);
-}
+int Sample(int i, int size) { return static_cast<int>(((i + 0.5) * size) / kDown); }
 
 // The reference's quality metric on the 64x64 downsample.
 int Quality(const float* a) {
@@ -283,14 +279,30 @@ void DihedralDct(Dihedral d, const float* a, float* b) {
       const bool i_odd = (i & 1) != 0;
       const bool j_odd = (j & 1) != 0;
       switch (d) {
-        case Dihedral::kOriginal: b[i * kDct + j] = v; break;
-        case Dihedral::kRotate90: b[j * kDct + i] = j_odd ? v : -v; break;
-        case Dihedral::kRotate180: b[i * kDct + j] = (i_odd != j_odd) ? -v : v; break;
-        case Dihedral::kRotate270: b[j * kDct + i] = i_odd ? v : -v; break;
-        case Dihedral::kFlipX: b[i * kDct + j] = i_odd ? v : -v; break;
-        case Dihedral::kFlipY: b[i * kDct + j] = j_odd ? v : -v; break;
-        case Dihedral::kTranspose: b[j * kDct + i] = v; break;
-        case Dihedral::kTransverse: b[j * kDct + i] = (i_odd != j_odd) ? -v : v; break;
+        case Dihedral::kOriginal:
+          b[i * kDct + j] = v;
+          break;
+        case Dihedral::kRotate90:
+          b[j * kDct + i] = j_odd ? v : -v;
+          break;
+        case Dihedral::kRotate180:
+          b[i * kDct + j] = (i_odd != j_odd) ? -v : v;
+          break;
+        case Dihedral::kRotate270:
+          b[j * kDct + i] = i_odd ? v : -v;
+          break;
+        case Dihedral::kFlipX:
+          b[i * kDct + j] = i_odd ? v : -v;
+          break;
+        case Dihedral::kFlipY:
+          b[i * kDct + j] = j_odd ? v : -v;
+          break;
+        case Dihedral::kTranspose:
+          b[j * kDct + i] = v;
+          break;
+        case Dihedral::kTransverse:
+          b[j * kDct + i] = (i_odd != j_odd) ? -v : v;
+          break;
       }
     }
   }
@@ -367,7 +379,7 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
   }
   const int wc = WindowSize(height);  // window of the column passes
   const int hc = HalfWindow(wc);
-  const int wr = WindowSize(width);   // window of the row passes
+  const int wr = WindowSize(width);  // window of the row passes
   const int hr = HalfWindow(wr);
 
   // Ring of row-pass-1 output: step s reads rows s and s - wc while rows up to
@@ -396,9 +408,7 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
     col_count[i] = static_cast<float>(TermCount(sample_cols[i] + hr - 1, width, wr));
   }
 
-  auto ring_row = [&](int r) {
-    return ring_.data() + static_cast<size_t>(r % ring_rows) * stride;
-  };
+  auto ring_row = [&](int r) { return ring_.data() + static_cast<size_t>(r % ring_rows) * stride; };
 
   int produced = 0;  // rows of row pass 1 written to the ring
   const int steps = height + hc - 1;
@@ -422,8 +432,7 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
     float* out_row =
         o >= 0 ? strip_rows_.data() + static_cast<size_t>(o % kLanes) * stride : nullptr;
     BoxColumnsStep(col_sum_.data(), add ? ring_row(s) : nullptr,
-                   s >= wc ? ring_row(s - wc) : nullptr, out_row, TermCount(s, height, wc),
-                   width);
+                   s >= wc ? ring_row(s - wc) : nullptr, out_row, TermCount(s, height, wc), width);
     if (o >= 0 && (o % kLanes == kLanes - 1 || o == height - 1)) {
       // Row pass 2 on the strip of column-pass-1 rows [first, o].
       const int first = o - o % kLanes;
@@ -455,8 +464,7 @@ void PdqHasher::Downsample(const float* luma, int width, int height) {
     if (want) {
       ++next;
       while (next < kDown && sample_rows[next] == o) {  // small images sample a row twice
-        std::memcpy(down64_ + next * kDown, down64_ + (next - 1) * kDown,
-                    kDown * sizeof(float));
+        std::memcpy(down64_ + next * kDown, down64_ + (next - 1) * kDown, kDown * sizeof(float));
         ++next;
       }
     }

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+
 #include "util/hash.h"
 
 namespace bonafide::models {
@@ -130,14 +131,22 @@ void WriteCache(const std::string& dir, const std::string& path, const CacheMap&
 
 const char* DihedralName(Dihedral variant) {
   switch (variant) {
-    case Dihedral::kOriginal: return "original";
-    case Dihedral::kRotate90: return "rotate90";
-    case Dihedral::kRotate180: return "rotate180";
-    case Dihedral::kRotate270: return "rotate270";
-    case Dihedral::kFlipX: return "flip_x";
-    case Dihedral::kFlipY: return "flip_y";
-    case Dihedral::kTranspose: return "transpose";
-    case Dihedral::kTransverse: return "transverse";
+    case Dihedral::kOriginal:
+      return "original";
+    case Dihedral::kRotate90:
+      return "rotate90";
+    case Dihedral::kRotate180:
+      return "rotate180";
+    case Dihedral::kRotate270:
+      return "rotate270";
+    case Dihedral::kFlipX:
+      return "flip_x";
+    case Dihedral::kFlipY:
+      return "flip_y";
+    case Dihedral::kTranspose:
+      return "transpose";
+    case Dihedral::kTransverse:
+      return "transverse";
   }
   return "original";
 }

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "models/hamming_index.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"

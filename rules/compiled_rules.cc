@@ -3,20 +3,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include <hs.h>
 #include <re2/re2.h>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "rules/hs_status.h"
 #include "rules/normalize.h"
 #include "util/hash.h"
@@ -33,7 +33,6 @@ constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
 bool IsAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-
 
 void AppendEscaped(char c, std::string& out) {
   if (static_cast<unsigned char>(c) >= 0x80 || IsAsciiAlnum(c) || c == ' ') {
@@ -88,8 +87,7 @@ std::string WithoutSeparators(std::string_view s) {
 uint32_t PackCurrency(std::string_view code) {
   if (code.size() != 3) return 0;
   return static_cast<uint32_t>(static_cast<uint8_t>(code[0])) << 16 |
-         static_cast<uint32_t>(static_cast<uint8_t>(code[1])) << 8 |
-         static_cast<uint8_t>(code[2]);
+         static_cast<uint32_t>(static_cast<uint8_t>(code[1])) << 8 | static_cast<uint8_t>(code[2]);
 }
 
 std::string Where(const SourceLocation& at) {
@@ -143,8 +141,8 @@ void MakeDirectories(const std::string& dir) {
   }
 }
 
-int HsMatch(unsigned int id, unsigned long long from, unsigned long long to,
-            unsigned int /*flags*/, void* context) {
+int HsMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int /*flags*/,
+            void* context) {
   auto* hits = static_cast<std::vector<TextHit>*>(context);
   if (hits->size() < TextMatcher::kMaxHits) {
     hits->push_back(TextHit{id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
@@ -178,9 +176,9 @@ absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<Pattern
     }
   }
   hs_compile_error_t* error = nullptr;
-  const hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), members.data(),
-                                         static_cast<unsigned>(expressions.size()), kMode,
-                                         nullptr, out, &error);
+  const hs_error_t rc =
+      hs_compile_multi(expressions.data(), flags.data(), members.data(),
+                       static_cast<unsigned>(expressions.size()), kMode, nullptr, out, &error);
   if (rc != HS_SUCCESS) {
     std::string message = error != nullptr ? error->message : "unknown error";
     std::string where = directory;
@@ -192,8 +190,8 @@ absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<Pattern
       expression = rules.patterns()[pattern].expression;
     }
     hs_free_compile_error(error);
-    return absl::InvalidArgumentError(absl::StrCat(where, ": hyperscan cannot compile \"",
-                                                   expression, "\": ", message));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": hyperscan cannot compile \"", expression, "\": ", message));
   }
   if (!cache_path.empty()) {
     char* bytes = nullptr;
@@ -276,9 +274,9 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
       if (product.reference_price && product.min_price_ratio > 0) {
         const double fx = rules->FxToBase(product.reference_price->currency);
         if (fx <= 0) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              Where(product.location), ": product \"", product.id,
-              "\": reference currency not in policy fx"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(Where(product.location), ": product \"", product.id,
+                           "\": reference currency not in policy fx"));
         }
         cp.reference_price_base = product.reference_price->amount * fx;
         cp.min_price_ratio = product.min_price_ratio;
@@ -315,8 +313,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
     PatternInfo info;
     info.kind = PatternKind::kCue;
     info.cue = static_cast<int32_t>(c);
-    const std::string where =
-        absl::StrCat(Where(cue.location), ": rule \"", cue.id, "\"");
+    const std::string where = absl::StrCat(Where(cue.location), ": rule \"", cue.id, "\"");
     for (const auto& phrase : cue.phrases) {
       BONAFIDE_RETURN_IF_ERROR(add_pattern(info, phrase, where, false));
     }
@@ -363,8 +360,8 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(
     std::vector<uint32_t> members;
     for (uint32_t i = 0; i < rules->patterns_.size(); ++i) {
       const PatternKind kind = rules->patterns_[i].kind;
-      const bool context = kind != PatternKind::kBrand && kind != PatternKind::kKeyword &&
-                           kind != PatternKind::kCue;
+      const bool context =
+          kind != PatternKind::kBrand && kind != PatternKind::kKeyword && kind != PatternKind::kCue;
       if (scope == MatchScope::kTitle || !context) members.push_back(i);
     }
     bool cached = false;
@@ -407,10 +404,10 @@ absl::Status TextMatcher::Match(std::string_view text, MatchScope scope,
   hits.clear();
   regex_spans_.clear();
   if (text.empty()) return absl::OkStatus();
-  BONAFIDE_RETURN_IF_ERROR(HsStatus(hs_scan(rules_.database(scope), text.data(),
-                                            static_cast<unsigned>(text.size()), 0, scratch_,
-                                            HsMatch, &hits),
-                                    "scanning text"));
+  BONAFIDE_RETURN_IF_ERROR(
+      HsStatus(hs_scan(rules_.database(scope), text.data(), static_cast<unsigned>(text.size()), 0,
+                       scratch_, HsMatch, &hits),
+               "scanning text"));
   for (TextHit& hit : hits) {
     if (rules_.regex(hit.pattern) == nullptr) {
       hit.from = HitStart(rules_.patterns()[hit.pattern], text, hit.to);
@@ -423,8 +420,8 @@ absl::Status TextMatcher::Match(std::string_view text, MatchScope scope,
       TextHit span{hit.pattern, hit.to, hit.to};
       re2::StringPiece match;
       if (rules_.regex(hit.pattern)
-              ->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
-                      RE2::UNANCHORED, &match, 1)) {
+              ->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                      &match, 1)) {
         span.from = static_cast<uint32_t>(match.data() - text.data());
         span.to = static_cast<uint32_t>(span.from + match.size());
       }

@@ -39,6 +39,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "rules/rule_pack.h"
 
 struct hs_database;
@@ -62,9 +63,9 @@ enum class PatternKind : uint8_t {
 
 struct PatternInfo {
   PatternKind kind = PatternKind::kBrand;
-  int32_t holder = -1;   // index into CompiledRules::holders() (kBrand, kKeyword)
-  int32_t product = -1;  // index into that holder's products (kKeyword)
-  int32_t cue = -1;      // index into pack().cues (kCue)
+  int32_t holder = -1;    // index into CompiledRules::holders() (kBrand, kKeyword)
+  int32_t product = -1;   // index into that holder's products (kKeyword)
+  int32_t cue = -1;       // index into pack().cues (kCue)
   bool is_regex = false;  // a cue regex (else a literal phrase or a name)
   // The normalised phrase or name (empty for regexes).
   std::string normalized;

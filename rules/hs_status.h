@@ -4,9 +4,8 @@
 
 #include <string_view>
 
-#include <hs.h>
-
 #include "absl/status/status.h"
+#include <hs.h>
 
 namespace bonafide::rules {
 

@@ -56,8 +56,8 @@ const FoldEntry& LookupFold(uint32_t cp) {
                                       (cp & 0xFF)]];
   }
   const FoldSupp* end = kFoldSupp + std::size(kFoldSupp);
-  const FoldSupp* it = std::lower_bound(
-      kFoldSupp, end, cp, [](const FoldSupp& s, uint32_t c) { return s.cp < c; });
+  const FoldSupp* it =
+      std::lower_bound(kFoldSupp, end, cp, [](const FoldSupp& s, uint32_t c) { return s.cp < c; });
   if (it != end && it->cp == cp) return kFoldEntries[it->entry];
   return kFoldEntries[0];
 }
@@ -112,19 +112,18 @@ constexpr std::array<char, 256> kLeetLetter = MakeLeetLetter();
 
 // Words that follow a number as a unit: "3pcs", "5pack" keep their digit.
 constexpr std::string_view kUnits[] = {
-    "ghz",    "mhz",    "khz",   "mah",    "pcs",    "pack",   "packs",  "inch",
-    "inches", "pair",   "pairs", "piece",  "pieces", "set",    "sets",   "lbs",
-    "kgs",    "ltr",    "day",   "days",   "hrs",    "hour",   "hours",  "min",
-    "mins",   "sec",    "secs",  "year",   "years",  "yrs",    "month",  "months",
-    "week",   "weeks",  "cell",  "core",   "cores",  "color",  "colors", "colour",
-    "colours", "port",  "ports", "way",    "star",   "stars",  "layer",  "layers",
-    "tier",   "gang",   "pin",   "pins",   "bit",    "kbps",   "mbps",   "gbps",
-    "watt",   "watts",  "volt",  "volts",  "amp",    "amps",   "ohm",    "feet",
-    "foot",   "meter",  "meters", "metre", "metres", "mtr",    "cup",    "cups",
-    "seater", "door",   "doors", "burner", "speed",  "player", "players", "wheel",
-    "wheels", "axis",   "ply",   "pcs",    "pce",    "gen",    "mph",    "rpm",
-    "kwh",    "fps",    "dpi",   "ppm",    "tbsp",   "tsp",    "gal",    "qty",
-    "units",  "unit",   "rolls", "roll",   "sheets", "bags",   "boxes",  "bottles",
+    "ghz",    "mhz",    "khz",    "mah",    "pcs",     "pack",   "packs",   "inch",  "inches",
+    "pair",   "pairs",  "piece",  "pieces", "set",     "sets",   "lbs",     "kgs",   "ltr",
+    "day",    "days",   "hrs",    "hour",   "hours",   "min",    "mins",    "sec",   "secs",
+    "year",   "years",  "yrs",    "month",  "months",  "week",   "weeks",   "cell",  "core",
+    "cores",  "color",  "colors", "colour", "colours", "port",   "ports",   "way",   "star",
+    "stars",  "layer",  "layers", "tier",   "gang",    "pin",    "pins",    "bit",   "kbps",
+    "mbps",   "gbps",   "watt",   "watts",  "volt",    "volts",  "amp",     "amps",  "ohm",
+    "feet",   "foot",   "meter",  "meters", "metre",   "metres", "mtr",     "cup",   "cups",
+    "seater", "door",   "doors",  "burner", "speed",   "player", "players", "wheel", "wheels",
+    "axis",   "ply",    "pcs",    "pce",    "gen",     "mph",    "rpm",     "kwh",   "fps",
+    "dpi",    "ppm",    "tbsp",   "tsp",    "gal",     "qty",    "units",   "unit",  "rolls",
+    "roll",   "sheets", "bags",   "boxes",  "bottles",
 };
 
 bool IsUnit(std::string_view word) {
@@ -157,8 +156,7 @@ inline size_t DecodeUtf8(const uint8_t* p, size_t n, uint32_t* cp) {
     uint8_t lo = c == 0xF0 ? 0x90 : 0x80;
     uint8_t hi = c == 0xF4 ? 0x8F : 0xBF;
     if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-    *cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
-          (p[3] & 0x3Fu);
+    *cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
     return 4;
   }
   return 0;
@@ -347,8 +345,7 @@ bool SpacedRun(const char* t, size_t end, size_t s, size_t* first_out, size_t* l
 
 // Bounds [*s, *e) of the token around t[p]; a letter followed only by '!' / '|' counts as
 // a single character ("e!" ends a spaced-apart word like "e" does).
-inline void TokenAround(const char* t, size_t begin, size_t end, size_t p, size_t* s,
-                        size_t* e) {
+inline void TokenAround(const char* t, size_t begin, size_t end, size_t p, size_t* s, size_t* e) {
   size_t a = p, b = p + 1;
   while (a > begin && (kClass[static_cast<uint8_t>(t[a - 1])] & kToken)) --a;
   while (b < end && (kClass[static_cast<uint8_t>(t[b])] & kToken)) ++b;
@@ -384,8 +381,8 @@ size_t JoinSpaced(Out out, size_t begin, size_t end) {
     TokenAround(t, begin, end, i, &s, &e);
     i = std::max(e, i + 1);
     if (s < from) continue;  // the '!' after a single letter already seen
-    if (e - s != 1 || !SpacedChar(static_cast<uint8_t>(t[s])) ||
-        !LeftBoundary(t, begin, s) || !RightBoundary(t, e, end)) {
+    if (e - s != 1 || !SpacedChar(static_cast<uint8_t>(t[s])) || !LeftBoundary(t, begin, s) ||
+        !RightBoundary(t, e, end)) {
       // Skip the rest of a longer token.
       while (i < end && (kClass[static_cast<uint8_t>(t[i])] & kToken)) ++i;
       continue;
@@ -464,15 +461,14 @@ inline BlockClasses Classify16(__m128i v) {
                                    _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
   const __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
                                    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-  const __m128i not_leet_digit =
-      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')),
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('6'))),
-                   _mm_cmpeq_epi8(v, _mm_set1_epi8('9')));
+  const __m128i not_leet_digit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')), _mm_cmpeq_epi8(v, _mm_set1_epi8('6'))),
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('9')));
   const __m128i leet_digit = _mm_andnot_si128(not_leet_digit, dg);
-  const __m128i at_dollar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
-                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
-  const __m128i bang_bar = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
-                                        _mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
+  const __m128i at_dollar =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')), _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+  const __m128i bang_bar =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')), _mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
   // Non-ASCII bytes, except those that can end or start "·" (C2 B7) and "•" (E2 80 A2).
   const __m128i high = _mm_cmplt_epi8(v, _mm_setzero_si128());
   const __m128i sep_bytes =
@@ -599,8 +595,8 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
     pending_at = at;
     has_pending = true;
   };
-  __m128i iota = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(origin0)),
-                               _mm_setr_epi32(0, 1, 2, 3));
+  __m128i iota =
+      _mm_add_epi32(_mm_set1_epi32(static_cast<int>(origin0)), _mm_setr_epi32(0, 1, 2, 3));
   const __m128i four = _mm_set1_epi32(4);
   for (; i + 16 <= n; i += 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
@@ -613,8 +609,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out.t + j + i), f);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out.e + j + i), _mm_setzero_si128());
     if (candidates != nullptr) classified(Classify16(f), j + i);
-    uint32_t sp =
-        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
+    uint32_t sp = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
     collapse |= ((sp & ((sp << 1) | spaces_prev)) != 0);
     spaces_prev = sp >> 15;
     uint32_t* o = out.o + j + i;
@@ -640,8 +635,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
       char block[16];
       std::memset(block, ' ', sizeof(block));
       std::memcpy(block, out.t + j + tail, n - tail);
-      classified(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))),
-                 j + tail);
+      classified(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))), j + tail);
     }
     if (has_pending) {
       candidates->Add(pending_at, Interesting(pending, before_pending, 0));

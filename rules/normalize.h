@@ -25,9 +25,9 @@
 #define BONAFIDE_RULES_NORMALIZE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -87,8 +87,8 @@ std::string Normalize(std::string_view input);
 
 // Returns the byte offset, in `input`, just past the character that produced
 // `text[i]` of a NormalizedText built from `input`, including combining marks that
-// were folded away after it ("e" + U+0301). REQUIRES: i < n.size(). Use it to quote the original text of a
-// match [b, e): input.substr(origin[b], OriginEnd(input, n, e - 1) - origin[b]).
+// were folded away after it ("e" + U+0301). REQUIRES: i < n.size(). Use it to quote the original
+// text of a match [b, e): input.substr(origin[b], OriginEnd(input, n, e - 1) - origin[b]).
 uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i);
 
 }  // namespace bonafide::rules

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include <re2/re2.h>
 #include <re2/set.h>
 
-#include "absl/strings/str_cat.h"
 #include "util/strings.h"
 
 namespace bonafide::rules {
@@ -17,8 +17,7 @@ namespace {
 constexpr int64_t kSetMaxMemBytes = 64 << 20;
 
 bool IsContext(PatternKind kind) {
-  return kind != PatternKind::kBrand && kind != PatternKind::kKeyword &&
-         kind != PatternKind::kCue;
+  return kind != PatternKind::kBrand && kind != PatternKind::kKeyword && kind != PatternKind::kCue;
 }
 
 // Literal patterns are case-sensitive in Hyperscan (the text is already folded); regexes
@@ -69,8 +68,7 @@ std::string Re2SetMatcher::Re2Expression(const PatternInfo& pattern) {
                           : pattern.expression;
 }
 
-absl::StatusOr<std::unique_ptr<Re2SetMatcher>> Re2SetMatcher::Create(
-    const CompiledRules& rules) {
+absl::StatusOr<std::unique_ptr<Re2SetMatcher>> Re2SetMatcher::Create(const CompiledRules& rules) {
   std::unique_ptr<Re2SetMatcher> matcher(new Re2SetMatcher(rules));
   auto compiled = std::make_unique<Compiled>();
   const std::vector<PatternInfo>& patterns = rules.patterns();
@@ -160,16 +158,14 @@ void Re2SetMatcher::FindEnds(uint32_t pattern, std::string_view text) {
     if (!first.Match(piece, pos, text.size(), RE2::UNANCHORED, &match, 1)) break;
     const auto start = static_cast<uint32_t>(match.data() - text.data());
     if (pos == 0 && rules_.patterns()[pattern].is_regex) {
-      regex_spans_.push_back(
-          TextHit{pattern, start, static_cast<uint32_t>(start + match.size())});
+      regex_spans_.push_back(TextHit{pattern, start, static_cast<uint32_t>(start + match.size())});
     }
     if (longest == nullptr) {
       ends_.push_back(End{static_cast<uint32_t>(start + match.size()), pattern});
     } else {
       // Every end of a match from `start`: the longest, then the longest short of it, ...
       for (size_t endpos = text.size(); endpos > start;) {
-        if (!longest->Match(piece, start, endpos, RE2::ANCHOR_START, &match, 1) ||
-            match.empty()) {
+        if (!longest->Match(piece, start, endpos, RE2::ANCHOR_START, &match, 1) || match.empty()) {
           break;
         }
         const auto end = static_cast<uint32_t>(start + match.size());
@@ -179,9 +175,9 @@ void Re2SetMatcher::FindEnds(uint32_t pattern, std::string_view text) {
     }
     // Hostile text: once kMaxHits ends lie before this start, later ones cannot be kept.
     if (ends_.size() - begin >= kMaxHits &&
-        std::count_if(ends_.begin() + begin, ends_.end(),
-                      [&](const End& e) { return e.to <= start; }) >=
-            static_cast<ptrdiff_t>(kMaxHits)) {
+        std::count_if(ends_.begin() + begin, ends_.end(), [&](const End& e) {
+          return e.to <= start;
+        }) >= static_cast<ptrdiff_t>(kMaxHits)) {
       break;
     }
     pos = NextCharacter(text, start);

@@ -47,6 +47,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "rules/compiled_rules.h"
 
 namespace bonafide::rules {
@@ -86,9 +87,7 @@ class Re2SetMatcher {
   struct End {
     uint32_t to;
     uint32_t pattern;
-    bool operator<(const End& o) const {
-      return to != o.to ? to < o.to : pattern < o.pattern;
-    }
+    bool operator<(const End& o) const { return to != o.to ? to < o.to : pattern < o.pattern; }
     bool operator==(const End& o) const { return to == o.to && pattern == o.pattern; }
   };
 

@@ -34,12 +34,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/yaml.h"
 
 #include "util/status_macros.h"
 #include "util/strings.h"
-
-#include "yaml-cpp/eventhandler.h"
-#include "yaml-cpp/yaml.h"
 
 namespace bonafide::rules {
 namespace {
@@ -194,7 +193,7 @@ class EventPass final : public YAML::EventHandler {
         throw PassError{mark, "more than one yaml document in the file"};
       }
       throw PassError{mark, absl::StrCat("malformed yaml: unexpected ",
-                                          Quote(rest.substr(0, rest.find('\n')), 20))};
+                                         Quote(rest.substr(0, rest.find('\n')), 20))};
     }
   }
   void OnDocumentEnd() override {}
@@ -211,7 +210,7 @@ class EventPass final : public YAML::EventHandler {
     alias_nodes_ += size;
     if (alias_nodes_ > kMaxAliasNodes) {
       throw PassError{mark, absl::StrCat("yaml aliases expand to more than ", kMaxAliasNodes,
-                                          " nodes (anchors must not multiply the content)")};
+                                         " nodes (anchors must not multiply the content)")};
     }
     if (!stack_.empty()) stack_.back().size += size;
   }
@@ -298,11 +297,11 @@ class YamlFile {
     // YAML allows no control characters but tab and line breaks; say so here (yaml-cpp
     // 0.7 reports a NUL as an "unknown escape character").
     if (const size_t bad = FindControlCharacter(file.text_); bad != std::string::npos) {
-      return file.Error(mark_at(bad),
-                        absl::StrCat("file contains the control character U+",
-                                     absl::Hex(static_cast<unsigned char>(file.text_[bad]),
-                                               absl::kZeroPad4),
-                                     ", which YAML does not allow"));
+      return file.Error(
+          mark_at(bad),
+          absl::StrCat("file contains the control character U+",
+                       absl::Hex(static_cast<unsigned char>(file.text_[bad]), absl::kZeroPad4),
+                       ", which YAML does not allow"));
     }
     try {
       std::istringstream events(file.text_);
@@ -312,8 +311,9 @@ class YamlFile {
         if (mark.line < 0 || static_cast<size_t>(mark.line) >= file.line_starts_.size()) {
           return std::string_view();
         }
-        return text.substr(std::min(text.size(), file.line_starts_[mark.line] +
-                                                     static_cast<size_t>(std::max(0, mark.column))));
+        return text.substr(
+            std::min(text.size(),
+                     file.line_starts_[mark.line] + static_cast<size_t>(std::max(0, mark.column))));
       });
       while (parser.HandleNextDocument(pass)) {
       }

@@ -59,9 +59,9 @@ struct CueRule {
   std::string id;
   int version = 1;
   RuleMode mode = RuleMode::kEnforce;
-  std::vector<std::string> phrases;  // matched as whole words after normalisation
-  std::string regex;                 // matched against the normalised text
-  double weight = 1.0;               // default: policy weights.cue
+  std::vector<std::string> phrases;            // matched as whole words after normalisation
+  std::string regex;                           // matched against the normalised text
+  double weight = 1.0;                         // default: policy weights.cue
   std::vector<std::string> examples_match;     // each must open this rule's hit
   std::vector<std::string> examples_no_match;  // each must not
   SourceLocation location;
@@ -94,7 +94,7 @@ struct Product {
   std::vector<std::string> keywords;
   std::string category;
   std::optional<Money> reference_price;
-  double min_price_ratio = 0;       // 0 = no price rule for this product
+  double min_price_ratio = 0;  // 0 = no price rule for this product
   // Genuine photos. As written if absolute; otherwise joined to the rights holder file's
   // folder, so relative to the current directory when the rules directory was given as a
   // relative path. Each existed as a regular file at load time.

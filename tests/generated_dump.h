@@ -3,11 +3,11 @@
 #ifndef BONAFIDE_TESTS_GENERATED_DUMP_H_
 #define BONAFIDE_TESTS_GENERATED_DUMP_H_
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
 
 #include "rules/rule_pack.h"
 #include "tools/gen/listing_generator.h"

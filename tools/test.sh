@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's one test command (what CI runs):
 #   1. install the dependencies (tools/install-deps.sh; needs root when something is missing);
-#   2. the `ci` workflow: configure, build everything with warnings as errors, run every
+#   2. every C++ file formatted as .clang-format says (tools/format.sh --check);
+#   3. the `ci` workflow: configure, build everything with warnings as errors, run every
 #      test (labels unit, api, e2e, slow = fuzz corpus replays, bench-smoke);
-#   3. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
+#   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz
 #      corpus replay also runs under the sanitizers.
 #
@@ -20,7 +21,7 @@ for arg in "$@"; do
     --skip-ci) skip_ci=1 ;;
     --skip-asan) skip_asan=1 ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -43,6 +44,8 @@ step() {  # step NAME COMMAND...: runs the command and reports its duration
 if ((!skip_deps)); then
   step "dependencies" bash tools/install-deps.sh
 fi
+
+step "format check (clang-format)" bash tools/format.sh --check
 
 if ((!skip_ci)); then
   step "ci workflow (configure, build, all tests)" cmake --workflow --preset ci

@@ -16,9 +16,7 @@ namespace bonafide {
 inline absl::string_view ToAbsl(std::string_view s) {
   return absl::string_view(s.data(), s.size());
 }
-inline std::string_view ToStd(absl::string_view s) {
-  return std::string_view(s.data(), s.size());
-}
+inline std::string_view ToStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 // Appends `s` to `out` as a JSON string literal (quotes included). Invalid UTF-8 bytes
 // are replaced by U+FFFD so that the output is always valid JSON.

@@ -14,15 +14,15 @@ namespace bonafide {
 
 // Thread-compatible plain value; copyable and movable.
 struct Listing {
-  std::string id;           // required, unique within `marketplace`
-  std::string title;        // required
-  std::string description;  // optional ("" when absent)
-  double price = 0;         // required, price of the whole listing, finite and >= 0
-  std::string currency;     // required, ISO 4217 code known to the rules' policy
-  std::string seller_id;    // required
-  std::string category;     // optional
-  std::string condition;    // optional: new, used, refurbished, parts (or "")
-  int64_t quantity = 1;     // units in the listing (>= 1)
+  std::string id;                   // required, unique within `marketplace`
+  std::string title;                // required
+  std::string description;          // optional ("" when absent)
+  double price = 0;                 // required, price of the whole listing, finite and >= 0
+  std::string currency;             // required, ISO 4217 code known to the rules' policy
+  std::string seller_id;            // required
+  std::string category;             // optional
+  std::string condition;            // optional: new, used, refurbished, parts (or "")
+  int64_t quantity = 1;             // units in the listing (>= 1)
   std::vector<std::string> images;  // relative to the scan's image root
   std::string marketplace = "default";
 

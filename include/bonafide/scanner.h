@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "bonafide/listing.h"
 #include "bonafide/sink.h"
 #include "bonafide/verdict.h"
@@ -75,7 +76,7 @@ struct ScanOptions {
   // photos) would be one thread's work for many seconds while the others wait. 16 KiB is
   // about 50 listings: a quarter second of 1-MP photos, a second of 12-MP ones.
   size_t photo_chunk_bytes = 16 << 10;
-  int tokens_per_thread = 4;     // batches in flight per thread (bounds memory)
+  int tokens_per_thread = 4;  // batches in flight per thread (bounds memory)
   // Called after each batch reaches the sink (serial; keep it cheap), or null.
   std::function<void(const ScanProgress&)> on_progress;
   // Called for every case written to the sink, in input order (serial), or null.
@@ -177,14 +178,14 @@ class Scanner {
 
   // Fills `record` with the case of `holder` (one of verdict.holders) for the outbox:
   // reasons with matched text and place, evidence with the listing snapshot.
-  void MakeCaseRecord(const Listing& listing, const Verdict& verdict,
-                      const HolderVerdict& holder, CaseRecord& record) const;
+  void MakeCaseRecord(const Listing& listing, const Verdict& verdict, const HolderVerdict& holder,
+                      CaseRecord& record) const;
 
   // Scans every input (files, or "-" for stdin) through the parallel pipeline, writing
   // cases to `sink` in input order and rejects to options.rejects_path. Returns the summary,
   // or an error that stopped the scan (an unreadable input, a failing sink).
-  absl::StatusOr<ScanSummary> ScanFiles(const std::vector<std::string>& inputs,
-                                        CaseSink& sink, const ScanOptions& options) const;
+  absl::StatusOr<ScanSummary> ScanFiles(const std::vector<std::string>& inputs, CaseSink& sink,
+                                        const ScanOptions& options) const;
 
   // Runs every cue rule's embedded examples; returns one message per failure
   // (`file:line:column: rule "id": example "..." should match`), empty when all pass.
@@ -197,7 +198,7 @@ class Scanner {
   int cue_rule_count() const;
   const std::string& cue_rule_id(int rule) const;
   int cue_rule_version(int rule) const;
-  bool cue_rule_shadow(int rule) const;  // evaluated and counted, never scored
+  bool cue_rule_shadow(int rule) const;      // evaluated and counted, never scored
   const std::string& rules_version() const;  // digest recorded with every case
   bool loaded_from_cache() const;            // compiled database came from the cache
   int pattern_count() const;

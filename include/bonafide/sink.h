@@ -45,7 +45,7 @@ struct StoredCase {
   double score = 0;
   std::string reasons_json;
   std::string evidence_json;
-  std::string status;  // "pending", ...
+  std::string status;         // "pending", ...
   std::string first_seen_at;  // ISO 8601 UTC
   std::string last_seen_at;
 };
@@ -62,9 +62,9 @@ struct StoredEvent {
 // How far a scan has got through one input, committed together with the cases found up
 // to there, so that a killed scan resumes where it stopped (docs/outbox-format.md).
 struct ScanCheckpoint {
-  std::string run;       // identifies the scan: its inputs, their identities and the rules
-  std::string input;     // the input as named on the command line
-  std::string identity;  // size and modification time of the input when the scan started
+  std::string run;             // identifies the scan: its inputs, their identities and the rules
+  std::string input;           // the input as named on the command line
+  std::string identity;        // size and modification time of the input when the scan started
   uint64_t byte_offset = 0;    // next record to read (decompressed offset)
   uint64_t line = 1;           // its 1-based line number
   uint64_t rejects_bytes = 0;  // size of the rejects file after this input's rejects so far

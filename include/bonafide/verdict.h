@@ -67,12 +67,18 @@ enum class ImageStatus : uint8_t {
 // Returns "hashed", "too_plain", "missing", "outside_root", "too_large" or "unreadable".
 inline const char* ImageStatusName(ImageStatus status) {
   switch (status) {
-    case ImageStatus::kHashed: return "hashed";
-    case ImageStatus::kTooPlain: return "too_plain";
-    case ImageStatus::kMissing: return "missing";
-    case ImageStatus::kOutsideRoot: return "outside_root";
-    case ImageStatus::kTooLarge: return "too_large";
-    case ImageStatus::kUnreadable: return "unreadable";
+    case ImageStatus::kHashed:
+      return "hashed";
+    case ImageStatus::kTooPlain:
+      return "too_plain";
+    case ImageStatus::kMissing:
+      return "missing";
+    case ImageStatus::kOutsideRoot:
+      return "outside_root";
+    case ImageStatus::kTooLarge:
+      return "too_large";
+    case ImageStatus::kUnreadable:
+      return "unreadable";
   }
   return "unreadable";
 }

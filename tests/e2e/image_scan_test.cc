@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,11 +11,14 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "bonafide/scanner.h"
 #include "bonafide/summary.h"
-#include "simdjson.h"
 #include "tests/models/synthetic_photos.h"
 #include "tests/test_util.h"
+
+#include "simdjson.h"
 
 namespace bonafide {
 namespace {
@@ -97,7 +98,8 @@ products:
     d.Write("images/resized.jpg", EncodeJpeg(Resized(genuine_[0], 0.45)));
     d.Write("images/recompressed.jpg", EncodeJpeg(genuine_[1], 60));
     d.Write("images/brightened.jpg", EncodeJpeg(Brightened(genuine_[2], 40)));
-    d.Write("images/watermarked.jpg", EncodeJpeg(Watermarked(genuine_[0], "best-shoes-shop.example")));
+    d.Write("images/watermarked.jpg",
+            EncodeJpeg(Watermarked(genuine_[0], "best-shoes-shop.example")));
     d.Write("images/mirrored.jpg", EncodeJpeg(Mirrored(genuine_[1])));
     d.Write("images/rotated.jpg", EncodeJpeg(Rotated90(genuine_[2])));
     d.Write("images/png/front.png", EncodePng(Resized(genuine_[0], 0.6)));
@@ -113,8 +115,8 @@ products:
     auto line = [](const std::string& id, const std::string& seller, const std::string& title,
                    const std::string& images) {
       return "{\"id\":\"" + id + "\",\"title\":\"" + title +
-             "\",\"price\":79,\"currency\":\"EUR\",\"seller_id\":\"" + seller +
-             "\",\"images\":[" + images + "]}\n";
+             "\",\"price\":79,\"currency\":\"EUR\",\"seller_id\":\"" + seller + "\",\"images\":[" +
+             images + "]}\n";
     };
     std::string dump;
     dump += line("resized", "s-9", "Running shoes, size 42", "\"resized.jpg\"");
@@ -214,9 +216,8 @@ TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
     EXPECT_EQ(c.rights_holder, "acme");
     EXPECT_DOUBLE_EQ(c.score, 1.0);  // the image signal alone
     auto reason = ImageReason(c);
-    std::printf("  %-13s -> %-40s %-10s distance %s\n", id.c_str(),
-                reason["genuine_photo"].c_str(), reason["variant"].c_str(),
-                reason["distance"].c_str());
+    std::printf("  %-13s -> %-40s %-10s distance %s\n", id.c_str(), reason["genuine_photo"].c_str(),
+                reason["variant"].c_str(), reason["distance"].c_str());
     EXPECT_EQ(reason["genuine_photo"], want.first);
     EXPECT_EQ(reason["variant"], want.second);
     EXPECT_EQ(reason["product"], "acme-runner-22");
@@ -244,7 +245,7 @@ TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
         "{\"photo\":\"bomb.png\",\"status\":\"too_large\",\"detail\":\"image is 30000x30000",
         "{\"photo\":\"link.jpg\",\"status\":\"outside_root\""}) {
     EXPECT_NE(broken.evidence_json.find(want), std::string::npos) << want << "\n"
-                                                                   << broken.evidence_json;
+                                                                  << broken.evidence_json;
   }
 
   EXPECT_EQ(sink.records.size(), 9u);
@@ -259,8 +260,7 @@ TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
   EXPECT_EQ(failed, (std::map<std::string, int64_t>{
                         {"missing", 2}, {"unreadable", 2}, {"too_large", 1}, {"outside_root", 1}}));
   EXPECT_EQ(im.genuine_photos, 4);
-  EXPECT_EQ(im.too_plain_genuine,
-            std::vector<std::string>{"rights_holders/photos/blank-card.jpg"});
+  EXPECT_EQ(im.too_plain_genuine, std::vector<std::string>{"rights_holders/photos/blank-card.jpg"});
   bool image_rule = false;
   for (const auto& r : summary.rules) {
     if (r.id == "image") {
@@ -270,8 +270,7 @@ TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
   }
   EXPECT_TRUE(image_rule);
   const std::string text = SummaryText(summary);
-  EXPECT_NE(text.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos) << text;
   EXPECT_NE(text.find("photos that could not be read: 6 (missing 2, unreadable 2, "
                       "outside_root 1, too_large 1)"),
             std::string::npos)
@@ -377,8 +376,7 @@ TEST_F(ImageScanTest, BrokenGenuinePhotoIsARulesErrorNamingTheProduct) {
   options.rules_dir = d.Join("rules");
   auto scanner = Scanner::Create(options);
   ASSERT_FALSE(scanner.ok());
-  EXPECT_NE(scanner.status().message().find("acme.yaml:"), std::string::npos)
-      << scanner.status();
+  EXPECT_NE(scanner.status().message().find("acme.yaml:"), std::string::npos) << scanner.status();
   EXPECT_NE(scanner.status().message().find("product \"acme-runner-22\": genuine photo"),
             std::string::npos)
       << scanner.status();
@@ -402,14 +400,13 @@ const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
 TEST_F(ImageScanTest, CliScanWithImages) {
   if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
   int status = -1;
-  const std::string out = RunCommand(
-      kCli + " scan --progress=false --threads 1 --cache-dir " + dir_->Join("cache") +
-          " --rules " + dir_->Join("rules") + " --images " + dir_->Join("images") +
-          " --outbox " + dir_->Join("outbox.db") + " --rejects '' " + dump_ + " 2>&1",
-      &status);
+  const std::string out =
+      RunCommand(kCli + " scan --progress=false --threads 1 --cache-dir " + dir_->Join("cache") +
+                     " --rules " + dir_->Join("rules") + " --images " + dir_->Join("images") +
+                     " --outbox " + dir_->Join("outbox.db") + " --rejects '' " + dump_ + " 2>&1",
+                 &status);
   EXPECT_EQ(status, 0) << out;
-  EXPECT_NE(out.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos) << out;
   EXPECT_NE(out.find("  image "), std::string::npos) << out;
 }
 
@@ -420,12 +417,11 @@ TEST_F(ImageScanTest, CliHashPrintsTheReferenceHash) {
   int status = -1;
   std::string out = RunCommand(kCli + " hash " + image, &status);
   EXPECT_EQ(status, 0);
-  EXPECT_EQ(out, "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 100 " +
-                     image + "\n");
+  EXPECT_EQ(out,
+            "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 100 " + image + "\n");
   // One bad image: reported on stderr, exit status 1, the good one still printed.
-  out = RunCommand(kCli + " hash " + dir_->Join("images/truncated.jpg") + " " + image +
-                       " 2>/dev/null",
-                   &status);
+  out = RunCommand(
+      kCli + " hash " + dir_->Join("images/truncated.jpg") + " " + image + " 2>/dev/null", &status);
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find(" 100 " + image), std::string::npos);
   out = RunCommand(kCli + " hash " + dir_->Join("images/truncated.jpg") + " 2>&1 >/dev/null",

@@ -6,8 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -15,6 +13,8 @@
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
@@ -44,10 +44,9 @@ void Generate(const std::string& path, int64_t count) {
 // Starts `bonafide scan` on `input`; returns its pid.
 pid_t StartScan(const std::string& input, const std::string& outbox, const std::string& rejects,
                 const std::string& cache) {
-  std::vector<std::string> args = {kBonafide,  "scan",        "--rules",   kRules,
-                                   "--outbox", outbox,        "--rejects", rejects,
-                                   "--threads", "2",          "--cache-dir", cache,
-                                   "--chunk-kib", "256",      input};
+  std::vector<std::string> args = {
+      kBonafide,   "scan", "--rules",     kRules, "--outbox",    outbox, "--rejects", rejects,
+      "--threads", "2",    "--cache-dir", cache,  "--chunk-kib", "256",  input};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

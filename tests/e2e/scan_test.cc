@@ -1,12 +1,12 @@
 // End-to-end: generated dumps through Scanner::ScanFiles into real SQLite outboxes.
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
 #include <cstdio>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
@@ -155,15 +155,17 @@ TEST_F(ScanEndToEndTest, RescanningTheSameDumpAddsNoCaseAndNoEvent) {
 
 TEST_F(ScanEndToEndTest, ChangedListingUpdatesItsCase) {
   const std::string input = dir_.Join("a.jsonl");
-  dir_.Write("a.jsonl",
-             R"({"id":"x1","title":"Nike Air Max 90 replica","price":120,"currency":"EUR","seller_id":"s-1"})"
-             "\n");
+  dir_.Write(
+      "a.jsonl",
+      R"({"id":"x1","title":"Nike Air Max 90 replica","price":120,"currency":"EUR","seller_id":"s-1"})"
+      "\n");
   auto outbox = SqliteOutbox::Open(dir_.Join("outbox.db"));
   ASSERT_TRUE(outbox.ok());
   EXPECT_EQ(ScanInto(input, **outbox, 1).outbox.opened, 1);
-  dir_.Write("a.jsonl",
-             R"({"id":"x1","title":"Nike Air Max 90 replica","price":20,"currency":"EUR","seller_id":"s-1"})"
-             "\n");
+  dir_.Write(
+      "a.jsonl",
+      R"({"id":"x1","title":"Nike Air Max 90 replica","price":20,"currency":"EUR","seller_id":"s-1"})"
+      "\n");
   EXPECT_EQ(ScanInto(input, **outbox, 1).outbox.updated, 1);
   auto events = (*outbox)->ListEvents();
   ASSERT_TRUE(events.ok());
@@ -198,10 +200,9 @@ TEST_F(ScanEndToEndTest, EveryRecordIsScannedOrRejectedWithAReason) {
   EXPECT_EQ(sink.records.size(), 1u);
   const std::string text = testing::ReadFileOrDie(rejects);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 6);
-  for (const char* expected :
-       {R"("line":2,"offset":89,"reason":"not a JSON object")", R"("line":3,)",
-        R"("line":4,)", R"("line":5,)", "unknown currency", R"("line":6,)",
-        R"("line":8,)", "truncated last line"}) {
+  for (const char* expected : {R"("line":2,"offset":89,"reason":"not a JSON object")",
+                               R"("line":3,)", R"("line":4,)", R"("line":5,)", "unknown currency",
+                               R"("line":6,)", R"("line":8,)", "truncated last line"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   }
 }
@@ -252,8 +253,8 @@ TEST_F(ScanEndToEndTest, GeneratedDumpMeetsPrecisionAndRecallTargets) {
   }
   const double precision = static_cast<double>(true_positives) / found.size();
   const double recall = static_cast<double>(true_positives) / expected.size();
-  std::printf("cases expected %zu, found %zu: precision %.4f, recall %.4f\n",
-              expected.size(), found.size(), precision, recall);
+  std::printf("cases expected %zu, found %zu: precision %.4f, recall %.4f\n", expected.size(),
+              found.size(), precision, recall);
   for (size_t i = 0; i < std::min<size_t>(false_positives.size(), 10); ++i) {
     std::printf("  false positive: %s\n", false_positives[i].c_str());
   }

@@ -7,8 +7,6 @@
 
 #include <stdlib.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -22,6 +20,8 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include <zlib.h>
+#include <zstd.h>
 
 // --- allocation counter (for the zero-allocation test) ---------------------------------
 namespace {
@@ -100,8 +100,8 @@ std::string Gzip(const std::string& s) {
 // A valid listing line (no newline) with the given id.
 std::string Line(const std::string& id, const std::string& extra = "") {
   return R"({"id":")" + id +
-         R"(","title":"ACME Runner 22","price":49.5,"currency":"EUR","seller_id":"s-1")" +
-         extra + "}";
+         R"(","title":"ACME Runner 22","price":49.5,"currency":"EUR","seller_id":"s-1")" + extra +
+         "}";
 }
 
 // Records of a JSON Lines text: lines, plus a final one without '\n'.
@@ -238,7 +238,8 @@ TEST(ListingInputTest, RejectReasons) {
        "missing required field \"price\""},
       {R"({"title":"t","price":1,"currency":"EUR","seller_id":"s"})",
        "missing required field \"id\""},
-      {R"({"id":"a",)" + std::string(R"("title":"t","price":"12","currency":"EUR","seller_id":"s"})"),
+      {R"({"id":"a",)" +
+           std::string(R"("title":"t","price":"12","currency":"EUR","seller_id":"s"})"),
        "field \"price\" must be a number"},
       {R"({"id":"a","title":5,"price":1,"currency":"EUR","seller_id":"s"})",
        "field \"title\" must be a string"},
@@ -269,7 +270,8 @@ TEST(ListingInputTest, RejectReasons) {
        "field \"images\" must be an array of strings"},
       {R"({"id":"a",)" + base + R"(,"images":"a.jpg"})",
        "field \"images\" must be an array of strings"},
-      {"{\"id\":\"a\",\"title\":\"bad \xff\xfe\",\"price\":1,\"currency\":\"EUR\",\"seller_id\":\"s\"}",
+      {"{\"id\":\"a\",\"title\":\"bad "
+       "\xff\xfe\",\"price\":1,\"currency\":\"EUR\",\"seller_id\":\"s\"}",
        "invalid UTF-8 in field \"title\""},
       {R"({"id":"a","title":"\ud800","price":1,"currency":"EUR","seller_id":"s"})",
        "invalid UTF-8 in field \"title\""},
@@ -308,8 +310,7 @@ TEST(ListingInputTest, RejectReasons) {
 
 TEST(ListingInputTest, OptionalNullsAreAbsent) {
   ParsedBatch b = ParseText(
-      Line("x", R"(,"description":null,"quantity":null,"images":null,"marketplace":null)") +
-      "\n");
+      Line("x", R"(,"description":null,"quantity":null,"images":null,"marketplace":null)") + "\n");
   ASSERT_EQ(b.listings_size, 1u);
   EXPECT_EQ(b.listings[0].marketplace, "default");
   EXPECT_EQ(b.listings[0].quantity, 1);
@@ -363,13 +364,15 @@ std::string SyntheticJsonl(int n, bool with_bad) {
   std::string text;
   for (int i = 0; i < n; ++i) {
     if (with_bad && i % 7 == 3) {
-      text += R"({"id":"bad)" + std::to_string(i) + R"(","price":"x"})" "\n";
+      text += R"({"id":"bad)" + std::to_string(i) +
+              R"(","price":"x"})"
+              "\n";
     } else if (with_bad && i % 11 == 5) {
       text += "\n";
     } else {
-      text += Line("id-" + std::to_string(i),
-                   R"(,"description":"line )" + std::string(i % 50, 'x') +
-                       R"(","images":["p/)" + std::to_string(i) + R"(.jpg"])") +
+      text += Line("id-" + std::to_string(i), R"(,"description":"line )" +
+                                                  std::string(i % 50, 'x') + R"(","images":["p/)" +
+                                                  std::to_string(i) + R"(.jpg"])") +
               "\n";
     }
   }
@@ -499,16 +502,16 @@ TEST(ListingInputTest, CsvRecords) {
   TempDir dir;
   std::string header = "id,title,price,currency,seller_id,images,extra,quantity\r\n";
   std::string text = header +
-                     "c1,\"Runner, 22\",10.5,EUR,s1,a.jpg|b/c.jpg,x,2\r\n"          // line 2
-                     "c2,\"multi\nline \"\"quoted\"\"\",3,USD,s2,,,\r\n"          // lines 3-4
-                     "c3,t,abc,EUR,s3,,,\n"                                         // 5
-                     "c4,t,1,EUR,s4\n"                                              // 6
-                     "\n"                                                           // 7
-                     "c5,t,nan,EUR,s5,,,\n"                                         // 8
-                     "c6,t,1,EUR,s6,../x.jpg,,\n"                                   // 9
-                     "c7,t,,EUR,s7,,,\n"                                            // 10
-                     "c8,t,2,EUR,s8,,,0\n"                                          // 11
-                     "c9,\"last\",1,EUR,s9,,,";                                     // 12
+                     "c1,\"Runner, 22\",10.5,EUR,s1,a.jpg|b/c.jpg,x,2\r\n"  // line 2
+                     "c2,\"multi\nline \"\"quoted\"\"\",3,USD,s2,,,\r\n"    // lines 3-4
+                     "c3,t,abc,EUR,s3,,,\n"                                 // 5
+                     "c4,t,1,EUR,s4\n"                                      // 6
+                     "\n"                                                   // 7
+                     "c5,t,nan,EUR,s5,,,\n"                                 // 8
+                     "c6,t,1,EUR,s6,../x.jpg,,\n"                           // 9
+                     "c7,t,,EUR,s7,,,\n"                                    // 10
+                     "c8,t,2,EUR,s8,,,0\n"                                  // 11
+                     "c9,\"last\",1,EUR,s9,,,";                             // 12
   for (size_t chunk_bytes : {size_t{16}, size_t{1} << 20}) {
     InputOptions options;
     options.chunk_bytes = chunk_bytes;
@@ -553,7 +556,8 @@ TEST(ListingInputTest, CsvHeaderErrorsAndTruncation) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("h.csv"));
 
   // Header through gzip, with BOM; unterminated quote at the end of input.
-  std::string text = "\xEF\xBB\xBFid,title,price,currency,seller_id\n1,t,1,EUR,s\n2,\"open,1,EUR,s\n";
+  std::string text =
+      "\xEF\xBB\xBFid,title,price,currency,seller_id\n1,t,1,EUR,s\n2,\"open,1,EUR,s\n";
   Result r = ReadAll(dir.Write("q.csv.gz", Gzip(text)));
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_EQ(r.listings.size(), 1u);
@@ -589,10 +593,13 @@ TEST(ListingInputTest, SampleFixtures) {
 TEST(ListingInputTest, Utf8PrefixLength) {
   EXPECT_EQ(Utf8PrefixLength("abc", 3), 3u);
   EXPECT_EQ(Utf8PrefixLength("abcd", 3), 3u);
-  EXPECT_EQ(Utf8PrefixLength("ab\xc3\xa9", 3), 2u);            // é straddles
-  EXPECT_EQ(Utf8PrefixLength("a\xe2\x82\xac", 3), 1u);         // € straddles
-  EXPECT_EQ(Utf8PrefixLength("\xe2\x82\xac" "b", 3), 3u);      // € ends at the cap
-  EXPECT_EQ(Utf8PrefixLength("ab\xf0\x9f\x98\x80", 3), 2u);    // 4-byte character
+  EXPECT_EQ(Utf8PrefixLength("ab\xc3\xa9", 3), 2u);     // é straddles
+  EXPECT_EQ(Utf8PrefixLength("a\xe2\x82\xac", 3), 1u);  // € straddles
+  EXPECT_EQ(Utf8PrefixLength("\xe2\x82\xac"
+                             "b",
+                             3),
+            3u);                                             // € ends at the cap
+  EXPECT_EQ(Utf8PrefixLength("ab\xf0\x9f\x98\x80", 3), 2u);  // 4-byte character
   EXPECT_EQ(Utf8PrefixLength("\xf0\x9f\x98\x80", 1), 0u);
 }
 
@@ -619,8 +626,8 @@ std::string CapJson(const CapCase& c) {
 std::string CapCsv(const CapCase& c) {
   std::string images;
   for (size_t i = 0; i < c.images.size(); ++i) images += (i ? "|" : "") + c.images[i];
-  return c.id + "," + c.title + "," + c.description + ",1,EUR," + c.seller_id + "," + images +
-         "," + c.marketplace + "\n";
+  return c.id + "," + c.title + "," + c.description + ",1,EUR," + c.seller_id + "," + images + "," +
+         c.marketplace + "\n";
 }
 
 TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
@@ -711,8 +718,7 @@ TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
     csv += CapCsv(e.in);
   }
   TempDir dir;
-  for (const std::string& path :
-       {dir.Write("caps.jsonl", jsonl), dir.Write("caps.csv", csv)}) {
+  for (const std::string& path : {dir.Write("caps.jsonl", jsonl), dir.Write("caps.csv", csv)}) {
     SCOPED_TRACE(path);
     Result r = ReadAll(path);
     ASSERT_TRUE(r.status.ok()) << r.status;

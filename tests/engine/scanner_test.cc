@@ -2,11 +2,11 @@
 // pack of tests/acme_pack.h.
 #include "bonafide/scanner.h"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/acme_pack.h"
 
@@ -118,8 +118,8 @@ TEST_F(ScannerTest, BrandAloneCarriesNoPriceSignal) {
 }
 
 TEST_F(ScannerTest, PricesAreConvertedToTheBaseCurrency) {
-  EXPECT_TRUE(Opens("ACME Runner 22", 80, "USD"));   // 68.8 EUR: 0.382
-  EXPECT_FALSE(Opens("ACME Runner 22", 90, "USD"));  // 77.4 EUR: 0.43
+  EXPECT_TRUE(Opens("ACME Runner 22", 80, "USD"));      // 68.8 EUR: 0.382
+  EXPECT_FALSE(Opens("ACME Runner 22", 90, "USD"));     // 77.4 EUR: 0.43
   EXPECT_TRUE(Opens("ACME Runner 22", 12000, "JPY"));   // 68.4 EUR
   EXPECT_FALSE(Opens("ACME Runner 22", 14000, "JPY"));  // 79.8 EUR
   // The reference price itself may be in another currency: 600 USD = 516 EUR.
@@ -211,10 +211,13 @@ TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
     bool obfuscated;
   };
   const Case cases[] = {
-      {"A C M E shoes", true},         {"A.C.M.E shoes", true},
-      {"@CME shoes", true},            {"\xD0\x90\xD0\xA1\xD0\x9C\xD0\x95 shoes", true},  // Cyrillic
-      {"\xEF\xBC\xA1\xEF\xBC\xA3\xEF\xBC\xAD\xEF\xBC\xA5 shoes", true},                 // full-width
-      {"acme shoes", false},           {"Acmé shoes", false},
+      {"A C M E shoes", true},
+      {"A.C.M.E shoes", true},
+      {"@CME shoes", true},
+      {"\xD0\x90\xD0\xA1\xD0\x9C\xD0\x95 shoes", true},                  // Cyrillic
+      {"\xEF\xBC\xA1\xEF\xBC\xA3\xEF\xBC\xAD\xEF\xBC\xA5 shoes", true},  // full-width
+      {"acme shoes", false},
+      {"Acmé shoes", false},
       {"A C M E and ACME shoes", false},
   };
   for (const Case& c : cases) {
@@ -227,8 +230,8 @@ TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
 }
 
 TEST_F(ScannerTest, BrandsMatchWholeWordsOnly) {
-  for (const char* title : {"diorama model kit", "snuggle blanket", "special occasion dress",
-                            "acmeology handbook"}) {
+  for (const char* title :
+       {"diorama model kit", "snuggle blanket", "special occasion dress", "acmeology handbook"}) {
     listing_.title = title;
     listing_.price = 1;
     listing_.currency = "EUR";
@@ -273,8 +276,7 @@ TEST_F(ScannerTest, CaseRecordExplainsTheDecision) {
   EXPECT_EQ(record.marketplace, "mp");
   EXPECT_EQ(record.listing_id, "L1");
   EXPECT_DOUBLE_EQ(record.score, 2.0);
-  EXPECT_NE(record.reasons_json.find("\"rule\":\"cue.replica\",\"version\":3"),
-            std::string::npos)
+  EXPECT_NE(record.reasons_json.find("\"rule\":\"cue.replica\",\"version\":3"), std::string::npos)
       << record.reasons_json;
   EXPECT_NE(record.reasons_json.find("\"text\":\"replica\""), std::string::npos);
   EXPECT_NE(record.reasons_json.find("\"product\":\"acme-runner-22\""), std::string::npos);

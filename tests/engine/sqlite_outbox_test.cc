@@ -2,7 +2,6 @@
 // Each test works in its own temporary directory; a second, raw sqlite3 connection checks
 // what other programs (a relay, `sqlite3` on the command line) see in the file.
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,6 +18,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include <sqlite3.h>
 
 #include "bonafide/sink.h"
 #include "util/hash.h"
@@ -307,8 +307,8 @@ TEST_F(SqliteOutboxTest, FingerprintIsTheDocumentedHashOfTheFields) {
   ASSERT_TRUE(outbox->Write({big}).ok());
   RawDb raw(path_);
   Hasher128 expected;
-  for (const std::string& field : {std::string("s"), std::string("1"), big.reasons_json,
-                                   big.evidence_json}) {
+  for (const std::string& field :
+       {std::string("s"), std::string("1"), big.reasons_json, big.evidence_json}) {
     expected.Add(field);
   }
   EXPECT_EQ(raw.Query("SELECT fingerprint FROM cases WHERE case_key = 'acme:shopx:L2'"),

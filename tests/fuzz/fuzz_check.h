@@ -10,14 +10,14 @@
 #include <string>
 
 // Aborts with a message when `cond` is false. Active in every build type (not assert()).
-#define BONAFIDE_FUZZ_CHECK(cond, ...)                                               \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
+#define BONAFIDE_FUZZ_CHECK(cond, ...)                                              \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
       std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                             \
-      std::fprintf(stderr, "\n");                                                    \
-      std::abort();                                                                  \
-    }                                                                                \
+      std::fprintf(stderr, __VA_ARGS__);                                            \
+      std::fprintf(stderr, "\n");                                                   \
+      std::abort();                                                                 \
+    }                                                                               \
   } while (0)
 
 namespace bonafide::fuzz {

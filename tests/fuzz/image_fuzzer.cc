@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+
 #include "models/image_decode.h"
 #include "models/pdq.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -72,11 +73,10 @@ void DecodeAndHash(std::string_view data, DecodeMode mode) {
   BONAFIDE_FUZZ_CHECK(w >= 1 && h >= 1, "%s: decoded %dx%d", mode_name, w, h);
   BONAFIDE_FUZZ_CHECK(out->luma.size() == static_cast<size_t>(w) * static_cast<size_t>(h),
                       "%s: %zu luma values for %dx%d", mode_name, out->luma.size(), w, h);
-  BONAFIDE_FUZZ_CHECK(out->source_width <= limits.max_side &&
-                          out->source_height <= limits.max_side &&
-                          int64_t{out->source_width} * out->source_height <= limits.max_pixels,
-                      "%s: %dx%d source is over the limits", mode_name, out->source_width,
-                      out->source_height);
+  BONAFIDE_FUZZ_CHECK(
+      out->source_width <= limits.max_side && out->source_height <= limits.max_side &&
+          int64_t{out->source_width} * out->source_height <= limits.max_pixels,
+      "%s: %dx%d source is over the limits", mode_name, out->source_width, out->source_height);
   const int r = out->reduction;
   BONAFIDE_FUZZ_CHECK(r == 1 || r == 2 || r == 4 || r == 8, "%s: reduction %d", mode_name, r);
   if (mode == DecodeMode::kFull) {
@@ -84,14 +84,13 @@ void DecodeAndHash(std::string_view data, DecodeMode mode) {
                         "full: %dx%d from %dx%d, reduction %d", w, h, out->source_width,
                         out->source_height, r);
   } else {
-    BONAFIDE_FUZZ_CHECK((out->source_width + r - 1) / r == w &&
-                            (out->source_height + r - 1) / r == h,
-                        "reduced: %dx%d from %dx%d, reduction %d", w, h, out->source_width,
-                        out->source_height, r);
+    BONAFIDE_FUZZ_CHECK(
+        (out->source_width + r - 1) / r == w && (out->source_height + r - 1) / r == h,
+        "reduced: %dx%d from %dx%d, reduction %d", w, h, out->source_width, out->source_height, r);
   }
   for (const float v : out->luma) {
-    BONAFIDE_FUZZ_CHECK(std::isfinite(v) && v >= -0.01f && v <= 255.01f, "%s: luma %g",
-                        mode_name, static_cast<double>(v));
+    BONAFIDE_FUZZ_CHECK(std::isfinite(v) && v >= -0.01f && v <= 255.01f, "%s: luma %g", mode_name,
+                        static_cast<double>(v));
   }
 
   // The header the decoder checked the limits against describes what was decoded.
@@ -103,8 +102,7 @@ void DecodeAndHash(std::string_view data, DecodeMode mode) {
   const bool swapped = sw == info->height && sh == info->width;
   BONAFIDE_FUZZ_CHECK(same || (info->format == models::ImageFormat::kJpeg && swapped),
                       "%s: %s decoded %dx%d, header says %dx%d", mode_name,
-                      models::ImageFormatName(info->format), sw, sh, info->width,
-                      info->height);
+                      models::ImageFormatName(info->format), sw, sh, info->width, info->height);
 
   const PdqResult single = hasher->Hash(out->luma.data(), w, h);
   CheckHash(single, *out, "Hash");

@@ -191,9 +191,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     auto s = std::make_shared<CsvSchema>();
     // id,title,description,price,currency,seller_id,category,condition,quantity,images,
     // marketplace
-    s->id = 0, s->title = 1, s->description = 2, s->price = 3, s->currency = 4,
-    s->seller_id = 5, s->category = 6, s->condition = 7, s->quantity = 8, s->images = 9,
-    s->marketplace = 10, s->column_count = 11;
+    s->id = 0, s->title = 1, s->description = 2, s->price = 3, s->currency = 4, s->seller_id = 5,
+    s->category = 6, s->condition = 7, s->quantity = 8, s->images = 9, s->marketplace = 10,
+    s->column_count = 11;
     return s;
   }();
   ParseAsOneChunk(data, InputFormat::kCsv, csv);

@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "util/strings.h"
 #include "rules/normalize.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "util/strings.h"
 
 namespace bonafide::fuzz {
 namespace {
@@ -52,8 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   for (size_t i = 0; i < n->size(); ++i) {
     BONAFIDE_FUZZ_CHECK(n->origin[i] < x.size(), "origin[%zu] = %u >= %zu", i, n->origin[i],
                         x.size());
-    BONAFIDE_FUZZ_CHECK(i == 0 || n->origin[i - 1] <= n->origin[i], "origin decreases at %zu",
-                        i);
+    BONAFIDE_FUZZ_CHECK(i == 0 || n->origin[i - 1] <= n->origin[i], "origin decreases at %zu", i);
     const uint32_t end = bonafide::rules::OriginEnd(x, *n, i);
     BONAFIDE_FUZZ_CHECK(end > n->origin[i] && end <= x.size(), "OriginEnd(%zu) = %u", i, end);
   }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+
 #include "rules/rule_pack.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -83,9 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     absl::StatusOr<bonafide::rules::RulePack> pack = bonafide::rules::LoadRulePack(dir);
     if (!pack.ok()) {
       const absl::Status& s = pack.status();
-      BONAFIDE_FUZZ_CHECK(s.code() == absl::StatusCode::kInvalidArgument ||
-                              s.code() == absl::StatusCode::kNotFound,
-                          "%s: unexpected status %s", f.file, s.ToString().c_str());
+      BONAFIDE_FUZZ_CHECK(
+          s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound,
+          "%s: unexpected status %s", f.file, s.ToString().c_str());
       if (s.code() == absl::StatusCode::kInvalidArgument) {
         // The error may be in another (valid) file: the fuzzed one can make it wrong, e.g. a
         // policy whose fx table drops the currency a rights holder's reference price uses
@@ -99,8 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         BONAFIDE_FUZZ_CHECK(prefix > 0, "%s: no file prefix: %s", f.file, message.c_str());
         int line = 0, column = 0;
         BONAFIDE_FUZZ_CHECK(
-            std::sscanf(message.c_str() + prefix, ":%d:%d: ", &line, &column) == 2 &&
-                line >= 1 && column >= 1,
+            std::sscanf(message.c_str() + prefix, ":%d:%d: ", &line, &column) == 2 && line >= 1 &&
+                column >= 1,
             "%s: no line:column: %s", f.file, message.c_str());
       }
     }

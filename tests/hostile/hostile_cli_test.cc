@@ -5,12 +5,12 @@
 // Runs the CLI built in this tree (BONAFIDE_BINARY_DIR/tools/bonafide).
 #include <sys/wait.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "tests/test_util.h"
 
@@ -67,8 +67,8 @@ class HostileCliTest : public ::testing::Test {
   std::string rejects() const { return dir_.Join("out/rejects.jsonl"); }
 
   void ExpectNothingWritten() {
-    for (const std::string& p : {outbox(), outbox() + "-wal", outbox() + "-shm",
-                                 outbox() + "-journal", rejects()}) {
+    for (const std::string& p :
+         {outbox(), outbox() + "-wal", outbox() + "-shm", outbox() + "-journal", rejects()}) {
       EXPECT_FALSE(fs::exists(p)) << p;
     }
   }

@@ -7,11 +7,6 @@
 // name each reject's input, line and byte offset (the start of that line in the file), and
 // must not depend on the chunk size or the thread count. Inputs too big or too opaque to
 // commit (a 50 MB title, a truncated .zst, random bytes) are generated here.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <simdjson.h>
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <random>
@@ -21,6 +16,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <zstd.h>
+
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
 #include "tests/hostile/memory.h"
@@ -118,14 +118,14 @@ std::vector<HostileCase> Cases() {
       {"invalid_json.jsonl",
        12,
        2,
-       {{2, kInvalidJson},  // {"id":"j2",
-        {3, kNotObject},    // not json
-        {4, kInvalidJson},  // a missing comma
-        {5, kNotObject},    // [1,2,3]
-        {6, kNotObject},    // "just a string"
-        {7, kTrailing},     // {...} trailing
-        {8, kTrailing},     // {...}}
-        {9, kInvalidJson},  // trailing comma
+       {{2, kInvalidJson},   // {"id":"j2",
+        {3, kNotObject},     // not json
+        {4, kInvalidJson},   // a missing comma
+        {5, kNotObject},     // [1,2,3]
+        {6, kNotObject},     // "just a string"
+        {7, kTrailing},      // {...} trailing
+        {8, kTrailing},      // {...}}
+        {9, kInvalidJson},   // trailing comma
         {10, kInvalidJson},  // single quotes
         {12, "truncated last line (no newline at end of input)"}}},
       {"wrong_types.jsonl",
@@ -158,17 +158,17 @@ std::vector<HostileCase> Cases() {
         {10, "field \"price\" must be a number"}}},
       {"prices.jsonl",
        13,
-       6,  // 1e308, 30-digit integer, 0, -0.0, a subnormal, DBL_MAX JPY
-       {{1, kBadPrice},     // -1
-        {2, kInvalidJson},  // NaN is not JSON
-        {3, kBadPrice},     // 1e999
-        {4, kBadPrice},     // -1e999
-        {5, kInvalidJson},  // Infinity is not JSON
+       6,                    // 1e308, 30-digit integer, 0, -0.0, a subnormal, DBL_MAX JPY
+       {{1, kBadPrice},      // -1
+        {2, kInvalidJson},   // NaN is not JSON
+        {3, kBadPrice},      // 1e999
+        {4, kBadPrice},      // -1e999
+        {5, kInvalidJson},   // Infinity is not JSON
         {11, kInvalidJson},  // 01: a leading zero
         {12, "field \"price\" must be a number"}}},  // "NaN"
       {"currencies.jsonl",
        7,
-       1,  // USD
+       1,                         // USD
        {{1, "unknown currency"},  // XYZ: well-formed, not in policy fx
         {2, kBadCurrency},        // eur
         {3, kBadCurrency},        // EURO
@@ -177,7 +177,7 @@ std::vector<HostileCase> Cases() {
         {7, kBadCurrency}}},      // full-width ＥＵＲ
       {"invalid_utf8.jsonl",
        8,
-       2,  // é and an emoji
+       2,                                               // é and an emoji
        {{2, "invalid UTF-8 in field \"title\""},        // \xFF
         {3, "invalid UTF-8 in field \"description\""},  // overlong \xC0\xAF
         {4, "invalid UTF-8 in field \"title\""},        // escaped lone surrogate \ud800
@@ -189,13 +189,16 @@ std::vector<HostileCase> Cases() {
       {"crlf.csv", 2, 2, {}},  // CRLF rows, a quoted CRLF inside a field
       {"nul_bytes.jsonl",
        7,
-       2,  // n1, n7 (an escaped \u0000 is a character like any other)
-       {{2, kInvalidJson},  // a raw NUL inside a string
-        {3, kTrailing},     // a NUL after the object
-        {4, kInvalidJson},  // a NUL before it
-        {5, kInvalidJson},  // NULs only
+       2,                     // n1, n7 (an escaped \u0000 is a character like any other)
+       {{2, kInvalidJson},    // a raw NUL inside a string
+        {3, kTrailing},       // a NUL after the object
+        {4, kInvalidJson},    // a NUL before it
+        {5, kInvalidJson},    // NULs only
         {6, kInvalidJson}}},  // a NUL between tokens
-      {"empty_lines.jsonl", 7, 2, {{1, kEmpty}, {3, kEmpty}, {4, kEmpty}, {5, kEmpty}, {7, kEmpty}}},
+      {"empty_lines.jsonl",
+       7,
+       2,
+       {{1, kEmpty}, {3, kEmpty}, {4, kEmpty}, {5, kEmpty}, {7, kEmpty}}},
       {"image_paths.jsonl",
        9,
        1,  // ok/photo.jpg, ./a.jpg and ..hidden.jpg stay inside the root
@@ -373,7 +376,8 @@ TEST_F(HostileInputTest, FiftyMegabyteTitleIsRejectedInBoundedMemory) {
 
 // Just at the limit a record is still scanned; one byte over, it is rejected.
 TEST_F(HostileInputTest, RecordAtTheLimitIsScannedOneByteOverIsRejected) {
-  const size_t overhead = std::string(R"({"id":"t2","title":"","price":3,"currency":"EUR","seller_id":"s-1"})").size();
+  const size_t overhead =
+      std::string(R"({"id":"t2","title":"","price":3,"currency":"EUR","seller_id":"s-1"})").size();
   for (const size_t extra : {0, 1}) {
     const std::string path = dir_.Join("limit.jsonl");
     WriteLongTitleDump(path, kMaxRecordBytes - overhead + extra);
@@ -446,12 +450,12 @@ TEST_F(HostileInputTest, ZstdCorruptFromTheStartIsAnInputError) {
   std::string noise = "\x28\xB5\x2F\xFD";
   std::mt19937 rng(7);
   for (int i = 0; i < 4096; ++i) noise.push_back(static_cast<char>(rng()));
-  const std::string good = dir_.Write(
-      "good.jsonl",
-      R"({"id":"g1","title":"plain socks","price":3,"currency":"EUR","seller_id":"s-1"})"
-      "\n");
-  for (const std::string& bytes : {std::string("\x28\xB5\x2F\xFD"), noise,
-                                   Zstd("{\"id\":\"x\"}\n").substr(0, 6)}) {
+  const std::string good =
+      dir_.Write("good.jsonl",
+                 R"({"id":"g1","title":"plain socks","price":3,"currency":"EUR","seller_id":"s-1"})"
+                 "\n");
+  for (const std::string& bytes :
+       {std::string("\x28\xB5\x2F\xFD"), noise, Zstd("{\"id\":\"x\"}\n").substr(0, 6)}) {
     const std::string path = dir_.Write("corrupt.jsonl.zst", bytes);
     absl::StatusOr<ScanSummary> s = Scan({path, good}, dir_.Join("rejects.jsonl"));
     ASSERT_TRUE(s.ok()) << s.status();

@@ -3,15 +3,15 @@
 //
 // Every case starts from a copy of examples/rules and overwrites one file. The CLI side
 // (exit status 2, no outbox written) is in hostile_cli_test.cc.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "bonafide/scanner.h"
 #include "rules/rule_pack.h"
 #include "tests/hostile/memory.h"
@@ -48,8 +48,8 @@ std::string BillionLaughs(const std::string& key) {
 // A rights holder whose 1500 brands are aliases of one brand with 1500 aliases: 20 KB of
 // YAML standing for 2.25 million strings (before the guard: 2 GB and minutes).
 std::string AmplifiedBrands() {
-  std::string out = "id: nike\nname: Nike\nbrands:\n  - &b {name: Nike, aliases: " +
-                    WordList(1500) + "}\n";
+  std::string out =
+      "id: nike\nname: Nike\nbrands:\n  - &b {name: Nike, aliases: " + WordList(1500) + "}\n";
   for (int i = 0; i < 1500; ++i) out += "  - *b\n";
   return out;
 }
@@ -86,8 +86,8 @@ std::vector<BadRulesCase> Cases() {
        "id: Nike\nname: Nike\nbrands: [{name: Nike}]\n", "rights_holders/nike.yaml:1:5",
        "invalid rights holder id \"Nike\""},
       {"RightsHolderIdWithSpace", "rights_holders/nike inc.yaml",
-       "id: nike inc\nname: Nike\nbrands: [{name: Nike}]\n",
-       "rights_holders/nike inc.yaml:1:5", "invalid rights holder id \"nike inc\""},
+       "id: nike inc\nname: Nike\nbrands: [{name: Nike}]\n", "rights_holders/nike inc.yaml:1:5",
+       "invalid rights holder id \"nike inc\""},
       {"RightsHolderIdWithPathTraversal", "rights_holders/nike.yaml",
        "id: ../nike\nname: Nike\nbrands: [{name: Nike}]\n", "rights_holders/nike.yaml:1:5",
        "invalid rights holder id \"../nike\""},
@@ -99,8 +99,8 @@ std::vector<BadRulesCase> Cases() {
        "id: nike\nname: Nike\nbrands: [{name: Nike}]\nproducts:\n"
        "  - id: p1\n    name: P1\n    images: ['.']\n",
        "rights_holders/nike.yaml:7:14", "is not a regular file"},
-      {"BillionLaughsInContext", "context.yaml", BillionLaughs("used"), "context.yaml:",
-       "yaml aliases expand to more than 100000 nodes"},
+      {"BillionLaughsInContext", "context.yaml", BillionLaughs("used"),
+       "context.yaml:", "yaml aliases expand to more than 100000 nodes"},
       {"BillionLaughsInCuePhrases", "cues.yaml",
        "rules:\n  - id: cue.lol\n    phrases: &p0 [a, b, c, d, e, f, g, h, i, j]\n" +
            [] {
@@ -116,8 +116,8 @@ std::vector<BadRulesCase> Cases() {
        "cues.yaml:", "yaml aliases expand to more than 100000 nodes"},
       {"AliasAmplifiedBrands", "rights_holders/nike.yaml", AmplifiedBrands(),
        "rights_holders/nike.yaml:71:5", "yaml aliases expand to more than 100000 nodes"},
-      {"AliasInsideItsOwnAnchor", "context.yaml", "used: &a [gebraucht, *a]\n",
-       "context.yaml:1:22", "yaml alias refers to a node that contains it"},
+      {"AliasInsideItsOwnAnchor", "context.yaml", "used: &a [gebraucht, *a]\n", "context.yaml:1:22",
+       "yaml alias refers to a node that contains it"},
       {"NulByte", "context.yaml", std::string("used: [a]\n\0\x01r", 12), "context.yaml:2:1",
        "file contains the control character U+0000"},
       // yaml-cpp 0.7 loops forever, growing, on a stray top-level ',' (found by
@@ -130,8 +130,7 @@ std::vector<BadRulesCase> Cases() {
        "more than one yaml document in the file"},
       {"EscapeCharacter", "cues.yaml", "rules:\n  - id: cue.x\n    phrases: [a\x1b[31mred]\n",
        "cues.yaml:3:16", "file contains the control character U+001b"},
-      {"UndefinedAlias", "context.yaml", "used: *nowhere\n", "context.yaml:1:7",
-       "malformed yaml"},
+      {"UndefinedAlias", "context.yaml", "used: *nowhere\n", "context.yaml:1:7", "malformed yaml"},
   };
 }
 

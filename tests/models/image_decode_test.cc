@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -21,8 +22,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -38,7 +37,7 @@ const std::string kData = BONAFIDE_PDQ_DATA;
 
 // Tests on the shared PDQ data skip (rather than fail) where the data is not beside the
 // checkout; CI has it.
-#define BONAFIDE_REQUIRE_SHARED_DATA()                                            \
+#define BONAFIDE_REQUIRE_SHARED_DATA()                                         \
   if (!std::filesystem::exists(kData + "/EXPECTED_fullres_opencv_decode.tsv")) \
   GTEST_SKIP() << "PDQ conformance data not found at " << kData
 
@@ -56,8 +55,7 @@ cv::Mat DrawPhoto(int width, int height) {
   for (int y = 0; y < height; ++y) {
     auto* row = img.ptr<cv::Vec3b>(y);
     for (int x = 0; x < width; ++x) {
-      row[x] = cv::Vec3b(static_cast<uchar>(255 * x / width),
-                         static_cast<uchar>(255 * y / height),
+      row[x] = cv::Vec3b(static_cast<uchar>(255 * x / width), static_cast<uchar>(255 * y / height),
                          static_cast<uchar>(128 + 100 * std::sin(x * 0.01 + y * 0.02)));
     }
   }
@@ -65,8 +63,8 @@ cv::Mat DrawPhoto(int width, int height) {
   cv::circle(img, {width / 3, height / 2}, s / 5, {20, 40, 220}, cv::FILLED);
   cv::rectangle(img, {width / 2, height / 5}, {width * 9 / 10, height * 3 / 5}, {230, 230, 30},
                 cv::FILLED);
-  cv::putText(img, "bonafide", {width / 10, height * 9 / 10}, cv::FONT_HERSHEY_SIMPLEX,
-              s / 200.0, {255, 255, 255}, std::max(1, s / 100));
+  cv::putText(img, "bonafide", {width / 10, height * 9 / 10}, cv::FONT_HERSHEY_SIMPLEX, s / 200.0,
+              {255, 255, 255}, std::max(1, s / 100));
   return img;
 }
 
@@ -100,7 +98,7 @@ std::string PngHeader(uint32_t width, uint32_t height) {
   be32(width);
   be32(height);
   s += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, no interlace
-  be32(0);                                       // CRC (wrong; never reached)
+  be32(0);                                      // CRC (wrong; never reached)
   return s;
 }
 
@@ -145,8 +143,8 @@ TEST(ProbeImageTest, ReadsSizeOfEveryEncodedFormat) {
       {".jpg", {}, ImageFormat::kJpeg},
       {".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}, ImageFormat::kJpeg},
       {".png", {}, ImageFormat::kPng},
-      {".webp", {cv::IMWRITE_WEBP_QUALITY, 80}, ImageFormat::kWebp},     // VP8
-      {".webp", {cv::IMWRITE_WEBP_QUALITY, 101}, ImageFormat::kWebp},    // VP8L (lossless)
+      {".webp", {cv::IMWRITE_WEBP_QUALITY, 80}, ImageFormat::kWebp},   // VP8
+      {".webp", {cv::IMWRITE_WEBP_QUALITY, 101}, ImageFormat::kWebp},  // VP8L (lossless)
       {".bmp", {}, ImageFormat::kBmp},
   };
   for (const Case& c : cases) {
@@ -158,7 +156,8 @@ TEST(ProbeImageTest, ReadsSizeOfEveryEncodedFormat) {
   }
   cv::Mat bgra;
   cv::cvtColor(img, bgra, cv::COLOR_BGR2BGRA);
-  absl::StatusOr<ImageInfo> vp8x = ProbeImage(Encode(".webp", bgra, {cv::IMWRITE_WEBP_QUALITY, 80}));
+  absl::StatusOr<ImageInfo> vp8x =
+      ProbeImage(Encode(".webp", bgra, {cv::IMWRITE_WEBP_QUALITY, 80}));
   ASSERT_TRUE(vp8x.ok()) << vp8x.status();
   EXPECT_EQ(vp8x->width, 321);
   EXPECT_EQ(vp8x->height, 123);
@@ -243,8 +242,9 @@ TEST(ImageDecoderTest, RefusesPngBombFromHeaderInMicroseconds) {
   for (int i = 0; i < kRounds; ++i) {
     EXPECT_FALSE(decoder.Decode(bomb, DecodeMode::kFull, out).ok());
   }
-  const double us = std::chrono::duration<double, std::micro>(
-                        std::chrono::steady_clock::now() - start).count() / kRounds;
+  const double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+      kRounds;
   EXPECT_LT(us, 50.0) << "refusing a bomb must not decode it";  // ~0.1 us measured
 
   // The same through a file.
@@ -317,8 +317,7 @@ TEST(ImageDecoderTest, ReportsTruncatedZeroByteAndGarbageInputs) {
   EXPECT_THAT(s.message(), HasSubstr("unknown image format"));
 
   // A GIF header is recognized but OpenCV 4.6 cannot decode GIF.
-  s = decoder.Decode(std::string("GIF89a\x40\x01\xF0\x00\x00\x00\x00", 13), DecodeMode::kFull,
-                     out);
+  s = decoder.Decode(std::string("GIF89a\x40\x01\xF0\x00\x00\x00\x00", 13), DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("gif images are not supported"));
   // A PNG header within limits but no image data.
@@ -395,7 +394,8 @@ TEST(ImageDecoderTest, SurvivesMutatedInputs) {
   for (int round = 0; round < 400; ++round) {
     std::string bytes = seeds[round % 5];
     const int flips = 1 + static_cast<int>(rng() % 8);
-    for (int i = 0; i < flips; ++i) bytes[rng() % bytes.size()] ^= static_cast<char>(1 << (rng() % 8));
+    for (int i = 0; i < flips; ++i)
+      bytes[rng() % bytes.size()] ^= static_cast<char>(1 << (rng() % 8));
     if (round % 3 == 0) bytes.resize(rng() % bytes.size() + 1);
     for (DecodeMode mode : {DecodeMode::kFull, DecodeMode::kReduced}) {
       absl::Status s = decoder.Decode(bytes, mode, out);
@@ -447,8 +447,8 @@ TEST(ImageDecoderTest, SixteenBitPngScalesTo255) {
 }
 
 TEST(ImageDecoderTest, AlphaIsCompositedOnWhite) {
-  cv::Mat bgra(10, 30, CV_8UC4, cv::Scalar(0, 0, 0, 0));  // black, transparent
-  bgra(cv::Rect(10, 0, 10, 10)).setTo(cv::Scalar(0, 0, 0, 255));      // black, opaque
+  cv::Mat bgra(10, 30, CV_8UC4, cv::Scalar(0, 0, 0, 0));               // black, transparent
+  bgra(cv::Rect(10, 0, 10, 10)).setTo(cv::Scalar(0, 0, 0, 255));       // black, opaque
   bgra(cv::Rect(20, 0, 10, 10)).setTo(cv::Scalar(100, 50, 200, 102));  // 40% opaque colour
   ImageDecoder decoder;
   DecodedLuma out;
@@ -480,8 +480,9 @@ TEST(ImageDecoderTest, GrayscaleImages) {
     for (int x = 0; x < 80; ++x) ASSERT_NEAR(out.luma[x], 3.0f * x, 1e-3) << ext;
   }
   // Grayscale JPEG: R=G=B, so the luma is the gray value to within float rounding.
-  ASSERT_TRUE(decoder.Decode(Encode(".jpg", gray, {cv::IMWRITE_JPEG_QUALITY, 100}),
-                             DecodeMode::kFull, out).ok());
+  ASSERT_TRUE(
+      decoder.Decode(Encode(".jpg", gray, {cv::IMWRITE_JPEG_QUALITY, 100}), DecodeMode::kFull, out)
+          .ok());
   for (int x = 0; x < 80; ++x) ASSERT_NEAR(out.luma[x], 3.0f * x, 2.0f);
 }
 
@@ -507,8 +508,8 @@ TEST(ImageDecoderTest, GrayLevelsGiveExactlyTheReferenceLuma) {
   const std::string jpeg = Encode(".jpg", big);
   ASSERT_TRUE(decoder.Decode(jpeg, DecodeMode::kReduced, out).ok());
   ASSERT_EQ(out.reduction, 4);
-  const cv::Mat y = cv::imdecode(std::vector<uchar>(jpeg.begin(), jpeg.end()),
-                                 cv::IMREAD_REDUCED_GRAYSCALE_4);
+  const cv::Mat y =
+      cv::imdecode(std::vector<uchar>(jpeg.begin(), jpeg.end()), cv::IMREAD_REDUCED_GRAYSCALE_4);
   ASSERT_EQ(y.total(), out.luma.size());
   for (size_t i = 0; i < y.total(); ++i) {
     const float f = static_cast<float>(y.data[i]);
@@ -522,9 +523,9 @@ TEST(ImageDecoderTest, DecodesEveryModeOfTheSharedPhoto) {
   ImageDecoder decoder;
   DecodedLuma reference, out;
   ASSERT_TRUE(decoder.DecodeFile(dir + "RGB.jpg", DecodeMode::kFull, reference).ok());
-  for (const char* name : {"1.png", "CMYK.jpg", "F.webp", "HSV.webp", "I.webp", "L.png",
-                           "LA.png", "LAB.webp", "P.png", "PA.webp", "RGBA.png", "YCbCr.jpg",
-                           "original.jpg"}) {
+  for (const char* name :
+       {"1.png", "CMYK.jpg", "F.webp", "HSV.webp", "I.webp", "L.png", "LA.png", "LAB.webp", "P.png",
+        "PA.webp", "RGBA.png", "YCbCr.jpg", "original.jpg"}) {
     absl::Status s = decoder.DecodeFile(dir + name, DecodeMode::kFull, out);
     ASSERT_TRUE(s.ok()) << s;
     EXPECT_EQ(out.width, 1600) << name;
@@ -557,8 +558,8 @@ TEST(ImageDecoderTest, ReducedDecodeOfSyntheticJpegs) {
   struct Case {
     int width, height, factor;
   };
-  for (const Case& c : {Case{2100, 2100, 8}, Case{1200, 1030, 4}, Case{1000, 600, 2},
-                        Case{500, 400, 1}}) {
+  for (const Case& c :
+       {Case{2100, 2100, 8}, Case{1200, 1030, 4}, Case{1000, 600, 2}, Case{500, 400, 1}}) {
     const std::string jpeg = Encode(".jpg", DrawPhoto(c.width, c.height));
     ASSERT_TRUE(decoder.Decode(jpeg, DecodeMode::kFull, full).ok());
     ASSERT_TRUE(decoder.Decode(jpeg, DecodeMode::kReduced, reduced).ok());
@@ -577,8 +578,8 @@ TEST(ImageDecoderTest, ReducedDecodeOfSyntheticJpegs) {
     EXPECT_LT(diff / (area.rows * area.cols), 3.0) << c.width;
   }
   // Other formats ignore kReduced.
-  ASSERT_TRUE(decoder.Decode(Encode(".png", DrawPhoto(2100, 2100)), DecodeMode::kReduced,
-                             reduced).ok());
+  ASSERT_TRUE(
+      decoder.Decode(Encode(".png", DrawPhoto(2100, 2100)), DecodeMode::kReduced, reduced).ok());
   EXPECT_EQ(reduced.reduction, 1);
   EXPECT_EQ(reduced.width, 2100);
 }
@@ -588,8 +589,8 @@ TEST(ImageDecoderTest, AppliesExifOrientationInFullAndReducedDecodes) {
   ImageDecoder decoder;
   DecodedLuma out;
   for (int orientation : {1, 3, 6, 8}) {
-    const std::string path = kData + "/reg-test-input/exif-rotn/exif-rotn-" +
-                             std::to_string(orientation) + ".jpg";
+    const std::string path =
+        kData + "/reg-test-input/exif-rotn/exif-rotn-" + std::to_string(orientation) + ".jpg";
     const bool transposed = orientation >= 5;
     ASSERT_TRUE(decoder.DecodeFile(path, DecodeMode::kFull, out).ok()) << path;
     EXPECT_EQ(out.width, transposed ? 3024 : 4032) << orientation;
@@ -628,8 +629,7 @@ TEST(ImageDecoderTest, SizesMatchReferenceTable) {
     ASSERT_TRUE(decoder.DecodeFile(kData + "/" + path, DecodeMode::kReduced, out).ok()) << path;
     if (out.reduction > 1) {
       const std::pair<std::string, std::string> rkey(path, "rgray" + std::to_string(out.reduction));
-      EXPECT_EQ(std::to_string(out.width) + "x" + std::to_string(out.height), dims[rkey])
-          << path;
+      EXPECT_EQ(std::to_string(out.width) + "x" + std::to_string(out.height), dims[rkey]) << path;
     }
     ++checked;
   }
@@ -767,7 +767,11 @@ TEST(ImageDecodePdqTest, ReducedDecodeDriftIsBounded) {
   struct Stats {
     int n = 0, max = 0;
     double sum = 0;
-    void Add(int d) { ++n; max = std::max(max, d); sum += d; }
+    void Add(int d) {
+      ++n;
+      max = std::max(max, d);
+      sum += d;
+    }
     double mean() const { return n ? sum / n : 0; }
   };
   std::map<int, Stats> forced, eligible, chosen;
@@ -776,10 +780,11 @@ TEST(ImageDecodePdqTest, ReducedDecodeDriftIsBounded) {
     const Hash256 full_hash = HashLuma(hasher, full).hash;
     for (int factor : {2, 4, 8}) {
       // The same libjpeg path the decoder takes, with the factor forced.
-      const cv::Mat gray = cv::imdecode(
-          std::vector<uchar>(sample.bytes.begin(), sample.bytes.end()),
-          factor == 2 ? cv::IMREAD_REDUCED_GRAYSCALE_2
-                      : factor == 4 ? cv::IMREAD_REDUCED_GRAYSCALE_4 : cv::IMREAD_REDUCED_GRAYSCALE_8);
+      const cv::Mat gray =
+          cv::imdecode(std::vector<uchar>(sample.bytes.begin(), sample.bytes.end()),
+                       factor == 2   ? cv::IMREAD_REDUCED_GRAYSCALE_2
+                       : factor == 4 ? cv::IMREAD_REDUCED_GRAYSCALE_4
+                                     : cv::IMREAD_REDUCED_GRAYSCALE_8);
       ASSERT_FALSE(gray.empty()) << sample.name;
       std::vector<float> luma(gray.begin<uchar>(), gray.end<uchar>());
       const int d = HammingDistance(full_hash, hasher.Hash(luma.data(), gray.cols, gray.rows).hash);
@@ -793,11 +798,13 @@ TEST(ImageDecodePdqTest, ReducedDecodeDriftIsBounded) {
       EXPECT_LE(d, 12) << sample.name << " at 1/" << reduced.reduction;
     }
   }
-  std::printf("factor | forced on all: n max mean | short side >= 256: n max mean | chosen: n max mean\n");
+  std::printf(
+      "factor | forced on all: n max mean | short side >= 256: n max mean | chosen: n max mean\n");
   for (int factor : {1, 2, 4, 8}) {
-    std::printf("1/%d    | %3d %3d %5.2f | %3d %3d %5.2f | %3d %3d %5.2f\n", factor, forced[factor].n,
-                forced[factor].max, forced[factor].mean(), eligible[factor].n, eligible[factor].max,
-                eligible[factor].mean(), chosen[factor].n, chosen[factor].max, chosen[factor].mean());
+    std::printf("1/%d    | %3d %3d %5.2f | %3d %3d %5.2f | %3d %3d %5.2f\n", factor,
+                forced[factor].n, forced[factor].max, forced[factor].mean(), eligible[factor].n,
+                eligible[factor].max, eligible[factor].mean(), chosen[factor].n, chosen[factor].max,
+                chosen[factor].mean());
   }
   // Documented bounds (docs/images.md): measured max plus a small margin.
   EXPECT_LE(eligible[2].max, 10);
@@ -815,14 +822,15 @@ TEST(ImageDecodePdqTest, EveryModeHashesLikeTheRgbPhoto) {
   DecodedLuma out;
   ASSERT_TRUE(decoder.DecodeFile(dir + "RGB.jpg", DecodeMode::kFull, out).ok());
   const Hash256 rgb = HashLuma(hasher, out).hash;
-  for (const char* name : {"1.png", "CMYK.jpg", "F.webp", "HSV.webp", "I.webp", "L.png",
-                           "LA.png", "LAB.webp", "P.png", "PA.webp", "RGBA.png", "YCbCr.jpg",
-                           "original.jpg"}) {
+  for (const char* name :
+       {"1.png", "CMYK.jpg", "F.webp", "HSV.webp", "I.webp", "L.png", "LA.png", "LAB.webp", "P.png",
+        "PA.webp", "RGBA.png", "YCbCr.jpg", "original.jpg"}) {
     for (DecodeMode mode : {DecodeMode::kFull, DecodeMode::kReduced}) {
       ASSERT_TRUE(decoder.DecodeFile(dir + name, mode, out).ok()) << name;
       const PdqResult r = HashLuma(hasher, out);
       const int d = HammingDistance(rgb, r.hash);
-      RecordProperty(std::string("distance_") + name + (mode == DecodeMode::kFull ? "_full" : "_reduced"), d);
+      RecordProperty(
+          std::string("distance_") + name + (mode == DecodeMode::kFull ? "_full" : "_reduced"), d);
       EXPECT_LE(d, 10) << name;
       EXPECT_EQ(r.quality, 100) << name;
     }
@@ -839,11 +847,13 @@ TEST(ImageDecodePdqTest, SharedExifPhotosMatchReferenceOrientation) {
   PdqHasher hasher;
   DecodedLuma out;
   for (int orientation : {1, 3, 6, 8}) {
-    const std::string path = "reg-test-input/exif-rotn/exif-rotn-" + std::to_string(orientation) + ".jpg";
+    const std::string path =
+        "reg-test-input/exif-rotn/exif-rotn-" + std::to_string(orientation) + ".jpg";
     ASSERT_TRUE(decoder.DecodeFile(kData + "/" + path, DecodeMode::kFull, out).ok());
     EXPECT_EQ(ToHex(HashLuma(hasher, out).hash), table.at({path, "color"}).hash) << path;
 
-    const cv::Mat raw = cv::imread(kData + "/" + path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    const cv::Mat raw =
+        cv::imread(kData + "/" + path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
     cv::Mat upright = orientation == 1 ? raw : cv::Mat();
     if (orientation == 3) cv::rotate(raw, upright, cv::ROTATE_180);
     if (orientation == 6) cv::rotate(raw, upright, cv::ROTATE_90_CLOCKWISE);
@@ -854,11 +864,12 @@ TEST(ImageDecodePdqTest, SharedExifPhotosMatchReferenceOrientation) {
 
 // Inserts an EXIF APP1 segment carrying `orientation` right after the SOI marker.
 std::string WithExifOrientation(const std::string& jpeg, int orientation) {
-  const std::string tiff = std::string("MM\x00\x2A\x00\x00\x00\x08", 8) +  // header, IFD0 at 8
-                           std::string("\x00\x01", 2) +                     // one entry
-                           std::string("\x01\x12\x00\x03\x00\x00\x00\x01", 8) +  // orientation SHORT x1
-                           std::string(1, '\0') + std::string(1, static_cast<char>(orientation)) +
-                           std::string("\x00\x00", 2) + std::string("\x00\x00\x00\x00", 4);
+  const std::string tiff =
+      std::string("MM\x00\x2A\x00\x00\x00\x08", 8) +        // header, IFD0 at 8
+      std::string("\x00\x01", 2) +                          // one entry
+      std::string("\x01\x12\x00\x03\x00\x00\x00\x01", 8) +  // orientation SHORT x1
+      std::string(1, '\0') + std::string(1, static_cast<char>(orientation)) +
+      std::string("\x00\x00", 2) + std::string("\x00\x00\x00\x00", 4);
   const std::string payload = std::string("Exif\0\0", 6) + tiff;
   const size_t length = payload.size() + 2;
   std::string app1("\xFF\xE1", 2);
@@ -871,19 +882,21 @@ std::string WithExifOrientation(const std::string& jpeg, int orientation) {
 // (only JPEG re-encoding of rotated blocks differs), in full and reduced decodes.
 TEST(ImageDecodePdqTest, ExifOrientedCopiesHashAlike) {
   BONAFIDE_REQUIRE_SHARED_DATA();
-  const cv::Mat photo = cv::imread(kData + "/reg-test-input/exif-rotn/exif-rotn-1.jpg", cv::IMREAD_COLOR);
+  const cv::Mat photo =
+      cv::imread(kData + "/reg-test-input/exif-rotn/exif-rotn-1.jpg", cv::IMREAD_COLOR);
   ASSERT_FALSE(photo.empty());
   ImageDecoder decoder;
   PdqHasher hasher;
   DecodedLuma out;
   Hash256 base_full{}, base_reduced{};
   for (int orientation : {1, 3, 6, 8}) {
-    cv::Mat stored = photo;  // the inverse of the orientation's display transform
+    cv::Mat stored = photo;                    // the inverse of the orientation's display transform
     if (orientation != 1) stored = cv::Mat();  // rotate into a new buffer, never in place
     if (orientation == 3) cv::rotate(photo, stored, cv::ROTATE_180);
     if (orientation == 6) cv::rotate(photo, stored, cv::ROTATE_90_COUNTERCLOCKWISE);
     if (orientation == 8) cv::rotate(photo, stored, cv::ROTATE_90_CLOCKWISE);
-    const std::string jpeg = WithExifOrientation(Encode(".jpg", stored, {cv::IMWRITE_JPEG_QUALITY, 92}), orientation);
+    const std::string jpeg =
+        WithExifOrientation(Encode(".jpg", stored, {cv::IMWRITE_JPEG_QUALITY, 92}), orientation);
     ASSERT_TRUE(decoder.Decode(jpeg, DecodeMode::kFull, out).ok());
     EXPECT_EQ(out.width, 4032) << orientation;
     EXPECT_EQ(out.height, 3024) << orientation;
@@ -897,8 +910,10 @@ TEST(ImageDecodePdqTest, ExifOrientedCopiesHashAlike) {
       base_reduced = reduced;
       continue;
     }
-    RecordProperty("distance_full_" + std::to_string(orientation), HammingDistance(base_full, full));
-    RecordProperty("distance_reduced_" + std::to_string(orientation), HammingDistance(base_reduced, reduced));
+    RecordProperty("distance_full_" + std::to_string(orientation),
+                   HammingDistance(base_full, full));
+    RecordProperty("distance_reduced_" + std::to_string(orientation),
+                   HammingDistance(base_reduced, reduced));
     EXPECT_LE(HammingDistance(base_full, full), 8) << orientation;
     EXPECT_LE(HammingDistance(base_reduced, reduced), 8) << orientation;
   }

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <new>
 #include <fstream>
+#include <new>
 #include <random>
 #include <sstream>
 #include <string>
@@ -87,9 +87,10 @@ const fs::path& DataDir() {
 
 bool HaveData() { return fs::exists(DataDir() / "EXPECTED_upstream_published.tsv"); }
 
-#define SKIP_WITHOUT_DATA()                                                            \
-  if (!HaveData()) GTEST_SKIP() << "PDQ conformance data not found at " BONAFIDE_PDQ_DATA \
-                                   " (CI has it; set -DBONAFIDE_PDQ_DATA=...)"
+#define SKIP_WITHOUT_DATA()                                              \
+  if (!HaveData())                                                       \
+  GTEST_SKIP() << "PDQ conformance data not found at " BONAFIDE_PDQ_DATA \
+                  " (CI has it; set -DBONAFIDE_PDQ_DATA=...)"
 
 cv::Mat ReadColor(const std::string& relative) {
   return cv::imread((DataDir() / relative).string(), cv::IMREAD_COLOR);
@@ -136,7 +137,7 @@ TEST(PdqHashTest, HexRoundTrip) {
   // Canonical layout: the last 16 hex digits are words[0], i.e. bits 0..63.
   EXPECT_EQ(h.words[0], 0x33e6b39c4e9c9b22u);
   EXPECT_EQ(h.words[3], 0xf8f8f0cee0f4a84fu);
-  EXPECT_TRUE(h.GetBit(1));   // ...22: bit 1 set
+  EXPECT_TRUE(h.GetBit(1));  // ...22: bit 1 set
   EXPECT_FALSE(h.GetBit(0));
   EXPECT_TRUE(h.GetBit(255));  // f8...: top bit set
 
@@ -155,14 +156,11 @@ TEST(PdqHashTest, HexRoundTrip) {
 
 TEST(PdqHashTest, HexRejectsMalformed) {
   EXPECT_EQ(HashFromHex("").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(HashFromHex(std::string(63, '0')).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(HashFromHex(std::string(65, '0')).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HashFromHex(std::string(63, '0')).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HashFromHex(std::string(65, '0')).status().code(), absl::StatusCode::kInvalidArgument);
   std::string bad(64, '0');
   bad[10] = 'g';
-  EXPECT_THAT(std::string(HashFromHex(bad).status().message()),
-              ::testing::HasSubstr("offset 10"));
+  EXPECT_THAT(std::string(HashFromHex(bad).status().message()), ::testing::HasSubstr("offset 10"));
 }
 
 TEST(PdqHashTest, HammingDistance) {
@@ -225,8 +223,8 @@ TEST(PdqHasherTest, DeterministicAndReusable) {
   // A hasher reused across sizes (growing and shrinking buffers) gives the same hashes
   // as fresh hashers.
   PdqHasher reused;
-  for (auto [w, h] : {std::pair{1024, 768}, {33, 2000}, {64, 64}, {5, 9}, {4000, 100},
-                      {127, 129}, {640, 480}}) {
+  for (auto [w, h] :
+       {std::pair{1024, 768}, {33, 2000}, {64, 64}, {5, 9}, {4000, 100}, {127, 129}, {640, 480}}) {
     const Luma luma = Synthetic(w, h, static_cast<uint32_t>(w * 31 + h));
     PdqHasher fresh;
     const PdqResult a = reused.Hash(luma.pixels.data(), w, h);
@@ -276,13 +274,27 @@ TEST(PdqHasherTest, RobustToResizeAndBrightness) {
 cv::Mat ApplyDihedral(const cv::Mat& m, Dihedral d) {
   cv::Mat out;
   switch (d) {
-    case Dihedral::kOriginal: out = m.clone(); break;
-    case Dihedral::kRotate90: cv::rotate(m, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    case Dihedral::kRotate180: cv::rotate(m, out, cv::ROTATE_180); break;
-    case Dihedral::kRotate270: cv::rotate(m, out, cv::ROTATE_90_CLOCKWISE); break;
-    case Dihedral::kFlipX: cv::flip(m, out, 0); break;
-    case Dihedral::kFlipY: cv::flip(m, out, 1); break;
-    case Dihedral::kTranspose: cv::transpose(m, out); break;
+    case Dihedral::kOriginal:
+      out = m.clone();
+      break;
+    case Dihedral::kRotate90:
+      cv::rotate(m, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+      break;
+    case Dihedral::kRotate180:
+      cv::rotate(m, out, cv::ROTATE_180);
+      break;
+    case Dihedral::kRotate270:
+      cv::rotate(m, out, cv::ROTATE_90_CLOCKWISE);
+      break;
+    case Dihedral::kFlipX:
+      cv::flip(m, out, 0);
+      break;
+    case Dihedral::kFlipY:
+      cv::flip(m, out, 1);
+      break;
+    case Dihedral::kTranspose:
+      cv::transpose(m, out);
+      break;
     case Dihedral::kTransverse: {
       cv::Mat t;
       cv::transpose(m, t);
@@ -342,8 +354,7 @@ TEST(PdqHasherTest, DihedralMatchesTransformedPixels) {
         }
       }
     }
-    RecordProperty("worst_" + std::to_string(c.width) + "x" + std::to_string(c.height),
-                   worst);
+    RecordProperty("worst_" + std::to_string(c.width) + "x" + std::to_string(c.height), worst);
   }
 }
 
@@ -454,8 +465,7 @@ TEST(PdqConformanceTest, FullResolutionGrayDecodeIsExact) {
   for (const auto& row : ReadTsv("EXPECTED_fullres_opencv_decode.tsv")) {
     if (row[1] != "gray") continue;
     ++total;
-    const cv::Mat gray =
-        cv::imread((DataDir() / row[0]).string(), cv::IMREAD_GRAYSCALE);
+    const cv::Mat gray = cv::imread((DataDir() / row[0]).string(), cv::IMREAD_GRAYSCALE);
     ASSERT_FALSE(gray.empty()) << row[0];
     const Luma luma = LumaFromGray(gray);
     const PdqResult r = hasher.Hash(luma.pixels.data(), luma.width, luma.height);
@@ -468,10 +478,10 @@ TEST(PdqConformanceTest, FullResolutionGrayDecodeIsExact) {
 // reg-test-input/dih/: the 8 rotations/flips of one photo, in Dihedral order.
 TEST(PdqConformanceTest, DihedralSetMatchesDerivedHashes) {
   SKIP_WITHOUT_DATA();
-  const std::vector<std::string> files = {
-      "bridge-1-original.jpg", "bridge-2-rotate-90.jpg",  "bridge-3-rotate-180.jpg",
-      "bridge-4-rotate-270.jpg", "bridge-5-flipx.jpg",    "bridge-6-flipy.jpg",
-      "bridge-7-flip-plus-1.jpg", "bridge-8-flip-minus-1.jpg"};
+  const std::vector<std::string> files = {"bridge-1-original.jpg",    "bridge-2-rotate-90.jpg",
+                                          "bridge-3-rotate-180.jpg",  "bridge-4-rotate-270.jpg",
+                                          "bridge-5-flipx.jpg",       "bridge-6-flipy.jpg",
+                                          "bridge-7-flip-plus-1.jpg", "bridge-8-flip-minus-1.jpg"};
   PdqHasher hasher;
   const cv::Mat original = ReadColor("reg-test-input/dih/" + files[0]);
   ASSERT_FALSE(original.empty());

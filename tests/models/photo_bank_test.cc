@@ -1,10 +1,10 @@
 #include "models/photo_bank.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "models/image_decode.h"
 #include "models/pdq.h"
@@ -31,13 +31,15 @@ class PhotoBankTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 0; i < 3; ++i) {
-      photos_.push_back({0, i, dir_.Write("rules/photos/p" + std::to_string(i) + ".jpg",
-                                          EncodeJpeg(DrawPhoto(i)))});
+      photos_.push_back(
+          {0, i,
+           dir_.Write("rules/photos/p" + std::to_string(i) + ".jpg", EncodeJpeg(DrawPhoto(i)))});
     }
     // A flat grey photo: quality 0, too plain to match.
-    photos_.push_back({1, 0, dir_.Write("rules/photos/plain.jpg",
-                                        EncodeJpeg(cv::Mat(600, 800, CV_8UC3,
-                                                           cv::Scalar(128, 128, 128))))});
+    photos_.push_back(
+        {1, 0,
+         dir_.Write("rules/photos/plain.jpg",
+                    EncodeJpeg(cv::Mat(600, 800, CV_8UC3, cv::Scalar(128, 128, 128))))});
     options_.cache_dir = dir_.Join("cache");
   }
 

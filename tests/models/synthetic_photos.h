@@ -39,18 +39,19 @@ inline cv::Mat DrawPhoto(int seed, int width = 800, int height = 600) {
     const cv::Point p(rng.uniform(0, width), rng.uniform(0, height));
     const int r = rng.uniform(height / 12, height / 4);
     switch (rng.uniform(0, 3)) {
-      case 0: cv::circle(img, p, r, colour, cv::FILLED, cv::LINE_AA); break;
+      case 0:
+        cv::circle(img, p, r, colour, cv::FILLED, cv::LINE_AA);
+        break;
       case 1:
         cv::rectangle(img, p, p + cv::Point(r, r * 2 / 3), colour, cv::FILLED, cv::LINE_AA);
         break;
       default:
-        cv::ellipse(img, p, cv::Size(r, r / 2), rng.uniform(0, 180), 0, 360, colour,
-                    cv::FILLED, cv::LINE_AA);
+        cv::ellipse(img, p, cv::Size(r, r / 2), rng.uniform(0, 180), 0, 360, colour, cv::FILLED,
+                    cv::LINE_AA);
     }
   }
   cv::putText(img, "GENUINE " + std::to_string(seed), cv::Point(width / 10, height * 9 / 10),
-              cv::FONT_HERSHEY_SIMPLEX, width / 400.0, cv::Scalar(255, 255, 255), 3,
-              cv::LINE_AA);
+              cv::FONT_HERSHEY_SIMPLEX, width / 400.0, cv::Scalar(255, 255, 255), 3, cv::LINE_AA);
   return img;
 }
 
@@ -80,8 +81,8 @@ inline cv::Mat Brightened(const cv::Mat& img, double beta) {
 }
 inline cv::Mat Watermarked(const cv::Mat& img, const std::string& text) {
   cv::Mat out = img.clone();
-  cv::putText(out, text, cv::Point(out.cols / 20, out.rows / 12), cv::FONT_HERSHEY_SIMPLEX,
-              0.6, cv::Scalar(240, 240, 240), 1, cv::LINE_AA);
+  cv::putText(out, text, cv::Point(out.cols / 20, out.rows / 12), cv::FONT_HERSHEY_SIMPLEX, 0.6,
+              cv::Scalar(240, 240, 240), 1, cv::LINE_AA);
   return out;
 }
 inline cv::Mat Mirrored(const cv::Mat& img) {

@@ -1,11 +1,11 @@
 #include "rules/compiled_rules.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
@@ -51,8 +51,7 @@ TEST_F(CompiledRulesTest, NamesMatchAsWholeWords) {
   EXPECT_TRUE(Find("snuggle", PatternKind::kBrand).empty());
   EXPECT_TRUE(Find("occasional", PatternKind::kBrand).empty());
   EXPECT_EQ(Find("new Dior bag", PatternKind::kBrand), std::vector<std::string>{"dior"});
-  EXPECT_EQ(Find("UGG, Casio.", PatternKind::kBrand),
-            (std::vector<std::string>{"ugg", "casio"}));
+  EXPECT_EQ(Find("UGG, Casio.", PatternKind::kBrand), (std::vector<std::string>{"ugg", "casio"}));
 }
 
 TEST_F(CompiledRulesTest, NameSeparatorsAreOptional) {
@@ -100,7 +99,8 @@ TEST(CompiledRulesCacheTest, SecondCompileLoadsTheSerialisedDatabase) {
   auto matcher = TextMatcher::Create(**second);
   ASSERT_TRUE(matcher.ok());
   std::vector<TextHit> hits;
-  ASSERT_TRUE((*matcher)->Match(Normalize("ACME Runner 22 replica"), MatchScope::kTitle, hits).ok());
+  ASSERT_TRUE(
+      (*matcher)->Match(Normalize("ACME Runner 22 replica"), MatchScope::kTitle, hits).ok());
   EXPECT_EQ(hits.size(), 3u);  // acme, runner 22, replica
 
   // A corrupt cache file costs a recompilation, not an error.

@@ -149,9 +149,9 @@ TEST(NormalizeTest, IsIdempotent) {
     std::string once = Normalize(c.input);
     EXPECT_EQ(Normalize(once), once) << "input: " << c.input;
   }
-  for (std::string_view s : {"реплика", "Реплика高仿", "Αθήνα", "שלום", "مرحبا", "नमस्ते",
-                             "한국어", "ｒｅｐｌｉｃａ", "A d 1 d a s 5 x 7", "7a55bc",
-                             "$1mple 4d1das", "size S M L XL"}) {
+  for (std::string_view s :
+       {"реплика", "Реплика高仿", "Αθήνα", "שלום", "مرحبا", "नमस्ते", "한국어", "ｒｅｐｌｉｃａ",
+        "A d 1 d a s 5 x 7", "7a55bc", "$1mple 4d1das", "size S M L XL"}) {
     std::string once = Normalize(s);
     EXPECT_EQ(Normalize(once), once) << "input: " << s;
   }
@@ -176,7 +176,10 @@ TEST(NormalizeTest, OnlyEvasiveCharactersAreMarked) {
 
 TEST(NormalizeTest, InvisibleMarksOnlyTheNextCharacter) {
   NormalizedText n;
-  NormalizeAppend("ab\xE2\x80\x8B" "cd", n);
+  NormalizeAppend(
+      "ab\xE2\x80\x8B"
+      "cd",
+      n);
   ASSERT_EQ(n.text, "abcd");
   EXPECT_EQ(Evasive(n), "..^.");
   n.Clear();
@@ -186,7 +189,9 @@ TEST(NormalizeTest, InvisibleMarksOnlyTheNextCharacter) {
 }
 
 TEST(NormalizeTest, OriginsPointIntoTheInput) {
-  const std::string input = "Buy  Ｎｉｋｅ Adi\xCC\x81" "das!";
+  const std::string input =
+      "Buy  Ｎｉｋｅ Adi\xCC\x81"
+      "das!";
   NormalizedText n;
   NormalizeAppend(input, n);
   ASSERT_EQ(n.text, "buy nike adidas!");
@@ -198,8 +203,7 @@ TEST(NormalizeTest, OriginsPointIntoTheInput) {
   // Quote "adi": the combining accent after the i belongs to it.
   b = n.text.find("adi");
   e = b + 3;
-  EXPECT_EQ(input.substr(n.origin[b], OriginEnd(input, n, e - 1) - n.origin[b]),
-            "Adi\xCC\x81");
+  EXPECT_EQ(input.substr(n.origin[b], OriginEnd(input, n, e - 1) - n.origin[b]), "Adi\xCC\x81");
 }
 
 TEST(NormalizeTest, OriginsOfJoinedAndLeetLetters) {
@@ -208,8 +212,7 @@ TEST(NormalizeTest, OriginsOfJoinedAndLeetLetters) {
   NormalizeAppend(input, n);
   ASSERT_EQ(n.text, "buy nike now supreme");
   size_t b = n.text.find("nike");
-  EXPECT_EQ(input.substr(n.origin[b], OriginEnd(input, n, b + 3) - n.origin[b]),
-            "N . i . k . e");
+  EXPECT_EQ(input.substr(n.origin[b], OriginEnd(input, n, b + 3) - n.origin[b]), "N . i . k . e");
   b = n.text.find("supreme");
   EXPECT_EQ(input.substr(n.origin[b], OriginEnd(input, n, b + 6) - n.origin[b]), "$upreme");
 }
@@ -228,11 +231,11 @@ TEST(NormalizeTest, AppendsAfterExistingText) {
 
 TEST(NormalizeTest, InvalidUtf8BecomesSpace) {
   EXPECT_EQ(Normalize("ni\xFFke"), "ni ke");
-  EXPECT_EQ(Normalize("ni\xC3ke"), "ni ke");            // truncated sequence
-  EXPECT_EQ(Normalize("ni\xC0\xAFke"), "ni ke");        // overlong '/'
-  EXPECT_EQ(Normalize("ni\xED\xA0\x80ke"), "ni ke");    // surrogate
+  EXPECT_EQ(Normalize("ni\xC3ke"), "ni ke");              // truncated sequence
+  EXPECT_EQ(Normalize("ni\xC0\xAFke"), "ni ke");          // overlong '/'
+  EXPECT_EQ(Normalize("ni\xED\xA0\x80ke"), "ni ke");      // surrogate
   EXPECT_EQ(Normalize("ni\xF4\x90\x80\x80ke"), "ni ke");  // > U+10FFFF
-  EXPECT_EQ(Normalize("\xE2\x82"), "");                 // truncated at the end
+  EXPECT_EQ(Normalize("\xE2\x82"), "");                   // truncated at the end
   EXPECT_EQ(Normalize("\xF0"), "");
   EXPECT_EQ(Normalize(std::string_view("ni\0ke", 5)), "ni ke");
   EXPECT_EQ(Normalize(std::string_view("\0\0a\0", 4)), "a");

@@ -1,14 +1,15 @@
-#include <gtest/gtest.h>
-
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "rules/rule_pack.h"
-#include "simdjson.h"
 #include "tools/gen/listing_generator.h"
+
+#include "simdjson.h"
 
 namespace bonafide::gen {
 namespace {
@@ -53,8 +54,7 @@ std::vector<std::string> Lines(const std::string& text) {
 
 TEST(ListingGeneratorTest, SameSeedGivesSameBytes) {
   EXPECT_EQ(Generate(42, 3000), Generate(42, 3000));
-  EXPECT_EQ(Generate(42, 500, 500, OutputFormat::kCsv),
-            Generate(42, 500, 500, OutputFormat::kCsv));
+  EXPECT_EQ(Generate(42, 500, 500, OutputFormat::kCsv), Generate(42, 500, 500, OutputFormat::kCsv));
 }
 
 TEST(ListingGeneratorTest, DifferentSeedGivesDifferentBytes) {
@@ -119,8 +119,7 @@ TEST(ListingGeneratorTest, AverageRecordLengthFollowsOption) {
 }
 
 TEST(ListingGeneratorTest, CsvHasHeaderAndLabelColumns) {
-  const std::vector<std::string> lines =
-      Lines(Generate(5, 300, 300, OutputFormat::kCsv));
+  const std::vector<std::string> lines = Lines(Generate(5, 300, 300, OutputFormat::kCsv));
   ASSERT_EQ(lines.size(), 301u);
   EXPECT_EQ(lines[0],
             "id,title,description,price,currency,seller_id,category,condition,quantity,"
@@ -131,10 +130,9 @@ TEST(ListingGeneratorTest, CsvHasHeaderAndLabelColumns) {
 // The scenario's intent and the oracle's label agree on the sample pack.
 TEST(ListingGeneratorTest, ScenariosProduceTheirIntendedOutcome) {
   const std::vector<std::string> lines = Lines(Generate(11, 20000, 200));
-  const std::set<std::string> never = {"unrelated",  "genuine",   "brand_only_cheap",
-                                       "cue_shadow", "lot_normal", "evasive_alone",
-                                       "accessory",  "used",      "packaging",
-                                       "authorized"};
+  const std::set<std::string> never = {
+      "unrelated", "genuine", "brand_only_cheap", "cue_shadow", "lot_normal", "evasive_alone",
+      "accessory", "used",    "packaging",        "authorized"};
   const std::set<std::string> always = {"cue_foreign", "cue_regex", "price_anomaly",
                                         "lot_cheap",   "bundle",    "evasive_price"};
   simdjson::dom::parser parser;
@@ -166,8 +164,7 @@ class LabelOracleTest : public ::testing::Test {
   }
   // Returns the ids of holders with a case.
   std::set<std::string> Cases(std::string_view title, double price,
-                              std::string_view currency = "EUR",
-                              std::string_view description = "",
+                              std::string_view currency = "EUR", std::string_view description = "",
                               std::string_view seller = "s-1", std::string_view condition = "",
                               int64_t quantity = 0,
                               std::vector<std::pair<size_t, size_t>> evasive = {}) {
@@ -196,7 +193,7 @@ using Ids = std::set<std::string>;
 TEST_F(LabelOracleTest, PriceSignalNeedsAProductKeyword) {
   EXPECT_EQ(Cases("Nike Air Max 90 men's running shoes", 20), Ids{"nike"});
   EXPECT_EQ(Cases("Nike Air Max 90 men's running shoes", 120), Ids{});
-  EXPECT_EQ(Cases("Nike socks", 2), Ids{});        // bare brand: no price signal
+  EXPECT_EQ(Cases("Nike socks", 2), Ids{});                  // bare brand: no price signal
   EXPECT_EQ(Cases("Air Max 90 sneakers", 20), Ids{"nike"});  // keyword alone references
   // FX: 999 USD reference, ratio 0.5; 400 USD = 344 EUR < 429.57.
   EXPECT_EQ(Cases("Apple iPhone 15 Pro 256 GB", 400, "USD"), Ids{"apple"});
@@ -232,8 +229,7 @@ TEST_F(LabelOracleTest, CuesShadowRulesAndAuthorizedSellers) {
   EXPECT_EQ(Cases("Nike Air Max 90 wholesale", 150), Ids{});      // off
   EXPECT_EQ(Cases("Replica of a famous painting, unbranded", 10), Ids{});
   EXPECT_EQ(Cases("Nike Air Max 90 replica", 10, "EUR", "", "s-nike-official"), Ids{});
-  EXPECT_EQ(Cases("Nike Air Max 90 and Adidas Samba OG replica", 150),
-            (Ids{"adidas", "nike"}));
+  EXPECT_EQ(Cases("Nike Air Max 90 and Adidas Samba OG replica", 150), (Ids{"adidas", "nike"}));
 }
 
 TEST_F(LabelOracleTest, ObfuscatedOnlyWhenEveryMentionIsEvasive) {

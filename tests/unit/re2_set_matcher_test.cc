@@ -10,8 +10,6 @@
 //     normalised text (KnownDifferencesNeedRawText).
 #include "rules/re2_set_matcher.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -19,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "engine/listing_input.h"
 #include "rules/compiled_rules.h"
@@ -62,11 +62,10 @@ std::string Describe(const CompiledRules& rules, std::string_view text,
                      const std::vector<TextHit>& hits) {
   std::string out;
   for (const TextHit& h : hits) {
-    out += std::to_string(h.pattern) + " [" + std::to_string(h.from) + "," +
-           std::to_string(h.to) + ") '" +
-           std::string(h.to <= text.size() && h.from <= h.to
-                           ? text.substr(h.from, h.to - h.from)
-                           : "?") +
+    out += std::to_string(h.pattern) + " [" + std::to_string(h.from) + "," + std::to_string(h.to) +
+           ") '" +
+           std::string(h.to <= text.size() && h.from <= h.to ? text.substr(h.from, h.to - h.from)
+                                                             : "?") +
            "' " + rules.patterns()[h.pattern].expression + "\n";
   }
   return out;
@@ -197,9 +196,10 @@ TEST_F(Re2SetMatcherDifferentialTest, GeneratedListings) {
   EXPECT_GT(regex_hits, 10u);
   // The only difference, and a rare one: 8 runs out of about 10,900 hits when written.
   EXPECT_LT(reordered_ties * 100, hits) << reordered_ties << " ties out of pattern order";
-  std::printf("%zu texts, %zu hits (%zu of cue regexes), %zu ties out of pattern order in "
-              "Hyperscan's output\n",
-              texts.size(), hits, regex_hits, reordered_ties);
+  std::printf(
+      "%zu texts, %zu hits (%zu of cue regexes), %zu ties out of pattern order in "
+      "Hyperscan's output\n",
+      texts.size(), hits, regex_hits, reordered_ties);
 }
 
 TEST_F(Re2SetMatcherDifferentialTest, HandWrittenEdgeCases) {
@@ -220,8 +220,8 @@ TEST_F(Re2SetMatcherDifferentialTest, HandWrittenEdgeCases) {
       "lightly worn gently used pre owned pre-owned", "knock off knockoff superfake fake",
       "aaa quality aaa+ aaa grade", "dm for price dm me",
       // Regex cues: 1:1 in its forms, overlapping, repeated, and near misses.
-      "1:1", "1 : 1 copy", "1：1", "1:1:1", "1:1 and 1:1", "11:11", "1:10 scale", "a1:1b",
-      "x 1:1", "1 :1 1: 1 1 : 1",
+      "1:1", "1 : 1 copy", "1：1", "1:1:1", "1:1 and 1:1", "11:11", "1:10 scale", "a1:1b", "x 1:1",
+      "1 :1 1: 1 1 : 1",
       // Edges: patterns at the very start and end, punctuation around, tiny texts.
       "nike", "nike!", "(nike)", "nike-", "-nike", "n", "1", " ", "nikenike nike nike",
       "dior diorama dior", "for for for", "replica replicas replika"};
@@ -286,12 +286,26 @@ TEST(Re2SetMatcherStressTest, MultipleEndsOverlapsAndPunctuation) {
   Backends b = Backends::For(WriteStressPack(dir));
   ASSERT_NE(b.re2, nullptr);
   ASSERT_NE(b.hyperscan, nullptr);
-  const char* const texts[] = {
-      "faaake", "fa fak fake faaaaaaaaaa", "1:1:1:1", "1 : 1 :1", "copy version",
-      "copies of the version copy version", "高仿高仿仿仿", "a a a a", "aaa+ aaa+",
-      "w/ box", "c++ copy", "dr. dr dr.-x", "at&t att", "a.b.c abc a b c", "x-y xy x y",
-      "lil pump lii pump", "ill kit iil kit i-l-l kit lil", "original box only",
-      "for fits for", "fake case for 1:1 dr."};
+  const char* const texts[] = {"faaake",
+                               "fa fak fake faaaaaaaaaa",
+                               "1:1:1:1",
+                               "1 : 1 :1",
+                               "copy version",
+                               "copies of the version copy version",
+                               "高仿高仿仿仿",
+                               "a a a a",
+                               "aaa+ aaa+",
+                               "w/ box",
+                               "c++ copy",
+                               "dr. dr dr.-x",
+                               "at&t att",
+                               "a.b.c abc a b c",
+                               "x-y xy x y",
+                               "lil pump lii pump",
+                               "ill kit iil kit i-l-l kit lil",
+                               "original box only",
+                               "for fits for",
+                               "fake case for 1:1 dr."};
   size_t hits = 0;
   for (const char* t : texts) hits += ExpectSameHitsBothScopes(b, t);
   EXPECT_GT(hits, 40u);

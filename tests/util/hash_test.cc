@@ -1,9 +1,9 @@
 #include "util/hash.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace bonafide {
 namespace {

@@ -17,9 +17,12 @@ int CheckCommand(int argc, char** argv) {
   flags.String("cache-dir", "compiled-database cache (\"\" = none)", &cache_dir);
   std::vector<std::string> positional;
   switch (flags.Parse(argc, argv, &positional)) {
-    case FlagSet::Outcome::kHelp: return kExitOk;
-    case FlagSet::Outcome::kError: return kExitUsage;
-    case FlagSet::Outcome::kOk: break;
+    case FlagSet::Outcome::kHelp:
+      return kExitOk;
+    case FlagSet::Outcome::kError:
+      return kExitUsage;
+    case FlagSet::Outcome::kOk:
+      break;
   }
   if (rules_dir.empty() || !positional.empty()) {
     std::fprintf(stderr, "bonafide check: need --rules DIR and no other arguments\n");

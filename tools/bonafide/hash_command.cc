@@ -20,9 +20,12 @@ int HashCommand(int argc, char** argv) {
       "read is reported on stderr and the exit status is 1.");
   std::vector<std::string> images;
   switch (flags.Parse(argc, argv, &images)) {
-    case FlagSet::Outcome::kHelp: return kExitOk;
-    case FlagSet::Outcome::kError: return kExitUsage;
-    case FlagSet::Outcome::kOk: break;
+    case FlagSet::Outcome::kHelp:
+      return kExitOk;
+    case FlagSet::Outcome::kError:
+      return kExitUsage;
+    case FlagSet::Outcome::kOk:
+      break;
   }
   if (images.empty()) {
     std::fprintf(stderr, "bonafide hash: need at least one IMAGE\n");

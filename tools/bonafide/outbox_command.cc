@@ -37,9 +37,12 @@ int List(int argc, char** argv) {
   flags.Int("limit", "list at most this many (0 = all)", &limit);
   std::vector<std::string> positional;
   switch (flags.Parse(argc, argv, &positional)) {
-    case FlagSet::Outcome::kHelp: return kExitOk;
-    case FlagSet::Outcome::kError: return kExitUsage;
-    case FlagSet::Outcome::kOk: break;
+    case FlagSet::Outcome::kHelp:
+      return kExitOk;
+    case FlagSet::Outcome::kError:
+      return kExitUsage;
+    case FlagSet::Outcome::kOk:
+      break;
   }
   if (!positional.empty() || (format != "text" && format != "jsonl")) {
     std::fprintf(stderr, "bonafide outbox list: unexpected arguments (see --help)\n");
@@ -75,8 +78,8 @@ int List(int argc, char** argv) {
             .Close();
         line.push_back('\n');
       } else {
-        line = std::to_string(e.id) + "  " + e.created_at + "  " + e.type + "  " + e.case_key +
-               "\n";
+        line =
+            std::to_string(e.id) + "  " + e.created_at + "  " + e.type + "  " + e.case_key + "\n";
       }
       std::fwrite(line.data(), 1, line.size(), stdout);
     }

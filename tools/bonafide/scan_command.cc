@@ -57,12 +57,10 @@ class ProgressLine {
     if (p.total_bytes > 0) {
       std::fprintf(stderr, "\r%5.1f%%  %lld listings  %lld cases  %.0f listings/s   ",
                    100.0 * static_cast<double>(p.bytes_consumed) / p.total_bytes,
-                   static_cast<long long>(p.listings_read), static_cast<long long>(p.cases),
-                   rate);
+                   static_cast<long long>(p.listings_read), static_cast<long long>(p.cases), rate);
     } else {
       std::fprintf(stderr, "\r%lld listings  %lld cases  %.0f listings/s   ",
-                   static_cast<long long>(p.listings_read), static_cast<long long>(p.cases),
-                   rate);
+                   static_cast<long long>(p.listings_read), static_cast<long long>(p.cases), rate);
     }
     shown_ = true;
   }
@@ -79,31 +77,30 @@ class ProgressLine {
 
 int ScanCommand(int argc, char** argv) {
   RawScanFlags raw;
-  FlagSet flags(
-      "bonafide scan --rules DIR [flags] INPUT...",
-      "Scans listing dumps (JSON Lines or CSV with a header; .zst/.gz; - for stdin) and\n"
-      "writes a verification case for every flagged listing to the outbox, rejected\n"
-      "records to the rejects file, and a summary to stdout.");
+  FlagSet flags("bonafide scan --rules DIR [flags] INPUT...",
+                "Scans listing dumps (JSON Lines or CSV with a header; .zst/.gz; - for stdin) and\n"
+                "writes a verification case for every flagged listing to the outbox, rejected\n"
+                "records to the rejects file, and a summary to stdout.");
   flags.String("rules", "rules directory (required)", &raw.rules);
   flags.String("images", "directory listing photo paths are relative to (\"\" = photos not read)",
                &raw.images);
   flags.String("outbox", "SQLite outbox file", &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
   flags.Int("threads", "worker threads (0 = all cores)", &raw.threads);
-  flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB",
-            &raw.chunk_kib);
-  flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)",
-               &raw.format);
-  flags.String("cache-dir", "compiled-database and photo-hash cache (\"\" = none)",
-               &raw.cache_dir);
+  flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB", &raw.chunk_kib);
+  flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)", &raw.format);
+  flags.String("cache-dir", "compiled-database and photo-hash cache (\"\" = none)", &raw.cache_dir);
   flags.Bool("progress", "show a progress line when stderr is a terminal", &raw.progress);
   flags.Bool("restart",
              "rescan from the start even if an interrupted scan of the same inputs can resume",
              &raw.restart);
   switch (flags.Parse(argc, argv, &raw.inputs)) {
-    case FlagSet::Outcome::kHelp: return kExitOk;
-    case FlagSet::Outcome::kError: return kExitUsage;
-    case FlagSet::Outcome::kOk: break;
+    case FlagSet::Outcome::kHelp:
+      return kExitOk;
+    case FlagSet::Outcome::kError:
+      return kExitUsage;
+    case FlagSet::Outcome::kOk:
+      break;
   }
   if (raw.rules.empty() || raw.inputs.empty()) {
     std::fprintf(stderr, "bonafide scan: need --rules DIR and at least one INPUT\n");

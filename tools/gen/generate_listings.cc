@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+
 #include "rules/rule_pack.h"
 #include "tools/gen/listing_generator.h"
 

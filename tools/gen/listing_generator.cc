@@ -19,8 +19,7 @@ namespace {
 // Text helpers shared by the oracle and the generator.
 
 bool IsWordByte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 bool IsSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool IsDigits(std::string_view s) {
@@ -209,8 +208,7 @@ struct LabelOracle::Impl {
 LabelOracle::LabelOracle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LabelOracle::~LabelOracle() = default;
 
-absl::StatusOr<std::unique_ptr<LabelOracle>> LabelOracle::Create(
-    const rules::RulePack& pack) {
+absl::StatusOr<std::unique_ptr<LabelOracle>> LabelOracle::Create(const rules::RulePack& pack) {
   auto impl = std::make_unique<Impl>();
   const auto& policy = pack.policy;
   impl->fx = {policy.fx.begin(), policy.fx.end()};
@@ -361,8 +359,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
     if (global_cover) return true;
     for (const Hit& mh : th) {
       const Term& mt = m.terms[mh.term];
-      if ((mt.kind != TermKind::kBrand && mt.kind != TermKind::kKeyword) ||
-          mt.holder != holder) {
+      if ((mt.kind != TermKind::kBrand && mt.kind != TermKind::kKeyword) || mt.holder != holder) {
         continue;
       }
       for (const Hit& c : th) {
@@ -457,9 +454,19 @@ struct Field {
   }
 };
 
-enum class Form { kPlain, kUpper, kLower, kAccent, kLeet, kHomoglyph, kFullWidth, kSpaced, kDotted };
-constexpr Form kEvasiveForms[] = {Form::kLeet, Form::kHomoglyph, Form::kFullWidth,
-                                  Form::kSpaced, Form::kDotted};
+enum class Form {
+  kPlain,
+  kUpper,
+  kLower,
+  kAccent,
+  kLeet,
+  kHomoglyph,
+  kFullWidth,
+  kSpaced,
+  kDotted
+};
+constexpr Form kEvasiveForms[] = {Form::kLeet, Form::kHomoglyph, Form::kFullWidth, Form::kSpaced,
+                                  Form::kDotted};
 
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -506,27 +513,48 @@ void AppendUtf8(uint32_t cp, std::string& out) {
 // letter. Capital I and l are left out on purpose (confusable with each other).
 uint32_t Homoglyph(char c) {
   switch (c) {
-    case 'a': return 0x0430;
-    case 'c': return 0x0441;
-    case 'e': return 0x0435;
-    case 'o': return 0x043E;
-    case 'p': return 0x0440;
-    case 'x': return 0x0445;
-    case 'y': return 0x0443;
-    case 'i': return 0x0456;
-    case 'A': return 0x0410;
-    case 'B': return 0x0412;
-    case 'C': return 0x0421;
-    case 'E': return 0x0415;
-    case 'H': return 0x041D;
-    case 'K': return 0x041A;
-    case 'M': return 0x041C;
-    case 'N': return 0x039D;  // Greek capital nu
-    case 'O': return 0x041E;
-    case 'P': return 0x0420;
-    case 'T': return 0x0422;
-    case 'X': return 0x0425;
-    default: return 0;
+    case 'a':
+      return 0x0430;
+    case 'c':
+      return 0x0441;
+    case 'e':
+      return 0x0435;
+    case 'o':
+      return 0x043E;
+    case 'p':
+      return 0x0440;
+    case 'x':
+      return 0x0445;
+    case 'y':
+      return 0x0443;
+    case 'i':
+      return 0x0456;
+    case 'A':
+      return 0x0410;
+    case 'B':
+      return 0x0412;
+    case 'C':
+      return 0x0421;
+    case 'E':
+      return 0x0415;
+    case 'H':
+      return 0x041D;
+    case 'K':
+      return 0x041A;
+    case 'M':
+      return 0x041C;
+    case 'N':
+      return 0x039D;  // Greek capital nu
+    case 'O':
+      return 0x041E;
+    case 'P':
+      return 0x0420;
+    case 'T':
+      return 0x0422;
+    case 'X':
+      return 0x0425;
+    default:
+      return 0;
   }
 }
 
@@ -627,16 +655,35 @@ std::string AccentForm(std::string_view s) {
   for (size_t k = 1; k < s.size(); ++k) {
     uint32_t cp = 0;
     switch (s[k]) {
-      case 'a': cp = 0xE1; break;
-      case 'e': cp = 0xE9; break;
-      case 'i': cp = 0xED; break;
-      case 'o': cp = 0xF3; break;
-      case 'u': cp = 0xFA; break;
-      case 'A': cp = 0xC1; break;
-      case 'E': cp = 0xC9; break;
-      case 'O': cp = 0xD3; break;
-      case 'U': cp = 0xDA; break;
-      default: break;
+      case 'a':
+        cp = 0xE1;
+        break;
+      case 'e':
+        cp = 0xE9;
+        break;
+      case 'i':
+        cp = 0xED;
+        break;
+      case 'o':
+        cp = 0xF3;
+        break;
+      case 'u':
+        cp = 0xFA;
+        break;
+      case 'A':
+        cp = 0xC1;
+        break;
+      case 'E':
+        cp = 0xC9;
+        break;
+      case 'O':
+        cp = 0xD3;
+        break;
+      case 'U':
+        cp = 0xDA;
+        break;
+      default:
+        break;
     }
     if (cp) {
       std::string r(s.substr(0, k));
@@ -686,8 +733,8 @@ std::pair<std::string, bool> Render(std::string_view name, Form form, Rng& rng) 
 // --- vocabularies -------------------------------------------------------------------------
 
 const std::vector<std::string>& Colors() {
-  static const std::vector<std::string> v = {"black", "white", "red", "blue", "grey",
-                                             "navy", "beige", "green", "pink", "brown",
+  static const std::vector<std::string> v = {"black", "white", "red",    "blue", "grey",
+                                             "navy",  "beige", "green",  "pink", "brown",
                                              "olive", "cream", "silver", "gold"};
   return v;
 }
@@ -709,10 +756,8 @@ const std::map<std::string, ClassVocab>& ClassVocabs() {
         {"resin", "stainless steel", "44 mm", "41 mm", "water resistant"}}},
       {"phones",
        {{"smartphone", "mobile phone"}, {"128 GB", "256 GB", "512 GB", "unlocked", "dual sim"}}},
-      {"headphones",
-       {{"wireless earbuds", "noise cancelling earbuds"}, {"white", "in ear"}}},
-      {"laptops",
-       {{"laptop", "notebook"}, {"16 GB RAM", "512 GB SSD", "13 inch", "15 inch"}}},
+      {"headphones", {{"wireless earbuds", "noise cancelling earbuds"}, {"white", "in ear"}}},
+      {"laptops", {{"laptop", "notebook"}, {"16 GB RAM", "512 GB SSD", "13 inch", "15 inch"}}},
       {"fragrance",
        {{"eau de parfum", "eau de toilette", "perfume"}, {"100 ml", "60 ml", "200 ml"}}},
       {"bags",
@@ -723,8 +768,7 @@ const std::map<std::string, ClassVocab>& ClassVocabs() {
         {"size medium", "size large", "size small", "cotton"}}},
       {"personal care",
        {{"electric toothbrush", "electric shaver", "trimmer"}, {"rechargeable", "travel"}}},
-      {"lighting",
-       {{"smart bulbs", "light kit"}, {"E27", "dimmable", "starter pack"}}},
+      {"lighting", {{"smart bulbs", "light kit"}, {"E27", "dimmable", "starter pack"}}},
       {"generic", {{"item", "product"}, {"new season", "limited"}}},
   };
   return v;
@@ -794,35 +838,39 @@ const std::vector<std::string>& UnrelatedTitles() {
 }
 
 const std::vector<std::string>& UnrelatedCategories() {
-  static const std::vector<std::string> v = {"home", "kitchen", "garden", "toys", "books",
-                                             "sports", "music", "crafts"};
+  static const std::vector<std::string> v = {"home",  "kitchen", "garden", "toys",
+                                             "books", "sports",  "music",  "crafts"};
   return v;
 }
 
 // Neutral words for description padding (checked against the pack at start-up).
 const char* const kFillerWords[] = {
-    "comfortable", "lightweight", "everyday", "soft", "durable", "classic", "modern",
-    "design", "ships", "fast", "tracked", "parcel", "within", "two", "days", "smoke",
-    "free", "home", "pet", "please", "check", "photos", "measurements", "questions",
-    "welcome", "happy", "answer", "bought", "last", "year", "kept", "clean", "dry",
-    "place", "great", "condition", "fits", "true", "size", "colour", "may", "vary",
-    "slightly", "screen", "lighting", "payment", "bank", "transfer", "accepted",
-    "collection", "possible", "city", "centre", "weekend", "evening", "daily",
-    "material", "stitching", "sole", "grip", "cushioning", "breathable", "mesh", "upper",
-    "padded", "collar", "heel", "support", "walking", "gym", "travel", "office", "gift",
-    "idea", "birthday", "season", "spring", "summer", "autumn", "winter", "rainy",
-    "sunny", "cosy", "warm", "cool", "elegant", "simple", "neat", "tidy", "careful",
-    "packed", "bubble", "wrap", "sturdy", "carton", "postage", "included", "price",
-    "firm", "offers", "considered", "bundle", "discount", "multiple", "items", "see",
-    "other", "listings", "thanks", "looking", "reply", "quickly", "usually", "same",
-    "day", "dispatch", "monday", "friday", "holiday", "break", "delay", "possible",
-    "return", "accepted", "fourteen", "refund", "policy", "buyer", "pays", "shipping",
-    "europe", "worldwide", "insured", "delivery", "option", "available", "request",
-    "matching", "colours", "stock", "fresh", "smell", "perfect", "present", "partner",
-    "friend", "family", "children", "adults", "weight", "width", "length", "height",
-    "pocket", "zip", "button", "lining", "soft", "touch", "smooth", "finish", "matte",
-    "glossy", "texture", "pattern", "stripe", "plain", "trim", "detail", "premium",
-    "feel", "easy", "wear", "care", "hand", "wash", "cold", "water", "air", "dry",
+    "comfortable", "lightweight",  "everyday",   "soft",     "durable",    "classic",    "modern",
+    "design",      "ships",        "fast",       "tracked",  "parcel",     "within",     "two",
+    "days",        "smoke",        "free",       "home",     "pet",        "please",     "check",
+    "photos",      "measurements", "questions",  "welcome",  "happy",      "answer",     "bought",
+    "last",        "year",         "kept",       "clean",    "dry",        "place",      "great",
+    "condition",   "fits",         "true",       "size",     "colour",     "may",        "vary",
+    "slightly",    "screen",       "lighting",   "payment",  "bank",       "transfer",   "accepted",
+    "collection",  "possible",     "city",       "centre",   "weekend",    "evening",    "daily",
+    "material",    "stitching",    "sole",       "grip",     "cushioning", "breathable", "mesh",
+    "upper",       "padded",       "collar",     "heel",     "support",    "walking",    "gym",
+    "travel",      "office",       "gift",       "idea",     "birthday",   "season",     "spring",
+    "summer",      "autumn",       "winter",     "rainy",    "sunny",      "cosy",       "warm",
+    "cool",        "elegant",      "simple",     "neat",     "tidy",       "careful",    "packed",
+    "bubble",      "wrap",         "sturdy",     "carton",   "postage",    "included",   "price",
+    "firm",        "offers",       "considered", "bundle",   "discount",   "multiple",   "items",
+    "see",         "other",        "listings",   "thanks",   "looking",    "reply",      "quickly",
+    "usually",     "same",         "day",        "dispatch", "monday",     "friday",     "holiday",
+    "break",       "delay",        "possible",   "return",   "accepted",   "fourteen",   "refund",
+    "policy",      "buyer",        "pays",       "shipping", "europe",     "worldwide",  "insured",
+    "delivery",    "option",       "available",  "request",  "matching",   "colours",    "stock",
+    "fresh",       "smell",        "perfect",    "present",  "partner",    "friend",     "family",
+    "children",    "adults",       "weight",     "width",    "length",     "height",     "pocket",
+    "zip",         "button",       "lining",     "soft",     "touch",      "smooth",     "finish",
+    "matte",       "glossy",       "texture",    "pattern",  "stripe",     "plain",      "trim",
+    "detail",      "premium",      "feel",       "easy",     "wear",       "care",       "hand",
+    "wash",        "cold",         "water",      "air",      "dry",
 };
 
 }  // namespace
@@ -876,16 +924,16 @@ enum Scenario : int {
 
 const std::vector<std::string>& ListingGenerator::ScenarioNames() {
   static const std::vector<std::string> v = {
-      "unrelated",     "genuine",       "brand_only_cheap", "cue_title",     "cue_description",
-      "cue_foreign",   "cue_regex",     "cue_shadow",       "price_anomaly", "lot_normal",
-      "lot_cheap",     "evasive_alone", "evasive_cue",      "evasive_price", "accessory",
-      "bundle",        "used",          "packaging",        "authorized",    "two_brands"};
+      "unrelated",   "genuine",       "brand_only_cheap", "cue_title",     "cue_description",
+      "cue_foreign", "cue_regex",     "cue_shadow",       "price_anomaly", "lot_normal",
+      "lot_cheap",   "evasive_alone", "evasive_cue",      "evasive_price", "accessory",
+      "bundle",      "used",          "packaging",        "authorized",    "two_brands"};
   return v;
 }
 
 namespace {
-constexpr double kScenarioWeights[kNumScenarios] = {
-    35, 10, 2, 5, 4, 3, 3, 3, 5, 2, 2, 4, 3, 2, 4, 2, 3, 2, 3, 3};
+constexpr double kScenarioWeights[kNumScenarios] = {35, 10, 2, 5, 4, 3, 3, 3, 5, 2,
+                                                    2,  4,  3, 2, 4, 2, 3, 2, 3, 3};
 }  // namespace
 
 struct ListingGenerator::State {
@@ -894,9 +942,9 @@ struct ListingGenerator::State {
   std::unique_ptr<LabelOracle> oracle;
   Rng rng{1};
 
-  std::vector<HolderInfo> holders;   // holders with at least one brand
-  std::vector<int> priced_holders;   // indexes into holders
-  std::vector<int> auth_holders;     // indexes into holders with authorized sellers
+  std::vector<HolderInfo> holders;  // holders with at least one brand
+  std::vector<int> priced_holders;  // indexes into holders
+  std::vector<int> auth_holders;    // indexes into holders with authorized sellers
   std::vector<std::string> currencies;
   std::map<std::string, double> fx;
 
@@ -910,7 +958,7 @@ struct ListingGenerator::State {
   std::map<std::string, ClassVocab> vocab;  // filtered
   std::string never_used;                   // "Never used." when it is a neutral sentence
 
-  std::string filler;                 // pool of neutral words
+  std::string filler;                  // pool of neutral words
   std::vector<uint32_t> filler_words;  // word starts in `filler`
   double cumulative_target = 0;
 
@@ -1012,8 +1060,8 @@ TermWords CollectTermWords(const rules::RulePack& pack) {
     for (const auto& p : c.phrases) add(p);
   }
   const auto& x = pack.context;
-  for (const auto* list : {&x.compatibility, &x.accessories, &x.bundle, &x.used,
-                           &x.packaging_only}) {
+  for (const auto* list :
+       {&x.compatibility, &x.accessories, &x.bundle, &x.used, &x.packaging_only}) {
     for (const auto& p : *list) add(p);
   }
   return tw;
@@ -1086,8 +1134,7 @@ absl::StatusOr<std::unique_ptr<ListingGenerator>> ListingGenerator::Create(
       ProductInfo pi;
       pi.index = static_cast<int>(p);
       for (const auto& k : prod.keywords) {
-        pi.keywords.push_back(LowerString(prod.name) == LowerString(k) ? prod.name
-                                                                        : TitleCase(k));
+        pi.keywords.push_back(LowerString(prod.name) == LowerString(k) ? prod.name : TitleCase(k));
       }
       pi.keyword = pi.keywords[0];
       pi.category = prod.category.empty() ? "other" : prod.category;
@@ -1129,8 +1176,8 @@ absl::StatusOr<std::unique_ptr<ListingGenerator>> ListingGenerator::Create(
     enforced_hit = !probe.empty() && probe[0].cue_points > 0;
     holder = probe.size() != 1 || references_holder(sample);
   };
-  static const std::set<std::string> kGerman = {"nachbildung", "replika", "gefälscht",
-                                                "fälschung", "nachgemacht", "kopie"};
+  static const std::set<std::string> kGerman = {"nachbildung", "replika",     "gefälscht",
+                                                "fälschung",   "nachgemacht", "kopie"};
   for (const auto& cue : pack.cues) {
     std::vector<std::string> samples;
     for (const auto& p : cue.phrases) samples.push_back(p);
@@ -1271,8 +1318,8 @@ absl::StatusOr<std::unique_ptr<ListingGenerator>> ListingGenerator::Create(
   zero_unless(kCueRegex, !st->cue_regex.empty());
   zero_unless(kCueShadow, !st->cue_shadow.empty());
   zero_unless(kEvasiveCue, !st->cue_plain.empty());
-  for (int s : {kGenuine, kPriceAnomaly, kLotNormal, kLotCheap, kEvasivePrice, kBundle,
-                kUsed, kPackaging}) {
+  for (int s : {kGenuine, kPriceAnomaly, kLotNormal, kLotCheap, kEvasivePrice, kBundle, kUsed,
+                kPackaging}) {
     zero_unless(s, priced);
   }
   zero_unless(kAccessory, priced && (!st->accessories.empty() || !st->compat.empty()));
@@ -1327,27 +1374,69 @@ class Builder {
     const int roll = rng_.Int(0, 99);
     d_.condition = roll < 55 ? "new" : "";
     switch (d_.scenario) {
-      case kUnrelated: Unrelated(); break;
-      case kGenuine: Genuine(); break;
-      case kBrandOnlyCheap: BrandOnlyCheap(); break;
-      case kCueTitle: CueScenario(Pick(s_.cue_plain), /*in_title=*/true); break;
-      case kCueDescription: CueScenario(Pick(s_.cue_plain), false); break;
-      case kCueForeign: CueScenario(Pick(s_.cue_foreign), rng_.Chance(0.5)); break;
-      case kCueRegex: CueScenario(Pick(s_.cue_regex), rng_.Chance(0.6)); break;
-      case kCueShadow: CueScenario(Pick(s_.cue_shadow), rng_.Chance(0.6)); break;
-      case kPriceAnomaly: PriceAnomaly(); break;
-      case kLotNormal: Lot(false); break;
-      case kLotCheap: Lot(true); break;
-      case kEvasiveAlone: Evasive(0); break;
-      case kEvasiveCue: Evasive(1); break;
-      case kEvasivePrice: Evasive(2); break;
-      case kAccessory: Accessory(); break;
-      case kBundle: Bundle(); break;
-      case kUsed: Used(); break;
-      case kPackaging: Packaging(); break;
-      case kAuthorized: Authorized(); break;
-      case kTwoBrands: TwoBrands(); break;
-      default: Unrelated(); break;
+      case kUnrelated:
+        Unrelated();
+        break;
+      case kGenuine:
+        Genuine();
+        break;
+      case kBrandOnlyCheap:
+        BrandOnlyCheap();
+        break;
+      case kCueTitle:
+        CueScenario(Pick(s_.cue_plain), /*in_title=*/true);
+        break;
+      case kCueDescription:
+        CueScenario(Pick(s_.cue_plain), false);
+        break;
+      case kCueForeign:
+        CueScenario(Pick(s_.cue_foreign), rng_.Chance(0.5));
+        break;
+      case kCueRegex:
+        CueScenario(Pick(s_.cue_regex), rng_.Chance(0.6));
+        break;
+      case kCueShadow:
+        CueScenario(Pick(s_.cue_shadow), rng_.Chance(0.6));
+        break;
+      case kPriceAnomaly:
+        PriceAnomaly();
+        break;
+      case kLotNormal:
+        Lot(false);
+        break;
+      case kLotCheap:
+        Lot(true);
+        break;
+      case kEvasiveAlone:
+        Evasive(0);
+        break;
+      case kEvasiveCue:
+        Evasive(1);
+        break;
+      case kEvasivePrice:
+        Evasive(2);
+        break;
+      case kAccessory:
+        Accessory();
+        break;
+      case kBundle:
+        Bundle();
+        break;
+      case kUsed:
+        Used();
+        break;
+      case kPackaging:
+        Packaging();
+        break;
+      case kAuthorized:
+        Authorized();
+        break;
+      case kTwoBrands:
+        TwoBrands();
+        break;
+      default:
+        Unrelated();
+        break;
     }
   }
 
@@ -1355,9 +1444,7 @@ class Builder {
   const std::string& Pick(const std::vector<std::string>& v) { return rng_.Pick(v); }
   const HolderInfo& AnyHolder() { return s_.holders[rng_.Below(s_.holders.size())]; }
   const HolderInfo& PricedHolder() { return s_.holders[rng_.Pick(s_.priced_holders)]; }
-  const ProductInfo& PricedProduct(const HolderInfo& h) {
-    return h.products[rng_.Pick(h.priced)];
-  }
+  const ProductInfo& PricedProduct(const HolderInfo& h) { return h.products[rng_.Pick(h.priced)]; }
   const ProductInfo* AnyProduct(const HolderInfo& h) {
     if (h.products.empty()) return nullptr;
     return &h.products[rng_.Below(h.products.size())];
@@ -1877,8 +1964,8 @@ absl::Status ListingGenerator::Generate(const std::function<bool(std::string_vie
     }
     // Padding: filler before and after the structured part of the description.
     const double jitter = record_bytes * s.rng.Range(-0.3, 0.3);
-    const double target = static_cast<double>(i + 1) * record_bytes -
-                          static_cast<double>(record_total) + jitter;
+    const double target =
+        static_cast<double>(i + 1) * record_bytes - static_cast<double>(record_total) + jitter;
     const double fixed = static_cast<double>(line.size() + s.esc.size() + suffix.size());
     const double max_pad = std::min(4.0 * record_bytes + 64, s.filler.size() / 2.0);
     const double pad = std::min(target - fixed, max_pad);
@@ -1917,20 +2004,17 @@ absl::Status ListingGenerator::Generate(const std::function<bool(std::string_vie
 std::string FormatSummary(const GenerationSummary& sum) {
   std::string out;
   char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "listings: %lld  with cases: %lld  expected cases: %lld  bytes: %llu\n",
-                static_cast<long long>(sum.listings),
-                static_cast<long long>(sum.listings_with_cases),
-                static_cast<long long>(sum.cases),
-                static_cast<unsigned long long>(sum.bytes));
+  std::snprintf(
+      buf, sizeof buf, "listings: %lld  with cases: %lld  expected cases: %lld  bytes: %llu\n",
+      static_cast<long long>(sum.listings), static_cast<long long>(sum.listings_with_cases),
+      static_cast<long long>(sum.cases), static_cast<unsigned long long>(sum.bytes));
   out += buf;
   out += "scenario              listings  with-case\n";
   for (const auto& [name, n] : sum.per_scenario) {
     auto it = sum.per_scenario_with_cases.find(name);
     std::snprintf(buf, sizeof buf, "  %-20s %8lld %10lld\n", name.c_str(),
                   static_cast<long long>(n),
-                  static_cast<long long>(it == sum.per_scenario_with_cases.end() ? 0
-                                                                                 : it->second));
+                  static_cast<long long>(it == sum.per_scenario_with_cases.end() ? 0 : it->second));
     out += buf;
   }
   out += "cases per rights holder\n";

@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "rules/rule_pack.h"
 
 namespace bonafide::gen {
@@ -122,8 +123,8 @@ class ListingGenerator {
  public:
   // Returns InvalidArgument when the pack has no rights holder with a brand, or options
   // are out of range (count < 0, record_bytes < 0).
-  static absl::StatusOr<std::unique_ptr<ListingGenerator>> Create(
-      const rules::RulePack& pack, const GeneratorOptions& options);
+  static absl::StatusOr<std::unique_ptr<ListingGenerator>> Create(const rules::RulePack& pack,
+                                                                  const GeneratorOptions& options);
   ~ListingGenerator();
   ListingGenerator(const ListingGenerator&) = delete;
   ListingGenerator& operator=(const ListingGenerator&) = delete;

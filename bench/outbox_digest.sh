@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prints a digest of an outbox's content that ignores when it was written, so that the outboxes
+# of two builds on the same input can be compared (a refactor must not change a byte of what
+# rights holders read):
+#
+#   bash bench/outbox_digest.sh OUTBOX.db [--ignore-rules-version]
+#
+# One line per table: name, row count, SHA-256 of its rows in key order, with the time
+# columns (first_seen_at, last_seen_at, created_at, updated_at) left out. With
+# --ignore-rules-version the rules-version digest in the evidence is masked, and the columns
+# derived from it (the content fingerprint, and the event key that embeds it) are left out:
+# for comparing builds whose rules-version derivation differs on purpose.
+set -euo pipefail
+db=${1:?usage: bash bench/outbox_digest.sh OUTBOX.db [--ignore-rules-version]}
+mask=0
+[[ "${2:-}" == "--ignore-rules-version" ]] && mask=1
+
+if ((mask)); then
+  cases="SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,
+           replace(evidence, json_extract(evidence, '\$.rules_version'), 'masked'), revision, status
+         FROM cases ORDER BY case_key"
+  events="SELECT id, rights_holder, case_key, type, payload FROM events ORDER BY id"
+else
+  cases="SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,
+           evidence, fingerprint, revision, status FROM cases ORDER BY case_key"
+  events="SELECT id, event_key, rights_holder, case_key, type, payload FROM events ORDER BY id"
+fi
+checkpoints="SELECT run, input, identity, byte_offset, line, rejects_bytes, done
+             FROM scan_checkpoints ORDER BY run, input"
+
+for table in cases events checkpoints; do
+  sql=${!table}
+  rows=$(sqlite3 -readonly "$db" "SELECT count(*) FROM ($sql)")
+  sum=$(sqlite3 -readonly -json "$db" "$sql" | sha256sum | cut -c1-16)
+  printf '%-12s %9s rows  %s\n' "$table" "$rows" "$sum"
+done
