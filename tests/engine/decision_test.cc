@@ -1,0 +1,345 @@
+// The decision policy alone (engine/decision.h): listings normalised and matched against the
+// small ACME rules directory of tests/acme_pack.h, then judged by Decide(), without the
+// scanner, the photo stage or the outbox. Each test names one rule of docs/matching.md.
+#include "engine/decision.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "rules/compiled_rules.h"
+#include "rules/normalize.h"
+#include "rules/rule_pack.h"
+#include "tests/acme_pack.h"
+#include "tests/test_util.h"
+
+namespace bonafide::engine {
+namespace {
+
+class DecisionTest : public ::testing::Test {
+ protected:
+  // The rules are compiled once for the suite (a Hyperscan compilation per test would cost
+  // more than the tests); each test has its own matcher and scratch.
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<testing::TempDir>();
+    auto pack = rules::LoadRulePack(testing::WriteAcmePack(*dir_));
+    ASSERT_TRUE(pack.ok()) << pack.status();
+    auto compiled = rules::CompiledRules::Compile(std::move(*pack), {});
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    rules_ = std::move(*compiled);
+  }
+  static void TearDownTestSuite() {
+    rules_.reset();
+    dir_.reset();
+  }
+
+  void SetUp() override {
+    ASSERT_NE(rules_, nullptr);
+    auto matcher = rules::TextMatcher::Create(*rules_);
+    ASSERT_TRUE(matcher.ok()) << matcher.status();
+    matcher_ = std::move(*matcher);
+    scratch_ = std::make_unique<DecisionScratch>(*rules_);
+  }
+
+  static Listing MakeListing(std::string title, double price = 100, std::string currency = "EUR") {
+    Listing l;
+    l.id = "l-1";
+    l.title = std::move(title);
+    l.price = price;
+    l.currency = std::move(currency);
+    l.seller_id = "s-1";
+    return l;
+  }
+
+  // Normalises and matches the listing's text as the scanner does, then decides.
+  const Verdict& Judge(const Listing& listing, std::span<const ImageMatch> images = {}) {
+    Prepare(listing.title, rules::MatchScope::kTitle, title_);
+    Prepare(listing.description, rules::MatchScope::kDescription, description_);
+    Decide(*rules_, listing, title_, description_, images, *scratch_, verdict_);
+    return verdict_;
+  }
+
+  int HolderIndex(std::string_view id) const {
+    for (size_t i = 0; i < rules_->holders().size(); ++i) {
+      if (rules_->holders()[i].id == id) return static_cast<int>(i);
+    }
+    ADD_FAILURE() << "no rights holder " << id;
+    return -1;
+  }
+  int CueIndex(std::string_view id) const {
+    for (size_t i = 0; i < rules_->pack().cues.size(); ++i) {
+      if (rules_->pack().cues[i].id == id) return static_cast<int>(i);
+    }
+    ADD_FAILURE() << "no cue rule " << id;
+    return -1;
+  }
+
+  // The verdict of rights holder `id`, or null when the listing does not reference it.
+  const HolderVerdict* Holder(std::string_view id) const {
+    const int index = HolderIndex(id);
+    for (const HolderVerdict& h : verdict_.holders) {
+      if (h.holder == index) return &h;
+    }
+    return nullptr;
+  }
+  std::vector<Signal> Signals(const HolderVerdict& h) const {
+    return {verdict_.signals.begin() + h.signals_begin, verdict_.signals.begin() + h.signals_end};
+  }
+  const Signal* FindSignal(const HolderVerdict& h, SignalKind kind) const {
+    for (uint32_t i = h.signals_begin; i < h.signals_end; ++i) {
+      if (verdict_.signals[i].kind == kind) return &verdict_.signals[i];
+    }
+    return nullptr;
+  }
+  std::string SpanText(const Listing& l, const TextSpan& span) const {
+    const std::string& text = span.field == TextField::kTitle ? l.title : l.description;
+    return text.substr(span.begin, span.end - span.begin);
+  }
+
+ private:
+  void Prepare(std::string_view text, rules::MatchScope scope, MatchedField& field) {
+    field.original = text;
+    field.normalized.Clear();
+    rules::NormalizeAppend(text, field.normalized);
+    ASSERT_TRUE(matcher_->Match(field.normalized.text, scope, field.hits).ok());
+  }
+
+  static std::unique_ptr<testing::TempDir> dir_;
+  static std::shared_ptr<const rules::CompiledRules> rules_;
+  std::unique_ptr<rules::TextMatcher> matcher_;
+  std::unique_ptr<DecisionScratch> scratch_;
+  MatchedField title_, description_;
+
+ protected:
+  Verdict verdict_;
+};
+
+std::unique_ptr<testing::TempDir> DecisionTest::dir_;
+std::shared_ptr<const rules::CompiledRules> DecisionTest::rules_;
+
+TEST_F(DecisionTest, ListingThatNamesNoRightsHolderReferencesNone) {
+  const Listing l = MakeListing("Running shoes replica, size 42", 10);
+  EXPECT_TRUE(Judge(l).holders.empty());
+  EXPECT_TRUE(verdict_.reject_reason.empty());
+}
+
+TEST_F(DecisionTest, CueRuleScoresItsWeightAndRecordsWhereItMatched) {
+  const Listing l = MakeListing("ACME Runner 22 replica", 150);
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_DOUBLE_EQ(acme->score, 1.0);
+  EXPECT_DOUBLE_EQ(acme->threshold, 1.0);
+  EXPECT_TRUE(acme->case_opened);
+  EXPECT_EQ(SpanText(l, acme->first_mention), "ACME");
+  const Signal* cue = FindSignal(*acme, SignalKind::kCue);
+  ASSERT_NE(cue, nullptr);
+  EXPECT_EQ(cue->index, CueIndex("cue.replica"));
+  EXPECT_EQ(SpanText(l, cue->span), "replica");
+  EXPECT_EQ(verdict_.cue_hits, std::vector<int32_t>{CueIndex("cue.replica")});
+}
+
+TEST_F(DecisionTest, CueWithoutAMentionReferencesNoRightsHolder) {
+  Judge(MakeListing("replica 1:1 sneakers", 10));
+  EXPECT_TRUE(verdict_.holders.empty());
+}
+
+TEST_F(DecisionTest, ShadowRuleIsCountedButAddsNothing) {
+  const Listing l = MakeListing("ACME Runner 22 inspired by the classics", 150);
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_DOUBLE_EQ(acme->score, 0.0);
+  EXPECT_FALSE(acme->case_opened);
+  const Signal* cue = FindSignal(*acme, SignalKind::kCue);
+  ASSERT_NE(cue, nullptr);
+  EXPECT_TRUE(cue->shadow);
+  EXPECT_DOUBLE_EQ(cue->weight, 0.0);
+  EXPECT_EQ(verdict_.cue_hits, std::vector<int32_t>{CueIndex("cue.inspired")});
+}
+
+TEST_F(DecisionTest, PriceBelowTheRatioOfTheNamedProductIsASignal) {
+  const Listing l = MakeListing("ACME Runner 22 sneakers", 50);  // 50 / 180 = 0.28 < 0.4
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  const Signal* price = FindSignal(*acme, SignalKind::kPrice);
+  ASSERT_NE(price, nullptr);
+  EXPECT_DOUBLE_EQ(price->unit_price, 50);
+  EXPECT_DOUBLE_EQ(price->reference_price, 180);
+  EXPECT_NEAR(price->ratio, 50.0 / 180.0, 1e-12);
+  EXPECT_EQ(SpanText(l, price->span), "Runner 22");
+  EXPECT_TRUE(acme->case_opened);
+}
+
+TEST_F(DecisionTest, PriceAboveTheRatioIsNoSignal) {
+  Judge(MakeListing("ACME Runner 22 sneakers", 90));  // 0.5 of the reference
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(FindSignal(*acme, SignalKind::kPrice), nullptr);
+  EXPECT_FALSE(acme->case_opened);
+}
+
+TEST_F(DecisionTest, PriceIsComparedPerUnitAfterFx) {
+  // The Pavilion's reference is 600 USD = 516 EUR; 100 USD = 86 EUR is 0.17 of it.
+  const Listing l = MakeListing("ACME Pavilion DV6 laptop", 100, "USD");
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  const Signal* price = FindSignal(*acme, SignalKind::kPrice);
+  ASSERT_NE(price, nullptr);
+  EXPECT_NEAR(price->unit_price, 86, 1e-9);
+  EXPECT_NEAR(price->reference_price, 516, 1e-9);
+
+  // Ten units at 400 EUR: 40 EUR a unit is far below, although the listing price is not.
+  Listing lot = MakeListing("ACME Runner 22 sneakers", 400);
+  lot.quantity = 10;
+  Judge(lot);
+  acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  price = FindSignal(*acme, SignalKind::kPrice);
+  ASSERT_NE(price, nullptr);
+  EXPECT_EQ(price->units, 10);
+  EXPECT_DOUBLE_EQ(price->unit_price, 40);
+}
+
+TEST_F(DecisionTest, CompatibilityPhraseBeforeAMentionCoversThePriceRule) {
+  Judge(MakeListing("Mount for ACME Phone 12", 15));
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(acme->coverage, Coverage::kCompatibility);
+  EXPECT_EQ(FindSignal(*acme, SignalKind::kPrice), nullptr);
+  EXPECT_FALSE(acme->case_opened);
+}
+
+TEST_F(DecisionTest, AccessoryWordAfterAMentionCoversUnlessABundleWordComesBetween) {
+  Judge(MakeListing("ACME Phone 12 / 12 Plus USB cable", 9));
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(acme->coverage, Coverage::kAccessory);
+  EXPECT_EQ(FindSignal(*acme, SignalKind::kPrice), nullptr);
+
+  Judge(MakeListing("ACME Phone 12 with charger", 90));
+  acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(acme->coverage, Coverage::kNone);
+  EXPECT_NE(FindSignal(*acme, SignalKind::kPrice), nullptr);
+}
+
+TEST_F(DecisionTest, UsedListingsAreCoveredForEveryRightsHolder) {
+  Listing l = MakeListing("ACME Runner 22 sneakers", 20);
+  l.condition = "used";
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(acme->coverage, Coverage::kUsed);
+  EXPECT_EQ(FindSignal(*acme, SignalKind::kPrice), nullptr);
+
+  Judge(MakeListing("ACME Runner 22 pre-owned", 20));
+  acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(acme->coverage, Coverage::kUsed);
+}
+
+TEST_F(DecisionTest, EvasiveSpellingOfTheBrandIsASignalButCaseIsNot) {
+  const Listing l = MakeListing("4CME sneakers", 150);
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  const Signal* evasive = FindSignal(*acme, SignalKind::kObfuscatedBrand);
+  ASSERT_NE(evasive, nullptr);
+  EXPECT_DOUBLE_EQ(evasive->weight, 0.5);
+  EXPECT_EQ(SpanText(l, evasive->span), "4CME");
+  EXPECT_DOUBLE_EQ(acme->score, 0.5);
+  EXPECT_FALSE(acme->case_opened);  // 0.5 < threshold 1
+
+  Judge(MakeListing("acme sneakers", 150));
+  acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_EQ(FindSignal(*acme, SignalKind::kObfuscatedBrand), nullptr);
+}
+
+TEST_F(DecisionTest, EachRightsHolderHasItsOwnThreshold) {
+  Judge(MakeListing("Dior saddle bag replica", 2500));  // luxe: threshold 2, score 1
+  const HolderVerdict* luxe = Holder("luxe");
+  ASSERT_NE(luxe, nullptr);
+  EXPECT_DOUBLE_EQ(luxe->threshold, 2.0);
+  EXPECT_DOUBLE_EQ(luxe->score, 1.0);
+  EXPECT_FALSE(luxe->case_opened);
+
+  Judge(MakeListing("Dior saddle bag replica", 100));  // + price: 100 / 3000 < 0.3
+  luxe = Holder("luxe");
+  ASSERT_NE(luxe, nullptr);
+  EXPECT_DOUBLE_EQ(luxe->score, 2.0);
+  EXPECT_TRUE(luxe->case_opened);
+}
+
+TEST_F(DecisionTest, AuthorizedSellerNeverOpensACase) {
+  Listing l = MakeListing("ACME Runner 22 replica", 20);
+  l.seller_id = "s-100";
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_TRUE(acme->authorized_seller);
+  EXPECT_GE(acme->score, acme->threshold);
+  EXPECT_FALSE(acme->case_opened);
+}
+
+TEST_F(DecisionTest, OneListingCanConcernSeveralRightsHolders) {
+  Judge(MakeListing("ACME Runner 22 and Dior saddle bag replica", 100));
+  const HolderVerdict* acme = Holder("acme");
+  const HolderVerdict* luxe = Holder("luxe");
+  ASSERT_NE(acme, nullptr);
+  ASSERT_NE(luxe, nullptr);
+  EXPECT_TRUE(acme->case_opened);
+  EXPECT_TRUE(luxe->case_opened);
+  // Each holder's signals are its own range.
+  for (const Signal& s : Signals(*acme)) {
+    if (s.kind == SignalKind::kPrice) {
+      EXPECT_DOUBLE_EQ(s.reference_price, 180);
+    }
+  }
+  for (const Signal& s : Signals(*luxe)) {
+    if (s.kind == SignalKind::kPrice) {
+      EXPECT_DOUBLE_EQ(s.reference_price, 3000);
+    }
+  }
+}
+
+TEST_F(DecisionTest, PhotoOfAGenuineProductReferencesItsHolderWithoutAMention) {
+  ImageMatch match;
+  match.holder = HolderIndex("acme");
+  match.product = 0;  // acme-runner-22
+  match.image = 0;
+  match.genuine_photo = 3;
+  match.distance = 12;
+  match.quality = 90;
+  Listing l = MakeListing("Sneakers, brand new", 20);
+  l.images = {"a.jpg"};
+  const ImageMatch matches[] = {match};
+  Judge(l, matches);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_FALSE(acme->named);
+  const Signal* image = FindSignal(*acme, SignalKind::kImage);
+  ASSERT_NE(image, nullptr);
+  EXPECT_EQ(image->genuine_photo, 3);
+  EXPECT_EQ(image->distance, 12);
+  // The photo's product sets the reference price: 20 / 180 is below 0.4.
+  const Signal* price = FindSignal(*acme, SignalKind::kPrice);
+  ASSERT_NE(price, nullptr);
+  EXPECT_DOUBLE_EQ(price->reference_price, 180);
+  EXPECT_DOUBLE_EQ(acme->score, 2.0);
+  EXPECT_TRUE(acme->case_opened);
+}
+
+TEST_F(DecisionTest, CurrencyWithoutARateIsARejectNotAVerdict) {
+  Judge(MakeListing("ACME Runner 22 replica", 20, "XYZ"));
+  EXPECT_TRUE(verdict_.holders.empty());
+  EXPECT_EQ(verdict_.reject_reason, "unknown currency: \"XYZ\" has no rate in policy.yaml fx");
+}
+
+}  // namespace
+}  // namespace bonafide::engine
