@@ -1,0 +1,64 @@
+#include "util/files.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace bonafide {
+namespace {
+
+TEST(FilesTest, WriteThenReadGivesTheSameBytes) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("cache.bin");
+  const std::string bytes("a\0b\xff\n", 5);
+  ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+  auto read = ReadFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, bytes);
+
+  ASSERT_TRUE(WriteFileAtomically(path, "shorter").ok());  // replaces, never appends
+  EXPECT_EQ(*ReadFile(path), "shorter");
+  // No temporary file is left beside it.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+}
+
+TEST(FilesTest, ReadingAMissingFileIsNotFoundNamingThePath) {
+  testing::TempDir dir;
+  auto read = ReadFile(dir.Join("nope"));
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find(dir.Join("nope")), absl::string_view::npos);
+}
+
+TEST(FilesTest, FailedWriteLeavesTheOldFileAndNoTemporary) {
+  testing::TempDir dir;
+  const std::string sub = dir.Join("ro");
+  std::filesystem::create_directories(sub);
+  const std::string path = sub + "/cache.bin";
+  ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
+  ::chmod(sub.c_str(), 0555);
+  const bool root = ::geteuid() == 0;  // root writes anyway: nothing to check then
+  const absl::Status status = WriteFileAtomically(path, "new");
+  ::chmod(sub.c_str(), 0755);
+  if (!root) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(*ReadFile(path), root ? "new" : "old");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(sub), {}), 1);
+}
+
+TEST(FilesTest, WritingIntoAMissingDirectoryFails) {
+  testing::TempDir dir;
+  const absl::Status status = WriteFileAtomically(dir.Join("no/such/dir/file"), "x");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(status.message().find("no/such/dir/file"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace bonafide
