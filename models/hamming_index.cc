@@ -15,11 +15,6 @@ namespace {
 
 constexpr size_t kHashWords = 4;
 
-inline int Distance(const Hash256& a, const Hash256& b) {
-  return std::popcount(a.words[0] ^ b.words[0]) + std::popcount(a.words[1] ^ b.words[1]) +
-         std::popcount(a.words[2] ^ b.words[2]) + std::popcount(a.words[3] ^ b.words[3]);
-}
-
 // Slice s covers bits [16 * (s % 4), 16 * (s % 4) + 16) of word s / 4.
 inline uint32_t Slice(const Hash256& h, int s) {
   return static_cast<uint32_t>(h.words[s >> 2] >> ((s & 3) * 16)) & 0xffffu;
@@ -254,7 +249,7 @@ size_t MultiIndex::memory_bytes() const {
 void MultiIndex::ScanAll(const Hash256& query, int max_distance,
                          std::vector<IndexMatch>& out) const {
   for (size_t i = 0; i < hashes_.size(); ++i) {
-    const int d = Distance(hashes_[i], query);
+    const int d = HammingDistance(hashes_[i], query);
     if (d <= max_distance) out.push_back({static_cast<uint32_t>(i), d});
   }
 }
@@ -324,7 +319,7 @@ void MultiIndex::Query(const Hash256& query, int max_distance, Scratch& scratch,
       __builtin_prefetch(&hashes[candidates[i + kPrefetchAhead]]);
     }
     const uint32_t id = candidates[i];
-    const int d = Distance(hashes[id], query);
+    const int d = HammingDistance(hashes[id], query);
     if (d <= max_distance) out.push_back({id, d});
   }
   // Leave the bitset all zero: every set bit belongs to a candidate.
