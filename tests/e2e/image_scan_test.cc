@@ -1,4 +1,4 @@
-// The image stage end to end (issue 3, "Done when"): genuine photos registered in a rules
+// The image stage end to end (docs/images.md): genuine photos registered in a rules
 // directory, listing photos that reuse them with a seller's edits, scanned through
 // Scanner::ScanFiles and the `bonafide` CLI.
 #include <stdio.h>
