@@ -1,4 +1,4 @@
-// bonafide_image_bench: the image stage end to end (issue 4), beside bonafide_bench (text).
+// bonafide_image_bench: the image stage end to end, beside bonafide_bench (text).
 //
 //   bonafide_image_bench --data DIR [--photos 1000] [--large-photos 20] [--genuine 250]
 //       [--threads 1,2] [--repeats 3] [--batches 16] [--hamming-bank 1000000]
@@ -69,7 +69,7 @@ using bench::Median;
 // Bump when the drawing or the layout changes, so that old data sets are regenerated.
 constexpr int kDataVersion = 2;
 constexpr int kHolders = 5;
-constexpr int kTargetPhotosPerSecond = 500;  // issue 4: 1-MP JPEGs, 2 threads
+constexpr int kTargetPhotosPerSecond = 500;  // 1-MP JPEGs, 2 threads (bench/RESULTS.md)
 
 struct Options {
   std::string data;
@@ -956,7 +956,7 @@ std::string MeasureHamming(const Options& o, const Plan& plan) {
   return absl::StrFormat("{\"peak_rss_mb\":%.1f,\"banks\":[%s]}", peak_mb, rows);
 }
 
-// Prints the verdict on issue 4's target and returns its JSON ("null" without a 1-MP set
+// Prints the verdict on the image-stage target and returns its JSON ("null" without a 1-MP set
 // scanned with 2 threads).
 std::string ReportTarget(const std::string& set_name, const Run& scan2) {
   if (set_name != "1-MP" || scan2.r.photos == 0) return "null";
@@ -965,7 +965,7 @@ std::string ReportTarget(const std::string& set_name, const Run& scan2) {
   const std::string verdict =
       met ? absl::StrFormat("met (%.2fx)", rate / kTargetPhotosPerSecond)
           : absl::StrFormat("missed by a factor of %.2f", kTargetPhotosPerSecond / rate);
-  std::printf("\ntarget (issue 4): %d 1-MP JPEGs/s decode+hash+match on 2 threads: %.0f/s, %s\n",
+  std::printf("\ntarget: %d 1-MP JPEGs/s decode+hash+match on 2 threads: %.0f/s, %s\n",
               kTargetPhotosPerSecond, rate, verdict.c_str());
   // Not a measurement: the ceiling if both cores were ours (on a shared VM the wall clock
   // is often far below it).

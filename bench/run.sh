@@ -90,7 +90,7 @@ if [[ "$what" == "before-after" ]]; then
 fi
 
 # ---- memory: peak RSS of the 2-thread scan on 1M and 5M listings ----------------------------
-# Memory must stay flat as the dump grows (issue 4: under 512 MiB for 5M listings). Each scan
+# Memory must stay flat as the dump grows (the target: under 512 MiB for 5M listings). Each scan
 # runs in its own process (bonafide_bench forks one per configuration).
 run_memory() {
   local big="$data/nightly-5m.jsonl"

@@ -1,5 +1,5 @@
-// The decision policy of spec.md section 3, applied to one listing whose text has been
-// normalised and matched.
+// The decision policy (docs/matching.md, section 3), applied to one listing whose text has
+// been normalised and matched.
 //
 // Context (compatibility, accessory, bundle, used and packaging-only phrases) is read in the
 // title only: descriptions routinely say "never used" or list what a product "works with",

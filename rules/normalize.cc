@@ -357,7 +357,7 @@ inline void TokenAround(const char* t, size_t begin, size_t end, size_t p, size_
 }
 
 // Joins the spaced-apart runs in out[begin, end) and compacts in place. Returns the new
-// end. Slow but rare: runs only when ScanWords() found a run to join.
+// end. Slow but rare: runs only when WordPassesOver() found a run to join.
 size_t JoinSpaced(Out out, size_t begin, size_t end) {
   char* t = out.t;
   size_t w = begin;        // write position
@@ -408,7 +408,7 @@ size_t JoinSpaced(Out out, size_t begin, size_t end) {
 
 // Positions in t[p, p + 16) worth a closer look, as a bit mask: a leet character next to a
 // letter, or a letter / leet character standing alone (not next to a letter, digit or
-// non-ASCII byte other than those of "·" and "•"). A superset of what ScanWords() acts on.
+// non-ASCII byte other than those of "·" and "•"). A superset of what WordPassesOver() acts on.
 // The block is classified once; its neighbours' classes are the masks shifted by one, with
 // the bytes just outside the block classified through kPrefilterClass.
 // REQUIRES: begin < p and p + 17 <= end.

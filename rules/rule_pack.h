@@ -1,4 +1,4 @@
-// The rules directory of spec.md section 2, loaded and validated.
+// The rules directory (docs/rule-format.md), loaded and validated.
 //
 //   absl::StatusOr<RulePack> pack = LoadRulePack("examples/rules");
 //

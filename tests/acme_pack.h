@@ -1,4 +1,4 @@
-// A small rules directory written from strings, after the examples of spec.md section 2:
+// A small rules directory written from strings, after the examples of docs/rule-format.md:
 // rights holder `acme` (brand ACME, products Runner 22, Phone 12, Pavilion DV6) and `luxe`
 // (brands Dior, UGG, Casio — names that hide inside common words — threshold 2).
 #ifndef BONAFIDE_TESTS_ACME_PACK_H_

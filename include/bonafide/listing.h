@@ -1,8 +1,8 @@
 // The listing: one marketplace offer, as read from a dump or handed over by a service.
 //
-// Field meanings are the contract of spec.md section 1. A Listing owns its strings so that
-// a batch can be reused: assigning into a field keeps its capacity, and the steady-state
-// reader allocates nothing per listing.
+// Field meanings, limits and rejects are documented in docs/listings.md. A Listing owns its
+// strings so that a batch can be reused: assigning into a field keeps its capacity, and
+// the steady-state reader allocates nothing per listing.
 #ifndef BONAFIDE_LISTING_H_
 #define BONAFIDE_LISTING_H_
 
@@ -34,8 +34,8 @@ struct Listing {
   // below; 0 when nothing was cut). A truncated string field holds its first cap bytes,
   // shortened to a UTF-8 character boundary; truncated images means that image paths
   // beyond the count cap, or longer than the path cap, were dropped. The caps and the
-  // rule are in engine/listing_input.h and docs/design.md ("Limits"). Identifiers (id,
-  // seller_id, marketplace) are never truncated: an over-cap one is a reject.
+  // rule are in engine/listing_input.h and docs/listings.md ("Truncation"). Identifiers
+  // (id, seller_id, marketplace) are never truncated: an over-cap one is a reject.
   uint32_t truncated_fields = 0;
   static constexpr uint32_t kTruncatedTitle = 1u << 0;
   static constexpr uint32_t kTruncatedDescription = 1u << 1;

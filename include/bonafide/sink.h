@@ -1,7 +1,8 @@
-// Where verification cases go: the rights holders' outbox (spec.md section 4).
+// Where verification cases go: the rights holders' outbox (docs/outbox-format.md).
 //
 // The scan pipeline hands a CaseSink every flagged listing, in input order, in batches;
-// one Write() is one transaction. The default sink is the SQLite outbox of OpenSqliteOutbox().
+// one Write() is one transaction. The default sink is the SQLite outbox of
+// SqliteOutbox::Open().
 #ifndef BONAFIDE_SINK_H_
 #define BONAFIDE_SINK_H_
 

@@ -1,4 +1,4 @@
-// The image stage end to end (issue 3, "Done when"): genuine photos registered in a rules
+// The image stage end to end (docs/images.md): genuine photos registered in a rules
 // directory, listing photos that reuse them with a seller's edits, scanned through
 // Scanner::ScanFiles and the `bonafide` CLI.
 #include <stdio.h>
@@ -412,8 +412,9 @@ TEST_F(ImageScanTest, CliScanWithImages) {
 
 TEST_F(ImageScanTest, CliHashPrintsTheReferenceHash) {
   if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
-  const std::string image = std::string(BONAFIDE_PDQ_DATA) + "/bridge-mods/aaa-orig.jpg";
-  if (access(image.c_str(), R_OK) != 0) GTEST_SKIP() << "no PDQ data at " << image;
+  const std::string image =
+      std::string(BONAFIDE_PDQ_DATA) + "/reg-test-input/dih/bridge-1-original.jpg";
+  ASSERT_EQ(access(image.c_str(), R_OK), 0) << "no PDQ data at " << image;
   int status = -1;
   std::string out = RunCommand(kCli + " hash " + image, &status);
   EXPECT_EQ(status, 0);

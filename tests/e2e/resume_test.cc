@@ -1,5 +1,6 @@
 // Crash safety: `bonafide scan` killed with SIGKILL at random points and run again ends with
-// exactly the cases, events and rejects of an uninterrupted run (issue 5).
+// exactly the cases, events and rejects of an uninterrupted run (docs/outbox-format.md,
+// "Resume rules").
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>

@@ -1,4 +1,4 @@
-// Issue 4: "the steady-state scan must not allocate per listing". Counts every operator new
+// The steady-state scan must not allocate per listing (docs/design.md). Counts every operator new
 // of this test binary (it replaces the global one) while the bundled rules judge generated
 // nightly listings:
 //   - Scanner::Scan, once its scratch and verdict have grown, allocates nothing at all;

@@ -1,5 +1,5 @@
-// The decision policy of spec.md section 3 through the public Scanner API, on the ACME
-// pack of tests/acme_pack.h.
+// The decision policy (docs/matching.md) through the public Scanner API, on the ACME pack
+// of tests/acme_pack.h.
 #include "bonafide/scanner.h"
 
 #include <memory>

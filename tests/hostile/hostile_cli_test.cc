@@ -1,4 +1,4 @@
-// `bonafide scan` and `bonafide check` with bad rules (issue 5, item 3): exit status 2, the
+// `bonafide scan` and `bonafide check` with bad rules (docs/cli.md): exit status 2, the
 // error with its `file:line:column` on stderr, and nothing written: no outbox file (nor its
 // WAL/SHM companions) and no rejects file.
 //

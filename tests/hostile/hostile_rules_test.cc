@@ -1,4 +1,4 @@
-// Bad rules directories (issue 5, item 3): each must fail Scanner::Create with
+// Bad rules directories (docs/rule-format.md): each must fail Scanner::Create with
 // InvalidArgument and a `file:line:column: ` prefix, quickly and in bounded memory.
 //
 // Every case starts from a copy of examples/rules and overwrites one file. The CLI side

@@ -1,4 +1,4 @@
-// Photo-like test images drawn in code (style.md: image fixtures are made in code):
+// Photo-like test images drawn in code, so that image tests need few committed binaries:
 // gradients, shapes and text, and the edits a counterfeit seller makes to a genuine photo.
 #ifndef BONAFIDE_TESTS_MODELS_SYNTHETIC_PHOTOS_H_
 #define BONAFIDE_TESTS_MODELS_SYNTHETIC_PHOTOS_H_

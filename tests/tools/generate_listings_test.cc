@@ -153,7 +153,7 @@ TEST(ListingGeneratorTest, ScenariosProduceTheirIntendedOutcome) {
   }
 }
 
-// --- the oracle on hand-written listings (spec.md section 3 and the engine decisions) ----
+// --- the oracle on hand-written listings (the decision policy of docs/matching.md) ------
 
 class LabelOracleTest : public ::testing::Test {
  protected:

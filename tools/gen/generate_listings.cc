@@ -16,7 +16,7 @@
 #include "rules/rule_pack.h"
 #include "tools/gen/listing_generator.h"
 
-ABSL_FLAG(std::string, rules, "", "rules directory (spec.md section 2); required");
+ABSL_FLAG(std::string, rules, "", "rules directory (docs/rule-format.md); required");
 ABSL_FLAG(int64_t, count, 1000, "number of listings");
 ABSL_FLAG(uint64_t, seed, 1, "PRNG seed; same seed and rules give the same bytes");
 ABSL_FLAG(std::string, out, "", "output file, or - for stdout; required");

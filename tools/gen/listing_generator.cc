@@ -74,8 +74,8 @@ std::vector<std::string> TokenStrings(std::string_view phrase) {
   return out;
 }
 
-// Units announced by a title (tokens lowered). Mirrors the phrases the engine team
-// decided on ("lot of N", "N pcs", "set of N", "N pairs", "N x") plus the ones the
+// Units announced by a title (tokens lowered). Mirrors the phrases of docs/matching.md
+// ("lot of N", "N pcs", "set of N", "N pairs", "N x") plus the ones the
 // engine's rules/price.h also reads (pack/box of N, pieces, units, N-pack, Stück); the
 // largest count wins.
 int64_t UnitsInTitle(std::string_view lowered, const std::vector<Tok>& toks) {

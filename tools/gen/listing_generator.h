@@ -7,11 +7,11 @@
 //   absl::Status s = (*gen)->Generate(
 //       [&](std::string_view chunk) { return fwrite(...) == chunk.size(); }, &summary);
 //
-// Every listing follows spec.md section 1 and carries two extra fields that the scanner
+// Every listing follows docs/listings.md and carries two extra fields that the scanner
 // ignores: `label_cases` (sorted rights holder ids for which a case must open) and
 // `label_scenario` (what the generator meant to produce). The label is not the scenario's
 // intent: LabelOracle computes it from the generated text and the pack's numbers, following
-// spec.md section 3 and the engine team's decisions (see tools/gen/README.md).
+// the decision policy of docs/matching.md (see tools/gen/README.md).
 //
 // The generator keeps, next to each text field, a "plain shadow" in which every evasive
 // mention (leet, homoglyphs, full-width, spaced, dotted) is written plainly and its byte
@@ -79,7 +79,7 @@ struct HolderVerdict {
   bool is_case = false;
 };
 
-// Implements the decision policy (spec.md section 3) on plain-shadow text. Immutable after
+// Implements the decision policy (docs/matching.md) on plain-shadow text. Immutable after
 // Create(); thread-safe. Not copyable (holds compiled regexes).
 class LabelOracle {
  public:
