@@ -15,10 +15,10 @@ namespace bonafide {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CliRun;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::CliRun;
 using testing::RunCli;
 using testing::ShellQuote;
 
@@ -71,13 +71,11 @@ TEST_F(BonafideCliTest, UnknownFlagsNameTheLongFlagsTheyMayMean) {
 
 TEST_F(BonafideCliTest, DashAloneIsStandardInputAndDashHIsHelp) {
   const std::string input = dir_.Write("in.jsonl", kFlaggedListing);
-  const CliRun stdin_run =
-      RunCli("scan --rules " + ShellQuote(kExampleRules) + " --outbox " +
-             ShellQuote(Outbox("stdin")) + " --rejects '' --cache-dir= --progress=false - < " +
-             ShellQuote(input));
+  const CliRun stdin_run = RunCli(
+      "scan --rules " + ShellQuote(kExampleRules) + " --outbox " + ShellQuote(Outbox("stdin")) +
+      " --rejects '' --cache-dir= --progress=false - < " + ShellQuote(input));
   EXPECT_EQ(stdin_run.exit_status, 0) << stdin_run.err;
-  const CliRun list =
-      RunCli("outbox list --format jsonl --outbox " + ShellQuote(Outbox("stdin")));
+  const CliRun list = RunCli("outbox list --format jsonl --outbox " + ShellQuote(Outbox("stdin")));
   EXPECT_THAT(list.out, HasSubstr("\"listing_id\":\"x1\""));
   const CliRun help = RunCli("scan -h");
   EXPECT_EQ(help.exit_status, 0);
@@ -144,9 +142,9 @@ TEST_F(BonafideCliTest, EachHelpStatesItsOwnExitStatuses) {
 
 TEST_F(BonafideCliTest, PrintsTheProjectVersion) {
   const std::string expected = std::string("bonafide ") + BONAFIDE_VERSION_STRING + "\n";
-  EXPECT_EQ(std::string(BONAFIDE_VERSION_STRING),
-            std::to_string(BONAFIDE_VERSION_MAJOR) + "." + std::to_string(BONAFIDE_VERSION_MINOR) +
-                "." + std::to_string(BONAFIDE_VERSION_PATCH));
+  EXPECT_EQ(std::string(BONAFIDE_VERSION_STRING), std::to_string(BONAFIDE_VERSION_MAJOR) + "." +
+                                                      std::to_string(BONAFIDE_VERSION_MINOR) + "." +
+                                                      std::to_string(BONAFIDE_VERSION_PATCH));
   for (const char* args : {"--version", "version"}) {
     const CliRun run = RunCli(args);
     EXPECT_EQ(run.exit_status, 0) << args;
@@ -171,8 +169,7 @@ TEST_F(BonafideCliTest, MaxRejectRateFailsTheScanAboveTheLimitOnly) {
             "allows (the cases found are committed to the outbox)\n");
   EXPECT_FALSE(over.out.empty());  // the summary is printed all the same
   // The case was committed all the same.
-  const CliRun list =
-      RunCli("outbox list --format jsonl --outbox " + ShellQuote(Outbox("over")));
+  const CliRun list = RunCli("outbox list --format jsonl --outbox " + ShellQuote(Outbox("over")));
   EXPECT_EQ(list.exit_status, 0) << list.err;
   EXPECT_THAT(list.out, HasSubstr("\"listing_id\":\"x1\""));
 
