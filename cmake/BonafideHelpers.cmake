@@ -20,7 +20,7 @@ function(bonafide_cc_library)
   add_library(bonafide_${ARG_NAME} STATIC ${ARG_SRCS})
   add_library(bonafide::${ARG_NAME} ALIAS bonafide_${ARG_NAME})
   target_include_directories(bonafide_${ARG_NAME} PUBLIC
-    ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/include)
+    ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include)
   target_link_libraries(bonafide_${ARG_NAME}
     PUBLIC ${ARG_DEPS} PRIVATE bonafide_internal_flags ${ARG_PRIVATE_DEPS})
 endfunction()

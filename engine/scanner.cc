@@ -506,6 +506,14 @@ std::vector<std::string> Scanner::CheckExamples() const {
   return failures;
 }
 
+std::vector<std::string> Scanner::RulesWarnings() const {
+  std::vector<std::string> warnings;
+  for (const rules::RulesWarning& w : impl_->rules->pack().warnings) {
+    warnings.push_back(rules::FormatWarning(w));
+  }
+  return warnings;
+}
+
 int Scanner::holder_count() const { return static_cast<int>(impl_->rules->holders().size()); }
 const std::string& Scanner::holder_id(int holder) const {
   return impl_->rules->holders()[holder].id;

@@ -1,4 +1,4 @@
-// Loading and validation of the rules directory (spec.md section 2; docs/rule-format.md).
+// Loading and validation of the rules directory (docs/rule-format.md).
 //
 // Each file is read into memory, checked to be UTF-8, parsed with yaml-cpp and then walked
 // once. Every mapping is checked for unknown and duplicate keys before any of its values is
@@ -7,7 +7,10 @@
 // file name) so that the error reported for a broken directory is always the same.
 //
 // yaml-cpp reports 0-based lines and byte columns; messages use 1-based lines and 1-based
-// columns counted in characters (Unicode code points), which is what editors show.
+// columns counted in characters (Unicode code points), which is what editors show. Its
+// syntax errors are parser jargon placed where the parser gave up ("end of map not found"
+// for a tab, "illegal map value" on the line after a missing colon), so tabs are found
+// before parsing and the common errors are translated (SyntaxError()).
 
 #include "rules/rule_pack.h"
 
@@ -37,6 +40,7 @@
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
+#include "rules/normalize.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -93,6 +97,10 @@ bool AllCharsIn(std::string_view s, std::string_view extra) {
   }
   return true;
 }
+
+// The names under which reasons and the summary report the built-in signals; a cue rule
+// with one of them as its id would be indistinguishable from the signal.
+constexpr std::string_view kSignalNames[] = {"price", "image", "obfuscated_brand"};
 
 bool IsRightsHolderId(std::string_view s) { return AllCharsIn(s, "_-"); }
 bool IsRuleId(std::string_view s) { return AllCharsIn(s, "._-"); }
@@ -153,6 +161,93 @@ size_t FindControlCharacter(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
+  }
+  return std::string_view::npos;
+}
+
+constexpr std::string_view kTabInIndentation =
+    "tab character in indentation (YAML allows only spaces)";
+
+// Returns the offset of the first tab in the indentation of a line in block context, or
+// npos. YAML indents with spaces only; yaml-cpp notices a tab late and names something else.
+// Not reported, because YAML allows them: tabs inside block scalars (`|`, `>`), inside flow
+// collections and quoted scalars that span lines, before a comment, and on blank lines.
+// The scan is a rough lexer: when unsure (a quote or bracket inside a plain scalar) it
+// errs towards not reporting, and yaml-cpp's own error, translated, still applies.
+size_t FindTabInIndentation(std::string_view text) {
+  int flow_depth = 0;        // open '[' and '{'
+  char quote = 0;            // '\'' or '"' while inside a quoted scalar
+  int block_scalar_of = -1;  // indentation of the node that owns an open block scalar
+  size_t line_start = 0;
+  while (line_start < text.size()) {
+    size_t line_end = text.find('\n', line_start);
+    if (line_end == std::string_view::npos) line_end = text.size();
+    const std::string_view line = text.substr(line_start, line_end - line_start);
+    const size_t content = line.find_first_not_of(" \t\r");
+    const bool blank = content == std::string_view::npos;
+    if (block_scalar_of >= 0) {
+      const size_t spaces = line.find_first_not_of(' ');
+      if (blank ||
+          (spaces != std::string_view::npos && static_cast<int>(spaces) > block_scalar_of)) {
+        line_start = line_end + 1;
+        continue;
+      }
+      block_scalar_of = -1;
+    }
+    if (!blank && quote == 0 && flow_depth == 0 && line[content] != '#') {
+      const size_t tab = line.substr(0, content).find('\t');
+      if (tab != std::string_view::npos) return line_start + tab;
+    }
+    // The node's indentation: past the spaces and any "- " of sequence entries.
+    size_t node = blank ? line.size() : content;
+    while (node + 1 < line.size() && line[node] == '-' && line[node + 1] == ' ') {
+      node = line.find_first_not_of(' ', node + 1);
+      if (node == std::string_view::npos) node = line.size();
+    }
+    size_t last_token = std::string_view::npos;  // start of the last token outside quotes
+    for (size_t i = blank ? line.size() : content; i < line.size(); ++i) {
+      const char c = line[i];
+      const bool at_token = i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t' ||
+                            line[i - 1] == '[' || line[i - 1] == '{' || line[i - 1] == ',';
+      if (quote == '"') {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          quote = 0;
+        }
+        continue;
+      }
+      if (quote == '\'') {
+        if (c == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+          ++i;
+        } else if (c == '\'') {
+          quote = 0;
+        }
+        continue;
+      }
+      if (c == '#' && at_token) break;  // a comment
+      if (at_token && c != ' ' && c != '\t') last_token = i;
+      if ((c == '"' || c == '\'') && at_token) {
+        quote = c;
+      } else if ((c == '[' || c == '{') && at_token) {
+        ++flow_depth;
+      } else if ((c == ']' || c == '}') && flow_depth > 0) {
+        --flow_depth;
+      }
+    }
+    // `key: |`, `- >-`, `key: |2 # comment`: the lines after it are the scalar's text.
+    if (quote == 0 && flow_depth == 0 && last_token != std::string_view::npos &&
+        (line[last_token] == '|' || line[last_token] == '>')) {
+      const std::string_view indicator = line.substr(last_token + 1);
+      const size_t end = indicator.find_first_not_of("+-0123456789");
+      if (end == std::string_view::npos ||
+          indicator.find_first_not_of(" \t\r", end) == std::string_view::npos ||
+          indicator[indicator.find_first_not_of(" \t\r", end)] == '#') {
+        // `- |` belongs to the entry, whose indentation is its dash's.
+        block_scalar_of = static_cast<int>(node == last_token && node >= 2 ? node - 2 : node);
+      }
+    }
+    line_start = line_end + 1;
   }
   return std::string_view::npos;
 }
@@ -303,6 +398,9 @@ class YamlFile {
                        absl::Hex(static_cast<unsigned char>(file.text_[bad]), absl::kZeroPad4),
                        ", which YAML does not allow"));
     }
+    if (const size_t tab = FindTabInIndentation(file.text_); tab != std::string::npos) {
+      return file.Error(mark_at(tab), kTabInIndentation);
+    }
     try {
       std::istringstream events(file.text_);
       YAML::Parser parser(events);
@@ -323,7 +421,7 @@ class YamlFile {
       }
       if (!docs.empty()) file.root_ = docs[0];
     } catch (const YAML::Exception& e) {
-      return file.Error(e.mark, absl::StrCat("malformed yaml: ", e.msg));
+      return file.SyntaxError(e.mark, e.msg);
     } catch (const PassError& e) {
       return file.Error(e.mark, e.message);
     }
@@ -356,6 +454,45 @@ class YamlFile {
     return loc;
   }
 
+  // Returns yaml-cpp's error `message` at `mark` in plain words, at the place to fix.
+  absl::Status SyntaxError(const YAML::Mark& mark, const std::string& message) const {
+    namespace msg = YAML::ErrorMsg;
+    if (message == msg::TAB_IN_INDENTATION) return Error(mark, kTabInIndentation);
+    if (message == msg::MAP_VALUE) {
+      // `name Nike` followed by `brands: ...`: the parser reads both lines as one key and
+      // stops at the colon of the second. Blame the line that lacks its colon.
+      if (std::optional<size_t> line = KeyLineWithoutColon(mark)) return MissingColon(*line);
+      return Error(mark,
+                   "malformed yaml: unexpected ':' (quote a value that contains \": \", or "
+                   "check this line's indentation)");
+    }
+    if (message == msg::END_OF_MAP && mark.line >= 0 &&
+        static_cast<size_t>(mark.line) < line_starts_.size()) {
+      // `name Nike` ended by a comment: the parser stops at the line itself.
+      const std::string_view text = LineText(mark.line);
+      const size_t content = text.find_first_not_of(" \t\r");
+      if (content != std::string_view::npos &&
+          std::string_view("-[{#'\"").find(text[content]) == std::string_view::npos &&
+          !HasMappingColon(text)) {
+        return MissingColon(mark.line);
+      }
+    }
+    static constexpr std::pair<const char*, const char*> kPlainWords[] = {
+        {msg::END_OF_MAP,
+         "this line does not continue the mapping above it (check its indentation)"},
+        {msg::END_OF_SEQ, "this line does not continue the list above it (check its indentation)"},
+        {msg::END_OF_MAP_FLOW, "a mapping opened with '{' is not closed with '}'"},
+        {msg::END_OF_SEQ_FLOW, "a list opened with '[' is not closed with ']'"},
+        {msg::FLOW_END, "a closing ']' or '}' that nothing opened"},
+        {msg::BLOCK_ENTRY, "a list item ('- ') cannot start here (check its indentation)"},
+        {msg::UNKNOWN_ANCHOR, "an alias (*name) whose anchor (&name) is not defined before it"},
+    };
+    for (const auto& [jargon, plain] : kPlainWords) {
+      if (message == jargon) return Error(mark, absl::StrCat("malformed yaml: ", plain));
+    }
+    return Error(mark, absl::StrCat("malformed yaml: ", message));
+  }
+
   absl::Status Error(const YAML::Mark& mark, std::string_view message) const {
     const SourceLocation loc = Locate(mark);
     return absl::InvalidArgumentError(
@@ -365,6 +502,54 @@ class YamlFile {
 
  private:
   YamlFile() = default;
+
+  // Returns line `line` (0-based) without its line break.
+  std::string_view LineText(size_t line) const {
+    const size_t start = line_starts_[line];
+    const size_t end = line + 1 < line_starts_.size() ? line_starts_[line + 1] - 1 : text_.size();
+    return std::string_view(text_).substr(start, end - start);
+  }
+
+  // Returns whether `line` holds a `key: value` or `key:` separator (roughly: quotes are
+  // not considered).
+  static bool HasMappingColon(std::string_view line) {
+    const size_t end = line.find_last_not_of(" \t\r");
+    return line.find(": ") != std::string_view::npos ||
+           (end != std::string_view::npos && line[end] == ':');
+  }
+
+  // Returns the error for line `line` (0-based), a mapping entry without its colon.
+  absl::Status MissingColon(size_t line) const {
+    const std::string_view text = LineText(line);
+    const size_t start = std::min(text.find_first_not_of(" -"), text.size() - 1);
+    const size_t end = text.find_last_not_of(" \t\r");
+    YAML::Mark at;
+    at.line = static_cast<int>(line);
+    at.column = static_cast<int>(start);
+    return Error(at, absl::StrCat("malformed yaml: missing ':' after ",
+                                  Quote(text.substr(start, end + 1 - start), 40),
+                                  " (a mapping entry is `key: value`)"));
+  }
+
+  // For an illegal ':' at `mark`: when the key before it began on an earlier line (lines
+  // without a colon run into the key, as a plain scalar may span lines), returns the first
+  // of those lines.
+  std::optional<size_t> KeyLineWithoutColon(const YAML::Mark& mark) const {
+    if (mark.line <= 0 || static_cast<size_t>(mark.line) >= line_starts_.size()) {
+      return std::nullopt;
+    }
+    const std::string_view before = LineText(mark.line).substr(0, std::max(0, mark.column));
+    if (HasMappingColon(before)) return std::nullopt;  // the key began on this line
+    std::optional<size_t> first;
+    for (size_t line = mark.line; line-- > 0;) {
+      const std::string_view text = LineText(line);
+      const size_t content = text.find_first_not_of(" \t\r");
+      if (content == std::string_view::npos || text[content] == '#') continue;
+      if (HasMappingColon(text)) break;
+      first = line;
+    }
+    return first;
+  }
 
   std::string path_;
   std::string text_;
@@ -714,6 +899,12 @@ absl::StatusOr<CueRule> ParseCueRule(const YamlFile& file, const Field& item, co
     return file.Error(id.mark(), absl::StrCat("invalid cue rule id ", Quote(rule.id),
                                               " (allowed: a-z, 0-9, '.', '_' and '-')"));
   }
+  if (std::find(std::begin(kSignalNames), std::end(kSignalNames), rule.id) !=
+      std::end(kSignalNames)) {
+    return file.Error(id.mark(), absl::StrCat("cue rule id ", Quote(rule.id),
+                                              " is reserved: it names the built-in ", rule.id,
+                                              " signal in reasons and the summary"));
+  }
   const std::string in_rule = absl::StrCat("rule ", Quote(rule.id), ": ");
 
   if (auto f = m.Get("version")) {
@@ -996,6 +1187,62 @@ absl::StatusOr<bool> OptionalFile(const fs::path& path) {
   return true;
 }
 
+// Warns about each file of rights_holders/ that is not read, unless it is a genuine photo
+// of some product (photos may sit beside the rights holder files).
+void WarnAboutOtherFiles(const std::vector<fs::path>& files, RulePack& pack) {
+  std::vector<fs::path> photos;
+  for (const RightsHolder& holder : pack.rights_holders) {
+    for (const Product& product : holder.products) {
+      for (const std::string& image : product.images) {
+        photos.push_back(fs::path(image).lexically_normal());
+      }
+    }
+  }
+  for (const fs::path& file : files) {
+    if (std::find(photos.begin(), photos.end(), file.lexically_normal()) != photos.end()) {
+      continue;
+    }
+    pack.warnings.push_back(RulesWarning{
+        SourceLocation{file.string(), 0, 0},
+        "not read: rights holder files end in .yaml or .yml (move other files elsewhere)"});
+  }
+}
+
+// Warns when rights holders share a brand name or alias. Names are compared in the form
+// that matching uses (rules/normalize.h), so "Nike", "NIKE" and "N i k e" are one name:
+// a listing that names it is judged for each of them, and each can get a case.
+void WarnAboutSharedBrands(RulePack& pack) {
+  struct Claim {
+    const RightsHolder* holder;
+    const Brand* brand;
+    const std::string* name;
+  };
+  std::map<std::string, Claim> first_claim;  // by normalised name
+  std::vector<std::pair<std::string, const RightsHolder*>> warned;
+  for (const RightsHolder& holder : pack.rights_holders) {
+    for (const Brand& brand : holder.brands) {
+      std::vector<const std::string*> names = {&brand.name};
+      for (const std::string& alias : brand.aliases) names.push_back(&alias);
+      for (const std::string* name : names) {
+        std::string key = Normalize(*name);
+        if (key.empty()) continue;
+        const auto [it, inserted] = first_claim.emplace(key, Claim{&holder, &brand, name});
+        const Claim& first = it->second;
+        if (inserted || first.holder == &holder) continue;
+        const std::pair<std::string, const RightsHolder*> pair(std::move(key), &holder);
+        if (std::find(warned.begin(), warned.end(), pair) != warned.end()) continue;
+        warned.push_back(pair);
+        pack.warnings.push_back(RulesWarning{
+            brand.location,
+            absl::StrCat("brand ", Quote(*name), " of rights holder ", Quote(holder.id),
+                         " is also claimed by rights holder ", Quote(first.holder->id), " (",
+                         FormatLocation(first.brand->location), ", as ", Quote(*first.name),
+                         "): a listing that names it can open a case for both")});
+      }
+    }
+  }
+}
+
 absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
   const fs::path dir{std::string(directory)};
   std::error_code ec;
@@ -1030,13 +1277,17 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
 
   const fs::path holders_dir = dir / "rights_holders";
   std::vector<fs::path> holder_files;
+  std::vector<fs::path> other_files;  // regular files that are neither rules nor dot files
   if (fs::is_directory(holders_dir, ec)) {
     for (fs::directory_iterator it(holders_dir, ec), end; !ec && it != end; it.increment(ec)) {
       const fs::path& p = it->path();
-      const std::string filename = p.filename().string();
-      if (p.extension() != ".yaml" || filename.front() == '.') continue;
-      if (!it->is_regular_file(ec)) continue;
-      holder_files.push_back(p);
+      if (p.filename().string().front() == '.') continue;  // editor and version-control files
+      if (!it->is_regular_file(ec)) continue;              // folders hold genuine photos
+      if (p.extension() == ".yaml" || p.extension() == ".yml") {
+        holder_files.push_back(p);
+      } else {
+        other_files.push_back(p);
+      }
     }
     if (ec) {
       return absl::InvalidArgumentError(
@@ -1044,15 +1295,27 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
     }
   }
   if (holder_files.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        holders_dir.string(), ": no rights holder files (at least one *.yaml is required)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(holders_dir.string(),
+                     ": no rights holder files (at least one *.yaml or *.yml is required)"));
   }
   std::sort(holder_files.begin(), holder_files.end());
+  // A rights holder's id is its file name's stem, so acme.yaml beside acme.yml is one
+  // rights holder defined twice (sorted, the two are neighbours).
+  for (size_t i = 1; i < holder_files.size(); ++i) {
+    if (holder_files[i].stem() == holder_files[i - 1].stem()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          holder_files[i].string(), ": rights holder ", Quote(holder_files[i].stem().string()),
+          " is also defined by ", holder_files[i - 1].string(), " (keep one of the two files)"));
+    }
+  }
   std::map<std::string, SourceLocation> product_ids;
   for (const fs::path& p : holder_files) {
     BONAFIDE_ASSIGN_OR_RETURN(RightsHolder holder, LoadRightsHolder(p, pack.policy, product_ids));
     pack.rights_holders.push_back(std::move(holder));
   }
+  WarnAboutOtherFiles(other_files, pack);
+  WarnAboutSharedBrands(pack);
   // Already in file-name order, which is id order; sorting states the contract.
   std::sort(pack.rights_holders.begin(), pack.rights_holders.end(),
             [](const RightsHolder& a, const RightsHolder& b) { return a.id < b.id; });
@@ -1060,6 +1323,13 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
 }
 
 }  // namespace
+
+std::string FormatWarning(const RulesWarning& warning) {
+  if (warning.location.line == 0) {
+    return absl::StrCat(warning.location.file, ": warning: ", warning.message);
+  }
+  return absl::StrCat(FormatLocation(warning.location), ": warning: ", warning.message);
+}
 
 absl::StatusOr<RulePack> LoadRulePack(std::string_view directory) {
   // yaml-cpp and std::filesystem report some failures by exceptions; none may cross the API.

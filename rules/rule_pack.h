@@ -1,12 +1,15 @@
 // The rules directory (docs/rule-format.md), loaded and validated.
 //
 //   absl::StatusOr<RulePack> pack = LoadRulePack("examples/rules");
+//   for (const RulesWarning& w : pack->warnings) Print(FormatWarning(w));
 //
-// Loading checks structure, types, unknown fields (a typo such as `min_price_ration` is an
-// error), ids, cross references (currencies of reference prices must be in the FX table) and
-// regex syntax (through RE2). Every error message starts with `file:line:column: `
-// (1-based; the column of the offending YAML node). Compiling the pack into matchers is
-// rules/compiled_rules.h.
+// Loading checks YAML syntax (explained in plain words, e.g. a tab in the indentation),
+// structure, types, unknown fields (a typo such as `min_price_ration` is an error), ids,
+// cross references (currencies of reference prices must be in the FX table) and regex
+// syntax (through RE2). Every error message starts with `file:line:column: ` (1-based; the
+// column of the offending YAML node). What is suspicious but legal (two rights holders
+// claiming one brand, a stray file in rights_holders/) becomes a warning on the pack.
+// Compiling the pack into matchers is rules/compiled_rules.h.
 #ifndef BONAFIDE_RULES_RULE_PACK_H_
 #define BONAFIDE_RULES_RULE_PACK_H_
 
@@ -113,6 +116,16 @@ struct RightsHolder {
   SourceLocation location;
 };
 
+// Something in the rules that loads but deserves a look, e.g. two rights holders claiming
+// the same brand. Plain value.
+struct RulesWarning {
+  SourceLocation location;  // line and column are 0 when the warning is about a whole file
+  std::string message;      // lower-case, one line, without the location
+};
+
+// Returns `file:line:column: warning: message` (`file: warning: message` for a whole file).
+std::string FormatWarning(const RulesWarning& warning);
+
 // A whole rules directory. Plain value; thread-compatible.
 struct RulePack {
   std::string directory;
@@ -120,11 +133,14 @@ struct RulePack {
   std::vector<CueRule> cues;
   Context context;
   std::vector<RightsHolder> rights_holders;  // sorted by id
+  // In file order (policy, cues, context, rights holders by file name). They do not change
+  // what the rules decide.
+  std::vector<RulesWarning> warnings;
 };
 
 // Loads and validates `directory` (policy.yaml, cues.yaml, context.yaml,
-// rights_holders/*.yaml; cues.yaml and context.yaml may be absent, policy.yaml and at least
-// one rights holder are required).
+// rights_holders/*.yaml and *.yml; cues.yaml and context.yaml may be absent, policy.yaml
+// and at least one rights holder are required).
 //
 // Returns InvalidArgument with a `file:line:column: message` for the first error found, or
 // NotFound when the directory or policy.yaml does not exist. Files are read in a fixed

@@ -191,6 +191,11 @@ class Scanner {
   // (`file:line:column: rule "id": example "..." should match`), empty when all pass.
   std::vector<std::string> CheckExamples() const;
 
+  // Returns what loading the rules found suspicious but legal (two rights holders claiming
+  // one brand, a stray file in rights_holders/), one `file:line:column: warning: message`
+  // each, in file order; empty when there is nothing to report.
+  std::vector<std::string> RulesWarnings() const;
+
   // What the rules contain, for reports.
   int holder_count() const;
   const std::string& holder_id(int holder) const;

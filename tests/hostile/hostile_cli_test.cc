@@ -2,10 +2,7 @@
 // error with its `file:line:column` on stderr, and nothing written: no outbox file (nor its
 // WAL/SHM companions) and no rejects file.
 //
-// Runs the CLI built in this tree (BONAFIDE_BINARY_DIR/tools/bonafide).
-#include <sys/wait.h>
-
-#include <cstdlib>
+// Runs the CLI built in this tree (tests/tools/cli_runner.h).
 #include <filesystem>
 #include <string>
 
@@ -13,28 +10,18 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
+#include "tests/tools/cli_runner.h"
 
 namespace bonafide {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using testing::kCli;
+using testing::ShellQuote;
 using ::testing::StartsWith;
 
 const std::string kExampleRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
-const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 class HostileCliTest : public ::testing::Test {
  protected:
@@ -50,11 +37,9 @@ class HostileCliTest : public ::testing::Test {
 
   // Runs the CLI with `args`; returns its exit status; stderr goes to `stderr_`.
   int Run(const std::string& args) {
-    const std::string err = dir_.Join("stderr.txt");
-    const std::string cmd = ShellQuote(kCli) + " " + args + " >/dev/null 2>" + ShellQuote(err);
-    const int status = std::system(cmd.c_str());
-    stderr_ = testing::ReadFileOrDie(err);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const testing::CliRun run = testing::RunCli(args);
+    stderr_ = run.err;
+    return run.exit_status;
   }
 
   int Scan() {

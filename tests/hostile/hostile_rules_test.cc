@@ -130,7 +130,17 @@ std::vector<BadRulesCase> Cases() {
        "more than one yaml document in the file"},
       {"EscapeCharacter", "cues.yaml", "rules:\n  - id: cue.x\n    phrases: [a\x1b[31mred]\n",
        "cues.yaml:3:16", "file contains the control character U+001b"},
-      {"UndefinedAlias", "context.yaml", "used: *nowhere\n", "context.yaml:1:7", "malformed yaml"},
+      {"UndefinedAlias", "context.yaml", "used: *nowhere\n", "context.yaml:1:7",
+       "malformed yaml: an alias (*name) whose anchor (&name) is not defined before it"},
+      // yaml-cpp's own words for these were "illegal block entry" and "illegal map value"
+      // on the next line; the loader names the place to fix.
+      {"TabInIndentation", "rights_holders/nike.yaml",
+       "id: nike\nname: Nike\nbrands:\n\t- name: Nike\n", "rights_holders/nike.yaml:4:1",
+       "tab character in indentation (YAML allows only spaces)"},
+      {"MissingColon", "rights_holders/nike.yaml", "id: nike\nname Nike\nbrands: [{name: Nike}]\n",
+       "rights_holders/nike.yaml:2:1", "malformed yaml: missing ':' after \"name Nike\""},
+      {"CueRuleNamedLikeASignal", "cues.yaml", "rules:\n  - id: price\n    phrases: [cheap]\n",
+       "cues.yaml:2:9", "cue rule id \"price\" is reserved"},
   };
 }
 

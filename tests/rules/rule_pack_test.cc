@@ -111,6 +111,7 @@ TEST(RulePackExamplesTest, LoadsExampleRules) {
   EXPECT_EQ(pack->policy.weights.obfuscated_brand, 0.5);
   EXPECT_EQ(pack->policy.image.max_distance, 31);
 
+  EXPECT_TRUE(pack->warnings.empty()) << FormatWarning(pack->warnings.at(0));
   ASSERT_EQ(pack->rights_holders.size(), 9u);
   EXPECT_EQ(pack->rights_holders.front().id, "adidas");
   EXPECT_EQ(pack->rights_holders.back().id, "ugg");
@@ -189,13 +190,85 @@ TEST_F(RulePackTest, AppliesDefaults) {
   EXPECT_EQ(acme.authorized_sellers.at(0), "s-100");
 }
 
-TEST_F(RulePackTest, IgnoresOtherFilesInRightsHolders) {
+TEST_F(RulePackTest, WarnsAboutOtherFilesInRightsHolders) {
   Write("rights_holders/README.md", "# not a rights holder\n");
-  Write("rights_holders/.acme.yaml.swp", "garbage: [");
+  Write("rights_holders/.acme.yaml.swp", "garbage: [");  // dot files: silently skipped
   Write("rights_holders/.hidden.yaml", "garbage: [");
+  Write("rights_holders/photos/front.jpg", "a genuine photo");  // folders: photos
   const absl::StatusOr<RulePack> pack = Load();
   ASSERT_TRUE(pack.ok()) << pack.status();
   EXPECT_EQ(pack->rights_holders.size(), 1u);
+  ASSERT_EQ(pack->warnings.size(), 1u);
+  EXPECT_EQ(FormatWarning(pack->warnings[0]),
+            Path("rights_holders/README.md") +
+                ": warning: not read: rights holder files end in .yaml or .yml (move other "
+                "files elsewhere)");
+}
+
+// A genuine photo may sit beside the rights holder file that names it.
+TEST_F(RulePackTest, DoesNotWarnAboutPhotosBesideTheRightsHolderFile) {
+  Write("rights_holders/runner22.jpg", "a genuine photo");
+  Write("rights_holders/acme.yaml", std::string(kAcme) + "    images: [./runner22.jpg]\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  EXPECT_TRUE(pack->warnings.empty()) << FormatWarning(pack->warnings[0]);
+}
+
+TEST_F(RulePackTest, LoadsYmlRightsHolderFiles) {
+  Write("rights_holders/beta.yml", "id: beta\nname: Beta\nbrands: [{name: Beta}]\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  ASSERT_EQ(pack->rights_holders.size(), 2u);
+  EXPECT_EQ(pack->rights_holders[1].id, "beta");
+  EXPECT_EQ(pack->rights_holders[1].location.file, Path("rights_holders/beta.yml"));
+  EXPECT_TRUE(pack->warnings.empty());
+}
+
+TEST_F(RulePackTest, RejectsOneRightsHolderInYamlAndYml) {
+  Write("rights_holders/acme.yml", kAcme);
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_FALSE(pack.ok());
+  EXPECT_EQ(pack.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pack.status().message(),
+            Path("rights_holders/acme.yml") + ": rights holder \"acme\" is also defined by " +
+                Path("rights_holders/acme.yaml") + " (keep one of the two files)");
+}
+
+TEST_F(RulePackTest, WarnsWhenTwoRightsHoldersClaimOneBrand) {
+  // "acme" (normalised like listing text) is ACME's brand; Beta claims it as an alias.
+  Write("rights_holders/beta.yaml",
+        "id: beta\nname: Beta\nbrands:\n  - name: Beta\n  - {name: Beta Two, aliases: [Acme]}\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  ASSERT_EQ(pack->warnings.size(), 1u);
+  EXPECT_EQ(FormatWarning(pack->warnings[0]),
+            Path("rights_holders/beta.yaml") +
+                ":5:5: warning: brand \"Acme\" of rights holder \"beta\" is also claimed by "
+                "rights holder \"acme\" (" +
+                Path("rights_holders/acme.yaml") +
+                ":4:5, as \"ACME\"): a listing that names it can open a case for both");
+}
+
+TEST_F(RulePackTest, WarnsOncePerSharedBrandAndRightsHolder) {
+  Write("rights_holders/beta.yaml",
+        "id: beta\nname: Beta\nbrands: [{name: A C M E, aliases: [acme, ACME]}]\n");
+  Write("rights_holders/gamma.yaml", "id: gamma\nname: Gamma\nbrands: [{name: Acme}]\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  ASSERT_EQ(pack->warnings.size(), 2u);
+  EXPECT_THAT(pack->warnings[0].message,
+              StartsWith("brand \"A C M E\" of rights holder \"beta\" is also claimed by "
+                         "rights holder \"acme\""));
+  EXPECT_THAT(pack->warnings[1].message,
+              StartsWith("brand \"Acme\" of rights holder \"gamma\" is also claimed by "
+                         "rights holder \"acme\""));
+}
+
+TEST_F(RulePackTest, DistinctBrandsGiveNoWarning) {
+  Write("rights_holders/beta.yaml", "id: beta\nname: Beta\nbrands: [{name: Acmes}]\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  EXPECT_TRUE(pack->warnings.empty());
 }
 
 TEST_F(RulePackTest, SortsRightsHoldersById) {
@@ -223,12 +296,83 @@ TEST_F(RulePackTest, ResolvesImagesAgainstTheRightsHolderFolder) {
 
 TEST_F(RulePackTest, RejectsMalformedYaml) {
   Write("cues.yaml", "rules:\n  - id: cue.x\n    phrases: [replica\n");
-  ExpectError("cues.yaml", 4, 1, "malformed yaml: end of sequence flow not found");
+  ExpectError("cues.yaml", 4, 1, "malformed yaml: a list opened with '[' is not closed with ']'");
 }
 
 TEST_F(RulePackTest, RejectsBadIndentation) {
   Write("policy.yaml", "currency: EUR\n  threshold: 1.0\n");
-  ExpectError("policy.yaml", 2, 12, "malformed yaml: illegal map value");
+  ExpectError("policy.yaml", 2, 12,
+              "malformed yaml: unexpected ':' (quote a value that contains \": \", or check "
+              "this line's indentation)");
+}
+
+TEST_F(RulePackTest, RejectsLineThatDoesNotContinueTheMapping) {
+  Write("context.yaml", "used:\n  - gebraucht\n  bundle: [with]\n");
+  ExpectError("context.yaml", 3, 3,
+              "malformed yaml: this line does not continue the mapping above it (check its "
+              "indentation)");
+}
+
+// yaml-cpp blames the line after the one without a colon ("illegal map value").
+TEST_F(RulePackTest, ReportsTheLineWithoutAColon) {
+  Write("rights_holders/acme.yaml", "id: acme\nname ACME Sports GmbH\nbrands: [{name: ACME}]\n");
+  ExpectError("rights_holders/acme.yaml", 2, 1,
+              "malformed yaml: missing ':' after \"name ACME Sports GmbH\" (a mapping entry is "
+              "`key: value`)");
+}
+
+TEST_F(RulePackTest, ReportsTheNestedLineWithoutAColon) {
+  Write("rights_holders/acme.yaml",
+        "id: acme\nname: ACME\nbrands: [{name: ACME}]\nproducts:\n  - id: p1\n"
+        "    name Runner\n    # a comment\n\n    category: shoes\n");
+  ExpectError("rights_holders/acme.yaml", 6, 5, "missing ':' after \"name Runner\"");
+}
+
+TEST_F(RulePackTest, ReportsAListKeyWithoutAColon) {
+  Write("rights_holders/acme.yaml", "id: acme\nname: ACME\nbrands\n  - name: ACME\n");
+  ExpectError("rights_holders/acme.yaml", 3, 1, "missing ':' after \"brands\"");
+}
+
+TEST_F(RulePackTest, RejectsTabInIndentation) {
+  Write("rights_holders/acme.yaml", "id: acme\nname: ACME\nbrands:\n\t- name: ACME\n");
+  ExpectError("rights_holders/acme.yaml", 4, 1,
+              "tab character in indentation (YAML allows only spaces)");
+}
+
+TEST_F(RulePackTest, RejectsTabAfterSpacesInIndentation) {
+  Write("cues.yaml", "rules:\n  - id: cue.x\n  \t  phrases: [fake]\n");
+  ExpectError("cues.yaml", 3, 3, "tab character in indentation (YAML allows only spaces)");
+}
+
+// A whitespace-only line with a tab: yaml-cpp's own complaint, in the same words.
+TEST_F(RulePackTest, RejectsTabOnABlankLine) {
+  Write("policy.yaml", "currency: EUR\n\t\nthreshold: 1.0\n");
+  ExpectError("policy.yaml", 2, 1, "tab character in indentation (YAML allows only spaces)");
+}
+
+// Where YAML allows tabs: inside a flow list that spans lines, before a comment, inside a
+// quoted scalar and inside a block scalar.
+TEST_F(RulePackTest, AcceptsTabsOutsideIndentation) {
+  Write("policy.yaml",
+        "currency: EUR\nfx: {USD: 0.86,\n\tGBP: 1.14}\n\t# a comment\nthreshold:\t1.0\n");
+  Write("context.yaml", "used: [\"pre-\n\towned\"]\n");
+  Write("rights_holders/acme.yaml",
+        "id: acme\nname: |\n  ACME\n  \tSports\nbrands:\n  - name: ACME\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  EXPECT_EQ(pack->policy.fx.at("GBP"), 1.14);
+  EXPECT_EQ(pack->context.used.at(0), "pre- owned");
+  EXPECT_EQ(pack->rights_holders[0].name, "ACME\n\tSports\n");
+}
+
+TEST_F(RulePackTest, RejectsCueRuleIdThatNamesASignal) {
+  for (const std::string id : {"price", "image", "obfuscated_brand"}) {
+    Write("cues.yaml", "rules:\n  - id: cue.ok\n    phrases: [fake]\n  - id: " + id +
+                           "\n    phrases: [cheap]\n");
+    ExpectError("cues.yaml", 4, 9,
+                "cue rule id \"" + id + "\" is reserved: it names the built-in " + id +
+                    " signal in reasons and the summary");
+  }
 }
 
 TEST_F(RulePackTest, RejectsStringWhereNumberExpected) {
@@ -425,12 +569,13 @@ TEST_F(RulePackTest, RejectsMissingDirectory) {
 
 TEST_F(RulePackTest, RejectsNoRightsHolders) {
   fs::remove(dir_ / "rights_holders/acme.yaml");
-  Write("rights_holders/acme.yml", kAcme);  // wrong extension: ignored
+  Write("rights_holders/acme.json", "{}");  // not a rules file
   const absl::StatusOr<RulePack> pack = Load();
   ASSERT_FALSE(pack.ok());
   EXPECT_EQ(pack.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(pack.status().message(),
-            Path("rights_holders") + ": no rights holder files (at least one *.yaml is required)");
+            Path("rights_holders") +
+                ": no rights holder files (at least one *.yaml or *.yml is required)");
 }
 
 TEST_F(RulePackTest, RejectsMissingImageFile) {

@@ -10,9 +10,12 @@ namespace bonafide::cli {
 int CheckCommand(int argc, char** argv) {
   std::string rules_dir;
   std::string cache_dir = DefaultCacheDir();
-  FlagSet flags("bonafide check --rules DIR",
-                "Validates a rules directory (errors name file:line:column), compiles its "
-                "patterns and runs every rule's examples.");
+  FlagSet flags("bonafide check", "--rules DIR",
+                "Validates a rules directory (errors name file:line:column), compiles its\n"
+                "patterns and runs every rule's examples. Warnings (e.g. two rights holders\n"
+                "claiming one brand) go to stderr and do not change the exit status.",
+                "0  the rules are valid and every example passes (warnings or not)\n"
+                "2  bad usage, bad rules or a failing example");
   flags.String("rules", "rules directory (required)", &rules_dir);
   flags.String("cache-dir", "compiled-database cache (\"\" = none)", &cache_dir);
   std::vector<std::string> positional;
@@ -24,10 +27,8 @@ int CheckCommand(int argc, char** argv) {
     case FlagSet::Outcome::kOk:
       break;
   }
-  if (rules_dir.empty() || !positional.empty()) {
-    std::fprintf(stderr, "bonafide check: need --rules DIR and no other arguments\n");
-    return kExitUsage;
-  }
+  if (rules_dir.empty()) return flags.UsageError("need --rules DIR");
+  if (!positional.empty()) return flags.UsageError("unexpected argument \"" + positional[0] + "\"");
   ScannerOptions options;
   options.rules_dir = rules_dir;
   options.cache_dir = cache_dir;
@@ -36,6 +37,7 @@ int CheckCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
     return kExitUsage;
   }
+  for (const std::string& w : (*scanner)->RulesWarnings()) std::fprintf(stderr, "%s\n", w.c_str());
   const std::vector<std::string> failures = (*scanner)->CheckExamples();
   for (const auto& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
   std::printf("%s: %d rights holders, %d cue rules, %d patterns, rules version %s; %s\n",

@@ -1,51 +1,195 @@
 #include "tools/bonafide/flags.h"
 
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <string_view>
+#include <utility>
 
 namespace bonafide::cli {
+namespace {
 
-FlagSet::FlagSet(std::string usage, std::string description)
-    : usage_(std::move(usage)), description_(std::move(description)) {}
+// "a", "a or b", "a, b or c".
+std::string JoinAlternatives(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " or " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+// Shortest text that reads back as `v` ("0.5", "1", "1e+06").
+std::string FormatNumber(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", v);
+  return buffer;
+}
+
+}  // namespace
+
+FlagSet::FlagSet(std::string command, std::string synopsis, std::string description,
+                 std::string exit_status)
+    : command_(std::move(command)),
+      synopsis_(std::move(synopsis)),
+      description_(std::move(description)),
+      exit_status_(std::move(exit_status)) {}
 
 void FlagSet::String(const char* name, const char* help, std::string* value) {
   flags_.push_back({name, help, Kind::kString, value, *value});
 }
-void FlagSet::Int(const char* name, const char* help, int* value) {
-  flags_.push_back({name, help, Kind::kInt, value, std::to_string(*value)});
+void FlagSet::Enum(const char* name, const char* help, std::string* value,
+                   std::vector<std::string> allowed) {
+  Flag flag{name, help, Kind::kEnum, value, *value};
+  flag.allowed = std::move(allowed);
+  flags_.push_back(std::move(flag));
+}
+void FlagSet::Int(const char* name, const char* help, int* value, int min, int max) {
+  Flag flag{name, help, Kind::kInt, value, std::to_string(*value)};
+  flag.int_min = min;
+  flag.int_max = max;
+  flags_.push_back(std::move(flag));
+}
+void FlagSet::Double(const char* name, const char* help, std::optional<double>* value, double min,
+                     double max) {
+  Flag flag{name, help, Kind::kDouble, value, value->has_value() ? FormatNumber(**value) : ""};
+  flag.double_min = min;
+  flag.double_max = max;
+  flags_.push_back(std::move(flag));
 }
 void FlagSet::Bool(const char* name, const char* help, bool* value) {
   flags_.push_back({name, help, Kind::kBool, value, *value ? "true" : "false"});
 }
 
 void FlagSet::PrintHelp() const {
-  std::printf("usage: %s\n\n%s\n\nflags:\n", usage_.c_str(), description_.c_str());
+  std::printf("usage: %s %s\n\n%s\n\nflags:\n", command_.c_str(), synopsis_.c_str(),
+              description_.c_str());
   for (const Flag& f : flags_) {
     std::string head = "  --" + f.name;
-    if (f.kind != Kind::kBool) head += f.kind == Kind::kInt ? " N" : " VALUE";
+    std::string range;
+    switch (f.kind) {
+      case Kind::kString:
+        head += " VALUE";
+        break;
+      case Kind::kEnum:
+        head += " ";
+        for (size_t i = 0; i < f.allowed.size(); ++i) head += (i ? "|" : "") + f.allowed[i];
+        break;
+      case Kind::kInt:
+        head += " N";
+        range = std::to_string(f.int_min) + " to " + std::to_string(f.int_max);
+        break;
+      case Kind::kDouble:
+        head += " X";
+        range = FormatNumber(f.double_min) + " to " + FormatNumber(f.double_max);
+        break;
+      case Kind::kBool:
+        break;
+    }
     std::printf("%-24s %s", head.c_str(), f.help.c_str());
-    if (!f.default_text.empty() && f.kind != Kind::kBool) {
+    if (!range.empty() && !f.default_text.empty()) {
+      std::printf(" (%s; default: %s)", range.c_str(), f.default_text.c_str());
+    } else if (!range.empty()) {
+      std::printf(" (%s; default: unset)", range.c_str());
+    } else if (!f.default_text.empty() && f.kind != Kind::kBool) {
       std::printf(" (default: %s)", f.default_text.c_str());
     }
     std::printf("\n");
   }
-  std::printf(
-      "  --help                 show this help\n\n"
-      "exit status: 0 done (whether or not anything was flagged), 1 a failure stopped the "
-      "work, 2 bad usage or bad rules\n");
+  std::printf("  --help                 show this help\n\nexit status:\n");
+  // One status per line, indented under the heading.
+  for (size_t start = 0; start < exit_status_.size();) {
+    size_t end = exit_status_.find('\n', start);
+    if (end == std::string::npos) end = exit_status_.size();
+    std::printf("  %.*s\n", static_cast<int>(end - start), exit_status_.data() + start);
+    start = end + 1;
+  }
+}
+
+int FlagSet::UsageError(std::string_view message) const {
+  std::fprintf(stderr, "%s: %.*s\n(see: %s --help)\n", command_.c_str(),
+               static_cast<int>(message.size()), message.data(), command_.c_str());
+  return kExitUsage;
+}
+
+FlagSet::Flag* FlagSet::Find(std::string_view name) {
+  for (Flag& f : flags_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string FlagSet::Suggestion(std::string_view typed) const {
+  if (typed.empty()) return "";
+  std::vector<std::string> candidates;
+  for (const Flag& f : flags_) {
+    // `-threads` (one dash), `-t` and `--thread` all abbreviate or misspell --threads.
+    const bool abbreviates = f.name.compare(0, typed.size(), typed) == 0;
+    const bool extends = typed.size() > f.name.size() && typed.substr(0, f.name.size()) == f.name;
+    if (abbreviates || extends) candidates.push_back("--" + f.name);
+  }
+  if (std::string_view("help").substr(0, typed.size()) == typed) candidates.push_back("--help");
+  if (candidates.empty()) return "";
+  return " (did you mean " + JoinAlternatives(candidates) + "?)";
+}
+
+std::string FlagSet::Set(Flag& flag, std::string_view text) {
+  const std::string dashed = "--" + flag.name;
+  const std::string got = ", got \"" + std::string(text) + "\"";
+  switch (flag.kind) {
+    case Kind::kString:
+      *static_cast<std::string*>(flag.value) = std::string(text);
+      return "";
+    case Kind::kEnum:
+      for (const std::string& allowed : flag.allowed) {
+        if (text == allowed) {
+          *static_cast<std::string*>(flag.value) = allowed;
+          return "";
+        }
+      }
+      return dashed + " takes " + JoinAlternatives(flag.allowed) + got;
+    case Kind::kInt: {
+      const std::string s(text);
+      char* end = nullptr;
+      errno = 0;
+      const long long n = std::strtoll(s.c_str(), &end, 10);
+      if (s.empty() || *end != '\0' || errno == ERANGE || n < flag.int_min || n > flag.int_max) {
+        return dashed + " takes an integer from " + std::to_string(flag.int_min) + " to " +
+               std::to_string(flag.int_max) + got;
+      }
+      *static_cast<int*>(flag.value) = static_cast<int>(n);
+      return "";
+    }
+    case Kind::kDouble: {
+      const std::string s(text);
+      char* end = nullptr;
+      const double x = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || !std::isfinite(x) || x < flag.double_min ||
+          x > flag.double_max) {
+        return dashed + " takes a number from " + FormatNumber(flag.double_min) + " to " +
+               FormatNumber(flag.double_max) + got;
+      }
+      *static_cast<std::optional<double>*>(flag.value) = x;
+      return "";
+    }
+    case Kind::kBool:
+      if (text != "true" && text != "false") return dashed + " takes true or false" + got;
+      *static_cast<bool*>(flag.value) = text == "true";
+      return "";
+  }
+  return "";
 }
 
 FlagSet::Outcome FlagSet::Parse(int argc, char** argv, std::vector<std::string>* positional) {
-  auto fail = [&](const std::string& message) {
-    std::fprintf(stderr, "bonafide: %s\n(see: %s --help)\n", message.c_str(), usage_.c_str());
+  auto fail = [&](std::string_view message) {
+    UsageError(message);
     return Outcome::kError;
   };
   bool only_positional = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (only_positional || arg == "-" || arg.substr(0, 2) != "--") {
+    if (only_positional || arg == "-" || arg.empty() || arg.front() != '-') {
       positional->emplace_back(arg);
       continue;
     }
@@ -57,41 +201,31 @@ FlagSet::Outcome FlagSet::Parse(int argc, char** argv, std::vector<std::string>*
       PrintHelp();
       return Outcome::kHelp;
     }
-    arg.remove_prefix(2);
-    std::string_view name = arg, value;
+    const bool long_form = arg.substr(0, 2) == "--";
+    std::string_view typed = arg.substr(long_form ? 2 : 1);
+    std::string_view name = typed, value;
     bool has_value = false;
-    if (const size_t eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
+    if (const size_t eq = typed.find('='); eq != std::string_view::npos) {
+      name = typed.substr(0, eq);
+      value = typed.substr(eq + 1);
       has_value = true;
     }
-    Flag* flag = nullptr;
-    for (Flag& f : flags_) {
-      if (f.name == name) flag = &f;
+    Flag* flag = long_form ? Find(name) : nullptr;
+    if (flag == nullptr) {
+      std::string suggestion = Suggestion(name);
+      if (suggestion.empty() && !long_form) suggestion = Suggestion(name.substr(0, 1));  // -t2
+      return fail(std::string(arg.substr(0, arg.size() - typed.size() + name.size())) +
+                  ": unknown flag" + suggestion);
     }
-    if (flag == nullptr) return fail("unknown flag --" + std::string(name));
-    if (flag->kind == Kind::kBool) {
-      if (has_value && value != "true" && value != "false") {
-        return fail("--" + flag->name + " takes true or false");
-      }
-      *static_cast<bool*>(flag->value) = !has_value || value == "true";
+    if (flag->kind == Kind::kBool && !has_value) {
+      *static_cast<bool*>(flag->value) = true;
       continue;
     }
     if (!has_value) {
       if (i + 1 >= argc) return fail("--" + flag->name + " needs a value");
       value = argv[++i];
     }
-    if (flag->kind == Kind::kString) {
-      *static_cast<std::string*>(flag->value) = std::string(value);
-    } else {
-      char* end = nullptr;
-      const std::string text(value);
-      const long n = std::strtol(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0' || n < 0 || n > 1 << 20) {
-        return fail("--" + flag->name + " takes a non-negative integer, got \"" + text + "\"");
-      }
-      *static_cast<int*>(flag->value) = static_cast<int>(n);
-    }
+    if (std::string error = Set(*flag, value); !error.empty()) return fail(error);
   }
   return Outcome::kOk;
 }

@@ -1,48 +1,94 @@
 // A small command-line parser for the subcommands of `bonafide`.
 //
-// Each subcommand lists its flags with their help text, so `bonafide scan --help` shows
-// exactly the flags of `scan` (absl::flags keeps one global registry for the whole binary).
-//   FlagSet flags("bonafide scan --rules DIR [flags] INPUT...", "Scans listing dumps.");
+// Each subcommand declares its flags with their help text and allowed values, so that
+// `bonafide scan --help` shows exactly the flags of `scan` (absl::flags keeps one global
+// registry for the whole binary) and a bad value is refused with what would be accepted:
+//   FlagSet flags("bonafide scan", "--rules DIR [flags] INPUT...", "Scans listing dumps.",
+//                 "0  done\n1  a failure stopped it\n2  bad usage or bad rules");
 //   std::string rules;
+//   int threads = 0;
 //   flags.String("rules", "rules directory (required)", &rules);
-//   ParseResult r = flags.Parse(argc, argv);   // argv[0] is the subcommand
+//   flags.Int("threads", "worker threads (0 = all cores)", &threads, 0, 1024);
+//   std::vector<std::string> inputs;
+//   switch (flags.Parse(argc, argv, &inputs)) { ... }  // argv[0] is the subcommand
+//   if (rules.empty()) return flags.UsageError("need --rules DIR");
+//
+// Syntax: `--name VALUE` or `--name=VALUE`; a boolean is `--name` or `--name=true|false`;
+// `--help` or `-h` prints the help; `--` ends the flags; `-` alone is an argument (stdin).
+// Any other argument starting with `-` is a usage error naming it, with the long flag it
+// probably meant, so that `scan -t 2` is not taken for an input file named "-t".
+//
+// Thread-compatible. Not copyable: it keeps the pointers to the values it fills, which
+// must outlive it.
 #ifndef BONAFIDE_TOOLS_BONAFIDE_FLAGS_H_
 #define BONAFIDE_TOOLS_BONAFIDE_FLAGS_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bonafide::cli {
 
-// Exit statuses of every subcommand (spec.md section 5).
+// Exit statuses of every subcommand; each command's --help says what they mean for it.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // a failure that stopped the work
 inline constexpr int kExitUsage = 2;    // bad flags or bad rules
 
 class FlagSet {
  public:
-  FlagSet(std::string usage, std::string description);
+  // `command` names the subcommand in messages ("bonafide scan"), `synopsis` follows it in
+  // the help's usage line, `exit_status` ends the help: one line per status, e.g.
+  // "0  done\n2  bad usage", each printed indented under "exit status:".
+  FlagSet(std::string command, std::string synopsis, std::string description,
+          std::string exit_status);
+  FlagSet(const FlagSet&) = delete;
+  FlagSet& operator=(const FlagSet&) = delete;
 
+  // Declare a flag; the value's current content is its default, shown in the help.
+  // REQUIRES: names are unique; for Int and Double, min <= *value <= max when set.
   void String(const char* name, const char* help, std::string* value);
-  void Int(const char* name, const char* help, int* value);
+  // One of `allowed`; the help shows them as `--name a|b`.
+  void Enum(const char* name, const char* help, std::string* value,
+            std::vector<std::string> allowed);
+  void Int(const char* name, const char* help, int* value, int min, int max);
+  // A number in [min, max]; unset by default.
+  void Double(const char* name, const char* help, std::optional<double>* value, double min,
+              double max);
   void Bool(const char* name, const char* help, bool* value);
 
   enum class Outcome { kOk, kHelp, kError };
-  // Parses argv[1..argc); positional arguments go to `positional`. On kError, prints the
-  // error and a hint to stderr; on kHelp, prints the help to stdout.
+  // Parses argv[1..argc) into the declared values; other arguments go to `positional`.
+  // On kError, has printed the error and a hint to stderr (see UsageError); on kHelp, has
+  // printed the help to stdout.
   Outcome Parse(int argc, char** argv, std::vector<std::string>* positional);
+
+  // Prints `<command>: <message>` and `(see: <command> --help)` to stderr; returns
+  // kExitUsage. For usage errors found after Parse (a required flag missing).
+  int UsageError(std::string_view message) const;
 
   void PrintHelp() const;
 
  private:
-  enum class Kind { kString, kInt, kBool };
+  enum class Kind { kString, kEnum, kInt, kDouble, kBool };
   struct Flag {
     std::string name, help;
     Kind kind;
     void* value;
     std::string default_text;
+    std::vector<std::string> allowed;       // kEnum
+    int64_t int_min = 0, int_max = 0;       // kInt
+    double double_min = 0, double_max = 0;  // kDouble
   };
-  std::string usage_, description_;
+  Flag* Find(std::string_view name);
+  // Returns " (did you mean --x?)" for the flags that `typed` (a name without dashes)
+  // abbreviates or misspells, or "".
+  std::string Suggestion(std::string_view typed) const;
+  // Stores `text` into `flag`; returns an error message, or "" when the value is valid.
+  std::string Set(Flag& flag, std::string_view text);
+
+  std::string command_, synopsis_, description_, exit_status_;
   std::vector<Flag> flags_;
 };
 

@@ -1,4 +1,4 @@
-// bonafide hash IMAGE...: the canonical PDQ hash of each image (spec.md section 5).
+// bonafide hash IMAGE...: the canonical PDQ hash of each image.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,12 +12,13 @@ namespace bonafide::cli {
 
 int HashCommand(int argc, char** argv) {
   FlagSet flags(
-      "bonafide hash IMAGE...",
+      "bonafide hash", "IMAGE...",
       "Prints `<hash> <quality> <path>` for each image: the PDQ hash (64 hex digits) of the\n"
       "full-resolution decode, as the reference implementation computes it, and its quality\n"
       "(0-100; below the policy's image.min_quality, 50 by default, a hash is not matched).\n"
       "JPEG, PNG, WebP and BMP; EXIF orientation applied to JPEGs. An image that cannot be\n"
-      "read is reported on stderr and the exit status is 1.");
+      "read is reported on stderr and the others are still hashed.",
+      "0  every image was hashed\n1  some image could not be read\n2  bad usage");
   std::vector<std::string> images;
   switch (flags.Parse(argc, argv, &images)) {
     case FlagSet::Outcome::kHelp:
@@ -27,10 +28,7 @@ int HashCommand(int argc, char** argv) {
     case FlagSet::Outcome::kOk:
       break;
   }
-  if (images.empty()) {
-    std::fprintf(stderr, "bonafide hash: need at least one IMAGE\n");
-    return kExitUsage;
-  }
+  if (images.empty()) return flags.UsageError("need at least one IMAGE");
   models::ImageDecoder decoder;
   models::DecodedLuma luma;
   models::PdqHasher hasher;

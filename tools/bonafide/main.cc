@@ -1,10 +1,11 @@
 // bonafide: scans marketplace listings for counterfeits and routes suspicious ones to the
-// rights holders' outboxes. See README.md and spec.md section 5.
+// rights holders' outboxes. See README.md ("Command line").
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "bonafide/version.h"
 #include "tools/bonafide/commands.h"
 #include "tools/bonafide/flags.h"
 
@@ -29,8 +30,9 @@ void PrintUsage(std::FILE* out) {
                "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
                "  check --rules DIR                   validate rules and run their examples\n"
                "  hash IMAGE...                       print the PDQ hash and quality of images\n"
-               "  outbox list --outbox FILE [flags]   show the cases in an outbox\n\n"
-               "`bonafide COMMAND --help` describes each command's flags.\n"
+               "  outbox list --outbox FILE [flags]   show the cases in an outbox\n"
+               "  version                             print the version (also --version)\n\n"
+               "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
                "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
 }
 
@@ -47,6 +49,10 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     PrintUsage(stdout);
+    return kExitOk;
+  }
+  if (command == "--version" || command == "version") {
+    std::printf("bonafide %s\n", BONAFIDE_VERSION_STRING);
     return kExitOk;
   }
   if (command == "scan") return ScanCommand(argc - 1, argv + 1);

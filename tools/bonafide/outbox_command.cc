@@ -1,4 +1,5 @@
 // bonafide outbox list: shows the cases of an outbox.
+#include <climits>
 #include <cstdio>
 #include <string_view>
 
@@ -28,13 +29,17 @@ int List(int argc, char** argv) {
   std::string format = "text";
   bool events = false;
   int limit = 0;
-  FlagSet flags("bonafide outbox list --outbox FILE [--rights-holder ID] [--format text|jsonl]",
-                "Lists the cases (or, with --events, the events) of an outbox, by case key.");
+  FlagSet flags("bonafide outbox list", "--outbox FILE [--rights-holder ID] [--format text|jsonl]",
+                "Lists the cases (or, with --events, the events) of an outbox, by case key.",
+                "0  listed (also when there is nothing to list)\n"
+                "1  the outbox could not be read\n"
+                "2  bad usage");
   flags.String("outbox", "SQLite outbox file", &outbox_path);
   flags.String("rights-holder", "only this rights holder's cases", &rights_holder);
-  flags.String("format", "text | jsonl", &format);
+  flags.Enum("format", "output: one text block or one JSON line per case", &format,
+             {"text", "jsonl"});
   flags.Bool("events", "list the events instead of the cases", &events);
-  flags.Int("limit", "list at most this many (0 = all)", &limit);
+  flags.Int("limit", "list at most this many (0 = all)", &limit, 0, INT_MAX);
   std::vector<std::string> positional;
   switch (flags.Parse(argc, argv, &positional)) {
     case FlagSet::Outcome::kHelp:
@@ -44,9 +49,8 @@ int List(int argc, char** argv) {
     case FlagSet::Outcome::kOk:
       break;
   }
-  if (!positional.empty() || (format != "text" && format != "jsonl")) {
-    std::fprintf(stderr, "bonafide outbox list: unexpected arguments (see --help)\n");
-    return kExitUsage;
+  if (!positional.empty()) {
+    return flags.UsageError("unexpected argument \"" + positional[0] + "\"");
   }
   auto outbox = SqliteOutbox::OpenReadOnly(outbox_path);
   if (!outbox.ok()) {
@@ -133,8 +137,12 @@ int List(int argc, char** argv) {
 
 int OutboxCommand(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "list") return List(argc - 1, argv + 1);
-  std::fprintf(stderr, "usage: bonafide outbox list --outbox FILE [flags]\n");
-  return (argc >= 2 && (std::string_view(argv[1]) == "--help")) ? kExitOk : kExitUsage;
+  const bool help =
+      argc >= 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h");
+  std::fprintf(help ? stdout : stderr,
+               "usage: bonafide outbox list --outbox FILE [flags]\n"
+               "(see: bonafide outbox list --help)\n");
+  return help ? kExitOk : kExitUsage;
 }
 
 }  // namespace bonafide::cli

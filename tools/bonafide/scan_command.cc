@@ -1,9 +1,9 @@
-// bonafide scan: listing dumps in, verification cases out (spec.md section 5).
+// bonafide scan: listing dumps in, verification cases out.
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
@@ -25,6 +25,7 @@ struct RawScanFlags {
   std::string images;
   int threads = 0;
   int chunk_kib = 1024;
+  std::optional<double> max_reject_rate;  // unset: no limit
   bool progress = true;
   bool restart = false;
   std::vector<std::string> inputs;
@@ -73,22 +74,46 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// Returns whether the scan rejected more than `max_rate` of the listings it read, and then
+// says so on stderr.
+bool RejectRateExceeded(const ScanSummary& summary, double max_rate) {
+  if (summary.listings_read == 0) return false;
+  const double rate =
+      static_cast<double>(summary.rejected) / static_cast<double>(summary.listings_read);
+  if (rate <= max_rate) return false;
+  std::fprintf(stderr,
+               "bonafide scan: %lld of %lld listings rejected (%.1f%%), more than "
+               "--max-reject-rate %g allows (the cases found are committed to the outbox)\n",
+               static_cast<long long>(summary.rejected),
+               static_cast<long long>(summary.listings_read), 100.0 * rate, max_rate);
+  return true;
+}
+
 }  // namespace
 
 int ScanCommand(int argc, char** argv) {
   RawScanFlags raw;
-  FlagSet flags("bonafide scan --rules DIR [flags] INPUT...",
+  FlagSet flags("bonafide scan", "--rules DIR [flags] INPUT...",
                 "Scans listing dumps (JSON Lines or CSV with a header; .zst/.gz; - for stdin) and\n"
                 "writes a verification case for every flagged listing to the outbox, rejected\n"
-                "records to the rejects file, and a summary to stdout.");
+                "records to the rejects file, and a summary to stdout.",
+                "0  the scan completed (whether or not anything was flagged)\n"
+                "1  a failure stopped it, an input could not be read to its end, or more than\n"
+                "   --max-reject-rate of the listings read were rejected (cases are committed)\n"
+                "2  bad usage or bad rules (nothing is written)");
   flags.String("rules", "rules directory (required)", &raw.rules);
   flags.String("images", "directory listing photo paths are relative to (\"\" = photos not read)",
                &raw.images);
   flags.String("outbox", "SQLite outbox file", &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
-  flags.Int("threads", "worker threads (0 = all cores)", &raw.threads);
-  flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB", &raw.chunk_kib);
-  flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)", &raw.format);
+  flags.Int("threads", "worker threads (0 = all cores)", &raw.threads, 0, 1024);
+  flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB", &raw.chunk_kib,
+            4, 65536);
+  flags.Enum("format", "output (jsonl: one line per case, then the summary)", &raw.format,
+             {"text", "jsonl"});
+  flags.Double("max-reject-rate",
+               "exit with status 1 when more than this fraction of the listings read is rejected",
+               &raw.max_reject_rate, 0, 1);
   flags.String("cache-dir", "compiled-database and photo-hash cache (\"\" = none)", &raw.cache_dir);
   flags.Bool("progress", "show a progress line when stderr is a terminal", &raw.progress);
   flags.Bool("restart",
@@ -103,13 +128,7 @@ int ScanCommand(int argc, char** argv) {
       break;
   }
   if (raw.rules.empty() || raw.inputs.empty()) {
-    std::fprintf(stderr, "bonafide scan: need --rules DIR and at least one INPUT\n");
-    return kExitUsage;
-  }
-  if (raw.format != "text" && raw.format != "jsonl") {
-    std::fprintf(stderr, "bonafide scan: --format is text or jsonl, not \"%s\"\n",
-                 raw.format.c_str());
-    return kExitUsage;
+    return flags.UsageError("need --rules DIR and at least one INPUT");
   }
   const bool jsonl = raw.format == "jsonl";
 
@@ -122,6 +141,7 @@ int ScanCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
     return kExitUsage;
   }
+  for (const std::string& w : (*scanner)->RulesWarnings()) std::fprintf(stderr, "%s\n", w.c_str());
   auto outbox = SqliteOutbox::Open(raw.outbox);
   if (!outbox.ok()) {
     std::fprintf(stderr, "bonafide scan: %s\n", std::string(outbox.status().message()).c_str());
@@ -130,7 +150,7 @@ int ScanCommand(int argc, char** argv) {
 
   ScanOptions options;
   options.threads = raw.threads;
-  options.chunk_bytes = static_cast<size_t>(std::max(raw.chunk_kib, 4)) << 10;
+  options.chunk_bytes = static_cast<size_t>(raw.chunk_kib) << 10;
   options.rejects_path = raw.rejects;
   options.resume = !raw.restart;
   ProgressLine progress;
@@ -148,6 +168,9 @@ int ScanCommand(int argc, char** argv) {
     std::printf("{\"summary\":%s}\n", SummaryJson(*summary).c_str());
   } else {
     std::fputs(SummaryText(*summary).c_str(), stdout);
+  }
+  if (raw.max_reject_rate && RejectRateExceeded(*summary, *raw.max_reject_rate)) {
+    return kExitFailure;
   }
   return summary->input_errors.empty() ? kExitOk : kExitFailure;
 }
