@@ -151,10 +151,9 @@ absl::StatusOr<std::shared_ptr<const HyperscanDatabase>> HyperscanDatabase::Comp
       if (InScope(patterns[i], scope)) members.push_back(i);
     }
     bool cached = false;
-    BONAFIDE_RETURN_IF_ERROR(BuildDatabase(db->rules(), members, options.cache_dir,
-                                           scope == MatchScope::kTitle ? &db->title_database_
-                                                                       : &db->description_database_,
-                                           &cached));
+    BONAFIDE_RETURN_IF_ERROR(BuildDatabase(
+        db->rules(), members, options.cache_dir,
+        scope == MatchScope::kTitle ? &db->title_database_ : &db->description_database_, &cached));
     from_cache &= cached;
   }
   db->loaded_from_cache_ = from_cache;

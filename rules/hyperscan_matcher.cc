@@ -14,8 +14,8 @@
 namespace bonafide::rules {
 namespace {
 
-int OnMatch(unsigned int id, unsigned long long from, unsigned long long to,
-            unsigned int /*flags*/, void* context) {
+int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int /*flags*/,
+            void* context) {
   auto* hits = static_cast<std::vector<TextHit>*>(context);
   if (hits->size() < TextMatcher::kMaxHits) {
     hits->push_back(TextHit{id, static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
@@ -37,8 +37,7 @@ class HyperscanMatcher final : public TextMatcher {
     return absl::OkStatus();
   }
 
-  absl::Status Match(std::string_view text, MatchScope scope,
-                     std::vector<TextHit>& hits) override;
+  absl::Status Match(std::string_view text, MatchScope scope, std::vector<TextHit>& hits) override;
 
  private:
   const HyperscanDatabase& database_;
@@ -52,10 +51,10 @@ absl::Status HyperscanMatcher::Match(std::string_view text, MatchScope scope,
   hits.clear();
   regex_spans_.clear();
   if (text.empty()) return absl::OkStatus();
-  BONAFIDE_RETURN_IF_ERROR(HsStatus(hs_scan(database_.database(scope), text.data(),
-                                            static_cast<unsigned>(text.size()), 0, scratch_,
-                                            OnMatch, &hits),
-                                    "scanning text"));
+  BONAFIDE_RETURN_IF_ERROR(
+      HsStatus(hs_scan(database_.database(scope), text.data(), static_cast<unsigned>(text.size()),
+                       0, scratch_, OnMatch, &hits),
+               "scanning text"));
   const std::vector<PatternInfo>& patterns = database_.rules().patterns();
   for (TextHit& hit : hits) {
     const RE2* regex = database_.regex(hit.pattern);
@@ -69,8 +68,8 @@ absl::Status HyperscanMatcher::Match(std::string_view text, MatchScope scope,
     if (known == regex_spans_.end()) {
       TextHit span{hit.pattern, hit.to, hit.to};
       re2::StringPiece match;
-      if (regex->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
-                       RE2::UNANCHORED, &match, 1)) {
+      if (regex->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                       &match, 1)) {
         span.from = static_cast<uint32_t>(match.data() - text.data());
         span.to = static_cast<uint32_t>(span.from + match.size());
       }

@@ -37,7 +37,7 @@ std::vector<MatcherBackend> AvailableMatcherBackends() {
 
 absl::StatusOr<std::shared_ptr<const MatcherDatabase>> CompileMatcherDatabase(
     MatcherBackend backend, std::shared_ptr<const CompiledRules> rules,
-    const MatcherOptions& options) {
+    [[maybe_unused]] const MatcherOptions& options) {  // unused without Hyperscan
   switch (backend) {
     case MatcherBackend::kHyperscan:
 #if BONAFIDE_WITH_HYPERSCAN

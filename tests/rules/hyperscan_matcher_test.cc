@@ -81,8 +81,7 @@ TEST(HyperscanDatabaseTest, RejectionNamesTheRule) {
   const std::string message(db.status().message());
   EXPECT_NE(message.find("cues.yaml:2:"), std::string::npos) << message;
   EXPECT_NE(message.find("rule \"cue.lazy\""), std::string::npos) << message;
-  EXPECT_NE(message.find("hyperscan cannot compile \"(?U)fa+ke\""), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("hyperscan cannot compile \"(?U)fa+ke\""), std::string::npos) << message;
 }
 
 }  // namespace
