@@ -10,7 +10,7 @@
 //                  every field (the parsing limit: simdjson alone on the same chunks)
 //   parse          InputSource + ChunkParser on one thread (the parsing floor)
 //   match          parse + normalise + match titles and descriptions on one thread, with
-//                  Hyperscan (TextMatcher) and with RE2::Set (Re2SetMatcher): the text
+//                  each backend of rules/text_matcher.h (Hyperscan, RE2::Set): the text
 //                  backends side by side on the whole dump
 //   rg             ripgrep over the raw file with the rules' brand, alias, keyword and cue
 //                  patterns (`rg -c -i -f`, then literals only with -F): a plain pattern
@@ -57,8 +57,8 @@
 #include "engine/listing_input.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
-#include "rules/re2_set_matcher.h"
 #include "rules/rule_pack.h"
+#include "rules/text_matcher.h"
 #include "util/strings.h"
 
 namespace bonafide {
@@ -225,18 +225,18 @@ Figures ReadOrParse(const Options& o, ReadMode mode) {
 std::shared_ptr<const rules::CompiledRules> CompileRules(const Options& o) {
   auto pack = rules::LoadRulePack(o.rules);
   if (!pack.ok()) Die(std::string(pack.status().message()));
-  auto compiled = rules::CompiledRules::Compile(std::move(*pack), {});
+  auto compiled = rules::CompiledRules::Compile(std::move(*pack));
   if (!compiled.ok()) Die(std::string(compiled.status().message()));
   return *compiled;
 }
 
-// Parse + normalise + match every title and description with `Matcher` on one thread: the
+// Parse + normalise + match every title and description with `backend` on one thread: the
 // text stage of the scan without the decision and the outbox. Counts the hits, which both
 // backends must agree on.
-template <typename Matcher>
-Figures MatchOnly(const Options& o) {
-  const auto rules = CompileRules(o);
-  auto matcher = Matcher::Create(*rules);
+Figures MatchOnly(const Options& o, rules::MatcherBackend backend) {
+  auto database = rules::CompileMatcherDatabase(backend, CompileRules(o), {});
+  if (!database.ok()) Die(std::string(database.status().message()));
+  auto matcher = (*database)->NewMatcher();
   if (!matcher.ok()) Die(std::string(matcher.status().message()));
   Figures f;
   std::vector<double> times;
@@ -557,10 +557,12 @@ int Main(int argc, char** argv) {
     forked("parse (1 thread)", [&] { return ReadOrParse(one, ReadMode::kParse); });
   }
   if (o.rows.count("match")) {
-    forked("parse+normalise+match, Hyperscan (1 thread)",
-           [&] { return MatchOnly<rules::TextMatcher>(one); });
-    forked("parse+normalise+match, RE2::Set (1 thread)",
-           [&] { return MatchOnly<rules::Re2SetMatcher>(one); });
+    for (rules::MatcherBackend backend : rules::AvailableMatcherBackends()) {
+      forked(absl::StrCat("parse+normalise+match, ",
+                          backend == rules::MatcherBackend::kHyperscan ? "Hyperscan" : "RE2::Set",
+                          " (1 thread)"),
+             [&one, backend] { return MatchOnly(one, backend); });
+    }
   }
   const std::string regexes = absl::StrCat(o.work_dir, "/bonafide-bench-rg-regex.txt");
   const std::string literals = absl::StrCat(o.work_dir, "/bonafide-bench-rg-literal.txt");
@@ -657,7 +659,7 @@ int Main(int argc, char** argv) {
     }
   }
   if (match_hits.size() == 2 && match_hits[0] != match_hits[1]) {
-    std::printf("WARNING: the text backends disagree (tests/unit/re2_set_matcher_test.cc)\n");
+    std::printf("WARNING: the text backends disagree (tests/rules/text_matcher_test.cc)\n");
   }
   // Every scan, whatever its backend and threads, must open the same cases.
   for (const Measurement& m : results) {

@@ -15,6 +15,7 @@
 #include "rules/normalize.h"
 #include "rules/price.h"
 #include "rules/rule_pack.h"
+#include "rules/text_matcher.h"
 #include "tools/gen/listing_generator.h"
 
 namespace bonafide {
@@ -112,8 +113,9 @@ BENCHMARK(BM_Price_UnitsInTitle)->Unit(benchmark::kMicrosecond);
 // scored per rights holder (cues, price, context, authorised sellers, reasons' spans).
 void BM_Decision_Decide(benchmark::State& state) {
   auto pack = rules::LoadRulePack(kRules);
-  auto compiled = rules::CompiledRules::Compile(*pack, {});
-  auto matcher = rules::TextMatcher::Create(**compiled);
+  auto compiled = rules::CompiledRules::Compile(*pack);
+  auto database = rules::CompileMatcherDatabase(rules::DefaultMatcherBackend(), *compiled, {});
+  auto matcher = (*database)->NewMatcher();
   const auto& listings = Listings();
   std::vector<std::pair<engine::MatchedField, engine::MatchedField>> fields(listings.size());
   for (size_t i = 0; i < listings.size(); ++i) {

@@ -1,7 +1,7 @@
-// Text matching alone, Hyperscan against RE2::Set (issue 4: "RE2::Set in place of
-// Hyperscan for the same text rules"), on the same normalised generated listings and the
-// example rules: each listing's title in the title scope, its description in the
-// description scope, as Scanner::Scan does. Items are listings, bytes are normalised text.
+// Text matching alone, the Hyperscan backend against the RE2::Set one (rules/text_matcher.h),
+// on the same normalised generated listings and the example rules: each listing's title in the
+// title scope, its description in the description scope, as Scanner::Scan does. Items are listings,
+// bytes are normalised text.
 //
 //   build/release/bench/text_match_bench --benchmark_min_time=0.5
 //
@@ -18,8 +18,8 @@
 #include "engine/listing_input.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
-#include "rules/re2_set_matcher.h"
 #include "rules/rule_pack.h"
+#include "rules/text_matcher.h"
 #include "tools/gen/listing_generator.h"
 
 namespace bonafide {
@@ -66,27 +66,40 @@ const Corpus& GetCorpus(gen::ScenarioMix mix) {
                             rules::Normalize(batch.listings[i].description));
     c.bytes += c.listings.back().first.size() + c.listings.back().second.size();
   }
-  auto compiled = rules::CompiledRules::Compile(*pack, {});
+  auto compiled = rules::CompiledRules::Compile(*pack);
   if (!compiled.ok()) std::abort();
   c.rules = *compiled;
   return c;
 }
 
-template <typename Matcher>
-void MatchBothScopes(benchmark::State& state, gen::ScenarioMix mix) {
-  const Corpus& corpus = GetCorpus(mix);
-  auto matcher = Matcher::Create(*corpus.rules);
-  if (!matcher.ok()) {
-    state.SkipWithError("cannot create the matcher");
-    return;
+// A matcher of `backend` over the corpus' rules, and the database it keeps a reference to.
+struct BackendMatcher {
+  std::shared_ptr<const rules::MatcherDatabase> database;
+  std::unique_ptr<rules::TextMatcher> matcher;  // null (and the benchmark skipped) on error
+};
+BackendMatcher NewMatcher(benchmark::State& state, const Corpus& corpus,
+                          rules::MatcherBackend backend) {
+  BackendMatcher m;
+  auto database = rules::CompileMatcherDatabase(backend, corpus.rules, {});
+  if (database.ok()) {
+    m.database = *database;
+    if (auto matcher = m.database->NewMatcher(); matcher.ok()) m.matcher = std::move(*matcher);
   }
+  if (m.matcher == nullptr) state.SkipWithError("cannot create the matcher");
+  return m;
+}
+
+void MatchBothScopes(benchmark::State& state, rules::MatcherBackend backend, gen::ScenarioMix mix) {
+  const Corpus& corpus = GetCorpus(mix);
+  const BackendMatcher m = NewMatcher(state, corpus, backend);
+  if (m.matcher == nullptr) return;
   std::vector<rules::TextHit> hits;
   int64_t found = 0;
   for (auto _ : state) {
     for (const auto& [title, description] : corpus.listings) {
-      (void)(*matcher)->Match(title, rules::MatchScope::kTitle, hits);
+      (void)m.matcher->Match(title, rules::MatchScope::kTitle, hits);
       found += static_cast<int64_t>(hits.size());
-      (void)(*matcher)->Match(description, rules::MatchScope::kDescription, hits);
+      (void)m.matcher->Match(description, rules::MatchScope::kDescription, hits);
       found += static_cast<int64_t>(hits.size());
     }
     benchmark::DoNotOptimize(found);
@@ -101,14 +114,11 @@ void MatchBothScopes(benchmark::State& state, gen::ScenarioMix mix) {
 
 // One database alone: every title in the title database (every pattern), or every
 // description in the description database (no context phrases). Bytes are that field's.
-template <typename Matcher>
-void MatchOneScope(benchmark::State& state, rules::MatchScope scope) {
+void MatchOneScope(benchmark::State& state, rules::MatcherBackend backend,
+                   rules::MatchScope scope) {
   const Corpus& corpus = GetCorpus(gen::ScenarioMix::kNightly);
-  auto matcher = Matcher::Create(*corpus.rules);
-  if (!matcher.ok()) {
-    state.SkipWithError("cannot create the matcher");
-    return;
-  }
+  const BackendMatcher m = NewMatcher(state, corpus, backend);
+  if (m.matcher == nullptr) return;
   const bool title = scope == rules::MatchScope::kTitle;
   int64_t bytes = 0;
   for (const auto& [t, d] : corpus.listings) bytes += (title ? t : d).size();
@@ -116,7 +126,7 @@ void MatchOneScope(benchmark::State& state, rules::MatchScope scope) {
   int64_t found = 0;
   for (auto _ : state) {
     for (const auto& [t, d] : corpus.listings) {
-      (void)(*matcher)->Match(title ? t : d, scope, hits);
+      (void)m.matcher->Match(title ? t : d, scope, hits);
       found += static_cast<int64_t>(hits.size());
     }
     benchmark::DoNotOptimize(found);
@@ -125,10 +135,10 @@ void MatchOneScope(benchmark::State& state, rules::MatchScope scope) {
   state.SetBytesProcessed(state.iterations() * bytes);
 }
 void BM_TextMatch_HyperscanDatabase(benchmark::State& state, rules::MatchScope scope) {
-  MatchOneScope<rules::TextMatcher>(state, scope);
+  MatchOneScope(state, rules::MatcherBackend::kHyperscan, scope);
 }
 void BM_TextMatch_Re2SetDatabase(benchmark::State& state, rules::MatchScope scope) {
-  MatchOneScope<rules::Re2SetMatcher>(state, scope);
+  MatchOneScope(state, rules::MatcherBackend::kRe2Set, scope);
 }
 BENCHMARK_CAPTURE(BM_TextMatch_HyperscanDatabase, title, rules::MatchScope::kTitle)
     ->Unit(benchmark::kMicrosecond);
@@ -140,10 +150,10 @@ BENCHMARK_CAPTURE(BM_TextMatch_Re2SetDatabase, description, rules::MatchScope::k
     ->Unit(benchmark::kMicrosecond);
 
 void BM_TextMatch_HyperscanBothScopes(benchmark::State& state, gen::ScenarioMix mix) {
-  MatchBothScopes<rules::TextMatcher>(state, mix);
+  MatchBothScopes(state, rules::MatcherBackend::kHyperscan, mix);
 }
 void BM_TextMatch_Re2SetBothScopes(benchmark::State& state, gen::ScenarioMix mix) {
-  MatchBothScopes<rules::Re2SetMatcher>(state, mix);
+  MatchBothScopes(state, rules::MatcherBackend::kRe2Set, mix);
 }
 BENCHMARK_CAPTURE(BM_TextMatch_HyperscanBothScopes, test, gen::ScenarioMix::kTest)
     ->Unit(benchmark::kMillisecond);

@@ -19,8 +19,8 @@
 #include "models/photo_bank.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
-#include "rules/re2_set_matcher.h"
 #include "rules/rule_pack.h"
+#include "rules/text_matcher.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -35,7 +35,8 @@ struct Scanner::Impl {
   std::string image_root;                  // as given ("" = photos not read)
   std::string image_root_real;             // realpath of image_root
   bool reads_images = false;               // bank && !image_root.empty()
-  TextBackend text_backend = TextBackend::kHyperscan;
+  // The patterns compiled by ScannerOptions::text_backend; each scratch has a matcher.
+  std::shared_ptr<const rules::MatcherDatabase> matchers;
 
   // Reads, hashes and matches the listing's photos into scratch.images and
   // scratch.image_matches.
@@ -43,19 +44,17 @@ struct Scanner::Impl {
 };
 
 struct Scanner::Scratch::Impl {
-  explicit Impl(const rules::CompiledRules& rules) : decision(rules) {}
+  Impl(const rules::CompiledRules& rules, std::unique_ptr<rules::TextMatcher> text_matcher)
+      : matcher(std::move(text_matcher)), decision(rules) {}
 
-  // Finds the patterns of `scope` in `text` with the scanner's backend.
+  // Finds the patterns of `scope` in `text`.
   void Match(std::string_view text, rules::MatchScope scope, std::vector<rules::TextHit>& hits) {
-    const absl::Status status = hyperscan != nullptr ? hyperscan->Match(text, scope, hits)
-                                                     : re2_set->Match(text, scope, hits);
-    // Hyperscan fails only on misuse (a scratch shared between threads) or exhaustion.
+    const absl::Status status = matcher->Match(text, scope, hits);
+    // A matcher fails only on misuse (a scratch shared between threads) or exhaustion.
     BONAFIDE_CHECK(status.ok());
   }
 
-  // Exactly one of the two, by ScannerOptions::text_backend.
-  std::unique_ptr<rules::TextMatcher> hyperscan;
-  std::unique_ptr<rules::Re2SetMatcher> re2_set;
+  std::unique_ptr<rules::TextMatcher> matcher;
   engine::MatchedField title;
   engine::MatchedField description;
   engine::DecisionScratch decision;
@@ -192,16 +191,16 @@ Scanner::~Scanner() = default;
 
 absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& options) {
   BONAFIDE_ASSIGN_OR_RETURN(rules::RulePack pack, rules::LoadRulePack(options.rules_dir));
-  rules::CompileOptions compile_options;
-  compile_options.cache_dir = options.cache_dir;
   auto impl = std::make_unique<Impl>();
-  BONAFIDE_ASSIGN_OR_RETURN(impl->rules,
-                            rules::CompiledRules::Compile(std::move(pack), compile_options));
+  BONAFIDE_ASSIGN_OR_RETURN(impl->rules, rules::CompiledRules::Compile(std::move(pack)));
   const rules::RulePack& compiled = impl->rules->pack();
-  impl->text_backend = options.text_backend;
-  if (options.text_backend == TextBackend::kRe2Set) {  // a pattern RE2 rejects fails here
-    BONAFIDE_RETURN_IF_ERROR(rules::Re2SetMatcher::Create(*impl->rules).status());
-  }
+  rules::MatcherBackend backend = rules::DefaultMatcherBackend();
+  if (options.text_backend == TextBackend::kHyperscan) backend = rules::MatcherBackend::kHyperscan;
+  if (options.text_backend == TextBackend::kRe2Set) backend = rules::MatcherBackend::kRe2Set;
+  rules::MatcherOptions matcher_options;
+  matcher_options.cache_dir = options.cache_dir;
+  BONAFIDE_ASSIGN_OR_RETURN(impl->matchers,
+                            rules::CompileMatcherDatabase(backend, impl->rules, matcher_options));
 
   // The photo bank, only when some product registers genuine photos. The CompiledRules
   // holders are in RulePack order (sorted by id), products too.
@@ -254,12 +253,9 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
 }
 
 absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
-  auto scratch = std::make_unique<Scratch::Impl>(*impl_->rules);
-  if (impl_->text_backend == TextBackend::kRe2Set) {
-    BONAFIDE_ASSIGN_OR_RETURN(scratch->re2_set, rules::Re2SetMatcher::Create(*impl_->rules));
-  } else {
-    BONAFIDE_ASSIGN_OR_RETURN(scratch->hyperscan, rules::TextMatcher::Create(*impl_->rules));
-  }
+  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<rules::TextMatcher> matcher,
+                            impl_->matchers->NewMatcher());
+  auto scratch = std::make_unique<Scratch::Impl>(*impl_->rules, std::move(matcher));
   return std::unique_ptr<Scratch>(new Scratch(std::move(scratch)));
 }
 
@@ -530,7 +526,7 @@ bool Scanner::cue_rule_shadow(int rule) const {
   return impl_->rules->pack().cues[rule].mode == rules::RuleMode::kShadow;
 }
 const std::string& Scanner::rules_version() const { return impl_->rules->rules_version(); }
-bool Scanner::loaded_from_cache() const { return impl_->rules->loaded_from_cache(); }
+bool Scanner::loaded_from_cache() const { return impl_->matchers->loaded_from_cache(); }
 int Scanner::pattern_count() const { return static_cast<int>(impl_->rules->patterns().size()); }
 int Scanner::genuine_photo_count() const { return static_cast<int>(impl_->genuine_paths.size()); }
 const std::string& Scanner::genuine_photo_path(int photo) const {

@@ -1,22 +1,12 @@
-// A rule pack compiled for scanning: one Hyperscan database over every text pattern, plus
+// A rule pack compiled for matching: every text pattern of the rules (brand names,
+// product keywords, cue phrases and regexes, context phrases) with what it belongs to, plus
 // the numbers the decision needs (thresholds, reference prices in the base currency, FX).
+// No regex engine here: the backends of rules/text_matcher.h compile these patterns.
 //
 //   BONAFIDE_ASSIGN_OR_RETURN(RulePack pack, LoadRulePack(dir));
-//   BONAFIDE_ASSIGN_OR_RETURN(auto rules, CompiledRules::Compile(std::move(pack), {}));
-//   BONAFIDE_ASSIGN_OR_RETURN(auto matcher, TextMatcher::Create(*rules));   // per thread
-//   matcher->Match(normalised_text, hits);
-//
-// Compile is slow (Hyperscan compilation: tens to hundreds of milliseconds). With a cache
-// directory it stores the serialised databases under a key derived from every pattern, so a
-// second start with the same rules deserialises them in about a millisecond.
-//
-// There are two databases: one for titles with every pattern, and one for descriptions
-// without the context phrases (context is read in titles only, and words such as "for",
-// "and", "with" are frequent enough in descriptions to cost real time). Neither asks
-// Hyperscan for start offsets (SOM mode more than halves its speed); TextMatcher recovers
-// the start of each hit from the pattern instead: literal phrases have a fixed length,
-// names are walked back over their optional separators, and a cue regex's span comes from
-// RE2, once per text.
+//   BONAFIDE_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledRules> rules,
+//                             CompiledRules::Compile(std::move(pack)));
+//   // then rules/text_matcher.h: a matcher database over `rules`, one matcher per thread.
 //
 // Patterns, all matched against text normalised by rules/normalize.h:
 //   - brand names, aliases and product keywords: whole words; the separators inside them are
@@ -26,6 +16,10 @@
 //   - context phrases (compatibility, accessories, bundle, used, packaging only): whole words.
 // "Whole word" puts `\b` at an edge only where the phrase starts or ends with an ASCII
 // letter or digit, so CJK phrases match inside running text.
+//
+// Every text is matched in one of two scopes: titles against every pattern, descriptions
+// without the context phrases (context is read in titles only, and words such as "for",
+// "and", "with" are frequent enough in descriptions to cost real time).
 #ifndef BONAFIDE_RULES_COMPILED_RULES_H_
 #define BONAFIDE_RULES_COMPILED_RULES_H_
 
@@ -41,12 +35,6 @@
 #include "absl/status/statusor.h"
 
 #include "rules/rule_pack.h"
-
-struct hs_database;
-struct hs_scratch;
-namespace re2 {
-class RE2;
-}
 
 namespace bonafide::rules {
 
@@ -67,19 +55,36 @@ struct PatternInfo {
   int32_t product = -1;   // index into that holder's products (kKeyword)
   int32_t cue = -1;       // index into pack().cues (kCue)
   bool is_regex = false;  // a cue regex (else a literal phrase or a name)
+  // Where the pattern comes from, for errors: `file:line:column` of its rule, and for
+  // products and cue rules `: product "id"` / `: rule "id"`.
+  std::string where;
   // The normalised phrase or name (empty for regexes).
   std::string normalized;
   // kBrand/kKeyword: the normalised name with separators removed; a match whose text
   // differs from it (other than by separators) is an evasive spelling ("nlke" for "nike").
   std::string canonical;
-  std::string expression;  // the Hyperscan expression compiled
+  // The pattern in regex syntax that both Hyperscan and RE2 read: names and phrases
+  // escaped and given their word boundaries, cue regexes as written (matched caseless).
+  std::string expression;
 };
 
-// Which database a text is matched against.
+// Which patterns a text is matched against.
 enum class MatchScope : uint8_t {
   kTitle,        // every pattern
   kDescription,  // names and cues; no context phrases
 };
+
+// Returns whether `pattern` is matched in `scope`.
+inline bool InScope(const PatternInfo& pattern, MatchScope scope) {
+  switch (pattern.kind) {
+    case PatternKind::kBrand:
+    case PatternKind::kKeyword:
+    case PatternKind::kCue:
+      return true;
+    default:
+      return scope == MatchScope::kTitle;
+  }
+}
 
 struct CompiledProduct {
   std::string id;
@@ -101,22 +106,16 @@ struct TextHit {
   uint32_t to = 0;
 };
 
-struct CompileOptions {
-  // Directory for serialised Hyperscan databases ("" disables the cache). Created when
-  // missing; a cache that cannot be read or written only costs a recompilation.
-  std::string cache_dir;
-};
-
 // Immutable after Compile; thread-safe. Not copyable; share it as
 // std::shared_ptr<const CompiledRules>.
 class CompiledRules {
  public:
-  // Compiles `pack`. Returns InvalidArgument naming the rule (`file:line:column: rule
-  // "cue.x": hyperscan: ...`) when a pattern cannot be compiled.
-  static absl::StatusOr<std::shared_ptr<const CompiledRules>> Compile(
-      RulePack pack, const CompileOptions& options);
+  // Builds the patterns and numbers of `pack` (fast: no regex is compiled here). Returns
+  // InvalidArgument naming the rule when a phrase is empty after normalisation, a product's
+  // reference currency has no FX rate, or the rules have no pattern at all.
+  static absl::StatusOr<std::shared_ptr<const CompiledRules>> Compile(RulePack pack);
 
-  ~CompiledRules();
+  ~CompiledRules() = default;
   CompiledRules(const CompiledRules&) = delete;
   CompiledRules& operator=(const CompiledRules&) = delete;
 
@@ -129,14 +128,6 @@ class CompiledRules {
 
   // A digest of everything that affects decisions, recorded with every case (16 hex digits).
   const std::string& rules_version() const { return rules_version_; }
-  // True when the database came from the cache rather than a compilation.
-  bool loaded_from_cache() const { return loaded_from_cache_; }
-
-  const hs_database* database(MatchScope scope) const {
-    return scope == MatchScope::kTitle ? title_database_ : description_database_;
-  }
-  // The RE2 form of cue regex `pattern`, or null for other patterns.
-  const re2::RE2* regex(uint32_t pattern) const { return regexes_[pattern].get(); }
 
  private:
   CompiledRules() = default;
@@ -148,10 +139,6 @@ class CompiledRules {
   // twice per listing, so a few compares rather than hashing a string.
   std::vector<std::pair<uint32_t, double>> fx_;
   std::string rules_version_;
-  bool loaded_from_cache_ = false;
-  std::vector<std::unique_ptr<re2::RE2>> regexes_;  // by pattern index
-  hs_database* title_database_ = nullptr;
-  hs_database* description_database_ = nullptr;
 };
 
 // The characters that separate the words of a brand name or keyword; optional in matches.
@@ -162,35 +149,9 @@ inline bool IsNameSeparator(char c) {
 // Where the hit of a name or phrase `pattern` that ends at `end` in `text` starts: a
 // phrase has a fixed length; a name is walked back, each run of separators in it having
 // matched zero or one separator in the text, every other character exactly one (i and l
-// alike). Both text backends report this start. Not for cue regexes.
+// alike). Every text backend reports this start (Hyperscan is not asked for start
+// offsets: SOM mode more than halves its speed). Not for cue regexes.
 uint32_t HitStart(const PatternInfo& pattern, std::string_view text, uint32_t end);
-
-// Finds patterns in normalised text. One per thread (owns a Hyperscan scratch); keeps a
-// reference to the CompiledRules, which must outlive it.
-class TextMatcher {
- public:
-  static absl::StatusOr<std::unique_ptr<TextMatcher>> Create(const CompiledRules& rules);
-  ~TextMatcher();
-  TextMatcher(const TextMatcher&) = delete;
-  TextMatcher& operator=(const TextMatcher&) = delete;
-
-  // At most this many hits are kept per Match call; a text with more (hostile input) keeps
-  // the first ones.
-  static constexpr size_t kMaxHits = 1024;
-
-  // Replaces `hits` with every occurrence in `text` of every pattern of `scope` (in
-  // Hyperscan's report order: by end offset). REQUIRES: `text` is valid UTF-8
-  // (NormalizedText always is).
-  absl::Status Match(std::string_view text, MatchScope scope, std::vector<TextHit>& hits);
-
- private:
-  explicit TextMatcher(const CompiledRules& rules) : rules_(rules) {}
-
-  const CompiledRules& rules_;
-  hs_scratch* scratch_ = nullptr;
-  // Spans of the cue regexes found in the current text (pattern, from, to).
-  std::vector<TextHit> regex_spans_;
-};
 
 }  // namespace bonafide::rules
 

@@ -1,12 +1,15 @@
 #include "rules/re2_set_matcher.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace bonafide::rules {
@@ -16,12 +19,8 @@ namespace {
 // not thrash its cache on long descriptions (allocated lazily, per matcher).
 constexpr int64_t kSetMaxMemBytes = 64 << 20;
 
-bool IsContext(PatternKind kind) {
-  return kind != PatternKind::kBrand && kind != PatternKind::kKeyword && kind != PatternKind::kCue;
-}
-
-// Literal patterns are case-sensitive in Hyperscan (the text is already folded); regexes
-// carry their own (?i:...).
+// Literal patterns are case-sensitive, as in Hyperscan (the text is already folded);
+// regexes carry their own (?i:...).
 RE2::Options Options(bool longest_match) {
   RE2::Options options;
   options.set_log_errors(false);
@@ -30,15 +29,34 @@ RE2::Options Options(bool longest_match) {
   return options;
 }
 
+std::string Re2Expression(const PatternInfo& pattern) {
+  return pattern.is_regex ? absl::StrCat("(?i:", ToAbsl(pattern.expression), ")")
+                          : pattern.expression;
+}
+
+absl::Status CannotCompile(const PatternInfo& pattern, std::string_view expression,
+                           std::string_view error) {
+  return absl::InvalidArgumentError(absl::StrCat(pattern.where, ": re2 cannot compile \"",
+                                                 ToAbsl(expression), "\": ", ToAbsl(error)));
+}
+
+// Whether a match of `p` from a given start can end at more than one offset. Phrases have
+// a fixed length; a name's optional separators are decided by the text (a separator there
+// must be taken, since the name goes on with a letter or digit), except a trailing one.
+bool MayEndTwice(const PatternInfo& p) {
+  if (p.is_regex) return true;
+  const bool name = p.kind == PatternKind::kBrand || p.kind == PatternKind::kKeyword;
+  return name && IsNameSeparator(p.normalized.back());
+}
+
 size_t NextCharacter(std::string_view text, size_t pos) {
   ++pos;
   while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
   return pos;
 }
 
-}  // namespace
-
-struct Re2SetMatcher::Compiled {
+// The RE2 objects of one matcher.
+struct Compiled {
   struct Scope {
     std::unique_ptr<RE2::Set> set;
     std::vector<uint32_t> patterns;  // set index -> pattern index
@@ -50,37 +68,16 @@ struct Re2SetMatcher::Compiled {
   std::vector<std::unique_ptr<RE2>> longest;
 };
 
-namespace {
-
-// Whether a match of `p` from a given start can end at more than one offset. Phrases have
-// a fixed length; a name's optional separators are decided by the text (a separator there
-// must be taken, since the name goes on with a letter or digit), except a trailing one.
-bool MayEndTwice(const PatternInfo& p) {
-  if (p.is_regex) return true;
-  const bool name = p.kind == PatternKind::kBrand || p.kind == PatternKind::kKeyword;
-  return name && IsNameSeparator(p.normalized.back());
-}
-
-}  // namespace
-
-std::string Re2SetMatcher::Re2Expression(const PatternInfo& pattern) {
-  return pattern.is_regex ? absl::StrCat("(?i:", ToAbsl(pattern.expression), ")")
-                          : pattern.expression;
-}
-
-absl::StatusOr<std::unique_ptr<Re2SetMatcher>> Re2SetMatcher::Create(const CompiledRules& rules) {
-  std::unique_ptr<Re2SetMatcher> matcher(new Re2SetMatcher(rules));
+// Compiles `expressions` (the RE2 forms of `patterns`) into a Compiled.
+absl::StatusOr<std::unique_ptr<Compiled>> CompileAll(const std::vector<PatternInfo>& patterns,
+                                                     const std::vector<std::string>& expressions) {
   auto compiled = std::make_unique<Compiled>();
-  const std::vector<PatternInfo>& patterns = rules.patterns();
-  std::vector<std::string> expressions;
   for (uint32_t i = 0; i < patterns.size(); ++i) {
-    expressions.push_back(Re2Expression(patterns[i]));
     compiled->first.push_back(std::make_unique<RE2>(expressions[i], Options(false)));
     compiled->longest.push_back(
         MayEndTwice(patterns[i]) ? std::make_unique<RE2>(expressions[i], Options(true)) : nullptr);
     if (!compiled->first[i]->ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("pattern ", i, " \"", expressions[i],
-                                                     "\": re2: ", compiled->first[i]->error()));
+      return CannotCompile(patterns[i], expressions[i], compiled->first[i]->error());
     }
   }
   for (MatchScope scope : {MatchScope::kTitle, MatchScope::kDescription}) {
@@ -89,11 +86,10 @@ absl::StatusOr<std::unique_ptr<Re2SetMatcher>> Re2SetMatcher::Create(const Compi
     options.set_max_mem(kSetMaxMemBytes);
     s.set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
     for (uint32_t i = 0; i < patterns.size(); ++i) {
-      if (scope == MatchScope::kDescription && IsContext(patterns[i].kind)) continue;
+      if (!InScope(patterns[i], scope)) continue;
       std::string error;
       if (s.set->Add(expressions[i], &error) < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("pattern ", i, " \"", expressions[i], "\": re2: ", error));
+        return CannotCompile(patterns[i], expressions[i], error);
       }
       s.patterns.push_back(i);
     }
@@ -101,12 +97,35 @@ absl::StatusOr<std::unique_ptr<Re2SetMatcher>> Re2SetMatcher::Create(const Compi
       return absl::ResourceExhaustedError("re2: the pattern set exceeds RE2's memory budget");
     }
   }
-  matcher->compiled_ = std::move(compiled);
-  return matcher;
+  return compiled;
 }
 
-Re2SetMatcher::Re2SetMatcher(const CompiledRules& rules) : rules_(rules) {}
-Re2SetMatcher::~Re2SetMatcher() = default;
+class Re2SetMatcher final : public TextMatcher {
+ public:
+  Re2SetMatcher(const CompiledRules& rules, std::unique_ptr<Compiled> compiled)
+      : rules_(rules), compiled_(std::move(compiled)) {}
+
+  absl::Status Match(std::string_view text, MatchScope scope, std::vector<TextHit>& hits) override;
+
+ private:
+  // Appends to ends_ the end offsets of every match of `pattern` in `text`.
+  void FindEnds(uint32_t pattern, std::string_view text);
+
+  // A match end: sorts by end offset, then pattern.
+  struct End {
+    uint32_t to;
+    uint32_t pattern;
+    bool operator<(const End& o) const { return to != o.to ? to < o.to : pattern < o.pattern; }
+    bool operator==(const End& o) const { return to == o.to && pattern == o.pattern; }
+  };
+
+  const CompiledRules& rules_;
+  std::unique_ptr<Compiled> compiled_;
+  // Per-call buffers, kept for their capacity.
+  std::vector<int> candidates_;
+  std::vector<End> ends_;
+  std::vector<TextHit> regex_spans_;
+};
 
 absl::Status Re2SetMatcher::Match(std::string_view text, MatchScope scope,
                                   std::vector<TextHit>& hits) {
@@ -138,7 +157,7 @@ absl::Status Re2SetMatcher::Match(std::string_view text, MatchScope scope,
       hits.push_back(TextHit{e.pattern, HitStart(rules_.patterns()[e.pattern], text, e.to), e.to});
       continue;
     }
-    // As TextMatcher: every hit of a regex carries its leftmost match's span.
+    // Every hit of a regex carries its leftmost match's span.
     for (const TextHit& span : regex_spans_) {
       if (span.pattern == e.pattern) hits.push_back(span);
     }
@@ -182,6 +201,28 @@ void Re2SetMatcher::FindEnds(uint32_t pattern, std::string_view text) {
     }
     pos = NextCharacter(text, start);
   }
+}
+
+}  // namespace
+
+Re2SetDatabase::Re2SetDatabase(std::shared_ptr<const CompiledRules> rules)
+    : MatcherDatabase(std::move(rules)) {}
+
+absl::StatusOr<std::shared_ptr<const Re2SetDatabase>> Re2SetDatabase::Compile(
+    std::shared_ptr<const CompiledRules> rules) {
+  std::shared_ptr<Re2SetDatabase> db(new Re2SetDatabase(std::move(rules)));
+  for (const PatternInfo& pattern : db->rules().patterns()) {
+    db->expressions_.push_back(Re2Expression(pattern));
+  }
+  BONAFIDE_RETURN_IF_ERROR(CompileAll(db->rules().patterns(), db->expressions_).status());
+  return std::shared_ptr<const Re2SetDatabase>(std::move(db));
+}
+
+absl::StatusOr<std::unique_ptr<TextMatcher>> Re2SetDatabase::NewMatcher() const {
+  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<Compiled> compiled,
+                            CompileAll(rules().patterns(), expressions_));
+  return std::unique_ptr<TextMatcher>(
+      std::make_unique<Re2SetMatcher>(rules(), std::move(compiled)));
 }
 
 }  // namespace bonafide::rules

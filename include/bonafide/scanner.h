@@ -34,11 +34,12 @@
 
 namespace bonafide {
 
-// Which engine finds the text patterns. Both report the same matches
-// (tests/unit/re2_set_matcher_test.cc); RE2::Set is the benchmarks' peer, several times
-// slower (bench/RESULTS.md).
+// Which engine finds the text patterns. All report the same matches
+// (tests/rules/text_matcher_test.cc); RE2::Set is several times slower (bench/RESULTS.md),
+// the benchmarks' peer and what a build without Hyperscan has.
 enum class TextBackend {
-  kHyperscan,
+  kDefault,    // Hyperscan when the build has it (BONAFIDE_WITH_HYPERSCAN), else RE2::Set
+  kHyperscan,  // Scanner::Create returns Unimplemented in a build without Hyperscan
   kRe2Set,
 };
 
@@ -52,7 +53,7 @@ struct ScannerOptions {
   // (ImageStatus::kOutsideRoot). Photos are read only when some product of the rules
   // registers genuine photos.
   std::string image_root;
-  TextBackend text_backend = TextBackend::kHyperscan;
+  TextBackend text_backend = TextBackend::kDefault;
 };
 
 // Progress of ScanFiles, reported from its serial stage.

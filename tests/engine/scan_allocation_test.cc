@@ -15,6 +15,7 @@
 
 #include "bonafide/scanner.h"
 #include "engine/listing_input.h"
+#include "rules/text_matcher.h"
 #include "tests/generated_dump.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
@@ -102,7 +103,11 @@ std::unique_ptr<Scanner> MakeScanner() {
   return scanner.ok() ? std::move(*scanner) : nullptr;
 }
 
+// The guarantee is the Hyperscan backend's; RE2::Set allocates a set per matching text.
+bool HasHyperscan() { return rules::DefaultMatcherBackend() == rules::MatcherBackend::kHyperscan; }
+
 TEST(ScanAllocationTest, ScanAllocatesNothingOnceWarm) {
+  if (!HasHyperscan()) GTEST_SKIP() << "this build matches with RE2::Set, which allocates";
   testing::TempDir dir;
   const std::string input = dir.path() + "/nightly.jsonl";
   Generate(input, 3000);
@@ -132,6 +137,7 @@ TEST(ScanAllocationTest, ScanAllocatesNothingOnceWarm) {
 }
 
 TEST(ScanAllocationTest, ScanFilesAllocatesPerCaseNotPerListing) {
+  if (!HasHyperscan()) GTEST_SKIP() << "this build matches with RE2::Set, which allocates";
   testing::TempDir dir;
   auto scanner = MakeScanner();
   ASSERT_NE(scanner, nullptr);

@@ -9,21 +9,26 @@
 
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
+#include "rules/text_matcher.h"
 #include "tests/acme_pack.h"
 
 namespace bonafide::rules {
 namespace {
 
-class CompiledRulesTest : public ::testing::Test {
+// The patterns' semantics, on every text backend.
+class CompiledRulesTest : public ::testing::TestWithParam<MatcherBackend> {
  protected:
   void SetUp() override {
     auto pack = LoadRulePack(testing::WriteAcmePack(dir_));
     ASSERT_TRUE(pack.ok()) << pack.status();
-    auto rules = CompiledRules::Compile(*pack, {});
+    auto rules = CompiledRules::Compile(*pack);
     ASSERT_TRUE(rules.ok()) << rules.status();
     rules_ = *rules;
-    auto matcher = TextMatcher::Create(*rules_);
-    ASSERT_TRUE(matcher.ok());
+    auto database = CompileMatcherDatabase(GetParam(), rules_, {});
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *database;
+    auto matcher = database_->NewMatcher();
+    ASSERT_TRUE(matcher.ok()) << matcher.status();
     matcher_ = std::move(*matcher);
   }
 
@@ -43,10 +48,11 @@ class CompiledRulesTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::shared_ptr<const CompiledRules> rules_;
+  std::shared_ptr<const MatcherDatabase> database_;
   std::unique_ptr<TextMatcher> matcher_;
 };
 
-TEST_F(CompiledRulesTest, NamesMatchAsWholeWords) {
+TEST_P(CompiledRulesTest, NamesMatchAsWholeWords) {
   EXPECT_TRUE(Find("diorama", PatternKind::kBrand).empty());
   EXPECT_TRUE(Find("snuggle", PatternKind::kBrand).empty());
   EXPECT_TRUE(Find("occasional", PatternKind::kBrand).empty());
@@ -54,78 +60,68 @@ TEST_F(CompiledRulesTest, NamesMatchAsWholeWords) {
   EXPECT_EQ(Find("UGG, Casio.", PatternKind::kBrand), (std::vector<std::string>{"ugg", "casio"}));
 }
 
-TEST_F(CompiledRulesTest, NameSeparatorsAreOptional) {
+TEST_P(CompiledRulesTest, NameSeparatorsAreOptional) {
   EXPECT_EQ(Find("Runner22 shoes", PatternKind::kKeyword), std::vector<std::string>{"runner22"});
   EXPECT_EQ(Find("runner-22", PatternKind::kKeyword), std::vector<std::string>{"runner-22"});
   EXPECT_EQ(Find("Pavilion DV6-2059", PatternKind::kKeyword),
             std::vector<std::string>{"pavilion dv6"});
 }
 
-TEST_F(CompiledRulesTest, LeetOneMatchesBothIAndL) {
+TEST_P(CompiledRulesTest, LeetOneMatchesBothIAndL) {
   // "1" is folded to "i"; the pattern accepts either, so "app1e"-style spellings match.
   EXPECT_EQ(Find("Pavi1ion DV6", PatternKind::kKeyword).size(), 1u);
   EXPECT_EQ(Find("Saddie bag", PatternKind::kKeyword).size(), 1u);
 }
 
-TEST_F(CompiledRulesTest, CuePhrasesInEveryScriptAndRegexes) {
+TEST_P(CompiledRulesTest, CuePhrasesInEveryScriptAndRegexes) {
   EXPECT_EQ(Find("REPLICA!", PatternKind::kCue).size(), 1u);
   EXPECT_EQ(Find("这是高仿鞋", PatternKind::kCue).size(), 1u);  // CJK: no word boundaries
   EXPECT_EQ(Find("1 : 1 quality", PatternKind::kCue).size(), 1u);
   EXPECT_TRUE(Find("replicate", PatternKind::kCue).empty());
 }
 
-TEST_F(CompiledRulesTest, FxTableIncludesTheBaseCurrency) {
-  EXPECT_DOUBLE_EQ(rules_->FxToBase("EUR"), 1.0);
-  EXPECT_DOUBLE_EQ(rules_->FxToBase("USD"), 0.86);
-  EXPECT_DOUBLE_EQ(rules_->FxToBase("XYZ"), 0.0);
-  EXPECT_EQ(rules_->rules_version().size(), 16u);
-}
+INSTANTIATE_TEST_SUITE_P(AllBackends, CompiledRulesTest,
+                         ::testing::ValuesIn(AvailableMatcherBackends()),
+                         [](const ::testing::TestParamInfo<MatcherBackend>& param) {
+                           return param.param == MatcherBackend::kHyperscan ? "Hyperscan"
+                                                                            : "Re2Set";
+                         });
 
-TEST(CompiledRulesCacheTest, SecondCompileLoadsTheSerialisedDatabase) {
+TEST(CompiledRulesModelTest, PatternsKnowTheirRuleAndScope) {
   testing::TempDir dir;
   auto pack = LoadRulePack(testing::WriteAcmePack(dir));
   ASSERT_TRUE(pack.ok()) << pack.status();
-  CompileOptions options;
-  options.cache_dir = dir.Join("cache/nested");
-  auto first = CompiledRules::Compile(*pack, options);
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_FALSE((*first)->loaded_from_cache());
-  auto second = CompiledRules::Compile(*pack, options);
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_TRUE((*second)->loaded_from_cache());
-  EXPECT_EQ((*first)->rules_version(), (*second)->rules_version());
-
-  // The cached database finds the same things.
-  auto matcher = TextMatcher::Create(**second);
-  ASSERT_TRUE(matcher.ok());
-  std::vector<TextHit> hits;
-  ASSERT_TRUE(
-      (*matcher)->Match(Normalize("ACME Runner 22 replica"), MatchScope::kTitle, hits).ok());
-  EXPECT_EQ(hits.size(), 3u);  // acme, runner 22, replica
-
-  // A corrupt cache file costs a recompilation, not an error.
-  for (const auto& entry : std::filesystem::directory_iterator(options.cache_dir)) {
-    std::filesystem::resize_file(entry.path(), 10);
+  auto rules = CompiledRules::Compile(*pack);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  bool saw_cue = false, saw_context = false;
+  for (const PatternInfo& p : (*rules)->patterns()) {
+    EXPECT_NE(p.where.find(".yaml:"), std::string::npos) << p.where;
+    EXPECT_TRUE(InScope(p, MatchScope::kTitle));
+    const bool context = p.kind != PatternKind::kBrand && p.kind != PatternKind::kKeyword &&
+                         p.kind != PatternKind::kCue;
+    EXPECT_EQ(InScope(p, MatchScope::kDescription), !context) << p.expression;
+    if (p.kind == PatternKind::kCue) {
+      saw_cue = true;
+      EXPECT_NE(p.where.find(": rule \"" + (*rules)->pack().cues[p.cue].id + "\""),
+                std::string::npos)
+          << p.where;
+    }
+    saw_context |= context;
   }
-  auto third = CompiledRules::Compile(*pack, options);
-  ASSERT_TRUE(third.ok()) << third.status();
-  EXPECT_FALSE((*third)->loaded_from_cache());
+  EXPECT_TRUE(saw_cue);
+  EXPECT_TRUE(saw_context);
 }
 
-TEST(CompiledRulesErrorTest, HyperscanRejectionNamesTheRule) {
+TEST(CompiledRulesModelTest, FxTableIncludesTheBaseCurrency) {
   testing::TempDir dir;
-  const std::string rules = testing::WriteAcmePack(dir);
-  // Valid for RE2, but Hyperscan has no ungreedy flag.
-  dir.Write("rules/cues.yaml", "rules:\n  - id: cue.lazy\n    regex: '(?U)fa+ke'\n");
-  auto pack = LoadRulePack(rules);
+  auto pack = LoadRulePack(testing::WriteAcmePack(dir));
   ASSERT_TRUE(pack.ok()) << pack.status();
-  auto compiled = CompiledRules::Compile(*pack, {});
-  ASSERT_FALSE(compiled.ok());
-  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
-  const std::string message(compiled.status().message());
-  EXPECT_NE(message.find("cues.yaml:2:"), std::string::npos) << message;
-  EXPECT_NE(message.find("rule \"cue.lazy\""), std::string::npos) << message;
-  EXPECT_NE(message.find("hyperscan"), std::string::npos) << message;
+  auto rules = CompiledRules::Compile(*pack);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_DOUBLE_EQ((*rules)->FxToBase("EUR"), 1.0);
+  EXPECT_DOUBLE_EQ((*rules)->FxToBase("USD"), 0.86);
+  EXPECT_DOUBLE_EQ((*rules)->FxToBase("XYZ"), 0.0);
+  EXPECT_EQ((*rules)->rules_version().size(), 16u);
 }
 
 }  // namespace

@@ -1,0 +1,163 @@
+// HyperscanDatabase: compilation and the serialised-database cache.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include <hs.h>
+#include <re2/re2.h>
+
+#include "rules/hyperscan_matcher.h"
+#include "util/hash.h"
+#include "util/status_macros.h"
+
+namespace bonafide::rules {
+namespace {
+
+constexpr unsigned kMode = HS_MODE_BLOCK;
+constexpr unsigned kLiteralFlags = HS_FLAG_UTF8;
+constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
+
+unsigned Flags(const PatternInfo& pattern) {
+  return pattern.is_regex ? kRegexFlags : kLiteralFlags;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFileAtomically(const std::string& path, std::string_view bytes) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return;
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::remove(tmp.c_str());
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) std::remove(tmp.c_str());
+}
+
+void MakeDirectories(const std::string& dir) {
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos == dir.size() || dir[pos] == '/') {
+      ::mkdir(dir.substr(0, pos).c_str(), 0755);
+    }
+  }
+}
+
+// The cache file name of a database: a digest of the Hyperscan version and of every
+// member's expression, flags and pattern index (numbers written as "%.17g").
+std::string CacheKey(const CompiledRules& rules, const std::vector<uint32_t>& members) {
+  Hasher128 key;
+  key.Add(hs_version());
+  for (uint32_t i : members) {
+    key.Add(rules.patterns()[i].expression);
+    key.Add(absl::StrFormat("%.17g", static_cast<double>(Flags(rules.patterns()[i]))));
+    key.Add(absl::StrFormat("%.17g", static_cast<double>(i)));
+  }
+  return key.Hex();
+}
+
+// Compiles (or loads from `cache_dir`) a database of the patterns `members` of `rules`.
+absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<uint32_t>& members,
+                           const std::string& cache_dir, hs_database_t** out, bool* cached) {
+  std::string cache_path;
+  if (!cache_dir.empty()) {
+    cache_path = absl::StrCat(cache_dir, "/hs-", CacheKey(rules, members), ".db");
+    if (auto bytes = ReadFile(cache_path); bytes.ok()) {
+      if (hs_deserialize_database(bytes->data(), bytes->size(), out) == HS_SUCCESS) {
+        *cached = true;
+        return absl::OkStatus();
+      }
+    }
+  }
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags;
+  for (uint32_t i : members) {
+    expressions.push_back(rules.patterns()[i].expression.c_str());
+    flags.push_back(Flags(rules.patterns()[i]));
+  }
+  hs_compile_error_t* error = nullptr;
+  const hs_error_t rc =
+      hs_compile_multi(expressions.data(), flags.data(), members.data(),
+                       static_cast<unsigned>(expressions.size()), kMode, nullptr, out, &error);
+  if (rc != HS_SUCCESS) {
+    std::string message = error != nullptr ? error->message : "unknown error";
+    std::string where = rules.pack().directory;
+    std::string expression;
+    if (error != nullptr && error->expression >= 0 &&
+        static_cast<size_t>(error->expression) < members.size()) {
+      const PatternInfo& pattern = rules.patterns()[members[error->expression]];
+      where = pattern.where;
+      expression = pattern.expression;
+    }
+    hs_free_compile_error(error);
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": hyperscan cannot compile \"", expression, "\": ", message));
+  }
+  if (!cache_path.empty()) {
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(*out, &bytes, &length) == HS_SUCCESS) {
+      MakeDirectories(cache_dir);
+      WriteFileAtomically(cache_path, std::string_view(bytes, length));
+      std::free(bytes);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+HyperscanDatabase::HyperscanDatabase(std::shared_ptr<const CompiledRules> rules)
+    : MatcherDatabase(std::move(rules)) {}
+
+HyperscanDatabase::~HyperscanDatabase() {
+  hs_free_database(title_database_);
+  hs_free_database(description_database_);
+}
+
+absl::StatusOr<std::shared_ptr<const HyperscanDatabase>> HyperscanDatabase::Compile(
+    std::shared_ptr<const CompiledRules> rules, const MatcherOptions& options) {
+  std::shared_ptr<HyperscanDatabase> db(new HyperscanDatabase(std::move(rules)));
+  const std::vector<PatternInfo>& patterns = db->rules().patterns();
+  // The rule loader has validated every cue regex with RE2 already.
+  RE2::Options re2_options;
+  re2_options.set_case_sensitive(false);
+  re2_options.set_log_errors(false);
+  for (const PatternInfo& info : patterns) {
+    db->regexes_.push_back(info.is_regex ? std::make_unique<RE2>(info.expression, re2_options)
+                                         : nullptr);
+  }
+  bool from_cache = true;
+  for (MatchScope scope : {MatchScope::kTitle, MatchScope::kDescription}) {
+    std::vector<uint32_t> members;
+    for (uint32_t i = 0; i < patterns.size(); ++i) {
+      if (InScope(patterns[i], scope)) members.push_back(i);
+    }
+    bool cached = false;
+    BONAFIDE_RETURN_IF_ERROR(BuildDatabase(
+        db->rules(), members, options.cache_dir,
+        scope == MatchScope::kTitle ? &db->title_database_ : &db->description_database_, &cached));
+    from_cache &= cached;
+  }
+  db->loaded_from_cache_ = from_cache;
+  return std::shared_ptr<const HyperscanDatabase>(std::move(db));
+}
+
+}  // namespace bonafide::rules
