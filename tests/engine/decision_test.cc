@@ -12,6 +12,7 @@
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
+#include "rules/text_matcher.h"
 #include "tests/acme_pack.h"
 #include "tests/test_util.h"
 
@@ -20,24 +21,28 @@ namespace {
 
 class DecisionTest : public ::testing::Test {
  protected:
-  // The rules are compiled once for the suite (a Hyperscan compilation per test would cost
-  // more than the tests); each test has its own matcher and scratch.
+  // The rules are compiled once for the suite (a compilation per test would cost more than
+  // the tests); each test has its own matcher and scratch.
   static void SetUpTestSuite() {
     dir_ = std::make_unique<testing::TempDir>();
     auto pack = rules::LoadRulePack(testing::WriteAcmePack(*dir_));
     ASSERT_TRUE(pack.ok()) << pack.status();
-    auto compiled = rules::CompiledRules::Compile(std::move(*pack), {});
+    auto compiled = rules::CompiledRules::Compile(std::move(*pack));
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     rules_ = std::move(*compiled);
+    auto database = rules::CompileMatcherDatabase(rules::DefaultMatcherBackend(), rules_, {});
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = std::move(*database);
   }
   static void TearDownTestSuite() {
+    database_.reset();
     rules_.reset();
     dir_.reset();
   }
 
   void SetUp() override {
-    ASSERT_NE(rules_, nullptr);
-    auto matcher = rules::TextMatcher::Create(*rules_);
+    ASSERT_NE(database_, nullptr);
+    auto matcher = database_->NewMatcher();
     ASSERT_TRUE(matcher.ok()) << matcher.status();
     matcher_ = std::move(*matcher);
     scratch_ = std::make_unique<DecisionScratch>(*rules_);
@@ -108,6 +113,7 @@ class DecisionTest : public ::testing::Test {
 
   static std::unique_ptr<testing::TempDir> dir_;
   static std::shared_ptr<const rules::CompiledRules> rules_;
+  static std::shared_ptr<const rules::MatcherDatabase> database_;
   std::unique_ptr<rules::TextMatcher> matcher_;
   std::unique_ptr<DecisionScratch> scratch_;
   MatchedField title_, description_;
@@ -118,6 +124,7 @@ class DecisionTest : public ::testing::Test {
 
 std::unique_ptr<testing::TempDir> DecisionTest::dir_;
 std::shared_ptr<const rules::CompiledRules> DecisionTest::rules_;
+std::shared_ptr<const rules::MatcherDatabase> DecisionTest::database_;
 
 TEST_F(DecisionTest, ListingThatNamesNoRightsHolderReferencesNone) {
   const Listing l = MakeListing("Running shoes replica, size 42", 10);
