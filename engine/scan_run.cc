@@ -1,77 +1,76 @@
-// Scanner::ScanFiles: the oneTBB pipeline.
-//
-//   read (serial, in order)  ->  parse + scan (parallel)  ->  sink (serial, in order)
-//
-// Batches are whole input chunks (about 1 MiB). The serial stages keep input order, so the
-// outbox, the rejects file and the counters are the same for any number of threads. The
-// number of batches in flight is bounded (threads x tokens_per_thread), which bounds memory.
+#include "engine/scan_run.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <thread>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include <tbb/concurrent_queue.h>
-#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
-#include "bonafide/scanner.h"
-#include "engine/listing_input.h"
 #include "util/hash.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
-namespace bonafide {
-namespace {
+namespace bonafide::engine {
 
-// Listing photo counters of a batch (ScanSummary::ImageCounts without the names).
-struct ImageTally {
-  static constexpr int kStatuses = static_cast<int>(ImageStatus::kUnreadable) + 1;
-  int64_t photos = 0, not_read = 0, matched = 0;
-  int64_t by_status[kStatuses] = {};
+void ScanTally::Reset(size_t holders, size_t cues) {
+  scanned = 0;
+  holder_cases.assign(holders, 0);
+  cue_listings.assign(cues, 0);
+  signals = {};
+  photos = photos_not_read = photos_matched = 0;
+  std::fill(std::begin(photos_by_status), std::end(photos_by_status), 0);
+}
 
-  void Add(const Listing& listing, const Verdict& verdict) {
-    photos += static_cast<int64_t>(listing.images.size());
-    if (verdict.images.empty()) {
-      not_read += static_cast<int64_t>(listing.images.size());
-      return;
-    }
-    for (const ImageResult& r : verdict.images) {
-      ++by_status[static_cast<int>(r.status)];
-      matched += r.matched;
-    }
+void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
+  ++scanned;
+  for (int32_t c : verdict.cue_hits) ++cue_listings[c];
+  bool price = false, obfuscated = false, image = false;
+  for (const Signal& s : verdict.signals) {
+    price |= s.kind == SignalKind::kPrice;
+    obfuscated |= s.kind == SignalKind::kObfuscatedBrand;
+    image |= s.kind == SignalKind::kImage;
   }
-  void Merge(const ImageTally& o) {
-    photos += o.photos;
-    not_read += o.not_read;
-    matched += o.matched;
-    for (int i = 0; i < kStatuses; ++i) by_status[i] += o.by_status[i];
+  signals.price += price;
+  signals.image += image;
+  signals.obfuscated_brand += obfuscated;
+  for (const HolderVerdict& hv : verdict.holders) holder_cases[hv.holder] += hv.case_opened;
+  photos += static_cast<int64_t>(listing.images.size());
+  if (verdict.images.empty()) {
+    photos_not_read += static_cast<int64_t>(listing.images.size());
+    return;
   }
-};
+  for (const ImageResult& r : verdict.images) {
+    ++photos_by_status[static_cast<int>(r.status)];
+    photos_matched += r.matched;
+  }
+}
+
+void ScanTally::Merge(const ScanTally& o) {
+  scanned += o.scanned;
+  for (size_t h = 0; h < holder_cases.size(); ++h) holder_cases[h] += o.holder_cases[h];
+  for (size_t c = 0; c < cue_listings.size(); ++c) cue_listings[c] += o.cue_listings[c];
+  signals.price += o.signals.price;
+  signals.image += o.signals.image;
+  signals.obfuscated_brand += o.signals.obfuscated_brand;
+  photos += o.photos;
+  photos_not_read += o.photos_not_read;
+  photos_matched += o.photos_matched;
+  for (int i = 0; i < kImageStatuses; ++i) photos_by_status[i] += o.photos_by_status[i];
+}
 
 // One pipeline token: a chunk of input and everything computed from it.
 struct Batch {
-  engine::InputChunk chunk;
-  engine::ParsedBatch parsed;
-  std::vector<engine::InputSource::SkippedRecord> skipped;
+  InputChunk chunk;
+  ParsedBatch parsed;
+  std::vector<InputSource::SkippedRecord> skipped;
   std::vector<CaseRecord> cases;
   std::vector<CaseRecord> spare_cases;  // records of earlier chunks, kept for their capacity
-  int64_t scanned = 0;
-  std::vector<int64_t> holder_flagged;
-  std::vector<int64_t> cue_listings;
-  int64_t price_listings = 0;
-  int64_t obfuscated_listings = 0;
-  int64_t image_listings = 0;
-  ImageTally images;
+  ScanTally tally;
   std::string input_error;   // set on the last batch of an input that failed
   bool input_done = false;   // the last batch of an input: its checkpoint says done
   uint64_t skip_before = 0;  // resuming: records before this offset were scanned already
@@ -85,18 +84,12 @@ struct Batch {
     return cases.back();
   }
 
-  void Reset(int holders, int cues) {
+  void Reset(size_t holders, size_t cues) {
     parsed.Clear();
     skipped.clear();
     for (CaseRecord& c : cases) spare_cases.push_back(std::move(c));
     cases.clear();
-    scanned = 0;
-    holder_flagged.assign(holders, 0);
-    cue_listings.assign(cues, 0);
-    price_listings = 0;
-    obfuscated_listings = 0;
-    image_listings = 0;
-    images = ImageTally{};
+    tally.Reset(holders, cues);
     input_error.clear();
     input_done = false;
     skip_before = 0;
@@ -114,16 +107,15 @@ struct Batch {
       }
     }
     parsed.listings_size = kept;
-    std::erase_if(parsed.rejects,
-                  [&](const engine::Reject& r) { return r.byte_offset < skip_before; });
-    std::erase_if(skipped, [&](const engine::InputSource::SkippedRecord& r) {
-      return r.byte_offset < skip_before;
-    });
+    std::erase_if(parsed.rejects, [&](const Reject& r) { return r.byte_offset < skip_before; });
+    std::erase_if(skipped,
+                  [&](const InputSource::SkippedRecord& r) { return r.byte_offset < skip_before; });
   }
 };
 
-struct Worker {
-  engine::ChunkParser parser;
+// What one pipeline thread keeps from batch to batch.
+struct ScanWorker {
+  ChunkParser parser;
   std::unique_ptr<Scanner::Scratch> scratch;
   Verdict verdict;
 };
@@ -183,27 +175,7 @@ class RejectsWriter {
   std::string line_;
 };
 
-void FillImageCounts(const Scanner& scanner, const ImageTally& t, ScanSummary::ImageCounts& out) {
-  using S = ImageStatus;
-  auto n = [&](S s) { return t.by_status[static_cast<int>(s)]; };
-  out.photos = t.photos;
-  out.not_read = t.not_read;
-  out.hashed = n(S::kHashed) + n(S::kTooPlain);
-  out.too_plain = n(S::kTooPlain);
-  out.matched = t.matched;
-  for (S s : {S::kMissing, S::kOutsideRoot, S::kTooLarge, S::kUnreadable}) {
-    if (n(s) > 0) out.failed_by_reason.emplace_back(ImageStatusName(s), n(s));
-  }
-  std::stable_sort(out.failed_by_reason.begin(), out.failed_by_reason.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  out.image_root_set = !scanner.image_root().empty();
-  out.genuine_photos = scanner.genuine_photo_count();
-  for (int p = 0; p < scanner.genuine_photo_count(); ++p) {
-    if (scanner.genuine_photo_too_plain(p)) {
-      out.too_plain_genuine.push_back(scanner.genuine_photo_path(p));
-    }
-  }
-}
+namespace {
 
 // Size and modification time of a regular file ("" for stdin and the like): a checkpoint
 // is only trusted for the very file it was taken on.
@@ -220,262 +192,281 @@ std::string_view ReasonClass(std::string_view reason) {
 
 }  // namespace
 
-absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& inputs,
-                                               CaseSink& sink, const ScanOptions& options) const {
-  const auto start = std::chrono::steady_clock::now();
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int holders = holder_count();
-  const int cues = cue_rule_count();
+ScanRun::ScanRun(const Scanner& scanner, const std::vector<std::string>& inputs, CaseSink& sink,
+                 const ScanOptions& options)
+    : scanner_(scanner),
+      info_(scanner.rules_info()),
+      inputs_(inputs),
+      sink_(sink),
+      options_(options),
+      start_(std::chrono::steady_clock::now()) {}
 
-  std::vector<std::unique_ptr<engine::InputSource>> sources;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    engine::InputOptions input_options;
-    input_options.chunk_bytes = reads_images()
-                                    ? std::min(options.chunk_bytes, options.photo_chunk_bytes)
-                                    : options.chunk_bytes;
+ScanRun::~ScanRun() = default;
+
+absl::Status ScanRun::Prepare() {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    InputOptions input_options;
+    input_options.chunk_bytes = info_.reads_images
+                                    ? std::min(options_.chunk_bytes, options_.photo_chunk_bytes)
+                                    : options_.chunk_bytes;
     input_options.input_index = static_cast<int>(i);
-    BONAFIDE_ASSIGN_OR_RETURN(auto source, engine::InputSource::Open(inputs[i], input_options));
-    sources.push_back(std::move(source));
+    BONAFIDE_ASSIGN_OR_RETURN(auto source, InputSource::Open(inputs_[i], input_options));
+    sources_.push_back(std::move(source));
   }
 
   // Resuming: the same inputs (same sizes and times) and rules as an interrupted scan whose
   // checkpoints are in the sink.
-  std::vector<std::string> identities;
   Hasher128 run_hasher;
-  run_hasher.Add(rules_version());
-  bool resumable = options.resume;
-  for (const std::string& input : inputs) {
-    identities.push_back(InputIdentity(input));
-    resumable &= !identities.back().empty();
+  run_hasher.Add(info_.rules_version);
+  bool resumable = options_.resume;
+  for (const std::string& input : inputs_) {
+    identities_.push_back(InputIdentity(input));
+    resumable &= !identities_.back().empty();
     run_hasher.Add(input);
-    run_hasher.Add(identities.back());
+    run_hasher.Add(identities_.back());
   }
-  const std::string run = resumable ? run_hasher.Hex() : "";
-  std::vector<std::optional<ScanCheckpoint>> resume_at(inputs.size());
+  run_ = resumable ? run_hasher.Hex() : "";
+  resume_at_.resize(inputs_.size());
   std::optional<uint64_t> keep_rejects_bytes;
-  ScanSummary summary;
   if (resumable) {
-    BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints, sink.LoadCheckpoints(run));
+    BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints, sink_.LoadCheckpoints(run_));
     for (const ScanCheckpoint& c : checkpoints) {
-      for (size_t i = 0; i < inputs.size(); ++i) {
-        if (inputs[i] == c.input && identities[i] == c.identity) resume_at[i] = c;
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        if (inputs_[i] == c.input && identities_[i] == c.identity) resume_at_[i] = c;
       }
       keep_rejects_bytes = std::max(keep_rejects_bytes.value_or(0), c.rejects_bytes);
-      summary.resumed.push_back(c.done ? absl::StrCat(c.input, ": already scanned")
-                                       : absl::StrCat(c.input, ": from line ", c.line));
+      summary_.resumed.push_back(c.done ? absl::StrCat(c.input, ": already scanned")
+                                        : absl::StrCat(c.input, ": from line ", c.line));
     }
   }
-  BONAFIDE_ASSIGN_OR_RETURN(auto rejects,
-                            RejectsWriter::Open(options.rejects_path, keep_rejects_bytes));
+  BONAFIDE_ASSIGN_OR_RETURN(rejects_,
+                            RejectsWriter::Open(options_.rejects_path, keep_rejects_bytes));
+  totals_.Reset(info_.holders.size(), info_.cue_rules.size());
+  return absl::OkStatus();
+}
 
-  for (int h = 0; h < holders; ++h) summary.holders.push_back({holder_id(h), 0});
-  std::vector<int64_t> cue_listings(cues, 0);
-  int64_t price_listings = 0, obfuscated_listings = 0, image_listings = 0;
-  ImageTally images;
-  absl::flat_hash_map<std::string, int64_t> reject_classes;
-
-  tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
-
-  std::vector<std::unique_ptr<Batch>> all_batches;
-  tbb::concurrent_queue<Batch*> free_batches;
-  size_t current = 0;
-  absl::Status sink_status;
-  std::atomic<bool> stop{false};  // relaxed: only ends reading early after a sink failure
-  int64_t cases_written = 0;
-
-  auto read = [&](tbb::flow_control& fc) -> Batch* {
-    while (current < sources.size() && !stop.load(std::memory_order_relaxed)) {
-      const std::optional<ScanCheckpoint>& at = resume_at[current];
-      if (at.has_value() && at->done) {  // finished before the interruption
-        ++current;
+Batch* ScanRun::Read() {
+  while (current_ < sources_.size() && !sink_failed_.load(std::memory_order_relaxed)) {
+    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+      interrupted_ = true;
+      return nullptr;
+    }
+    const std::optional<ScanCheckpoint>& at = resume_at_[current_];
+    if (at.has_value() && at->done) {  // finished before the interruption
+      ++current_;
+      continue;
+    }
+    Batch* b = nullptr;
+    if (!free_batches_.try_pop(b)) {
+      all_batches_.push_back(std::make_unique<Batch>());
+      b = all_batches_.back().get();
+    }
+    b->Reset(info_.holders.size(), info_.cue_rules.size());
+    InputSource& source = *sources_[current_];
+    absl::StatusOr<bool> more = source.Next(b->chunk);
+    b->skipped = source.TakeSkipped();
+    b->chunk.input_index = static_cast<int>(current_);
+    b->bytes_consumed = source.bytes_consumed();
+    b->total_bytes = source.total_bytes();
+    b->next_line = b->chunk.first_line + CountByte(b->chunk.data, '\n');
+    if (at.has_value()) {
+      // Chunks wholly before the resume point were scanned by the interrupted run.
+      const uint64_t end = b->chunk.first_offset + b->chunk.data.size();
+      if (more.ok() && *more && end <= at->byte_offset) {
+        free_batches_.push(b);
         continue;
       }
-      Batch* b = nullptr;
-      if (!free_batches.try_pop(b)) {
-        all_batches.push_back(std::make_unique<Batch>());
-        b = all_batches.back().get();
-      }
-      b->Reset(holders, cues);
-      engine::InputSource& source = *sources[current];
-      absl::StatusOr<bool> more = source.Next(b->chunk);
-      b->skipped = source.TakeSkipped();
-      b->chunk.input_index = static_cast<int>(current);
-      b->bytes_consumed = source.bytes_consumed();
-      b->total_bytes = source.total_bytes();
-      b->next_line = b->chunk.first_line + CountByte(b->chunk.data, '\n');
-      if (at.has_value()) {
-        // Chunks wholly before the resume point were scanned by the interrupted run.
-        const uint64_t end = b->chunk.first_offset + b->chunk.data.size();
-        if (more.ok() && *more && end <= at->byte_offset) {
-          free_batches.push(b);
-          continue;
-        }
-        b->skip_before = at->byte_offset;
-      }
-      if (!more.ok()) {
-        b->chunk.data.clear();
-        b->input_error = std::string(more.status().message());
-      }
-      if (!more.ok() || !*more) {
-        b->chunk.data.clear();
-        b->input_done = true;
-        ++current;
-      }
-      return b;
+      b->skip_before = at->byte_offset;
     }
-    fc.stop();
-    return nullptr;
-  };
-
-  auto scan = [&](Batch* b) -> Batch* {
-    if (b->chunk.data.empty()) {
-      b->DropRecordsBeforeResumePoint();
-      return b;
+    if (!more.ok()) {
+      b->chunk.data.clear();
+      b->input_error = std::string(more.status().message());
     }
-    std::unique_ptr<Worker>& slot = workers.local();
-    if (slot == nullptr) {
-      slot = std::make_unique<Worker>();
-      auto scratch = NewScratch();
-      BONAFIDE_CHECK(scratch.ok());  // fails only when out of memory
-      slot->scratch = std::move(*scratch);
-    }
-    Worker& w = *slot;
-    w.parser.Parse(b->chunk, b->parsed);
-    b->DropRecordsBeforeResumePoint();
-    const size_t parse_rejects = b->parsed.rejects.size();
-    for (size_t i = 0; i < b->parsed.listings_size; ++i) {
-      const Listing& listing = b->parsed.listings[i];
-      Scan(listing, *w.scratch, w.verdict);
-      if (!w.verdict.reject_reason.empty()) {
-        b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
-                                     w.verdict.reject_reason, listing.id});
-        continue;
-      }
-      ++b->scanned;
-      for (int32_t c : w.verdict.cue_hits) ++b->cue_listings[c];
-      bool price = false, obfuscated = false, image = false;
-      for (const Signal& s : w.verdict.signals) {
-        price |= s.kind == SignalKind::kPrice;
-        obfuscated |= s.kind == SignalKind::kObfuscatedBrand;
-        image |= s.kind == SignalKind::kImage;
-      }
-      b->price_listings += price;
-      b->obfuscated_listings += obfuscated;
-      b->image_listings += image;
-      b->images.Add(listing, w.verdict);
-      for (const HolderVerdict& hv : w.verdict.holders) {
-        if (!hv.case_opened) continue;
-        ++b->holder_flagged[hv.holder];
-        MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
-      }
-    }
-    if (b->parsed.rejects.size() != parse_rejects) {
-      std::stable_sort(
-          b->parsed.rejects.begin(), b->parsed.rejects.end(),
-          [](const engine::Reject& x, const engine::Reject& y) { return x.line < y.line; });
+    if (!more.ok() || !*more) {
+      b->chunk.data.clear();
+      b->input_done = true;
+      ++current_;
     }
     return b;
-  };
+  }
+  return nullptr;
+}
 
-  auto write = [&](Batch* b) {
-    const std::string& input = inputs[b->chunk.input_index];
-    auto reject = [&](uint64_t line, uint64_t offset, const std::string& reason,
-                      const std::string& id) {
-      rejects->Write(input, line, offset, reason, id);
-      const std::string_view key = ReasonClass(reason);
-      auto it = reject_classes.find(ToAbsl(key));
-      if (it == reject_classes.end()) it = reject_classes.emplace(std::string(key), 0).first;
-      ++it->second;
-      ++summary.rejected;
-    };
-    for (const auto& s : b->skipped) reject(s.line, s.byte_offset, s.reason, "");
-    for (const auto& r : b->parsed.rejects) reject(r.line, r.byte_offset, r.reason, r.listing_id);
-    summary.scanned += b->scanned;
-    summary.bytes_read += b->chunk.data.size();
-    for (int c = 0; c < cues; ++c) cue_listings[c] += b->cue_listings[c];
-    price_listings += b->price_listings;
-    obfuscated_listings += b->obfuscated_listings;
-    image_listings += b->image_listings;
-    images.Merge(b->images);
-    for (int h = 0; h < holders; ++h) summary.holders[h].cases += b->holder_flagged[h];
-    if (!b->input_error.empty()) summary.input_errors.push_back(b->input_error);
-    if (sink_status.ok()) {
-      // The cases and the position after them commit together; the rejects before them are
-      // flushed first, so a resumed scan can cut the rejects file back to this point.
-      ScanCheckpoint checkpoint;
-      if (!run.empty()) {
-        const int i = b->chunk.input_index;
-        checkpoint.run = run;
-        checkpoint.input = inputs[i];
-        checkpoint.identity = identities[i];
-        checkpoint.byte_offset = b->chunk.first_offset + b->chunk.data.size();
-        checkpoint.line = b->next_line;
-        checkpoint.rejects_bytes = rejects->FlushedSize();
-        checkpoint.done = b->input_done;
-      }
-      absl::StatusOr<OutboxWriteStats> stats =
-          sink.Write(b->cases, run.empty() ? nullptr : &checkpoint);
-      if (!stats.ok()) {
-        sink_status = stats.status();
-        stop.store(true, std::memory_order_relaxed);
-      } else {
-        summary.outbox.opened += stats->opened;
-        summary.outbox.updated += stats->updated;
-        summary.outbox.unchanged += stats->unchanged;
-        cases_written += static_cast<int64_t>(b->cases.size());
-      }
-      if (options.on_case) {
-        for (const CaseRecord& c : b->cases) options.on_case(c);
+Batch* ScanRun::Scan(Batch* b) {
+  if (b->chunk.data.empty()) {
+    b->DropRecordsBeforeResumePoint();
+    return b;
+  }
+  std::unique_ptr<ScanWorker>& slot = workers_.local();
+  if (slot == nullptr) {
+    slot = std::make_unique<ScanWorker>();
+    auto scratch = scanner_.NewScratch();
+    BONAFIDE_CHECK(scratch.ok());  // fails only when out of memory
+    slot->scratch = std::move(*scratch);
+  }
+  ScanWorker& w = *slot;
+  w.parser.Parse(b->chunk, b->parsed);
+  b->DropRecordsBeforeResumePoint();
+  const size_t parse_rejects = b->parsed.rejects.size();
+  for (size_t i = 0; i < b->parsed.listings_size; ++i) {
+    const Listing& listing = b->parsed.listings[i];
+    scanner_.Scan(listing, *w.scratch, w.verdict);
+    if (!w.verdict.reject_reason.empty()) {
+      b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
+                                   w.verdict.reject_reason, listing.id});
+      continue;
+    }
+    b->tally.Add(listing, w.verdict);
+    for (const HolderVerdict& hv : w.verdict.holders) {
+      if (hv.case_opened) scanner_.MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
+    }
+  }
+  if (b->parsed.rejects.size() != parse_rejects) {
+    std::stable_sort(b->parsed.rejects.begin(), b->parsed.rejects.end(),
+                     [](const Reject& x, const Reject& y) { return x.line < y.line; });
+  }
+  return b;
+}
+
+void ScanRun::WriteReject(const std::string& input, uint64_t line, uint64_t offset,
+                          const std::string& reason, const std::string& listing_id) {
+  rejects_->Write(input, line, offset, reason, listing_id);
+  const std::string_view key = ReasonClass(reason);
+  auto it = reject_classes_.find(ToAbsl(key));
+  if (it == reject_classes_.end()) it = reject_classes_.emplace(std::string(key), 0).first;
+  ++it->second;
+  ++summary_.rejected;
+}
+
+void ScanRun::Write(Batch* b) {
+  const std::string& input = inputs_[b->chunk.input_index];
+  for (const auto& s : b->skipped) WriteReject(input, s.line, s.byte_offset, s.reason, "");
+  for (const auto& r : b->parsed.rejects) {
+    WriteReject(input, r.line, r.byte_offset, r.reason, r.listing_id);
+  }
+  summary_.bytes_read += b->chunk.data.size();
+  totals_.Merge(b->tally);
+  if (!b->input_error.empty()) summary_.input_errors.push_back(b->input_error);
+  if (sink_status_.ok()) {
+    // The cases and the position after them commit together; the rejects before them are
+    // flushed first, so a resumed scan can cut the rejects file back to this point.
+    ScanCheckpoint checkpoint;
+    if (!run_.empty()) {
+      const int i = b->chunk.input_index;
+      checkpoint.run = run_;
+      checkpoint.input = inputs_[i];
+      checkpoint.identity = identities_[i];
+      checkpoint.byte_offset = b->chunk.first_offset + b->chunk.data.size();
+      checkpoint.line = b->next_line;
+      checkpoint.rejects_bytes = rejects_->FlushedSize();
+      checkpoint.done = b->input_done;
+    }
+    absl::StatusOr<OutboxWriteStats> stats =
+        sink_.Write(b->cases, run_.empty() ? nullptr : &checkpoint);
+    if (!stats.ok()) {
+      sink_status_ = stats.status();
+      sink_failed_.store(true, std::memory_order_relaxed);
+    } else {
+      summary_.outbox.opened += stats->opened;
+      summary_.outbox.updated += stats->updated;
+      summary_.outbox.unchanged += stats->unchanged;
+      cases_written_ += static_cast<int64_t>(b->cases.size());
+      // Only committed cases: a caller printing them must not show what the outbox lacks.
+      if (options_.on_case) {
+        for (const CaseRecord& c : b->cases) options_.on_case(c);
       }
     }
-    if (options.on_progress) {
-      ScanProgress p;
-      p.listings_read = summary.scanned + summary.rejected;
-      p.cases = cases_written;
-      p.input_index = b->chunk.input_index;
-      p.bytes_consumed = b->bytes_consumed;
-      p.total_bytes = b->total_bytes;
-      p.elapsed_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      options.on_progress(p);
-    }
-    free_batches.push(b);
-  };
+  }
+  ReportProgress(*b);
+  free_batches_.push(b);
+}
 
+void ScanRun::ReportProgress(const Batch& b) {
+  if (!options_.on_progress) return;
+  ScanProgress p;
+  p.listings_read = totals_.scanned + summary_.rejected;
+  p.cases = cases_written_;
+  p.input_index = b.chunk.input_index;
+  p.bytes_consumed = b.bytes_consumed;
+  p.total_bytes = b.total_bytes;
+  p.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  options_.on_progress(p);
+}
+
+absl::StatusOr<ScanSummary> ScanRun::Run() {
+  BONAFIDE_RETURN_IF_ERROR(Prepare());
+  const int threads = options_.threads > 0
+                          ? options_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_pipeline(
-        static_cast<size_t>(threads) * std::max(1, options.tokens_per_thread),
-        tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order, read) &
-            tbb::make_filter<Batch*, Batch*>(tbb::filter_mode::parallel, scan) &
-            tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order, write));
+        static_cast<size_t>(threads) * std::max(1, options_.tokens_per_thread),
+        tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order,
+                                       [this](tbb::flow_control& fc) {
+                                         Batch* b = Read();
+                                         if (b == nullptr) fc.stop();
+                                         return b;
+                                       }) &
+            tbb::make_filter<Batch*, Batch*>(tbb::filter_mode::parallel,
+                                             [this](Batch* b) { return Scan(b); }) &
+            tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order,
+                                           [this](Batch* b) { Write(b); }));
   });
-  BONAFIDE_RETURN_IF_ERROR(sink_status);
-  BONAFIDE_RETURN_IF_ERROR(rejects->Close(options.rejects_path));
-  // The scan is complete: the next run of the same command is a fresh rescan.
-  if (!run.empty()) BONAFIDE_RETURN_IF_ERROR(sink.ClearCheckpoints(run));
+  return Finish();
+}
 
-  summary.listings_read = summary.scanned + summary.rejected;
-  summary.elapsed_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (int c = 0; c < cues; ++c) {
-    summary.rules.push_back(
-        {cue_rule_id(c), cue_rule_version(c), cue_rule_shadow(c), cue_listings[c]});
+absl::StatusOr<ScanSummary> ScanRun::Finish() {
+  BONAFIDE_RETURN_IF_ERROR(sink_status_);
+  BONAFIDE_RETURN_IF_ERROR(rejects_->Close(options_.rejects_path));
+  // A complete scan forgets its checkpoints: the next run of the same command is a fresh
+  // rescan. An interrupted one keeps them, so that the same command resumes it.
+  if (!run_.empty() && !interrupted_) BONAFIDE_RETURN_IF_ERROR(sink_.ClearCheckpoints(run_));
+
+  ScanSummary& s = summary_;
+  s.interrupted = interrupted_;
+  s.resumable = !run_.empty();
+  s.scanned = totals_.scanned;
+  s.listings_read = s.scanned + s.rejected;
+  s.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  for (size_t h = 0; h < info_.holders.size(); ++h) {
+    s.holders.push_back({info_.holders[h].id, totals_.holder_cases[h]});
   }
-  summary.rules.push_back({"price", 0, false, price_listings});
-  summary.rules.push_back({"image", 0, false, image_listings});
-  summary.rules.push_back({"obfuscated_brand", 0, false, obfuscated_listings});
-  FillImageCounts(*this, images, summary.images);
-  for (const auto& [reason, count] : reject_classes) {
-    summary.rejects_by_reason.emplace_back(reason, count);
+  for (size_t c = 0; c < info_.cue_rules.size(); ++c) {
+    const RulesInfo::CueRule& rule = info_.cue_rules[c];
+    s.rules.push_back({rule.id, rule.version, rule.shadow, totals_.cue_listings[c]});
   }
-  std::sort(summary.rejects_by_reason.begin(), summary.rejects_by_reason.end(),
+  s.signals = totals_.signals;
+
+  using S = ImageStatus;
+  auto n = [&](S status) { return totals_.photos_by_status[static_cast<int>(status)]; };
+  ScanSummary::ImageCounts& im = s.images;
+  im.photos = totals_.photos;
+  im.not_read = totals_.photos_not_read;
+  im.hashed = n(S::kHashed) + n(S::kTooPlain);
+  im.too_plain = n(S::kTooPlain);
+  im.matched = totals_.photos_matched;
+  for (S status : {S::kMissing, S::kOutsideRoot, S::kTooLarge, S::kUnreadable}) {
+    if (n(status) > 0) im.failed_by_reason.emplace_back(ImageStatusName(status), n(status));
+  }
+  std::stable_sort(im.failed_by_reason.begin(), im.failed_by_reason.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  im.image_root_set = !info_.image_root.empty();
+  im.genuine_photos = static_cast<int64_t>(info_.genuine_photos.size());
+  for (const RulesInfo::GenuinePhoto& photo : info_.genuine_photos) {
+    if (photo.too_plain) im.too_plain_genuine.push_back(photo.path);
+  }
+
+  for (const auto& [reason, count] : reject_classes_) {
+    s.rejects_by_reason.emplace_back(reason, count);
+  }
+  std::sort(s.rejects_by_reason.begin(), s.rejects_by_reason.end(),
             [](const auto& a, const auto& b) {
               return a.second != b.second ? a.second > b.second : a.first < b.first;
             });
-  return summary;
+  return std::move(s);
 }
 
-}  // namespace bonafide
+}  // namespace bonafide::engine

@@ -127,8 +127,6 @@ class CompiledRules {
   // Returns base-currency units per unit of `currency`, or 0 when the policy has no rate.
   double FxToBase(std::string_view currency) const;
 
-  // A digest of everything that affects decisions, recorded with every case (16 hex digits).
-  const std::string& rules_version() const { return rules_version_; }
   // True when the database came from the cache rather than a compilation.
   bool loaded_from_cache() const { return loaded_from_cache_; }
 
@@ -147,7 +145,6 @@ class CompiledRules {
   // Base-currency units per unit, by 3-letter code packed into 24 bits; sorted. Looked up
   // twice per listing, so a few compares rather than hashing a string.
   std::vector<std::pair<uint32_t, double>> fx_;
-  std::string rules_version_;
   bool loaded_from_cache_ = false;
   std::vector<std::unique_ptr<re2::RE2>> regexes_;  // by pattern index
   hs_database* title_database_ = nullptr;

@@ -78,7 +78,6 @@ TEST_F(CompiledRulesTest, FxTableIncludesTheBaseCurrency) {
   EXPECT_DOUBLE_EQ(rules_->FxToBase("EUR"), 1.0);
   EXPECT_DOUBLE_EQ(rules_->FxToBase("USD"), 0.86);
   EXPECT_DOUBLE_EQ(rules_->FxToBase("XYZ"), 0.0);
-  EXPECT_EQ(rules_->rules_version().size(), 16u);
 }
 
 TEST(CompiledRulesCacheTest, SecondCompileLoadsTheSerialisedDatabase) {
@@ -93,7 +92,6 @@ TEST(CompiledRulesCacheTest, SecondCompileLoadsTheSerialisedDatabase) {
   auto second = CompiledRules::Compile(*pack, options);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE((*second)->loaded_from_cache());
-  EXPECT_EQ((*first)->rules_version(), (*second)->rules_version());
 
   // The cached database finds the same things.
   auto matcher = TextMatcher::Create(**second);

@@ -1,7 +1,9 @@
-// bonafide scan: listing dumps in, verification cases out (spec.md section 5).
+// bonafide scan: listing dumps in, verification cases out (docs/design.md, "The CLI").
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -38,7 +40,7 @@ void PrintCaseJson(const CaseRecord& c) {
       .String("marketplace", c.marketplace)
       .String("listing_id", c.listing_id)
       .String("seller_id", c.seller_id)
-      .Raw("score", std::to_string(c.score))
+      .Raw("score", FormatDecimal(c.score))
       .Raw("reasons", c.reasons_json)
       .Raw("evidence", c.evidence_json)
       .Close();
@@ -73,6 +75,26 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// Set by the first SIGINT or SIGTERM; the scan then stops reading (ScanOptions::stop).
+// Relaxed: the flag itself is all that is communicated.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void RequestStop(int /*signal*/) {
+  stop_requested.store(true, std::memory_order_relaxed);
+}
+
+// The first SIGINT/SIGTERM asks the scan to stop after the batches in flight; SA_RESETHAND
+// restores the default action, so a second one kills at once.
+void InstallStopHandler() {
+  struct sigaction action {};
+  action.sa_handler = RequestStop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 }  // namespace
 
 int ScanCommand(int argc, char** argv) {
@@ -80,7 +102,10 @@ int ScanCommand(int argc, char** argv) {
   FlagSet flags("bonafide scan --rules DIR [flags] INPUT...",
                 "Scans listing dumps (JSON Lines or CSV with a header; .zst/.gz; - for stdin) and\n"
                 "writes a verification case for every flagged listing to the outbox, rejected\n"
-                "records to the rejects file, and a summary to stdout.");
+                "records to the rejects file, and a summary to stdout.\n"
+                "Ctrl-C (or SIGTERM) stops reading, commits the batches in flight, prints the\n"
+                "summary and exits with status 130; run the same command to resume. A second\n"
+                "Ctrl-C stops at once (the next run still resumes from the last commit).");
   flags.String("rules", "rules directory (required)", &raw.rules);
   flags.String("images", "directory listing photo paths are relative to (\"\" = photos not read)",
                &raw.images);
@@ -138,6 +163,8 @@ int ScanCommand(int argc, char** argv) {
     options.on_progress = [&progress](const ScanProgress& p) { progress.Update(p); };
   }
   if (jsonl) options.on_case = PrintCaseJson;
+  options.stop = &stop_requested;
+  InstallStopHandler();
   auto summary = (*scanner)->ScanFiles(raw.inputs, **outbox, options);
   progress.Clear();
   if (!summary.ok()) {
@@ -148,6 +175,13 @@ int ScanCommand(int argc, char** argv) {
     std::printf("{\"summary\":%s}\n", SummaryJson(*summary).c_str());
   } else {
     std::fputs(SummaryText(*summary).c_str(), stdout);
+  }
+  if (summary->interrupted) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "bonafide scan: interrupted: %s\n",
+                 summary->resumable ? "run the same command to resume"
+                                    : "the cases found so far are in the outbox");
+    return kExitInterrupted;
   }
   return summary->input_errors.empty() ? kExitOk : kExitFailure;
 }
