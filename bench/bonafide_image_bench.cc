@@ -504,7 +504,7 @@ Result ReadFiles(const Options& o, const PhotoSet& set) {
     r.photos = r.bytes = 0;
     for (const std::string& path : paths) {
       if (absl::Status s = models::ReadImageFile(path, size_t{64} << 20, bytes); !s.ok()) {
-        Die(std::string(s.message()));
+        Die(path + ": " + std::string(s.message()));
       }
       ++r.photos;
       r.bytes += static_cast<int64_t>(bytes.size());
@@ -525,7 +525,7 @@ Result DecodeAndPdq(const Options& o, const PhotoSet& set, models::DecodeMode mo
     r.bytes = bytes;
     for (const std::string& path : paths) {
       if (absl::Status s = decoder.DecodeFile(path, mode, luma); !s.ok()) {
-        Die(std::string(s.message()));
+        Die(path + ": " + std::string(s.message()));
       }
       const models::PdqResult h = hasher.Hash(luma.luma.data(), luma.width, luma.height);
       ++r.photos;
@@ -560,7 +560,7 @@ std::unique_ptr<Scanner> NewScanner(const Options& o) {
   options.image_root = o.data + "/images";
   auto scanner = Scanner::Create(options);
   if (!scanner.ok()) Die(std::string(scanner.status().message()));
-  if (!(*scanner)->reads_images()) Die("the scanner does not read photos");
+  if (!(*scanner)->rules_info().reads_images) Die("the scanner does not read photos");
   return std::move(*scanner);
 }
 
@@ -626,9 +626,11 @@ struct BankInfo {
 BankInfo Prepare(const Options& o) {
   const std::unique_ptr<Scanner> scanner = NewScanner(o);
   BankInfo info;
-  info.genuine = scanner->genuine_photo_count();
-  for (int i = 0; i < info.genuine; ++i) info.too_plain += scanner->genuine_photo_too_plain(i);
-  info.hashed_now = scanner->genuine_photos_hashed();
+  const RulesInfo& rules = scanner->rules_info();
+  info.genuine = static_cast<int>(rules.genuine_photos.size());
+  for (const RulesInfo::GenuinePhoto& photo : rules.genuine_photos)
+    info.too_plain += photo.too_plain;
+  info.hashed_now = rules.genuine_photos_hashed;
   return info;
 }
 
@@ -693,7 +695,7 @@ HammingResult Hamming(const Options& o, const Plan& plan) {
   for (const std::string& path : PhotoPaths(o, plan.sets[0])) {
     if (queries.size() == 256) break;
     if (absl::Status s = decoder.DecodeFile(path, models::DecodeMode::kReduced, luma); !s.ok()) {
-      Die(std::string(s.message()));
+      Die(path + ": " + std::string(s.message()));
     }
     queries.push_back(hasher.Hash(luma.luma.data(), luma.width, luma.height).hash);
   }

@@ -6,21 +6,25 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "engine/case_record_renderer.h"
 #include "engine/decision.h"
+#include "engine/scan_run.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
 #include "models/photo_bank.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
+#include "rules/rule_pack_digest.h"
 #include "rules/text_matcher.h"
+#include "util/hash.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -31,12 +35,12 @@ struct Scanner::Impl {
   // The genuine photos; null when no product registers any (then nothing image-related
   // costs anything).
   std::shared_ptr<const models::PhotoBank> bank;
-  std::vector<std::string> genuine_paths;  // relative to the rules directory
-  std::string image_root;                  // as given ("" = photos not read)
-  std::string image_root_real;             // realpath of image_root
-  bool reads_images = false;               // bank && !image_root.empty()
+  RulesInfo info;
+  std::string image_root_real;  // realpath of info.image_root
   // The patterns compiled by ScannerOptions::text_backend; each scratch has a matcher.
   std::shared_ptr<const rules::MatcherDatabase> matchers;
+  // Refers to *rules and info; set once both are final.
+  std::optional<engine::CaseRecordRenderer> renderer;
 
   // Reads, hashes and matches the listing's photos into scratch.images and
   // scratch.image_matches.
@@ -73,18 +77,6 @@ struct Scanner::Scratch::Impl {
 
 namespace {
 
-// Returns `path` without a leading `dir` + "/" (genuine photo paths are reported relative
-// to the rules directory).
-std::string RelativeTo(const std::string& path, const std::string& dir) {
-  std::string prefix = dir;
-  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-  prefix.push_back('/');
-  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0) {
-    return path.substr(prefix.size());
-  }
-  return path;
-}
-
 // True when `resolved` (a realpath) is `root` (a realpath) or inside it.
 bool InsideRoot(std::string_view resolved, std::string_view root) {
   if (root == "/") return true;
@@ -92,8 +84,9 @@ bool InsideRoot(std::string_view resolved, std::string_view root) {
          resolved[root.size()] == '/';
 }
 
-// Sets `r` to a failure of `status`: kind by status code, detail without the path prefix.
-void SetFailure(const absl::Status& status, const std::string& path, ImageResult& r) {
+// Sets `r` to a failure of `status` (a decode error, which does not name the path): the
+// kind by status code, the message as the detail.
+void SetFailure(const absl::Status& status, ImageResult& r) {
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
       r.status = ImageStatus::kMissing;
@@ -105,12 +98,18 @@ void SetFailure(const absl::Status& status, const std::string& path, ImageResult
       r.status = ImageStatus::kUnreadable;
       break;
   }
-  std::string_view message = ToStd(status.message());
-  if (message.size() > path.size() + 2 && message.substr(0, path.size()) == path &&
-      message.substr(path.size(), 2) == ": ") {
-    message.remove_prefix(path.size() + 2);
+  r.detail.assign(status.message().data(), status.message().size());
+}
+
+// Returns the product of every genuine photo, in PhotoBank order.
+std::vector<const rules::Product*> PhotoProducts(const rules::RulePack& pack) {
+  std::vector<const rules::Product*> products;
+  for (const rules::RightsHolder& holder : pack.rights_holders) {
+    for (const rules::Product& product : holder.products) {
+      for (size_t i = 0; i < product.images.size(); ++i) products.push_back(&product);
+    }
   }
-  r.detail.assign(message.data(), message.size());
+  return products;
 }
 
 }  // namespace
@@ -118,7 +117,7 @@ void SetFailure(const absl::Status& status, const std::string& path, ImageResult
 void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s) const {
   s.images.clear();
   s.image_matches.clear();
-  if (!reads_images || listing.images.empty()) return;
+  if (!info.reads_images || listing.images.empty()) return;
   const auto& policy = rules->pack().policy;
   for (size_t i = 0; i < listing.images.size(); ++i) {
     s.images.emplace_back();
@@ -130,7 +129,7 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       continue;
     }
     // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
-    s.path.assign(image_root);
+    s.path.assign(info.image_root);
     s.path.push_back('/');
     s.path.append(listing.images[i]);
     if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
@@ -147,7 +146,7 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     s.path.assign(s.resolved);  // decode what was checked
     if (absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
         !st.ok()) {
-      SetFailure(st, s.path, r);
+      SetFailure(st, r);
       continue;
     }
     const models::PdqResult pdq = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
@@ -204,39 +203,57 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
 
   // The photo bank, only when some product registers genuine photos. The CompiledRules
   // holders are in RulePack order (sorted by id), products too.
+  RulesInfo& info = impl->info;
   std::vector<models::GenuinePhoto> photos;
-  std::vector<const rules::Product*> photo_products;
   for (size_t h = 0; h < compiled.rights_holders.size(); ++h) {
     const auto& products = compiled.rights_holders[h].products;
+    RulesInfo::Holder& holder = info.holders.emplace_back();
+    holder.id = compiled.rights_holders[h].id;
     for (size_t p = 0; p < products.size(); ++p) {
+      holder.product_ids.push_back(products[p].id);
       for (const std::string& path : products[p].images) {
         photos.push_back({static_cast<int32_t>(h), static_cast<int32_t>(p), path});
-        photo_products.push_back(&products[p]);
-        impl->genuine_paths.push_back(RelativeTo(path, compiled.directory));
+        info.genuine_photos.push_back({rules::PathInRules(compiled, path), 0, false});
       }
     }
   }
+  for (const rules::CueRule& cue : compiled.cues) {
+    info.cue_rules.push_back({cue.id, cue.version, cue.mode == rules::RuleMode::kShadow});
+  }
+  info.patterns = static_cast<int>(impl->rules->patterns().size());
+  info.loaded_from_cache = impl->matchers->loaded_from_cache();
+  for (const rules::RulesWarning& w : compiled.warnings) {
+    info.warnings.push_back(rules::FormatWarning(w));
+  }
+  Hasher128 rules_version;
+  rules_version.Add(rules::RulePackDigest(compiled));
   if (!photos.empty()) {
     models::PhotoBankOptions bank_options;
     bank_options.min_quality = compiled.policy.image.min_quality;
     bank_options.cache_dir = options.cache_dir;
-    auto bank = models::PhotoBank::Build(photos, bank_options);
+    size_t failed = 0;
+    auto bank = models::PhotoBank::Build(photos, bank_options, &failed);
     if (!bank.ok()) {
       // Name the product whose photo failed: `file:line:column: product "id": path: ...`.
-      for (size_t i = 0; i < photos.size(); ++i) {
-        const std::string_view message = ToStd(bank.status().message());
-        if (message.substr(0, photos[i].path.size()) != photos[i].path) continue;
-        const rules::Product& product = *photo_products[i];
-        return absl::Status(
-            bank.status().code(),
-            absl::StrFormat("%s:%d:%d: product \"%s\": genuine photo %s", product.location.file,
-                            product.location.line, product.location.column, product.id,
-                            bank.status().message()));
-      }
-      return bank.status();
+      const rules::Product& product = *PhotoProducts(compiled)[failed];
+      return absl::Status(
+          bank.status().code(),
+          absl::StrFormat("%s:%d:%d: product \"%s\": genuine photo %s", product.location.file,
+                          product.location.line, product.location.column, product.id,
+                          bank.status().message()));
     }
     impl->bank = std::move(*bank);
+    for (size_t i = 0; i < photos.size(); ++i) {
+      const models::PhotoBank::Photo& photo = impl->bank->photo(static_cast<uint32_t>(i));
+      info.genuine_photos[i].quality = photo.quality;
+      info.genuine_photos[i].too_plain = !photo.indexed;
+      // What a photo shows can change a decision, wherever it is stored.
+      rules_version.Add(
+          absl::StrFormat("%016x%016x", photo.content_digest.first, photo.content_digest.second));
+    }
+    info.genuine_photos_hashed = impl->bank->hashed_count();
   }
+  info.rules_version = rules_version.Hex64();
   if (!options.image_root.empty()) {
     char resolved[PATH_MAX];
     struct stat st;
@@ -245,10 +262,11 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
       return absl::NotFoundError(
           absl::StrCat("image root \"", options.image_root, "\": no such directory"));
     }
-    impl->image_root = options.image_root;
+    info.image_root = options.image_root;
     impl->image_root_real = resolved;
   }
-  impl->reads_images = impl->bank != nullptr && !impl->image_root.empty();
+  info.reads_images = impl->bank != nullptr && !info.image_root.empty();
+  impl->renderer.emplace(*impl->rules, impl->info);
   return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
 }
 
@@ -281,194 +299,9 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
 }
 
-namespace {
-
-const char* FieldName(TextField f) { return f == TextField::kTitle ? "title" : "description"; }
-
-const char* CoverageName(Coverage c) {
-  switch (c) {
-    case Coverage::kNone:
-      return "none";
-    case Coverage::kCompatibility:
-      return "compatibility";
-    case Coverage::kAccessory:
-      return "accessory";
-    case Coverage::kUsed:
-      return "used";
-    case Coverage::kPackagingOnly:
-      return "packaging_only";
-  }
-  return "none";
-}
-
-std::string_view SpanText(const Listing& listing, const TextSpan& span) {
-  const std::string& field = span.field == TextField::kTitle ? listing.title : listing.description;
-  if (span.begin >= span.end || span.end > field.size()) return {};
-  return std::string_view(field).substr(span.begin, span.end - span.begin);
-}
-
-void AppendSpan(const Listing& listing, const TextSpan& span, std::string& out) {
-  absl::StrAppend(&out, "\"field\":\"", FieldName(span.field), "\",\"begin\":", span.begin,
-                  ",\"end\":", span.end, ",\"text\":");
-  AppendJsonString(SpanText(listing, span), out);
-}
-
-// printf's "%.6g" (to_chars with a precision is specified as printf), without the format
-// parser: a case record writes a dozen numbers.
-std::string Number(double v) {
-  char buf[32];
-  const auto end = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6).ptr;
-  return std::string(buf, end);
-}
-
-}  // namespace
-
 void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,
-                             const HolderVerdict& hv, CaseRecord& record) const {
-  const rules::CompiledRules& rules = *impl_->rules;
-  const auto& policy = rules.pack().policy;
-  const auto& holder = rules.holders()[hv.holder];
-  record.rights_holder = holder.id;
-  record.marketplace = listing.marketplace;
-  record.listing_id = listing.id;
-  record.seller_id = listing.seller_id;
-  record.score = hv.score;
-
-  std::string& r = record.reasons_json;
-  std::string explanation =
-      absl::StrFormat("score %s >= threshold %s:", Number(hv.score), Number(hv.threshold));
-  r.assign("[");
-  for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
-    const Signal& sig = verdict.signals[i];
-    if (i > hv.signals_begin) r.push_back(',');
-    r.append("{\"signal\":");
-    bool has_span = true;
-    switch (sig.kind) {
-      case SignalKind::kCue: {
-        const auto& rule = rules.pack().cues[sig.index];
-        absl::StrAppend(&r, "\"cue\",\"rule\":");
-        AppendJsonString(rule.id, r);
-        absl::StrAppend(&r, ",\"version\":", rule.version);
-        absl::StrAppendFormat(&explanation, " cue rule %s%s matched \"%s\" in the %s;", rule.id,
-                              sig.shadow ? " (shadow, not scored)" : "",
-                              ToAbsl(SpanText(listing, sig.span)), FieldName(sig.span.field));
-        break;
-      }
-      case SignalKind::kPrice: {
-        const auto& product = holder.products[sig.index];
-        absl::StrAppend(&r, "\"price\",\"product\":");
-        AppendJsonString(product.id, r);
-        absl::StrAppend(&r, ",\"price\":", Number(listing.price), ",\"currency\":");
-        AppendJsonString(listing.currency, r);
-        absl::StrAppend(&r, ",\"units\":", sig.units, ",\"unit_price\":", Number(sig.unit_price),
-                        ",\"reference_price\":", Number(sig.reference_price),
-                        ",\"base_currency\":");
-        AppendJsonString(policy.currency, r);
-        absl::StrAppend(&r, ",\"ratio\":", Number(sig.ratio),
-                        ",\"min_price_ratio\":", Number(product.min_price_ratio), ",\"fx_date\":");
-        AppendJsonString(policy.fx_date, r);
-        absl::StrAppendFormat(&explanation,
-                              " unit price %s %s is %.0f%% of the reference %s %s of %s "
-                              "(below %.0f%%);",
-                              Number(sig.unit_price), policy.currency, sig.ratio * 100,
-                              Number(sig.reference_price), policy.currency, product.id,
-                              product.min_price_ratio * 100);
-        break;
-      }
-      case SignalKind::kImage: {
-        has_span = false;
-        const std::string& photo = listing.images[sig.image];
-        const std::string& genuine = impl_->genuine_paths[sig.genuine_photo];
-        const auto& product = holder.products[sig.index];
-        absl::StrAppend(&r, "\"image\",\"photo\":");
-        AppendJsonString(photo, r);
-        r.append(",\"genuine_photo\":");
-        AppendJsonString(genuine, r);
-        r.append(",\"product\":");
-        AppendJsonString(product.id, r);
-        absl::StrAppend(
-            &r, ",\"variant\":\"", ImageVariantName(sig.variant), "\",\"distance\":", sig.distance,
-            ",\"max_distance\":", policy.image.max_distance, ",\"quality\":", sig.quality,
-            ",\"genuine_quality\":", impl_->bank->photo(sig.genuine_photo).quality);
-        absl::StrAppendFormat(&explanation,
-                              " photo %s is genuine photo %s of %s (%s, distance %d of at "
-                              "most %d);",
-                              photo, genuine, product.id, ImageVariantName(sig.variant),
-                              sig.distance, policy.image.max_distance);
-        break;
-      }
-      case SignalKind::kObfuscatedBrand:
-        absl::StrAppend(&r, "\"obfuscated_brand\"");
-        absl::StrAppendFormat(&explanation, " brand written evasively as \"%s\";",
-                              ToAbsl(SpanText(listing, sig.span)));
-        break;
-    }
-    absl::StrAppend(&r, ",\"weight\":", Number(sig.weight),
-                    ",\"shadow\":", sig.shadow ? "true" : "false");
-    if (has_span) {
-      r.push_back(',');
-      AppendSpan(listing, sig.span, r);
-    }
-    r.push_back('}');
-  }
-  r.push_back(']');
-  if (!explanation.empty() && explanation.back() == ';') explanation.pop_back();
-
-  std::string images;  // the listing's photo paths, a JSON array
-  images.push_back('[');
-  for (size_t i = 0; i < listing.images.size(); ++i) {
-    if (i > 0) images.push_back(',');
-    AppendJsonString(listing.images[i], images);
-  }
-  images.push_back(']');
-  std::string& e = record.evidence_json;
-  e.clear();
-  JsonObject evidence(e);
-  evidence.Object("listing")
-      .String("id", listing.id)
-      .String("marketplace", listing.marketplace)
-      .String("title", listing.title)
-      .String("description", listing.description)
-      .Raw("price", Number(listing.price))
-      .String("currency", listing.currency)
-      .String("seller_id", listing.seller_id)
-      .String("category", listing.category)
-      .String("condition", listing.condition)
-      .Int("quantity", listing.quantity)
-      .Raw("images", images)
-      .Close();
-  if (hv.named) {
-    JsonObject mention = evidence.Object("first_mention");
-    AppendSpan(listing, hv.first_mention, e);
-    mention.Close();
-  } else {
-    evidence.Raw("first_mention", "null");  // referenced only by a genuine photo
-  }
-  if (!verdict.images.empty()) {
-    // Every listing photo: its hash and quality, or why it could not be read.
-    std::string photos = "[";
-    for (size_t i = 0; i < verdict.images.size(); ++i) {
-      const ImageResult& im = verdict.images[i];
-      if (i > 0) photos.push_back(',');
-      JsonObject photo(photos);
-      photo.String("photo", listing.images[im.image]).String("status", ImageStatusName(im.status));
-      if (im.status == ImageStatus::kHashed || im.status == ImageStatus::kTooPlain) {
-        photo.String("pdq", ImageHashHex(im))
-            .Int("quality", im.quality)
-            .Raw("matched", im.matched ? "true" : "false");
-      } else {
-        photo.String("detail", im.detail);
-      }
-      photo.Close();
-    }
-    photos.push_back(']');
-    evidence.Raw("images", photos);
-  }
-  evidence.String("coverage", CoverageName(hv.coverage))
-      .Raw("threshold", Number(hv.threshold))
-      .String("rules_version", rules.rules_version())
-      .String("explanation", explanation)
-      .Close();
+                             const HolderVerdict& holder, CaseRecord& record) const {
+  impl_->renderer->Render(listing, verdict, holder, record);
 }
 
 std::vector<std::string> Scanner::CheckExamples() const {
@@ -502,45 +335,13 @@ std::vector<std::string> Scanner::CheckExamples() const {
   return failures;
 }
 
-std::vector<std::string> Scanner::RulesWarnings() const {
-  std::vector<std::string> warnings;
-  for (const rules::RulesWarning& w : impl_->rules->pack().warnings) {
-    warnings.push_back(rules::FormatWarning(w));
-  }
-  return warnings;
+const RulesInfo& Scanner::rules_info() const { return impl_->info; }
+
+absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& inputs,
+                                               CaseSink& sink, const ScanOptions& options) const {
+  return engine::ScanRun(*this, inputs, sink, options).Run();
 }
 
-int Scanner::holder_count() const { return static_cast<int>(impl_->rules->holders().size()); }
-const std::string& Scanner::holder_id(int holder) const {
-  return impl_->rules->holders()[holder].id;
-}
-const std::string& Scanner::product_id(int holder, int product) const {
-  return impl_->rules->holders()[holder].products[product].id;
-}
-int Scanner::cue_rule_count() const { return static_cast<int>(impl_->rules->pack().cues.size()); }
-const std::string& Scanner::cue_rule_id(int rule) const {
-  return impl_->rules->pack().cues[rule].id;
-}
-int Scanner::cue_rule_version(int rule) const { return impl_->rules->pack().cues[rule].version; }
-bool Scanner::cue_rule_shadow(int rule) const {
-  return impl_->rules->pack().cues[rule].mode == rules::RuleMode::kShadow;
-}
-const std::string& Scanner::rules_version() const { return impl_->rules->rules_version(); }
-bool Scanner::loaded_from_cache() const { return impl_->matchers->loaded_from_cache(); }
-int Scanner::pattern_count() const { return static_cast<int>(impl_->rules->patterns().size()); }
-int Scanner::genuine_photo_count() const { return static_cast<int>(impl_->genuine_paths.size()); }
-const std::string& Scanner::genuine_photo_path(int photo) const {
-  return impl_->genuine_paths[photo];
-}
-int Scanner::genuine_photo_quality(int photo) const { return impl_->bank->photo(photo).quality; }
-bool Scanner::genuine_photo_too_plain(int photo) const {
-  return !impl_->bank->photo(photo).indexed;
-}
-int Scanner::genuine_photos_hashed() const {
-  return impl_->bank == nullptr ? 0 : impl_->bank->hashed_count();
-}
-bool Scanner::reads_images() const { return impl_->reads_images; }
-const std::string& Scanner::image_root() const { return impl_->image_root; }
 const char* Scanner::ImageVariantName(int variant) {
   if (variant < 0 || variant >= models::kNumDihedral) return "original";
   return models::DihedralName(static_cast<models::Dihedral>(variant));

@@ -169,14 +169,6 @@ absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::stri
   }
 }
 
-// Shortest decimal that reads back as `score` (a valid JSON number; REQUIRES: finite).
-std::string FormatScore(double score) {
-  if (score == 0) score = 0;  // -0 -> 0
-  char buf[32];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), score);
-  return std::string(buf, result.ptr);
-}
-
 // Returns the content fingerprint: Hasher128 (util/hash.h) over the fields seller_id,
 // score, reasons and evidence. Everything that an event payload or a rights holder's view
 // depends on besides the key.
@@ -544,7 +536,7 @@ struct SqliteOutbox::Impl {
         c.reasons_json.empty() ? std::string_view("[]") : std::string_view(c.reasons_json);
     const std::string_view evidence =
         c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
-    const std::string score = FormatScore(c.score);
+    const std::string score = FormatDecimal(c.score);
     const std::string fingerprint = Fingerprint(c.seller_id, score, reasons, evidence);
 
     // Look the case up.

@@ -80,11 +80,16 @@ std::string SummaryText(const ScanSummary& s) {
   }
   std::vector<std::string> rule_names;
   for (const auto& r : s.rules) {
-    std::string name = r.version > 0 ? absl::StrCat(r.id, " v", r.version) : r.id;
+    std::string name = absl::StrCat(r.id, " v", r.version);
     if (r.shadow) name += " (shadow)";
     width = std::max(width, name.size());
     rule_names.push_back(std::move(name));
   }
+  const std::pair<const char*, int64_t> signals[] = {
+      {"price", s.signals.price},
+      {"image", s.signals.image},
+      {"obfuscated_brand", s.signals.obfuscated_brand},
+  };
   absl::StrAppendFormat(&out, "cases %d: outbox %d opened, %d updated, %d unchanged\n", cases,
                         s.outbox.opened, s.outbox.updated, s.outbox.unchanged);
   for (const auto& h : s.holders) {
@@ -94,6 +99,10 @@ std::string SummaryText(const ScanSummary& s) {
   for (size_t i = 0; i < s.rules.size(); ++i) {
     absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), rule_names[i],
                           s.rules[i].listings);
+  }
+  out.append("signals (listings)\n");
+  for (const auto& [name, listings] : signals) {
+    absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), name, listings);
   }
   AppendImagesText(s.images, out);
   if (!s.rejects_by_reason.empty()) {
@@ -135,7 +144,8 @@ std::string SummaryJson(const ScanSummary& s) {
     absl::StrAppend(&out, ",\"version\":", r.version, ",\"shadow\":", r.shadow ? "true" : "false",
                     ",\"listings\":", r.listings, "}");
   }
-  out.append("],");
+  absl::StrAppendFormat(&out, "],\"signals\":{\"price\":%d,\"image\":%d,\"obfuscated_brand\":%d},",
+                        s.signals.price, s.signals.image, s.signals.obfuscated_brand);
   AppendImagesJson(s.images, out);
   out.append("\"rejects_by_reason\":{");
   for (size_t i = 0; i < s.rejects_by_reason.size(); ++i) {
@@ -153,7 +163,7 @@ std::string SummaryJson(const ScanSummary& s) {
     if (i > 0) out.push_back(',');
     AppendJsonString(s.resumed[i], out);
   }
-  out.append("]}");
+  absl::StrAppend(&out, "],\"interrupted\":", s.interrupted ? "true" : "false", "}");
   return out;
 }
 

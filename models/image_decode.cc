@@ -322,10 +322,6 @@ void Clear(DecodedLuma& out) {
   out.reduction = 1;
 }
 
-absl::Status WithPath(const std::string& path, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
-}
-
 }  // namespace
 
 const char* ImageFormatName(ImageFormat format) {
@@ -476,9 +472,9 @@ absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::strin
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
-      return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+      return absl::NotFoundError("no such file");
     }
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open: ", std::strerror(err)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot open: ", std::strerror(err)));
   }
   struct FdCloser {
     int fd;
@@ -486,18 +482,17 @@ absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::strin
   } closer{fd};
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot stat: ", std::strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot stat: ", std::strerror(errno)));
   }
-  if (S_ISDIR(st.st_mode))
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError("is a directory");
   if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+    return absl::InvalidArgumentError("not a regular file");
   }
   const auto size = static_cast<uint64_t>(st.st_size);
-  if (size == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (0 bytes)"));
+  if (size == 0) return absl::InvalidArgumentError("empty file (0 bytes)");
   if (size > max_bytes) {
     return absl::ResourceExhaustedError(
-        absl::StrFormat("%s: file is %d bytes, over the limit of %d", path, size, max_bytes));
+        absl::StrFormat("file is %d bytes, over the limit of %d", size, max_bytes));
   }
   out.resize(size);
   size_t done = 0;
@@ -505,8 +500,7 @@ absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::strin
     const ssize_t r = ::read(fd, out.data() + done, size - done);
     if (r < 0) {
       if (errno == EINTR) continue;
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": read failed: ", std::strerror(errno)));
+      return absl::InvalidArgumentError(absl::StrCat("read failed: ", std::strerror(errno)));
     }
     if (r == 0) break;  // the file shrank since fstat: keep what is there
     done += static_cast<size_t>(r);
@@ -518,9 +512,7 @@ absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::strin
 absl::Status ImageDecoder::DecodeFile(const std::string& path, DecodeMode mode, DecodedLuma& out) {
   Clear(out);
   if (absl::Status s = ReadImageFile(path, limits_.max_bytes, file_buffer_); !s.ok()) return s;
-  absl::Status s = Decode(file_buffer_, mode, out);
-  if (!s.ok()) return WithPath(path, s);
-  return s;
+  return Decode(file_buffer_, mode, out);
 }
 
 }  // namespace bonafide::models

@@ -104,8 +104,8 @@ inline constexpr int kMinReducedShortSide = 256;
 int ChooseJpegReduction(int width, int height);
 
 // Reads the whole regular file at `path` into `out` (its capacity is reused), checking its
-// size with fstat before reading; a FIFO or device is refused without blocking. Every
-// error message starts with the path.
+// size with fstat before reading; a FIFO or device is refused without blocking. Messages
+// do not repeat the path (the caller has it and decides how to show it).
 // Errors: NotFound (no such file), InvalidArgument (a directory, another non-regular file,
 // an empty file, cannot open or read), ResourceExhausted (over max_bytes).
 absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::string& out);
@@ -134,7 +134,7 @@ class ImageDecoder {
   absl::Status Decode(std::string_view bytes, DecodeMode mode, DecodedLuma& out);
 
   // Reads the file at `path` with ReadImageFile(path, limits().max_bytes, ...) and decodes
-  // it like Decode. Every error message starts with the path.
+  // it like Decode. Messages do not repeat the path.
   // Errors: as ReadImageFile, then as Decode.
   absl::Status DecodeFile(const std::string& path, DecodeMode mode, DecodedLuma& out);
 

@@ -152,7 +152,8 @@ const char* DihedralName(Dihedral variant) {
 }
 
 absl::StatusOr<std::shared_ptr<const PhotoBank>> PhotoBank::Build(
-    const std::vector<GenuinePhoto>& photos, const PhotoBankOptions& options) {
+    const std::vector<GenuinePhoto>& photos, const PhotoBankOptions& options,
+    size_t* failed_photo) {
   std::shared_ptr<PhotoBank> bank(new PhotoBank());
   CacheMap cache;
   if (!options.cache_dir.empty()) {
@@ -164,20 +165,28 @@ absl::StatusOr<std::shared_ptr<const PhotoBank>> PhotoBank::Build(
   PdqHasher hasher;
   std::string bytes;
   bank->photos_.reserve(photos.size());
-  for (const GenuinePhoto& g : photos) {
+  auto fail = [&](size_t photo, const absl::Status& s) {
+    if (failed_photo != nullptr) *failed_photo = photo;
+    return absl::Status(s.code(), absl::StrCat(photos[photo].path, ": ", s.message()));
+  };
+  for (size_t i = 0; i < photos.size(); ++i) {
+    const GenuinePhoto& g = photos[i];
     Photo p;
     p.holder = g.holder;
     p.product = g.product;
     p.path = g.path;
-    if (absl::Status s = ReadImageFile(g.path, options.limits.max_bytes, bytes); !s.ok()) return s;
+    if (absl::Status s = ReadImageFile(g.path, options.limits.max_bytes, bytes); !s.ok()) {
+      return fail(i, s);
+    }
     const Digest digest = ContentDigest(bytes);
+    p.content_digest = {digest.lo, digest.hi};
     if (auto it = cache.find(digest); it != cache.end()) {
       p.quality = it->second.quality;
       p.hashes = it->second.hashes;
       p.from_cache = true;
     } else {
       if (absl::Status s = decoder.Decode(bytes, DecodeMode::kFull, luma); !s.ok()) {
-        return absl::Status(s.code(), absl::StrCat(g.path, ": ", s.message()));
+        return fail(i, s);
       }
       const auto all = hasher.HashDihedral(luma.luma.data(), luma.width, luma.height);
       p.quality = all[0].quality;

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -92,6 +93,9 @@ class PhotoBank {
     int quality = 0;
     bool indexed = false;  // quality >= min_quality
     bool from_cache = false;
+    // util/hash.h Hasher128 digest of the file's bytes (the cache key): a photo's content
+    // identity, whatever its path.
+    std::pair<uint64_t, uint64_t> content_digest{0, 0};
     std::array<Hash256, kNumDihedral> hashes;  // indexed by Dihedral
   };
 
@@ -109,10 +113,13 @@ class PhotoBank {
   };
 
   // Hashes `photos` (or loads their hashes from the cache) and builds the index.
-  // Errors: any decode error of a photo (NotFound, InvalidArgument, ResourceExhausted),
-  // its message starting with the photo's path. Cache problems are not errors.
+  // Errors: the first read or decode error of a photo (NotFound, InvalidArgument,
+  // ResourceExhausted), as `<path>: <ReadImageFile or Decode message>`; `failed_photo`,
+  // when not null, is then set to that photo's index in `photos` (and left alone on
+  // success). Cache problems are not errors.
   static absl::StatusOr<std::shared_ptr<const PhotoBank>> Build(
-      const std::vector<GenuinePhoto>& photos, const PhotoBankOptions& options);
+      const std::vector<GenuinePhoto>& photos, const PhotoBankOptions& options,
+      size_t* failed_photo = nullptr);
 
   PhotoBank(const PhotoBank&) = delete;
   PhotoBank& operator=(const PhotoBank&) = delete;

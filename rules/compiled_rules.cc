@@ -7,7 +7,6 @@
 #include "absl/strings/str_format.h"
 
 #include "rules/normalize.h"
-#include "util/hash.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -78,38 +77,17 @@ std::string Where(const SourceLocation& at) {
   return absl::StrFormat("%s:%d:%d", at.file, at.line, at.column);
 }
 
-// Hasher128 with numbers written out exactly, for the rules version.
-class Fingerprint {
- public:
-  void Add(std::string_view s) { hasher_.Add(s); }
-  void Add(double d) { hasher_.Add(absl::StrFormat("%.17g", d)); }
-  std::string Hex64() const { return hasher_.Hex64(); }
-  std::string Hex128() const { return hasher_.Hex(); }
-
- private:
-  Hasher128 hasher_;
-};
-
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(RulePack pack) {
   std::shared_ptr<CompiledRules> rules(new CompiledRules());
   rules->pack_ = std::move(pack);
   const RulePack& p = rules->pack_;
-  Fingerprint version;
 
   for (const auto& [currency, rate] : p.policy.fx) {
     rules->fx_.emplace_back(PackCurrency(currency), rate);  // codes are validated: 3 letters
-    version.Add(currency);
-    version.Add(rate);
   }
   std::sort(rules->fx_.begin(), rules->fx_.end());
-  version.Add(p.policy.currency);
-  version.Add(p.policy.fx_date);
-  version.Add(p.policy.weights.cue);
-  version.Add(p.policy.weights.price);
-  version.Add(p.policy.weights.image);
-  version.Add(p.policy.weights.obfuscated_brand);
 
   auto add_pattern = [&](PatternInfo info, std::string_view text, std::string where,
                          bool is_name) -> absl::Status {
@@ -125,7 +103,6 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
     info.normalized = std::string(trimmed);
     if (is_name) info.canonical = WithoutSeparators(trimmed);
     info.where = std::move(where);
-    version.Add(info.expression);
     rules->patterns_.push_back(std::move(info));
     return absl::OkStatus();
   };
@@ -137,9 +114,6 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
     compiled.threshold = holder.threshold.value_or(p.policy.threshold);
     compiled.authorized_sellers.insert(holder.authorized_sellers.begin(),
                                        holder.authorized_sellers.end());
-    version.Add(compiled.id);
-    version.Add(compiled.threshold);
-    for (const auto& seller : holder.authorized_sellers) version.Add(seller);
     for (const Brand& brand : holder.brands) {
       PatternInfo info;
       info.kind = PatternKind::kBrand;
@@ -164,9 +138,6 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
         cp.reference_price_base = product.reference_price->amount * fx;
         cp.min_price_ratio = product.min_price_ratio;
       }
-      version.Add(cp.id);
-      version.Add(cp.reference_price_base);
-      version.Add(cp.min_price_ratio);
       compiled.products.push_back(std::move(cp));
 
       PatternInfo info;
@@ -188,10 +159,6 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
 
   for (size_t c = 0; c < p.cues.size(); ++c) {
     const CueRule& cue = p.cues[c];
-    version.Add(cue.id);
-    version.Add(static_cast<double>(cue.version));
-    version.Add(static_cast<double>(cue.mode));
-    version.Add(cue.weight);
     if (cue.mode == RuleMode::kOff) continue;
     PatternInfo info;
     info.kind = PatternKind::kCue;
@@ -204,7 +171,6 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
       info.expression = cue.regex;
       info.is_regex = true;
       info.where = where;
-      version.Add(info.expression);
       rules->patterns_.push_back(std::move(info));
     }
   }
@@ -225,7 +191,6 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
       BONAFIDE_RETURN_IF_ERROR(add_pattern(info, phrase, ctx_where, false));
     }
   }
-  rules->rules_version_ = version.Hex64();
 
   if (rules->patterns_.empty()) {
     return absl::InvalidArgumentError(

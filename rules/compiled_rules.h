@@ -126,9 +126,6 @@ class CompiledRules {
   // Returns base-currency units per unit of `currency`, or 0 when the policy has no rate.
   double FxToBase(std::string_view currency) const;
 
-  // A digest of everything that affects decisions, recorded with every case (16 hex digits).
-  const std::string& rules_version() const { return rules_version_; }
-
  private:
   CompiledRules() = default;
 
@@ -138,7 +135,6 @@ class CompiledRules {
   // Base-currency units per unit, by 3-letter code packed into 24 bits; sorted. Looked up
   // twice per listing, so a few compares rather than hashing a string.
   std::vector<std::pair<uint32_t, double>> fx_;
-  std::string rules_version_;
 };
 
 // The characters that separate the words of a brand name or keyword; optional in matches.

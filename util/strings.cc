@@ -1,5 +1,6 @@
 #include "util/strings.h"
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -112,6 +113,13 @@ void AppendJsonString(std::string_view s, std::string& out) {
     ++i;
   }
   out.push_back('"');
+}
+
+std::string FormatDecimal(double value) {
+  if (value == 0) value = 0;  // -0 -> 0
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), value);
+  return std::string(buf, result.ptr);
 }
 
 }  // namespace bonafide

@@ -66,6 +66,11 @@ class JsonObject {
   std::string& out_;
 };
 
+// Returns the shortest decimal that reads back as exactly `value` ("1", "0.75", "1e-07";
+// -0 gives "0"), a valid JSON number. The one way scores are written: in the outbox, by
+// `bonafide scan --format jsonl` and by `bonafide outbox list`. REQUIRES: `value` is finite.
+std::string FormatDecimal(double value);
+
 // Returns how many times `c` occurs in `s`. Driven by memchr, so fast when occurrences are
 // sparse (newlines in listing dumps: one per few hundred bytes).
 size_t CountByte(std::string_view s, char c);

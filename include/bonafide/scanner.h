@@ -19,6 +19,7 @@
 #ifndef BONAFIDE_SCANNER_H_
 #define BONAFIDE_SCANNER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,7 +45,7 @@ enum class TextBackend {
 };
 
 struct ScannerOptions {
-  std::string rules_dir;  // the rules directory (spec.md section 2); required
+  std::string rules_dir;  // the rules directory (docs/rule-format.md); required
   // Where compiled Hyperscan databases and the genuine photos' hashes are cached
   // ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or ~/.cache/bonafide.
   std::string cache_dir;
@@ -72,7 +73,7 @@ struct ScanOptions {
   std::string rejects_path;
   // Parameters that affect performance.
   size_t chunk_bytes = 1 << 20;  // bytes of input per pipeline batch (1 MiB)
-  // The batch size when the scanner reads photos (Scanner::reads_images()), if smaller than
+  // The batch size when the scanner reads photos (RulesInfo::reads_images), if smaller than
   // chunk_bytes: a listing's photos cost milliseconds, so 1 MiB of listings (thousands of
   // photos) would be one thread's work for many seconds while the others wait. 16 KiB is
   // about 50 listings: a quarter second of 1-MP photos, a second of 12-MP ones.
@@ -80,8 +81,16 @@ struct ScanOptions {
   int tokens_per_thread = 4;  // batches in flight per thread (bounds memory)
   // Called after each batch reaches the sink (serial; keep it cheap), or null.
   std::function<void(const ScanProgress&)> on_progress;
-  // Called for every case written to the sink, in input order (serial), or null.
+  // Called for every case the sink committed, in input order (serial), or null. Cases of a
+  // batch whose write failed are not reported.
   std::function<void(const CaseRecord&)> on_case;
+  // A stop request, or null (no stop). When it reads true (checked before each batch is
+  // read; relaxed load, nothing else is synchronised through it), the scan reads no further
+  // input, finishes and commits the batches in flight, and returns a summary marked
+  // `interrupted`. Its checkpoints stay in the sink, so the same scan resumes later.
+  // IMPORTANT: the atomic must outlive the ScanFiles call; it may be set from a signal
+  // handler (std::atomic<bool> is lock-free on every supported platform).
+  const std::atomic<bool>* stop = nullptr;
   // Resume an interrupted scan: when the sink holds checkpoints of a scan of the same
   // inputs (same files, sizes and modification times) with the same rules, inputs it
   // finished are skipped and the one it was reading continues after the last committed
@@ -104,15 +113,24 @@ struct ScanSummary {
   std::vector<HolderCounts> holders;  // every rights holder of the rules, by id
   OutboxWriteStats outbox;            // what the outbox did with all cases
 
+  // Listings on which each cue rule held, in rules order (RulesInfo::cue_rules).
   struct RuleCounts {
-    std::string id;  // cue rule id, or "price" / "obfuscated_brand" / "image"
+    std::string id;  // cue rule id
     int version = 0;
     bool shadow = false;
-    int64_t listings = 0;  // listings on which the rule or signal held
+    int64_t listings = 0;
   };
   std::vector<RuleCounts> rules;
 
-  // Listing photos (spec.md section 3, the `image` signal).
+  // Listings on which each signal other than cue rules held (for any rights holder).
+  struct SignalCounts {
+    int64_t price = 0;
+    int64_t image = 0;
+    int64_t obfuscated_brand = 0;
+  };
+  SignalCounts signals;
+
+  // Listing photos (the `image` signal, docs/images.md).
   struct ImageCounts {
     int64_t photos = 0;     // photo paths in scanned listings
     int64_t not_read = 0;   // not read: no image root, or no genuine photos registered
@@ -140,6 +158,55 @@ struct ScanSummary {
   // When this scan resumed an interrupted one: where each input was taken up again. The
   // counts above then cover only what this run read.
   std::vector<std::string> resumed;
+
+  // A stop request (ScanOptions::stop) ended the scan before the end of its inputs; what
+  // was read is committed.
+  bool interrupted = false;
+  // The scan committed checkpoints (regular files, ScanOptions::resume): if interrupted,
+  // running the same scan again continues where this one stopped.
+  bool resumable = false;
+};
+
+// What a Scanner's rules contain, for reports and for reading verdicts: the indexes in a
+// Verdict (HolderVerdict::holder, Signal::index, Signal::genuine_photo, Verdict::cue_hits)
+// are positions in these vectors. Plain value, fixed when the Scanner is created.
+struct RulesInfo {
+  struct Holder {
+    std::string id;
+    std::vector<std::string> product_ids;  // Signal::index of kPrice and kImage signals
+  };
+  std::vector<Holder> holders;  // sorted by id
+
+  struct CueRule {
+    std::string id;
+    int version = 1;
+    bool shadow = false;  // evaluated and counted, never scored
+  };
+  std::vector<CueRule> cue_rules;  // in cues.yaml order, `off` rules included
+
+  // Every products[].images entry, holder by holder, product by product.
+  struct GenuinePhoto {
+    std::string path;        // relative to the rules directory, as reported in reasons
+    int quality = 0;         // PDQ quality 0..100
+    bool too_plain = false;  // below image.min_quality: never matched
+  };
+  std::vector<GenuinePhoto> genuine_photos;
+  int genuine_photos_hashed = 0;  // decoded by Create (the rest came from the cache)
+
+  int patterns = 0;  // text patterns compiled
+  // A digest of everything loaded that can change a decision: every field of the rule pack
+  // (but where it was written) and the bytes of every genuine photo. Recorded with every
+  // case and part of a scan's resume identity (16 hex digits; docs/outbox-format.md).
+  std::string rules_version;
+  bool loaded_from_cache = false;  // the compiled text database came from the cache
+
+  std::string image_root;     // ScannerOptions::image_root
+  bool reads_images = false;  // an image root is set and genuine photos exist
+
+  // What loading the rules found suspicious but legal (two rights holders claiming one
+  // brand, a stray file in rights_holders/), one `file:line:column: warning: message` each,
+  // in file order; empty when there is nothing to report.
+  std::vector<std::string> warnings;
 };
 
 // Thread-safe: Scan() may run concurrently on different Scratch objects; ScanFiles() runs
@@ -183,8 +250,9 @@ class Scanner {
                       CaseRecord& record) const;
 
   // Scans every input (files, or "-" for stdin) through the parallel pipeline, writing
-  // cases to `sink` in input order and rejects to options.rejects_path. Returns the summary,
-  // or an error that stopped the scan (an unreadable input, a failing sink).
+  // cases to `sink` in input order and rejects to options.rejects_path. Returns the summary
+  // (marked `interrupted` after a stop request), or an error that stopped the scan (an
+  // unreadable input, a failing sink). Keeps no reference to its arguments after the call.
   absl::StatusOr<ScanSummary> ScanFiles(const std::vector<std::string>& inputs, CaseSink& sink,
                                         const ScanOptions& options) const;
 
@@ -192,33 +260,9 @@ class Scanner {
   // (`file:line:column: rule "id": example "..." should match`), empty when all pass.
   std::vector<std::string> CheckExamples() const;
 
-  // Returns what loading the rules found suspicious but legal (two rights holders claiming
-  // one brand, a stray file in rights_holders/), one `file:line:column: warning: message`
-  // each, in file order; empty when there is nothing to report.
-  std::vector<std::string> RulesWarnings() const;
+  // Returns what the rules contain. The reference is valid as long as the Scanner.
+  const RulesInfo& rules_info() const;
 
-  // What the rules contain, for reports.
-  int holder_count() const;
-  const std::string& holder_id(int holder) const;
-  const std::string& product_id(int holder, int product) const;
-  int cue_rule_count() const;
-  const std::string& cue_rule_id(int rule) const;
-  int cue_rule_version(int rule) const;
-  bool cue_rule_shadow(int rule) const;      // evaluated and counted, never scored
-  const std::string& rules_version() const;  // digest recorded with every case
-  bool loaded_from_cache() const;            // compiled database came from the cache
-  int pattern_count() const;
-
-  // The genuine photos of the rules (every products[].images entry, holder by holder).
-  int genuine_photo_count() const;
-  // Path relative to the rules directory, as reported in reasons.
-  const std::string& genuine_photo_path(int photo) const;
-  int genuine_photo_quality(int photo) const;
-  bool genuine_photo_too_plain(int photo) const;  // below min_quality: never matched
-  int genuine_photos_hashed() const;  // decoded by Create (the rest came from the cache)
-  // True when listing photos are read: an image root is set and genuine photos exist.
-  bool reads_images() const;
-  const std::string& image_root() const;  // ScannerOptions::image_root
   // Returns the name of a Signal::variant: "original", "rotate90", "rotate180",
   // "rotate270", "flip_x", "flip_y", "transpose", "transverse".
   static const char* ImageVariantName(int variant);

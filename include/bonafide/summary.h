@@ -9,14 +9,16 @@
 namespace bonafide {
 
 // Returns the multi-line report `bonafide scan` prints: counts (read = scanned +
-// rejected), throughput, cases per rights holder, hits per rule, listing photos (hashed,
+// rejected), throughput, cases per rights holder, hits per cue rule, hits per signal
+// (price, image, obfuscated_brand), listing photos (hashed,
 // matched, too plain, not read, could not be read by reason) and genuine photos too plain
 // to use (this part only when the rules register photos or listings name some), rejects
-// by reason.
+// by reason. (Whether the scan was interrupted is for the caller to say.)
 std::string SummaryText(const ScanSummary& summary);
 
-// Returns the same content as one JSON object (no trailing newline); photos are under
-// "images" (always present).
+// Returns the same content as one JSON object (no trailing newline): cue rules under
+// "rules", signals under "signals", photos under "images" (always present), and
+// "interrupted".
 std::string SummaryJson(const ScanSummary& summary);
 
 }  // namespace bonafide

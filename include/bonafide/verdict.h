@@ -32,8 +32,8 @@ struct Signal {
   SignalKind kind = SignalKind::kCue;
   double weight = 0;    // points added to the score (0 for shadow rules)
   bool shadow = false;  // evaluated and counted, never scored
-  // kCue: the cue rule's index (Scanner::cue_rule_id()); kPrice, kImage: the product's
-  // index within the rights holder (Scanner::product_id()); otherwise -1.
+  // kCue: the cue rule's index (RulesInfo::cue_rules); kPrice, kImage: the product's index
+  // within the rights holder (RulesInfo::Holder::product_ids); otherwise -1.
   int32_t index = -1;
   // What matched: the cue, the product keyword, the evasive mention (empty for kImage, and
   // for kPrice when the product was recognised by its photo only).
@@ -44,7 +44,7 @@ struct Signal {
   double ratio = 0;
   int64_t units = 1;
   // kImage only (index is then the product of the genuine photo): listing.images[image]
-  // is within `distance` bits of genuine photo `genuine_photo` (Scanner::genuine_photo_path())
+  // is within `distance` bits of genuine photo `genuine_photo` (RulesInfo::genuine_photos)
   // seen in rotation/flip `variant` (Scanner::ImageVariantName()); `quality` is the listing
   // photo's PDQ quality.
   int32_t image = -1;
@@ -104,7 +104,7 @@ enum class Coverage : uint8_t {
 };
 
 struct HolderVerdict {
-  int32_t holder = -1;  // Scanner::holder_id(holder)
+  int32_t holder = -1;  // index into RulesInfo::holders
   double score = 0;
   double threshold = 0;
   bool authorized_seller = false;

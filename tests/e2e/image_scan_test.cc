@@ -14,9 +14,11 @@
 #include <gtest/gtest.h>
 
 #include "bonafide/scanner.h"
+#include "bonafide/sink.h"
 #include "bonafide/summary.h"
 #include "tests/models/synthetic_photos.h"
 #include "tests/test_util.h"
+#include "util/strings.h"
 
 #include "simdjson.h"
 
@@ -261,14 +263,7 @@ TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
                         {"missing", 2}, {"unreadable", 2}, {"too_large", 1}, {"outside_root", 1}}));
   EXPECT_EQ(im.genuine_photos, 4);
   EXPECT_EQ(im.too_plain_genuine, std::vector<std::string>{"rights_holders/photos/blank-card.jpg"});
-  bool image_rule = false;
-  for (const auto& r : summary.rules) {
-    if (r.id == "image") {
-      image_rule = true;
-      EXPECT_EQ(r.listings, 9);  // 8 cases + the authorized seller
-    }
-  }
-  EXPECT_TRUE(image_rule);
+  EXPECT_EQ(summary.signals.image, 9);  // 8 cases + the authorized seller
   const std::string text = SummaryText(summary);
   EXPECT_NE(text.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos) << text;
   EXPECT_NE(text.find("photos that could not be read: 6 (missing 2, unreadable 2, "
@@ -319,12 +314,44 @@ TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
   EXPECT_NE(record.reasons_json.find("\"signal\":\"price\""), std::string::npos);
 }
 
+// The rules version covers what the photos show and every policy field, not where the
+// rules directory lies or whether the photo hashes came from a cache.
+TEST_F(ImageScanTest, RulesVersionFollowsPhotoContentAndPolicy) {
+  auto reference = NewScanner("");
+  ASSERT_NE(reference, nullptr);
+  const std::string version = reference->rules_info().rules_version;
+  EXPECT_EQ(version.size(), 16u);
+
+  TempDir copy;
+  std::filesystem::copy(dir_->Join("rules"), copy.Join("rules"),
+                        std::filesystem::copy_options::recursive);
+  auto version_of_copy = [&]() -> std::string {
+    ScannerOptions options;
+    options.rules_dir = copy.Join("rules");  // no cache: every photo is decoded
+    auto scanner = Scanner::Create(options);
+    EXPECT_TRUE(scanner.ok()) << scanner.status();
+    return scanner.ok() ? (*scanner)->rules_info().rules_version : "";
+  };
+  EXPECT_EQ(version_of_copy(), version);
+
+  copy.Write("rules/rights_holders/photos/runner-side.jpg", EncodeJpeg(DrawPhoto(7), 92));
+  const std::string new_photo = version_of_copy();
+  EXPECT_NE(new_photo, version);
+
+  std::string policy = ReadFileOrDie(copy.Join("rules/policy.yaml"));
+  const size_t at = policy.find("max_distance: 31");
+  ASSERT_NE(at, std::string::npos);
+  policy.replace(at, 16, "max_distance: 30");
+  copy.Write("rules/policy.yaml", policy);
+  EXPECT_NE(version_of_copy(), new_photo);
+}
+
 TEST_F(ImageScanTest, WithoutAnImageRootPhotosAreCountedAsNotRead) {
   ASSERT_NE(NewScanner(""), nullptr);  // fills the photo-hash cache if no test did yet
   auto scanner = NewScanner("");
   ASSERT_NE(scanner, nullptr);
-  EXPECT_FALSE(scanner->reads_images());
-  EXPECT_EQ(scanner->genuine_photos_hashed(), 0);  // the bank came from the cache
+  EXPECT_FALSE(scanner->rules_info().reads_images);
+  EXPECT_EQ(scanner->rules_info().genuine_photos_hashed, 0);  // the bank came from the cache
   MemorySink sink;
   const ScanSummary summary = Run(*scanner, sink, 1);
   EXPECT_EQ(summary.images.not_read, 20);
@@ -339,7 +366,7 @@ TEST_F(ImageScanTest, WithoutAnImageRootPhotosAreCountedAsNotRead) {
 TEST_F(ImageScanTest, PhotoListingsAreScannedInSmallBatches) {
   auto scanner = NewScanner(dir_->Join("images"));
   ASSERT_NE(scanner, nullptr);
-  ASSERT_TRUE(scanner->reads_images());
+  ASSERT_TRUE(scanner->rules_info().reads_images);
   std::string dump;
   for (int i = 0; i < 600; ++i) {  // about 90 kB
     dump += "{\"id\":\"l-" + std::to_string(i) +
@@ -408,6 +435,44 @@ TEST_F(ImageScanTest, CliScanWithImages) {
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("photos 20: hashed 14, matched 10, too plain 1"), std::string::npos) << out;
   EXPECT_NE(out.find("  image "), std::string::npos) << out;
+}
+
+// One score, one spelling: `scan --format jsonl`, `outbox list` (text and jsonl) and the
+// outbox's event payload all write FormatDecimal() ("1.5", never "1.500000" or "1.50").
+TEST_F(ImageScanTest, CliWritesEveryScoreOneWay) {
+  if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
+  TempDir d;
+  const std::string outbox = d.Join("outbox.db");
+  int status = -1;
+  const std::string scan =
+      RunCommand(kCli + " scan --progress=false --threads 1 --format jsonl --cache-dir " +
+                     dir_->Join("cache") + " --rules " + dir_->Join("rules") + " --images " +
+                     dir_->Join("images") + " --outbox " + outbox + " --rejects '' " + dump_,
+                 &status);
+  ASSERT_EQ(status, 0) << scan;
+  const std::string list = RunCommand(kCli + " outbox list --outbox " + outbox, &status);
+  ASSERT_EQ(status, 0) << list;
+  const std::string list_jsonl =
+      RunCommand(kCli + " outbox list --format jsonl --outbox " + outbox, &status);
+  ASSERT_EQ(status, 0) << list_jsonl;
+  auto stored = SqliteOutbox::OpenReadOnly(outbox);
+  ASSERT_TRUE(stored.ok());
+  auto cases = (*stored)->ListCases();
+  auto events = (*stored)->ListEvents();
+  ASSERT_TRUE(cases.ok() && events.ok());
+  ASSERT_FALSE(cases->empty());
+  for (const StoredCase& c : *cases) {
+    const std::string score = FormatDecimal(c.score);
+    EXPECT_NE(scan.find("\"case_key\":\"" + c.case_key + "\""), std::string::npos) << c.case_key;
+    EXPECT_NE(list.find(c.case_key + "  score " + score + "  "), std::string::npos) << list;
+    EXPECT_NE(list_jsonl.find("\"score\":" + score + ","), std::string::npos);
+  }
+  EXPECT_EQ(scan.find(".000000"), std::string::npos);
+  for (const StoredEvent& e : *events) {
+    EXPECT_EQ(e.payload_json.find("\"score\":1.0"), std::string::npos) << e.payload_json;
+  }
+  // The jsonl case lines carry the outbox's score bytes.
+  EXPECT_NE(scan.find("\"score\":" + FormatDecimal((*cases)[0].score) + ","), std::string::npos);
 }
 
 TEST_F(ImageScanTest, CliHashPrintsTheReferenceHash) {

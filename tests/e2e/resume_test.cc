@@ -1,12 +1,14 @@
-// Crash safety: `bonafide scan` killed with SIGKILL at random points and run again ends with
-// exactly the cases, events and rejects of an uninterrupted run (docs/outbox-format.md,
-// "Resume rules").
+// Crash safety: `bonafide scan` killed with SIGKILL at random points, or stopped with Ctrl-C,
+// and run again ends with exactly the cases, events and rejects of an uninterrupted run
+// (docs/outbox-format.md, "Resume rules").
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -19,6 +21,7 @@
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
+#include "bonafide/summary.h"
 #include "tests/generated_dump.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
@@ -42,9 +45,10 @@ void Generate(const std::string& path, int64_t count) {
       "\"seller_id\":\"s\"}\n");
 }
 
-// Starts `bonafide scan` on `input`; returns its pid.
+// Starts `bonafide scan` on `input`, its stderr to `stderr_path` ("" = inherited); returns
+// its pid.
 pid_t StartScan(const std::string& input, const std::string& outbox, const std::string& rejects,
-                const std::string& cache) {
+                const std::string& cache, const std::string& stderr_path = "") {
   std::vector<std::string> args = {
       kBonafide,   "scan", "--rules",     kRules, "--outbox",    outbox, "--rejects", rejects,
       "--threads", "2",    "--cache-dir", cache,  "--chunk-kib", "256",  input};
@@ -54,6 +58,10 @@ pid_t StartScan(const std::string& input, const std::string& outbox, const std::
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  if (!stderr_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   pid_t pid = -1;
   EXPECT_EQ(posix_spawn(&pid, kBonafide.c_str(), &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
@@ -129,6 +137,64 @@ TEST(ResumeTest, KilledScansResumeToExactlyTheUninterruptedOutbox) {
     EXPECT_EQ(testing::ReadFileOrDie(rejects), ref_rejects) << "run " << run;
   }
   std::printf("20 runs killed mid-scan and resumed (reference run %.2f s)\n", seconds);
+}
+
+// Ctrl-C: the scan stops after the batches in flight, commits them, says how to resume and
+// exits 130; the same command then completes with exactly the uninterrupted outbox.
+TEST(ResumeTest, CtrlCCommitsAndTheSameCommandResumes) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 30000);
+  const std::string cache = dir.Join("cache");
+  ASSERT_EQ(Wait(StartScan(input, dir.Join("warm.db"), dir.Join("warm.rejects"), cache)), 0);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(Wait(StartScan(input, dir.Join("ref.db"), dir.Join("ref.rejects"), cache)), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<CaseRow> ref_cases;
+  std::vector<EventRow> ref_events;
+  ReadOutbox(dir.Join("ref.db"), ref_cases, ref_events);
+
+  const std::string db = dir.Join("out.db");
+  const std::string rejects = dir.Join("out.rejects");
+  const std::string messages = dir.Join("stderr.txt");
+  bool interrupted = false;
+  for (double scale = 0.5; !interrupted && scale > 0.005; scale /= 2) {
+    for (const std::string& f : {db, db + "-wal", db + "-shm", rejects}) std::remove(f.c_str());
+    const pid_t pid = StartScan(input, db, rejects, cache, messages);
+    std::this_thread::sleep_for(std::chrono::duration<double>(scale * seconds));
+    kill(pid, SIGINT);
+    const int status = Wait(pid);
+    // A run that finished before the signal is thrown away and tried again sooner.
+    interrupted = WIFEXITED(status) && WEXITSTATUS(status) == 130;
+    if (!interrupted) {
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+  }
+  ASSERT_TRUE(interrupted);
+  EXPECT_NE(testing::ReadFileOrDie(messages).find(
+                "bonafide scan: interrupted: run the same command to resume"),
+            std::string::npos)
+      << testing::ReadFileOrDie(messages);
+
+  // What was committed is a consistent part of the full outbox.
+  std::vector<CaseRow> cases;
+  std::vector<EventRow> events;
+  ReadOutbox(db, cases, events);
+  EXPECT_LT(cases.size(), ref_cases.size());
+  for (const CaseRow& c : cases) {
+    EXPECT_TRUE(std::binary_search(ref_cases.begin(), ref_cases.end(), c)) << std::get<0>(c);
+  }
+  ASSERT_LE(events.size(), ref_events.size());
+  EXPECT_TRUE(std::equal(events.begin(), events.end(), ref_events.begin()));
+
+  ASSERT_EQ(Wait(StartScan(input, db, rejects, cache, messages)), 0);
+  cases.clear();
+  events.clear();
+  ReadOutbox(db, cases, events);
+  EXPECT_EQ(cases, ref_cases);
+  EXPECT_EQ(events, ref_events);
+  EXPECT_EQ(testing::ReadFileOrDie(rejects), testing::ReadFileOrDie(dir.Join("ref.rejects")));
 }
 
 }  // namespace
@@ -211,6 +277,94 @@ TEST(ResumeTest, AStoppedScanResumesAfterItsLastCommittedBatch) {
   EXPECT_TRUE(again->resumed.empty());
   EXPECT_EQ(again->listings_read, full->listings_read);
   EXPECT_EQ(again->outbox.opened + again->outbox.updated, 0);
+}
+
+// A case reported through on_case is a case the outbox holds: the batch whose write failed
+// is not reported.
+TEST(ResumeTest, OnCaseReportsOnlyCommittedCases) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 8000);
+  ScannerOptions scanner_options;
+  scanner_options.rules_dir = kRules;
+  auto scanner = Scanner::Create(scanner_options);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  ScanOptions options;
+  options.threads = 2;
+  options.chunk_bytes = 64 << 10;
+  options.rejects_path = "";
+  std::vector<std::string> reported;
+  options.on_case = [&](const CaseRecord& c) {
+    reported.push_back(SqliteOutbox::CaseKey(c.rights_holder, c.marketplace, c.listing_id));
+  };
+  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  ASSERT_TRUE(outbox.ok());
+  FailingSink failing(**outbox, 10);
+  ASSERT_FALSE((*scanner)->ScanFiles({input}, failing, options).ok());
+
+  auto stored = (*outbox)->ListCases();
+  ASSERT_TRUE(stored.ok());
+  std::vector<std::string> committed;
+  for (const StoredCase& c : *stored) committed.push_back(c.case_key);
+  std::sort(reported.begin(), reported.end());
+  EXPECT_GT(committed.size(), 0u);
+  EXPECT_EQ(reported, committed);
+}
+
+// ScanOptions::stop: the library side of Ctrl-C. The scan ends early with an interrupted
+// summary, keeps its checkpoints, and the same scan resumes to the uninterrupted outbox.
+TEST(ResumeTest, AStopRequestEndsTheScanResumably) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 8000);
+  ScannerOptions scanner_options;
+  scanner_options.rules_dir = kRules;
+  auto scanner = Scanner::Create(scanner_options);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  ScanOptions options;
+  options.threads = 2;
+  options.chunk_bytes = 64 << 10;
+
+  auto reference = SqliteOutbox::Open(dir.Join("ref.db"));
+  ASSERT_TRUE(reference.ok());
+  options.rejects_path = dir.Join("ref.rejects");
+  auto full = (*scanner)->ScanFiles({input}, **reference, options);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_FALSE(full->interrupted);
+
+  std::atomic<bool> stop{false};
+  int batches = 0;
+  options.stop = &stop;
+  options.on_progress = [&](const ScanProgress&) {
+    if (++batches == 5) stop.store(true);
+  };
+  options.rejects_path = dir.Join("out.rejects");
+  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  ASSERT_TRUE(outbox.ok());
+  auto stopped = (*scanner)->ScanFiles({input}, **outbox, options);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_TRUE(stopped->interrupted);
+  EXPECT_TRUE(stopped->resumable);
+  EXPECT_GT(stopped->listings_read, 0);
+  EXPECT_LT(stopped->listings_read, full->listings_read);
+  EXPECT_NE(SummaryJson(*stopped).find("\"interrupted\":true"), std::string::npos);
+
+  options.stop = nullptr;
+  options.on_progress = nullptr;
+  auto resumed = (*scanner)->ScanFiles({input}, **outbox, options);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_FALSE(resumed->interrupted);
+  ASSERT_EQ(resumed->resumed.size(), 1u);
+  EXPECT_EQ(stopped->listings_read + resumed->listings_read, full->listings_read);
+
+  std::vector<CaseRow> ref_cases, cases;
+  std::vector<EventRow> ref_events, events;
+  ReadOutbox(dir.Join("ref.db"), ref_cases, ref_events);
+  ReadOutbox(dir.Join("out.db"), cases, events);
+  EXPECT_EQ(cases, ref_cases);
+  EXPECT_EQ(events, ref_events);
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out.rejects")),
+            testing::ReadFileOrDie(dir.Join("ref.rejects")));
 }
 
 }  // namespace

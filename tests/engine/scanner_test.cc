@@ -41,7 +41,7 @@ class ScannerTest : public ::testing::Test {
     listing_.currency = currency;
     Scan();
     for (const auto& h : verdict_.holders) {
-      if (scanner_->holder_id(h.holder) == holder) return &h;
+      if (scanner_->rules_info().holders[h.holder].id == holder) return &h;
     }
     return nullptr;
   }
@@ -85,7 +85,7 @@ TEST_F(ScannerTest, CueOpensCaseAndQuotesTheMatchedText) {
   ASSERT_EQ(h->signals_end - h->signals_begin, 1u);
   const Signal& s = verdict_.signals[h->signals_begin];
   EXPECT_EQ(s.kind, SignalKind::kCue);
-  EXPECT_EQ(scanner_->cue_rule_id(s.index), "cue.replica");
+  EXPECT_EQ(scanner_->rules_info().cue_rules[s.index].id, "cue.replica");
   EXPECT_EQ(s.span.field, TextField::kTitle);
   EXPECT_EQ(listing_.title.substr(s.span.begin, s.span.end - s.span.begin), "Replica");
   EXPECT_EQ(h->first_mention.begin, 0u);
@@ -106,7 +106,7 @@ TEST_F(ScannerTest, PriceBelowRatioOfReferenceIsASignal) {
   ASSERT_NE(h, nullptr);
   const Signal& s = verdict_.signals[h->signals_begin];
   EXPECT_EQ(s.kind, SignalKind::kPrice);
-  EXPECT_EQ(scanner_->product_id(h->holder, s.index), "acme-runner-22");
+  EXPECT_EQ(scanner_->rules_info().holders[h->holder].product_ids[s.index], "acme-runner-22");
   EXPECT_DOUBLE_EQ(s.reference_price, 180);
   EXPECT_NEAR(s.ratio, 0.2, 1e-9);
 }
@@ -201,8 +201,9 @@ TEST_F(ScannerTest, ShadowRulesAreCountedButNeverScored) {
   ASSERT_EQ(h->signals_end - h->signals_begin, 1u);
   EXPECT_TRUE(verdict_.signals[h->signals_begin].shadow);
   ASSERT_EQ(verdict_.cue_hits.size(), 1u);
-  EXPECT_EQ(scanner_->cue_rule_id(verdict_.cue_hits[0]), "cue.inspired");
-  EXPECT_TRUE(scanner_->cue_rule_shadow(verdict_.cue_hits[0]));
+  const RulesInfo::CueRule& rule = scanner_->rules_info().cue_rules[verdict_.cue_hits[0]];
+  EXPECT_EQ(rule.id, "cue.inspired");
+  EXPECT_TRUE(rule.shadow);
 }
 
 TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
@@ -281,8 +282,9 @@ TEST_F(ScannerTest, CaseRecordExplainsTheDecision) {
   EXPECT_NE(record.reasons_json.find("\"text\":\"replica\""), std::string::npos);
   EXPECT_NE(record.reasons_json.find("\"product\":\"acme-runner-22\""), std::string::npos);
   EXPECT_NE(record.reasons_json.find("\"fx_date\":\"2026-11-27\""), std::string::npos);
-  EXPECT_NE(record.evidence_json.find("\"rules_version\":\"" + scanner_->rules_version()),
-            std::string::npos);
+  EXPECT_NE(
+      record.evidence_json.find("\"rules_version\":\"" + scanner_->rules_info().rules_version),
+      std::string::npos);
   EXPECT_NE(record.evidence_json.find("cue rule cue.replica matched \\\"replica\\\""),
             std::string::npos)
       << record.evidence_json;

@@ -32,6 +32,7 @@ namespace bonafide::models {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 const std::string kData = BONAFIDE_PDQ_DATA;
 
@@ -317,7 +318,7 @@ TEST(ImageDecoderTest, RefusesPngBombFromHeaderInMicroseconds) {
   const std::string path = dir.Write("bomb.png", bomb);
   s = decoder.DecodeFile(path, DecodeMode::kReduced, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(s.message(), path + ": image is 30000x30000 pixels, over the limit of 67108864");
+  EXPECT_EQ(s.message(), "image is 30000x30000 pixels, over the limit of 67108864");
 }
 
 TEST(ImageDecoderTest, RefusesOverSideAndByteLimits) {
@@ -336,7 +337,7 @@ TEST(ImageDecoderTest, RefusesOverSideAndByteLimits) {
   const std::string path = dir.Write("big.jpg", jpeg);
   s = small_bytes.DecodeFile(path, DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(s.message(), HasSubstr(path + ": file is "));
+  EXPECT_THAT(std::string(s.message()), StartsWith("file is "));
 
   ImageDecoder small_pixels(DecodeLimits{.max_pixels = 200 * 100 - 1});
   EXPECT_EQ(small_pixels.Decode(jpeg, DecodeMode::kFull, out).code(),
@@ -391,41 +392,41 @@ TEST(ImageDecoderTest, ReportsTruncatedZeroByteAndGarbageInputs) {
   EXPECT_EQ(out.width, 0);
 }
 
-TEST(ImageDecoderTest, FileErrorsNameThePath) {
+TEST(ImageDecoderTest, FileErrorsLeaveThePathToTheCaller) {
   ImageDecoder decoder;
   DecodedLuma out;
   TempDir dir;
 
   absl::Status s = decoder.DecodeFile(dir.path(), DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), dir.path() + ": is a directory");
+  EXPECT_EQ(s.message(), "is a directory");
 
   const std::string missing = dir.path() + "/missing.jpg";
   s = decoder.DecodeFile(missing, DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(s.message(), missing + ": no such file");
+  EXPECT_EQ(s.message(), "no such file");
 
   const std::string empty = dir.Write("empty.jpg", "");
   s = decoder.DecodeFile(empty, DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), empty + ": empty file (0 bytes)");
+  EXPECT_EQ(s.message(), "empty file (0 bytes)");
 
   const std::string jpeg = Encode(".jpg", DrawPhoto(640, 480));
   const std::string truncated = dir.Write("truncated.jpg", jpeg.substr(0, jpeg.size() / 2));
   s = decoder.DecodeFile(truncated, DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), truncated + ": truncated jpeg (no end-of-image marker)");
+  EXPECT_EQ(s.message(), "truncated jpeg (no end-of-image marker)");
 
   const std::string text = dir.Write("notes.png", "just some text, not a picture\n");
   s = decoder.DecodeFile(text, DecodeMode::kFull, out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr(text + ": unknown image format"));
+  EXPECT_THAT(std::string(s.message()), StartsWith("unknown image format"));
 
   const std::string fifo = dir.path() + "/fifo.jpg";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   s = decoder.DecodeFile(fifo, DecodeMode::kFull, out);  // must not block
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), fifo + ": not a regular file");
+  EXPECT_EQ(s.message(), "not a regular file");
 }
 
 TEST(ImageDecoderTest, DecodesByContentNotExtension) {

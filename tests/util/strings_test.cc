@@ -23,6 +23,15 @@ TEST(JsonObjectTest, WritesCompactObjectsWithNestingAndRawValues) {
   EXPECT_EQ(empty, "{}");
 }
 
+TEST(FormatDecimalTest, WritesTheShortestExactDecimal) {
+  EXPECT_EQ(FormatDecimal(1.0), "1");
+  EXPECT_EQ(FormatDecimal(1.5), "1.5");
+  EXPECT_EQ(FormatDecimal(0.1), "0.1");
+  EXPECT_EQ(FormatDecimal(0.1 + 0.2), "0.30000000000000004");  // exact, not rounded
+  EXPECT_EQ(FormatDecimal(-0.0), "0");
+  EXPECT_EQ(FormatDecimal(1e-7), "1e-07");
+}
+
 TEST(CountByteTest, CountsSparseAndDenseOccurrences) {
   EXPECT_EQ(CountByte("", '\n'), 0u);
   EXPECT_EQ(CountByte("abc", '\n'), 0u);

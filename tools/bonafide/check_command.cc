@@ -37,12 +37,14 @@ int CheckCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
     return kExitUsage;
   }
-  for (const std::string& w : (*scanner)->RulesWarnings()) std::fprintf(stderr, "%s\n", w.c_str());
+  for (const std::string& w : (*scanner)->rules_info().warnings)
+    std::fprintf(stderr, "%s\n", w.c_str());
   const std::vector<std::string> failures = (*scanner)->CheckExamples();
   for (const auto& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
-  std::printf("%s: %d rights holders, %d cue rules, %d patterns, rules version %s; %s\n",
-              rules_dir.c_str(), (*scanner)->holder_count(), (*scanner)->cue_rule_count(),
-              (*scanner)->pattern_count(), (*scanner)->rules_version().c_str(),
+  const RulesInfo& info = (*scanner)->rules_info();
+  std::printf("%s: %zu rights holders, %zu cue rules, %d patterns, rules version %s; %s\n",
+              rules_dir.c_str(), info.holders.size(), info.cue_rules.size(), info.patterns,
+              info.rules_version.c_str(),
               failures.empty() ? "all examples pass"
                                : (std::to_string(failures.size()) + " examples fail").c_str());
   return failures.empty() ? kExitOk : kExitUsage;

@@ -33,8 +33,9 @@ namespace bonafide::cli {
 
 // Exit statuses of every subcommand; each command's --help says what they mean for it.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // a failure that stopped the work
-inline constexpr int kExitUsage = 2;    // bad flags or bad rules
+inline constexpr int kExitFailure = 1;        // a failure that stopped the work
+inline constexpr int kExitUsage = 2;          // bad flags or bad rules
+inline constexpr int kExitInterrupted = 130;  // `scan` stopped by SIGINT/SIGTERM (128 + 2)
 
 class FlagSet {
  public:

@@ -35,7 +35,8 @@ int HashCommand(int argc, char** argv) {
   int failed = 0;
   for (const std::string& path : images) {
     if (absl::Status s = decoder.DecodeFile(path, models::DecodeMode::kFull, luma); !s.ok()) {
-      std::fprintf(stderr, "bonafide hash: %s\n", std::string(s.message()).c_str());
+      std::fprintf(stderr, "bonafide hash: %s: %s\n", path.c_str(),
+                   std::string(s.message()).c_str());
       ++failed;
       continue;
     }

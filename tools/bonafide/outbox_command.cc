@@ -107,7 +107,7 @@ int List(int argc, char** argv) {
           .String("marketplace", c.marketplace)
           .String("listing_id", c.listing_id)
           .String("seller_id", c.seller_id)
-          .Raw("score", std::to_string(c.score))
+          .Raw("score", FormatDecimal(c.score))
           .String("status", c.status)
           .Raw("reasons", c.reasons_json)
           .Raw("evidence", c.evidence_json)
@@ -116,10 +116,8 @@ int List(int argc, char** argv) {
           .Close();
       line.push_back('\n');
     } else {
-      char score[32];
-      std::snprintf(score, sizeof score, "%.2f", c.score);
-      line = c.case_key + "  score " + score + "  " + c.status + "  seller " + c.seller_id +
-             "\n    " + EvidenceString(parser, c.evidence_json, "explanation") + "\n";
+      line = c.case_key + "  score " + FormatDecimal(c.score) + "  " + c.status + "  seller " +
+             c.seller_id + "\n    " + EvidenceString(parser, c.evidence_json, "explanation") + "\n";
     }
     std::fwrite(line.data(), 1, line.size(), stdout);
   }

@@ -1,6 +1,9 @@
-// bonafide scan: listing dumps in, verification cases out.
+// bonafide scan: listing dumps in, verification cases out (docs/cli.md).
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -39,7 +42,7 @@ void PrintCaseJson(const CaseRecord& c) {
       .String("marketplace", c.marketplace)
       .String("listing_id", c.listing_id)
       .String("seller_id", c.seller_id)
-      .Raw("score", std::to_string(c.score))
+      .Raw("score", FormatDecimal(c.score))
       .Raw("reasons", c.reasons_json)
       .Raw("evidence", c.evidence_json)
       .Close();
@@ -89,6 +92,26 @@ bool RejectRateExceeded(const ScanSummary& summary, double max_rate) {
   return true;
 }
 
+// Set by the first SIGINT or SIGTERM; the scan then stops reading (ScanOptions::stop).
+// Relaxed: the flag itself is all that is communicated.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void RequestStop(int /*signal*/) {
+  stop_requested.store(true, std::memory_order_relaxed);
+}
+
+// The first SIGINT/SIGTERM asks the scan to stop after the batches in flight; SA_RESETHAND
+// restores the default action, so a second one kills at once.
+void InstallStopHandler() {
+  struct sigaction action {};
+  action.sa_handler = RequestStop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 }  // namespace
 
 int ScanCommand(int argc, char** argv) {
@@ -96,11 +119,16 @@ int ScanCommand(int argc, char** argv) {
   FlagSet flags("bonafide scan", "--rules DIR [flags] INPUT...",
                 "Scans listing dumps (JSON Lines or CSV with a header; .zst/.gz; - for stdin) and\n"
                 "writes a verification case for every flagged listing to the outbox, rejected\n"
-                "records to the rejects file, and a summary to stdout.",
-                "0  the scan completed (whether or not anything was flagged)\n"
-                "1  a failure stopped it, an input could not be read to its end, or more than\n"
-                "   --max-reject-rate of the listings read were rejected (cases are committed)\n"
-                "2  bad usage or bad rules (nothing is written)");
+                "records to the rejects file, and a summary to stdout.\n"
+                "Ctrl-C (or SIGTERM) stops reading, commits the batches in flight, prints the\n"
+                "summary and exits with status 130; run the same command to resume. A second\n"
+                "Ctrl-C stops at once (the next run still resumes from the last commit).",
+                "0    the scan completed (whether or not anything was flagged)\n"
+                "1    a failure stopped it, an input could not be read to its end, or more than\n"
+                "     --max-reject-rate of the listings read were rejected (cases are committed)\n"
+                "2    bad usage or bad rules (nothing is written)\n"
+                "130  interrupted by Ctrl-C or SIGTERM (what was read is committed; run the same\n"
+                "     command to resume)");
   flags.String("rules", "rules directory (required)", &raw.rules);
   flags.String("images", "directory listing photo paths are relative to (\"\" = photos not read)",
                &raw.images);
@@ -141,7 +169,8 @@ int ScanCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
     return kExitUsage;
   }
-  for (const std::string& w : (*scanner)->RulesWarnings()) std::fprintf(stderr, "%s\n", w.c_str());
+  for (const std::string& w : (*scanner)->rules_info().warnings)
+    std::fprintf(stderr, "%s\n", w.c_str());
   auto outbox = SqliteOutbox::Open(raw.outbox);
   if (!outbox.ok()) {
     std::fprintf(stderr, "bonafide scan: %s\n", std::string(outbox.status().message()).c_str());
@@ -158,6 +187,8 @@ int ScanCommand(int argc, char** argv) {
     options.on_progress = [&progress](const ScanProgress& p) { progress.Update(p); };
   }
   if (jsonl) options.on_case = PrintCaseJson;
+  options.stop = &stop_requested;
+  InstallStopHandler();
   auto summary = (*scanner)->ScanFiles(raw.inputs, **outbox, options);
   progress.Clear();
   if (!summary.ok()) {
@@ -168,6 +199,13 @@ int ScanCommand(int argc, char** argv) {
     std::printf("{\"summary\":%s}\n", SummaryJson(*summary).c_str());
   } else {
     std::fputs(SummaryText(*summary).c_str(), stdout);
+  }
+  if (summary->interrupted) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "bonafide scan: interrupted: %s\n",
+                 summary->resumable ? "run the same command to resume"
+                                    : "the cases found so far are in the outbox");
+    return kExitInterrupted;
   }
   if (raw.max_reject_rate && RejectRateExceeded(*summary, *raw.max_reject_rate)) {
     return kExitFailure;

@@ -1,0 +1,207 @@
+#include "engine/case_record_renderer.h"
+
+#include <charconv>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include "util/strings.h"
+
+namespace bonafide::engine {
+namespace {
+
+const char* FieldName(TextField f) { return f == TextField::kTitle ? "title" : "description"; }
+
+const char* CoverageName(Coverage c) {
+  switch (c) {
+    case Coverage::kNone:
+      return "none";
+    case Coverage::kCompatibility:
+      return "compatibility";
+    case Coverage::kAccessory:
+      return "accessory";
+    case Coverage::kUsed:
+      return "used";
+    case Coverage::kPackagingOnly:
+      return "packaging_only";
+  }
+  return "none";
+}
+
+std::string_view SpanText(const Listing& listing, const TextSpan& span) {
+  const std::string& field = span.field == TextField::kTitle ? listing.title : listing.description;
+  if (span.begin >= span.end || span.end > field.size()) return {};
+  return std::string_view(field).substr(span.begin, span.end - span.begin);
+}
+
+void AppendSpan(const Listing& listing, const TextSpan& span, std::string& out) {
+  absl::StrAppend(&out, "\"field\":\"", FieldName(span.field), "\",\"begin\":", span.begin,
+                  ",\"end\":", span.end, ",\"text\":");
+  AppendJsonString(SpanText(listing, span), out);
+}
+
+// printf's "%.6g" (to_chars with a precision is specified as printf), without the format
+// parser: a case record writes a dozen numbers. For the measured quantities of a reason
+// (prices, ratios, weights): six digits are what a reader needs, and the outbox bytes of
+// existing cases depend on them. Scores and thresholds are FormatDecimal().
+std::string Number(double v) {
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6).ptr;
+  return std::string(buf, end);
+}
+
+}  // namespace
+
+void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
+                                const HolderVerdict& hv, CaseRecord& record) const {
+  const rules::CompiledRules& rules = rules_;
+  const auto& policy = rules.pack().policy;
+  const auto& holder = rules.holders()[hv.holder];
+  record.rights_holder = holder.id;
+  record.marketplace = listing.marketplace;
+  record.listing_id = listing.id;
+  record.seller_id = listing.seller_id;
+  record.score = hv.score;
+
+  std::string& r = record.reasons_json;
+  std::string explanation = absl::StrFormat("score %s >= threshold %s:", FormatDecimal(hv.score),
+                                            FormatDecimal(hv.threshold));
+  r.clear();  // not assign("["): g++ 12 reports a false -Wrestrict on it (GCC PR 105329)
+  r.push_back('[');
+  for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
+    const Signal& sig = verdict.signals[i];
+    if (i > hv.signals_begin) r.push_back(',');
+    r.append("{\"signal\":");
+    bool has_span = true;
+    switch (sig.kind) {
+      case SignalKind::kCue: {
+        const auto& rule = rules.pack().cues[sig.index];
+        absl::StrAppend(&r, "\"cue\",\"rule\":");
+        AppendJsonString(rule.id, r);
+        absl::StrAppend(&r, ",\"version\":", rule.version);
+        absl::StrAppendFormat(&explanation, " cue rule %s%s matched \"%s\" in the %s;", rule.id,
+                              sig.shadow ? " (shadow, not scored)" : "",
+                              ToAbsl(SpanText(listing, sig.span)), FieldName(sig.span.field));
+        break;
+      }
+      case SignalKind::kPrice: {
+        const auto& product = holder.products[sig.index];
+        absl::StrAppend(&r, "\"price\",\"product\":");
+        AppendJsonString(product.id, r);
+        absl::StrAppend(&r, ",\"price\":", Number(listing.price), ",\"currency\":");
+        AppendJsonString(listing.currency, r);
+        absl::StrAppend(&r, ",\"units\":", sig.units, ",\"unit_price\":", Number(sig.unit_price),
+                        ",\"reference_price\":", Number(sig.reference_price),
+                        ",\"base_currency\":");
+        AppendJsonString(policy.currency, r);
+        absl::StrAppend(&r, ",\"ratio\":", Number(sig.ratio),
+                        ",\"min_price_ratio\":", Number(product.min_price_ratio), ",\"fx_date\":");
+        AppendJsonString(policy.fx_date, r);
+        absl::StrAppendFormat(&explanation,
+                              " unit price %s %s is %.0f%% of the reference %s %s of %s "
+                              "(below %.0f%%);",
+                              Number(sig.unit_price), policy.currency, sig.ratio * 100,
+                              Number(sig.reference_price), policy.currency, product.id,
+                              product.min_price_ratio * 100);
+        break;
+      }
+      case SignalKind::kImage: {
+        has_span = false;
+        const std::string& photo = listing.images[sig.image];
+        const RulesInfo::GenuinePhoto& genuine = info_.genuine_photos[sig.genuine_photo];
+        const auto& product = holder.products[sig.index];
+        absl::StrAppend(&r, "\"image\",\"photo\":");
+        AppendJsonString(photo, r);
+        r.append(",\"genuine_photo\":");
+        AppendJsonString(genuine.path, r);
+        r.append(",\"product\":");
+        AppendJsonString(product.id, r);
+        absl::StrAppend(&r, ",\"variant\":\"", Scanner::ImageVariantName(sig.variant),
+                        "\",\"distance\":", sig.distance,
+                        ",\"max_distance\":", policy.image.max_distance,
+                        ",\"quality\":", sig.quality, ",\"genuine_quality\":", genuine.quality);
+        absl::StrAppendFormat(&explanation,
+                              " photo %s is genuine photo %s of %s (%s, distance %d of at "
+                              "most %d);",
+                              photo, genuine.path, product.id,
+                              Scanner::ImageVariantName(sig.variant), sig.distance,
+                              policy.image.max_distance);
+        break;
+      }
+      case SignalKind::kObfuscatedBrand:
+        absl::StrAppend(&r, "\"obfuscated_brand\"");
+        absl::StrAppendFormat(&explanation, " brand written evasively as \"%s\";",
+                              ToAbsl(SpanText(listing, sig.span)));
+        break;
+    }
+    absl::StrAppend(&r, ",\"weight\":", Number(sig.weight),
+                    ",\"shadow\":", sig.shadow ? "true" : "false");
+    if (has_span) {
+      r.push_back(',');
+      AppendSpan(listing, sig.span, r);
+    }
+    r.push_back('}');
+  }
+  r.push_back(']');
+  if (!explanation.empty() && explanation.back() == ';') explanation.pop_back();
+
+  std::string images;  // the listing's photo paths, a JSON array
+  images.push_back('[');
+  for (size_t i = 0; i < listing.images.size(); ++i) {
+    if (i > 0) images.push_back(',');
+    AppendJsonString(listing.images[i], images);
+  }
+  images.push_back(']');
+  std::string& e = record.evidence_json;
+  e.clear();
+  JsonObject evidence(e);
+  evidence.Object("listing")
+      .String("id", listing.id)
+      .String("marketplace", listing.marketplace)
+      .String("title", listing.title)
+      .String("description", listing.description)
+      .Raw("price", Number(listing.price))
+      .String("currency", listing.currency)
+      .String("seller_id", listing.seller_id)
+      .String("category", listing.category)
+      .String("condition", listing.condition)
+      .Int("quantity", listing.quantity)
+      .Raw("images", images)
+      .Close();
+  if (hv.named) {
+    JsonObject mention = evidence.Object("first_mention");
+    AppendSpan(listing, hv.first_mention, e);
+    mention.Close();
+  } else {
+    evidence.Raw("first_mention", "null");  // referenced only by a genuine photo
+  }
+  if (!verdict.images.empty()) {
+    // Every listing photo: its hash and quality, or why it could not be read.
+    std::string photos = "[";
+    for (size_t i = 0; i < verdict.images.size(); ++i) {
+      const ImageResult& im = verdict.images[i];
+      if (i > 0) photos.push_back(',');
+      JsonObject photo(photos);
+      photo.String("photo", listing.images[im.image]).String("status", ImageStatusName(im.status));
+      if (im.status == ImageStatus::kHashed || im.status == ImageStatus::kTooPlain) {
+        photo.String("pdq", Scanner::ImageHashHex(im))
+            .Int("quality", im.quality)
+            .Raw("matched", im.matched ? "true" : "false");
+      } else {
+        photo.String("detail", im.detail);
+      }
+      photo.Close();
+    }
+    photos.push_back(']');
+    evidence.Raw("images", photos);
+  }
+  evidence.String("coverage", CoverageName(hv.coverage))
+      .Raw("threshold", FormatDecimal(hv.threshold))
+      .String("rules_version", info_.rules_version)
+      .String("explanation", explanation)
+      .Close();
+}
+
+}  // namespace bonafide::engine

@@ -1,0 +1,46 @@
+// The case record renderer: turns a verdict into the outbox record rights holders read
+// (reasons and evidence JSON, docs/outbox-format.md). The scanner decides, this prints, as
+// ripgrep keeps its searcher apart from its printer.
+//
+//   engine::CaseRecordRenderer renderer(compiled_rules, rules_info);
+//   for (const HolderVerdict& h : verdict.holders)
+//     if (h.case_opened) renderer.Render(listing, verdict, h, record);
+//
+// The bytes it writes are a contract: a change shows up as a `case.updated` event for every
+// open case. bench/outbox_digest.sh compares two builds' outboxes.
+#ifndef BONAFIDE_ENGINE_CASE_RECORD_RENDERER_H_
+#define BONAFIDE_ENGINE_CASE_RECORD_RENDERER_H_
+
+#include "bonafide/listing.h"
+#include "bonafide/scanner.h"
+#include "bonafide/sink.h"
+#include "bonafide/verdict.h"
+#include "rules/compiled_rules.h"
+
+namespace bonafide::engine {
+
+// Immutable; Render may run concurrently from any number of threads. Copyable (two
+// references).
+//
+// IMPORTANT: keeps references to `rules` and `info`, which must outlive it (the Scanner
+// owns all three).
+class CaseRecordRenderer {
+ public:
+  CaseRecordRenderer(const rules::CompiledRules& rules, const RulesInfo& info)
+      : rules_(rules), info_(info) {}
+
+  // Fills `record` with the case of `holder` (one of verdict.holders, judged on `listing`
+  // by a scanner of these rules): reasons with matched text and place, evidence with the
+  // listing snapshot, the photos, the threshold, the rules version and a one-line
+  // explanation. Reuses the capacity of record's strings.
+  void Render(const Listing& listing, const Verdict& verdict, const HolderVerdict& holder,
+              CaseRecord& record) const;
+
+ private:
+  const rules::CompiledRules& rules_;
+  const RulesInfo& info_;
+};
+
+}  // namespace bonafide::engine
+
+#endif  // BONAFIDE_ENGINE_CASE_RECORD_RENDERER_H_

@@ -1,0 +1,472 @@
+#include "engine/scan_run.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include "util/hash.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+
+namespace bonafide::engine {
+
+void ScanTally::Reset(size_t holders, size_t cues) {
+  scanned = 0;
+  holder_cases.assign(holders, 0);
+  cue_listings.assign(cues, 0);
+  signals = {};
+  photos = photos_not_read = photos_matched = 0;
+  std::fill(std::begin(photos_by_status), std::end(photos_by_status), 0);
+}
+
+void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
+  ++scanned;
+  for (int32_t c : verdict.cue_hits) ++cue_listings[c];
+  bool price = false, obfuscated = false, image = false;
+  for (const Signal& s : verdict.signals) {
+    price |= s.kind == SignalKind::kPrice;
+    obfuscated |= s.kind == SignalKind::kObfuscatedBrand;
+    image |= s.kind == SignalKind::kImage;
+  }
+  signals.price += price;
+  signals.image += image;
+  signals.obfuscated_brand += obfuscated;
+  for (const HolderVerdict& hv : verdict.holders) holder_cases[hv.holder] += hv.case_opened;
+  photos += static_cast<int64_t>(listing.images.size());
+  if (verdict.images.empty()) {
+    photos_not_read += static_cast<int64_t>(listing.images.size());
+    return;
+  }
+  for (const ImageResult& r : verdict.images) {
+    ++photos_by_status[static_cast<int>(r.status)];
+    photos_matched += r.matched;
+  }
+}
+
+void ScanTally::Merge(const ScanTally& o) {
+  scanned += o.scanned;
+  for (size_t h = 0; h < holder_cases.size(); ++h) holder_cases[h] += o.holder_cases[h];
+  for (size_t c = 0; c < cue_listings.size(); ++c) cue_listings[c] += o.cue_listings[c];
+  signals.price += o.signals.price;
+  signals.image += o.signals.image;
+  signals.obfuscated_brand += o.signals.obfuscated_brand;
+  photos += o.photos;
+  photos_not_read += o.photos_not_read;
+  photos_matched += o.photos_matched;
+  for (int i = 0; i < kImageStatuses; ++i) photos_by_status[i] += o.photos_by_status[i];
+}
+
+// One pipeline token: a chunk of input and everything computed from it.
+struct Batch {
+  InputChunk chunk;
+  ParsedBatch parsed;
+  std::vector<InputSource::SkippedRecord> skipped;
+  std::vector<CaseRecord> cases;
+  std::vector<CaseRecord> spare_cases;  // records of earlier chunks, kept for their capacity
+  ScanTally tally;
+  std::string input_error;   // set on the last batch of an input that failed
+  bool input_done = false;   // the last batch of an input: its checkpoint says done
+  uint64_t skip_before = 0;  // resuming: records before this offset were scanned already
+  uint64_t next_line = 1;    // line number of the first record after this batch
+  uint64_t bytes_consumed = 0, total_bytes = 0;  // of the input, for progress
+
+  CaseRecord& NewCase() {
+    if (spare_cases.empty()) return cases.emplace_back();
+    cases.push_back(std::move(spare_cases.back()));
+    spare_cases.pop_back();
+    return cases.back();
+  }
+
+  void Reset(size_t holders, size_t cues) {
+    parsed.Clear();
+    skipped.clear();
+    for (CaseRecord& c : cases) spare_cases.push_back(std::move(c));
+    cases.clear();
+    tally.Reset(holders, cues);
+    input_error.clear();
+    input_done = false;
+    skip_before = 0;
+    chunk.data.clear();
+  }
+
+  // Drops the listings and rejects before `skip_before` (a resumed scan's first chunk).
+  void DropRecordsBeforeResumePoint() {
+    if (skip_before == 0) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < parsed.listings_size; ++i) {
+      if (parsed.listings[i].byte_offset >= skip_before) {
+        if (kept != i) std::swap(parsed.listings[kept], parsed.listings[i]);
+        ++kept;
+      }
+    }
+    parsed.listings_size = kept;
+    std::erase_if(parsed.rejects, [&](const Reject& r) { return r.byte_offset < skip_before; });
+    std::erase_if(skipped,
+                  [&](const InputSource::SkippedRecord& r) { return r.byte_offset < skip_before; });
+  }
+};
+
+// What one pipeline thread keeps from batch to batch.
+struct ScanWorker {
+  ChunkParser parser;
+  std::unique_ptr<Scanner::Scratch> scratch;
+  Verdict verdict;
+};
+
+// Writes rejects as JSON Lines: {"input":..., "line":..., "offset":..., "reason":...}.
+class RejectsWriter {
+ public:
+  // Opens `path` afresh, or, when resuming, cut back to `keep_bytes` (the size recorded in
+  // the last committed checkpoint: rejects written after it belong to records that will be
+  // read again).
+  static absl::StatusOr<std::unique_ptr<RejectsWriter>> Open(const std::string& path,
+                                                             std::optional<uint64_t> keep_bytes) {
+    auto w = std::make_unique<RejectsWriter>();
+    if (path.empty()) return w;
+    if (keep_bytes.has_value() && ::truncate(path.c_str(), static_cast<off_t>(*keep_bytes)) == 0) {
+      w->file_ = std::fopen(path.c_str(), "a");
+    } else {
+      w->file_ = std::fopen(path.c_str(), "w");
+    }
+    if (w->file_ == nullptr) {
+      return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write rejects file"));
+    }
+    return w;
+  }
+  // Flushes and returns the file's size (0 when not writing), for checkpoints.
+  uint64_t FlushedSize() {
+    if (file_ == nullptr) return 0;
+    std::fflush(file_);
+    return static_cast<uint64_t>(std::ftell(file_));
+  }
+  ~RejectsWriter() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  void Write(const std::string& input, uint64_t line, uint64_t offset, const std::string& reason,
+             const std::string& id) {
+    if (file_ == nullptr) return;
+    line_.clear();
+    JsonObject json(line_);
+    json.String("input", input).Int("line", static_cast<int64_t>(line));
+    json.Int("offset", static_cast<int64_t>(offset)).String("reason", reason);
+    if (!id.empty()) json.String("id", id);
+    json.Close();
+    line_.push_back('\n');
+    std::fwrite(line_.data(), 1, line_.size(), file_);
+  }
+  absl::Status Close(const std::string& path) {
+    if (file_ == nullptr) return absl::OkStatus();
+    const bool ok = std::fflush(file_) == 0 && std::ferror(file_) == 0;
+    std::fclose(file_);
+    file_ = nullptr;
+    if (!ok) return absl::ResourceExhaustedError(absl::StrCat(path, ": write failed"));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::FILE* file_ = nullptr;
+  std::string line_;
+};
+
+namespace {
+
+// Size and modification time of a regular file ("" for stdin and the like): a checkpoint
+// is only trusted for the very file it was taken on.
+std::string InputIdentity(const std::string& path) {
+  struct stat st;
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+}
+
+std::string_view ReasonClass(std::string_view reason) {
+  const size_t colon = reason.find(": ");
+  return colon == std::string_view::npos ? reason : reason.substr(0, colon);
+}
+
+}  // namespace
+
+ScanRun::ScanRun(const Scanner& scanner, const std::vector<std::string>& inputs, CaseSink& sink,
+                 const ScanOptions& options)
+    : scanner_(scanner),
+      info_(scanner.rules_info()),
+      inputs_(inputs),
+      sink_(sink),
+      options_(options),
+      start_(std::chrono::steady_clock::now()) {}
+
+ScanRun::~ScanRun() = default;
+
+absl::Status ScanRun::Prepare() {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    InputOptions input_options;
+    input_options.chunk_bytes = info_.reads_images
+                                    ? std::min(options_.chunk_bytes, options_.photo_chunk_bytes)
+                                    : options_.chunk_bytes;
+    input_options.input_index = static_cast<int>(i);
+    BONAFIDE_ASSIGN_OR_RETURN(auto source, InputSource::Open(inputs_[i], input_options));
+    sources_.push_back(std::move(source));
+  }
+
+  // Resuming: the same inputs (same sizes and times) and rules as an interrupted scan whose
+  // checkpoints are in the sink.
+  Hasher128 run_hasher;
+  run_hasher.Add(info_.rules_version);
+  bool resumable = options_.resume;
+  for (const std::string& input : inputs_) {
+    identities_.push_back(InputIdentity(input));
+    resumable &= !identities_.back().empty();
+    run_hasher.Add(input);
+    run_hasher.Add(identities_.back());
+  }
+  run_ = resumable ? run_hasher.Hex() : "";
+  resume_at_.resize(inputs_.size());
+  std::optional<uint64_t> keep_rejects_bytes;
+  if (resumable) {
+    BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints, sink_.LoadCheckpoints(run_));
+    for (const ScanCheckpoint& c : checkpoints) {
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        if (inputs_[i] == c.input && identities_[i] == c.identity) resume_at_[i] = c;
+      }
+      keep_rejects_bytes = std::max(keep_rejects_bytes.value_or(0), c.rejects_bytes);
+      summary_.resumed.push_back(c.done ? absl::StrCat(c.input, ": already scanned")
+                                        : absl::StrCat(c.input, ": from line ", c.line));
+    }
+  }
+  BONAFIDE_ASSIGN_OR_RETURN(rejects_,
+                            RejectsWriter::Open(options_.rejects_path, keep_rejects_bytes));
+  totals_.Reset(info_.holders.size(), info_.cue_rules.size());
+  return absl::OkStatus();
+}
+
+Batch* ScanRun::Read() {
+  while (current_ < sources_.size() && !sink_failed_.load(std::memory_order_relaxed)) {
+    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+      interrupted_ = true;
+      return nullptr;
+    }
+    const std::optional<ScanCheckpoint>& at = resume_at_[current_];
+    if (at.has_value() && at->done) {  // finished before the interruption
+      ++current_;
+      continue;
+    }
+    Batch* b = nullptr;
+    if (!free_batches_.try_pop(b)) {
+      all_batches_.push_back(std::make_unique<Batch>());
+      b = all_batches_.back().get();
+    }
+    b->Reset(info_.holders.size(), info_.cue_rules.size());
+    InputSource& source = *sources_[current_];
+    absl::StatusOr<bool> more = source.Next(b->chunk);
+    b->skipped = source.TakeSkipped();
+    b->chunk.input_index = static_cast<int>(current_);
+    b->bytes_consumed = source.bytes_consumed();
+    b->total_bytes = source.total_bytes();
+    b->next_line = b->chunk.first_line + CountByte(b->chunk.data, '\n');
+    if (at.has_value()) {
+      // Chunks wholly before the resume point were scanned by the interrupted run.
+      const uint64_t end = b->chunk.first_offset + b->chunk.data.size();
+      if (more.ok() && *more && end <= at->byte_offset) {
+        free_batches_.push(b);
+        continue;
+      }
+      b->skip_before = at->byte_offset;
+    }
+    if (!more.ok()) {
+      b->chunk.data.clear();
+      b->input_error = std::string(more.status().message());
+    }
+    if (!more.ok() || !*more) {
+      b->chunk.data.clear();
+      b->input_done = true;
+      ++current_;
+    }
+    return b;
+  }
+  return nullptr;
+}
+
+Batch* ScanRun::Scan(Batch* b) {
+  if (b->chunk.data.empty()) {
+    b->DropRecordsBeforeResumePoint();
+    return b;
+  }
+  std::unique_ptr<ScanWorker>& slot = workers_.local();
+  if (slot == nullptr) {
+    slot = std::make_unique<ScanWorker>();
+    auto scratch = scanner_.NewScratch();
+    BONAFIDE_CHECK(scratch.ok());  // fails only when out of memory
+    slot->scratch = std::move(*scratch);
+  }
+  ScanWorker& w = *slot;
+  w.parser.Parse(b->chunk, b->parsed);
+  b->DropRecordsBeforeResumePoint();
+  const size_t parse_rejects = b->parsed.rejects.size();
+  for (size_t i = 0; i < b->parsed.listings_size; ++i) {
+    const Listing& listing = b->parsed.listings[i];
+    scanner_.Scan(listing, *w.scratch, w.verdict);
+    if (!w.verdict.reject_reason.empty()) {
+      b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
+                                   w.verdict.reject_reason, listing.id});
+      continue;
+    }
+    b->tally.Add(listing, w.verdict);
+    for (const HolderVerdict& hv : w.verdict.holders) {
+      if (hv.case_opened) scanner_.MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
+    }
+  }
+  if (b->parsed.rejects.size() != parse_rejects) {
+    std::stable_sort(b->parsed.rejects.begin(), b->parsed.rejects.end(),
+                     [](const Reject& x, const Reject& y) { return x.line < y.line; });
+  }
+  return b;
+}
+
+void ScanRun::WriteReject(const std::string& input, uint64_t line, uint64_t offset,
+                          const std::string& reason, const std::string& listing_id) {
+  rejects_->Write(input, line, offset, reason, listing_id);
+  const std::string_view key = ReasonClass(reason);
+  auto it = reject_classes_.find(ToAbsl(key));
+  if (it == reject_classes_.end()) it = reject_classes_.emplace(std::string(key), 0).first;
+  ++it->second;
+  ++summary_.rejected;
+}
+
+void ScanRun::Write(Batch* b) {
+  const std::string& input = inputs_[b->chunk.input_index];
+  for (const auto& s : b->skipped) WriteReject(input, s.line, s.byte_offset, s.reason, "");
+  for (const auto& r : b->parsed.rejects) {
+    WriteReject(input, r.line, r.byte_offset, r.reason, r.listing_id);
+  }
+  summary_.bytes_read += b->chunk.data.size();
+  totals_.Merge(b->tally);
+  if (!b->input_error.empty()) summary_.input_errors.push_back(b->input_error);
+  if (sink_status_.ok()) {
+    // The cases and the position after them commit together; the rejects before them are
+    // flushed first, so a resumed scan can cut the rejects file back to this point.
+    ScanCheckpoint checkpoint;
+    if (!run_.empty()) {
+      const int i = b->chunk.input_index;
+      checkpoint.run = run_;
+      checkpoint.input = inputs_[i];
+      checkpoint.identity = identities_[i];
+      checkpoint.byte_offset = b->chunk.first_offset + b->chunk.data.size();
+      checkpoint.line = b->next_line;
+      checkpoint.rejects_bytes = rejects_->FlushedSize();
+      checkpoint.done = b->input_done;
+    }
+    absl::StatusOr<OutboxWriteStats> stats =
+        sink_.Write(b->cases, run_.empty() ? nullptr : &checkpoint);
+    if (!stats.ok()) {
+      sink_status_ = stats.status();
+      sink_failed_.store(true, std::memory_order_relaxed);
+    } else {
+      summary_.outbox.opened += stats->opened;
+      summary_.outbox.updated += stats->updated;
+      summary_.outbox.unchanged += stats->unchanged;
+      cases_written_ += static_cast<int64_t>(b->cases.size());
+      // Only committed cases: a caller printing them must not show what the outbox lacks.
+      if (options_.on_case) {
+        for (const CaseRecord& c : b->cases) options_.on_case(c);
+      }
+    }
+  }
+  ReportProgress(*b);
+  free_batches_.push(b);
+}
+
+void ScanRun::ReportProgress(const Batch& b) {
+  if (!options_.on_progress) return;
+  ScanProgress p;
+  p.listings_read = totals_.scanned + summary_.rejected;
+  p.cases = cases_written_;
+  p.input_index = b.chunk.input_index;
+  p.bytes_consumed = b.bytes_consumed;
+  p.total_bytes = b.total_bytes;
+  p.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  options_.on_progress(p);
+}
+
+absl::StatusOr<ScanSummary> ScanRun::Run() {
+  BONAFIDE_RETURN_IF_ERROR(Prepare());
+  const int threads = options_.threads > 0
+                          ? options_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<size_t>(threads) * std::max(1, options_.tokens_per_thread),
+        tbb::make_filter<void, Batch*>(tbb::filter_mode::serial_in_order,
+                                       [this](tbb::flow_control& fc) {
+                                         Batch* b = Read();
+                                         if (b == nullptr) fc.stop();
+                                         return b;
+                                       }) &
+            tbb::make_filter<Batch*, Batch*>(tbb::filter_mode::parallel,
+                                             [this](Batch* b) { return Scan(b); }) &
+            tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order,
+                                           [this](Batch* b) { Write(b); }));
+  });
+  return Finish();
+}
+
+absl::StatusOr<ScanSummary> ScanRun::Finish() {
+  BONAFIDE_RETURN_IF_ERROR(sink_status_);
+  BONAFIDE_RETURN_IF_ERROR(rejects_->Close(options_.rejects_path));
+  // A complete scan forgets its checkpoints: the next run of the same command is a fresh
+  // rescan. An interrupted one keeps them, so that the same command resumes it.
+  if (!run_.empty() && !interrupted_) BONAFIDE_RETURN_IF_ERROR(sink_.ClearCheckpoints(run_));
+
+  ScanSummary& s = summary_;
+  s.interrupted = interrupted_;
+  s.resumable = !run_.empty();
+  s.scanned = totals_.scanned;
+  s.listings_read = s.scanned + s.rejected;
+  s.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  for (size_t h = 0; h < info_.holders.size(); ++h) {
+    s.holders.push_back({info_.holders[h].id, totals_.holder_cases[h]});
+  }
+  for (size_t c = 0; c < info_.cue_rules.size(); ++c) {
+    const RulesInfo::CueRule& rule = info_.cue_rules[c];
+    s.rules.push_back({rule.id, rule.version, rule.shadow, totals_.cue_listings[c]});
+  }
+  s.signals = totals_.signals;
+
+  using S = ImageStatus;
+  auto n = [&](S status) { return totals_.photos_by_status[static_cast<int>(status)]; };
+  ScanSummary::ImageCounts& im = s.images;
+  im.photos = totals_.photos;
+  im.not_read = totals_.photos_not_read;
+  im.hashed = n(S::kHashed) + n(S::kTooPlain);
+  im.too_plain = n(S::kTooPlain);
+  im.matched = totals_.photos_matched;
+  for (S status : {S::kMissing, S::kOutsideRoot, S::kTooLarge, S::kUnreadable}) {
+    if (n(status) > 0) im.failed_by_reason.emplace_back(ImageStatusName(status), n(status));
+  }
+  std::stable_sort(im.failed_by_reason.begin(), im.failed_by_reason.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  im.image_root_set = !info_.image_root.empty();
+  im.genuine_photos = static_cast<int64_t>(info_.genuine_photos.size());
+  for (const RulesInfo::GenuinePhoto& photo : info_.genuine_photos) {
+    if (photo.too_plain) im.too_plain_genuine.push_back(photo.path);
+  }
+
+  for (const auto& [reason, count] : reject_classes_) {
+    s.rejects_by_reason.emplace_back(reason, count);
+  }
+  std::sort(s.rejects_by_reason.begin(), s.rejects_by_reason.end(),
+            [](const auto& a, const auto& b) {
+              return a.second != b.second ? a.second > b.second : a.first < b.first;
+            });
+  return std::move(s);
+}
+
+}  // namespace bonafide::engine
