@@ -121,8 +121,9 @@ TEST_F(BonafideCliTest, UsageHintIsARunnableCommand) {
 
 TEST_F(BonafideCliTest, EachHelpStatesItsOwnExitStatuses) {
   const std::string scan = RunCli("scan --help").out;
-  EXPECT_THAT(scan, HasSubstr("exit status:\n  0  the scan completed"));
+  EXPECT_THAT(scan, HasSubstr("exit status:\n  0    the scan completed"));
   EXPECT_THAT(scan, HasSubstr("--max-reject-rate of the listings read were rejected"));
+  EXPECT_THAT(scan, HasSubstr("\n  130  interrupted by Ctrl-C or SIGTERM"));
 
   const std::string check = RunCli("check --help").out;
   EXPECT_THAT(check, EndsWith("exit status:\n"
