@@ -213,9 +213,41 @@ std::string InputIdentity(const std::string& path) {
   return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
 }
 
-std::string_view ReasonClass(std::string_view reason) {
-  const size_t colon = reason.find(": ");
-  return colon == std::string_view::npos ? reason : reason.substr(0, colon);
+// Records of one input read in this run, for the summary's input warnings.
+struct InputRecordCounts {
+  int64_t records = 0, rejected = 0;
+  void Add(int64_t scanned, size_t rejects) {
+    records += scanned + static_cast<int64_t>(rejects);
+    rejected += static_cast<int64_t>(rejects);
+  }
+};
+
+// Warns about each input read from its start that gave no listing: it held no records,
+// or every record was rejected (then with the format it looks like, when that is not the
+// format it was read as: a CSV file read as JSON Lines rejects every line).
+void AddInputWarnings(const std::vector<std::string>& inputs,
+                      const std::vector<std::unique_ptr<engine::InputSource>>& sources,
+                      const std::vector<std::optional<ScanCheckpoint>>& resume_at,
+                      const std::vector<InputRecordCounts>& counts,
+                      std::vector<ScanSummary::InputWarning>& out) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (resume_at[i].has_value()) continue;  // counts cover only part of it
+    ScanSummary::InputWarning w;
+    w.input = inputs[i];
+    if (counts[i].records == 0) {
+      w.kind = ScanSummary::InputWarning::Kind::kNoRecords;
+    } else if (counts[i].rejected == counts[i].records) {
+      w.kind = ScanSummary::InputWarning::Kind::kEveryRecordRejected;
+      w.records = counts[i].records;
+      const InputFormat apparent = sources[i]->apparent_format();
+      if (apparent != InputFormat::kAuto && apparent != sources[i]->format()) {
+        w.suggested_format = apparent;
+      }
+    } else {
+      continue;
+    }
+    out.push_back(std::move(w));
+  }
 }
 
 }  // namespace
@@ -236,6 +268,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
                                     ? std::min(options.chunk_bytes, options.photo_chunk_bytes)
                                     : options.chunk_bytes;
     input_options.input_index = static_cast<int>(i);
+    input_options.format = options.input_format;
     BONAFIDE_ASSIGN_OR_RETURN(auto source, engine::InputSource::Open(inputs[i], input_options));
     sources.push_back(std::move(source));
   }
@@ -275,6 +308,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   int64_t price_listings = 0, obfuscated_listings = 0, image_listings = 0;
   ImageTally images;
   absl::flat_hash_map<std::string, int64_t> reject_classes;
+  std::vector<InputRecordCounts> input_records(inputs.size());
 
   tbb::enumerable_thread_specific<std::unique_ptr<Worker>> workers;
 
@@ -350,7 +384,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
       Scan(listing, *w.scratch, w.verdict);
       if (!w.verdict.reject_reason.empty()) {
         b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
-                                     w.verdict.reject_reason, listing.id});
+                                     w.verdict.reject_reason, w.verdict.reject_class, listing.id});
         continue;
       }
       ++b->scanned;
@@ -382,16 +416,17 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   auto write = [&](Batch* b) {
     const std::string& input = inputs[b->chunk.input_index];
     auto reject = [&](uint64_t line, uint64_t offset, const std::string& reason,
-                      const std::string& id) {
+                      const std::string& reason_class, const std::string& id) {
       rejects->Write(input, line, offset, reason, id);
-      const std::string_view key = ReasonClass(reason);
-      auto it = reject_classes.find(ToAbsl(key));
-      if (it == reject_classes.end()) it = reject_classes.emplace(std::string(key), 0).first;
-      ++it->second;
+      ++reject_classes[reason_class];
       ++summary.rejected;
     };
-    for (const auto& s : b->skipped) reject(s.line, s.byte_offset, s.reason, "");
-    for (const auto& r : b->parsed.rejects) reject(r.line, r.byte_offset, r.reason, r.listing_id);
+    for (const auto& s : b->skipped) reject(s.line, s.byte_offset, s.reason, s.reason_class, "");
+    for (const auto& r : b->parsed.rejects) {
+      reject(r.line, r.byte_offset, r.reason, r.reason_class, r.listing_id);
+    }
+    input_records[b->chunk.input_index].Add(b->scanned,
+                                            b->skipped.size() + b->parsed.rejects.size());
     summary.scanned += b->scanned;
     summary.bytes_read += b->chunk.data.size();
     for (int c = 0; c < cues; ++c) cue_listings[c] += b->cue_listings[c];
@@ -468,6 +503,7 @@ absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& i
   summary.rules.push_back({"image", 0, false, image_listings});
   summary.rules.push_back({"obfuscated_brand", 0, false, obfuscated_listings});
   FillImageCounts(*this, images, summary.images);
+  AddInputWarnings(inputs, sources, resume_at, input_records, summary.input_warnings);
   for (const auto& [reason, count] : reject_classes) {
     summary.rejects_by_reason.emplace_back(reason, count);
   }

@@ -12,7 +12,8 @@ namespace bonafide {
 // rejected), throughput, cases per rights holder, hits per rule, listing photos (hashed,
 // matched, too plain, not read, could not be read by reason) and genuine photos too plain
 // to use (this part only when the rules register photos or listings name some), rejects
-// by reason.
+// by reason, then one `warning: ...` line per input that gave no listing (with a hint
+// such as "is it CSV? try --input-format csv").
 std::string SummaryText(const ScanSummary& summary);
 
 // Returns the same content as one JSON object (no trailing newline); photos are under
