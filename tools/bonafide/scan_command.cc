@@ -1,4 +1,4 @@
-// bonafide scan: listing dumps in, verification cases out (spec.md section 5).
+// bonafide scan: listing dumps in, verification cases out.
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +21,7 @@ struct RawScanFlags {
   std::string outbox = "outbox.db";
   std::string rejects = "rejects.jsonl";
   std::string format = "text";
+  std::string input_format = "auto";
   std::string cache_dir = DefaultCacheDir();
   std::string images;
   int threads = 0;
@@ -86,6 +87,10 @@ int ScanCommand(int argc, char** argv) {
                &raw.images);
   flags.String("outbox", "SQLite outbox file", &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
+  flags.String("input-format",
+               "auto | jsonl | csv (auto: a .csv name, also .csv.gz/.zst, is CSV; others and "
+               "stdin are JSON Lines)",
+               &raw.input_format);
   flags.Int("threads", "worker threads (0 = all cores)", &raw.threads);
   flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB", &raw.chunk_kib);
   flags.String("format", "text | jsonl (jsonl: one line per case, then the summary)", &raw.format);
@@ -112,6 +117,16 @@ int ScanCommand(int argc, char** argv) {
     return kExitUsage;
   }
   const bool jsonl = raw.format == "jsonl";
+  InputFormat input_format = InputFormat::kAuto;
+  if (raw.input_format == "jsonl") {
+    input_format = InputFormat::kJsonLines;
+  } else if (raw.input_format == "csv") {
+    input_format = InputFormat::kCsv;
+  } else if (raw.input_format != "auto") {
+    std::fprintf(stderr, "bonafide scan: --input-format is auto, jsonl or csv, not \"%s\"\n",
+                 raw.input_format.c_str());
+    return kExitUsage;
+  }
 
   ScannerOptions scanner_options;
   scanner_options.rules_dir = raw.rules;
@@ -130,6 +145,7 @@ int ScanCommand(int argc, char** argv) {
 
   ScanOptions options;
   options.threads = raw.threads;
+  options.input_format = input_format;
   options.chunk_bytes = static_cast<size_t>(std::max(raw.chunk_kib, 4)) << 10;
   options.rejects_path = raw.rejects;
   options.resume = !raw.restart;
