@@ -1,4 +1,4 @@
-// Hostile listing dumps through the public API (issue 5, item 1).
+// Hostile listing dumps through the public API.
 //
 // Every file of tests/hostile/listings/ goes through Scanner::ScanFiles (examples/rules, a
 // temporary SQLite outbox, a rejects file) with its expected outcome in the table below:
