@@ -1,6 +1,7 @@
-// Micro-benchmarks for engine/listing_input: parsing one in-memory chunk of JSON Lines.
+// Micro-benchmarks for engine/listing_input: parsing one in-memory chunk of listings.
 //
-//   BM_ListingInput_ParseJsonl    ChunkParser::Parse: records → validated Listings
+//   BM_ListingInput_ParseJsonl    ChunkParser::Parse: JSON Lines records → validated Listings
+//   BM_ListingInput_ParseCsv      ChunkParser::Parse: the same listings as CSV rows
 //   BM_ListingInput_SimdjsonOnly  the floor: simdjson On-Demand iterate per line, touching
 //                                 every field (string views only, no validation, no copies)
 //
@@ -12,6 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "engine/csv_listing_parser.h"
 #include "engine/listing_input.h"
 
 #include "simdjson.h"
@@ -42,9 +44,32 @@ std::string MakeJsonl(int n) {
   return out;
 }
 
-InputChunk MakeChunk(int n) {
+// The same listings as CSV rows (without the unknown fields), under kCsvHeader.
+constexpr char kCsvHeader[] =
+    "id,marketplace,title,description,price,currency,seller_id,category,condition,quantity,"
+    "images\n";
+std::string MakeCsv(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i);
+    std::string line = "l-" + std::to_string(1000000 + i) +
+                       ",shop-de,\"ACME Runner 22 \"\"Originals\"\" running shoes size " +
+                       std::to_string(36 + i % 12) +
+                       "\",\"Brand new in box, never worn. Fast shipping from Hamburg. Returns "
+                       "accepted within 14 days.\"," +
+                       std::to_string(20 + i % 200) + "." + std::to_string(i % 100) + ",EUR,s-" +
+                       std::to_string(i % 5000) + ",shoes/running,new," +
+                       std::to_string(1 + i % 3) + ",img/" + id + "-front.jpg|img/" + id +
+                       "-side.jpg\n";
+    out += line;
+  }
+  return out;
+}
+
+InputChunk MakeChunk(int n, InputFormat format = InputFormat::kJsonLines) {
   InputChunk chunk;
-  std::string text = MakeJsonl(n);
+  std::string text = format == InputFormat::kCsv ? MakeCsv(n) : MakeJsonl(n);
+  chunk.format = format;
   chunk.data.reserve(text.size() + kChunkPadding);
   chunk.data = text;
   chunk.ends_input = true;
@@ -67,6 +92,31 @@ void BM_ListingInput_ParseJsonl(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_ListingInput_ParseJsonl)->Arg(2000);
+
+void BM_ListingInput_ParseCsv(benchmark::State& state) {
+  InputChunk chunk = MakeChunk(static_cast<int>(state.range(0)), InputFormat::kCsv);
+  std::string_view header = kCsvHeader;
+  header.remove_suffix(1);  // the line end
+  absl::StatusOr<std::shared_ptr<const CsvSchema>> schema = CsvSchema::FromHeader(header);
+  if (!schema.ok()) {
+    state.SkipWithError("bad CSV header");
+    return;
+  }
+  chunk.csv = *schema;
+  ChunkParser parser;
+  ParsedBatch batch;
+  for (auto _ : state) {
+    batch.Clear();
+    parser.Parse(chunk, batch);
+    benchmark::DoNotOptimize(batch.listings.data());
+  }
+  if (batch.listings_size != static_cast<size_t>(state.range(0))) {
+    state.SkipWithError("not every synthetic listing was accepted");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * chunk.data.size()));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ListingInput_ParseCsv)->Arg(2000);
 
 void BM_ListingInput_SimdjsonOnly(benchmark::State& state) {
   const InputChunk chunk = MakeChunk(static_cast<int>(state.range(0)));

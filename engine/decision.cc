@@ -55,6 +55,7 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing, const Mat
   if (fx <= 0) {
     absl::StrAppend(&verdict.reject_reason, "unknown currency: \"", listing.currency,
                     "\" has no rate in policy.yaml fx");  // reuses the verdict's capacity
+    verdict.reject_class.assign("unknown currency");
     return;
   }
   const std::vector<PatternInfo>& patterns = rules.patterns();

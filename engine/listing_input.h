@@ -13,14 +13,19 @@
 // (newlines; for CSV, newlines outside quotes). ChunkParser turns every record of a chunk
 // into either a Listing or a Reject, so for every chunk
 //   records = batch.listings_size + batch.rejects.size().
-// Fields are capped (kMaxTitleBytes and the others below); over-cap text is truncated
-// and flagged in Listing::truncated_fields, over-cap identifiers are rejects.
 // Nothing is skipped silently: empty lines, invalid JSON, wrong types, missing fields,
-// negative or non-finite prices, image paths that escape the image root, over-long records
-// and a truncated last line all become rejects with a reason and their place.
+// negative or non-finite prices, image paths that escape the image root, over-long
+// records, unbalanced CSV quotes and a truncated last line all become rejects with a
+// reason and their place. Fields are capped as engine/listing_fields.h says.
+//
+// The code is split by job: input_decoder (raw / zstd / gzip), record_framing (this
+// InputSource), listing_fields (the schema table), json_listing_parser and
+// csv_listing_parser (one record each), listing_builder and listing_validation (the
+// field checks, shared with ValidateListing), and listing_input.cc (ChunkParser).
 #ifndef BONAFIDE_ENGINE_LISTING_INPUT_H_
 #define BONAFIDE_ENGINE_LISTING_INPUT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,18 +38,10 @@
 
 namespace bonafide::engine {
 
-enum class InputFormat { kJsonLines, kCsv };
+struct CsvSchema;  // engine/csv_listing_parser.h
 
 // Bytes guaranteed readable past the end of a chunk's data (simdjson needs 64).
 inline constexpr size_t kChunkPadding = 64;
-
-// Column positions of a CSV header; shared read-only by all chunks of one input.
-struct CsvSchema {
-  // Index of each known column in the header, or -1. Unknown columns are ignored.
-  int id = -1, title = -1, description = -1, price = -1, currency = -1, seller_id = -1,
-      category = -1, condition = -1, quantity = -1, images = -1, marketplace = -1;
-  int column_count = 0;
-};
 
 // A run of whole records of one input. Reused between calls (capacity kept).
 struct InputChunk {
@@ -54,61 +51,37 @@ struct InputChunk {
   // True when this is the input's last chunk. A final record without a line end is then
   // parsed as usual; if it is not a valid record it is rejected as a truncated last line.
   bool ends_input = false;
-  InputFormat format = InputFormat::kJsonLines;
-  std::shared_ptr<const CsvSchema> csv;  // set for kCsv
-  int input_index = 0;                   // which of the scan's inputs (for rejects)
+  InputFormat format = InputFormat::kJsonLines;  // kJsonLines or kCsv, never kAuto
+  std::shared_ptr<const CsvSchema> csv;          // set for kCsv
+  int input_index = 0;                           // which of the scan's inputs (for rejects)
 };
 
-// Per-field caps, applied by ChunkParser to JSON Lines and CSV alike, so that a listing
-// stays small even when its record is below max_record_bytes (8 MiB). Sizes are in bytes
-// of UTF-8, after JSON unescaping / CSV unquoting. The rule (docs/design.md, "Limits"):
-//  - title, description, category, condition: a longer value is truncated to the cap at
-//    a UTF-8 character boundary (a multi-byte character that would straddle the cap is
-//    dropped whole, so the value may end up to 3 bytes shorter than the cap), the bit of
-//    the field is set in Listing::truncated_fields, and the listing is still scanned.
-//  - id, seller_id, marketplace: identifiers are never truncated (cutting them could
-//    merge distinct listings, sellers or case keys); a longer one is a reject,
-//    `field "id" exceeds 1024 bytes`.
-//  - currency: anything but a 3-letter code is a reject already, so it never reaches
-//    its cap.
-//  - images: at most kMaxImages paths are kept (later ones are dropped); a path longer
-//    than kMaxImagePathBytes is dropped too (a cut path names a different file). Either
-//    sets Listing::kTruncatedImages. Dropped paths are still checked: an empty path or
-//    one that escapes the image root is a reject wherever it appears in the list.
-//
-// Why these values: marketplaces cap titles at a few hundred characters (eBay 80, Amazon
-// 200), so 4 KiB never cuts a real title yet keeps matching cost small; 64 KiB holds any
-// real description; real ids, codes and image paths are tens of bytes, so 1 KiB only
-// stops abuse. Worst case per listing: 4 + 64 + 6 x 1 + 32 x 1 KiB = 106 KiB, against
-// up to 8 MiB before the caps.
-inline constexpr size_t kMaxTitleBytes = 4 << 10;
-inline constexpr size_t kMaxDescriptionBytes = 64 << 10;
-inline constexpr size_t kMaxIdBytes = 1 << 10;           // id, seller_id: reject above
-inline constexpr size_t kMaxMarketplaceBytes = 1 << 10;  // reject above
-inline constexpr size_t kMaxShortFieldBytes = 1 << 10;   // currency, category, condition
-inline constexpr size_t kMaxImages = 32;
-inline constexpr size_t kMaxImagePathBytes = 1 << 10;
-
-// Returns the length of the longest prefix of the UTF-8 text `s` that is at most `cap`
-// bytes and does not split a multi-byte character (s.size() when it fits already).
-size_t Utf8PrefixLength(std::string_view s, size_t cap);
-
 struct InputOptions {
-  size_t chunk_bytes = 1 << 20;  // target chunk size (1 MiB)
+  InputFormat format = InputFormat::kAuto;  // kAuto: by the file name (bonafide/listing.h)
+  size_t chunk_bytes = 1 << 20;             // target chunk size (1 MiB)
   // A record longer than this is rejected ("record exceeds N bytes") and skipped without
-  // being held in memory whole (8 MiB).
+  // being held in memory whole (8 MiB). It also bounds a CSV quoted field that never
+  // closes (see InputSource).
   size_t max_record_bytes = 8 << 20;
   int input_index = 0;
 };
 
-// Reads one input sequentially. One per input; not thread-safe.
+// Reads one input sequentially. One per input; not thread-safe; not copyable.
+//
+// CSV framing: a quoted field may span lines, so a record ends at a newline outside
+// quotes. A quote that never closes would make the rest of the input one record; so a
+// record still inside quotes at the end of input, or after max_record_bytes, ends at its
+// first line end instead and is rejected as "unbalanced quote", and reading resumes on the
+// next line. (A record whose first line is the input's last is left to the parser: a
+// truncated last line.)
 class InputSource {
  public:
   // Opens `path`; "-" is standard input. Compression (.zst, .gz) is detected from the
-  // magic bytes; the format from the name with any .zst/.gz stripped: ".csv" is CSV,
-  // anything else JSON Lines. A leading UTF-8 BOM is skipped. For CSV the header row is
-  // read here. Returns NotFound / PermissionDenied / InvalidArgument (bad CSV header,
-  // naming the missing required column) with the path in the message.
+  // magic bytes; the format is options.format, or for kAuto from the name. A leading
+  // UTF-8 BOM is skipped. For CSV the header row is read here. Returns NotFound /
+  // PermissionDenied / InvalidArgument (a directory; a bad CSV header, naming the
+  // missing required column and what the header looks like instead) with the path in the
+  // message.
   static absl::StatusOr<std::unique_ptr<InputSource>> Open(std::string_view path,
                                                            const InputOptions& options);
   virtual ~InputSource() = default;
@@ -121,16 +94,23 @@ class InputSource {
   // bytes are zeroed.
   virtual absl::StatusOr<bool> Next(InputChunk& chunk) = 0;
 
-  // Records (over-long ones) that the source skipped itself since the last call, reported
-  // as rejects; drained by the caller after each Next(), including the last one (that
-  // returns false or an error). An over-long record is never inside a chunk: the chunk
+  // Records that the source rejected itself (over-long records, unbalanced CSV quotes)
+  // since the last call; drained by the caller after each Next(), including the last one
+  // (that returns false or an error). Such a record is never inside a chunk: the chunk
   // before it ends where it starts, so results do not depend on chunk_bytes.
   struct SkippedRecord {
     uint64_t line = 0, byte_offset = 0;
-    std::string reason;
+    std::string reason;        // e.g. "record exceeds 8388608 bytes"
+    std::string reason_class;  // what the scan summary counts it by (see Reject)
   };
   virtual std::vector<SkippedRecord> TakeSkipped() = 0;
 
+  // The format the input is read as (kJsonLines or kCsv).
+  virtual InputFormat format() const = 0;
+  // What the input's first line looks like: kJsonLines when it starts with '{', kCsv
+  // when it holds a ',', ';' or tab and does not, kAuto when neither. For a hint when
+  // every record is rejected.
+  virtual InputFormat apparent_format() const = 0;
   // Bytes consumed so far from the underlying file (compressed bytes for .zst/.gz), for
   // progress. Total size (0 when unknown, e.g. stdin).
   virtual uint64_t bytes_consumed() const = 0;
@@ -142,8 +122,12 @@ struct Reject {
   int input_index = 0;
   uint64_t line = 0;         // 1-based
   uint64_t byte_offset = 0;  // 0-based
-  std::string reason;        // e.g. "missing required field \"price\""
-  std::string listing_id;    // when known
+  std::string reason;        // the message, e.g. "invalid JSON: TAPE_ERROR: ..."
+  // What the scan summary counts the reject by: the message without the record's
+  // details ("invalid JSON", "image path escapes the image root"), or the whole message
+  // when it has none (`missing required field "price"`). Set where the reject is made.
+  std::string reason_class;
+  std::string listing_id;  // when known
 };
 
 // Listings and rejects from one chunk, in input order within each vector.
@@ -160,7 +144,8 @@ struct ParsedBatch {
   }
 };
 
-// Parses chunks into listings. One per worker thread (holds the simdjson parser).
+// Parses chunks into listings. One per worker thread (holds the simdjson parser); not
+// thread-safe; not copyable.
 class ChunkParser {
  public:
   ChunkParser();
@@ -168,15 +153,11 @@ class ChunkParser {
   ChunkParser(const ChunkParser&) = delete;
   ChunkParser& operator=(const ChunkParser&) = delete;
 
-  // Appends every record of `chunk` to `out` as a listing or a reject.
-  //
-  // JSON: unknown fields are ignored (and only skipped, not fully validated); `null` for
-  // an optional field means absent; `id` and `seller_id` must not be empty; keys are
-  // matched exactly (escaped keys are unescaped first). CSV: an empty cell is an absent
-  // value. Field caps (kMaxTitleBytes etc.) are applied as described above. Does not
-  // allocate once warm (strings keep their capacity, image strings are
-  // recycled), except for reject reasons. If `chunk.data` lacks kChunkPadding readable
-  // bytes, records near its end are copied into a padded buffer.
+  // Appends every record of `chunk` to `out` as a listing or a reject (JSON Lines and
+  // CSV rules: engine/json_listing_parser.h, engine/csv_listing_parser.h). Does not
+  // allocate once warm (strings keep their capacity, image strings are recycled), except
+  // for reject reasons. If `chunk.data` lacks kChunkPadding readable bytes, records near
+  // its end are copied into a padded buffer.
   void Parse(const InputChunk& chunk, ParsedBatch& out);
 
  private:

@@ -185,11 +185,6 @@ std::string InputIdentity(const std::string& path) {
   return absl::StrCat(st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
 }
 
-std::string_view ReasonClass(std::string_view reason) {
-  const size_t colon = reason.find(": ");
-  return colon == std::string_view::npos ? reason : reason.substr(0, colon);
-}
-
 }  // namespace
 
 ScanRun::ScanRun(const Scanner& scanner, const std::vector<std::string>& inputs, CaseSink& sink,
@@ -210,6 +205,7 @@ absl::Status ScanRun::Prepare() {
                                     ? std::min(options_.chunk_bytes, options_.photo_chunk_bytes)
                                     : options_.chunk_bytes;
     input_options.input_index = static_cast<int>(i);
+    input_options.format = options_.input_format;
     BONAFIDE_ASSIGN_OR_RETURN(auto source, InputSource::Open(inputs_[i], input_options));
     sources_.push_back(std::move(source));
   }
@@ -227,6 +223,7 @@ absl::Status ScanRun::Prepare() {
   }
   run_ = resumable ? run_hasher.Hex() : "";
   resume_at_.resize(inputs_.size());
+  input_records_.resize(inputs_.size());
   std::optional<uint64_t> keep_rejects_bytes;
   if (resumable) {
     BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints, sink_.LoadCheckpoints(run_));
@@ -313,7 +310,7 @@ Batch* ScanRun::Scan(Batch* b) {
     scanner_.Scan(listing, *w.scratch, w.verdict);
     if (!w.verdict.reject_reason.empty()) {
       b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
-                                   w.verdict.reject_reason, listing.id});
+                                   w.verdict.reject_reason, w.verdict.reject_class, listing.id});
       continue;
     }
     b->tally.Add(listing, w.verdict);
@@ -329,21 +326,23 @@ Batch* ScanRun::Scan(Batch* b) {
 }
 
 void ScanRun::WriteReject(const std::string& input, uint64_t line, uint64_t offset,
-                          const std::string& reason, const std::string& listing_id) {
+                          const std::string& reason, const std::string& reason_class,
+                          const std::string& listing_id) {
   rejects_->Write(input, line, offset, reason, listing_id);
-  const std::string_view key = ReasonClass(reason);
-  auto it = reject_classes_.find(ToAbsl(key));
-  if (it == reject_classes_.end()) it = reject_classes_.emplace(std::string(key), 0).first;
-  ++it->second;
+  ++reject_classes_[reason_class];
   ++summary_.rejected;
 }
 
 void ScanRun::Write(Batch* b) {
   const std::string& input = inputs_[b->chunk.input_index];
-  for (const auto& s : b->skipped) WriteReject(input, s.line, s.byte_offset, s.reason, "");
-  for (const auto& r : b->parsed.rejects) {
-    WriteReject(input, r.line, r.byte_offset, r.reason, r.listing_id);
+  for (const auto& s : b->skipped) {
+    WriteReject(input, s.line, s.byte_offset, s.reason, s.reason_class, "");
   }
+  for (const auto& r : b->parsed.rejects) {
+    WriteReject(input, r.line, r.byte_offset, r.reason, r.reason_class, r.listing_id);
+  }
+  input_records_[b->chunk.input_index].Add(b->tally.scanned,
+                                           b->skipped.size() + b->parsed.rejects.size());
   summary_.bytes_read += b->chunk.data.size();
   totals_.Merge(b->tally);
   if (!b->input_error.empty()) summary_.input_errors.push_back(b->input_error);
@@ -459,6 +458,7 @@ absl::StatusOr<ScanSummary> ScanRun::Finish() {
     if (photo.too_plain) im.too_plain_genuine.push_back(photo.path);
   }
 
+  AddInputWarnings(s.input_warnings);
   for (const auto& [reason, count] : reject_classes_) {
     s.rejects_by_reason.emplace_back(reason, count);
   }
@@ -467,6 +467,28 @@ absl::StatusOr<ScanSummary> ScanRun::Finish() {
               return a.second != b.second ? a.second > b.second : a.first < b.first;
             });
   return std::move(s);
+}
+
+void ScanRun::AddInputWarnings(std::vector<ScanSummary::InputWarning>& out) const {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (resume_at_[i].has_value()) continue;  // the counts cover only part of it
+    const InputRecordCounts& counts = input_records_[i];
+    ScanSummary::InputWarning w;
+    w.input = inputs_[i];
+    if (counts.records == 0) {
+      w.kind = ScanSummary::InputWarning::Kind::kNoRecords;
+    } else if (counts.rejected == counts.records) {
+      w.kind = ScanSummary::InputWarning::Kind::kEveryRecordRejected;
+      w.records = counts.records;
+      const InputFormat apparent = sources_[i]->apparent_format();
+      if (apparent != InputFormat::kAuto && apparent != sources_[i]->format()) {
+        w.suggested_format = apparent;
+      }
+    } else {
+      continue;
+    }
+    out.push_back(std::move(w));
+  }
 }
 
 }  // namespace bonafide::engine

@@ -84,7 +84,12 @@ class ScanRun {
   // Stage 3: writes the batch's rejects, commits its cases with its checkpoint, counts.
   void Write(Batch* batch);
   void WriteReject(const std::string& input, uint64_t line, uint64_t offset,
-                   const std::string& reason, const std::string& listing_id);
+                   const std::string& reason, const std::string& reason_class,
+                   const std::string& listing_id);
+  // Warns about each input read from its start that gave no listing: it held no records,
+  // or every record was rejected (then with the format it looks like, when that is not the
+  // format it was read as: a CSV file read as JSON Lines rejects every line).
+  void AddInputWarnings(std::vector<ScanSummary::InputWarning>& out) const;
   void ReportProgress(const Batch& batch);
   // Completes the summary after the pipeline has drained.
   absl::StatusOr<ScanSummary> Finish();
@@ -119,6 +124,15 @@ class ScanRun {
   ScanSummary summary_;
   ScanTally totals_;
   absl::flat_hash_map<std::string, int64_t> reject_classes_;
+  // Records of each input read in this run, for the input warnings.
+  struct InputRecordCounts {
+    int64_t records = 0, rejected = 0;
+    void Add(int64_t scanned, size_t rejects) {
+      records += scanned + static_cast<int64_t>(rejects);
+      rejected += static_cast<int64_t>(rejects);
+    }
+  };
+  std::vector<InputRecordCounts> input_records_;
   int64_t cases_written_ = 0;
 };
 

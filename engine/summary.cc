@@ -61,6 +61,46 @@ void AppendImagesJson(const ScanSummary::ImageCounts& im, std::string& out) {
   out.append("]},");
 }
 
+const char* FormatFlagValue(InputFormat format) {
+  switch (format) {
+    case InputFormat::kJsonLines:
+      return "jsonl";
+    case InputFormat::kCsv:
+      return "csv";
+    case InputFormat::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+void AppendInputWarningText(const ScanSummary::InputWarning& w, std::string& out) {
+  using Kind = ScanSummary::InputWarning::Kind;
+  if (w.kind == Kind::kNoRecords) {
+    absl::StrAppend(&out, "warning: ", w.input, " holds no records\n");
+    return;
+  }
+  absl::StrAppend(&out, "warning: every record of ", w.input, " was rejected (", w.records,
+                  w.records == 1 ? " record" : " records");
+  if (w.suggested_format == InputFormat::kCsv) {
+    out.append("; is it CSV? try --input-format csv");
+  } else if (w.suggested_format == InputFormat::kJsonLines) {
+    out.append("; is it JSON Lines? try --input-format jsonl");
+  }
+  out.append(")\n");
+}
+
+void AppendInputWarningJson(const ScanSummary::InputWarning& w, std::string& out) {
+  using Kind = ScanSummary::InputWarning::Kind;
+  JsonObject json(out);
+  json.String("input", w.input)
+      .String("kind", w.kind == Kind::kNoRecords ? "no_records" : "every_record_rejected")
+      .Int("records", w.records);
+  if (w.suggested_format != InputFormat::kAuto) {
+    json.String("suggested_format", FormatFlagValue(w.suggested_format));
+  }
+  json.Close();
+}
+
 }  // namespace
 
 std::string SummaryText(const ScanSummary& s) {
@@ -111,6 +151,7 @@ std::string SummaryText(const ScanSummary& s) {
       absl::StrAppendFormat(&out, "  %8d  %s\n", count, reason);
     }
   }
+  for (const auto& w : s.input_warnings) AppendInputWarningText(w, out);
   for (const auto& e : s.input_errors) absl::StrAppend(&out, "input error: ", e, "\n");
   for (const auto& r : s.resumed) {
     absl::StrAppend(&out, "resumed an interrupted scan: ", r, "\n");
@@ -153,7 +194,12 @@ std::string SummaryJson(const ScanSummary& s) {
     AppendJsonString(s.rejects_by_reason[i].first, out);
     absl::StrAppend(&out, ":", s.rejects_by_reason[i].second);
   }
-  out.append("},\"input_errors\":[");
+  out.append("},\"input_warnings\":[");
+  for (size_t i = 0; i < s.input_warnings.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendInputWarningJson(s.input_warnings[i], out);
+  }
+  out.append("],\"input_errors\":[");
   for (size_t i = 0; i < s.input_errors.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(s.input_errors[i], out);

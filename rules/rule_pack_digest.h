@@ -11,8 +11,8 @@
 //
 // What is left out, on purpose: where things were written (SourceLocation, the directory
 // the pack was loaded from), so that moving the rules directory or editing a comment does
-// not count as a change, and the loader's warnings, which change no decision. Genuine photo paths are digested relative to the rules directory,
-// as reasons report them.
+// not count as a change, and the loader's warnings, which change no decision. Genuine photo paths
+// are digested relative to the rules directory, as reasons report them.
 //
 // Adding a field to a struct of rules/rule_pack.h: rule_pack_digest.cc fails to compile
 // (a static_assert on each struct's size) until the field is digested there, and

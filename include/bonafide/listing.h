@@ -3,6 +3,11 @@
 // Field meanings, limits and rejects are documented in docs/listings.md. A Listing owns its
 // strings so that a batch can be reused: assigning into a field keeps its capacity, and
 // the steady-state reader allocates nothing per listing.
+//
+// A service that builds listings itself checks each one before scanning it:
+//   bonafide::Listing listing;
+//   listing.id = ...;
+//   if (absl::Status s = bonafide::ValidateListing(listing); !s.ok()) { ... s.message() ... }
 #ifndef BONAFIDE_LISTING_H_
 #define BONAFIDE_LISTING_H_
 
@@ -10,16 +15,18 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace bonafide {
 
 // Thread-compatible plain value; copyable and movable.
 struct Listing {
-  std::string id;                   // required, unique within `marketplace`
+  std::string id;                   // required, not empty, unique within `marketplace`
   std::string title;                // required
   std::string description;          // optional ("" when absent)
   double price = 0;                 // required, price of the whole listing, finite and >= 0
   std::string currency;             // required, ISO 4217 code known to the rules' policy
-  std::string seller_id;            // required
+  std::string seller_id;            // required, not empty
   std::string category;             // optional
   std::string condition;            // optional: new, used, refurbished, parts (or "")
   int64_t quantity = 1;             // units in the listing (>= 1)
@@ -33,9 +40,9 @@ struct Listing {
   // Which fields the reader cut to their size cap (a bitmask of the kTruncated* bits
   // below; 0 when nothing was cut). A truncated string field holds its first cap bytes,
   // shortened to a UTF-8 character boundary; truncated images means that image paths
-  // beyond the count cap, or longer than the path cap, were dropped. The caps and the
-  // rule are in engine/listing_input.h and docs/listings.md ("Truncation"). Identifiers
-  // (id, seller_id, marketplace) are never truncated: an over-cap one is a reject.
+  // beyond the count cap, or longer than the path cap, were dropped. The caps are in
+  // engine/listing_fields.h and docs/listings.md ("Truncation"). Identifiers (id,
+  // seller_id, marketplace) are never truncated: an over-cap one is a reject.
   uint32_t truncated_fields = 0;
   static constexpr uint32_t kTruncatedTitle = 1u << 0;
   static constexpr uint32_t kTruncatedDescription = 1u << 1;
@@ -45,6 +52,26 @@ struct Listing {
 
   // Resets every field to its default, keeping string capacity.
   void Clear();
+};
+
+// Returns OK when `listing` holds what a scan expects of it, the same checks the dump
+// reader applies to every record: id and seller_id not empty; every text field valid
+// UTF-8 and within its cap (the reader truncates over-cap text; a hand-built listing must
+// do so itself); price finite and >= 0; currency a 3-letter upper-case code; quantity
+// >= 1; at most 32 image paths, each non-empty, at most 1 KiB, relative, without a ".."
+// component, backslash or NUL. Otherwise returns InvalidArgument with the message the
+// reader gives such a record, e.g. `field "id" must not be empty` or
+// `price must be finite and >= 0`; the first problem in field order wins. Whether the
+// currency has a rate in the rules' policy is the scanner's check, not this one.
+// Thread-safe; does not allocate unless it fails.
+absl::Status ValidateListing(const Listing& listing);
+
+// How a dump is written. kAuto decides by the file name: ".csv" (also ".csv.gz",
+// ".csv.zst"; any letter case) is CSV, anything else, and standard input, JSON Lines.
+enum class InputFormat {
+  kAuto,
+  kJsonLines,
+  kCsv,
 };
 
 }  // namespace bonafide

@@ -69,6 +69,9 @@ struct ScanProgress {
 
 struct ScanOptions {
   int threads = 0;  // worker threads (0 = all cores)
+  // How the inputs are written (kAuto: by each file name; ".csv" is CSV, the rest and
+  // stdin JSON Lines). Set it for CSV on stdin or under another name.
+  InputFormat input_format = InputFormat::kAuto;
   // Rejected records are written here as JSON Lines ("" = not written; still counted).
   std::string rejects_path;
   // Parameters that affect performance.
@@ -147,9 +150,25 @@ struct ScanSummary {
   };
   ImageCounts images;
 
-  // Reject reasons with their counts, most frequent first. The reason is the message up to
-  // its first ": " detail (e.g. "invalid JSON").
+  // Reject reasons with their counts, most frequent first. The reason is the message
+  // without the record's details (e.g. "invalid JSON" for "invalid JSON: TAPE_ERROR ...").
   std::vector<std::pair<std::string, int64_t>> rejects_by_reason;
+
+  // Inputs that gave no listing, each worth a look before the counts are trusted. Only
+  // inputs read from their start in this run are checked.
+  struct InputWarning {
+    enum class Kind {
+      kNoRecords,            // the input holds no records (an empty file)
+      kEveryRecordRejected,  // records were read, and every one was rejected
+    };
+    std::string input;  // as given ("-" for standard input)
+    Kind kind = Kind::kNoRecords;
+    int64_t records = 0;  // kEveryRecordRejected: how many
+    // kEveryRecordRejected: the format the input's first line looks like, when it is not
+    // the one the input was read as (kAuto = no suggestion).
+    InputFormat suggested_format = InputFormat::kAuto;
+  };
+  std::vector<InputWarning> input_warnings;
 
   // Inputs that could not be read to their end (a truncated .zst, an I/O error): the
   // records before the damage were scanned, the scan went on with the next input.

@@ -13,7 +13,9 @@ namespace bonafide {
 // (price, image, obfuscated_brand), listing photos (hashed,
 // matched, too plain, not read, could not be read by reason) and genuine photos too plain
 // to use (this part only when the rules register photos or listings name some), rejects
-// by reason. (Whether the scan was interrupted is for the caller to say.)
+// by reason, then one `warning: ...` line per input that gave no listing (with a hint
+// such as "is it CSV? try --input-format csv"). (Whether the scan was interrupted is for
+// the caller to say.)
 std::string SummaryText(const ScanSummary& summary);
 
 // Returns the same content as one JSON object (no trailing newline): cue rules under

@@ -124,6 +124,9 @@ struct Verdict {
   // Non-empty when the listing could not be scanned (e.g. a currency the policy has no
   // rate for); the listing then counts as rejected.
   std::string reject_reason;
+  // What the scan summary counts the reject by: the reason without its details
+  // ("unknown currency").
+  std::string reject_class;
   std::vector<HolderVerdict> holders;  // every rights holder the listing references
   std::vector<Signal> signals;
   // Cue rules that matched (enforce and shadow), each once, by index.
@@ -135,6 +138,7 @@ struct Verdict {
 
   void Clear() {
     reject_reason.clear();
+    reject_class.clear();
     holders.clear();
     signals.clear();
     cue_hits.clear();

@@ -23,6 +23,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "engine/csv_listing_parser.h"
+#include "engine/listing_fields.h"
+#include "engine/listing_validation.h"
+
 // --- allocation counter (for the zero-allocation test) ---------------------------------
 namespace {
 std::atomic<long> g_allocations{0};
@@ -135,6 +139,7 @@ Result ReadAll(const std::string& path, InputOptions options = {}) {
       rej.line = s.line;
       rej.byte_offset = s.byte_offset;
       rej.reason = s.reason;
+      rej.reason_class = s.reason_class;
       r.rejects.push_back(rej);
     }
     if (!more.ok()) {
@@ -555,9 +560,9 @@ TEST(ListingInputTest, CsvHeaderErrorsAndTruncation) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("\"price\""));
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("h.csv"));
 
-  // Header through gzip, with BOM; unterminated quote at the end of input.
-  std::string text =
-      "\xEF\xBB\xBFid,title,price,currency,seller_id\n1,t,1,EUR,s\n2,\"open,1,EUR,s\n";
+  // Header through gzip, with BOM; a quote still open at the end of input, in a last
+  // line without a line end: the line was cut.
+  std::string text = "\xEF\xBB\xBFid,title,price,currency,seller_id\n1,t,1,EUR,s\n2,\"open,1,EUR,s";
   Result r = ReadAll(dir.Write("q.csv.gz", Gzip(text)));
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_EQ(r.listings.size(), 1u);
@@ -565,6 +570,148 @@ TEST(ListingInputTest, CsvHeaderErrorsAndTruncation) {
   ASSERT_EQ(r.rejects.size(), 1u);
   EXPECT_EQ(r.rejects[0].reason, "truncated last line (no newline at end of input)");
   EXPECT_EQ(r.rejects[0].line, 3u);
+
+  // The same line with its line end is complete, and its quote never closes.
+  r = ReadAll(dir.Write("q2.csv.gz", Gzip(text + "\n")));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.listings.size(), 1u);
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].reason, "unbalanced quote");
+  EXPECT_EQ(r.rejects[0].line, 3u);
+}
+
+// A quote that never closes rejects only its own line, at the end of input and at the
+// record cap alike; reading resumes on the next line. Quoted newlines still work.
+TEST(ListingInputTest, CsvUnbalancedQuoteRejectsOnlyItsLine) {
+  TempDir dir;
+  const std::string header = "id,title,price,currency,seller_id\n";
+  const std::string text = header +
+                           "a,\"two\nlines\",1,EUR,s\n"  // lines 2-3: a quoted newline
+                           "b,\"open,1,EUR,s\n"          // line 4: never closed
+                           "c,t,1,EUR,s\n"               // 5
+                           "d,\"t\",1,EUR,s\n";          // 6: its quotes pair up again
+  for (size_t chunk_bytes : {size_t{7}, size_t{1} << 20}) {
+    InputOptions options;
+    options.chunk_bytes = chunk_bytes;
+    Result r = ReadAll(dir.Write("q.csv", text), options);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.listings.size(), 3u);
+    EXPECT_EQ(r.listings[0].title, "two\nlines");
+    EXPECT_EQ(r.listings[1].id, "c");
+    EXPECT_EQ(r.listings[1].line_number, 5u);
+    EXPECT_EQ(r.listings[1].byte_offset, text.find("c,t"));
+    EXPECT_EQ(r.listings[2].id, "d");
+    ASSERT_EQ(r.rejects.size(), 1u);
+    EXPECT_EQ(r.rejects[0].reason, "unbalanced quote");
+    EXPECT_EQ(r.rejects[0].reason_class, "unbalanced quote");
+    EXPECT_EQ(r.rejects[0].line, 4u);
+    EXPECT_EQ(r.rejects[0].byte_offset, text.find("b,"));
+  }
+
+  // At the cap: the quote opened on line 2 is still open 64 bytes on, although more
+  // input follows (and a later quote would close it).
+  std::string capped = header + "a,\"open,1,EUR,s\n";
+  for (int i = 0; i < 10; ++i) capped += "r" + std::to_string(i) + ",t,1,EUR,s\n";
+  capped += "z,\"t\",1,EUR,s\n";
+  for (size_t chunk_bytes : {size_t{5}, size_t{1} << 20}) {
+    InputOptions options;
+    options.chunk_bytes = chunk_bytes;
+    options.max_record_bytes = 64;
+    Result r = ReadAll(dir.Write("capped.csv", capped), options);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.rejects.size(), 1u);
+    EXPECT_EQ(r.rejects[0].reason, "unbalanced quote");
+    EXPECT_EQ(r.rejects[0].line, 2u);
+    ASSERT_EQ(r.listings.size(), 11u);
+    EXPECT_EQ(r.listings[0].id, "r0");
+    EXPECT_EQ(r.listings.back().id, "z");
+  }
+}
+
+// The format comes from InputOptions::format when set, else from the name.
+TEST(ListingInputTest, InputFormatOverridesTheName) {
+  TempDir dir;
+  const std::string csv = "id,title,price,currency,seller_id\nx,t,1,EUR,s\n";
+  const std::string path = dir.Write("listings.txt", csv);
+  Result by_name = ReadAll(path);
+  ASSERT_TRUE(by_name.status.ok());
+  EXPECT_TRUE(by_name.listings.empty());
+  EXPECT_EQ(by_name.rejects.size(), 2u);  // read as JSON Lines
+
+  InputOptions options;
+  options.format = InputFormat::kCsv;
+  Result as_csv = ReadAll(path, options);
+  ASSERT_TRUE(as_csv.status.ok()) << as_csv.status;
+  ASSERT_EQ(as_csv.listings.size(), 1u);
+  EXPECT_EQ(as_csv.listings[0].id, "x");
+
+  auto source = InputSource::Open(path, {});
+  ASSERT_TRUE(source.ok());
+  EXPECT_EQ((*source)->format(), InputFormat::kJsonLines);
+  EXPECT_EQ((*source)->apparent_format(), InputFormat::kCsv);
+  for (const std::string name : {"a.CSV", "a.csv.gz", "a.csv.zst"}) {
+    auto s = InputSource::Open(dir.Write(name, csv), {});
+    ASSERT_TRUE(s.ok()) << name << ": " << s.status();
+    EXPECT_EQ((*s)->format(), InputFormat::kCsv) << name;
+  }
+  auto json = InputSource::Open(dir.Write("a.jsonl", Line("a") + "\n"), {});
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ((*json)->apparent_format(), InputFormat::kJsonLines);
+}
+
+// A header that lacks a required column says what it looks like instead.
+TEST(ListingInputTest, CsvHeaderHints) {
+  TempDir dir;
+  struct Case {
+    std::string header, message;
+  };
+  const std::vector<Case> cases = {
+      {"id;title;price;currency;seller_id",
+       "CSV header lacks required column \"id\" (the header looks ';'-separated; columns are "
+       "separated by ',')"},
+      {"id\ttitle\tprice\tcurrency\tseller_id",
+       "CSV header lacks required column \"id\" (the header looks tab-separated; columns are "
+       "separated by ',')"},
+      {"ID,TITLE,PRICE,CURRENCY,SELLER_ID",
+       "CSV header lacks required column \"id\" (column names are lower-case, without spaces: "
+       "\"ID\" should be \"id\")"},
+      {"id,Title,Price,currency,seller_id",
+       "CSV header lacks required column \"title\" (column names are lower-case, without "
+       "spaces: \"Title\" should be \"title\")"},
+      {"id,title,currency,seller_id", "CSV header lacks required column \"price\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.header);
+    const std::string path = dir.Write("h.csv", c.header + "\n1,t,1,EUR,s\n");
+    auto s = InputSource::Open(path, {});
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(s.status().message()), path + ": " + c.message);
+  }
+}
+
+// Every reject carries the class the summary counts it by: the message without details.
+TEST(ListingInputTest, RejectClassesAreSetWhereRejectsAreMade) {
+  ParsedBatch b = ParseText(
+      R"({"id":"a",)"
+      "\n"
+      R"({"id":"a","title":"t","price":1,"currency":"EUR","seller_id":"s","images":["../x"]})"
+      "\n"
+      "[1]\n");
+  ASSERT_EQ(b.rejects.size(), 3u);
+  EXPECT_THAT(b.rejects[0].reason, testing::StartsWith("invalid JSON: "));
+  EXPECT_EQ(b.rejects[0].reason_class, "invalid JSON");
+  EXPECT_EQ(b.rejects[1].reason, "image path escapes the image root: \"../x\"");
+  EXPECT_EQ(b.rejects[1].reason_class, "image path escapes the image root");
+  EXPECT_EQ(b.rejects[2].reason_class, "not a JSON object");
+
+  auto schema = CsvSchema::FromHeader("id,title,price,currency,seller_id");
+  ASSERT_TRUE(schema.ok());
+  b = ParseText("x,\"t\"z,1,EUR,s\nx,t,1,EUR\n", true, InputFormat::kCsv, *schema);
+  ASSERT_EQ(b.rejects.size(), 2u);
+  EXPECT_EQ(b.rejects[0].reason, "invalid CSV: text after a closing quote");
+  EXPECT_EQ(b.rejects[0].reason_class, "invalid CSV");
+  EXPECT_EQ(b.rejects[1].reason_class, "CSV row has 4 fields, header has 5");
 }
 
 TEST(ListingInputTest, SampleFixtures) {
@@ -686,7 +833,7 @@ TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
     e.reason = "field \"seller_id\" exceeds 1024 bytes";
     cases.push_back(e);
     e.in.seller_id = "s";
-    e.in.marketplace = std::string(kMaxMarketplaceBytes + 1, 'm');
+    e.in.marketplace = std::string(kMaxIdBytes + 1, 'm');
     e.reason = "field \"marketplace\" exceeds 1024 bytes";
     cases.push_back(e);
   }

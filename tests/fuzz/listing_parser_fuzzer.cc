@@ -8,7 +8,9 @@
 //      over-long records are exercised, every chunk parsed by ChunkParser.
 // Invariants: no crash or sanitizer report; every record becomes exactly one listing or
 // reject (records = listings + rejects, counted independently of the reader); line
-// numbers stay within the input; listings carry valid fields.
+// numbers stay within the input; every listing passes ValidateListing, and the fields
+// it checks are checked here independently too; every reject has a reason and a class
+// that starts it.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +20,9 @@
 #include <string>
 #include <string_view>
 
+#include "engine/csv_listing_parser.h"
 #include "engine/listing_input.h"
+#include "engine/record_framing.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace bonafide::fuzz {
@@ -27,7 +31,6 @@ namespace {
 using engine::ChunkParser;
 using engine::CsvSchema;
 using engine::InputChunk;
-using engine::InputFormat;
 using engine::InputOptions;
 using engine::InputSource;
 using engine::ParsedBatch;
@@ -50,6 +53,42 @@ uint64_t CountRecords(std::string_view data, InputFormat format) {
     }
   }
   return records + (start < data.size() ? 1 : 0);
+}
+
+// Records in `data` as InputSource frames them, with a record cap of `max_record`
+// bytes: as CountRecords, except that a CSV record still inside quotes at the end of
+// input, or over the cap while inside quotes at its (max_record + 1)th byte, ends at its
+// first line end (an "unbalanced quote").
+uint64_t CountSourceRecords(std::string_view data, bool csv, size_t max_record) {
+  uint64_t records = 0;
+  size_t pos = 0;
+  const size_t n = data.size();
+  while (pos < n) {
+    ++records;
+    const size_t cap_end = pos + max_record + 1;
+    bool q = false, q_at_cap = false;
+    size_t end = std::string_view::npos;  // the quote-aware record end ('\n')
+    for (size_t i = pos; i < n; ++i) {
+      if (i == cap_end) q_at_cap = q;
+      if (csv && data[i] == '"') {
+        q = !q;
+      } else if (data[i] == '\n' && !q) {
+        end = i;
+        break;
+      }
+    }
+    const size_t first_line_end = data.find('\n', pos);
+    const size_t after_line = first_line_end == std::string_view::npos ? n : first_line_end + 1;
+    const size_t length = (end == std::string_view::npos ? n : end) - pos;
+    if (length > max_record) {
+      pos = csv && q_at_cap ? after_line : (end == std::string_view::npos ? n : end + 1);
+    } else if (end == std::string_view::npos) {
+      pos = csv && q ? after_line : n;
+    } else {
+      pos = end + 1;
+    }
+  }
+  return records;
 }
 
 uint64_t CountLines(std::string_view data) {
@@ -85,12 +124,17 @@ void CheckBatch(const ParsedBatch& batch, uint64_t max_line) {
     for (const std::string& image : l.images) {
       BONAFIDE_FUZZ_CHECK(!EscapesRoot(image), "image path '%s' escapes", image.c_str());
     }
+    const absl::Status valid = ValidateListing(l);
+    BONAFIDE_FUZZ_CHECK(valid.ok(), "a listing fails ValidateListing: %s",
+                        std::string(valid.message()).c_str());
     BONAFIDE_FUZZ_CHECK(l.line_number >= 1 && l.line_number <= max_line, "line %llu of %llu",
                         static_cast<unsigned long long>(l.line_number),
                         static_cast<unsigned long long>(max_line));
   }
   for (const engine::Reject& r : batch.rejects) {
     BONAFIDE_FUZZ_CHECK(!r.reason.empty(), "reject without a reason");
+    BONAFIDE_FUZZ_CHECK(!r.reason_class.empty() && r.reason.starts_with(r.reason_class),
+                        "reject class '%s' of '%s'", r.reason_class.c_str(), r.reason.c_str());
     BONAFIDE_FUZZ_CHECK(r.line >= 1 && r.line <= max_line, "reject line %llu of %llu",
                         static_cast<unsigned long long>(r.line),
                         static_cast<unsigned long long>(max_line));
@@ -138,8 +182,13 @@ void ReadThroughSource(std::string_view data, const std::string& name, size_t ch
   const bool csv = name.ends_with(".csv");
   std::string_view text = data;
   if (text.starts_with(kBom)) text.remove_prefix(kBom.size());
-  uint64_t expected = CountRecords(text, csv ? InputFormat::kCsv : InputFormat::kJsonLines);
-  if (csv && expected > 0) --expected;  // the header row
+  std::string_view body = text;
+  if (csv) {  // Open read the header: the first record, quotes and all
+    bool in_quotes = false;
+    const size_t header_end = engine::FindRecordEnd(text.data(), 0, text.size(), true, in_quotes);
+    body.remove_prefix(header_end == std::string_view::npos ? text.size() : header_end);
+  }
+  const uint64_t expected = CountSourceRecords(body, csv, max_record_bytes);
   const uint64_t max_line = CountLines(text);
 
   static ChunkParser* parser = new ChunkParser;
@@ -185,18 +234,12 @@ void ReadThroughSource(std::string_view data, const std::string& name, size_t ch
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   using namespace bonafide::fuzz;  // NOLINT(google-build-using-namespace)
   const std::string_view data(reinterpret_cast<const char*>(bytes), size);
-  ParseAsOneChunk(data, InputFormat::kJsonLines, nullptr);
+  ParseAsOneChunk(data, bonafide::InputFormat::kJsonLines, nullptr);
 
-  static const std::shared_ptr<const CsvSchema> csv = [] {
-    auto s = std::make_shared<CsvSchema>();
-    // id,title,description,price,currency,seller_id,category,condition,quantity,images,
-    // marketplace
-    s->id = 0, s->title = 1, s->description = 2, s->price = 3, s->currency = 4, s->seller_id = 5,
-    s->category = 6, s->condition = 7, s->quantity = 8, s->images = 9, s->marketplace = 10,
-    s->column_count = 11;
-    return s;
-  }();
-  ParseAsOneChunk(data, InputFormat::kCsv, csv);
+  static const std::shared_ptr<const CsvSchema> csv = *CsvSchema::FromHeader(
+      "id,title,description,price,currency,seller_id,category,condition,quantity,images,"
+      "marketplace");
+  ParseAsOneChunk(data, bonafide::InputFormat::kCsv, csv);
 
   // Chunk and record limits from the input's length, so that both vary.
   const size_t chunk_bytes = 1 + size % 97;

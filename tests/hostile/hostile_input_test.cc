@@ -24,6 +24,7 @@
 
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
+#include "bonafide/summary.h"
 #include "tests/hostile/memory.h"
 #include "tests/test_util.h"
 
@@ -31,6 +32,7 @@ namespace bonafide {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kExampleRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
 const std::string kListings = std::string(BONAFIDE_SOURCE_DIR) + "/tests/hostile/listings/";
@@ -218,7 +220,7 @@ std::vector<HostileCase> Cases() {
         {4, "image path escapes the image root: \"/abs.jpg\""},
         {5, "image path is empty"}}},  // a||b
       {"ragged.csv",
-       13,
+       14,
        3,  // r1, r4 (a quoted newline: lines 5-6), r5 (doubled quotes)
        {{3, "CSV row has 5 fields, header has 6"},
         {4, "CSV row has 7 fields, header has 6"},
@@ -229,7 +231,9 @@ std::vector<HostileCase> Cases() {
         {12, "field \"price\" must be a number"},
         {13, kBadPrice},  // 1e999
         {14, "missing required field \"id\""},
-        {15, "truncated last line (no newline at end of input)"}}},  // unterminated quote
+        // A quote that never closes: only its line is rejected, reading resumes after it.
+        {15, "unbalanced quote"},
+        {16, "CSV row has 4 fields, header has 6"}}},
   };
 }
 
@@ -508,6 +512,64 @@ TEST_F(HostileInputTest, RandomBinaryCsvFailsOnItsHeader) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << s.status();
   EXPECT_THAT(std::string(s.status().message()), HasSubstr(path));
+}
+
+// CSV under another name is read as JSON Lines, so every line is rejected: the summary
+// says so and suggests CSV; with input_format = kCsv the same file scans.
+TEST_F(HostileInputTest, CsvUnderAnotherNameIsFlaggedAndReadWithInputFormat) {
+  const std::string csv =
+      "id,title,price,currency,seller_id\n"
+      "a1,plain socks,3,EUR,s-1\n"
+      "a2,plain socks,4,EUR,s-1\n";
+  const std::string path = dir_.Write("listings.txt", csv);
+  absl::StatusOr<ScanSummary> s = Scan({path}, dir_.Join("rejects.jsonl"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rejected, 3);
+  ASSERT_EQ(s->input_warnings.size(), 1u);
+  const ScanSummary::InputWarning& w = s->input_warnings[0];
+  EXPECT_EQ(w.input, path);
+  EXPECT_EQ(w.kind, ScanSummary::InputWarning::Kind::kEveryRecordRejected);
+  EXPECT_EQ(w.records, 3);
+  EXPECT_EQ(w.suggested_format, InputFormat::kCsv);
+  EXPECT_THAT(SummaryText(*s), HasSubstr("warning: every record of " + path +
+                                         " was rejected (3 records; is it CSV? try "
+                                         "--input-format csv)\n"));
+  EXPECT_THAT(SummaryJson(*s), HasSubstr("\"input_warnings\":[{\"input\":\"" + path +
+                                         "\",\"kind\":\"every_record_rejected\",\"records\":3,"
+                                         "\"suggested_format\":\"csv\"}]"));
+
+  auto outbox = SqliteOutbox::Open(dir_.Join("outbox-csv.db"));
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  ScanOptions options;
+  options.input_format = InputFormat::kCsv;
+  s = scanner_->ScanFiles({path}, **outbox, options);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->scanned, 2);
+  EXPECT_EQ(s->rejected, 0);
+  EXPECT_THAT(s->input_warnings, ::testing::IsEmpty());
+  EXPECT_THAT(SummaryText(*s), Not(HasSubstr("warning:")));
+}
+
+// An empty input is reported, not passed over; JSON Lines rejected for their content get
+// the warning without a format hint.
+TEST_F(HostileInputTest, EmptyInputAndAllRejectedJsonLinesAreReported) {
+  const std::string empty = dir_.Write("empty.jsonl", "");
+  const std::string bad = dir_.Write(
+      "bad.jsonl", R"({"id":"x","title":"t","price":-1,"currency":"EUR","seller_id":"s"})"
+                   "\n");
+  absl::StatusOr<ScanSummary> s = Scan({empty, bad}, dir_.Join("rejects.jsonl"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->input_warnings.size(), 2u);
+  EXPECT_EQ(s->input_warnings[0].input, empty);
+  EXPECT_EQ(s->input_warnings[0].kind, ScanSummary::InputWarning::Kind::kNoRecords);
+  EXPECT_EQ(s->input_warnings[1].kind, ScanSummary::InputWarning::Kind::kEveryRecordRejected);
+  EXPECT_EQ(s->input_warnings[1].suggested_format, InputFormat::kAuto);
+  const std::string text = SummaryText(*s);
+  EXPECT_THAT(text, HasSubstr("warning: " + empty + " holds no records\n"));
+  EXPECT_THAT(text, HasSubstr("warning: every record of " + bad + " was rejected (1 record)\n"));
+  // The reject classes come from where each reject was made.
+  EXPECT_THAT(s->rejects_by_reason,
+              ::testing::ElementsAre(::testing::Pair("price must be finite and >= 0", 1)));
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ struct RawScanFlags {
   std::string outbox = "outbox.db";
   std::string rejects = "rejects.jsonl";
   std::string format = "text";
+  std::string input_format = "auto";
   std::string cache_dir = DefaultCacheDir();
   std::string images;
   int threads = 0;
@@ -134,6 +135,9 @@ int ScanCommand(int argc, char** argv) {
                &raw.images);
   flags.String("outbox", "SQLite outbox file", &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
+  flags.Enum("input-format",
+             "auto: a .csv name (also .csv.gz/.zst) is CSV, others and stdin are JSON Lines",
+             &raw.input_format, {"auto", "jsonl", "csv"});
   flags.Int("threads", "worker threads (0 = all cores)", &raw.threads, 0, 1024);
   flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB", &raw.chunk_kib,
             4, 65536);
@@ -159,6 +163,10 @@ int ScanCommand(int argc, char** argv) {
     return flags.UsageError("need --rules DIR and at least one INPUT");
   }
   const bool jsonl = raw.format == "jsonl";
+  // The flag parser has checked the value.
+  const InputFormat input_format = raw.input_format == "jsonl" ? InputFormat::kJsonLines
+                                   : raw.input_format == "csv" ? InputFormat::kCsv
+                                                               : InputFormat::kAuto;
 
   ScannerOptions scanner_options;
   scanner_options.rules_dir = raw.rules;
@@ -179,6 +187,7 @@ int ScanCommand(int argc, char** argv) {
 
   ScanOptions options;
   options.threads = raw.threads;
+  options.input_format = input_format;
   options.chunk_bytes = static_cast<size_t>(raw.chunk_kib) << 10;
   options.rejects_path = raw.rejects;
   options.resume = !raw.restart;

@@ -1,0 +1,312 @@
+// JSON Lines records are parsed in place with simdjson On-Demand: the bytes that follow a
+// line inside its chunk (plus the chunk's padding) serve as simdjson's padding, so nothing
+// is copied. Only a record that lacks that padding (a hand-built chunk) is copied.
+#include "engine/json_listing_parser.h"
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "engine/listing_fields.h"
+#include "engine/listing_validation.h"
+
+namespace bonafide::engine {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+constexpr std::string_view kInvalidJson = "invalid JSON";
+constexpr std::string_view kNotAnObject = "not a JSON object";
+constexpr std::string_view kTrailingContent = "trailing content after JSON object";
+
+// True when `t` (a raw token, maybe with trailing whitespace) is a JSON number by the
+// grammar; tells an out-of-range number (1e999) from a malformed one.
+bool IsJsonNumber(std::string_view t) {
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) {
+    t.remove_suffix(1);
+  }
+  size_t i = 0, n = t.size();
+  auto digits = [&] {
+    size_t s = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > s;
+  };
+  if (i < n && t[i] == '-') ++i;
+  if (i < n && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n;
+}
+
+// True when `rec` holds a complete JSON object followed by more than whitespace. A
+// light scan (strings and nesting only) for the error path.
+bool HasTrailingContent(std::string_view rec) {
+  size_t i = 0, n = rec.size();
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (i < n && ws(rec[i])) ++i;
+  if (i == n || rec[i] != '{') return false;
+  int depth = 0;
+  bool in_string = false;
+  for (; i < n; ++i) {
+    char c = rec[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) {
+        for (++i; i < n; ++i) {
+          if (!ws(rec[i])) return true;
+        }
+        return false;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void JsonListingParser::ReportJsonError(error_code e, const char* rec, size_t len,
+                                        bool last_line_of_input, ListingBuilder& builder) {
+  if (HasTrailingContent(std::string_view(rec, len))) {
+    builder.Replace(kTrailingContent);
+  } else if (last_line_of_input) {
+    builder.Replace(kTruncatedLastLine);
+  } else {
+    builder.ReplaceWithDetail(kInvalidJson, simdjson::error_message(e));
+  }
+}
+
+void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool last_line_of_input,
+                              ListingBuilder& builder) {
+  // Blank lines (spaces and tabs only) are "empty".
+  size_t first = 0;
+  while (first < len && (rec[first] == ' ' || rec[first] == '\t')) ++first;
+  if (first == len) {
+    builder.Fail(kEmptyLine);
+    return;
+  }
+  if (readable < len + simdjson::SIMDJSON_PADDING) {
+    padded_.assign(rec, len);
+    padded_.append(simdjson::SIMDJSON_PADDING, '\0');
+    rec = padded_.data();
+    readable = padded_.size();
+  }
+  auto json_error = [&](error_code e) {
+    ReportJsonError(e, rec, len, last_line_of_input, builder);
+  };
+
+  od::document doc;
+  error_code err = parser_.iterate(rec, len, readable).get(doc);
+  if (err) {
+    if (err == simdjson::UTF8_ERROR) return ReportInvalidUtf8(rec, len, builder);
+    return json_error(err);
+  }
+  od::json_type type;
+  if ((err = doc.type().get(type))) return json_error(err);
+  if (type != od::json_type::object) {
+    builder.Fail(kNotAnObject);
+    return;
+  }
+  od::object obj;
+  if ((err = doc.get_object().get(obj))) return json_error(err);
+  for (auto field_result : obj) {
+    od::field field;
+    if ((err = std::move(field_result).get(field))) return json_error(err);
+    // Fast key match on the raw key; fall back to unescaping when it has escapes.
+    // Stage 1 has checked that the key's closing quote exists, so this loop is bounded;
+    // keys are short, and an inline loop beats memchr's call overhead here.
+    const char* k = field.key().raw();
+    const char* e = k;
+    while (*e != '"' && *e != '\\') ++e;
+    std::optional<ListingField> f;
+    if (*e == '\\') {
+      std::string_view unescaped;
+      if ((err = field.unescaped_key().get(unescaped))) return json_error(err);
+      f = FieldByName(unescaped);
+    } else {
+      f = FieldByName(std::string_view(k, static_cast<size_t>(e - k)));
+    }
+    if (!f.has_value()) continue;  // skipped by the next iteration step
+    const FieldSpec& spec = FieldSpecOf(*f);
+    builder.MarkPresent(*f);
+    od::value v = field.value();
+    od::json_type vt;
+    if ((err = v.type().get(vt))) return json_error(err);
+    const bool is_null = vt == od::json_type::null;
+    if (is_null && !spec.required) {  // an optional field's null means absent
+      builder.MarkAbsent(*f);
+      continue;
+    }
+    switch (spec.type) {
+      case FieldType::kPrice: {
+        if (vt != od::json_type::number) {
+          if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
+          break;
+        }
+        double d;
+        if ((err = v.get_double().get(d))) {
+          if (IsJsonNumber(v.raw_json_token())) {  // 1e999: valid JSON, not finite
+            builder.Replace(kPriceOutOfRange);
+            return;
+          }
+          return json_error(err);
+        }
+        builder.SetPrice(d);
+        break;
+      }
+      case FieldType::kQuantity: {
+        if (vt != od::json_type::number) {
+          if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
+          break;
+        }
+        od::number_type nt;
+        if ((err = v.get_number_type().get(nt))) return json_error(err);
+        if (nt == od::number_type::signed_integer) {
+          int64_t q = 0;
+          if ((err = v.get_int64().get(q))) return json_error(err);
+          builder.SetQuantity(q);
+        } else {  // a fraction, an exponent, or unsigned beyond int64
+          double d;
+          if ((err = v.get_double().get(d))) {
+            if (IsJsonNumber(v.raw_json_token())) {
+              builder.Replace(kQuantityOutOfRange);
+              return;
+            }
+            return json_error(err);
+          }
+          builder.SetQuantityFromDouble(d);
+        }
+        break;
+      }
+      case FieldType::kImagePaths: {
+        if (vt != od::json_type::array) {
+          if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
+          break;
+        }
+        od::array arr;
+        if ((err = v.get_array().get(arr))) return json_error(err);
+        for (auto el_result : arr) {
+          od::value el;
+          if ((err = std::move(el_result).get(el))) return json_error(err);
+          od::json_type et;
+          if ((err = el.type().get(et))) return json_error(err);
+          if (et != od::json_type::string) {
+            if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
+            continue;
+          }
+          std::string_view s;
+          if ((err = el.get_string().get(s))) {
+            if (err == simdjson::STRING_ERROR) {
+              if (std::string* message = builder.FailMessage()) {
+                AppendInvalidUtf8(spec.name, *message);
+              }
+              continue;
+            }
+            return json_error(err);
+          }
+          builder.AddImagePath(s);
+        }
+        break;
+      }
+      case FieldType::kText: {
+        if (vt != od::json_type::string) {
+          if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
+          break;
+        }
+        std::string_view s;
+        if ((err = v.get_string().get(s))) {
+          // Invalid escapes (e.g. a lone surrogate \ud800) cannot become UTF-8.
+          if (err == simdjson::STRING_ERROR) {
+            if (std::string* message = builder.FailMessage()) {
+              AppendInvalidUtf8(spec.name, *message);
+            }
+            break;
+          }
+          return json_error(err);
+        }
+        builder.SetText(*f, s);
+        break;
+      }
+    }
+  }
+  // The object is done; anything but whitespace after it is an error.
+  const char* loc = nullptr;
+  err = doc.current_location().get(loc);
+  if (err != simdjson::OUT_OF_BOUNDS) {
+    if (last_line_of_input) return json_error(simdjson::TAPE_ERROR);
+    builder.Replace(kTrailingContent);
+    return;
+  }
+  builder.Finish();
+}
+
+// simdjson validates UTF-8 for the whole record; find which top-level field holds the
+// first bad byte so that the reason names it. Rare path: copies the record.
+void JsonListingParser::ReportInvalidUtf8(const char* rec, size_t len, ListingBuilder& builder) {
+  std::string_view r(rec, len);
+  // Offset of the first invalid byte: a linear decode is fine on this rare path.
+  size_t bad = len;
+  for (size_t i = 0; i < len;) {
+    unsigned char c = static_cast<unsigned char>(rec[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > len || !simdjson::validate_utf8(rec + i, n)) {
+      bad = i;
+      break;
+    }
+    i += n;
+  }
+  // Replace every non-ASCII byte by 'x' (never structural) and walk the fields.
+  std::string copy(r);
+  for (char& c : copy) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = 'x';
+  }
+  copy.append(simdjson::SIMDJSON_PADDING, '\0');
+  od::parser p;
+  od::document doc;
+  od::object obj;
+  std::string_view name;
+  if (!p.iterate(copy.data(), len, copy.size()).get(doc) && !doc.get_object().get(obj)) {
+    for (auto fr : obj) {
+      od::field field;
+      if (std::move(fr).get(field)) break;
+      const char* k = field.key().raw();
+      size_t at = static_cast<size_t>(k - copy.data());
+      if (at > bad) break;
+      const char* kq = static_cast<const char*>(std::memchr(k, '"', copy.data() + len - k));
+      if (kq == nullptr) break;
+      name = std::string_view(rec + at, static_cast<size_t>(kq - k));
+    }
+  }
+  if (name.empty() || !simdjson::validate_utf8(name.data(), name.size())) {
+    builder.ReplaceWithDetail(kInvalidJson, simdjson::error_message(simdjson::UTF8_ERROR));
+    return;
+  }
+  std::string message;
+  AppendInvalidUtf8(name, message);
+  builder.Replace(message);
+}
+
+}  // namespace bonafide::engine

@@ -1,0 +1,172 @@
+#include "engine/listing_validation.h"
+
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+#include "bonafide/listing.h"
+#include "util/strings.h"
+
+#include "simdjson.h"
+
+namespace bonafide::engine {
+
+bool IsCurrencyCode(std::string_view c) {
+  return c.size() == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' &&
+         c[2] <= 'Z';
+}
+
+std::optional<int64_t> QuantityFromDouble(double value) {
+  // 9.2e18 < 2^63: the largest doubles below it convert to int64 exactly.
+  if (value >= 1 && value < 9.2e18 && value == std::floor(value)) {
+    return static_cast<int64_t>(value);
+  }
+  return std::nullopt;
+}
+
+ImagePathProblem CheckImagePath(std::string_view p) {
+  if (p.empty()) return ImagePathProblem::kEmpty;
+  if (p.front() == '/') return ImagePathProblem::kEscapesRoot;
+  // One pass (paths are short; memchr-based finds cost more in calls than they save).
+  size_t component_start = 0;
+  const size_t n = p.size();
+  for (size_t i = 0; i <= n; ++i) {
+    const char c = i < n ? p[i] : '/';
+    if (c == '/') {
+      if (i - component_start == 2 && p[component_start] == '.' && p[component_start + 1] == '.') {
+        return ImagePathProblem::kEscapesRoot;
+      }
+      component_start = i + 1;
+    } else if (c == '\\' || c == '\0') {
+      return ImagePathProblem::kEscapesRoot;
+    }
+  }
+  return ImagePathProblem::kNone;
+}
+
+size_t Utf8PrefixLength(std::string_view s, size_t cap) {
+  if (s.size() <= cap) return s.size();
+  // s[cap] is the first byte cut off; while it is a continuation byte (10xxxxxx) the
+  // character it belongs to straddles the cap, so back off to that character's lead
+  // byte. A UTF-8 character has at most 3 continuation bytes; the bound also keeps
+  // invalid input (rejected elsewhere) from walking far.
+  size_t n = cap;
+  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) {
+    --n;
+  }
+  return n;
+}
+
+bool IsUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+void AppendMissingField(const FieldSpec& spec, std::string& out) {
+  absl::StrAppend(&out, "missing required field \"", ToAbsl(spec.name), "\"");
+}
+
+void AppendEmptyField(const FieldSpec& spec, std::string& out) {
+  absl::StrAppend(&out, "field \"", ToAbsl(spec.name), "\" must not be empty");
+}
+
+void AppendFieldOverCap(const FieldSpec& spec, std::string& out) {
+  if (spec.type == FieldType::kImagePaths) {
+    absl::StrAppend(&out, "field \"", ToAbsl(spec.name), "\" has a path over ", spec.max_bytes,
+                    " bytes");
+    return;
+  }
+  absl::StrAppend(&out, "field \"", ToAbsl(spec.name), "\" exceeds ", spec.max_bytes, " bytes");
+}
+
+void AppendWrongType(const FieldSpec& spec, std::string& out) {
+  const char* expected = "a string";
+  switch (spec.type) {
+    case FieldType::kText:
+      break;
+    case FieldType::kPrice:
+    case FieldType::kQuantity:
+      expected = "a number";
+      break;
+    case FieldType::kImagePaths:
+      expected = "an array of strings";
+      break;
+  }
+  absl::StrAppend(&out, "field \"", ToAbsl(spec.name), "\" must be ", expected);
+}
+
+void AppendInvalidUtf8(std::string_view name, std::string& out) {
+  absl::StrAppend(&out, "invalid UTF-8 in field \"", ToAbsl(name), "\"");
+}
+
+void AppendImagePathEscapesWithDetail(std::string_view path, std::string& out) {
+  absl::StrAppend(&out, ToAbsl(kImagePathEscapesRoot), ": ");
+  AppendJsonString(path.substr(0, 256), out);
+}
+
+}  // namespace bonafide::engine
+
+namespace bonafide {
+
+absl::Status ValidateListing(const Listing& listing) {
+  using engine::FieldType;
+  std::string message;
+  auto invalid = [&] { return absl::InvalidArgumentError(message); };
+  for (const engine::FieldSpec& spec : engine::kListingFields) {
+    switch (spec.type) {
+      case FieldType::kText: {
+        const std::string& value = listing.*spec.text;
+        if (!engine::IsUtf8(value)) {
+          engine::AppendInvalidUtf8(spec.name, message);
+          return invalid();
+        }
+        if (spec.field == engine::ListingField::kCurrency && !engine::IsCurrencyCode(value)) {
+          return absl::InvalidArgumentError(ToAbsl(engine::kCurrencyNotACode));
+        }
+        // A reader truncates over-cap text; a hand-built listing must arrive within it.
+        if (value.size() > spec.max_bytes) {
+          engine::AppendFieldOverCap(spec, message);
+          return invalid();
+        }
+        if (spec.non_empty && value.empty()) {
+          engine::AppendEmptyField(spec, message);
+          return invalid();
+        }
+        break;
+      }
+      case FieldType::kPrice:
+        if (!engine::IsValidPrice(listing.price)) {
+          return absl::InvalidArgumentError(ToAbsl(engine::kPriceOutOfRange));
+        }
+        break;
+      case FieldType::kQuantity:
+        if (!engine::IsValidQuantity(listing.quantity)) {
+          return absl::InvalidArgumentError(ToAbsl(engine::kQuantityOutOfRange));
+        }
+        break;
+      case FieldType::kImagePaths:
+        if (listing.images.size() > engine::kMaxImages) {
+          return absl::InvalidArgumentError(ToAbsl(engine::kTooManyImages));
+        }
+        for (const std::string& path : listing.images) {
+          switch (engine::CheckImagePath(path)) {
+            case engine::ImagePathProblem::kNone:
+              break;
+            case engine::ImagePathProblem::kEmpty:
+              return absl::InvalidArgumentError(ToAbsl(engine::kImagePathEmpty));
+            case engine::ImagePathProblem::kEscapesRoot:
+              engine::AppendImagePathEscapesWithDetail(path, message);
+              return invalid();
+          }
+          if (path.size() > spec.max_bytes) {
+            engine::AppendFieldOverCap(spec, message);
+            return invalid();
+          }
+        }
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace bonafide

@@ -1,0 +1,75 @@
+// The checks a listing's values must pass and the reject messages they give: one
+// implementation for the JSON Lines and CSV parsers (through ListingBuilder) and for
+// ValidateListing (bonafide/listing.h), so that a record and a hand-built listing are held
+// to the same rules in the same words.
+//
+// Messages are stable: rejects files and the scan summary's "rejects by reason" quote
+// them, and users grep for them. A message is its own reject class (what the summary
+// counts by), except those built by the Append*WithDetail functions, whose class is the
+// part before ": ".
+#ifndef BONAFIDE_ENGINE_LISTING_VALIDATION_H_
+#define BONAFIDE_ENGINE_LISTING_VALIDATION_H_
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/listing_fields.h"
+
+namespace bonafide::engine {
+
+// --- value checks -------------------------------------------------------------------
+
+// True for three upper-case ASCII letters (the shape of an ISO 4217 code).
+bool IsCurrencyCode(std::string_view code);
+
+inline bool IsValidPrice(double price) { return std::isfinite(price) && price >= 0; }
+
+inline bool IsValidQuantity(int64_t quantity) { return quantity >= 1; }
+
+// Returns `value` as a quantity when it is integral and in [1, 2^63) (so 2.0 is 2), else
+// nullopt. For numbers written with a fraction or exponent.
+std::optional<int64_t> QuantityFromDouble(double value);
+
+enum class ImagePathProblem { kNone, kEmpty, kEscapesRoot };
+// Checks that `path` names a file inside the image root: not empty, relative, no ".."
+// component, no backslash or NUL.
+ImagePathProblem CheckImagePath(std::string_view path);
+
+// Returns the length of the longest prefix of the UTF-8 text `s` that is at most `cap`
+// bytes and does not split a multi-byte character (s.size() when it fits already).
+size_t Utf8PrefixLength(std::string_view s, size_t cap);
+
+// True when `s` is valid UTF-8 (SIMD; the parsers call it per field).
+bool IsUtf8(std::string_view s);
+
+// --- messages -----------------------------------------------------------------------
+
+inline constexpr std::string_view kPriceOutOfRange = "price must be finite and >= 0";
+inline constexpr std::string_view kQuantityOutOfRange = "quantity must be an integer >= 1";
+inline constexpr std::string_view kCurrencyNotACode = "currency must be a 3-letter ISO 4217 code";
+inline constexpr std::string_view kImagePathEmpty = "image path is empty";
+inline constexpr std::string_view kTooManyImages = "field \"images\" holds more than 32 paths";
+
+// `missing required field "price"`
+void AppendMissingField(const FieldSpec& spec, std::string& out);
+// `field "id" must not be empty`
+void AppendEmptyField(const FieldSpec& spec, std::string& out);
+// `field "id" exceeds 1024 bytes` (image paths: `field "images" has a path over 1024 bytes`)
+void AppendFieldOverCap(const FieldSpec& spec, std::string& out);
+// `field "title" must be a string` / `... must be a number` / `... must be an array of
+// strings`, by the field's type.
+void AppendWrongType(const FieldSpec& spec, std::string& out);
+// `invalid UTF-8 in field "title"`; `name` may be a key outside the table.
+void AppendInvalidUtf8(std::string_view name, std::string& out);
+// The class and the message of an image path that escapes the root:
+// `image path escapes the image root: "../x.jpg"` (the path's first 256 bytes, as JSON).
+inline constexpr std::string_view kImagePathEscapesRoot = "image path escapes the image root";
+void AppendImagePathEscapesWithDetail(std::string_view path, std::string& out);
+
+}  // namespace bonafide::engine
+
+#endif  // BONAFIDE_ENGINE_LISTING_VALIDATION_H_
