@@ -57,9 +57,7 @@ namespace fs = std::filesystem;
 std::string Quote(std::string_view s, size_t max_size = std::string_view::npos) {
   bool cut = false;
   if (s.size() > max_size) {
-    size_t end = max_size;
-    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-    s = s.substr(0, end);
+    s = s.substr(0, Utf8PrefixLength(s, max_size));
     cut = true;
   }
   std::string out = "\"";
@@ -104,11 +102,6 @@ constexpr std::string_view kSignalNames[] = {"price", "image", "obfuscated_brand
 
 bool IsRightsHolderId(std::string_view s) { return AllCharsIn(s, "_-"); }
 bool IsRuleId(std::string_view s) { return AllCharsIn(s, "._-"); }
-
-bool IsCurrencyCode(std::string_view s) {
-  return s.size() == 3 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
 
 // YYYY-MM-DD with a plausible month and day.
 bool IsIsoDate(std::string_view s) {
@@ -494,10 +487,8 @@ class YamlFile {
   }
 
   absl::Status Error(const YAML::Mark& mark, std::string_view message) const {
-    const SourceLocation loc = Locate(mark);
     return absl::InvalidArgumentError(
-        absl::StrCat(loc.file, ":", loc.line, ":", loc.column, ": ",
-                     absl::string_view(message.data(), message.size())));
+        absl::StrCat(FormatLocation(Locate(mark)), ": ", ToAbsl(message)));
   }
 
  private:
@@ -556,10 +547,6 @@ class YamlFile {
   std::vector<size_t> line_starts_;
   YAML::Node root_;  // Null for an empty file
 };
-
-std::string FormatLocation(const SourceLocation& loc) {
-  return absl::StrCat(loc.file, ":", loc.line, ":", loc.column);
-}
 
 // Describes a node for "expected X, got Y" messages.
 std::string Describe(const YAML::Node& node) {
@@ -1323,6 +1310,10 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
 }
 
 }  // namespace
+
+std::string FormatLocation(const SourceLocation& location) {
+  return absl::StrCat(location.file, ":", location.line, ":", location.column);
+}
 
 std::string FormatWarning(const RulesWarning& warning) {
   if (warning.location.line == 0) {

@@ -733,22 +733,7 @@ TEST(ListingInputTest, SampleFixtures) {
   EXPECT_EQ(r.rejects[0].line, 5u);
 }
 
-// --- Parser properties -----------------------------------------------------------------
-
 // --- field caps --------------------------------------------------------------------------
-
-TEST(ListingInputTest, Utf8PrefixLength) {
-  EXPECT_EQ(Utf8PrefixLength("abc", 3), 3u);
-  EXPECT_EQ(Utf8PrefixLength("abcd", 3), 3u);
-  EXPECT_EQ(Utf8PrefixLength("ab\xc3\xa9", 3), 2u);     // é straddles
-  EXPECT_EQ(Utf8PrefixLength("a\xe2\x82\xac", 3), 1u);  // € straddles
-  EXPECT_EQ(Utf8PrefixLength("\xe2\x82\xac"
-                             "b",
-                             3),
-            3u);                                             // € ends at the cap
-  EXPECT_EQ(Utf8PrefixLength("ab\xf0\x9f\x98\x80", 3), 2u);  // 4-byte character
-  EXPECT_EQ(Utf8PrefixLength("\xf0\x9f\x98\x80", 1), 0u);
-}
 
 // One listing's fields, written as a JSON line and as a CSV row of the header below.
 struct CapCase {
