@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +40,7 @@
 #include "yaml-cpp/yaml.h"
 
 #include "rules/normalize.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -354,16 +354,14 @@ class YamlFile {
   static absl::StatusOr<YamlFile> Load(const fs::path& path) {
     YamlFile file;
     file.path_ = path.string();
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path_, ": cannot open file"));
+    absl::StatusOr<std::string> bytes = ReadFile(file.path_);
+    if (!bytes.ok()) {
+      // A bad rules directory is InvalidArgument, whatever the file system said.
+      return absl::InvalidArgumentError(absl::StrCat(file.path_, absl::IsDataLoss(bytes.status())
+                                                                     ? ": cannot read file"
+                                                                     : ": cannot open file"));
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path_, ": cannot read file"));
-    }
-    file.text_ = std::move(buffer).str();
+    file.text_ = std::move(bytes).value();
     if (std::string_view(file.text_).substr(0, 3) == "\xEF\xBB\xBF") {
       file.text_.erase(0, 3);  // UTF-8 byte order mark; yaml-cpp marks start after it
     }
