@@ -6,8 +6,6 @@
 //
 // Items are cases, so items_per_second reads as cases/s. The database lives in a fresh
 // temporary directory on the local disk (WAL, synchronous=NORMAL, as in production).
-#include <stdlib.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -16,6 +14,7 @@
 #include "benchmark/benchmark.h"
 
 #include "bonafide/sink.h"
+#include "tests/temp_dir.h"
 
 namespace bonafide {
 namespace {
@@ -23,24 +22,9 @@ namespace {
 // A temporary directory holding one outbox, removed at scope exit.
 class TempOutbox {
  public:
-  TempOutbox() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "outbox_bench_XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
-  }
-  ~TempOutbox() {
-    outbox_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  TempOutbox(const TempOutbox&) = delete;
-  TempOutbox& operator=(const TempOutbox&) = delete;
-
   // Returns the opened outbox, or nullptr after reporting the error to `state`.
   SqliteOutbox* Open(benchmark::State& state) {
-    if (dir_.empty()) {
-      state.SkipWithError("mkdtemp failed");
-      return nullptr;
-    }
-    auto outbox = SqliteOutbox::Open(dir_ + "/outbox.db");
+    auto outbox = SqliteOutbox::Open(dir_.Join("outbox.db"));
     if (!outbox.ok()) {
       state.SkipWithError(outbox.status().ToString().c_str());
       return nullptr;
@@ -50,8 +34,8 @@ class TempOutbox {
   }
 
  private:
-  std::string dir_;
-  std::unique_ptr<SqliteOutbox> outbox_;
+  testing::TempDir dir_;
+  std::unique_ptr<SqliteOutbox> outbox_;  // after dir_: closed before the directory goes
 };
 
 // A realistic case: a few reasons, a listing snapshot of a few hundred bytes.

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/listing_validation.h"
+#include "util/strings.h"
 
 namespace bonafide::engine {
 

@@ -14,11 +14,6 @@
 
 namespace bonafide::engine {
 
-bool IsCurrencyCode(std::string_view c) {
-  return c.size() == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' &&
-         c[2] <= 'Z';
-}
-
 std::optional<int64_t> QuantityFromDouble(double value) {
   // 9.2e18 < 2^63: the largest doubles below it convert to int64 exactly.
   if (value >= 1 && value < 9.2e18 && value == std::floor(value)) {
@@ -45,19 +40,6 @@ ImagePathProblem CheckImagePath(std::string_view p) {
     }
   }
   return ImagePathProblem::kNone;
-}
-
-size_t Utf8PrefixLength(std::string_view s, size_t cap) {
-  if (s.size() <= cap) return s.size();
-  // s[cap] is the first byte cut off; while it is a continuation byte (10xxxxxx) the
-  // character it belongs to straddles the cap, so back off to that character's lead
-  // byte. A UTF-8 character has at most 3 continuation bytes; the bound also keeps
-  // invalid input (rejected elsewhere) from walking far.
-  size_t n = cap;
-  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) {
-    --n;
-  }
-  return n;
 }
 
 bool IsUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
@@ -120,7 +102,7 @@ absl::Status ValidateListing(const Listing& listing) {
           engine::AppendInvalidUtf8(spec.name, message);
           return invalid();
         }
-        if (spec.field == engine::ListingField::kCurrency && !engine::IsCurrencyCode(value)) {
+        if (spec.field == engine::ListingField::kCurrency && !IsCurrencyCode(value)) {
           return absl::InvalidArgumentError(ToAbsl(engine::kCurrencyNotACode));
         }
         // A reader truncates over-cap text; a hand-built listing must arrive within it.

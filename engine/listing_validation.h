@@ -23,9 +23,6 @@ namespace bonafide::engine {
 
 // --- value checks -------------------------------------------------------------------
 
-// True for three upper-case ASCII letters (the shape of an ISO 4217 code).
-bool IsCurrencyCode(std::string_view code);
-
 inline bool IsValidPrice(double price) { return std::isfinite(price) && price >= 0; }
 
 inline bool IsValidQuantity(int64_t quantity) { return quantity >= 1; }
@@ -38,10 +35,6 @@ enum class ImagePathProblem { kNone, kEmpty, kEscapesRoot };
 // Checks that `path` names a file inside the image root: not empty, relative, no ".."
 // component, no backslash or NUL.
 ImagePathProblem CheckImagePath(std::string_view path);
-
-// Returns the length of the longest prefix of the UTF-8 text `s` that is at most `cap`
-// bytes and does not split a multi-byte character (s.size() when it fits already).
-size_t Utf8PrefixLength(std::string_view s, size_t cap);
 
 // True when `s` is valid UTF-8 (SIMD; the parsers call it per field).
 bool IsUtf8(std::string_view s);

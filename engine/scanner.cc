@@ -236,11 +236,10 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
     if (!bank.ok()) {
       // Name the product whose photo failed: `file:line:column: product "id": path: ...`.
       const rules::Product& product = *PhotoProducts(compiled)[failed];
-      return absl::Status(
-          bank.status().code(),
-          absl::StrFormat("%s:%d:%d: product \"%s\": genuine photo %s", product.location.file,
-                          product.location.line, product.location.column, product.id,
-                          bank.status().message()));
+      return absl::Status(bank.status().code(),
+                          absl::StrFormat("%s: product \"%s\": genuine photo %s",
+                                          rules::FormatLocation(product.location), product.id,
+                                          bank.status().message()));
     }
     impl->bank = std::move(*bank);
     for (size_t i = 0; i < photos.size(); ++i) {
@@ -323,9 +322,8 @@ std::vector<std::string> Scanner::CheckExamples() const {
       bool hit = false;
       for (int32_t h : verdict.cue_hits) hit |= h == static_cast<int32_t>(c);
       if (hit != want) {
-        failures.push_back(absl::StrFormat("%s:%d:%d: rule \"%s\": example \"%s\" should %s",
-                                           rule.location.file, rule.location.line,
-                                           rule.location.column, rule.id, example,
+        failures.push_back(absl::StrFormat("%s: rule \"%s\": example \"%s\" should %s",
+                                           rules::FormatLocation(rule.location), rule.id, example,
                                            want ? "match" : "not match"));
       }
     };

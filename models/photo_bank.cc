@@ -1,15 +1,13 @@
 #include "models/photo_bank.h"
 
-#include <unistd.h>
-
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
+#include "util/files.h"
 #include "util/hash.h"
 
 namespace bonafide::models {
@@ -68,9 +66,9 @@ uint32_t Load32(const char* p) {
 // Reads the cache; anything unexpected gives an empty map (the photos are then rehashed).
 CacheMap ReadCache(const std::string& path) {
   CacheMap map;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return map;
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return map;
+  const std::string& data = *bytes;
   if (data.size() < 16 + 16 || std::memcmp(data.data(), kCacheMagic, 8) != 0) return map;
   if (Load32(data.data() + 8) != kHashVersion) return map;
   const uint32_t count = Load32(data.data() + 12);
@@ -94,7 +92,7 @@ CacheMap ReadCache(const std::string& path) {
   return map;
 }
 
-// Writes the cache atomically (temp file + rename); failures are ignored.
+// Writes the cache atomically (util/files.h).
 void WriteCache(const std::string& dir, const std::string& path, const CacheMap& map) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -113,18 +111,8 @@ void WriteCache(const std::string& dir, const std::string& path, const CacheMap&
   const Digest check = ContentDigest(data);
   Put64(data, check.lo);
   Put64(data, check.hi);
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!out.good()) {
-      out.close();
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  // A cache that cannot be written only costs the next build rehashing the photos.
+  WriteFileAtomically(path, data).IgnoreError();
 }
 
 }  // namespace

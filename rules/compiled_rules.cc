@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 #include "rules/normalize.h"
 #include "util/status_macros.h"
@@ -73,10 +72,6 @@ uint32_t PackCurrency(std::string_view code) {
          static_cast<uint32_t>(static_cast<uint8_t>(code[1])) << 8 | static_cast<uint8_t>(code[2]);
 }
 
-std::string Where(const SourceLocation& at) {
-  return absl::StrFormat("%s:%d:%d", at.file, at.line, at.column);
-}
-
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(RulePack pack) {
@@ -118,7 +113,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
       PatternInfo info;
       info.kind = PatternKind::kBrand;
       info.holder = static_cast<int32_t>(h);
-      const std::string where = Where(brand.location);
+      const std::string where = FormatLocation(brand.location);
       BONAFIDE_RETURN_IF_ERROR(add_pattern(info, brand.name, where, true));
       for (const auto& alias : brand.aliases) {
         BONAFIDE_RETURN_IF_ERROR(add_pattern(info, alias, where, true));
@@ -132,7 +127,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
         const double fx = rules->FxToBase(product.reference_price->currency);
         if (fx <= 0) {
           return absl::InvalidArgumentError(
-              absl::StrCat(Where(product.location), ": product \"", product.id,
+              absl::StrCat(FormatLocation(product.location), ": product \"", product.id,
                            "\": reference currency not in policy fx"));
         }
         cp.reference_price_base = product.reference_price->amount * fx;
@@ -145,7 +140,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
       info.holder = static_cast<int32_t>(h);
       info.product = static_cast<int32_t>(k);
       const std::string where =
-          absl::StrCat(Where(product.location), ": product \"", product.id, "\"");
+          absl::StrCat(FormatLocation(product.location), ": product \"", product.id, "\"");
       // A product without keywords is recognised by its name.
       if (product.keywords.empty()) {
         BONAFIDE_RETURN_IF_ERROR(add_pattern(info, product.name, where, true));
@@ -163,7 +158,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
     PatternInfo info;
     info.kind = PatternKind::kCue;
     info.cue = static_cast<int32_t>(c);
-    const std::string where = absl::StrCat(Where(cue.location), ": rule \"", cue.id, "\"");
+    const std::string where = absl::StrCat(FormatLocation(cue.location), ": rule \"", cue.id, "\"");
     for (const auto& phrase : cue.phrases) {
       BONAFIDE_RETURN_IF_ERROR(add_pattern(info, phrase, where, false));
     }
@@ -176,7 +171,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
   }
 
   const Context& ctx = p.context;
-  const std::string ctx_where = Where(ctx.location);
+  const std::string ctx_where = FormatLocation(ctx.location);
   const std::pair<PatternKind, const std::vector<std::string>*> context_lists[] = {
       {PatternKind::kCompatibility, &ctx.compatibility},
       {PatternKind::kAccessory, &ctx.accessories},

@@ -1,11 +1,7 @@
 // HyperscanDatabase: compilation and the serialised-database cache.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +12,7 @@
 #include <re2/re2.h>
 
 #include "rules/hyperscan_matcher.h"
+#include "util/files.h"
 #include "util/hash.h"
 #include "util/status_macros.h"
 
@@ -28,28 +25,6 @@ constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
 
 unsigned Flags(const PatternInfo& pattern) {
   return pattern.is_regex ? kRegexFlags : kLiteralFlags;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFileAtomically(const std::string& path, std::string_view bytes) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      std::remove(tmp.c_str());
-      return;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) std::remove(tmp.c_str());
 }
 
 void MakeDirectories(const std::string& dir) {
@@ -115,7 +90,8 @@ absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<uint32_
     size_t length = 0;
     if (hs_serialize_database(*out, &bytes, &length) == HS_SUCCESS) {
       MakeDirectories(cache_dir);
-      WriteFileAtomically(cache_path, std::string_view(bytes, length));
+      // A cache that cannot be written only costs the next run a recompilation.
+      WriteFileAtomically(cache_path, std::string_view(bytes, length)).IgnoreError();
       std::free(bytes);
     }
   }

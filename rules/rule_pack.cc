@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +40,7 @@
 #include "yaml-cpp/yaml.h"
 
 #include "rules/normalize.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -57,9 +57,7 @@ namespace fs = std::filesystem;
 std::string Quote(std::string_view s, size_t max_size = std::string_view::npos) {
   bool cut = false;
   if (s.size() > max_size) {
-    size_t end = max_size;
-    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-    s = s.substr(0, end);
+    s = s.substr(0, Utf8PrefixLength(s, max_size));
     cut = true;
   }
   std::string out = "\"";
@@ -104,11 +102,6 @@ constexpr std::string_view kSignalNames[] = {"price", "image", "obfuscated_brand
 
 bool IsRightsHolderId(std::string_view s) { return AllCharsIn(s, "_-"); }
 bool IsRuleId(std::string_view s) { return AllCharsIn(s, "._-"); }
-
-bool IsCurrencyCode(std::string_view s) {
-  return s.size() == 3 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
 
 // YYYY-MM-DD with a plausible month and day.
 bool IsIsoDate(std::string_view s) {
@@ -361,16 +354,14 @@ class YamlFile {
   static absl::StatusOr<YamlFile> Load(const fs::path& path) {
     YamlFile file;
     file.path_ = path.string();
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path_, ": cannot open file"));
+    absl::StatusOr<std::string> bytes = ReadFile(file.path_);
+    if (!bytes.ok()) {
+      // A bad rules directory is InvalidArgument, whatever the file system said.
+      return absl::InvalidArgumentError(absl::StrCat(file.path_, absl::IsDataLoss(bytes.status())
+                                                                     ? ": cannot read file"
+                                                                     : ": cannot open file"));
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) {
-      return absl::InvalidArgumentError(absl::StrCat(file.path_, ": cannot read file"));
-    }
-    file.text_ = std::move(buffer).str();
+    file.text_ = std::move(bytes).value();
     if (std::string_view(file.text_).substr(0, 3) == "\xEF\xBB\xBF") {
       file.text_.erase(0, 3);  // UTF-8 byte order mark; yaml-cpp marks start after it
     }
@@ -494,10 +485,8 @@ class YamlFile {
   }
 
   absl::Status Error(const YAML::Mark& mark, std::string_view message) const {
-    const SourceLocation loc = Locate(mark);
     return absl::InvalidArgumentError(
-        absl::StrCat(loc.file, ":", loc.line, ":", loc.column, ": ",
-                     absl::string_view(message.data(), message.size())));
+        absl::StrCat(FormatLocation(Locate(mark)), ": ", ToAbsl(message)));
   }
 
  private:
@@ -556,10 +545,6 @@ class YamlFile {
   std::vector<size_t> line_starts_;
   YAML::Node root_;  // Null for an empty file
 };
-
-std::string FormatLocation(const SourceLocation& loc) {
-  return absl::StrCat(loc.file, ":", loc.line, ":", loc.column);
-}
 
 // Describes a node for "expected X, got Y" messages.
 std::string Describe(const YAML::Node& node) {
@@ -1323,6 +1308,10 @@ absl::StatusOr<RulePack> LoadRulePackImpl(std::string_view directory) {
 }
 
 }  // namespace
+
+std::string FormatLocation(const SourceLocation& location) {
+  return absl::StrCat(location.file, ":", location.line, ":", location.column);
+}
 
 std::string FormatWarning(const RulesWarning& warning) {
   if (warning.location.line == 0) {

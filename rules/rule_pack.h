@@ -31,6 +31,9 @@ struct SourceLocation {
   int column = 0;    // 1-based, in characters (Unicode code points), not bytes
 };
 
+// Returns `file:line:column`, the prefix of every message about a place in the rules.
+std::string FormatLocation(const SourceLocation& location);
+
 struct ImagePolicy {
   int max_distance = 31;  // Hamming distance (of 256 bits) for a photo match
   int min_quality = 50;   // hashes of lower quality are not matched

@@ -59,6 +59,18 @@ size_t FindInvalidUtf8(std::string_view s) {
 
 bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == std::string_view::npos; }
 
+size_t Utf8PrefixLength(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s.size();
+  // s[max_bytes] is the first byte cut off; while it is a continuation byte (10xxxxxx) the
+  // character it belongs to straddles the cut, so back off to that character's lead byte.
+  // A UTF-8 character has at most 3 continuation bytes.
+  size_t n = max_bytes;
+  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) {
+    --n;
+  }
+  return n;
+}
+
 void AppendJsonString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');

@@ -82,6 +82,18 @@ size_t FindInvalidUtf8(std::string_view s);
 // Returns true when `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
 
+// Returns the length of the longest prefix of the UTF-8 text `s` that is at most `max_bytes`
+// bytes and does not split a multi-byte character (s.size() when it fits already). On
+// invalid UTF-8 it backs off at most 3 bytes, so it never walks far.
+size_t Utf8PrefixLength(std::string_view s, size_t max_bytes);
+
+// Returns true for three upper-case ASCII letters: the shape of an ISO 4217 currency code
+// (whether the code is assigned is not checked).
+inline bool IsCurrencyCode(std::string_view code) {
+  return code.size() == 3 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z' &&
+         code[2] >= 'A' && code[2] <= 'Z';
+}
+
 }  // namespace bonafide
 
 #endif  // BONAFIDE_UTIL_STRINGS_H_

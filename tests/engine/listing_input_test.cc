@@ -8,12 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -26,57 +24,15 @@
 #include "engine/csv_listing_parser.h"
 #include "engine/listing_fields.h"
 #include "engine/listing_validation.h"
-
-// --- allocation counter (for the zero-allocation test) ---------------------------------
-namespace {
-std::atomic<long> g_allocations{0};
-thread_local bool t_count_allocations = false;
-}  // namespace
-
-// The replacements pair malloc with free; GCC cannot see that through inlining.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(size_t n) {
-  if (t_count_allocations) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  if (t_count_allocations) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#include "tests/allocation_counter.h"
+#include "tests/test_util.h"
 
 namespace bonafide::engine {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "listing_input_XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Write(const std::string& name, const std::string& content) const {
-    std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::string Zstd(const std::string& s) {
   std::string out(ZSTD_compressBound(s.size()), '\0');
@@ -301,7 +257,7 @@ TEST(ListingInputTest, RejectReasons) {
     SCOPED_TRACE(cases[i].line);
     const Reject& rej = r.rejects[i];
     if (cases[i].reason == "invalid JSON: ") {
-      EXPECT_THAT(rej.reason, testing::StartsWith("invalid JSON: "));
+      EXPECT_THAT(rej.reason, ::testing::StartsWith("invalid JSON: "));
     } else {
       EXPECT_EQ(rej.reason, cases[i].reason);
     }
@@ -699,7 +655,7 @@ TEST(ListingInputTest, RejectClassesAreSetWhereRejectsAreMade) {
       "\n"
       "[1]\n");
   ASSERT_EQ(b.rejects.size(), 3u);
-  EXPECT_THAT(b.rejects[0].reason, testing::StartsWith("invalid JSON: "));
+  EXPECT_THAT(b.rejects[0].reason, ::testing::StartsWith("invalid JSON: "));
   EXPECT_EQ(b.rejects[0].reason_class, "invalid JSON");
   EXPECT_EQ(b.rejects[1].reason, "image path escapes the image root: \"../x\"");
   EXPECT_EQ(b.rejects[1].reason_class, "image path escapes the image root");
@@ -733,22 +689,7 @@ TEST(ListingInputTest, SampleFixtures) {
   EXPECT_EQ(r.rejects[0].line, 5u);
 }
 
-// --- Parser properties -----------------------------------------------------------------
-
 // --- field caps --------------------------------------------------------------------------
-
-TEST(ListingInputTest, Utf8PrefixLength) {
-  EXPECT_EQ(Utf8PrefixLength("abc", 3), 3u);
-  EXPECT_EQ(Utf8PrefixLength("abcd", 3), 3u);
-  EXPECT_EQ(Utf8PrefixLength("ab\xc3\xa9", 3), 2u);     // é straddles
-  EXPECT_EQ(Utf8PrefixLength("a\xe2\x82\xac", 3), 1u);  // € straddles
-  EXPECT_EQ(Utf8PrefixLength("\xe2\x82\xac"
-                             "b",
-                             3),
-            3u);                                             // € ends at the cap
-  EXPECT_EQ(Utf8PrefixLength("ab\xf0\x9f\x98\x80", 3), 2u);  // 4-byte character
-  EXPECT_EQ(Utf8PrefixLength("\xf0\x9f\x98\x80", 1), 0u);
-}
 
 // One listing's fields, written as a JSON line and as a CSV row of the header below.
 struct CapCase {
@@ -954,14 +895,12 @@ TEST(ListingInputTest, ParseDoesNotAllocateWhenWarm) {
     batch.Clear();
     parser.Parse(chunk, batch);
   }
-  g_allocations = 0;
-  t_count_allocations = true;
+  const int64_t before = testing::AllocationCount();
   for (int i = 0; i < 5; ++i) {
     batch.Clear();
     parser.Parse(chunk, batch);
   }
-  t_count_allocations = false;
-  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
   EXPECT_EQ(batch.listings_size, 500u);
 }
 

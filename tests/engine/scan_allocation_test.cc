@@ -1,13 +1,10 @@
 // The steady-state scan must not allocate per listing (docs/design.md). Counts every operator new
-// of this test binary (it replaces the global one) while the bundled rules judge generated
-// nightly listings:
+// of this test binary (tests/allocation_counter.cc replaces the global one) while the bundled rules
+// judge generated nightly listings:
 //   - Scanner::Scan, once its scratch and verdict have grown, allocates nothing at all;
 //   - a whole ScanFiles run allocates per case, never per listing: once the batches in
 //     flight have grown (their listing slots are reused chunk after chunk), a listing that
 //     opens no case costs no allocation.
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -16,38 +13,10 @@
 #include "bonafide/scanner.h"
 #include "engine/listing_input.h"
 #include "rules/text_matcher.h"
+#include "tests/allocation_counter.h"
 #include "tests/generated_dump.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
-
-namespace {
-std::atomic<int64_t> g_allocations{0};
-}  // namespace
-
-// The replacements pair malloc with free on both sides; g++ cannot see that through inlining.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-// The nothrow forms too (simdjson uses them): every form that can reach the replaced
-// deletes must come from malloc, or ASan reports a mismatch.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace bonafide {
 namespace {
@@ -124,13 +93,13 @@ TEST(ScanAllocationTest, ScanAllocatesNothingOnceWarm) {
 
   int64_t cases = 0, rejects = 0;
   for (const Listing& listing : listings) scanner->Scan(listing, **scratch, verdict);
-  const int64_t before = g_allocations.load();
+  const int64_t before = testing::AllocationCount();
   for (const Listing& listing : listings) {
     scanner->Scan(listing, **scratch, verdict);
     for (const HolderVerdict& h : verdict.holders) cases += h.case_opened;
     rejects += !verdict.reject_reason.empty();
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
   // The data exercises the paths that could allocate: cases, rejects, reasons.
   EXPECT_GT(cases, 30);
   EXPECT_GT(rejects, 0);
@@ -158,10 +127,10 @@ TEST(ScanAllocationTest, ScanFilesAllocatesPerCaseNotPerListing) {
   options.resume = false;
   options.on_progress = [&](const ScanProgress& p) {
     if (mark.set || p.listings_read < 30000) return;
-    mark = Mark{true, g_allocations.load(), p.listings_read, p.cases};
+    mark = Mark{true, testing::AllocationCount(), p.listings_read, p.cases};
   };
   auto summary = scanner->ScanFiles({input}, sink, options);
-  const int64_t allocations = g_allocations.load() - mark.allocations;
+  const int64_t allocations = testing::AllocationCount() - mark.allocations;
   ASSERT_TRUE(summary.ok()) << summary.status();
   ASSERT_TRUE(mark.set);
   int64_t cases = -mark.cases;

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "bonafide/sink.h"
+#include "tests/temp_dir.h"
 #include "util/hash.h"
 
 namespace bonafide {
@@ -78,22 +79,14 @@ class RawDb {
 
 class SqliteOutboxTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "outbox_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/outbox.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::unique_ptr<SqliteOutbox> OpenOrDie() {
     auto outbox = SqliteOutbox::Open(path_);
     EXPECT_TRUE(outbox.ok()) << outbox.status();
     return outbox.ok() ? std::move(outbox).value() : nullptr;
   }
 
-  std::string dir_;
-  std::string path_;
+  testing::TempDir dir_;
+  const std::string path_ = dir_.Join("outbox.db");
 };
 
 TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
@@ -368,14 +361,14 @@ TEST_F(SqliteOutboxTest, ListsFilterByRightsHolder) {
 }
 
 TEST_F(SqliteOutboxTest, OpenReadOnlyOfMissingFileIsNotFound) {
-  auto outbox = SqliteOutbox::OpenReadOnly(dir_ + "/missing.db");
+  auto outbox = SqliteOutbox::OpenReadOnly(dir_.Join("missing.db"));
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kNotFound) << outbox.status();
   EXPECT_THAT(outbox.status().message(), HasSubstr("missing.db"));
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/missing.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join("missing.db")));
 }
 
 TEST_F(SqliteOutboxTest, OpenInMissingDirectoryFails) {
-  auto outbox = SqliteOutbox::Open(dir_ + "/no/such/dir/outbox.db");
+  auto outbox = SqliteOutbox::Open(dir_.Join("no/such/dir/outbox.db"));
   EXPECT_FALSE(outbox.ok());
   EXPECT_THAT(outbox.status().message(), HasSubstr("no/such/dir/outbox.db"));
 }
@@ -497,13 +490,13 @@ TEST_F(SqliteOutboxTest, NotADatabaseIsDataLoss) {
 TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
   {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ + "/other.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(dir_.Join("other.db").c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE cases (x)", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
-  EXPECT_EQ(SqliteOutbox::Open(dir_ + "/other.db").status().code(),
+  EXPECT_EQ(SqliteOutbox::Open(dir_.Join("other.db")).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(SqliteOutbox::OpenReadOnly(dir_ + "/other.db").status().code(),
+  EXPECT_EQ(SqliteOutbox::OpenReadOnly(dir_.Join("other.db")).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   ASSERT_NE(OpenOrDie(), nullptr);

@@ -3,11 +3,10 @@
 #ifndef BONAFIDE_TESTS_FUZZ_FUZZ_CHECK_H_
 #define BONAFIDE_TESTS_FUZZ_FUZZ_CHECK_H_
 
-#include <stdlib.h>
-
 #include <cstdio>
-#include <filesystem>
-#include <string>
+#include <cstdlib>
+
+#include "tests/temp_dir.h"
 
 // Aborts with a message when `cond` is false. Active in every build type (not assert()).
 #define BONAFIDE_FUZZ_CHECK(cond, ...)                                              \
@@ -23,19 +22,9 @@
 namespace bonafide::fuzz {
 
 // A directory under $TMPDIR for this process, created on first use and removed at exit.
-inline const std::string& ScratchDir() {
-  static const std::string* dir = [] {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "bonafide-fuzz-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    auto* d = new std::string(pattern);
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(*dir, ec);
-    });
-    return d;
-  }();
-  return *dir;
+inline const testing::TempDir& ScratchDir() {
+  static const testing::TempDir dir;
+  return dir;
 }
 
 }  // namespace bonafide::fuzz

@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include <cmath>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -166,11 +165,7 @@ void ParseAsOneChunk(std::string_view data, InputFormat format,
 // Reads `data` from a file named `name` through InputSource and parses every chunk.
 void ReadThroughSource(std::string_view data, const std::string& name, size_t chunk_bytes,
                        size_t max_record_bytes) {
-  const std::string path = ScratchDir() + "/" + name;
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  }
+  const std::string path = ScratchDir().Write(name, data);
   InputOptions options;
   options.chunk_bytes = chunk_bytes;
   options.max_record_bytes = max_record_bytes;

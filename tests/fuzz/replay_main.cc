@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
+
+#include "util/files.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -37,8 +39,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const fs::path& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const absl::StatusOr<std::string> read = bonafide::ReadFile(file.string());
+    if (!read.ok()) {
+      std::fprintf(stderr, "replay: %s\n", read.status().ToString().c_str());
+      return 2;
+    }
+    const std::string& data = *read;
     std::fprintf(stderr, "replay: %s (%zu bytes)\n", file.c_str(), data.size());
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }

@@ -10,8 +10,6 @@
 #include <stdint.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -42,17 +40,15 @@ constexpr std::string_view kHolder =
     "    reference_price: {amount: 180, currency: EUR}\n    min_price_ratio: 0.4\n"
     "    images: [photos/front.jpg]\n";
 
-void WriteFile(const std::string& path, std::string_view contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+// Writes `contents` to `file` of the rules directory; returns its path.
+std::string WriteRulesFile(std::string_view file, std::string_view contents) {
+  return ScratchDir().Write(std::string("rules/") + std::string(file), contents);
 }
 
 const std::string& RulesDir() {
   static const std::string* dir = [] {
-    auto* d = new std::string(ScratchDir() + "/rules");
-    std::filesystem::create_directories(*d + "/rights_holders/photos");
-    WriteFile(*d + "/rights_holders/photos/front.jpg", "not really a jpeg");
-    return d;
+    WriteRulesFile("rights_holders/photos/front.jpg", "not really a jpeg");
+    return new std::string(ScratchDir().Join("rules"));
   }();
   return *dir;
 }
@@ -71,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
                {"cues.yaml", kCues},
                {"context.yaml", kContext},
                {"rights_holders/acme.yaml", kHolder}};
-  for (const auto& f : files) WriteFile(dir + "/" + f.file, f.valid);
+  for (const auto& f : files) WriteRulesFile(f.file, f.valid);
   static bool checked_valid = false;
   if (!checked_valid) {  // the baseline directory must load
     absl::StatusOr<bonafide::rules::RulePack> pack = bonafide::rules::LoadRulePack(dir);
@@ -79,8 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     checked_valid = true;
   }
   for (const auto& f : files) {
-    const std::string path = dir + "/" + f.file;
-    WriteFile(path, data);
+    WriteRulesFile(f.file, data);
     absl::StatusOr<bonafide::rules::RulePack> pack = bonafide::rules::LoadRulePack(dir);
     if (!pack.ok()) {
       const absl::Status& s = pack.status();
@@ -105,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
             "%s: no line:column: %s", f.file, message.c_str());
       }
     }
-    WriteFile(path, f.valid);
+    WriteRulesFile(f.file, f.valid);
   }
   return 0;
 }

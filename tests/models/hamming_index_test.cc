@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <random>
 #include <string>
 #include <thread>
@@ -22,47 +21,7 @@
 #include "gtest/gtest.h"
 
 #include "models/pdq.h"
-
-// --- allocation counter (for the zero-allocation test) ---------------------------------
-namespace {
-std::atomic<long> g_allocations{0};
-thread_local bool t_count_allocations = false;
-
-void* CountedAlloc(size_t n) {
-  if (t_count_allocations) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* CountedAlignedAlloc(size_t n, std::align_val_t al) {
-  if (t_count_allocations) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const size_t a = static_cast<size_t>(al);
-  return std::aligned_alloc(a, ((n == 0 ? 1 : n) + a - 1) / a * a);
-}
-}  // namespace
-
-// The replacements pair malloc with free; GCC cannot see that through inlining.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(size_t n) {
-  if (void* p = CountedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new(size_t n, std::align_val_t al) {
-  if (void* p = CountedAlignedAlloc(n, al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n, std::align_val_t al) { return operator new(n, al); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+#include "tests/allocation_counter.h"
 
 namespace bonafide::models {
 namespace {
@@ -369,11 +328,9 @@ TEST(HammingIndexTest, QueriesDoNotAllocateWhenWarm) {
     }
   };
   run();  // warm up: grows out, the candidate list and the thread_local scratch
-  g_allocations = 0;
-  t_count_allocations = true;
+  const int64_t before = testing::AllocationCount();
   run();
-  t_count_allocations = false;
-  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
 }
 
 TEST(HammingIndexTest, ConcurrentQueriesAgree) {

@@ -27,12 +27,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include "models/pdq.h"
+#include "tests/test_util.h"
 
 namespace bonafide::models {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::ReadFileOrDie;
 using ::testing::StartsWith;
+using testing::TempDir;
 
 const std::string kData = BONAFIDE_PDQ_DATA;
 
@@ -40,14 +43,6 @@ const std::string kData = BONAFIDE_PDQ_DATA;
 #define ASSERT_HAVE_DATA()                                                            \
   ASSERT_TRUE(std::filesystem::exists(kData + "/EXPECTED_fullres_opencv_decode.tsv")) \
       << "PDQ conformance data not found at " << kData << " (testdata/pdq)"
-
-std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A photo-like colour picture: smooth gradients, a few shapes and some text.
 cv::Mat DrawPhoto(int width, int height) {
@@ -169,24 +164,6 @@ std::string PhoneJpeg(int orientation) {
   }();
   return WithExifOrientation(*stored, orientation);
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/image_decode_test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string Write(const std::string& name, const std::string& bytes) const {
-    const std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Mean absolute difference of two lumas of the same size after an area resize to 64x64.
 double MeanAbsDiff64(DecodedLuma& a, DecodedLuma& b) {

@@ -4,12 +4,10 @@
 // luma = 0.299R + 0.587G + 0.114B in float, as the reference pipeline does.
 #include "models/pdq.h"
 
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <random>
 #include <sstream>
 #include <string>
@@ -21,22 +19,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-// Counts every allocation of this binary, for the zero-allocation test.
-namespace {
-std::atomic<int64_t> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);  // a counter, no ordering
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-// GCC 12 flags free() in a replaced operator delete once inlined next to `new`; the pair
-// is consistent (malloc above), so the warning is a false positive here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "tests/allocation_counter.h"
 
 namespace bonafide::models {
 namespace {
@@ -239,13 +222,13 @@ TEST(PdqHasherTest, WarmHasherDoesNotAllocate) {
   const Luma small = Synthetic(300, 700, 6);
   PdqHasher hasher;
   hasher.Hash(big.pixels.data(), big.width, big.height);  // grows the buffers
-  const int64_t before = g_allocations.load(std::memory_order_relaxed);
+  const int64_t before = testing::AllocationCount();
   for (int i = 0; i < 5; ++i) {
     hasher.Hash(big.pixels.data(), big.width, big.height);
     hasher.Hash(small.pixels.data(), small.width, small.height);
     hasher.HashDihedral(small.pixels.data(), small.width, small.height);
   }
-  EXPECT_EQ(g_allocations.load(std::memory_order_relaxed) - before, 0);
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
 }
 
 TEST(PdqHasherTest, RobustToResizeAndBrightness) {

@@ -1,15 +1,14 @@
 #include "rules/rule_pack.h"
 
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "tests/temp_dir.h"
 
 namespace bonafide::rules {
 namespace {
@@ -44,27 +43,16 @@ products:
 class RulePackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("rule_pack_test_" + std::to_string(getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "rights_holders");
     Write("policy.yaml", kPolicy);
     Write("rights_holders/acme.yaml", kAcme);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
-  void Write(const std::string& relative, std::string_view text) {
-    const fs::path path = dir_ / relative;
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-  }
+  void Write(const std::string& relative, std::string_view text) { dir_.Write(relative, text); }
 
   // The path of `relative` as LoadRulePack names it in messages.
-  std::string Path(const std::string& relative) const { return (dir_ / relative).string(); }
+  std::string Path(const std::string& relative) const { return dir_.Join(relative); }
 
-  absl::StatusOr<RulePack> Load() const { return LoadRulePack(dir_.string()); }
+  absl::StatusOr<RulePack> Load() const { return LoadRulePack(dir_.path()); }
 
   // Expects an InvalidArgument error "<file>:<line>:<column>: ..." containing `message`.
   void ExpectError(const std::string& relative, int line, int column,
@@ -78,8 +66,12 @@ class RulePackTest : public ::testing::Test {
     EXPECT_THAT(std::string(pack.status().message()), HasSubstr(std::string(message)));
   }
 
-  fs::path dir_;
+  testing::TempDir dir_;
 };
+
+TEST(FormatLocationTest, WritesFileLineAndColumn) {
+  EXPECT_EQ(FormatLocation({"rules/cues.yaml", 12, 3}), "rules/cues.yaml:12:3");
+}
 
 const RightsHolder* FindHolder(const RulePack& pack, std::string_view id) {
   for (const RightsHolder& h : pack.rights_holders) {
@@ -553,7 +545,7 @@ products:
 }
 
 TEST_F(RulePackTest, RejectsMissingPolicy) {
-  fs::remove(dir_ / "policy.yaml");
+  fs::remove(dir_.Join("policy.yaml"));
   const absl::StatusOr<RulePack> pack = Load();
   ASSERT_FALSE(pack.ok());
   EXPECT_EQ(pack.status().code(), absl::StatusCode::kNotFound);
@@ -568,7 +560,7 @@ TEST_F(RulePackTest, RejectsMissingDirectory) {
 }
 
 TEST_F(RulePackTest, RejectsNoRightsHolders) {
-  fs::remove(dir_ / "rights_holders/acme.yaml");
+  fs::remove(dir_.Join("rights_holders/acme.yaml"));
   Write("rights_holders/acme.json", "{}");  // not a rules file
   const absl::StatusOr<RulePack> pack = Load();
   ASSERT_FALSE(pack.ok());
@@ -587,7 +579,7 @@ TEST_F(RulePackTest, RejectsMissingImageFile) {
 }
 
 TEST_F(RulePackTest, RejectsImageThatIsADirectory) {
-  fs::create_directories(dir_ / "rights_holders/photos");
+  fs::create_directories(dir_.Join("rights_holders/photos"));
   Write("rights_holders/acme.yaml", std::string(kAcme) + "    images: [photos]\n");
   ExpectError("rights_holders/acme.yaml", 14, 14, "image \"photos\" is not a regular file");
 }

@@ -47,5 +47,35 @@ TEST(Utf8Test, AcceptsWellFormedAndRejectsOverlongAndSurrogates) {
   EXPECT_FALSE(IsValidUtf8("\xE9\xAB"));                 // truncated
 }
 
+TEST(Utf8PrefixLengthTest, NeverSplitsACharacter) {
+  EXPECT_EQ(Utf8PrefixLength("abc", 3), 3u);
+  EXPECT_EQ(Utf8PrefixLength("abcd", 3), 3u);
+  EXPECT_EQ(Utf8PrefixLength("ab\xc3\xa9", 3), 2u);     // é straddles
+  EXPECT_EQ(Utf8PrefixLength("a\xe2\x82\xac", 3), 1u);  // € straddles
+  EXPECT_EQ(Utf8PrefixLength("\xe2\x82\xac"
+                             "b",
+                             3),
+            3u);                                             // € ends at the cut
+  EXPECT_EQ(Utf8PrefixLength("ab\xf0\x9f\x98\x80", 3), 2u);  // 4-byte character
+  EXPECT_EQ(Utf8PrefixLength("\xf0\x9f\x98\x80", 1), 0u);
+  EXPECT_EQ(Utf8PrefixLength("\xc3\xa9", 0), 0u);
+}
+
+TEST(Utf8PrefixLengthTest, BacksOffAtMostThreeBytesOnInvalidText) {
+  // Five continuation bytes: no character can be that long, so the cut stops 3 bytes back.
+  EXPECT_EQ(Utf8PrefixLength("a\x80\x80\x80\x80\x80", 5), 2u);
+}
+
+TEST(CurrencyCodeTest, AcceptsThreeUpperCaseAsciiLetters) {
+  EXPECT_TRUE(IsCurrencyCode("EUR"));
+  EXPECT_TRUE(IsCurrencyCode("XXX"));
+  EXPECT_FALSE(IsCurrencyCode("eur"));
+  EXPECT_FALSE(IsCurrencyCode("EU"));
+  EXPECT_FALSE(IsCurrencyCode("EURO"));
+  EXPECT_FALSE(IsCurrencyCode("E1R"));
+  EXPECT_FALSE(IsCurrencyCode("EU\xc3\x89"));
+  EXPECT_FALSE(IsCurrencyCode(""));
+}
+
 }  // namespace
 }  // namespace bonafide
