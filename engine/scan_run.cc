@@ -211,10 +211,12 @@ absl::Status ScanRun::Prepare() {
   }
 
   // Resuming: the same inputs (same sizes and times) and rules as an interrupted scan whose
-  // checkpoints are in the sink.
+  // checkpoints are in the sink. Files (not stdin) always leave checkpoints, also when this
+  // run does not resume: a scan restarted from the start and killed in turn must resume
+  // from its own progress, not from the older run's.
   Hasher128 run_hasher;
   run_hasher.Add(info_.rules_version);
-  bool resumable = options_.resume;
+  bool resumable = true;
   for (const std::string& input : inputs_) {
     identities_.push_back(InputIdentity(input));
     resumable &= !identities_.back().empty();
@@ -225,7 +227,8 @@ absl::Status ScanRun::Prepare() {
   resume_at_.resize(inputs_.size());
   input_records_.resize(inputs_.size());
   std::optional<uint64_t> keep_rejects_bytes;
-  if (resumable) {
+  if (resumable && !options_.resume) BONAFIDE_RETURN_IF_ERROR(sink_.ClearCheckpoints(run_));
+  if (resumable && options_.resume) {
     BONAFIDE_ASSIGN_OR_RETURN(std::vector<ScanCheckpoint> checkpoints, sink_.LoadCheckpoints(run_));
     for (const ScanCheckpoint& c : checkpoints) {
       for (size_t i = 0; i < inputs_.size(); ++i) {

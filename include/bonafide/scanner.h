@@ -98,6 +98,8 @@ struct ScanOptions {
   // inputs (same files, sizes and modification times) with the same rules, inputs it
   // finished are skipped and the one it was reading continues after the last committed
   // batch, so that no case or event is lost or repeated (true). Stdin is never resumed.
+  // False scans from the start and drops those checkpoints; the new run's own checkpoints
+  // are then what a later resume continues from.
   bool resume = true;
 };
 
@@ -181,8 +183,8 @@ struct ScanSummary {
   // A stop request (ScanOptions::stop) ended the scan before the end of its inputs; what
   // was read is committed.
   bool interrupted = false;
-  // The scan committed checkpoints (regular files, ScanOptions::resume): if interrupted,
-  // running the same scan again continues where this one stopped.
+  // The scan committed checkpoints (every input a regular file): if interrupted, running
+  // the scan again with ScanOptions::resume continues where this one stopped.
   bool resumable = false;
 };
 

@@ -367,5 +367,63 @@ TEST(ResumeTest, AStopRequestEndsTheScanResumably) {
             testing::ReadFileOrDie(dir.Join("ref.rejects")));
 }
 
+// ScanOptions::resume = false (`scan --restart`) drops an interrupted scan's checkpoints
+// and keeps its own: after a stopped scan, a restart stopped in turn resumes from the
+// restart's progress, and a completed restart leaves nothing to resume, so the next scan
+// reads everything again.
+TEST(ResumeTest, ARestartReplacesTheCheckpointsOfTheScanItRestarts) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 8000);
+  const std::string dump = testing::ReadFileOrDie(input);
+  const int64_t records = std::count(dump.begin(), dump.end(), '\n');
+  ScannerOptions scanner_options;
+  scanner_options.rules_dir = kRules;
+  auto scanner = Scanner::Create(scanner_options);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  ASSERT_TRUE(outbox.ok());
+  ScanOptions options;
+  options.threads = 2;
+  options.chunk_bytes = 64 << 10;
+  options.rejects_path = "";
+
+  auto stopped_after = [&](int stop_at_batch, bool resume) {
+    std::atomic<bool> stop{false};
+    int batches = 0;
+    ScanOptions o = options;
+    o.resume = resume;
+    o.stop = &stop;
+    o.on_progress = [&](const ScanProgress&) {
+      if (++batches == stop_at_batch) stop.store(true);
+    };
+    auto summary = (*scanner)->ScanFiles({input}, **outbox, o);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.ok() ? *summary : ScanSummary{};
+  };
+
+  const ScanSummary first = stopped_after(8, /*resume=*/true);
+  ASSERT_TRUE(first.interrupted);
+  const ScanSummary restart = stopped_after(3, /*resume=*/false);
+  ASSERT_TRUE(restart.interrupted);
+  EXPECT_TRUE(restart.resumed.empty());
+  EXPECT_LT(restart.listings_read, first.listings_read);
+
+  // Resumes after the restart's last batch, not after the first scan's.
+  auto resumed = (*scanner)->ScanFiles({input}, **outbox, options);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_EQ(resumed->resumed.size(), 1u);
+  EXPECT_EQ(restart.listings_read + resumed->listings_read, records);
+
+  // A completed restart leaves no checkpoint behind.
+  options.resume = false;
+  ASSERT_TRUE((*scanner)->ScanFiles({input}, **outbox, options).ok());
+  options.resume = true;
+  auto again = (*scanner)->ScanFiles({input}, **outbox, options);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->resumed.empty());
+  EXPECT_EQ(again->listings_read, records);
+}
+
 }  // namespace
 }  // namespace bonafide

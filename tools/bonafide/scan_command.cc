@@ -212,8 +212,9 @@ int ScanCommand(int argc, char** argv) {
   if (summary->interrupted) {
     std::fflush(stdout);
     std::fprintf(stderr, "bonafide scan: interrupted: %s\n",
-                 summary->resumable ? "run the same command to resume"
-                                    : "the cases found so far are in the outbox");
+                 !summary->resumable ? "the cases found so far are in the outbox"
+                 : raw.restart       ? "run the same command without --restart to resume"
+                                     : "run the same command to resume");
     return kExitInterrupted;
   }
   if (raw.max_reject_rate && RejectRateExceeded(*summary, *raw.max_reject_rate)) {
