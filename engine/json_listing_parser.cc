@@ -210,6 +210,8 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
         if ((err = v.get_array().get(arr))) return json_error(err);
         for (auto el_result : arr) {
           od::value el;
+          // get() is rvalue-qualified in simdjson, whatever clang-tidy says of the type.
+          // NOLINTNEXTLINE(performance-move-const-arg)
           if ((err = std::move(el_result).get(el))) return json_error(err);
           od::json_type et;
           if ((err = el.type().get(et))) return json_error(err);

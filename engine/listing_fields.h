@@ -1,7 +1,7 @@
 // The listing schema, written down once: every field a dump record may carry, its type,
 // whether it is required, its size cap and what happens above the cap, and where it goes
 // in a Listing. The JSON Lines and CSV parsers, the field checks (ValidateListing) and
-// the reject messages all read this table; docs/design.md ("Listing input") renders it.
+// the reject messages all read this table; docs/listings.md ("Fields") renders it.
 //
 //   const FieldSpec& spec = FieldSpecOf(ListingField::kTitle);   // "title", 4 KiB, ...
 //   std::optional<ListingField> f = FieldByName("seller_id");     // a JSON key or CSV column
@@ -165,7 +165,7 @@ inline std::optional<ListingField> FieldOfLength(const char* p) {
   if constexpr (K == kPerLength || kFieldsByNameLength[N][K] < 0) {
     return std::nullopt;
   } else {
-    constexpr int kIndex = kFieldsByNameLength[N][K];
+    constexpr int kIndex = static_cast<int>(kFieldsByNameLength[N][K]);
     if (std::memcmp(kListingFields[kIndex].name.data(), p, N) == 0) {
       return static_cast<ListingField>(kIndex);
     }

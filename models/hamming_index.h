@@ -42,8 +42,8 @@
 
 namespace bonafide::models {
 
-static_assert(sizeof(Hash256) == 32 && alignof(Hash256) == 32,
-              "the indexes assume a packed, 32-byte aligned 256-bit hash");
+static_assert(sizeof(Hash256) == 32, "the indexes assume a packed 256-bit hash");
+static_assert(alignof(Hash256) == 32, "the indexes assume a 32-byte aligned hash");
 
 // One hit: the bank position of the hash and its Hamming distance to the query.
 struct IndexMatch {

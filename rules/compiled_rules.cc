@@ -25,7 +25,7 @@ void AppendEscaped(char c, std::string& out) {
   }
 }
 
-std::string WithWordBoundaries(std::string_view normalized, std::string body) {
+std::string WithWordBoundaries(std::string_view normalized, const std::string& body) {
   std::string out;
   if (IsAsciiAlnum(normalized.front())) out.append("\\b");
   out.append(body);

@@ -195,10 +195,11 @@ std::u32string LookAlikeOf(Icu& icu, const SkeletonIndex& index, UChar32 cp) {
       bool is_upper = a >= 'A' && a <= 'Z';
       bool is_lower = a >= 'a' && a <= 'z';
       int score = 0;
-      if (is_upper || is_lower)
+      if (is_upper || is_lower) {
         score = (is_upper == upper) ? 3 : 2;
-      else
+      } else {
         score = 1;  // digit
+      }
       if (score > best_score) {
         best_score = score;
         best = a;

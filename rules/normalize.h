@@ -41,7 +41,9 @@ namespace bonafide::rules {
 template <typename T>
 struct UninitializedAllocator : std::allocator<T> {
   UninitializedAllocator() = default;
+  // Implicit, as the allocator requirements want for rebinding.
   template <typename U>
+  // NOLINTNEXTLINE(google-explicit-constructor)
   UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
   template <typename U>
   void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {

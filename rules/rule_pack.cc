@@ -468,7 +468,8 @@ class YamlFile {
         return MissingColon(mark.line);
       }
     }
-    static constexpr std::pair<const char*, const char*> kPlainWords[] = {
+    // yaml-cpp's messages are `const char* const`, not constexpr.
+    static const std::pair<const char*, const char*> kPlainWords[] = {
         {msg::END_OF_MAP,
          "this line does not continue the mapping above it (check its indentation)"},
         {msg::END_OF_SEQ, "this line does not continue the list above it (check its indentation)"},

@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-contrib-dev  # img_hash::PHash, the peer in bench/bonafide_image_bench (~150 packages)
   python3 zstd ripgrep
-  clang-format  # tools/format.sh --check, run by tools/test.sh
+  clang-format clang-tidy  # tools/format.sh --check and tools/lint.sh, run by tools/test.sh
 )
 
 missing=()

@@ -3,13 +3,14 @@
 #   1. install the dependencies (tools/install-deps.sh; needs root when something is missing);
 #   2. every C++ file formatted as .clang-format says (tools/format.sh --check);
 #   3. the `ci` workflow: configure, build everything with warnings as errors, run every
-#      test (labels unit, api, e2e, slow = fuzz corpus replays, bench-smoke);
+#      test (labels unit, api, e2e, slow = fuzz corpus replays, bench-smoke); then
+#      clang-tidy with the checks of .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz
 #      corpus replay also runs under the sanitizers.
 #
 # Usage: bash tools/test.sh [--skip-deps] [--skip-ci] [--skip-asan]
-# Exits non-zero at the first failing step. About 15 minutes on 2 cores from scratch;
+# Exits non-zero at the first failing step. About 20 minutes on 2 cores from scratch;
 # rebuilds are incremental (build/ci, build/asan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ for arg in "$@"; do
     --skip-ci) skip_ci=1 ;;
     --skip-asan) skip_asan=1 ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -49,6 +50,7 @@ step "format check (clang-format)" bash tools/format.sh --check
 
 if ((!skip_ci)); then
   step "ci workflow (configure, build, all tests)" cmake --workflow --preset ci
+  step "lint (clang-tidy, the checks of .clang-tidy)" bash tools/lint.sh build/ci
 fi
 
 if ((!skip_asan)); then

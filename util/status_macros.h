@@ -24,10 +24,13 @@
 #define BONAFIDE_ASSIGN_OR_RETURN(lhs, rexpr) \
   BONAFIDE_ASSIGN_OR_RETURN_IMPL_(BONAFIDE_STATUS_CONCAT_(bonafide_statusor_, __LINE__), lhs, rexpr)
 
+// `lhs` may be a declaration (`auto x`), so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BONAFIDE_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                    \
   if (!statusor.ok()) return std::move(statusor).status();    \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Broken invariants are bugs, not Status: abort with the place.
 #define BONAFIDE_CHECK(cond)                                                        \

@@ -37,8 +37,9 @@ int CheckCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
     return kExitUsage;
   }
-  for (const std::string& w : (*scanner)->rules_info().warnings)
+  for (const std::string& w : (*scanner)->rules_info().warnings) {
     std::fprintf(stderr, "%s\n", w.c_str());
+  }
   const std::vector<std::string> failures = (*scanner)->CheckExamples();
   for (const auto& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
   const RulesInfo& info = (*scanner)->rules_info();

@@ -87,7 +87,12 @@ void FlagSet::PrintHelp() const {
       case Kind::kBool:
         break;
     }
-    std::printf("%-24s %s", head.c_str(), f.help.c_str());
+    // A flag too long for the column gets a line of its own, so the help stays aligned.
+    if (head.size() >= 24) {
+      std::printf("%s\n%-24s %s", head.c_str(), "", f.help.c_str());
+    } else {
+      std::printf("%-24s %s", head.c_str(), f.help.c_str());
+    }
     if (!range.empty() && !f.default_text.empty()) {
       std::printf(" (%s; default: %s)", range.c_str(), f.default_text.c_str());
     } else if (!range.empty()) {
@@ -127,7 +132,7 @@ std::string FlagSet::Suggestion(std::string_view typed) const {
     // `-threads` (one dash), `-t` and `--thread` all abbreviate or misspell --threads.
     const bool abbreviates = f.name.compare(0, typed.size(), typed) == 0;
     const bool extends = typed.size() > f.name.size() && typed.substr(0, f.name.size()) == f.name;
-    if (abbreviates || extends) candidates.push_back("--" + f.name);
+    if (abbreviates || extends) candidates.emplace_back("--" + f.name);
   }
   if (std::string_view("help").substr(0, typed.size()) == typed) candidates.push_back("--help");
   if (candidates.empty()) return "";

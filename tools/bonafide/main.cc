@@ -36,11 +36,8 @@ void PrintUsage(std::FILE* out) {
                "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
 }
 
-}  // namespace
-}  // namespace bonafide::cli
-
-int main(int argc, char** argv) {
-  using namespace bonafide::cli;
+// Runs the command named by argv[1]; returns the exit status.
+int Main(int argc, char** argv) {
   ExitQuietlyOnBrokenPipe();
   if (argc < 2) {
     PrintUsage(stderr);
@@ -63,3 +60,8 @@ int main(int argc, char** argv) {
   PrintUsage(stderr);
   return kExitUsage;
 }
+
+}  // namespace
+}  // namespace bonafide::cli
+
+int main(int argc, char** argv) { return bonafide::cli::Main(argc, argv); }

@@ -177,8 +177,9 @@ int ScanCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
     return kExitUsage;
   }
-  for (const std::string& w : (*scanner)->rules_info().warnings)
+  for (const std::string& w : (*scanner)->rules_info().warnings) {
     std::fprintf(stderr, "%s\n", w.c_str());
+  }
   auto outbox = SqliteOutbox::Open(raw.outbox);
   if (!outbox.ok()) {
     std::fprintf(stderr, "bonafide scan: %s\n", std::string(outbox.status().message()).c_str());

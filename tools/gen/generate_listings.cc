@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 
 #include "rules/rule_pack.h"
 #include "tools/gen/listing_generator.h"
@@ -77,12 +78,13 @@ int main(int argc, char** argv) {
   // Accept --record-bytes as well as --record_bytes (Abseil flag names use '_').
   std::vector<std::string> args(argv, argv + argc);
   for (std::string& a : args) {
-    if (a.rfind("--", 0) != 0) continue;
+    if (!absl::StartsWith(a, "--")) continue;
     for (size_t i = 2; i < a.size() && a[i] != '='; ++i) {
       if (a[i] == '-') a[i] = '_';
     }
   }
   std::vector<char*> argp;
+  argp.reserve(args.size());
   for (std::string& a : args) argp.push_back(a.data());
   const std::vector<char*> rest =
       absl::ParseCommandLine(static_cast<int>(argp.size()), argp.data());
