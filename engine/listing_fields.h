@@ -165,7 +165,9 @@ inline std::optional<ListingField> FieldOfLength(const char* p) {
   if constexpr (K == kPerLength || kFieldsByNameLength[N][K] < 0) {
     return std::nullopt;
   } else {
-    constexpr int kIndex = static_cast<int>(kFieldsByNameLength[N][K]);
+    // Not a character: a field index, known to be >= 0 here.
+    // NOLINTNEXTLINE(bugprone-signed-char-misuse)
+    constexpr int kIndex = kFieldsByNameLength[N][K];
     if (std::memcmp(kListingFields[kIndex].name.data(), p, N) == 0) {
       return static_cast<ListingField>(kIndex);
     }

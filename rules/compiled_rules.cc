@@ -47,14 +47,14 @@ std::string NameExpression(std::string_view normalized) {
       AppendEscaped(c, body);
     }
   }
-  return WithWordBoundaries(normalized, std::move(body));
+  return WithWordBoundaries(normalized, body);
 }
 
 // A cue or context phrase: the normalised words, literally.
 std::string PhraseExpression(std::string_view normalized) {
   std::string body;
   for (char c : normalized) AppendEscaped(c, body);
-  return WithWordBoundaries(normalized, std::move(body));
+  return WithWordBoundaries(normalized, body);
 }
 
 std::string WithoutSeparators(std::string_view s) {

@@ -134,7 +134,7 @@ std::string FlagSet::Suggestion(std::string_view typed) const {
     const bool extends = typed.size() > f.name.size() && typed.substr(0, f.name.size()) == f.name;
     if (abbreviates || extends) candidates.emplace_back("--" + f.name);
   }
-  if (std::string_view("help").substr(0, typed.size()) == typed) candidates.push_back("--help");
+  if (std::string_view("help").substr(0, typed.size()) == typed) candidates.emplace_back("--help");
   if (candidates.empty()) return "";
   return " (did you mean " + JoinAlternatives(candidates) + "?)";
 }

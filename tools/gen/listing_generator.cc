@@ -70,6 +70,7 @@ std::vector<std::string> TokenStrings(std::string_view phrase) {
   std::vector<Tok> toks;
   Tokenize(phrase, lowered, toks);
   std::vector<std::string> out;
+  out.reserve(toks.size());
   for (const Tok& t : toks) out.push_back(lowered.substr(t.b, t.e - t.b));
   return out;
 }
@@ -1900,7 +1901,7 @@ absl::Status ListingGenerator::Generate(const std::function<bool(std::string_vie
     // Record: prefix + description + suffix, the description padded with filler so that
     // the running average stays at record_bytes.
     char id[32];
-    std::snprintf(id, sizeof id, "lst-%09lld", static_cast<long long>(i + 1));
+    std::snprintf(id, sizeof id, "lst-%09lld", static_cast<long long>(i) + 1);
     std::string& line = s.line;
     std::string& suffix = s.suffix;
     line.clear();
