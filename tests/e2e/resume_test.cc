@@ -88,24 +88,35 @@ void ReadOutbox(const std::string& path, std::vector<CaseRow>& cases,
   for (const auto& x : *e) events.emplace_back(x.id, x.case_key, x.type, x.payload_json);
 }
 
+// The uninterrupted scan that a killed or stopped one must end up equal to: one run to
+// fill the compiled-rules cache, then the reference run, timed so that kills can be placed
+// inside it.
+struct ReferenceScan {
+  double seconds = 0;
+  std::vector<CaseRow> cases;
+  std::vector<EventRow> events;
+  std::string rejects;
+};
+
+ReferenceScan ScanForReference(const testing::TempDir& dir, const std::string& input,
+                               const std::string& cache) {
+  ReferenceScan ref;
+  EXPECT_EQ(Wait(StartScan(input, dir.Join("warm.db"), dir.Join("warm.rejects"), cache)), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Wait(StartScan(input, dir.Join("ref.db"), dir.Join("ref.rejects"), cache)), 0);
+  ref.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ReadOutbox(dir.Join("ref.db"), ref.cases, ref.events);
+  ref.rejects = testing::ReadFileOrDie(dir.Join("ref.rejects"));
+  return ref;
+}
+
 TEST(ResumeTest, KilledScansResumeToExactlyTheUninterruptedOutbox) {
   testing::TempDir dir;
   const std::string input = dir.Join("dump.jsonl");
   Generate(input, 30000);
   const std::string cache = dir.Join("cache");
-
-  // The reference: one uninterrupted run (after one that fills the compiled-rules cache, so
-  // that its duration is the scan's).
-  ASSERT_EQ(Wait(StartScan(input, dir.Join("warm.db"), dir.Join("warm.rejects"), cache)), 0);
-  const auto start = std::chrono::steady_clock::now();
-  ASSERT_EQ(Wait(StartScan(input, dir.Join("ref.db"), dir.Join("ref.rejects"), cache)), 0);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<CaseRow> ref_cases;
-  std::vector<EventRow> ref_events;
-  ReadOutbox(dir.Join("ref.db"), ref_cases, ref_events);
-  ASSERT_GT(ref_cases.size(), 1000u);
-  const std::string ref_rejects = testing::ReadFileOrDie(dir.Join("ref.rejects"));
+  const ReferenceScan ref = ScanForReference(dir, input, cache);
+  ASSERT_GT(ref.cases.size(), 1000u);
 
   std::mt19937 rng(20261128);
   std::uniform_real_distribution<double> when(0.05, 0.95);
@@ -120,7 +131,7 @@ TEST(ResumeTest, KilledScansResumeToExactlyTheUninterruptedOutbox) {
         std::remove(f.c_str());
       }
       const pid_t pid = StartScan(input, db, rejects, cache);
-      std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * scale * seconds));
+      std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * scale * ref.seconds));
       kill(pid, SIGKILL);
       interrupted = WIFSIGNALED(Wait(pid));
     }
@@ -130,13 +141,13 @@ TEST(ResumeTest, KilledScansResumeToExactlyTheUninterruptedOutbox) {
     std::vector<CaseRow> cases;
     std::vector<EventRow> events;
     ReadOutbox(db, cases, events);
-    ASSERT_EQ(cases.size(), ref_cases.size()) << "run " << run;
-    EXPECT_EQ(cases, ref_cases) << "run " << run;
-    ASSERT_EQ(events.size(), ref_events.size()) << "run " << run;
-    EXPECT_EQ(events, ref_events) << "run " << run;
-    EXPECT_EQ(testing::ReadFileOrDie(rejects), ref_rejects) << "run " << run;
+    ASSERT_EQ(cases.size(), ref.cases.size()) << "run " << run;
+    EXPECT_EQ(cases, ref.cases) << "run " << run;
+    ASSERT_EQ(events.size(), ref.events.size()) << "run " << run;
+    EXPECT_EQ(events, ref.events) << "run " << run;
+    EXPECT_EQ(testing::ReadFileOrDie(rejects), ref.rejects) << "run " << run;
   }
-  std::printf("20 runs killed mid-scan and resumed (reference run %.2f s)\n", seconds);
+  std::printf("20 runs killed mid-scan and resumed (reference run %.2f s)\n", ref.seconds);
 }
 
 // Ctrl-C: the scan stops after the batches in flight, commits them, says how to resume and
@@ -146,14 +157,8 @@ TEST(ResumeTest, CtrlCCommitsAndTheSameCommandResumes) {
   const std::string input = dir.Join("dump.jsonl");
   Generate(input, 30000);
   const std::string cache = dir.Join("cache");
-  ASSERT_EQ(Wait(StartScan(input, dir.Join("warm.db"), dir.Join("warm.rejects"), cache)), 0);
-  const auto start = std::chrono::steady_clock::now();
-  ASSERT_EQ(Wait(StartScan(input, dir.Join("ref.db"), dir.Join("ref.rejects"), cache)), 0);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<CaseRow> ref_cases;
-  std::vector<EventRow> ref_events;
-  ReadOutbox(dir.Join("ref.db"), ref_cases, ref_events);
+  const ReferenceScan ref = ScanForReference(dir, input, cache);
+  ASSERT_FALSE(ref.cases.empty());
 
   const std::string db = dir.Join("out.db");
   const std::string rejects = dir.Join("out.rejects");
@@ -162,7 +167,7 @@ TEST(ResumeTest, CtrlCCommitsAndTheSameCommandResumes) {
   for (double scale = 0.5; !interrupted && scale > 0.005; scale /= 2) {
     for (const std::string& f : {db, db + "-wal", db + "-shm", rejects}) std::remove(f.c_str());
     const pid_t pid = StartScan(input, db, rejects, cache, messages);
-    std::this_thread::sleep_for(std::chrono::duration<double>(scale * seconds));
+    std::this_thread::sleep_for(std::chrono::duration<double>(scale * ref.seconds));
     kill(pid, SIGINT);
     const int status = Wait(pid);
     // A run that finished before the signal is thrown away and tried again sooner.
@@ -181,27 +186,21 @@ TEST(ResumeTest, CtrlCCommitsAndTheSameCommandResumes) {
   std::vector<CaseRow> cases;
   std::vector<EventRow> events;
   ReadOutbox(db, cases, events);
-  EXPECT_LT(cases.size(), ref_cases.size());
+  EXPECT_LT(cases.size(), ref.cases.size());
   for (const CaseRow& c : cases) {
-    EXPECT_TRUE(std::binary_search(ref_cases.begin(), ref_cases.end(), c)) << std::get<0>(c);
+    EXPECT_TRUE(std::binary_search(ref.cases.begin(), ref.cases.end(), c)) << std::get<0>(c);
   }
-  ASSERT_LE(events.size(), ref_events.size());
-  EXPECT_TRUE(std::equal(events.begin(), events.end(), ref_events.begin()));
+  ASSERT_LE(events.size(), ref.events.size());
+  EXPECT_TRUE(std::equal(events.begin(), events.end(), ref.events.begin()));
 
   ASSERT_EQ(Wait(StartScan(input, db, rejects, cache, messages)), 0);
   cases.clear();
   events.clear();
   ReadOutbox(db, cases, events);
-  EXPECT_EQ(cases, ref_cases);
-  EXPECT_EQ(events, ref_events);
-  EXPECT_EQ(testing::ReadFileOrDie(rejects), testing::ReadFileOrDie(dir.Join("ref.rejects")));
+  EXPECT_EQ(cases, ref.cases);
+  EXPECT_EQ(events, ref.events);
+  EXPECT_EQ(testing::ReadFileOrDie(rejects), ref.rejects);
 }
-
-}  // namespace
-}  // namespace bonafide
-
-namespace bonafide {
-namespace {
 
 // Forwards to an outbox until the `fail_at`-th write, which fails like a full disk.
 class FailingSink : public CaseSink {
