@@ -1,5 +1,6 @@
 // bonafide check --rules DIR: validates a rules directory and runs its examples.
 #include <cstdio>
+#include <optional>
 
 #include "bonafide/scanner.h"
 #include "tools/bonafide/commands.h"
@@ -19,14 +20,7 @@ int CheckCommand(int argc, char** argv) {
   flags.String("rules", "rules directory (required)", &rules_dir);
   flags.String("cache-dir", "compiled-database cache (\"\" = none)", &cache_dir);
   std::vector<std::string> positional;
-  switch (flags.Parse(argc, argv, &positional)) {
-    case FlagSet::Outcome::kHelp:
-      return kExitOk;
-    case FlagSet::Outcome::kError:
-      return kExitUsage;
-    case FlagSet::Outcome::kOk:
-      break;
-  }
+  if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;
   if (rules_dir.empty()) return flags.UsageError("need --rules DIR");
   if (!positional.empty()) return flags.UsageError("unexpected argument \"" + positional[0] + "\"");
   ScannerOptions options;

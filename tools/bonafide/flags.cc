@@ -186,11 +186,8 @@ std::string FlagSet::Set(Flag& flag, std::string_view text) {
   return "";
 }
 
-FlagSet::Outcome FlagSet::Parse(int argc, char** argv, std::vector<std::string>* positional) {
-  auto fail = [&](std::string_view message) {
-    UsageError(message);
-    return Outcome::kError;
-  };
+std::optional<int> FlagSet::Parse(int argc, char** argv, std::vector<std::string>* positional) {
+  auto fail = [&](std::string_view message) { return std::optional<int>(UsageError(message)); };
   bool only_positional = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -204,7 +201,7 @@ FlagSet::Outcome FlagSet::Parse(int argc, char** argv, std::vector<std::string>*
     }
     if (arg == "--help" || arg == "-h") {
       PrintHelp();
-      return Outcome::kHelp;
+      return kExitOk;
     }
     const bool long_form = arg.substr(0, 2) == "--";
     std::string_view typed = arg.substr(long_form ? 2 : 1);
@@ -232,7 +229,7 @@ FlagSet::Outcome FlagSet::Parse(int argc, char** argv, std::vector<std::string>*
     }
     if (std::string error = Set(*flag, value); !error.empty()) return fail(error);
   }
-  return Outcome::kOk;
+  return std::nullopt;
 }
 
 void ExitQuietlyOnBrokenPipe() { std::signal(SIGPIPE, SIG_DFL); }

@@ -10,8 +10,8 @@
 //   flags.String("rules", "rules directory (required)", &rules);
 //   flags.Int("threads", "worker threads (0 = all cores)", &threads, 0, 1024);
 //   std::vector<std::string> inputs;
-//   switch (flags.Parse(argc, argv, &inputs)) { ... }  // argv[0] is the subcommand
-//   if (rules.empty()) return flags.UsageError("need --rules DIR");
+//   if (std::optional<int> exit = flags.Parse(argc, argv, &inputs)) return *exit;  // argv[0]: the
+//   subcommand if (rules.empty()) return flags.UsageError("need --rules DIR");
 //
 // Syntax: `--name VALUE` or `--name=VALUE`; a boolean is `--name` or `--name=true|false`;
 // `--help` or `-h` prints the help; `--` ends the flags; `-` alone is an argument (stdin).
@@ -59,11 +59,11 @@ class FlagSet {
               double max);
   void Bool(const char* name, const char* help, bool* value);
 
-  enum class Outcome { kOk, kHelp, kError };
   // Parses argv[1..argc) into the declared values; other arguments go to `positional`.
-  // On kError, has printed the error and a hint to stderr (see UsageError); on kHelp, has
-  // printed the help to stdout.
-  Outcome Parse(int argc, char** argv, std::vector<std::string>* positional);
+  // Returns nullopt when the command should go on; otherwise the exit status it should
+  // return at once: kExitOk after printing the help (--help) to stdout, kExitUsage after
+  // printing the error and a hint to stderr (see UsageError).
+  std::optional<int> Parse(int argc, char** argv, std::vector<std::string>* positional);
 
   // Prints `<command>: <message>` and `(see: <command> --help)` to stderr; returns
   // kExitUsage. For usage errors found after Parse (a required flag missing).

@@ -1,5 +1,6 @@
 // bonafide hash IMAGE...: the canonical PDQ hash of each image.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,14 +21,7 @@ int HashCommand(int argc, char** argv) {
       "read is reported on stderr and the others are still hashed.",
       "0  every image was hashed\n1  some image could not be read\n2  bad usage");
   std::vector<std::string> images;
-  switch (flags.Parse(argc, argv, &images)) {
-    case FlagSet::Outcome::kHelp:
-      return kExitOk;
-    case FlagSet::Outcome::kError:
-      return kExitUsage;
-    case FlagSet::Outcome::kOk:
-      break;
-  }
+  if (std::optional<int> exit = flags.Parse(argc, argv, &images)) return *exit;
   if (images.empty()) return flags.UsageError("need at least one IMAGE");
   models::ImageDecoder decoder;
   models::DecodedLuma luma;

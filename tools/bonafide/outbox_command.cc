@@ -1,6 +1,7 @@
 // bonafide outbox list: shows the cases of an outbox.
 #include <climits>
 #include <cstdio>
+#include <optional>
 #include <string_view>
 
 #include <simdjson.h>
@@ -41,14 +42,7 @@ int List(int argc, char** argv) {
   flags.Bool("events", "list the events instead of the cases", &events);
   flags.Int("limit", "list at most this many (0 = all)", &limit, 0, INT_MAX);
   std::vector<std::string> positional;
-  switch (flags.Parse(argc, argv, &positional)) {
-    case FlagSet::Outcome::kHelp:
-      return kExitOk;
-    case FlagSet::Outcome::kError:
-      return kExitUsage;
-    case FlagSet::Outcome::kOk:
-      break;
-  }
+  if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;
   if (!positional.empty()) {
     return flags.UsageError("unexpected argument \"" + positional[0] + "\"");
   }

@@ -151,14 +151,7 @@ int ScanCommand(int argc, char** argv) {
   flags.Bool("restart",
              "rescan from the start even if an interrupted scan of the same inputs can resume",
              &raw.restart);
-  switch (flags.Parse(argc, argv, &raw.inputs)) {
-    case FlagSet::Outcome::kHelp:
-      return kExitOk;
-    case FlagSet::Outcome::kError:
-      return kExitUsage;
-    case FlagSet::Outcome::kOk:
-      break;
-  }
+  if (std::optional<int> exit = flags.Parse(argc, argv, &raw.inputs)) return *exit;
   if (raw.rules.empty() || raw.inputs.empty()) {
     return flags.UsageError("need --rules DIR and at least one INPUT");
   }
