@@ -11,6 +11,7 @@
 
 #include "engine/listing_fields.h"
 #include "engine/listing_validation.h"
+#include "util/strings.h"
 
 namespace bonafide::engine {
 namespace {
@@ -270,16 +271,8 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
 void JsonListingParser::ReportInvalidUtf8(const char* rec, size_t len, ListingBuilder& builder) {
   std::string_view r(rec, len);
   // Offset of the first invalid byte: a linear decode is fine on this rare path.
-  size_t bad = len;
-  for (size_t i = 0; i < len;) {
-    unsigned char c = static_cast<unsigned char>(rec[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > len || !simdjson::validate_utf8(rec + i, n)) {
-      bad = i;
-      break;
-    }
-    i += n;
-  }
+  const size_t invalid = FindInvalidUtf8(r);
+  const size_t bad = invalid == std::string_view::npos ? len : invalid;
   // Replace every non-ASCII byte by 'x' (never structural) and walk the fields.
   std::string copy(r);
   for (char& c : copy) {
