@@ -115,7 +115,7 @@ TEST_F(BonafideCliTest, UsageHintIsARunnableCommand) {
             "bonafide scan: need --rules DIR and at least one INPUT\n"
             "(see: bonafide scan --help)\n");
   EXPECT_EQ(RunCli("scan --help").exit_status, 0);
-  EXPECT_THAT(RunCli("outbox").err, HasSubstr("(see: bonafide outbox list --help)"));
+  EXPECT_THAT(RunCli("outbox").err, HasSubstr("(see: bonafide outbox --help)"));
   EXPECT_EQ(RunCli("outbox list --help").exit_status, 0);
 }
 

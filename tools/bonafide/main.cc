@@ -30,7 +30,7 @@ void PrintUsage(std::FILE* out) {
                "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
                "  check --rules DIR                   validate rules and run their examples\n"
                "  hash IMAGE...                       print the PDQ hash and quality of images\n"
-               "  outbox list --outbox FILE [flags]   show the cases in an outbox\n"
+               "  outbox show|list|export|migrate     read, export or migrate an outbox\n"
                "  version                             print the version (also --version)\n\n"
                "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
                "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
