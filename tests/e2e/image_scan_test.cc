@@ -462,7 +462,9 @@ TEST_F(ImageScanTest, CliWritesEveryScoreOneWay) {
   for (const StoredCase& c : *cases) {
     const std::string score = FormatDecimal(c.score);
     EXPECT_NE(scan.find("\"case_key\":\"" + c.case_key + "\""), std::string::npos) << c.case_key;
-    EXPECT_NE(list.find(c.case_key + "  score " + score + "  "), std::string::npos) << list;
+    EXPECT_NE(list.find(c.case_key + "  " + CaseStatusName(c.status) + "  score " + score + "  "),
+              std::string::npos)
+        << list;
     EXPECT_NE(list_jsonl.find("\"score\":" + score + ","), std::string::npos);
   }
   EXPECT_EQ(scan.find(".000000"), std::string::npos);
