@@ -1,14 +1,14 @@
 // Where verification cases go: the rights holders' outbox (docs/outbox-format.md).
 //
-// The scan pipeline hands a CaseSink every flagged listing, in input order, in batches;
-// one Write() is one transaction. The default sink is the SQLite outbox of
-// SqliteOutbox::Open().
+// The scan pipeline hands a CaseSink every judged listing, in input order, in batches; one
+// Write() is one transaction. A run's events are published when the run completes
+// (Publish), so that a listing repeated in one input announces only its last record. The
+// default sink is the SQLite outbox of OpenOutbox() (bonafide/outbox.h).
 #ifndef BONAFIDE_SINK_H_
 #define BONAFIDE_SINK_H_
 
 #include <cstdint>
-#include <memory>
-#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,38 +26,23 @@ struct CaseRecord {
   double score = 0;
   std::string reasons_json;   // JSON array of reasons
   std::string evidence_json;  // JSON object: listing snapshot, rules version, ...
+  // The scored signals that hold, as sorted space-separated names ("cue:replica-word
+  // obfuscated_brand price"): what a rejected case must gain to reopen.
+  std::string signals;
+  // Digest of what a rights holder reads: the listing's title, description, price,
+  // currency, seller and photos, the signals and each cue's matched text. A case whose
+  // material key did not change is updated silently (no event).
+  std::string material_key;
 };
 
-// What one Write() did.
-struct OutboxWriteStats {
-  int64_t opened = 0;     // new cases (each emitted a case.opened event)
-  int64_t updated = 0;    // existing cases whose score/reasons/evidence changed
-                          // (each emitted a case.updated event)
-  int64_t unchanged = 0;  // existing identical cases (no event; last_seen_at refreshed)
-};
-
-// A case as stored in the outbox.
-struct StoredCase {
-  std::string case_key;
-  std::string rights_holder;
-  std::string marketplace;
-  std::string listing_id;
-  std::string seller_id;
-  double score = 0;
-  std::string reasons_json;
-  std::string evidence_json;
-  std::string status;         // "pending", ...
-  std::string first_seen_at;  // ISO 8601 UTC
-  std::string last_seen_at;
-};
-
-struct StoredEvent {
-  int64_t id = 0;
-  std::string rights_holder;
-  std::string case_key;
-  std::string type;  // "case.opened" / "case.updated"
-  std::string payload_json;
-  std::string created_at;
+// One listing judged in a batch (flagged or not): its cases are
+// OutboxBatch::cases[cases_begin, cases_end). The outbox closes the pending cases of a
+// listing that no longer holds for their rights holder.
+struct ScannedListing {
+  std::string_view marketplace;
+  std::string_view listing_id;
+  uint32_t cases_begin = 0;
+  uint32_t cases_end = 0;
 };
 
 // How far a scan has got through one input, committed together with the cases found up
@@ -72,22 +57,40 @@ struct ScanCheckpoint {
   bool done = false;           // the input has been read to its end
 };
 
+// One transaction's worth of scan results. Views: valid during Write() only.
+struct OutboxBatch {
+  // The run the batch belongs to; its events wait for Publish(run). Empty: the events are
+  // published in this Write's transaction (a service judging listings one at a time).
+  std::string_view run;
+  std::span<const ScannedListing> listings;    // in input order
+  std::span<const CaseRecord> cases;           // in input order
+  const ScanCheckpoint* checkpoint = nullptr;  // committed with the batch when not null
+};
+
+// What a Publish (or an immediate Write) announced.
+struct OutboxWriteStats {
+  int64_t opened = 0;    // case.opened
+  int64_t updated = 0;   // case.updated: a material change
+  int64_t closed = 0;    // case.closed: no longer meets the threshold, no verdict yet
+  int64_t reopened = 0;  // case.reopened
+  int64_t silent = 0;    // cases written with no event (unchanged, or not material)
+};
+
 // Receives cases. Implementations are not thread-safe: the pipeline calls them from its
 // serial, in-order stage only.
 class CaseSink {
  public:
   virtual ~CaseSink() = default;
 
-  // Writes `cases` and, when not null, `checkpoint` atomically (all or nothing). A case is
-  // keyed by (rights_holder, marketplace, listing_id): a new key opens a case, a changed one
-  // updates it, an identical one changes nothing visible to rights holders. Returns
-  // Unavailable or ResourceExhausted (disk full) / PermissionDenied (read-only) with the
-  // path.
-  virtual absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
-                                                 const ScanCheckpoint* checkpoint) = 0;
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases) {
-    return Write(cases, nullptr);
-  }
+  // Writes the batch atomically (all or nothing). A case is keyed by (rights_holder,
+  // marketplace, listing_id). Returns what was announced (zero unless batch.run is empty),
+  // or Unavailable, ResourceExhausted (disk full), PermissionDenied (read-only) or
+  // InvalidArgument (a malformed record) naming the outbox.
+  virtual absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) = 0;
+
+  // Announces, in one transaction, what `run`'s batches changed: one event per case whose
+  // status or material key differs from what was last announced. Idempotent.
+  virtual absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) = 0;
 
   // Returns the checkpoints of scan `run` (empty when it never ran or completed), or of
   // nothing for sinks that do not keep them.
@@ -100,40 +103,6 @@ class CaseSink {
     (void)run;
     return absl::OkStatus();
   }
-};
-
-// The SQLite outbox file: tables `cases` and `events` (docs/outbox-format.md), WAL mode.
-class SqliteOutbox : public CaseSink {
- public:
-  // Opens or creates the database at `path` and its schema.
-  static absl::StatusOr<std::unique_ptr<SqliteOutbox>> Open(std::string_view path);
-  // Opens an existing database read-only (for `bonafide outbox list`).
-  static absl::StatusOr<std::unique_ptr<SqliteOutbox>> OpenReadOnly(std::string_view path);
-  ~SqliteOutbox() override;
-
-  using CaseSink::Write;
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
-                                         const ScanCheckpoint* checkpoint) override;
-  absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) override;
-  absl::Status ClearCheckpoints(std::string_view run) override;
-
-  // Returns cases ordered by case_key, optionally of one rights holder.
-  absl::StatusOr<std::vector<StoredCase>> ListCases(
-      std::optional<std::string_view> rights_holder = std::nullopt) const;
-  // Returns events ordered by id.
-  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
-      std::optional<std::string_view> rights_holder = std::nullopt) const;
-
-  // Returns the case key of (rights_holder, marketplace, listing_id):
-  // "<rights_holder>:<marketplace>:<listing_id>" with '%' and ':' in the last two
-  // percent-encoded.
-  static std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
-                             std::string_view listing_id);
-
- private:
-  struct Impl;
-  explicit SqliteOutbox(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace bonafide

@@ -1,0 +1,211 @@
+// The outbox: the cases, their events, the rights holders' verdicts and the relay's
+// delivery state, in one database (docs/outbox-format.md).
+//
+//   auto outbox = bonafide::OpenOutbox("outbox.db");
+//   auto summary = scanner->ScanFiles({"dump.jsonl"}, **outbox, options);
+//   auto c = (*outbox)->RecordVerdict({.case_key = key, .verdict = VerdictKind::kCounterfeit});
+//
+// Every method is one transaction. One Outbox object is not thread-safe; open one per
+// thread (SQLite serialises writers across connections and processes).
+#ifndef BONAFIDE_OUTBOX_H_
+#define BONAFIDE_OUTBOX_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+#include "bonafide/sink.h"
+
+namespace bonafide {
+
+enum class CaseStatus : uint8_t {
+  kPending,    // opened, awaiting the rights holder
+  kConfirmed,  // verdict: counterfeit
+  kRejected,   // verdict: genuine or not the rights holder's
+  kClosed,     // a rescan found the listing no longer meets the threshold before any verdict
+};
+// "pending", "confirmed", "rejected", "closed".
+const char* CaseStatusName(CaseStatus status);
+std::optional<CaseStatus> ParseCaseStatus(std::string_view name);
+
+enum class VerdictKind : uint8_t { kCounterfeit, kGenuine, kNotOurs };
+// "counterfeit", "genuine", "not_ours".
+const char* VerdictKindName(VerdictKind verdict);
+std::optional<VerdictKind> ParseVerdictKind(std::string_view name);
+
+// A case as stored.
+struct StoredCase {
+  std::string case_key;
+  std::string rights_holder;
+  std::string marketplace;
+  std::string listing_id;
+  std::string seller_id;
+  double score = 0;
+  std::string reasons_json;
+  std::string evidence_json;
+  std::string signals;  // CaseRecord::signals
+  CaseStatus status = CaseStatus::kPending;
+  int64_t revision = 0;       // events announced for this case so far
+  std::string first_seen_at;  // ISO 8601 UTC with milliseconds
+  std::string last_seen_at;
+};
+
+struct StoredEvent {
+  int64_t id = 0;         // grows in commit order
+  std::string event_key;  // unique and stable: the webhook-id ("<case_key>:<revision>")
+  std::string rights_holder;
+  std::string case_key;
+  std::string type;  // "case.opened", "case.updated", "case.closed", "case.reopened",
+                     // "case.verdict"
+  std::string payload_json;
+  std::string created_at;
+};
+
+// A rights holder's answer.
+struct VerdictRequest {
+  std::string case_key;
+  VerdictKind verdict = VerdictKind::kCounterfeit;
+  std::string comment;            // at most 4 KiB of UTF-8
+  bool authorize_seller = false;  // genuine only: never flag this seller for this holder again
+  bool replace = false;           // replace an earlier verdict instead of failing
+  // When set, the case must belong to this rights holder; another holder's case is
+  // NotFound, exactly like an unknown key (a portal's isolation).
+  std::optional<std::string> rights_holder;
+  std::string actor;  // who answered, for the record ("cli", a token prefix)
+};
+
+struct StoredVerdict {
+  int64_t id = 0;
+  std::string case_key;
+  std::string rights_holder;
+  VerdictKind verdict = VerdictKind::kCounterfeit;
+  std::string comment;
+  bool authorize_seller = false;
+  std::string signals;  // the case's signals when the verdict was given
+  std::string actor;
+  std::string created_at;
+};
+
+// Which cases ListCases returns, newest first (by first_seen_at, then case key).
+struct CaseQuery {
+  std::optional<std::string> rights_holder;
+  std::optional<CaseStatus> status;
+  std::optional<std::string> marketplace;
+  std::optional<std::string> since;  // first_seen_at >= since (ISO 8601 prefix, e.g. 2026-12-01)
+  std::optional<std::string> after;  // a cursor from CasePage::next
+  int limit = 0;                     // 0 = all
+};
+struct CasePage {
+  std::vector<StoredCase> cases;
+  std::optional<std::string> next;  // cursor of the next page, when there is one
+};
+
+// What verdicts taught, read by later scans (ScannerOptions::feedback).
+struct OutboxFeedback {
+  struct Seller {
+    std::string rights_holder;
+    std::string seller_id;
+  };
+  struct CounterfeitPhoto {
+    std::string rights_holder;
+    std::string pdq_hex;  // 64 hex digits
+    int32_t quality = 0;
+    std::string case_key;  // the confirmed case it came from
+  };
+  struct SellerRecord {
+    std::string rights_holder;
+    std::string seller_id;
+    int64_t confirmed = 0;  // confirmed counterfeit cases of this seller for this holder
+  };
+  std::vector<Seller> authorized_sellers;  // authorized through a genuine verdict
+  std::vector<CounterfeitPhoto> counterfeit_photos;
+  std::vector<SellerRecord> seller_records;
+};
+
+// Measured precision of one signal (a cue rule, or a signal kind) for one rights holder or
+// all of them.
+struct PrecisionRow {
+  std::string signal;  // "cue:<rule id>", "price", "image", ...
+  bool shadow = false;
+  int64_t cases = 0;      // cases whose reasons include it
+  int64_t confirmed = 0;  // ... with a counterfeit verdict
+  int64_t rejected = 0;   // ... with a genuine or not_ours verdict
+  // confirmed / (confirmed + rejected); nullopt before any verdict.
+  std::optional<double> precision;
+};
+
+// The relay's view of one rights holder's queue.
+struct PendingDelivery {
+  StoredEvent event;
+  int32_t attempts = 0;         // failed attempts so far
+  int64_t next_attempt_ms = 0;  // Unix ms; 0 = now
+};
+struct DeliveryAttempt {
+  int64_t event_id = 0;
+  enum class Outcome : uint8_t { kDelivered, kRetry, kDead } outcome = Outcome::kRetry;
+  int32_t http_status = 0;      // 0 when no answer (timeout, refused)
+  std::string error;            // why it failed, for the operator (never the secret)
+  int64_t next_attempt_ms = 0;  // kRetry: when to try again (Unix ms)
+};
+
+class Outbox : public CaseSink {
+ public:
+  // --- Cases and events -------------------------------------------------------------------
+  virtual absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) = 0;
+  virtual absl::StatusOr<CasePage> ListCases(const CaseQuery& query) = 0;
+  // Events with id > after_id, in id order, optionally of one rights holder and case.
+  virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+      std::optional<std::string_view> rights_holder, int64_t after_id = 0, int limit = 0,
+      std::optional<std::string_view> case_key = std::nullopt) = 0;
+
+  // --- Verdicts ---------------------------------------------------------------------------
+  // Records the verdict, sets the status (counterfeit: confirmed; otherwise rejected) and
+  // emits case.verdict, in one transaction. NotFound for an unknown case (or another
+  // holder's, see VerdictRequest::rights_holder); AlreadyExists when the case has a
+  // verdict and !replace; InvalidArgument for authorize_seller without genuine or an
+  // over-long comment. Returns the case as it is now.
+  virtual absl::StatusOr<StoredCase> RecordVerdict(const VerdictRequest& request) = 0;
+  virtual absl::StatusOr<std::vector<StoredVerdict>> ListVerdicts(std::string_view case_key) = 0;
+  virtual absl::StatusOr<OutboxFeedback> LoadFeedback() = 0;
+  // Per signal precision, over every case of `rights_holder` (or of all holders).
+  virtual absl::StatusOr<std::vector<PrecisionRow>> PrecisionReport(
+      std::optional<std::string_view> rights_holder) = 0;
+
+  // --- Delivery (bonafide relay) ----------------------------------------------------------
+  // The oldest event of `rights_holder` not yet delivered or dead, with its attempts.
+  virtual absl::StatusOr<std::optional<PendingDelivery>> NextDelivery(
+      std::string_view rights_holder) = 0;
+  virtual absl::Status RecordDeliveryAttempt(const DeliveryAttempt& attempt) = 0;
+  // The rights holder's endpoint answered 410 Gone: nothing more is delivered to an endpoint
+  // with this digest (of its URL) until the configuration names another one. Events keep
+  // waiting, nothing is lost.
+  virtual absl::Status DisableEndpoint(std::string_view rights_holder,
+                                       std::string_view endpoint_digest,
+                                       std::string_view reason) = 0;
+  virtual absl::StatusOr<bool> EndpointDisabled(std::string_view rights_holder,
+                                                std::string_view endpoint_digest) = 0;
+};
+
+enum class OutboxAccess : uint8_t { kReadWrite, kReadOnly };
+
+// Opens the outbox at `location`: an SQLite file path (created, with its schema, when
+// absent and kReadWrite). An outbox of an earlier schema version is migrated in one
+// transaction on a read-write open (a read-only open of one fails with
+// FailedPrecondition: open it read-write once). Errors name the location.
+absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(std::string_view location,
+                                                   OutboxAccess access = OutboxAccess::kReadWrite);
+
+// Returns the case key of (rights_holder, marketplace, listing_id):
+// "<rights_holder>:<marketplace>:<listing_id>" with '%' and ':' in the last two
+// percent-encoded.
+std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
+                    std::string_view listing_id);
+
+}  // namespace bonafide
+
+#endif  // BONAFIDE_OUTBOX_H_
