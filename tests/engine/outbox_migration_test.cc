@@ -12,11 +12,11 @@
 #include <tuple>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include <sqlite3.h>
 
-#include "absl/status/status.h"
 #include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
 #include "engine/outbox_schema.h"
@@ -291,10 +291,10 @@ TEST_P(OutboxMigrationTest, KeepsCheckpointsOfARunDropsTheFirstLayouts) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_THAT(*loaded, SizeIs(1));
   const ScanCheckpoint& c = (*loaded)[0];
-  EXPECT_EQ(std::make_tuple(c.run, c.input, c.identity, std::to_string(c.byte_offset),
-                            std::to_string(c.line), std::to_string(c.rejects_bytes),
-                            c.done ? "1" : "0"),
-            std::make_tuple(old[0], old[1], old[2], old[3], old[4], old[5], old[6]));
+  EXPECT_EQ(
+      std::make_tuple(c.run, c.input, c.identity, std::to_string(c.byte_offset),
+                      std::to_string(c.line), std::to_string(c.rejects_bytes), c.done ? "1" : "0"),
+      std::make_tuple(old[0], old[1], old[2], old[3], old[4], old[5], old[6]));
   EXPECT_FALSE(c.done);
 }
 
@@ -423,14 +423,11 @@ TEST(OutboxMigrationFirstLayoutTest, DropsCheckpointRows) {
   RawDb raw(path);
   EXPECT_THAT(raw.Query(kCheckpointsSql), IsEmpty());
   EXPECT_THAT(raw.Query("SELECT name FROM pragma_table_info('scan_checkpoints') ORDER BY cid"),
-              ::testing::ElementsAre(std::vector<std::string>{"run"},
-                                     std::vector<std::string>{"input"},
-                                     std::vector<std::string>{"identity"},
-                                     std::vector<std::string>{"byte_offset"},
-                                     std::vector<std::string>{"line"},
-                                     std::vector<std::string>{"rejects_bytes"},
-                                     std::vector<std::string>{"done"},
-                                     std::vector<std::string>{"updated_at"}));
+              ::testing::ElementsAre(
+                  std::vector<std::string>{"run"}, std::vector<std::string>{"input"},
+                  std::vector<std::string>{"identity"}, std::vector<std::string>{"byte_offset"},
+                  std::vector<std::string>{"line"}, std::vector<std::string>{"rejects_bytes"},
+                  std::vector<std::string>{"done"}, std::vector<std::string>{"updated_at"}));
 }
 
 }  // namespace
