@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <charconv>
+#include <cmath>
 #include <system_error>
 
 namespace bonafide {
@@ -211,7 +212,11 @@ int CurrencyDecimals(std::string_view currency) {
 }
 
 void AppendMoney(double amount, std::string_view currency, std::string& out) {
-  AppendFixed(ShortestDecimal(amount), CurrencyDecimals(currency), out);
+  if (std::isinf(amount)) {
+    out.append("inf");
+  } else {
+    AppendFixed(ShortestDecimal(amount), CurrencyDecimals(currency), out);
+  }
   out.push_back(' ');
   out.append(currency);
 }

@@ -164,6 +164,7 @@ TEST(AppendMoneyTest, WritesTheAmountWithItsCurrencysDecimalsAndTheCode) {
   EXPECT_EQ(Money(11999.6, "JPY"), "[12000 JPY");
   EXPECT_EQ(Money(1.25, "KWD"), "[1.250 KWD");
   EXPECT_EQ(Money(100 * 0.92, "EUR"), "[92.00 EUR");
+  EXPECT_EQ(Money(std::numeric_limits<double>::infinity(), "EUR"), "[inf EUR");
 }
 
 }  // namespace
