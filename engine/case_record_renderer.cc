@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <compare>
 #include <string>
 #include <string_view>
 
@@ -79,7 +80,7 @@ void AppendPercentBelow(double ratio, Decimal limit_percent, std::string& out) {
     const Decimal exact = ShortestDecimal(percent);
     for (int decimals = 0; decimals <= 12; ++decimals) {
       const Decimal shown = RoundToDecimals(exact, decimals);
-      if (Compare(shown, limit_percent) < 0) {
+      if (std::is_lt(Compare(shown, limit_percent))) {
         AppendFixed(shown, decimals, out);
         out.push_back('%');
         return;

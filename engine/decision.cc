@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <compare>
 
 #include "absl/strings/str_cat.h"
 
@@ -65,7 +66,7 @@ bool BelowPriceLimit(double ratio, double price, double listing_fx, int64_t unit
   const Decimal limit_side[] = {
       ShortestDecimal(limit), ShortestDecimal(product.reference_price.amount),
       ShortestDecimal(product.reference_fx), Decimal{static_cast<uint64_t>(units), 0}};
-  return CompareProducts(unit_price_side, limit_side) < 0;
+  return std::is_lt(CompareProducts(unit_price_side, limit_side));
 }
 
 }  // namespace

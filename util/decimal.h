@@ -6,7 +6,7 @@
 //   // in decimals the two are equal.
 //   const Decimal price[] = {ShortestDecimal(111.6)};
 //   const Decimal limit[] = {ShortestDecimal(0.4), ShortestDecimal(279)};
-//   bool below = CompareProducts(price, limit) < 0;  // false
+//   bool below = std::is_lt(CompareProducts(price, limit));  // false
 //
 //   std::string text;
 //   AppendMoney(111.6, "EUR", text);  // "111.60 EUR"

@@ -157,8 +157,7 @@ TEST_F(CaseRecordRendererTest, PercentageOfAFlaggedPriceNeverReadsAsTheLimit) {
   EXPECT_NE(Explain("zorbo", "zorbo-air", 111.59, "EUR").find(" is 39.996% of "),
             std::string::npos);
   // A limit with decimals: 9.98 / 30 = 0.33267 against 33.3%.
-  EXPECT_NE(Explain("zorbo", "zorbo-tee", 9.98, "EUR").find(" is 33% of "),
-            std::string::npos);
+  EXPECT_NE(Explain("zorbo", "zorbo-tee", 9.98, "EUR").find(" is 33% of "), std::string::npos);
   EXPECT_NE(record_.evidence_json.find("(below 33.3%)"), std::string::npos);
 
   Explain("zorbo", "zorbo-air", 111.5, "EUR");  // sets up the listing
