@@ -177,14 +177,19 @@ TEST_F(OutboxCommandTest, ShowPrintsTheListingReasonsEventsAndVerdicts) {
   EXPECT_EQ(std::count(jsonl.out.begin(), jsonl.out.end(), '\n'), 1);
 }
 
-TEST_F(OutboxCommandTest, ShowDescribesAConvertedPriceInBothCurrencies) {
+TEST_F(OutboxCommandTest, ShowDescribesConvertedAndLotPrices) {
   ScanListings();
   const CliRun show = Outbox("show nike:default:u1");
   ASSERT_EQ(show.exit_status, 0) << show.err;
   EXPECT_THAT(show.out, HasSubstr("\nprice        2.68 USD\n"));
-  EXPECT_THAT(show.out, HasSubstr("  unit price 2.30 EUR (2.68 USD, FX rates of 2026-11-27) is 2% "
-                                  "of the reference 150.00 EUR of nike-air-max-90 (below 40%) "
+  EXPECT_THAT(show.out, HasSubstr("  unit price 2.68 USD (2.30 EUR) is 2% of the reference 150.00 "
+                                  "EUR of nike-air-max-90 (below 40%; FX rates of 2026-11-27) "
                                   "[weight 1]\n"));
+  // A price for a lot: the unit price first, the lot in brackets.
+  Scan(kSample);
+  EXPECT_THAT(Outbox("show adidas:default:lst-000000005").out,
+              HasSubstr("\n  unit price 15.17 EUR (90.99 EUR for 6 units) is 8% of the reference "
+                        "190.00 EUR of adidas-ultraboost-22 (below 40%) [weight 1]\n"));
 }
 
 TEST_F(OutboxCommandTest, ShowOfAnUnknownCaseFailsWithAClearMessage) {
@@ -419,60 +424,46 @@ TEST_F(OutboxCommandTest, ExportNeedsRightsHolderAndFormat) {
   EXPECT_THAT(text.err, HasSubstr("--format takes csv or jsonl, got \"text\""));
 }
 
-// The schema of the first release (version 1): what an outbox of an earlier build holds.
-constexpr char kVersion1Schema[] = R"sql(
-CREATE TABLE cases (
-  case_key TEXT PRIMARY KEY NOT NULL, rights_holder TEXT NOT NULL, marketplace TEXT NOT NULL,
-  listing_id TEXT NOT NULL, seller_id TEXT NOT NULL, score REAL NOT NULL,
-  reasons TEXT NOT NULL CONSTRAINT reasons_is_json CHECK (json_valid(reasons)),
-  evidence TEXT NOT NULL CONSTRAINT evidence_is_json CHECK (json_valid(evidence)),
-  fingerprint TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 1,
-  status TEXT NOT NULL DEFAULT 'pending', first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL);
-CREATE INDEX cases_by_rights_holder ON cases (rights_holder);
-CREATE TABLE events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, event_key TEXT NOT NULL UNIQUE,
-  rights_holder TEXT NOT NULL, case_key TEXT NOT NULL, type TEXT NOT NULL,
-  payload TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE INDEX events_by_rights_holder ON events (rights_holder, id);
-CREATE TABLE scan_checkpoints (
-  run TEXT NOT NULL, input TEXT NOT NULL, identity TEXT NOT NULL, byte_offset INTEGER NOT NULL,
-  line INTEGER NOT NULL, rejects_bytes INTEGER NOT NULL, done INTEGER NOT NULL,
-  updated_at TEXT NOT NULL, PRIMARY KEY (run, input));
-INSERT INTO cases VALUES ('acme:shopx:L1', 'acme', 'shopx', 'L1', 's-7', 1,
-  '[{"signal":"cue","rule":"cue.replica","version":1,"weight":1,"shadow":false,"field":"title","begin":5,"end":12,"text":"replica"}]',
-  '{"listing":{"id":"L1","title":"ACME replica","price":1500,"currency":"JPY"},"threshold":1,"explanation":"score 1 >= threshold 1: cue rule cue.replica matched \"replica\" in the title"}',
-  'f1', 1, 'pending', '2026-01-02T03:04:05.678Z', '2026-01-02T03:04:05.678Z');
-INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at) VALUES
-  ('acme:shopx:L1:1', 'acme', 'acme:shopx:L1', 'case.opened', '{}', '2026-01-02T03:04:05.678Z');
-PRAGMA user_version = 1;
-)sql";
-
+// Each fixture outbox of an earlier schema (testdata/outbox/README.md), as its build wrote it.
 TEST_F(OutboxCommandTest, MigrateUpgradesAnOutboxOfAnEarlierBuild) {
+  for (const char* fixture : {"v1-first.db", "v1-run-checkpoints.db"}) {
+    SCOPED_TRACE(fixture);
+    fs::remove(outbox_);
+    fs::copy_file(std::string(BONAFIDE_SOURCE_DIR) + "/testdata/outbox/" + fixture, outbox_);
+    const CliRun before = Outbox("list");
+    EXPECT_EQ(before.exit_status, 1);
+    EXPECT_THAT(before.err, HasSubstr("run `bonafide outbox migrate --outbox " + outbox_ + "`"));
+
+    const CliRun migrate = Outbox("migrate");
+    ASSERT_EQ(migrate.exit_status, 0) << migrate.err;
+    EXPECT_EQ(migrate.out, outbox_ + ": migrated to outbox schema version 2\n");
+    const CliRun again = Outbox("migrate");
+    EXPECT_EQ(again.exit_status, 0) << again.err;
+    EXPECT_EQ(again.out, outbox_ + ": outbox schema version 2, nothing to migrate\n");
+
+    // Every case of the fixture (10), readable with its title and price.
+    const CliRun list = Outbox("list");
+    ASSERT_EQ(list.exit_status, 0) << list.err;
+    EXPECT_THAT(list.out, StartsWith("ugg:shop%3Aeu:lst-000000006  pending  score "));
+    EXPECT_THAT(list.out, EndsWith("\n10 cases\n"));
+    EXPECT_THAT(list.out, Not(HasSubstr("no price")));
+    const CliRun show = Outbox("show ugg:shop%3Aeu:lst-000000006");
+    ASSERT_EQ(show.exit_status, 0) << show.err;
+    EXPECT_THAT(show.out, HasSubstr("Z  case.opened\n"));
+    EXPECT_THAT(show.out, EndsWith("verdicts\n  none\n"));
+  }
+}
+
+TEST_F(OutboxCommandTest, MigrateOfAnOutboxOfANewerBuildFails) {
+  ScanListings();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(outbox_.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, kVersion1Schema, nullptr, nullptr, &error), SQLITE_OK) << error;
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-
-  const CliRun before = Outbox("list");
-  EXPECT_EQ(before.exit_status, 1);
-  EXPECT_THAT(before.err, HasSubstr("run `bonafide outbox migrate --outbox " + outbox_ + "`"));
-
   const CliRun migrate = Outbox("migrate");
-  ASSERT_EQ(migrate.exit_status, 0) << migrate.err;
-  EXPECT_EQ(migrate.out, outbox_ + ": migrated to outbox schema version 2\n");
-  const CliRun again = Outbox("migrate");
-  EXPECT_EQ(again.exit_status, 0) << again.err;
-  EXPECT_EQ(again.out, outbox_ + ": outbox schema version 2, nothing to migrate\n");
-
-  const CliRun list = Outbox("list");
-  ASSERT_EQ(list.exit_status, 0) << list.err;
-  EXPECT_EQ(list.out,
-            "acme:shopx:L1  pending  score 1  seller s-7\n"
-            "    1500 JPY  ACME replica\n"
-            "    score 1 >= threshold 1: cue rule cue.replica matched \"replica\" in the title\n"
-            "1 cases\n");
-  EXPECT_THAT(Outbox("show acme:shopx:L1").out, HasSubstr("Z  case.opened\nverdicts\n"));
+  EXPECT_EQ(migrate.exit_status, 1);
+  EXPECT_EQ(migrate.err, "bonafide outbox migrate: " + outbox_ +
+                             ": outbox schema version 99 is newer than this build supports (2)\n");
 }
 
 TEST_F(OutboxCommandTest, OutboxWithoutASubcommandIsAUsageError) {

@@ -1,44 +1,12 @@
-// Unit tests for what the `bonafide outbox` subcommands share (tools/bonafide/outbox_common.h)
-// and for money formatting (tools/bonafide/money.h).
+// Unit tests for what the `bonafide outbox` subcommands share (tools/bonafide/outbox_common.h).
 #include "tools/bonafide/outbox_common.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "tools/bonafide/money.h"
-
 namespace bonafide::cli {
 namespace {
-
-std::string Money(double amount, const char* currency) {
-  std::string out;
-  AppendMoney(amount, currency, out);
-  return out;
-}
-
-TEST(MoneyTest, UsesTheCurrencysDecimals) {
-  EXPECT_EQ(Money(111.6, "EUR"), "111.60 EUR");
-  EXPECT_EQ(Money(20, "USD"), "20.00 USD");
-  EXPECT_EQ(Money(12000, "JPY"), "12000 JPY");
-  EXPECT_EQ(Money(12000.4, "KRW"), "12000 KRW");
-  EXPECT_EQ(Money(1.25, "KWD"), "1.250 KWD");
-  EXPECT_EQ(Money(0.5, "BHD"), "0.500 BHD");
-  EXPECT_EQ(Money(3, "CLF"), "3.0000 CLF");
-  EXPECT_EQ(Money(7, "XYZ"), "7.00 XYZ");  // unknown codes: 2
-  EXPECT_EQ(Money(0, "EUR"), "0.00 EUR");
-  EXPECT_EQ(Money(0.001, "EUR"), "0.00 EUR");
-}
-
-TEST(MoneyTest, RoundsTheListedDecimalHalfAwayFromZero) {
-  EXPECT_EQ(Money(2.675, "USD"), "2.68 USD");  // the double is 2.67499999...
-  EXPECT_EQ(Money(1.005, "EUR"), "1.01 EUR");
-  EXPECT_EQ(Money(17.5446, "EUR"), "17.54 EUR");
-  EXPECT_EQ(Money(9.995, "EUR"), "10.00 EUR");
-  EXPECT_EQ(Money(999.5, "JPY"), "1000 JPY");
-  EXPECT_EQ(Money(0.0005, "KWD"), "0.001 KWD");
-  EXPECT_EQ(Money(1e21, "EUR"), "1000000000000000000000.00 EUR");
-}
 
 TEST(ParseSinceTest, AcceptsIsoDatesAndTimesAsPrefixes) {
   EXPECT_EQ(ParseSince("2026"), "2026");

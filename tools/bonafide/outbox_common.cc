@@ -7,7 +7,7 @@
 #include <simdjson.h>
 
 #include "tools/bonafide/flags.h"
-#include "tools/bonafide/money.h"
+#include "util/decimal.h"
 
 namespace bonafide::cli {
 
@@ -44,7 +44,7 @@ CaseSummary SummarizeCase(const StoredCase& c) {
 }
 
 void AppendPrice(const CaseSummary& summary, std::string& out) {
-  if (summary.price) {
+  if (summary.price && *summary.price >= 0) {
     AppendMoney(*summary.price, summary.currency, out);
   } else {
     out.append("no price");

@@ -44,7 +44,7 @@ struct CaseSummary {
 CaseSummary SummarizeCase(const StoredCase& c);
 
 // Appends the listing's price with its currency's decimals and code ("20.00 EUR"), or
-// "no price" when the evidence has none.
+// "no price" when the evidence has none (or a negative one, which a listing cannot have).
 void AppendPrice(const CaseSummary& summary, std::string& out);
 
 // Returns `text` safe to print on a terminal on one line: control characters (newlines,

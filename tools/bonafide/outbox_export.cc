@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "tools/bonafide/flags.h"
-#include "tools/bonafide/money.h"
 #include "tools/bonafide/outbox_common.h"
+#include "util/decimal.h"
 
 namespace bonafide::cli {
 namespace {
@@ -43,7 +43,9 @@ void AppendCsvField(std::string_view field, std::string& out) {
 void AppendCsvRow(const StoredCase& c, std::string& out) {
   const CaseSummary summary = SummarizeCase(c);
   std::string price;
-  if (summary.price) AppendAmount(*summary.price, summary.currency, price);
+  if (summary.price && *summary.price >= 0) {
+    AppendFixed(ShortestDecimal(*summary.price), CurrencyDecimals(summary.currency), price);
+  }
   const std::string fields[] = {
       c.case_key,
       c.rights_holder,

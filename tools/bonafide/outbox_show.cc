@@ -1,4 +1,7 @@
 // bonafide outbox show: one case, with its listing, reasons in words, events and verdicts.
+#include <algorithm>
+#include <cmath>
+#include <compare>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -6,8 +9,8 @@
 #include <simdjson.h>
 
 #include "tools/bonafide/flags.h"
-#include "tools/bonafide/money.h"
 #include "tools/bonafide/outbox_common.h"
+#include "util/decimal.h"
 
 namespace bonafide::cli {
 namespace {
@@ -28,10 +31,35 @@ double Number(simdjson::dom::element reason, const char* key) {
   double number = 0;
   return reason[key].get(number) == simdjson::SUCCESS ? number : 0;
 }
-std::string Percent(double ratio) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.0f%%", ratio * 100);
-  return buf;
+// Returns `ratio` as a percentage exactly as written in the rules (0.4: 40, not the double
+// 40.00000000000001).
+Decimal PercentOf(double ratio) {
+  Decimal percent = ShortestDecimal(std::max(0.0, ratio));
+  percent.exponent += 2;
+  return percent;
+}
+std::string Percent(Decimal percent) {
+  std::string out;
+  AppendFixed(percent, std::max(0, -percent.exponent), out);
+  return out + "%";
+}
+
+// Returns `ratio` as a percentage that reads below `limit`, as the explanation writes it:
+// the fewest decimals, up to 12, that do ("39.96%", never "40%" against 40%).
+std::string PercentBelow(double ratio, Decimal limit) {
+  const double percent = ratio * 100;
+  if (std::isfinite(percent) && percent >= 0) {
+    const Decimal exact = ShortestDecimal(percent);
+    for (int decimals = 0; decimals <= 12; ++decimals) {
+      const Decimal shown = RoundToDecimals(exact, decimals);
+      if (std::is_lt(Compare(shown, limit))) {
+        std::string out;
+        AppendFixed(shown, decimals, out);
+        return out + "%";
+      }
+    }
+  }
+  return "just under " + Percent(limit);
 }
 
 // One reason of a case (docs/matching.md, "Reasons and evidence") as a sentence.
@@ -42,22 +70,42 @@ std::string DescribeReason(simdjson::dom::element reason) {
     out = "cue rule " + Field(reason, "rule") + " v" + Field(reason, "version") + " matched \"" +
           Field(reason, "text") + "\" in the " + Field(reason, "field");
   } else if (signal == "price") {
+    // As the explanation words it: the listing's own currency first, the base currency in
+    // brackets when it differs, the lot when the price is for several units.
     const std::string currency = Field(reason, "currency");
     const std::string base = Field(reason, "base_currency");
-    const double units = Number(reason, "units");
+    const double units = std::max(1.0, Number(reason, "units"));
+    const bool listing_fx = currency != base;
     out = "unit price ";
-    AppendMoney(Number(reason, "unit_price"), base, out);
-    if (currency != base || units != 1) {
+    AppendMoney(listing_fx ? Number(reason, "price") / units : Number(reason, "unit_price"),
+                currency, out);
+    if (listing_fx || units > 1) {
       out += " (";
-      AppendMoney(Number(reason, "price"), currency, out);
-      if (units != 1) out += " for " + FormatDecimal(units) + " units";
-      if (currency != base) out += ", FX rates of " + Field(reason, "fx_date");
+      if (listing_fx) AppendMoney(Number(reason, "unit_price"), base, out);
+      if (listing_fx && units > 1) out += "; ";
+      if (units > 1) {
+        AppendMoney(Number(reason, "price"), currency, out);
+        out += " for " + FormatDecimal(units) + " units";
+      }
       out += ")";
     }
-    out += " is " + Percent(Number(reason, "ratio")) + " of the reference ";
-    AppendMoney(Number(reason, "reference_price"), base, out);
-    out += " of " + Field(reason, "product") + " (below " +
-           Percent(Number(reason, "min_price_ratio")) + ")";
+    const Decimal limit = PercentOf(Number(reason, "min_price_ratio"));
+    out += " is " + PercentBelow(Number(reason, "ratio"), limit) + " of the reference ";
+    // Cases written before the rules' own reference currency was recorded have only the
+    // reference in the base currency.
+    const std::string reference_currency = Field(reason, "reference_currency");
+    const bool reference_fx = !reference_currency.empty() && reference_currency != base;
+    if (reference_fx) {
+      AppendMoney(Number(reason, "reference_amount"), reference_currency, out);
+      out += " (";
+      AppendMoney(Number(reason, "reference_price"), base, out);
+      out += ")";
+    } else {
+      AppendMoney(Number(reason, "reference_price"), base, out);
+    }
+    out += " of " + Field(reason, "product") + " (below " + Percent(limit);
+    if (listing_fx || reference_fx) out += "; FX rates of " + Field(reason, "fx_date");
+    out += ")";
   } else if (signal == "image") {
     out = "photo " + Field(reason, "photo") + " is genuine photo " +
           Field(reason, "genuine_photo") + " of " + Field(reason, "product") + " (" +
