@@ -1,12 +1,15 @@
 #include "engine/case_record_renderer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "util/hash.h"
 #include "util/strings.h"
 
 namespace bonafide::engine {
@@ -202,6 +205,54 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
       .String("rules_version", info_.rules_version)
       .String("explanation", explanation)
       .Close();
+  RenderMaterial(listing, verdict, hv, record);
+}
+
+void CaseRecordRenderer::RenderMaterial(const Listing& listing, const Verdict& verdict,
+                                        const HolderVerdict& hv, CaseRecord& record) const {
+  // Shadow signals are left out: a rule being tried must not notify anybody. Names are
+  // sorted, so reordering the rules changes nothing.
+  std::vector<std::pair<std::string_view, std::string_view>> names;  // ("cue:", id), ("price", "")
+  names.reserve(hv.signals_end - hv.signals_begin);
+  for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
+    const Signal& sig = verdict.signals[i];
+    if (sig.shadow) continue;
+    switch (sig.kind) {
+      case SignalKind::kCue:
+        names.emplace_back("cue:", rules_.pack().cues[sig.index].id);
+        break;
+      case SignalKind::kPrice:
+        names.emplace_back("price", "");
+        break;
+      case SignalKind::kImage:
+        names.emplace_back("image", "");
+        break;
+      case SignalKind::kObfuscatedBrand:
+        names.emplace_back("obfuscated_brand", "");
+        break;
+    }
+  }
+  std::sort(names.begin(), names.end());
+  record.signals.clear();
+  for (const auto& [prefix, id] : names) {
+    if (!record.signals.empty()) record.signals.push_back(' ');
+    record.signals.append(prefix).append(id);
+  }
+  Hasher128 material;
+  for (std::string_view field :
+       {std::string_view(listing.title), std::string_view(listing.description),
+        std::string_view(listing.currency), std::string_view(listing.seller_id)}) {
+    material.Add(field);
+  }
+  material.Add(Number(listing.price));
+  for (const std::string& photo : listing.images) material.Add(photo);
+  material.Add(record.signals);
+  // A cue's matched text, in signal order (the order cue rules are listed in).
+  for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
+    const Signal& sig = verdict.signals[i];
+    if (!sig.shadow && sig.kind == SignalKind::kCue) material.Add(SpanText(listing, sig.span));
+  }
+  record.material_key = material.Hex();
 }
 
 }  // namespace bonafide::engine

@@ -37,6 +37,11 @@ class CaseRecordRenderer {
               CaseRecord& record) const;
 
  private:
+  // Fills record.signals and record.material_key (what decides whether a rescan's change
+  // is announced; docs/outbox-format.md).
+  void RenderMaterial(const Listing& listing, const Verdict& verdict, const HolderVerdict& holder,
+                      CaseRecord& record) const;
+
   const rules::CompiledRules& rules_;
   const RulesInfo& info_;
 };
