@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -144,9 +145,7 @@ void Relay::WaitUntil(int64_t deadline_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   const int64_t wait_ms = deadline_ms - Now();
   if (wait_ms <= 0) return;
-  wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] {
-    return stopping_;
-  });
+  wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_; });
 }
 
 void Relay::Log(const DeliveryReport& report) {
@@ -182,12 +181,10 @@ absl::StatusOr<RelayStats> Relay::Run() {
     bool stop_requested = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(50), [&] {
-        return finished_ == total;
-      });
+      wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return finished_ == total; });
       if (finished_ == total) break;
-      stop_requested = !stopping_ && options_.stop != nullptr &&
-                       options_.stop->load(std::memory_order_relaxed);
+      stop_requested =
+          !stopping_ && options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
     }
     if (stop_requested) RequestStop();
   }
@@ -222,9 +219,8 @@ absl::Status Relay::RunHolder(Holder& holder) {
                                 outbox->EndpointDisabled(name, endpoint.endpoint_digest));
       if (disabled) {
         if (!reported_waiting) {
-          Log(DeliveryReport{.kind = DeliveryReport::Kind::kWaiting,
-                             .rights_holder = name,
-                             .at_ms = Now()});
+          Log(DeliveryReport{
+              .kind = DeliveryReport::Kind::kWaiting, .rights_holder = name, .at_ms = Now()});
           reported_waiting = true;
         }
         if (options_.once) return absl::OkStatus();
@@ -301,9 +297,8 @@ absl::Status Relay::RunHolder(Holder& holder) {
     return absl::OkStatus();
   }();
   if (!status.ok()) {
-    status = absl::Status(status.code(),
-                          absl::StrCat("relay ", holder.endpoint.rights_holder, ": ",
-                                       status.message()));
+    status = absl::Status(status.code(), absl::StrCat("relay ", holder.endpoint.rights_holder, ": ",
+                                                      status.message()));
     RequestStop();  // the outbox is shared: the others would fail the same way
   }
   return status;

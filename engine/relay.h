@@ -4,8 +4,8 @@
 //   BONAFIDE_ASSIGN_OR_RETURN(RelayConfig config, LoadRelayConfig("relay.yaml"));
 //   RelayOptions options;
 //   options.once = true;
-//   options.log = [](const DeliveryReport& r) { std::fputs(FormatDeliveryReport(r).c_str(), stderr); };
-//   Relay relay(std::move(config), [] { return OpenOutbox("outbox.db"); }, options);
+//   options.log = [](const DeliveryReport& r) { std::fputs(FormatDeliveryReport(r).c_str(),
+//   stderr); }; Relay relay(std::move(config), [] { return OpenOutbox("outbox.db"); }, options);
 //   absl::StatusOr<RelayStats> stats = relay.Run();
 //
 // Semantics. Every rights holder has its own thread, outbox connection and HTTP connection,
@@ -32,6 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+
 #include "bonafide/outbox.h"
 #include "engine/relay_config.h"
 #include "engine/webhook_http.h"

@@ -1,13 +1,13 @@
 #include "engine/relay_config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include <yaml-cpp/yaml.h>
+
 #include "util/files.h"
 #include "util/hash.h"
 #include "util/status_macros.h"
@@ -60,8 +60,9 @@ absl::StatusOr<std::vector<Entry>> ReadMapping(const Where& where, const YAML::N
                                                const YAML::Mark& mark, std::string_view name,
                                                const std::vector<std::string_view>& known) {
   if (!node.IsMap()) {
-    return where.Error(mark, absl::StrCat(ToAbsl(name), ": expected a mapping (key: value lines), got ",
-                                          Kind(node)));
+    return where.Error(
+        mark,
+        absl::StrCat(ToAbsl(name), ": expected a mapping (key: value lines), got ", Kind(node)));
   }
   std::vector<Entry> entries;
   for (auto it = node.begin(); it != node.end(); ++it) {
@@ -72,17 +73,16 @@ absl::StatusOr<std::vector<Entry>> ReadMapping(const Where& where, const YAML::N
     const std::string& text = key.Scalar();
     for (const Entry& e : entries) {
       if (e.key == text) {
-        return where.Error(key.Mark(), absl::StrCat(ToAbsl(name), ": \"", text,
-                                                    "\" appears twice (first on line ",
-                                                    e.key_mark.line + 1, ")"));
+        return where.Error(
+            key.Mark(), absl::StrCat(ToAbsl(name), ": \"", text, "\" appears twice (first on line ",
+                                     e.key_mark.line + 1, ")"));
       }
     }
     if (!known.empty() && std::find(known.begin(), known.end(), text) == known.end()) {
       std::string list;
       for (std::string_view k : known) absl::StrAppend(&list, list.empty() ? "" : ", ", ToAbsl(k));
-      return where.Error(key.Mark(),
-                         absl::StrCat(ToAbsl(name), ": unknown key \"", text,
-                                      "\" (expected one of: ", list, ")"));
+      return where.Error(key.Mark(), absl::StrCat(ToAbsl(name), ": unknown key \"", text,
+                                                  "\" (expected one of: ", list, ")"));
     }
     entries.push_back(Entry{text, key.Mark(), it->second});
   }
@@ -97,26 +97,27 @@ YAML::Mark ValueMark(const Entry& e) {
 
 absl::StatusOr<std::string> ReadString(const Where& where, const Entry& e, std::string_view name) {
   if (!e.value.IsScalar() || e.value.Scalar().empty()) {
-    return where.Error(ValueMark(e), absl::StrCat(ToAbsl(name), ": expected a text value, got ",
-                                                  e.value.IsScalar() ? "an empty one" : Kind(e.value)));
+    return where.Error(ValueMark(e),
+                       absl::StrCat(ToAbsl(name), ": expected a text value, got ",
+                                    e.value.IsScalar() ? "an empty one" : Kind(e.value)));
   }
   return e.value.Scalar();
 }
 
 absl::StatusOr<double> ReadNumber(const Where& where, const Entry& e, std::string_view name,
                                   double min, double max, bool whole) {
-  const std::string what =
-      whole ? absl::StrCat("a whole number from ", min, " to ", max)
-            : absl::StrCat("a number of seconds from ", min, " to ", max);
+  const std::string what = whole ? absl::StrCat("a whole number from ", min, " to ", max)
+                                 : absl::StrCat("a number of seconds from ", min, " to ", max);
   const std::string& text = e.value.IsScalar() ? e.value.Scalar() : std::string();
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (!e.value.IsScalar() || text.empty() || ec != std::errc() ||
       end != text.data() + text.size() || !std::isfinite(value) || value < min || value > max ||
       (whole && value != std::floor(value))) {
-    return where.Error(ValueMark(e), absl::StrCat(ToAbsl(name), ": expected ", what, ", got ",
-                                                  e.value.IsScalar() ? absl::StrCat("\"", text, "\"")
-                                                                     : Kind(e.value)));
+    return where.Error(
+        ValueMark(e),
+        absl::StrCat(ToAbsl(name), ": expected ", what, ", got ",
+                     e.value.IsScalar() ? absl::StrCat("\"", text, "\"") : Kind(e.value)));
   }
   return value;
 }
@@ -145,10 +146,10 @@ bool IsRetryKey(std::string_view key) {
 absl::StatusOr<WebhookEndpoint> ReadHolder(const Where& where, const Entry& holder,
                                            const RetryPolicy& defaults) {
   const std::string prefix = absl::StrCat("rights_holders.", holder.key, ".");
-  BONAFIDE_ASSIGN_OR_RETURN(
-      std::vector<Entry> entries,
-      ReadMapping(where, holder.value, ValueMark(holder), absl::StrCat("rights_holders.", holder.key),
-                  {"url", "secret", "attempts", "timeout_s", "backoff_s"}));
+  BONAFIDE_ASSIGN_OR_RETURN(std::vector<Entry> entries,
+                            ReadMapping(where, holder.value, ValueMark(holder),
+                                        absl::StrCat("rights_holders.", holder.key),
+                                        {"url", "secret", "attempts", "timeout_s", "backoff_s"}));
   RetryPolicy retry = defaults;
   std::optional<std::string> url;
   std::optional<WebhookUrl> parsed_url;
@@ -173,7 +174,8 @@ absl::StatusOr<WebhookEndpoint> ReadHolder(const Where& where, const Entry& hold
       BONAFIDE_RETURN_IF_ERROR(ReadRetry(where, e, prefix, retry));
     }
   }
-  if (!url) return where.Error(holder.key_mark, absl::StrCat(prefix, "url: missing (where to POST)"));
+  if (!url)
+    return where.Error(holder.key_mark, absl::StrCat(prefix, "url: missing (where to POST)"));
   if (!key) {
     return where.Error(holder.key_mark,
                        absl::StrCat(prefix, "secret: missing (whsec_ + base64 of the key)"));
@@ -203,10 +205,9 @@ absl::StatusOr<RelayConfig> ParseRelayConfig(std::string_view text, std::string_
                        "empty file: expected \"rights_holders:\" with each rights holder's url "
                        "and secret");
   }
-  BONAFIDE_ASSIGN_OR_RETURN(
-      std::vector<Entry> top,
-      ReadMapping(where, root, root.Mark(), "relay config",
-                  {"rights_holders", "attempts", "timeout_s", "backoff_s"}));
+  BONAFIDE_ASSIGN_OR_RETURN(std::vector<Entry> top,
+                            ReadMapping(where, root, root.Mark(), "relay config",
+                                        {"rights_holders", "attempts", "timeout_s", "backoff_s"}));
   RetryPolicy defaults;
   const Entry* holders = nullptr;
   for (const Entry& e : top) {
@@ -217,10 +218,12 @@ absl::StatusOr<RelayConfig> ParseRelayConfig(std::string_view text, std::string_
     }
   }
   if (holders == nullptr) {
-    return where.Error(root.Mark(), "missing \"rights_holders:\" (each rights holder's url and secret)");
+    return where.Error(root.Mark(),
+                       "missing \"rights_holders:\" (each rights holder's url and secret)");
   }
-  BONAFIDE_ASSIGN_OR_RETURN(std::vector<Entry> entries,
-                            ReadMapping(where, holders->value, ValueMark(*holders), "rights_holders", {}));
+  BONAFIDE_ASSIGN_OR_RETURN(
+      std::vector<Entry> entries,
+      ReadMapping(where, holders->value, ValueMark(*holders), "rights_holders", {}));
   if (entries.empty()) {
     return where.Error(ValueMark(*holders), "rights_holders: expected at least one rights holder");
   }

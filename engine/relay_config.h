@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "engine/webhook_http.h"
 #include "engine/webhook_signature.h"
 
@@ -26,7 +27,7 @@ namespace bonafide::engine {
 
 // How one rights holder's deliveries are retried. Plain value.
 struct RetryPolicy {
-  int attempts = 8;           // failed attempts before an event is dead (8)
+  int attempts = 8;            // failed attempts before an event is dead (8)
   int64_t timeout_ms = 10000;  // per request (timeout_s: 10)
   int64_t backoff_ms = 1000;   // delay before the first retry, doubled for each next (backoff_s: 1)
 };
@@ -35,9 +36,10 @@ struct RetryPolicy {
 // hold a token in its query, so neither is printed anywhere.
 struct WebhookEndpoint {
   std::string rights_holder;
-  std::string url;              // as configured
+  std::string url;  // as configured
   WebhookUrl parsed_url;
-  std::string endpoint_digest;  // digest of `url`: what a 410 Gone disables (Outbox::DisableEndpoint)
+  std::string
+      endpoint_digest;  // digest of `url`: what a 410 Gone disables (Outbox::DisableEndpoint)
   WebhookKey key;
   RetryPolicy retry;
 };

@@ -32,7 +32,8 @@ absl::StatusOr<WebhookUrl> ParseWebhookUrl(std::string_view url) {
   }
   const size_t authority_end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, authority_end);
-  out.target = authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
+  out.target =
+      authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
   if (out.target[0] == '?') out.target.insert(0, "/");
   if (authority.find('@') != std::string_view::npos) {
     return absl::InvalidArgumentError(

@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+
 #include "util/strings.h"
 
 namespace bonafide::engine {
@@ -31,8 +32,7 @@ absl::StatusOr<WebhookKey> WebhookKey::Parse(std::string_view secret) {
   return WebhookKey(std::move(bytes));
 }
 
-std::string WebhookKey::Sign(std::string_view id, int64_t timestamp,
-                             std::string_view body) const {
+std::string WebhookKey::Sign(std::string_view id, int64_t timestamp, std::string_view body) const {
   std::string content;
   const std::string ts = std::to_string(timestamp);
   content.reserve(id.size() + ts.size() + body.size() + 2);

@@ -12,6 +12,7 @@
 #ifndef BONAFIDE_TESTS_WEBHOOK_RECEIVER_H_
 #define BONAFIDE_TESTS_WEBHOOK_RECEIVER_H_
 
+#include <httplib.h>
 #include <signal.h>
 
 #include <atomic>
@@ -24,8 +25,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
 
 #include "engine/webhook_signature.h"
 
@@ -49,18 +48,19 @@ inline constexpr int kStall = -1;
 
 class WebhookReceiver {
  public:
-  explicit WebhookReceiver(std::map<std::string, engine::WebhookKey> keys) : keys_(std::move(keys)) {
+  explicit WebhookReceiver(std::map<std::string, engine::WebhookKey> keys)
+      : keys_(std::move(keys)) {
     std::signal(SIGPIPE, SIG_IGN);
-    server_.Post(R"(/([A-Za-z0-9_-]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      Handle(req, res);
-    });
+    server_.Post(R"(/([A-Za-z0-9_-]+))",
+                 [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0) {
       std::fprintf(stderr, "webhook receiver: cannot bind to 127.0.0.1\n");
       std::abort();
     }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
+    // The socket listens from bind on; waiting for the accept loop makes stop() effective.
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~WebhookReceiver() {
     server_.stop();
@@ -92,9 +92,9 @@ class WebhookReceiver {
     r.body = req.body;
     r.at = std::chrono::steady_clock::now();
     const std::string signature = req.get_header_value("webhook-signature");
-    const int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     int status = 200;
     {
       std::lock_guard<std::mutex> lock(mu_);

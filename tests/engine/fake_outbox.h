@@ -55,7 +55,7 @@ class FakeOutboxStore {
   std::unique_ptr<Outbox> Open();
 
   mutable std::mutex mu;
-  std::vector<Delivery> deliveries;                      // by event id - 1
+  std::vector<Delivery> deliveries;                        // by event id - 1
   std::set<std::pair<std::string, std::string>> disabled;  // (rights holder, digest)
   std::map<std::string, std::string> disabled_reason;
 };
@@ -76,7 +76,8 @@ class FakeOutbox final : public Outbox {
   }
   absl::Status RecordDeliveryAttempt(const DeliveryAttempt& attempt) override {
     std::lock_guard<std::mutex> lock(store_->mu);
-    if (attempt.event_id < 1 || attempt.event_id > static_cast<int64_t>(store_->deliveries.size())) {
+    if (attempt.event_id < 1 ||
+        attempt.event_id > static_cast<int64_t>(store_->deliveries.size())) {
       return absl::NotFoundError("no such event");
     }
     auto& d = store_->deliveries[attempt.event_id - 1];
@@ -134,7 +135,9 @@ class FakeOutbox final : public Outbox {
   FakeOutboxStore* store_;
 };
 
-inline std::unique_ptr<Outbox> FakeOutboxStore::Open() { return std::make_unique<FakeOutbox>(this); }
+inline std::unique_ptr<Outbox> FakeOutboxStore::Open() {
+  return std::make_unique<FakeOutbox>(this);
+}
 
 }  // namespace bonafide::testing
 

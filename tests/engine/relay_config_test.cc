@@ -23,20 +23,20 @@ std::string ErrorOf(std::string_view yaml) {
 }
 
 TEST(RelayConfigTest, ReadsHoldersWithDefaultsAndOverrides) {
-  absl::StatusOr<RelayConfig> config = ParseRelayConfig(
-      std::string("backoff_s: 0.5\n"
-                  "rights_holders:\n"
-                  "  nike:\n"
-                  "    url: https://hooks.nike.example/bonafide?token=t0ken\n"
-                  "    secret: ") +
-          kSecret +
-          "\n"
-          "    attempts: 3\n"
-          "    timeout_s: 2.5\n"
-          "  acme:\n"
-          "    url: http://127.0.0.1:8080/hook\n"
-          "    secret: MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
-      "relay.yaml");
+  absl::StatusOr<RelayConfig> config =
+      ParseRelayConfig(std::string("backoff_s: 0.5\n"
+                                   "rights_holders:\n"
+                                   "  nike:\n"
+                                   "    url: https://hooks.nike.example/bonafide?token=t0ken\n"
+                                   "    secret: ") +
+                           kSecret +
+                           "\n"
+                           "    attempts: 3\n"
+                           "    timeout_s: 2.5\n"
+                           "  acme:\n"
+                           "    url: http://127.0.0.1:8080/hook\n"
+                           "    secret: MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+                       "relay.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->endpoints.size(), 2u);
   const WebhookEndpoint& acme = config->endpoints[0];  // sorted by rights holder
@@ -84,8 +84,8 @@ TEST(RelayConfigTest, MissingAndEmptyPartsAreNamed) {
 }
 
 TEST(RelayConfigTest, BadValuesAreExplained) {
-  const std::string holder = std::string("rights_holders:\n  nike:\n    url: http://h/\n    secret: ") +
-                             kSecret + "\n";
+  const std::string holder =
+      std::string("rights_holders:\n  nike:\n    url: http://h/\n    secret: ") + kSecret + "\n";
   EXPECT_EQ(ErrorOf(holder + "    attempts: 0\n"),
             "relay.yaml:5:15: rights_holders.nike.attempts: expected a whole number from 1 to "
             "1000, got \"0\"");
@@ -97,15 +97,16 @@ TEST(RelayConfigTest, BadValuesAreExplained) {
   EXPECT_THAT(ErrorOf("backoff_s: [1]\n" + holder), HasSubstr("got a list"));
   EXPECT_THAT(ErrorOf("rights_holders:\n  nike:\n    url: ftp://h/\n    secret: x\n"),
               StartsWith("relay.yaml:3:10: rights_holders.nike.url: url must start with http://"));
-  EXPECT_THAT(ErrorOf(std::string("rights_holders:\n  nike:\n    url: http://h/\n  nike:\n"
-                                  "    url: http://h/\n")),
-              StartsWith("relay.yaml:4:3: rights_holders: \"nike\" appears twice (first on line 2)"));
+  EXPECT_THAT(
+      ErrorOf(std::string("rights_holders:\n  nike:\n    url: http://h/\n  nike:\n"
+                          "    url: http://h/\n")),
+      StartsWith("relay.yaml:4:3: rights_holders: \"nike\" appears twice (first on line 2)"));
 }
 
 TEST(RelayConfigTest, SecretsAndUrlsNeverAppearInMessages) {
   const std::string secret = "whsec_YS1zaG9ydC1zZWNyZXQtMjJieXRlcw==";  // 22 bytes
-  const std::string message = ErrorOf("rights_holders:\n  nike:\n    url: http://h/\n    secret: " +
-                                      secret + "\n");
+  const std::string message =
+      ErrorOf("rights_holders:\n  nike:\n    url: http://h/\n    secret: " + secret + "\n");
   EXPECT_THAT(message, StartsWith("relay.yaml:4:13: rights_holders.nike.secret: secret decodes to "
                                   "22 bytes"));
   EXPECT_THAT(message, Not(HasSubstr("YS1zaG9ydC1zZWNyZXQ")));
@@ -125,8 +126,8 @@ TEST(RelayConfigTest, MalformedYamlHasItsLine) {
 TEST(RelayConfigTest, LoadsAFileAndNamesAMissingOne) {
   testing::TempDir dir;
   const std::string path = dir.Write(
-      "relay.yaml", std::string("rights_holders:\n  nike:\n    url: http://h/\n    secret: ") +
-                        kSecret + "\n");
+      "relay.yaml",
+      std::string("rights_holders:\n  nike:\n    url: http://h/\n    secret: ") + kSecret + "\n");
   absl::StatusOr<RelayConfig> config = LoadRelayConfig(path);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->endpoints.size(), 1u);
@@ -146,9 +147,9 @@ TEST(WebhookUrlTest, ParsesHostsPortsAndTargets) {
   ASSERT_TRUE(url.ok()) << url.status();
   EXPECT_EQ(url->port, 80);
   EXPECT_EQ(url->target, "/");
-  for (const char* bad : {"example.com/hook", "http://", "http://h:0/", "http://h:70000/",
-                          "http://h:/", "http://h/a b", "http://h/#frag", "http://[::1/",
-                          "http://u@h/", "mailto://h"}) {
+  for (const char* bad :
+       {"example.com/hook", "http://", "http://h:0/", "http://h:70000/", "http://h:/",
+        "http://h/a b", "http://h/#frag", "http://[::1/", "http://u@h/", "mailto://h"}) {
     EXPECT_FALSE(ParseWebhookUrl(bad).ok()) << bad;
   }
 }

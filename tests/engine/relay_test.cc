@@ -66,8 +66,8 @@ class Script {
       std::map<std::string, std::string> h(headers.begin(), headers.end());
       const std::string& id = h["webhook-id"];
       const int64_t ts = std::stoll(h["webhook-timestamp"]);
-      const bool ok = h["webhook-signature"] == endpoint_.key.Sign(id, ts, body) &&
-                      ts == now_() / 1000;
+      const bool ok =
+          h["webhook-signature"] == endpoint_.key.Sign(id, ts, body) && ts == now_() / 1000;
       std::lock_guard<std::mutex> lock(script_->mu_);
       const int attempt = ++script_->attempts_[id];
       script_->posts_.push_back({endpoint_.rights_holder, id, now_(), ok});
@@ -97,8 +97,8 @@ struct Harness {
   std::vector<std::string> log;
   std::mutex log_mu;
 
-  absl::StatusOr<RelayStats> Run(std::vector<WebhookEndpoint> endpoints, Script& script,
-                                 bool once, int settled) {
+  absl::StatusOr<RelayStats> Run(std::vector<WebhookEndpoint> endpoints, Script& script, bool once,
+                                 int settled) {
     RelayOptions options;
     options.once = once;
     options.stop = &stop;
@@ -118,8 +118,8 @@ struct Harness {
       std::lock_guard<std::mutex> lock(log_mu);
       log.push_back(FormatDeliveryReport(r));
     };
-    Relay relay(RelayConfig{std::move(endpoints)}, [this] { return store.Open(); },
-                std::move(options));
+    Relay relay(
+        RelayConfig{std::move(endpoints)}, [this] { return store.Open(); }, std::move(options));
     return relay.Run();
   }
 };
@@ -171,9 +171,8 @@ TEST(DeliveryReportTest, SaysWhatHappenedWithoutSecrets) {
 TEST(RelayTest, RetriesOnTheBackoffScheduleThenDelivers) {
   Harness h;
   h.store.AddEvent("nike");
-  Script script([](const std::string&, const std::string&, int attempt) {
-    return attempt <= 3 ? 500 : 200;
-  });
+  Script script(
+      [](const std::string&, const std::string&, int attempt) { return attempt <= 3 ? 500 : 200; });
   absl::StatusOr<RelayStats> stats = h.Run({Endpoint("nike")}, script, /*once=*/false, 1);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->delivered, 1);
@@ -313,7 +312,8 @@ TEST(RelayTest, StopCancelsTheRequestInFlightWithoutCountingIt) {
   RelayOptions options;
   options.stop = &stop;
   options.transport = [&stop](const WebhookEndpoint&) { return std::make_unique<Blocking>(&stop); };
-  Relay relay(RelayConfig{{Endpoint("nike")}}, [&store] { return store.Open(); }, options);
+  Relay relay(
+      RelayConfig{{Endpoint("nike")}}, [&store] { return store.Open(); }, options);
   absl::StatusOr<RelayStats> stats = relay.Run();
   ASSERT_TRUE(stats.ok()) << stats.status();
   const auto d = store.Snapshot()[0];
@@ -325,9 +325,12 @@ TEST(RelayTest, StopCancelsTheRequestInFlightWithoutCountingIt) {
 TEST(RelayTest, AnOutboxErrorStopsTheRelayAndNamesTheHolder) {
   RelayOptions options;
   options.once = true;
-  Relay relay(RelayConfig{{Endpoint("nike")}},
-              [] { return absl::StatusOr<std::unique_ptr<Outbox>>(absl::UnavailableError("outbox.db: locked")); },
-              options);
+  Relay relay(
+      RelayConfig{{Endpoint("nike")}},
+      [] {
+        return absl::StatusOr<std::unique_ptr<Outbox>>(absl::UnavailableError("outbox.db: locked"));
+      },
+      options);
   absl::StatusOr<RelayStats> stats = relay.Run();
   EXPECT_EQ(stats.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(stats.status().message(), HasSubstr("relay nike: outbox.db: locked"));

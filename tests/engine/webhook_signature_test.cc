@@ -41,11 +41,11 @@ TEST(WebhookKeyTest, SignatureCoversIdTimestampAndBody) {
 
 TEST(WebhookKeyTest, RejectsMalformedSecretsWithoutQuotingThem) {
   const std::string not_base64 = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa!w";
-  const std::string unpadded = "whsec_" + std::string(34, 'A');  // 34 chars: needs "=="
+  const std::string unpadded = "whsec_" + std::string(34, 'A');   // 34 chars: needs "=="
   const std::string short_key = "whsec_" + std::string(28, 'A');  // 21 bytes
   const std::string long_key = "whsec_" + std::string(88, 'A');   // 66 bytes
-  for (const std::string& secret : {not_base64, unpadded, short_key, long_key,
-                                    std::string("whsec_"), std::string("")}) {
+  for (const std::string& secret :
+       {not_base64, unpadded, short_key, long_key, std::string("whsec_"), std::string("")}) {
     absl::StatusOr<WebhookKey> key = WebhookKey::Parse(secret);
     ASSERT_FALSE(key.ok()) << secret;
     EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument);
@@ -58,7 +58,7 @@ TEST(WebhookKeyTest, RejectsMalformedSecretsWithoutQuotingThem) {
 }
 
 TEST(WebhookKeyTest, AcceptsTheAllowedKeySizes) {
-  EXPECT_TRUE(WebhookKey::Parse("whsec_" + std::string(32, 'A')).ok());  // 24 bytes
+  EXPECT_TRUE(WebhookKey::Parse("whsec_" + std::string(32, 'A')).ok());           // 24 bytes
   EXPECT_TRUE(WebhookKey::Parse("whsec_" + std::string(84, 'A') + "AA==").ok());  // 64 bytes
 }
 
