@@ -126,8 +126,8 @@ TEST(RelayE2eTest, DeliversOverHttpThroughFailuresStallsAndGone) {
   const std::string outbox_path = dir.Join("outbox.db");
   const std::vector<std::string> holders = {"acme", "brandy", "dud", "gone"};
   auto keys = OpenCases(outbox_path, holders, 4);
-  testing::WebhookReceiver receiver({{"acme", Key()}, {"brandy", Key()}, {"dud", Key()},
-                                     {"gone", Key()}});
+  testing::WebhookReceiver receiver(
+      {{"acme", Key()}, {"brandy", Key()}, {"dud", Key()}, {"gone", Key()}});
   receiver.set_stall_ms(1500);  // past timeout_s 0.5
   const std::string acme_retried = keys["acme"][1], brandy_stalled = keys["brandy"][0];
   receiver.set_behaviour([&](const testing::Received& r) {
@@ -149,7 +149,8 @@ TEST(RelayE2eTest, DeliversOverHttpThroughFailuresStallsAndGone) {
   options.log = [&log](const engine::DeliveryReport& r) {
     log.push_back(engine::FormatDeliveryReport(r));
   };
-  engine::Relay relay(*std::move(config), [&] { return OpenOutbox(outbox_path); }, options);
+  engine::Relay relay(
+      *std::move(config), [&] { return OpenOutbox(outbox_path); }, options);
   // Stops the relay once every queue is settled (delivered, dead or behind the 410).
   std::thread watcher([&] {
     auto outbox = OpenOutbox(outbox_path, OutboxAccess::kReadOnly);
@@ -196,8 +197,9 @@ TEST(RelayE2eTest, DeliversOverHttpThroughFailuresStallsAndGone) {
   EXPECT_THAT(DeliveryStates(outbox_path, "brandy"),
               ElementsAreArray(std::vector<State>{
                   {"delivered", 2}, {"delivered", 1}, {"delivered", 1}, {"delivered", 1}}));
-  EXPECT_THAT(DeliveryStates(outbox_path, "dud"),
-              ElementsAreArray(std::vector<State>{{"dead", 2}, {"dead", 2}, {"dead", 2}, {"dead", 2}}));
+  EXPECT_THAT(
+      DeliveryStates(outbox_path, "dud"),
+      ElementsAreArray(std::vector<State>{{"dead", 2}, {"dead", 2}, {"dead", 2}, {"dead", 2}}));
   EXPECT_THAT(DeliveryStates(outbox_path, "gone"),
               ElementsAreArray(std::vector<State>(4, {"", 0})));  // waiting, none lost
   EXPECT_EQ(stats->delivered, 8);
@@ -250,8 +252,8 @@ TEST(RelayE2eTest, KilledRelayResumesAndEveryEventArrivesInOrder) {
   });
   const std::string config = dir.Write("relay.yaml", RelayYaml(receiver, holders, ""));
   const std::string err = dir.Join("relay.err");
-  const std::vector<std::string> args = {"--outbox", outbox_path, "--config", config,
-                                         "--poll-ms", "20"};
+  const std::vector<std::string> args = {"--outbox", outbox_path, "--config",
+                                         config,     "--poll-ms", "20"};
   const size_t total = holders.size() * kEvents;
   // Two runs killed with SIGKILL part way through.
   for (size_t kill_after : {total / 4, total / 2}) {
@@ -296,10 +298,9 @@ TEST(RelayE2eTest, KilledRelayResumesAndEveryEventArrivesInOrder) {
 
 TEST(RelayCliTest, BadConfigIsAUsageErrorThatKeepsTheSecret) {
   testing::TempDir dir;
-  const std::string config =
-      dir.Write("relay.yaml",
-                "rights_holders:\n  nike:\n    url: http://127.0.0.1:9/\n"
-                "    secret: whsec_YS1zaG9ydC1zZWNyZXQtMjJieXRlcw==\n");
+  const std::string config = dir.Write("relay.yaml",
+                                       "rights_holders:\n  nike:\n    url: http://127.0.0.1:9/\n"
+                                       "    secret: whsec_YS1zaG9ydC1zZWNyZXQtMjJieXRlcw==\n");
   testing::CliRun r = testing::RunCli("relay --outbox " + testing::ShellQuote(dir.Join("o.db")) +
                                       " --config " + testing::ShellQuote(config));
   EXPECT_EQ(r.exit_status, 2);
@@ -311,12 +312,13 @@ TEST(RelayCliTest, BadConfigIsAUsageErrorThatKeepsTheSecret) {
 
 TEST(RelayCliTest, OnceOnAnEmptyOutboxExitsAtOnce) {
   testing::TempDir dir;
-  const std::string config = dir.Write(
-      "relay.yaml", std::string("rights_holders:\n  nike:\n    url: http://127.0.0.1:9/\n"
-                                "    secret: ") + kSecret + "\n");
-  testing::CliRun r = testing::RunCli("relay --once --outbox " +
-                                      testing::ShellQuote(dir.Join("o.db")) + " --config " +
-                                      testing::ShellQuote(config));
+  const std::string config =
+      dir.Write("relay.yaml", std::string("rights_holders:\n  nike:\n    url: http://127.0.0.1:9/\n"
+                                          "    secret: ") +
+                                  kSecret + "\n");
+  testing::CliRun r =
+      testing::RunCli("relay --once --outbox " + testing::ShellQuote(dir.Join("o.db")) +
+                      " --config " + testing::ShellQuote(config));
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("0 delivered, 0 failed attempts, 0 dead"));
 }

@@ -59,8 +59,8 @@ int RelayCommand(int argc, char** argv) {
     const std::string line = engine::FormatDeliveryReport(report);
     std::fwrite(line.data(), 1, line.size(), stderr);
   };
-  engine::Relay relay(*std::move(config), [&outbox_path] { return OpenOutbox(outbox_path); },
-                      std::move(options));
+  engine::Relay relay(
+      *std::move(config), [&outbox_path] { return OpenOutbox(outbox_path); }, std::move(options));
   absl::StatusOr<engine::RelayStats> stats = relay.Run();
   if (!stats.ok()) {
     std::fprintf(stderr, "bonafide relay: %s\n", std::string(stats.status().message()).c_str());
