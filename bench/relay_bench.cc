@@ -97,7 +97,8 @@ void BM_Relay_Deliver(benchmark::State& state) {
     state.ResumeTiming();
     engine::RelayOptions options;
     options.once = true;
-    engine::Relay relay(config, [&path] { return OpenOutbox(path); }, options);
+    engine::Relay relay(
+        config, [&path] { return OpenOutbox(path); }, options);
     absl::StatusOr<engine::RelayStats> stats = relay.Run();
     if (!stats.ok() || stats->delivered != kEventsPerHolder * state.range(0)) {
       state.SkipWithError(stats.ok() ? "not every event was delivered"
