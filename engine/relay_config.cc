@@ -174,8 +174,9 @@ absl::StatusOr<WebhookEndpoint> ReadHolder(const Where& where, const Entry& hold
       BONAFIDE_RETURN_IF_ERROR(ReadRetry(where, e, prefix, retry));
     }
   }
-  if (!url)
+  if (!url) {
     return where.Error(holder.key_mark, absl::StrCat(prefix, "url: missing (where to POST)"));
+  }
   if (!key) {
     return where.Error(holder.key_mark,
                        absl::StrCat(prefix, "secret: missing (whsec_ + base64 of the key)"));
