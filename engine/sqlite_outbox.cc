@@ -256,7 +256,7 @@ class SqliteOutbox final : public Outbox {
 
   absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) override;
   absl::StatusOr<CasePage> ListCases(const CaseQuery& query) override;
-  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+  absl::StatusOr<std::vector<StoredEvent>> DoListEvents(
       std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
       std::optional<std::string_view> case_key) override;
 
@@ -795,7 +795,7 @@ absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
   return page;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::ListEvents(
+absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
     std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
     std::optional<std::string_view> case_key) {
   const std::string sql =

@@ -158,10 +158,13 @@ class Outbox : public CaseSink {
   // --- Cases and events -------------------------------------------------------------------
   virtual absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) = 0;
   virtual absl::StatusOr<CasePage> ListCases(const CaseQuery& query) = 0;
-  // Events with id > after_id, in id order, optionally of one rights holder and case.
-  virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(
-      std::optional<std::string_view> rights_holder, int64_t after_id = 0, int limit = 0,
-      std::optional<std::string_view> case_key = std::nullopt) = 0;
+  // Events with id > after_id, in id order, optionally of one rights holder and case;
+  // limit 0 = all.
+  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+      std::optional<std::string_view> rights_holder = std::nullopt, int64_t after_id = 0,
+      int limit = 0, std::optional<std::string_view> case_key = std::nullopt) {
+    return DoListEvents(rights_holder, after_id, limit, case_key);
+  }
 
   // --- Verdicts ---------------------------------------------------------------------------
   // Records the verdict, sets the status (counterfeit: confirmed; otherwise rejected) and
@@ -189,6 +192,13 @@ class Outbox : public CaseSink {
                                        std::string_view reason) = 0;
   virtual absl::StatusOr<bool> EndpointDisabled(std::string_view rights_holder,
                                                 std::string_view endpoint_digest) = 0;
+
+ protected:
+  // ListEvents without default arguments (a virtual function's defaults depend on the
+  // static type it is called through).
+  virtual absl::StatusOr<std::vector<StoredEvent>> DoListEvents(
+      std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
+      std::optional<std::string_view> case_key) = 0;
 };
 
 enum class OutboxAccess : uint8_t { kReadWrite, kReadOnly };

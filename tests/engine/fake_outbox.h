@@ -116,8 +116,9 @@ class FakeOutbox final : public Outbox {
   absl::StatusOr<OutboxWriteStats> Publish(std::string_view) override { return Unused(); }
   absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view) override { return Unused(); }
   absl::StatusOr<CasePage> ListCases(const CaseQuery&) override { return Unused(); }
-  absl::StatusOr<std::vector<StoredEvent>> ListEvents(std::optional<std::string_view>, int64_t, int,
-                                                      std::optional<std::string_view>) override {
+  absl::StatusOr<std::vector<StoredEvent>> DoListEvents(std::optional<std::string_view>, int64_t,
+                                                        int,
+                                                        std::optional<std::string_view>) override {
     return Unused();
   }
   absl::StatusOr<StoredCase> RecordVerdict(const VerdictRequest&) override { return Unused(); }
