@@ -293,7 +293,10 @@ class SqliteOutbox final : public Outbox {
   // Closes the pending cases of `listing` that its new cases do not name.
   absl::Status CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
                            std::string_view run, std::string_view now);
-  absl::Status PublishInTransaction(std::string_view run, OutboxWriteStats& stats);
+  // Events are stamped `now`: a Write that publishes gives its cases and their events one
+  // time.
+  absl::Status PublishInTransaction(std::string_view run, std::string_view now,
+                                    OutboxWriteStats& stats);
   absl::Status InsertEvent(std::string_view case_key, std::string_view rights_holder,
                            int64_t revision, std::string_view type, std::string_view payload,
                            std::string_view now);
@@ -572,7 +575,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
       BONAFIDE_RETURN_IF_ERROR(
           db_.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint->input, "\"")));
     }
-    if (batch.run.empty()) return PublishInTransaction(run, stats);
+    if (batch.run.empty()) return PublishInTransaction(run, now, stats);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -596,7 +599,8 @@ absl::Status SqliteOutbox::InsertEvent(std::string_view case_key, std::string_vi
   return db_.StepDone(stmt, absl::StrCat("case \"", ToAbsl(case_key), "\": insert event"));
 }
 
-absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWriteStats& stats) {
+absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, std::string_view now,
+                                                OutboxWriteStats& stats) {
   struct Dirty {
     StoredCase c;
     std::string material, announced_material;
@@ -627,7 +631,6 @@ absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWrit
     }
     if (rc != SQLITE_DONE) return db_.Error(rc, "list cases to publish", Op::kWrite);
   }
-  const std::string now = sqlite::NowIso8601();
   std::string payload;
   for (const Dirty& d : dirty) {
     const StoredCase& c = d.c;
@@ -696,8 +699,8 @@ absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWrit
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("publish"));
   OutboxWriteStats stats;
-  BONAFIDE_RETURN_IF_ERROR(
-      db_.InTransaction([&]() -> absl::Status { return PublishInTransaction(run, stats); }));
+  BONAFIDE_RETURN_IF_ERROR(db_.InTransaction(
+      [&]() -> absl::Status { return PublishInTransaction(run, sqlite::NowIso8601(), stats); }));
   return stats;
 }
 
