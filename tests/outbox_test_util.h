@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "bonafide/outbox.h"
 
 namespace bonafide::testing {
