@@ -538,14 +538,13 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   BONAFIDE_RETURN_IF_ERROR(LoadWatched());
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
   const std::string now = sqlite::NowIso8601();
-  std::vector<uint64_t> newly_watched;
   const absl::Status status = db_.InTransaction([&]() -> absl::Status {
     // Cases handed over without their listings (a service's Write) are written as they
     // come; with listings, in listing order, each listing's cases then its closings.
     if (batch.listings.empty()) {
       for (const CaseRecord& c : batch.cases) {
         BONAFIDE_RETURN_IF_ERROR(WriteCase(c, run, now));
-        newly_watched.push_back(ListingHash(c.marketplace, c.listing_id));
+        watched_.insert(ListingHash(c.marketplace, c.listing_id));
       }
     }
     for (const ScannedListing& listing : batch.listings) {
@@ -560,7 +559,10 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
       if (watched_.contains(hash)) {
         BONAFIDE_RETURN_IF_ERROR(CloseOthers(listing, batch.cases, run, now));
       }
-      if (listing.cases_end > listing.cases_begin) newly_watched.push_back(hash);
+      // Watched at once: a later record of the listing in this very batch may close the
+      // case. (If the batch fails, the entry stays; a watched listing without pending
+      // cases costs one lookup.)
+      if (listing.cases_end > listing.cases_begin) watched_.insert(hash);
     }
     if (const ScanCheckpoint* checkpoint = batch.checkpoint; checkpoint != nullptr) {
       sqlite3_stmt* stmt = upsert_checkpoint_.get();
@@ -579,7 +581,6 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  watched_.insert(newly_watched.begin(), newly_watched.end());
   return stats;
 }
 
