@@ -201,12 +201,13 @@ StoredEvent ReadEvent(sqlite3_stmt* stmt) {
 }
 
 // Returns the content fingerprint: Hasher128 over everything a case row stores besides
-// its key. Equal fingerprints: the row needs no rewrite.
+// its key, the material key included (a case whose material key alone changed is news).
+// Equal fingerprints: the row needs no rewrite.
 std::string Fingerprint(const CaseRecord& c, std::string_view score, std::string_view reasons,
                         std::string_view evidence) {
   Hasher128 hasher;
-  for (std::string_view field :
-       {std::string_view(c.seller_id), score, reasons, evidence, std::string_view(c.signals)}) {
+  for (std::string_view field : {std::string_view(c.seller_id), score, reasons, evidence,
+                                 std::string_view(c.signals), std::string_view(c.material_key)}) {
     hasher.Add(field);
   }
   return hasher.Hex();
