@@ -347,8 +347,8 @@ TEST_F(SqliteOutboxTest, FingerprintIsTheHashOfTheStoredFields) {
   ASSERT_TRUE(WriteCases(*outbox, {big}).ok());
   RawDb raw(path_);
   Hasher128 expected;
-  for (const std::string& field :
-       {std::string("s"), std::string("1"), big.reasons_json, big.evidence_json, big.signals}) {
+  for (const std::string& field : {std::string("s"), std::string("1"), big.reasons_json,
+                                   big.evidence_json, big.signals, big.material_key}) {
     expected.Add(field);
   }
   EXPECT_EQ(raw.Query("SELECT fingerprint FROM cases WHERE case_key = 'acme:shopx:L2'"),
