@@ -104,9 +104,11 @@ constexpr size_t kMaxCommentBytes = 4096;
 
 // --- SQL ---------------------------------------------------------------------------------
 
+// ?2: the run being written.
 constexpr const char* kSelectCaseForWriteSql =
     "SELECT fingerprint, status, signals,"
-    " (SELECT signals FROM verdicts v WHERE v.case_key = ?1 ORDER BY id DESC LIMIT 1)"
+    " (SELECT signals FROM verdicts v WHERE v.case_key = ?1 ORDER BY id DESC LIMIT 1),"
+    " CASE WHEN dirty_run = ?2 THEN announced_status END"
     " FROM cases WHERE case_key = ?1";
 constexpr const char* kInsertCaseSql =
     "INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score,"
@@ -121,8 +123,11 @@ constexpr const char* kUpdateCaseSql =
 constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
 constexpr const char* kPendingOfListingSql =
     "SELECT case_key FROM cases WHERE marketplace = ?1 AND listing_id = ?2 AND status = 'pending'";
+// A rejected case that an earlier record of this run reopened goes back to rejected: the
+// listing's last record wins, and a scan never overwrites a verdict.
 constexpr const char* kCloseCaseSql =
-    "UPDATE cases SET status = 'closed', dirty_run = ?2, last_seen_at = ?3 WHERE case_key = ?1";
+    "UPDATE cases SET status = CASE WHEN dirty_run = ?2 AND announced_status = 'rejected'"
+    " THEN 'rejected' ELSE 'closed' END, dirty_run = ?2, last_seen_at = ?3 WHERE case_key = ?1";
 constexpr const char* kPendingListingsSql =
     "SELECT marketplace, listing_id FROM cases WHERE status = 'pending'";
 
@@ -429,16 +434,23 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
 
   std::optional<std::string> old_fingerprint;
   CaseStatus status = CaseStatus::kPending;
+  // The status this record is judged against: the one last announced when an earlier
+  // record of the same listing in this run already changed the case (the last record
+  // wins), the stored one otherwise.
+  CaseStatus base_status = CaseStatus::kPending;
   std::string verdict_signals;
   {
     sqlite3_stmt* stmt = select_case_.get();
     StmtScope scope(stmt);
     BindText(stmt, 1, case_key);
+    BindText(stmt, 2, run);
     const int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
       old_fingerprint = ColumnText(stmt, 0);
       status = StatusFromColumn(stmt, 1);
       verdict_signals = ColumnText(stmt, 3);
+      base_status =
+          sqlite3_column_type(stmt, 4) == SQLITE_NULL ? status : StatusFromColumn(stmt, 4);
     } else if (rc != SQLITE_DONE) {
       return CaseError(rc, "look up", case_key);
     }
@@ -463,9 +475,9 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
   }
 
   // What the scan does to a case depends on its status: a verdict is never overwritten.
-  CaseStatus new_status = status;
+  CaseStatus new_status = base_status;
   bool announce = true;  // mark dirty: Publish compares with what was announced
-  switch (status) {
+  switch (base_status) {
     case CaseStatus::kPending:
     case CaseStatus::kConfirmed:
       break;

@@ -447,6 +447,21 @@ TEST_F(OutboxLifecycleTest, RepeatedListingAnnouncesOnlyItsLastRecord) {
   EXPECT_EQ(Case(kL1).score, 2.2);
 }
 
+// Last record wins for a judged case too: a repeated listing whose last record holds only
+// the signals the verdict saw leaves the case rejected, whatever an earlier record held.
+TEST_F(OutboxLifecycleTest, RejectedCaseRepeatedInOneRunFollowsItsLastRecord) {
+  Scan({Flagged(MakeCase("acme", "L1"))});
+  ASSERT_TRUE(Verdict(kL1, VerdictKind::kGenuine).ok());
+  const CaseRecord new_signal = MakeCase("acme", "L1", "m2", "cue:cue.replica price");
+  OutboxWriteStats stats = Scan({Flagged(new_signal), Flagged(MakeCase("acme", "L1"))});
+  EXPECT_EQ(stats.reopened + stats.closed + stats.updated, 0);
+  EXPECT_EQ(Case(kL1).status, CaseStatus::kRejected);
+  stats = Scan({Flagged(new_signal), NotFlagged("L1")});
+  EXPECT_EQ(stats.reopened + stats.closed + stats.updated, 0);
+  EXPECT_EQ(Case(kL1).status, CaseStatus::kRejected);
+  EXPECT_THAT(EventTypes(*outbox_), ElementsAre("case.opened", "case.verdict"));
+}
+
 TEST_F(OutboxLifecycleTest, PublishIsIdempotent) {
   ASSERT_TRUE(WriteRun(*outbox_, "r", {Flagged(MakeCase("acme", "L1"))}).ok());
   ASSERT_EQ(outbox_->Publish("r")->opened, 1);
