@@ -169,8 +169,9 @@ class Outbox : public CaseSink {
   // --- Verdicts ---------------------------------------------------------------------------
   // Records the verdict, sets the status (counterfeit: confirmed; otherwise rejected) and
   // emits case.verdict, in one transaction. NotFound for an unknown case (or another
-  // holder's, see VerdictRequest::rights_holder); AlreadyExists when the case has a
-  // verdict and !replace; InvalidArgument for authorize_seller without genuine or an
+  // holder's, see VerdictRequest::rights_holder); AlreadyExists when a verdict is in force
+  // (the case is confirmed or rejected) and !replace (a case reopened after a rejection
+  // takes a new verdict); InvalidArgument for authorize_seller without genuine or an
   // over-long comment. Returns the case as it is now.
   virtual absl::StatusOr<StoredCase> RecordVerdict(const VerdictRequest& request) = 0;
   virtual absl::StatusOr<std::vector<StoredVerdict>> ListVerdicts(std::string_view case_key) = 0;
