@@ -11,6 +11,7 @@ int ScanCommand(int argc, char** argv);
 int CheckCommand(int argc, char** argv);
 int OutboxCommand(int argc, char** argv);
 int HashCommand(int argc, char** argv);
+int RelayCommand(int argc, char** argv);
 
 // $XDG_CACHE_HOME/bonafide, else $HOME/.cache/bonafide, else "" (no cache).
 std::string DefaultCacheDir();
