@@ -58,41 +58,6 @@ std::string Number(double v) {
   return std::string(buf, end);
 }
 
-// Returns `ratio` as a percentage, exactly as written in the rules: 0.4 gives 40, where
-// 0.4 * 100 in double is 40.00000000000001.
-Decimal PercentOf(double ratio) {
-  Decimal percent = ShortestDecimal(ratio);
-  percent.exponent += 2;
-  return percent;
-}
-
-// Appends `percent` with as many decimals as it has ("40%", "33.3%").
-void AppendPercent(Decimal percent, std::string& out) {
-  AppendFixed(percent, std::max(0, -percent.exponent), out);
-  out.push_back('%');
-}
-
-// Appends `ratio` (a flagged unit price over its reference) as a percentage that reads
-// below `limit_percent`: rounded to the fewest decimals, up to 12, that do ("39.96%", never
-// "40%" for 0.3996 against 40%); "just under 40%" when the ratio is closer to the limit
-// than that (only the exact decimal comparison tells such a price from one at the limit).
-void AppendPercentBelow(double ratio, Decimal limit_percent, std::string& out) {
-  const double percent = ratio * 100;
-  if (std::isfinite(percent) && percent >= 0) {
-    const Decimal exact = ShortestDecimal(percent);
-    for (int decimals = 0; decimals <= 12; ++decimals) {
-      const Decimal shown = RoundToDecimals(exact, decimals);
-      if (std::is_lt(Compare(shown, limit_percent))) {
-        AppendFixed(shown, decimals, out);
-        out.push_back('%');
-        return;
-      }
-    }
-  }
-  out.append("just under ");
-  AppendPercent(limit_percent, out);
-}
-
 // Appends the price signal's sentence: money with its currency's decimals, the listing's
 // and the reference's own currency beside the base currency when they differ, the lot when
 // the price is for several units, e.g.

@@ -221,4 +221,32 @@ void AppendMoney(double amount, std::string_view currency, std::string& out) {
   out.append(currency);
 }
 
+Decimal PercentOf(double ratio) {
+  Decimal percent = ShortestDecimal(std::max(0.0, ratio));
+  percent.exponent += 2;
+  return percent;
+}
+
+void AppendPercent(Decimal percent, std::string& out) {
+  AppendFixed(percent, std::max(0, -percent.exponent), out);
+  out.push_back('%');
+}
+
+void AppendPercentBelow(double ratio, Decimal limit_percent, std::string& out) {
+  const double percent = ratio * 100;
+  if (std::isfinite(percent) && percent >= 0) {
+    const Decimal exact = ShortestDecimal(percent);
+    for (int decimals = 0; decimals <= 12; ++decimals) {
+      const Decimal shown = RoundToDecimals(exact, decimals);
+      if (std::is_lt(Compare(shown, limit_percent))) {
+        AppendFixed(shown, decimals, out);
+        out.push_back('%');
+        return;
+      }
+    }
+  }
+  out.append("just under ");
+  AppendPercent(limit_percent, out);
+}
+
 }  // namespace bonafide

@@ -69,6 +69,19 @@ int CurrencyDecimals(std::string_view currency);
 // `amount` >= 0.
 void AppendMoney(double amount, std::string_view currency, std::string& out);
 
+// Returns `ratio` as a percentage, exactly as written in the rules: 0.4 gives 40, where
+// 0.4 * 100 in double is 40.00000000000001. A negative ratio counts as 0.
+Decimal PercentOf(double ratio);
+
+// Appends `percent` with as many decimals as it has ("40%", "33.3%").
+void AppendPercent(Decimal percent, std::string& out);
+
+// Appends `ratio` (a flagged unit price over its reference) as a percentage that reads
+// below `limit_percent`: rounded to the fewest decimals, up to 12, that do ("39.96%", never
+// "40%" for 0.3996 against 40%); "just under 40%" when the ratio is closer to the limit
+// than that (only the exact decimal comparison tells such a price from one at the limit).
+void AppendPercentBelow(double ratio, Decimal limit_percent, std::string& out);
+
 }  // namespace bonafide
 
 #endif  // BONAFIDE_UTIL_DECIMAL_H_

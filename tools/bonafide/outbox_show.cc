@@ -31,35 +31,15 @@ double Number(simdjson::dom::element reason, const char* key) {
   double number = 0;
   return reason[key].get(number) == simdjson::SUCCESS ? number : 0;
 }
-// Returns `ratio` as a percentage exactly as written in the rules (0.4: 40, not the double
-// 40.00000000000001).
-Decimal PercentOf(double ratio) {
-  Decimal percent = ShortestDecimal(std::max(0.0, ratio));
-  percent.exponent += 2;
-  return percent;
+std::string PercentBelow(double ratio, Decimal limit) {
+  std::string out;
+  AppendPercentBelow(ratio, limit, out);
+  return out;
 }
 std::string Percent(Decimal percent) {
   std::string out;
-  AppendFixed(percent, std::max(0, -percent.exponent), out);
-  return out + "%";
-}
-
-// Returns `ratio` as a percentage that reads below `limit`, as the explanation writes it:
-// the fewest decimals, up to 12, that do ("39.96%", never "40%" against 40%).
-std::string PercentBelow(double ratio, Decimal limit) {
-  const double percent = ratio * 100;
-  if (std::isfinite(percent) && percent >= 0) {
-    const Decimal exact = ShortestDecimal(percent);
-    for (int decimals = 0; decimals <= 12; ++decimals) {
-      const Decimal shown = RoundToDecimals(exact, decimals);
-      if (std::is_lt(Compare(shown, limit))) {
-        std::string out;
-        AppendFixed(shown, decimals, out);
-        return out + "%";
-      }
-    }
-  }
-  return "just under " + Percent(limit);
+  AppendPercent(percent, out);
+  return out;
 }
 
 // One reason of a case (docs/matching.md, "Reasons and evidence") as a sentence.
