@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
@@ -17,9 +19,8 @@
 
 namespace bonafide::engine {
 
-void ScanTally::Reset(size_t holders, size_t cues) {
+void ScanTally::Reset(size_t cues) {
   scanned = 0;
-  holder_cases.assign(holders, 0);
   cue_listings.assign(cues, 0);
   signals = {};
   photos = photos_not_read = photos_matched = 0;
@@ -38,7 +39,6 @@ void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
   signals.price += price;
   signals.image += image;
   signals.obfuscated_brand += obfuscated;
-  for (const HolderVerdict& hv : verdict.holders) holder_cases[hv.holder] += hv.case_opened;
   photos += static_cast<int64_t>(listing.images.size());
   if (verdict.images.empty()) {
     photos_not_read += static_cast<int64_t>(listing.images.size());
@@ -52,7 +52,6 @@ void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
 
 void ScanTally::Merge(const ScanTally& o) {
   scanned += o.scanned;
-  for (size_t h = 0; h < holder_cases.size(); ++h) holder_cases[h] += o.holder_cases[h];
   for (size_t c = 0; c < cue_listings.size(); ++c) cue_listings[c] += o.cue_listings[c];
   signals.price += o.signals.price;
   signals.image += o.signals.image;
@@ -69,6 +68,7 @@ struct Batch {
   ParsedBatch parsed;
   std::vector<InputSource::SkippedRecord> skipped;
   std::vector<CaseRecord> cases;
+  std::vector<ScannedListing> scanned;  // views into `parsed`, each with its cases' range
   std::vector<CaseRecord> spare_cases;  // records of earlier chunks, kept for their capacity
   ScanTally tally;
   std::string input_error;   // set on the last batch of an input that failed
@@ -84,12 +84,13 @@ struct Batch {
     return cases.back();
   }
 
-  void Reset(size_t holders, size_t cues) {
+  void Reset(size_t cues) {
     parsed.Clear();
     skipped.clear();
     for (CaseRecord& c : cases) spare_cases.push_back(std::move(c));
     cases.clear();
-    tally.Reset(holders, cues);
+    scanned.clear();
+    tally.Reset(cues);
     input_error.clear();
     input_done = false;
     skip_before = 0;
@@ -224,6 +225,16 @@ absl::Status ScanRun::Prepare() {
     run_hasher.Add(identities_.back());
   }
   run_ = resumable ? run_hasher.Hex() : "";
+  // A scan that cannot resume still publishes its events as one run; its id only has to
+  // differ from every other run's.
+  if (resumable) {
+    publish_run_ = run_;
+  } else {
+    run_hasher.Add(
+        absl::StrCat(::getpid(), ":", std::chrono::system_clock::now().time_since_epoch().count()));
+    publish_run_ = absl::StrCat("once:", run_hasher.Hex());
+  }
+  for (size_t h = 0; h < info_.holders.size(); ++h) holder_index_[info_.holders[h].id] = h;
   resume_at_.resize(inputs_.size());
   input_records_.resize(inputs_.size());
   std::optional<uint64_t> keep_rejects_bytes;
@@ -241,7 +252,7 @@ absl::Status ScanRun::Prepare() {
   }
   BONAFIDE_ASSIGN_OR_RETURN(rejects_,
                             RejectsWriter::Open(options_.rejects_path, keep_rejects_bytes));
-  totals_.Reset(info_.holders.size(), info_.cue_rules.size());
+  totals_.Reset(info_.cue_rules.size());
   return absl::OkStatus();
 }
 
@@ -261,7 +272,7 @@ Batch* ScanRun::Read() {
       all_batches_.push_back(std::make_unique<Batch>());
       b = all_batches_.back().get();
     }
-    b->Reset(info_.holders.size(), info_.cue_rules.size());
+    b->Reset(info_.cue_rules.size());
     InputSource& source = *sources_[current_];
     absl::StatusOr<bool> more = source.Next(b->chunk);
     b->skipped = source.TakeSkipped();
@@ -317,9 +328,14 @@ Batch* ScanRun::Scan(Batch* b) {
       continue;
     }
     b->tally.Add(listing, w.verdict);
+    ScannedListing& scanned = b->scanned.emplace_back();
+    scanned.marketplace = listing.marketplace;
+    scanned.listing_id = listing.id;
+    scanned.cases_begin = static_cast<uint32_t>(b->cases.size());
     for (const HolderVerdict& hv : w.verdict.holders) {
       if (hv.case_opened) scanner_.MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
     }
+    scanned.cases_end = static_cast<uint32_t>(b->cases.size());
   }
   if (b->parsed.rejects.size() != parse_rejects) {
     std::stable_sort(b->parsed.rejects.begin(), b->parsed.rejects.end(),
@@ -363,15 +379,17 @@ void ScanRun::Write(Batch* b) {
       checkpoint.rejects_bytes = rejects_->FlushedSize();
       checkpoint.done = b->input_done;
     }
-    absl::StatusOr<OutboxWriteStats> stats =
-        sink_.Write(b->cases, run_.empty() ? nullptr : &checkpoint);
-    if (!stats.ok()) {
-      sink_status_ = stats.status();
+    OutboxBatch batch;
+    batch.run = publish_run_;
+    batch.listings = b->scanned;
+    batch.cases = b->cases;
+    batch.checkpoint = run_.empty() ? nullptr : &checkpoint;
+    absl::Status written = sink_.Write(batch).status();
+    if (!written.ok()) {
+      sink_status_ = std::move(written);
       sink_failed_.store(true, std::memory_order_relaxed);
     } else {
-      summary_.outbox.opened += stats->opened;
-      summary_.outbox.updated += stats->updated;
-      summary_.outbox.unchanged += stats->unchanged;
+      CountListings(*b);
       cases_written_ += static_cast<int64_t>(b->cases.size());
       // Only committed cases: a caller printing them must not show what the outbox lacks.
       if (options_.on_case) {
@@ -419,9 +437,49 @@ absl::StatusOr<ScanSummary> ScanRun::Run() {
   return Finish();
 }
 
+void ScanRun::CountListings(const Batch& b) {
+  for (const ScannedListing& l : b.scanned) {
+    const uint64_t hash = absl::HashOf(l.marketplace, l.listing_id);
+    const uint64_t seq = listing_hashes_.size();
+    listing_hashes_.push_back(hash);
+    for (uint32_t i = l.cases_begin; i < l.cases_end; ++i) {
+      const auto it = holder_index_.find(b.cases[i].rights_holder);
+      if (it != holder_index_.end()) flagged_.push_back({hash, seq, it->second});
+    }
+  }
+}
+
+void ScanRun::CountCasesAndDuplicates(ScanSummary& s) const {
+  // The last record of a listing wins: an earlier one's cases do not count.
+  std::vector<std::pair<uint64_t, uint64_t>> by_hash;  // (hash, seq)
+  by_hash.reserve(listing_hashes_.size());
+  for (size_t i = 0; i < listing_hashes_.size(); ++i) by_hash.emplace_back(listing_hashes_[i], i);
+  std::sort(by_hash.begin(), by_hash.end());
+  absl::flat_hash_map<uint64_t, uint64_t> last_of_repeated;  // hash -> seq of its last record
+  for (size_t i = 1; i < by_hash.size(); ++i) {
+    if (by_hash[i].first == by_hash[i - 1].first) {
+      ++s.duplicates;
+      last_of_repeated[by_hash[i].first] = by_hash[i].second;
+    }
+  }
+  std::vector<int64_t> cases(info_.holders.size(), 0);
+  for (const FlaggedCase& f : flagged_) {
+    const auto it = last_of_repeated.find(f.listing_hash);
+    if (it == last_of_repeated.end() || it->second == f.seq) ++cases[f.holder];
+  }
+  for (size_t h = 0; h < info_.holders.size(); ++h) {
+    s.holders.push_back({info_.holders[h].id, cases[h]});
+  }
+}
+
 absl::StatusOr<ScanSummary> ScanRun::Finish() {
   BONAFIDE_RETURN_IF_ERROR(sink_status_);
   BONAFIDE_RETURN_IF_ERROR(rejects_->Close(options_.rejects_path));
+  // The run's events go out once it is complete. An interrupted run that can resume
+  // publishes when the resumed scan completes; one that cannot (stdin) publishes now.
+  if (!interrupted_ || run_.empty()) {
+    BONAFIDE_ASSIGN_OR_RETURN(summary_.outbox, sink_.Publish(publish_run_));
+  }
   // A complete scan forgets its checkpoints: the next run of the same command is a fresh
   // rescan. An interrupted one keeps them, so that the same command resumes it.
   if (!run_.empty() && !interrupted_) BONAFIDE_RETURN_IF_ERROR(sink_.ClearCheckpoints(run_));
@@ -433,9 +491,7 @@ absl::StatusOr<ScanSummary> ScanRun::Finish() {
   s.listings_read = s.scanned + s.rejected;
   s.elapsed_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  for (size_t h = 0; h < info_.holders.size(); ++h) {
-    s.holders.push_back({info_.holders[h].id, totals_.holder_cases[h]});
-  }
+  CountCasesAndDuplicates(s);
   for (size_t c = 0; c < info_.cue_rules.size(); ++c) {
     const RulesInfo::CueRule& rule = info_.cue_rules[c];
     s.rules.push_back({rule.id, rule.version, rule.shadow, totals_.cue_listings[c]});

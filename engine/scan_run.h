@@ -38,14 +38,13 @@ struct ScanTally {
   static constexpr int kImageStatuses = static_cast<int>(ImageStatus::kUnreadable) + 1;
 
   int64_t scanned = 0;
-  std::vector<int64_t> holder_cases;  // cases by RulesInfo::holders index
   std::vector<int64_t> cue_listings;  // listings by RulesInfo::cue_rules index
   ScanSummary::SignalCounts signals;
   int64_t photos = 0, photos_not_read = 0, photos_matched = 0;
   int64_t photos_by_status[kImageStatuses] = {};
 
-  // Zeroes every counter for `holders` rights holders and `cues` cue rules (keeps capacity).
-  void Reset(size_t holders, size_t cues);
+  // Zeroes every counter for `cues` cue rules (keeps capacity).
+  void Reset(size_t cues);
   // Counts a scanned (not rejected) listing and its verdict.
   void Add(const Listing& listing, const Verdict& verdict);
   // REQUIRES: both were Reset with the same sizes.
@@ -91,6 +90,10 @@ class ScanRun {
   // format it was read as: a CSV file read as JSON Lines rejects every line).
   void AddInputWarnings(std::vector<ScanSummary::InputWarning>& out) const;
   void ReportProgress(const Batch& batch);
+  // Write stage: remembers the batch's listings and cases for CountCasesAndDuplicates.
+  void CountListings(const Batch& batch);
+  // Fills s.duplicates and s.holders.
+  void CountCasesAndDuplicates(ScanSummary& s) const;
   // Completes the summary after the pipeline has drained.
   absl::StatusOr<ScanSummary> Finish();
 
@@ -104,6 +107,7 @@ class ScanRun {
   std::vector<std::unique_ptr<InputSource>> sources_;
   std::vector<std::string> identities_;  // InputIdentity() of each input
   std::string run_;                      // checkpoint key; "" = not resumable
+  std::string publish_run_;              // the run the sink publishes: run_, or a one-off id
   std::vector<std::optional<ScanCheckpoint>> resume_at_;
   std::unique_ptr<RejectsWriter> rejects_;
 
@@ -134,6 +138,17 @@ class ScanRun {
   };
   std::vector<InputRecordCounts> input_records_;
   int64_t cases_written_ = 0;
+  // For the duplicates and the per rights holder case counts, which need the whole run
+  // (the last record of a listing wins): every listing's hash of (marketplace, id), in
+  // input order, and the cases by the index of their listing there.
+  std::vector<uint64_t> listing_hashes_;
+  struct FlaggedCase {
+    uint64_t listing_hash;
+    uint64_t seq;  // index into listing_hashes_
+    size_t holder;
+  };
+  std::vector<FlaggedCase> flagged_;
+  absl::flat_hash_map<std::string, size_t> holder_index_;  // rights holder id -> index
 };
 
 }  // namespace bonafide::engine

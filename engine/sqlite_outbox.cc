@@ -1,104 +1,144 @@
-// SqliteOutbox: the default CaseSink, an SQLite database in WAL mode.
+// The SQLite outbox: the default Outbox (include/bonafide/outbox.h), a database in WAL mode.
 //
-// Layout and guarantees are documented in docs/outbox-format.md; keep the two in step.
-// In short: one `BEGIN IMMEDIATE` ... `COMMIT` per Write(); per record, look the case up
-// by case_key and then insert it (+ case.opened), update it (+ case.updated) or only
-// refresh last_seen_at. Every statement is prepared once in Open() and reused.
-#include <sys/stat.h>
-#include <time.h>
-
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <charconv>
-#include <chrono>
+// Layout and guarantees are documented in docs/outbox-format.md; keep the two in step. In
+// short: a scan's Write() stores each case's content and marks what changed as dirty for
+// its run; Publish(run) compares every dirty case with what was last announced and emits
+// one event for each difference. A verdict is recorded and announced in one transaction.
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include <sqlite3.h>
+#include "absl/strings/str_split.h"
 
-#include "bonafide/sink.h"
+#include "bonafide/outbox.h"
+#include "engine/outbox_schema.h"
+#include "engine/sqlite_db.h"
 #include "util/hash.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace bonafide {
+
+const char* CaseStatusName(CaseStatus status) {
+  switch (status) {
+    case CaseStatus::kPending:
+      return "pending";
+    case CaseStatus::kConfirmed:
+      return "confirmed";
+    case CaseStatus::kRejected:
+      return "rejected";
+    case CaseStatus::kClosed:
+      return "closed";
+  }
+  return "pending";
+}
+
+std::optional<CaseStatus> ParseCaseStatus(std::string_view name) {
+  for (CaseStatus s :
+       {CaseStatus::kPending, CaseStatus::kConfirmed, CaseStatus::kRejected, CaseStatus::kClosed}) {
+    if (name == CaseStatusName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+const char* VerdictKindName(VerdictKind verdict) {
+  switch (verdict) {
+    case VerdictKind::kCounterfeit:
+      return "counterfeit";
+    case VerdictKind::kGenuine:
+      return "genuine";
+    case VerdictKind::kNotOurs:
+      return "not_ours";
+  }
+  return "counterfeit";
+}
+
+std::optional<VerdictKind> ParseVerdictKind(std::string_view name) {
+  for (VerdictKind v : {VerdictKind::kCounterfeit, VerdictKind::kGenuine, VerdictKind::kNotOurs}) {
+    if (name == VerdictKindName(v)) return v;
+  }
+  return std::nullopt;
+}
+
+std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
+                    std::string_view listing_id) {
+  std::string key;
+  key.reserve(rights_holder.size() + marketplace.size() + listing_id.size() + 2);
+  key.append(rights_holder);
+  for (std::string_view part : {marketplace, listing_id}) {
+    key.push_back(':');
+    for (char c : part) {
+      if (c == '%') {
+        key.append("%25");
+      } else if (c == ':') {
+        key.append("%3A");
+      } else {
+        key.push_back(c);
+      }
+    }
+  }
+  return key;
+}
+
+namespace engine {
 namespace {
 
-// Version stored in PRAGMA user_version; bump it (and add a migration) on schema changes.
-constexpr int kSchemaVersion = 1;
-constexpr int kBusyTimeoutMs = 5000;
+using sqlite::BindText;
+using sqlite::ColumnText;
+using sqlite::Db;
+using sqlite::Op;
+using sqlite::Stmt;
+using sqlite::StmtScope;
 
-// The whole schema; run once, inside the transaction that sets user_version.
-constexpr const char* kSchemaSql = R"sql(
-CREATE TABLE IF NOT EXISTS cases (
-  case_key      TEXT PRIMARY KEY NOT NULL,
-  rights_holder TEXT NOT NULL,
-  marketplace   TEXT NOT NULL,
-  listing_id    TEXT NOT NULL,
-  seller_id     TEXT NOT NULL,
-  score         REAL NOT NULL,
-  reasons       TEXT NOT NULL CONSTRAINT reasons_is_json CHECK (json_valid(reasons)),
-  evidence      TEXT NOT NULL CONSTRAINT evidence_is_json CHECK (json_valid(evidence)),
-  fingerprint   TEXT NOT NULL,
-  revision      INTEGER NOT NULL DEFAULT 1,
-  status        TEXT NOT NULL DEFAULT 'pending',
-  first_seen_at TEXT NOT NULL,
-  last_seen_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cases_by_rights_holder ON cases (rights_holder);
-CREATE TABLE IF NOT EXISTS events (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_key     TEXT NOT NULL UNIQUE,
-  rights_holder TEXT NOT NULL,
-  case_key      TEXT NOT NULL,
-  type          TEXT NOT NULL,
-  payload       TEXT NOT NULL,
-  created_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_rights_holder ON events (rights_holder, id);
-CREATE TABLE IF NOT EXISTS scan_checkpoints (
-  run           TEXT NOT NULL,
-  input         TEXT NOT NULL,
-  identity      TEXT NOT NULL,
-  byte_offset   INTEGER NOT NULL,
-  line          INTEGER NOT NULL,
-  rejects_bytes INTEGER NOT NULL,
-  done          INTEGER NOT NULL,
-  updated_at    TEXT NOT NULL,
-  PRIMARY KEY (run, input)
-);
-PRAGMA user_version = 1;
-)sql";
+constexpr size_t kMaxCommentBytes = 4096;
 
-constexpr const char* kSelectCaseSql =
-    "SELECT fingerprint, revision FROM cases WHERE case_key = ?1";
+// --- SQL ---------------------------------------------------------------------------------
+
+constexpr const char* kSelectCaseForWriteSql =
+    "SELECT fingerprint, status, signals,"
+    " (SELECT signals FROM verdicts v WHERE v.case_key = ?1 ORDER BY id DESC LIMIT 1)"
+    " FROM cases WHERE case_key = ?1";
 constexpr const char* kInsertCaseSql =
     "INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score,"
-    " reasons, evidence, fingerprint, revision, status, first_seen_at, last_seen_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'pending', ?10, ?10)";
+    " reasons, evidence, signals, fingerprint, material, status, revision, dirty_run,"
+    " first_seen_at, last_seen_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?13, ?13)";
+// ?12: the new status; ?13: the run to publish it in, or NULL to change it silently.
 constexpr const char* kUpdateCaseSql =
-    "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5,"
-    " fingerprint = ?6, revision = ?7, last_seen_at = ?8 WHERE case_key = ?1";
+    "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5, signals = ?6,"
+    " fingerprint = ?7, material = ?8, last_seen_at = ?9, status = ?10,"
+    " dirty_run = coalesce(?11, dirty_run) WHERE case_key = ?1";
 constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
+constexpr const char* kPendingOfListingSql =
+    "SELECT case_key FROM cases WHERE marketplace = ?1 AND listing_id = ?2 AND status = 'pending'";
+constexpr const char* kCloseCaseSql =
+    "UPDATE cases SET status = 'closed', dirty_run = ?2, last_seen_at = ?3 WHERE case_key = ?1";
+constexpr const char* kPendingListingsSql =
+    "SELECT marketplace, listing_id FROM cases WHERE status = 'pending'";
+
+constexpr const char* kDirtyCasesSql =
+    "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons, status,"
+    " material, announced_status, announced_material, revision FROM cases"
+    " WHERE dirty_run = ?1 ORDER BY case_key";
+constexpr const char* kMarkAnnouncedSql =
+    "UPDATE cases SET announced_status = status, announced_material = material, revision = ?2,"
+    " dirty_run = NULL WHERE case_key = ?1";
+constexpr const char* kDeleteCaseSql = "DELETE FROM cases WHERE case_key = ?1";
 // An event_key seen before means this very event was already emitted: skip it.
 constexpr const char* kInsertEventSql =
     "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_key) DO NOTHING";
+
 constexpr const char* kUpsertCheckpointSql =
     "INSERT INTO scan_checkpoints (run, input, identity, byte_offset, line, rejects_bytes,"
     " done, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
@@ -108,597 +148,569 @@ constexpr const char* kListCheckpointsSql =
     "SELECT run, input, identity, byte_offset, line, rejects_bytes, done"
     " FROM scan_checkpoints WHERE run = ?1 ORDER BY input";
 constexpr const char* kClearCheckpointsSql = "DELETE FROM scan_checkpoints WHERE run = ?1";
-constexpr const char* kListCasesSql =
-    "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,"
-    " evidence, status, first_seen_at, last_seen_at FROM cases"
-    " WHERE ?1 IS NULL OR rights_holder = ?1 ORDER BY case_key";
-constexpr const char* kListEventsSql =
-    "SELECT id, rights_holder, case_key, type, payload, created_at FROM events"
-    " WHERE ?1 IS NULL OR rights_holder = ?1 ORDER BY id";
 
-// ---------------------------------------------------------------------------------------
-// Error translation: the one place that maps SQLite result codes to absl::Status.
+constexpr const char* kCaseColumns =
+    "case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons, evidence,"
+    " signals, status, revision, first_seen_at, last_seen_at";
+constexpr const char* kEventColumns =
+    "id, event_key, rights_holder, case_key, type, payload, created_at";
 
-enum class Op { kOpen, kRead, kWrite };
+constexpr const char* kNextDeliverySql =
+    "SELECT e.id, e.event_key, e.rights_holder, e.case_key, e.type, e.payload, e.created_at,"
+    " coalesce(d.attempts, 0), coalesce(d.next_attempt_ms, 0)"
+    " FROM events e LEFT JOIN deliveries d ON d.event_id = e.id"
+    " WHERE e.rights_holder = ?1 AND e.id > coalesce("
+    "   (SELECT done_through FROM relay_cursors WHERE rights_holder = ?1), 0)"
+    " ORDER BY e.id LIMIT 1";
 
-absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::string_view what,
-                         Op op) {
-  const char* errmsg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  const int primary = code & 0xff;
-  // The OS error behind an I/O or open failure says more than "disk I/O error".
-  const int sys_errno = db != nullptr && (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)
-                            ? sqlite3_system_errno(db)
-                            : 0;
-  std::string detail = absl::StrCat(ToAbsl(what), ": ", errmsg);
-  if (sys_errno != 0) absl::StrAppend(&detail, " (", std::strerror(sys_errno), ")");
-  const std::string message = absl::StrCat(ToAbsl(path), ": ", detail);
-  // SQLite reports ENOSPC as SQLITE_FULL; a quota or file size limit (EDQUOT, EFBIG) comes
-  // as SQLITE_IOERR_WRITE but means the same to an operator.
-  if (primary == SQLITE_FULL ||
-      (primary == SQLITE_IOERR &&
-       (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG))) {
-    return absl::ResourceExhaustedError(absl::StrCat(ToAbsl(path), ": disk full: ", detail));
-  }
-  switch (primary) {
-    case SQLITE_NOMEM:
-      return absl::ResourceExhaustedError(message);
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-      return absl::PermissionDeniedError(message);
-    case SQLITE_CANTOPEN:
-      if (op != Op::kWrite && (sys_errno == ENOENT || sys_errno == ENOTDIR)) {
-        return absl::NotFoundError(message);
-      }
-      return absl::PermissionDeniedError(message);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_PROTOCOL:
-    case SQLITE_IOERR:
-      return absl::UnavailableError(message);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(message);
-    case SQLITE_CONSTRAINT:  // CHECK (json_valid(...)), NOT NULL
-    case SQLITE_TOOBIG:
-    case SQLITE_MISMATCH:
-    case SQLITE_RANGE:
-      return absl::InvalidArgumentError(message);
-    default:
-      return absl::InternalError(message);
-  }
+std::string_view StatusText(CaseStatus s) { return CaseStatusName(s); }
+
+CaseStatus StatusFromColumn(sqlite3_stmt* stmt, int col) {
+  return ParseCaseStatus(ColumnText(stmt, col)).value_or(CaseStatus::kPending);
 }
 
-// Returns the content fingerprint: Hasher128 (util/hash.h) over the fields seller_id,
-// score, reasons and evidence. Everything that an event payload or a rights holder's view
-// depends on besides the key.
-std::string Fingerprint(std::string_view seller_id, std::string_view score,
-                        std::string_view reasons, std::string_view evidence) {
+// Reads the columns of kCaseColumns starting at `col`.
+StoredCase ReadCase(sqlite3_stmt* stmt, int col = 0) {
+  StoredCase c;
+  c.case_key = ColumnText(stmt, col + 0);
+  c.rights_holder = ColumnText(stmt, col + 1);
+  c.marketplace = ColumnText(stmt, col + 2);
+  c.listing_id = ColumnText(stmt, col + 3);
+  c.seller_id = ColumnText(stmt, col + 4);
+  c.score = sqlite3_column_double(stmt, col + 5);
+  c.reasons_json = ColumnText(stmt, col + 6);
+  c.evidence_json = ColumnText(stmt, col + 7);
+  c.signals = ColumnText(stmt, col + 8);
+  c.status = StatusFromColumn(stmt, col + 9);
+  c.revision = sqlite3_column_int64(stmt, col + 10);
+  c.first_seen_at = ColumnText(stmt, col + 11);
+  c.last_seen_at = ColumnText(stmt, col + 12);
+  return c;
+}
+
+StoredEvent ReadEvent(sqlite3_stmt* stmt) {
+  StoredEvent e;
+  e.id = sqlite3_column_int64(stmt, 0);
+  e.event_key = ColumnText(stmt, 1);
+  e.rights_holder = ColumnText(stmt, 2);
+  e.case_key = ColumnText(stmt, 3);
+  e.type = ColumnText(stmt, 4);
+  e.payload_json = ColumnText(stmt, 5);
+  e.created_at = ColumnText(stmt, 6);
+  return e;
+}
+
+// Returns the content fingerprint: Hasher128 over everything a case row stores besides
+// its key. Equal fingerprints: the row needs no rewrite.
+std::string Fingerprint(const CaseRecord& c, std::string_view score, std::string_view reasons,
+                        std::string_view evidence) {
   Hasher128 hasher;
-  for (std::string_view field : {seller_id, score, reasons, evidence}) hasher.Add(field);
+  for (std::string_view field :
+       {std::string_view(c.seller_id), score, reasons, evidence, std::string_view(c.signals)}) {
+    hasher.Add(field);
+  }
   return hasher.Hex();
 }
 
-// Returns the current time as ISO 8601 UTC with milliseconds: 2024-05-01T12:34:56.789Z.
-std::string NowIso8601() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm_utc;
-  gmtime_r(&secs, &tm_utc);
-  char buf[80];  // large enough for any int fields, which keeps -Wformat-truncation quiet
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm_utc.tm_year + 1900,
-                tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
-
-void AppendPercentEncoded(std::string_view s, std::string& out) {
-  for (char c : s) {
-    if (c == '%') {
-      out.append("%25");
-    } else if (c == ':') {
-      out.append("%3A");
-    } else {
-      out.push_back(c);
-    }
+// True when `now` holds a signal name that `before` lacks (both space-separated).
+bool HasNewSignal(std::string_view now, std::string_view before) {
+  const std::vector<absl::string_view> old_names =
+      absl::StrSplit(ToAbsl(before), ' ', absl::SkipEmpty());
+  for (absl::string_view name : absl::StrSplit(ToAbsl(now), ' ', absl::SkipEmpty())) {
+    bool known = false;
+    for (absl::string_view o : old_names) known = known || o == name;
+    if (!known) return true;
   }
+  return false;
 }
 
-// Builds the event payload: {"case_key":..,"rights_holder":..,"marketplace":..,
-// "listing_id":..,"seller_id":..,"score":..,"reasons":<JSON value>,"revision":..}.
-// REQUIRES: `reasons` is valid JSON (checked by the cases table before this runs).
-std::string EventPayload(std::string_view case_key, const CaseRecord& c, std::string_view score,
-                         std::string_view reasons, int64_t revision) {
-  std::string out;
-  out.reserve(128 + case_key.size() * 2 + reasons.size());
-  JsonObject(out)
-      .String("case_key", case_key)
-      .String("rights_holder", c.rights_holder)
-      .String("marketplace", c.marketplace)
-      .String("listing_id", c.listing_id)
-      .String("seller_id", c.seller_id)
-      .Raw("score", score)
-      .Raw("reasons", reasons)
-      .Int("revision", revision)
-      .Close();
+uint64_t ListingHash(std::string_view marketplace, std::string_view listing_id) {
+  return absl::HashOf(marketplace, listing_id);
+}
+
+// A run id no scan uses: the events of a Write with no run are published in its own
+// transaction.
+constexpr std::string_view kImmediateRun = "\x01immediate";
+
+// Runs a query that returns rows of kEventColumns.
+absl::StatusOr<std::vector<StoredEvent>> CollectEvents(Db& db, sqlite3_stmt* stmt) {
+  std::vector<StoredEvent> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) out.push_back(ReadEvent(stmt));
+  if (rc != SQLITE_DONE) return db.Error(rc, "list events", Op::kRead);
   return out;
 }
 
-// Owns one prepared statement.
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-// Resets a statement (and drops its bindings) when leaving a scope, so a reused
-// statement never keeps a read transaction open or points at freed strings.
-class StmtScope {
+class SqliteOutbox final : public Outbox {
  public:
-  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  StmtScope(const StmtScope&) = delete;
-  StmtScope& operator=(const StmtScope&) = delete;
-  ~StmtScope() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
+  static absl::StatusOr<std::unique_ptr<SqliteOutbox>> Open(std::string_view path,
+                                                            OutboxAccess access);
+  ~SqliteOutbox() override {
+    checkpointer_.reset();  // before the writer's close, which then checkpoints the rest
   }
 
+  absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) override;
+  absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) override;
+  absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) override;
+  absl::Status ClearCheckpoints(std::string_view run) override;
+
+  absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) override;
+  absl::StatusOr<CasePage> ListCases(const CaseQuery& query) override;
+  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+      std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
+      std::optional<std::string_view> case_key) override;
+
+  absl::StatusOr<StoredCase> RecordVerdict(const VerdictRequest& request) override;
+  absl::StatusOr<std::vector<StoredVerdict>> ListVerdicts(std::string_view case_key) override;
+  absl::StatusOr<OutboxFeedback> LoadFeedback() override;
+  absl::StatusOr<std::vector<PrecisionRow>> PrecisionReport(
+      std::optional<std::string_view> rights_holder) override;
+
+  absl::StatusOr<std::optional<PendingDelivery>> NextDelivery(
+      std::string_view rights_holder) override;
+  absl::Status RecordDeliveryAttempt(const DeliveryAttempt& attempt) override;
+  absl::Status DisableEndpoint(std::string_view rights_holder, std::string_view endpoint_digest,
+                               std::string_view reason) override;
+  absl::StatusOr<bool> EndpointDisabled(std::string_view rights_holder,
+                                        std::string_view endpoint_digest) override;
+
  private:
-  sqlite3_stmt* stmt_;
+  SqliteOutbox() = default;
+  absl::Status PrepareStatements();
+  absl::Status RequireWritable(std::string_view what) const {
+    if (!db_.read_only()) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat(db_.path(), ": ", ToAbsl(what), ": outbox was opened read-only"));
+  }
+  absl::Status CaseError(int rc, std::string_view what, std::string_view case_key) const {
+    return db_.Error(rc, absl::StrCat("case \"", ToAbsl(case_key), "\": ", ToAbsl(what)),
+                     Op::kWrite);
+  }
+  // Loads the listings with pending cases (once per connection).
+  absl::Status LoadWatched();
+  // One case record inside Write's transaction.
+  absl::Status WriteCase(const CaseRecord& c, std::string_view run, std::string_view now);
+  // Closes the pending cases of `listing` that its new cases do not name.
+  absl::Status CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
+                           std::string_view run, std::string_view now);
+  absl::Status PublishInTransaction(std::string_view run, OutboxWriteStats& stats);
+  absl::Status InsertEvent(std::string_view case_key, std::string_view rights_holder,
+                           int64_t revision, std::string_view type, std::string_view payload,
+                           std::string_view now);
+
+  Db db_;
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
+  Stmt select_case_, insert_case_, update_case_, touch_case_, pending_of_listing_, close_case_,
+      dirty_cases_, mark_announced_, delete_case_, insert_event_, upsert_checkpoint_,
+      list_checkpoints_, clear_checkpoints_, next_delivery_;
+  // Listings (hash of marketplace and id) that have, or had in this connection, a pending
+  // case: only those need a look for cases to close. Loaded on the first Write.
+  bool watched_loaded_ = false;
+  absl::flat_hash_set<uint64_t> watched_;
 };
 
-// Binds text without copying; the caller keeps `s` alive until the statement is reset.
-int BindText(sqlite3_stmt* stmt, int index, std::string_view s) {
-  return sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
-}
-
-std::string ColumnText(sqlite3_stmt* stmt, int col) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
-  if (text == nullptr) return std::string();
-  return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
-}
-
-}  // namespace
-
-// Checkpoints the WAL on a thread and connection of its own. SQLite's automatic checkpoint
-// runs inside the writer's commit: it copies the WAL into the database file and calls
-// fdatasync twice, tens of milliseconds on a VM disk every 1000 pages, during which the
-// scan's serial sink stage, and soon the whole pipeline, waits (measured: 15% of a 1-thread
-// scan, 0.8 s of idle core time in a 1.9 s 2-thread scan). A passive checkpoint from another
-// connection runs beside the writer's commits instead.
-class WalCheckpointer {
- public:
-  // WAL pages after a commit that call for a checkpoint (SQLite's own default).
-  static constexpr int kPages = 1000;
-
-  // Returns null when the second connection cannot be opened (the writer then keeps
-  // SQLite's automatic checkpoints).
-  static std::unique_ptr<WalCheckpointer> Start(const std::string& path) {
-    sqlite3* db = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    // A connection reads the file lazily; until it has, it does not know the file is in
-    // WAL mode and its checkpoints do nothing. Ask.
-    bool wal = false;
-    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) == SQLITE_OK) {
-      sqlite3_stmt* stmt = nullptr;
-      if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK &&
-          sqlite3_step(stmt) == SQLITE_ROW) {
-        const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-        wal = mode != nullptr && std::string_view(mode) == "wal";
+absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_view path,
+                                                                 OutboxAccess access) {
+  std::unique_ptr<SqliteOutbox> outbox(new SqliteOutbox());
+  Db& db = outbox->db_;
+  const bool read_only = access == OutboxAccess::kReadOnly;
+  if (read_only) {
+    // SQLite would create a missing file even for a read-only connection's WAL files.
+    const std::string p(path);
+    if (FILE* f = std::fopen(p.c_str(), "rb"); f != nullptr) {
+      std::fclose(f);
+    } else {
+      const int err = errno;
+      const std::string message = absl::StrCat(p, ": open: ", std::strerror(err));
+      if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
+      if (err == EACCES) return absl::PermissionDeniedError(message);
+      return absl::UnavailableError(message);
+    }
+  }
+  BONAFIDE_RETURN_IF_ERROR(db.Open(path, read_only));
+  if (read_only) {
+    BONAFIDE_RETURN_IF_ERROR(CheckOutboxVersion(db));
+  } else {
+    BONAFIDE_ASSIGN_OR_RETURN(const int64_t unused_mode,
+                              db.QueryInt("PRAGMA journal_mode = WAL", "set WAL mode", Op::kOpen));
+    (void)unused_mode;
+    sqlite::Stmt mode;
+    BONAFIDE_RETURN_IF_ERROR(db.Prepare("PRAGMA journal_mode", mode, Op::kOpen));
+    const int rc = sqlite3_step(mode.get());
+    if (rc != SQLITE_ROW) return db.Error(rc, "read journal_mode", Op::kOpen);
+    const std::string journal = ColumnText(mode.get(), 0);
+    mode.reset();
+    const char* file = sqlite3_db_filename(db.get(), "main");
+    const bool in_memory = file == nullptr || *file == '\0';
+    if (journal != "wal" && !in_memory) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          ToAbsl(path), ": cannot switch to WAL mode (journal_mode is ", journal, ")"));
+    }
+    BONAFIDE_RETURN_IF_ERROR(
+        db.Exec("PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", Op::kOpen));
+    BONAFIDE_RETURN_IF_ERROR(CreateOrMigrateOutbox(db));
+    if (!in_memory) {
+      outbox->checkpointer_ = sqlite::WalCheckpointer::Start(db.path());
+      // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
+      if (outbox->checkpointer_ != nullptr) {
+        sqlite3_wal_hook(db.get(), &sqlite::WalCheckpointer::OnCommit, outbox->checkpointer_.get());
       }
-      sqlite3_finalize(stmt);
-    }
-    if (!wal) {
-      sqlite3_close_v2(db);
-      return nullptr;
-    }
-    return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
-  }
-
-  // Stops the thread and closes its connection; what is left in the WAL is checkpointed by
-  // the writer's close (the last connection to a database checkpoints it).
-  ~WalCheckpointer() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-    sqlite3_close_v2(db_);
-  }
-
-  // The writer connection's WAL hook: called after every commit, on the writer's thread.
-  // Asks for a checkpoint each time the WAL has grown by kPages: while the writer keeps
-  // committing, a passive checkpoint never lets the WAL start over, so its size alone
-  // would ask after every commit.
-  static int OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
-    auto* checkpointer = static_cast<WalCheckpointer*>(self);
-    if (wal_pages < checkpointer->last_pages_) checkpointer->next_request_ = kPages;  // restarted
-    checkpointer->last_pages_ = wal_pages;
-    if (wal_pages >= checkpointer->next_request_) {
-      checkpointer->next_request_ = wal_pages + kPages;
-      checkpointer->Request();
-    }
-    return SQLITE_OK;
-  }
-
- private:
-  explicit WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
-
-  void Request() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      requested_ = true;
-    }
-    wake_.notify_one();
-  }
-
-  void Run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (true) {
-      wake_.wait(lock, [this] { return requested_ || stop_; });
-      if (stop_) return;
-      requested_ = false;
-      lock.unlock();
-      // PASSIVE: copies what it can without waiting for the writer; a failure (busy, disk
-      // full) loses nothing, the frames stay in the WAL for the next attempt or the close.
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      lock.lock();
     }
   }
+  BONAFIDE_RETURN_IF_ERROR(outbox->PrepareStatements());
+  return outbox;
+}
 
-  sqlite3* const db_;
-  int last_pages_ = 0;         // WAL size at the last commit (writer's thread only)
-  int next_request_ = kPages;  // WAL size that asks for the next checkpoint (idem)
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool requested_ = false;
-  bool stop_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
-
-// ---------------------------------------------------------------------------------------
-
-struct SqliteOutbox::Impl {
-  std::string path;
-  bool read_only = false;
-  sqlite3* db = nullptr;
-  std::unique_ptr<WalCheckpointer> checkpointer;  // null: SQLite's own checkpoints
-  Stmt select_case, insert_case, update_case, touch_case, insert_event, upsert_checkpoint,
-      list_checkpoints, clear_checkpoints;
-  Stmt list_cases, list_events;
-  Stmt begin, commit, rollback;
-
-  ~Impl() {
-    checkpointer.reset();  // before the writer's close, which then checkpoints the rest
-    // Statements must go before the connection.
-    for (Stmt* s : {&select_case, &insert_case, &update_case, &touch_case, &insert_event,
-                    &upsert_checkpoint, &list_checkpoints, &clear_checkpoints, &list_cases,
-                    &list_events, &begin, &commit, &rollback}) {
-      s->reset();
-    }
-    if (db != nullptr) sqlite3_close_v2(db);
+absl::Status SqliteOutbox::PrepareStatements() {
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kListCheckpointsSql, list_checkpoints_, Op::kOpen));
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kNextDeliverySql, next_delivery_, Op::kOpen));
+  if (db_.read_only()) return absl::OkStatus();
+  const std::pair<const char*, Stmt*> statements[] = {
+      {kSelectCaseForWriteSql, &select_case_},
+      {kInsertCaseSql, &insert_case_},
+      {kUpdateCaseSql, &update_case_},
+      {kTouchCaseSql, &touch_case_},
+      {kPendingOfListingSql, &pending_of_listing_},
+      {kCloseCaseSql, &close_case_},
+      {kDirtyCasesSql, &dirty_cases_},
+      {kMarkAnnouncedSql, &mark_announced_},
+      {kDeleteCaseSql, &delete_case_},
+      {kInsertEventSql, &insert_event_},
+      {kUpsertCheckpointSql, &upsert_checkpoint_},
+      {kClearCheckpointsSql, &clear_checkpoints_},
+  };
+  for (const auto& [sql, stmt] : statements) {
+    BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql, *stmt, Op::kOpen));
   }
+  return absl::OkStatus();
+}
 
-  absl::Status Error(int code, std::string_view what, Op op) const {
-    return SqliteError(code, db, path, what, op);
-  }
+// --- Scan writes -------------------------------------------------------------------------
 
-  absl::Status Exec(const char* sql, std::string_view what, Op op) {
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return Error(rc, what, op);
-    return absl::OkStatus();
+absl::Status SqliteOutbox::LoadWatched() {
+  if (watched_loaded_) return absl::OkStatus();
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kPendingListingsSql, stmt, Op::kRead));
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    watched_.insert(ListingHash(ColumnText(stmt.get(), 0), ColumnText(stmt.get(), 1)));
   }
+  if (rc != SQLITE_DONE) return db_.Error(rc, "list pending cases", Op::kRead);
+  watched_loaded_ = true;
+  return absl::OkStatus();
+}
 
-  absl::Status Prepare(const char* sql, Stmt& out, Op op) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(stmt);
-      return Error(rc, "prepare", op);
-    }
-    out.reset(stmt);
-    return absl::OkStatus();
+absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
+                                     std::string_view now) {
+  // The rights holder comes from the rules and is never empty unless something is broken.
+  // Marketplace and listing id come from input data: an empty one still makes a unique
+  // key, and one odd listing must not fail a whole batch.
+  if (c.rights_holder.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(db_.path(), ": case \":", c.marketplace, ":",
+                                                   c.listing_id,
+                                                   "\": rights_holder must not be empty"));
   }
+  const std::string case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
+  if (!std::isfinite(c.score)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(db_.path(), ": case \"", case_key, "\": score is not finite"));
+  }
+  // Both branches std::string_view: a `? "[]" : std::string` would make a temporary.
+  const std::string_view reasons =
+      c.reasons_json.empty() ? std::string_view("[]") : std::string_view(c.reasons_json);
+  const std::string_view evidence =
+      c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
+  const std::string score = FormatDecimal(c.score);
+  const std::string fingerprint = Fingerprint(c, score, reasons, evidence);
 
-  // Runs a statement that returns no rows (or whose rows do not matter).
-  absl::Status StepDone(sqlite3_stmt* stmt, std::string_view what) {
-    return StepDone(stmt, what, {});
-  }
-  // For a statement on one case: the message names the case, and is built only on failure
-  // (every case runs several statements).
-  absl::Status StepDone(sqlite3_stmt* stmt, std::string_view what, std::string_view case_key) {
+  std::optional<std::string> old_fingerprint;
+  CaseStatus status = CaseStatus::kPending;
+  std::string verdict_signals;
+  {
+    sqlite3_stmt* stmt = select_case_.get();
     StmtScope scope(stmt);
+    BindText(stmt, 1, case_key);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      old_fingerprint = ColumnText(stmt, 0);
+      status = StatusFromColumn(stmt, 1);
+      verdict_signals = ColumnText(stmt, 3);
+    } else if (rc != SQLITE_DONE) {
+      return CaseError(rc, "look up", case_key);
+    }
+  }
+
+  if (!old_fingerprint.has_value()) {
+    sqlite3_stmt* stmt = insert_case_.get();
+    BindText(stmt, 1, case_key);
+    BindText(stmt, 2, c.rights_holder);
+    BindText(stmt, 3, c.marketplace);
+    BindText(stmt, 4, c.listing_id);
+    BindText(stmt, 5, c.seller_id);
+    sqlite3_bind_double(stmt, 6, c.score);
+    BindText(stmt, 7, reasons);
+    BindText(stmt, 8, evidence);
+    BindText(stmt, 9, c.signals);
+    BindText(stmt, 10, fingerprint);
+    BindText(stmt, 11, c.material_key);
+    BindText(stmt, 12, run);
+    BindText(stmt, 13, now);
+    return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert"));
+  }
+
+  // What the scan does to a case depends on its status: a verdict is never overwritten.
+  CaseStatus new_status = status;
+  bool announce = true;  // mark dirty: Publish compares with what was announced
+  switch (status) {
+    case CaseStatus::kPending:
+    case CaseStatus::kConfirmed:
+      break;
+    case CaseStatus::kClosed:  // flagged again
+      new_status = CaseStatus::kPending;
+      break;
+    case CaseStatus::kRejected:  // reopens on a signal the rights holder has not judged
+      if (HasNewSignal(c.signals, verdict_signals)) {
+        new_status = CaseStatus::kPending;
+      } else {
+        announce = false;
+      }
+      break;
+  }
+  if (*old_fingerprint == fingerprint && new_status == status) {
+    sqlite3_stmt* stmt = touch_case_.get();
+    BindText(stmt, 1, case_key);
+    BindText(stmt, 2, now);
+    return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch"));
+  }
+  sqlite3_stmt* stmt = update_case_.get();
+  BindText(stmt, 1, case_key);
+  BindText(stmt, 2, c.seller_id);
+  sqlite3_bind_double(stmt, 3, c.score);
+  BindText(stmt, 4, reasons);
+  BindText(stmt, 5, evidence);
+  BindText(stmt, 6, c.signals);
+  BindText(stmt, 7, fingerprint);
+  BindText(stmt, 8, c.material_key);
+  BindText(stmt, 9, now);
+  BindText(stmt, 10, StatusText(new_status));
+  if (announce) BindText(stmt, 11, run);  // else NULL: keeps the dirty mark it has
+  return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": update"));
+}
+
+absl::Status SqliteOutbox::CloseOthers(const ScannedListing& listing,
+                                       std::span<const CaseRecord> cases, std::string_view run,
+                                       std::string_view now) {
+  std::vector<std::string> to_close;
+  {
+    sqlite3_stmt* stmt = pending_of_listing_.get();
+    StmtScope scope(stmt);
+    BindText(stmt, 1, listing.marketplace);
+    BindText(stmt, 2, listing.listing_id);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::string key = ColumnText(stmt, 0);
+      bool still_flagged = false;
+      for (uint32_t i = listing.cases_begin; i < listing.cases_end && !still_flagged; ++i) {
+        still_flagged =
+            key == CaseKey(cases[i].rights_holder, cases[i].marketplace, cases[i].listing_id);
+      }
+      if (!still_flagged) to_close.push_back(std::move(key));
     }
-    if (rc == SQLITE_DONE) return absl::OkStatus();
-    if (case_key.empty()) return Error(rc, what, Op::kWrite);
-    return Error(rc, absl::StrCat("case \"", ToAbsl(case_key), "\": ", ToAbsl(what)), Op::kWrite);
+    if (rc != SQLITE_DONE) return db_.Error(rc, "look up the cases of a listing", Op::kWrite);
   }
-
-  absl::StatusOr<int> UserVersion(Op op) {
-    Stmt stmt;
-    BONAFIDE_RETURN_IF_ERROR(Prepare("PRAGMA user_version", stmt, op));
-    const int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) return Error(rc, "read schema version", op);
-    return sqlite3_column_int(stmt.get(), 0);
+  for (const std::string& key : to_close) {
+    sqlite3_stmt* stmt = close_case_.get();
+    BindText(stmt, 1, key);
+    BindText(stmt, 2, run);
+    BindText(stmt, 3, now);
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", key, "\": close")));
   }
+  return absl::OkStatus();
+}
 
-  // Creates the schema in an empty database; checks the version of an existing one.
-  absl::Status EnsureSchema() {
-    BONAFIDE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin schema transaction", Op::kOpen));
-    absl::Status status = EnsureSchemaInTransaction();
-    if (status.ok()) {
-      status = Exec("COMMIT", "commit schema", Op::kOpen);
-    }
-    if (!status.ok() && !sqlite3_get_autocommit(db)) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    return status;
-  }
-
-  absl::Status EnsureSchemaInTransaction() {
-    BONAFIDE_ASSIGN_OR_RETURN(const int version, UserVersion(Op::kOpen));
-    if (version == kSchemaVersion) return absl::OkStatus();
-    if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(path, ": outbox schema version ", version,
-                                                        " is newer than this build supports (",
-                                                        kSchemaVersion, ")"));
-    }
-    // Version 0: either a fresh file or somebody else's database.
-    Stmt count;
-    BONAFIDE_RETURN_IF_ERROR(Prepare(
-        "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'", count, Op::kOpen));
-    const int rc = sqlite3_step(count.get());
-    if (rc != SQLITE_ROW) return Error(rc, "read schema", Op::kOpen);
-    if (sqlite3_column_int(count.get(), 0) != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": not a bonafide outbox (has tables but no schema version)"));
-    }
-    count.reset();
-    return Exec(kSchemaSql, "create schema", Op::kOpen);
-  }
-
-  absl::Status PrepareAll() {
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kListCasesSql, list_cases, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kListEventsSql, list_events, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kListCheckpointsSql, list_checkpoints, Op::kOpen));
-    if (read_only) return absl::OkStatus();
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kSelectCaseSql, select_case, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kInsertCaseSql, insert_case, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kUpdateCaseSql, update_case, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kTouchCaseSql, touch_case, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kInsertEventSql, insert_event, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kUpsertCheckpointSql, upsert_checkpoint, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare(kClearCheckpointsSql, clear_checkpoints, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare("BEGIN IMMEDIATE", begin, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare("COMMIT", commit, Op::kOpen));
-    BONAFIDE_RETURN_IF_ERROR(Prepare("ROLLBACK", rollback, Op::kOpen));
-    return absl::OkStatus();
-  }
-
-  // Opens the connection and applies per-connection settings.
-  static absl::StatusOr<std::unique_ptr<Impl>> Connect(std::string_view path, bool read_only) {
-    auto impl = std::make_unique<Impl>();
-    impl->path = std::string(path);
-    impl->read_only = read_only;
-    const int flags =
-        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    const int rc = sqlite3_open_v2(impl->path.c_str(), &impl->db, flags, nullptr);
-    if (rc != SQLITE_OK) return impl->Error(rc, "open", Op::kOpen);
-    sqlite3_extended_result_codes(impl->db, 1);
-    sqlite3_busy_timeout(impl->db, kBusyTimeoutMs);
-    if (!read_only && sqlite3_db_readonly(impl->db, "main") == 1) {
-      // SQLite silently falls back to read-only when the file is not writable.
-      return absl::PermissionDeniedError(
-          absl::StrCat(impl->path, ": open: database file is read-only"));
-    }
-    return impl;
-  }
-
-  // Sets WAL mode (persistent in the file) and synchronous=NORMAL (per connection).
-  absl::Status SetJournalMode() {
-    Stmt stmt;
-    BONAFIDE_RETURN_IF_ERROR(Prepare("PRAGMA journal_mode = WAL", stmt, Op::kOpen));
-    const int rc = sqlite3_step(stmt.get());
-    if (rc != SQLITE_ROW) return Error(rc, "set journal_mode=WAL", Op::kOpen);
-    const std::string mode = ColumnText(stmt.get(), 0);
-    stmt.reset();
-    const bool in_memory =
-        sqlite3_db_filename(db, "main") == nullptr || *sqlite3_db_filename(db, "main") == '\0';
-    if (mode != "wal" && !in_memory) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": cannot switch to WAL mode (journal_mode is ", mode, ")"));
-    }
-    return Exec("PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", Op::kOpen);
-  }
-
-  // One record inside Write()'s transaction.
-  absl::Status WriteOne(const CaseRecord& c, std::string_view now, OutboxWriteStats& stats) {
-    // The rights holder comes from the rules and is never empty unless something is broken.
-    // Marketplace and listing id come from input data: an empty one still makes a unique
-    // key, and one odd listing must not fail a whole batch.
-    if (c.rights_holder.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": case \":", c.marketplace, ":",
-                                                     c.listing_id,
-                                                     "\": rights_holder must not be empty"));
-    }
-    const std::string case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
-    if (!std::isfinite(c.score)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": case \"", case_key, "\": score is not finite"));
-    }
-    // Both branches std::string_view: a `? "[]" : std::string` would make a temporary.
-    const std::string_view reasons =
-        c.reasons_json.empty() ? std::string_view("[]") : std::string_view(c.reasons_json);
-    const std::string_view evidence =
-        c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
-    const std::string score = FormatDecimal(c.score);
-    const std::string fingerprint = Fingerprint(c.seller_id, score, reasons, evidence);
-
-    // Look the case up.
-    std::optional<std::string> old_fingerprint;
-    int64_t revision = 0;
-    {
-      sqlite3_stmt* stmt = select_case.get();
-      StmtScope scope(stmt);
-      BindText(stmt, 1, case_key);
-      const int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_ROW) {
-        old_fingerprint = ColumnText(stmt, 0);
-        revision = sqlite3_column_int64(stmt, 1);
-      } else if (rc != SQLITE_DONE) {
-        return Error(rc, absl::StrCat("case \"", case_key, "\": look up"), Op::kWrite);
+absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("write"));
+  OutboxWriteStats stats;
+  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoint == nullptr) return stats;
+  BONAFIDE_RETURN_IF_ERROR(LoadWatched());
+  const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
+  const std::string now = sqlite::NowIso8601();
+  std::vector<uint64_t> newly_watched;
+  const absl::Status status = db_.InTransaction([&]() -> absl::Status {
+    // Cases handed over without their listings (a service's Write) are written as they
+    // come; with listings, in listing order, each listing's cases then its closings.
+    if (batch.listings.empty()) {
+      for (const CaseRecord& c : batch.cases) {
+        BONAFIDE_RETURN_IF_ERROR(WriteCase(c, run, now));
+        newly_watched.push_back(ListingHash(c.marketplace, c.listing_id));
       }
     }
-
-    if (old_fingerprint == fingerprint) {
-      sqlite3_stmt* stmt = touch_case.get();
-      BindText(stmt, 1, case_key);
-      BindText(stmt, 2, now);
-      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, "touch", case_key));
-      ++stats.unchanged;
-      return absl::OkStatus();
+    for (const ScannedListing& listing : batch.listings) {
+      if (listing.cases_end > batch.cases.size() || listing.cases_begin > listing.cases_end) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(db_.path(), ": write: a listing's case range is outside the batch"));
+      }
+      for (uint32_t i = listing.cases_begin; i < listing.cases_end; ++i) {
+        BONAFIDE_RETURN_IF_ERROR(WriteCase(batch.cases[i], run, now));
+      }
+      const uint64_t hash = ListingHash(listing.marketplace, listing.listing_id);
+      if (watched_.contains(hash)) {
+        BONAFIDE_RETURN_IF_ERROR(CloseOthers(listing, batch.cases, run, now));
+      }
+      if (listing.cases_end > listing.cases_begin) newly_watched.push_back(hash);
     }
-
-    const bool opened = !old_fingerprint.has_value();
-    revision = opened ? 1 : revision + 1;
-    if (opened) {
-      sqlite3_stmt* stmt = insert_case.get();
-      BindText(stmt, 1, case_key);
-      BindText(stmt, 2, c.rights_holder);
-      BindText(stmt, 3, c.marketplace);
-      BindText(stmt, 4, c.listing_id);
-      BindText(stmt, 5, c.seller_id);
-      sqlite3_bind_double(stmt, 6, c.score);
-      BindText(stmt, 7, reasons);
-      BindText(stmt, 8, evidence);
-      BindText(stmt, 9, fingerprint);
-      BindText(stmt, 10, now);
-      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, "insert", case_key));
-      ++stats.opened;
-    } else {
-      sqlite3_stmt* stmt = update_case.get();
-      BindText(stmt, 1, case_key);
-      BindText(stmt, 2, c.seller_id);
-      sqlite3_bind_double(stmt, 3, c.score);
-      BindText(stmt, 4, reasons);
-      BindText(stmt, 5, evidence);
-      BindText(stmt, 6, fingerprint);
-      sqlite3_bind_int64(stmt, 7, revision);
+    if (const ScanCheckpoint* checkpoint = batch.checkpoint; checkpoint != nullptr) {
+      sqlite3_stmt* stmt = upsert_checkpoint_.get();
+      BindText(stmt, 1, checkpoint->run);
+      BindText(stmt, 2, checkpoint->input);
+      BindText(stmt, 3, checkpoint->identity);
+      sqlite3_bind_int64(stmt, 4, static_cast<int64_t>(checkpoint->byte_offset));
+      sqlite3_bind_int64(stmt, 5, static_cast<int64_t>(checkpoint->line));
+      sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(checkpoint->rejects_bytes));
+      sqlite3_bind_int(stmt, 7, checkpoint->done ? 1 : 0);
       BindText(stmt, 8, now);
-      BONAFIDE_RETURN_IF_ERROR(StepDone(stmt, "update", case_key));
-      ++stats.updated;
+      BONAFIDE_RETURN_IF_ERROR(
+          db_.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint->input, "\"")));
     }
-
-    // The case row's CHECK constraint has validated `reasons` as JSON by now.
-    const std::string event_key = absl::StrCat(case_key, ":", fingerprint, ":", revision);
-    const std::string payload = EventPayload(case_key, c, score, reasons, revision);
-    sqlite3_stmt* stmt = insert_event.get();
-    BindText(stmt, 1, event_key);
-    BindText(stmt, 2, c.rights_holder);
-    BindText(stmt, 3, case_key);
-    BindText(stmt, 4, opened ? "case.opened" : "case.updated");
-    BindText(stmt, 5, payload);
-    BindText(stmt, 6, now);
-    return StepDone(stmt, "insert event", case_key);
-  }
-};
-
-SqliteOutbox::SqliteOutbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-SqliteOutbox::~SqliteOutbox() = default;
-
-absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_view path) {
-  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Connect(path, false));
-  BONAFIDE_RETURN_IF_ERROR(impl->SetJournalMode());
-  BONAFIDE_RETURN_IF_ERROR(impl->EnsureSchema());
-  BONAFIDE_RETURN_IF_ERROR(impl->PrepareAll());
-  const char* file = sqlite3_db_filename(impl->db, "main");
-  if (file != nullptr && *file != '\0') {  // not in memory: the file is in WAL mode
-    impl->checkpointer = WalCheckpointer::Start(impl->path);
-    // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
-    if (impl->checkpointer != nullptr) {
-      sqlite3_wal_hook(impl->db, &WalCheckpointer::OnCommit, impl->checkpointer.get());
-    }
-  }
-  return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
-}
-
-absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::OpenReadOnly(std::string_view path) {
-  const std::string path_str(path);
-  struct stat st;
-  if (::stat(path_str.c_str(), &st) != 0) {
-    const int err = errno;
-    const std::string message = absl::StrCat(path_str, ": open: ", std::strerror(err));
-    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
-    if (err == EACCES) return absl::PermissionDeniedError(message);
-    return absl::UnavailableError(message);
-  }
-  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Connect(path, true));
-  BONAFIDE_ASSIGN_OR_RETURN(const int version, impl->UserVersion(Op::kRead));
-  if (version != kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        version == 0 ? absl::StrCat(path_str, ": not a bonafide outbox (no schema version)")
-                     : absl::StrCat(path_str, ": outbox schema version ", version,
-                                    " is not supported (expected ", kSchemaVersion, ")"));
-  }
-  BONAFIDE_RETURN_IF_ERROR(impl->PrepareAll());
-  return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(std::move(impl)));
-}
-
-absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const std::vector<CaseRecord>& cases,
-                                                     const ScanCheckpoint* checkpoint) {
-  Impl& impl = *impl_;
-  if (impl.read_only) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(impl.path, ": write: outbox was opened read-only"));
-  }
-  OutboxWriteStats stats;
-  if (cases.empty() && checkpoint == nullptr) return stats;
-
-  BONAFIDE_RETURN_IF_ERROR(impl.StepDone(impl.begin.get(), "begin transaction"));
-  const std::string now = NowIso8601();
-  absl::Status status;
-  for (const CaseRecord& c : cases) {
-    status = impl.WriteOne(c, now, stats);
-    if (!status.ok()) break;
-  }
-  if (status.ok() && checkpoint != nullptr) {
-    sqlite3_stmt* stmt = impl.upsert_checkpoint.get();
-    BindText(stmt, 1, checkpoint->run);
-    BindText(stmt, 2, checkpoint->input);
-    BindText(stmt, 3, checkpoint->identity);
-    sqlite3_bind_int64(stmt, 4, static_cast<int64_t>(checkpoint->byte_offset));
-    sqlite3_bind_int64(stmt, 5, static_cast<int64_t>(checkpoint->line));
-    sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(checkpoint->rejects_bytes));
-    sqlite3_bind_int(stmt, 7, checkpoint->done ? 1 : 0);
-    BindText(stmt, 8, now);
-    status = impl.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint->input, "\""));
-  }
-  if (status.ok()) status = impl.StepDone(impl.commit.get(), "commit");
-  if (!status.ok()) {
-    // SQLite may already have rolled back (e.g. SQLITE_FULL); then there is nothing to do.
-    if (!sqlite3_get_autocommit(impl.db)) {
-      impl.StepDone(impl.rollback.get(), "rollback").IgnoreError();
-    }
-    return status;
-  }
+    if (batch.run.empty()) return PublishInTransaction(run, stats);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  watched_.insert(newly_watched.begin(), newly_watched.end());
   return stats;
 }
 
+// --- Publishing --------------------------------------------------------------------------
+
+absl::Status SqliteOutbox::InsertEvent(std::string_view case_key, std::string_view rights_holder,
+                                       int64_t revision, std::string_view type,
+                                       std::string_view payload, std::string_view now) {
+  const std::string event_key = absl::StrCat(ToAbsl(case_key), ":", revision);
+  sqlite3_stmt* stmt = insert_event_.get();
+  BindText(stmt, 1, event_key);
+  BindText(stmt, 2, rights_holder);
+  BindText(stmt, 3, case_key);
+  BindText(stmt, 4, type);
+  BindText(stmt, 5, payload);
+  BindText(stmt, 6, now);
+  return db_.StepDone(stmt, absl::StrCat("case \"", ToAbsl(case_key), "\": insert event"));
+}
+
+absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWriteStats& stats) {
+  struct Dirty {
+    StoredCase c;
+    std::string material, announced_material;
+    std::optional<CaseStatus> announced_status;
+  };
+  std::vector<Dirty> dirty;
+  {
+    sqlite3_stmt* stmt = dirty_cases_.get();
+    StmtScope scope(stmt);
+    BindText(stmt, 1, run);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      Dirty& d = dirty.emplace_back();
+      d.c.case_key = ColumnText(stmt, 0);
+      d.c.rights_holder = ColumnText(stmt, 1);
+      d.c.marketplace = ColumnText(stmt, 2);
+      d.c.listing_id = ColumnText(stmt, 3);
+      d.c.seller_id = ColumnText(stmt, 4);
+      d.c.score = sqlite3_column_double(stmt, 5);
+      d.c.reasons_json = ColumnText(stmt, 6);
+      d.c.status = StatusFromColumn(stmt, 7);
+      d.material = ColumnText(stmt, 8);
+      if (sqlite3_column_type(stmt, 9) != SQLITE_NULL) {
+        d.announced_status = StatusFromColumn(stmt, 9);
+      }
+      d.announced_material = ColumnText(stmt, 10);
+      d.c.revision = sqlite3_column_int64(stmt, 11);
+    }
+    if (rc != SQLITE_DONE) return db_.Error(rc, "list cases to publish", Op::kWrite);
+  }
+  const std::string now = sqlite::NowIso8601();
+  std::string payload;
+  for (const Dirty& d : dirty) {
+    const StoredCase& c = d.c;
+    const char* type = nullptr;
+    const CaseStatus s = c.status;
+    if (!d.announced_status.has_value()) {
+      if (s == CaseStatus::kClosed) {
+        // Opened and closed again before anybody heard of it (an input that repeats a
+        // listing): nothing to tell, nothing to keep.
+        sqlite3_stmt* stmt = delete_case_.get();
+        BindText(stmt, 1, c.case_key);
+        BONAFIDE_RETURN_IF_ERROR(
+            db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": delete")));
+        continue;
+      }
+      type = "case.opened";
+    } else {
+      const CaseStatus was = *d.announced_status;
+      // An empty announced material key: a case from an outbox of schema version 1, whose
+      // first rescan adopts its material key without an event.
+      const bool material_changed =
+          !d.announced_material.empty() && d.material != d.announced_material;
+      if (s == CaseStatus::kPending &&
+          (was == CaseStatus::kClosed || was == CaseStatus::kRejected)) {
+        type = "case.reopened";
+      } else if (s == CaseStatus::kClosed && was != CaseStatus::kClosed) {
+        type = "case.closed";
+      } else if ((s == CaseStatus::kPending || s == CaseStatus::kConfirmed) && s == was &&
+                 material_changed) {
+        type = "case.updated";
+      }
+    }
+    const int64_t revision = c.revision + (type != nullptr ? 1 : 0);
+    if (type != nullptr) {
+      payload.clear();
+      JsonObject(payload)
+          .String("case_key", c.case_key)
+          .String("rights_holder", c.rights_holder)
+          .String("marketplace", c.marketplace)
+          .String("listing_id", c.listing_id)
+          .String("seller_id", c.seller_id)
+          .String("status", CaseStatusName(s))
+          .Raw("score", FormatDecimal(c.score))
+          .Raw("reasons", c.reasons_json)
+          .Int("revision", revision)
+          .Close();
+      BONAFIDE_RETURN_IF_ERROR(
+          InsertEvent(c.case_key, c.rights_holder, revision, type, payload, now));
+      const std::string_view t = type;
+      if (t == "case.opened") ++stats.opened;
+      if (t == "case.updated") ++stats.updated;
+      if (t == "case.closed") ++stats.closed;
+      if (t == "case.reopened") ++stats.reopened;
+    } else {
+      ++stats.silent;
+    }
+    sqlite3_stmt* stmt = mark_announced_.get();
+    BindText(stmt, 1, c.case_key);
+    sqlite3_bind_int64(stmt, 2, revision);
+    BONAFIDE_RETURN_IF_ERROR(
+        db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": mark announced")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("publish"));
+  OutboxWriteStats stats;
+  BONAFIDE_RETURN_IF_ERROR(
+      db_.InTransaction([&]() -> absl::Status { return PublishInTransaction(run, stats); }));
+  return stats;
+}
+
+// --- Checkpoints -------------------------------------------------------------------------
+
 absl::StatusOr<std::vector<ScanCheckpoint>> SqliteOutbox::LoadCheckpoints(std::string_view run) {
-  sqlite3_stmt* stmt = impl_->list_checkpoints.get();
+  sqlite3_stmt* stmt = list_checkpoints_.get();
   StmtScope scope(stmt);
   BindText(stmt, 1, run);
   std::vector<ScanCheckpoint> out;
-  while (true) {
-    const int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return impl_->Error(rc, "list checkpoints", Op::kRead);
-    ScanCheckpoint c;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ScanCheckpoint& c = out.emplace_back();
     c.run = ColumnText(stmt, 0);
     c.input = ColumnText(stmt, 1);
     c.identity = ColumnText(stmt, 2);
@@ -706,73 +718,380 @@ absl::StatusOr<std::vector<ScanCheckpoint>> SqliteOutbox::LoadCheckpoints(std::s
     c.line = static_cast<uint64_t>(sqlite3_column_int64(stmt, 4));
     c.rejects_bytes = static_cast<uint64_t>(sqlite3_column_int64(stmt, 5));
     c.done = sqlite3_column_int(stmt, 6) != 0;
-    out.push_back(std::move(c));
   }
+  if (rc != SQLITE_DONE) return db_.Error(rc, "list checkpoints", Op::kRead);
   return out;
 }
 
 absl::Status SqliteOutbox::ClearCheckpoints(std::string_view run) {
-  if (impl_->read_only) return absl::OkStatus();
-  sqlite3_stmt* stmt = impl_->clear_checkpoints.get();
+  if (db_.read_only()) return absl::OkStatus();
+  sqlite3_stmt* stmt = clear_checkpoints_.get();
   BindText(stmt, 1, run);
-  return impl_->StepDone(stmt, "clear checkpoints");
+  return db_.StepDone(stmt, "clear checkpoints");
 }
 
-absl::StatusOr<std::vector<StoredCase>> SqliteOutbox::ListCases(
-    std::optional<std::string_view> rights_holder) const {
-  sqlite3_stmt* stmt = impl_->list_cases.get();
-  StmtScope scope(stmt);
-  if (rights_holder.has_value()) BindText(stmt, 1, *rights_holder);
-  std::vector<StoredCase> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    StoredCase& c = out.emplace_back();
-    c.case_key = ColumnText(stmt, 0);
-    c.rights_holder = ColumnText(stmt, 1);
-    c.marketplace = ColumnText(stmt, 2);
-    c.listing_id = ColumnText(stmt, 3);
-    c.seller_id = ColumnText(stmt, 4);
-    c.score = sqlite3_column_double(stmt, 5);
-    c.reasons_json = ColumnText(stmt, 6);
-    c.evidence_json = ColumnText(stmt, 7);
-    c.status = ColumnText(stmt, 8);
-    c.first_seen_at = ColumnText(stmt, 9);
-    c.last_seen_at = ColumnText(stmt, 10);
+// --- Reading -----------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<StoredCase>> SqliteOutbox::GetCase(std::string_view case_key) {
+  Stmt stmt;
+  const std::string sql = absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE case_key = ?1");
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
+  BindText(stmt.get(), 1, case_key);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::optional<StoredCase>();
+  if (rc != SQLITE_ROW) return db_.Error(rc, "read case", Op::kRead);
+  return std::optional<StoredCase>(ReadCase(stmt.get()));
+}
+
+absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
+  // Cursor: "<first_seen_at> <case_key>" of the last case of the previous page.
+  std::optional<std::pair<std::string, std::string>> after;
+  if (q.after.has_value()) {
+    const size_t space = q.after->find(' ');
+    if (space == std::string::npos || space == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bad cursor \"", *q.after, "\""));
+    }
+    after.emplace(q.after->substr(0, space), q.after->substr(space + 1));
   }
-  if (rc != SQLITE_DONE) return impl_->Error(rc, "list cases", Op::kRead);
-  return out;
+  const std::string sql = absl::StrCat(
+      "SELECT ", kCaseColumns,
+      " FROM cases WHERE (?1 IS NULL OR rights_holder = ?1) AND (?2 IS NULL OR status = ?2)"
+      " AND (?3 IS NULL OR marketplace = ?3) AND (?4 IS NULL OR first_seen_at >= ?4)"
+      " AND (?5 IS NULL OR (first_seen_at, case_key) < (?5, ?6))"
+      " ORDER BY first_seen_at DESC, case_key DESC LIMIT ?7");
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
+  sqlite3_stmt* s = stmt.get();
+  if (q.rights_holder) BindText(s, 1, *q.rights_holder);
+  if (q.status) BindText(s, 2, CaseStatusName(*q.status));
+  if (q.marketplace) BindText(s, 3, *q.marketplace);
+  if (q.since) BindText(s, 4, *q.since);
+  if (after) {
+    BindText(s, 5, after->first);
+    BindText(s, 6, after->second);
+  }
+  // One more than asked: tells whether there is a next page.
+  sqlite3_bind_int64(s, 7, q.limit > 0 ? static_cast<int64_t>(q.limit) + 1 : -1);
+  CasePage page;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) page.cases.push_back(ReadCase(s));
+  if (rc != SQLITE_DONE) return db_.Error(rc, "list cases", Op::kRead);
+  if (q.limit > 0 && page.cases.size() > static_cast<size_t>(q.limit)) {
+    page.cases.resize(q.limit);
+    page.next = absl::StrCat(page.cases.back().first_seen_at, " ", page.cases.back().case_key);
+  }
+  return page;
 }
 
 absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::ListEvents(
-    std::optional<std::string_view> rights_holder) const {
-  sqlite3_stmt* stmt = impl_->list_events.get();
-  StmtScope scope(stmt);
-  if (rights_holder.has_value()) BindText(stmt, 1, *rights_holder);
-  std::vector<StoredEvent> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    StoredEvent& e = out.emplace_back();
-    e.id = sqlite3_column_int64(stmt, 0);
-    e.rights_holder = ColumnText(stmt, 1);
-    e.case_key = ColumnText(stmt, 2);
-    e.type = ColumnText(stmt, 3);
-    e.payload_json = ColumnText(stmt, 4);
-    e.created_at = ColumnText(stmt, 5);
+    std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
+    std::optional<std::string_view> case_key) {
+  const std::string sql =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM events WHERE (?1 IS NULL OR rights_holder = ?1) AND id > ?2"
+                   " AND (?3 IS NULL OR case_key = ?3) ORDER BY id LIMIT ?4");
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
+  if (rights_holder) BindText(stmt.get(), 1, *rights_holder);
+  sqlite3_bind_int64(stmt.get(), 2, after_id);
+  if (case_key) BindText(stmt.get(), 3, *case_key);
+  sqlite3_bind_int64(stmt.get(), 4, limit > 0 ? limit : -1);
+  return CollectEvents(db_, stmt.get());
+}
+
+// --- Verdicts ----------------------------------------------------------------------------
+
+absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("verdict"));
+  if (r.authorize_seller && r.verdict != VerdictKind::kGenuine) {
+    return absl::InvalidArgumentError("authorize_seller goes with a genuine verdict only");
   }
-  if (rc != SQLITE_DONE) return impl_->Error(rc, "list events", Op::kRead);
+  if (r.comment.size() > kMaxCommentBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("comment is ", r.comment.size(), " bytes; at most ", kMaxCommentBytes));
+  }
+  if (!IsValidUtf8(r.comment) || !IsValidUtf8(r.actor)) {
+    return absl::InvalidArgumentError("comment is not valid UTF-8");
+  }
+  StoredCase result;
+  const absl::Status status = db_.InTransaction([&]() -> absl::Status {
+    Stmt stmt;
+    const std::string select =
+        absl::StrCat("SELECT ", kCaseColumns,
+                     ", evidence, (SELECT count(*) FROM verdicts v WHERE v.case_key = ?1)"
+                     " FROM cases WHERE case_key = ?1");
+    BONAFIDE_RETURN_IF_ERROR(db_.Prepare(select.c_str(), stmt, Op::kWrite));
+    BindText(stmt.get(), 1, r.case_key);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.Error(rc, "read case", Op::kWrite);
+    // Another holder's case reads exactly like an unknown one.
+    if (rc == SQLITE_DONE ||
+        (r.rights_holder.has_value() && ColumnText(stmt.get(), 1) != *r.rights_holder)) {
+      return absl::NotFoundError("no such case");
+    }
+    result = ReadCase(stmt.get());
+    const int64_t earlier_verdicts = sqlite3_column_int64(stmt.get(), 14);
+    stmt.reset();
+    if (earlier_verdicts > 0 && !r.replace) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "case \"", r.case_key, "\" already has a verdict (replace it to change it)"));
+    }
+    const std::string now = sqlite::NowIso8601();
+    auto exec = [&](const char* sql, std::string_view what,
+                    std::initializer_list<std::string_view> args) -> absl::Status {
+      Stmt s;
+      BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql, s, Op::kWrite));
+      int i = 1;
+      for (std::string_view a : args) BindText(s.get(), i++, a);
+      return db_.StepDone(s.get(), absl::StrCat("case \"", r.case_key, "\": ", ToAbsl(what)));
+    };
+    // A replaced verdict takes back what it taught.
+    BONAFIDE_RETURN_IF_ERROR(exec("DELETE FROM authorized_sellers WHERE case_key = ?1",
+                                  "forget authorization", {r.case_key}));
+    BONAFIDE_RETURN_IF_ERROR(exec("DELETE FROM counterfeit_photos WHERE case_key = ?1",
+                                  "forget counterfeit photos", {r.case_key}));
+    const char* verdict = VerdictKindName(r.verdict);
+    BONAFIDE_RETURN_IF_ERROR(exec(
+        "INSERT INTO verdicts (case_key, rights_holder, verdict, comment, authorize_seller,"
+        " seller_id, signals, actor, created_at) VALUES (?1, ?2, ?3, ?4, ?5 = '1', ?6, ?7, ?8, ?9)",
+        "record verdict",
+        {r.case_key, result.rights_holder, verdict, r.comment, r.authorize_seller ? "1" : "0",
+         result.seller_id, result.signals, r.actor, now}));
+    if (r.verdict == VerdictKind::kCounterfeit) {
+      BONAFIDE_RETURN_IF_ERROR(
+          exec("INSERT OR IGNORE INTO counterfeit_photos (rights_holder, pdq, quality, case_key,"
+               " created_at) SELECT ?1, json_extract(p.value, '$.pdq'),"
+               " json_extract(p.value, '$.quality'), ?2, ?3"
+               " FROM cases c, json_each(c.evidence, '$.images') AS p"
+               " WHERE c.case_key = ?2 AND json_extract(p.value, '$.status') = 'hashed'",
+               "remember counterfeit photos", {result.rights_holder, r.case_key, now}));
+    }
+    if (r.authorize_seller) {
+      BONAFIDE_RETURN_IF_ERROR(
+          exec("INSERT OR IGNORE INTO authorized_sellers (rights_holder, seller_id, case_key,"
+               " created_at) VALUES (?1, ?2, ?3, ?4)",
+               "authorize seller", {result.rights_holder, result.seller_id, r.case_key, now}));
+    }
+    result.status =
+        r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
+    ++result.revision;
+    const std::string revision = std::to_string(result.revision);
+    BONAFIDE_RETURN_IF_ERROR(
+        exec("UPDATE cases SET status = ?2, revision = ?3, announced_status = ?2,"
+             " announced_material = coalesce(announced_material, material) WHERE case_key = ?1",
+             "set status", {r.case_key, CaseStatusName(result.status), revision}));
+    std::string payload;
+    JsonObject(payload)
+        .String("case_key", result.case_key)
+        .String("rights_holder", result.rights_holder)
+        .String("marketplace", result.marketplace)
+        .String("listing_id", result.listing_id)
+        .String("seller_id", result.seller_id)
+        .String("status", CaseStatusName(result.status))
+        .String("verdict", verdict)
+        .String("comment", r.comment)
+        .Raw("authorize_seller", r.authorize_seller ? "true" : "false")
+        .Int("revision", result.revision)
+        .Close();
+    return InsertEvent(result.case_key, result.rights_holder, result.revision, "case.verdict",
+                       payload, now);
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<StoredVerdict>> SqliteOutbox::ListVerdicts(std::string_view case_key) {
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT id, case_key, rights_holder, verdict, comment, authorize_seller, signals, actor,"
+      " created_at FROM verdicts WHERE case_key = ?1 ORDER BY id",
+      stmt, Op::kRead));
+  BindText(stmt.get(), 1, case_key);
+  std::vector<StoredVerdict> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    StoredVerdict& v = out.emplace_back();
+    sqlite3_stmt* s = stmt.get();
+    v.id = sqlite3_column_int64(s, 0);
+    v.case_key = ColumnText(s, 1);
+    v.rights_holder = ColumnText(s, 2);
+    v.verdict = ParseVerdictKind(ColumnText(s, 3)).value_or(VerdictKind::kCounterfeit);
+    v.comment = ColumnText(s, 4);
+    v.authorize_seller = sqlite3_column_int(s, 5) != 0;
+    v.signals = ColumnText(s, 6);
+    v.actor = ColumnText(s, 7);
+    v.created_at = ColumnText(s, 8);
+  }
+  if (rc != SQLITE_DONE) return db_.Error(rc, "list verdicts", Op::kRead);
   return out;
 }
 
-std::string SqliteOutbox::CaseKey(std::string_view rights_holder, std::string_view marketplace,
-                                  std::string_view listing_id) {
-  std::string key;
-  key.reserve(rights_holder.size() + marketplace.size() + listing_id.size() + 2);
-  key.append(rights_holder);
-  key.push_back(':');
-  AppendPercentEncoded(marketplace, key);
-  key.push_back(':');
-  AppendPercentEncoded(listing_id, key);
-  return key;
+absl::StatusOr<OutboxFeedback> SqliteOutbox::LoadFeedback() {
+  OutboxFeedback feedback;
+  auto each_row = [&](const char* sql, std::string_view what, auto&& row) -> absl::Status {
+    Stmt stmt;
+    BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql, stmt, Op::kRead));
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) row(stmt.get());
+    if (rc != SQLITE_DONE) return db_.Error(rc, what, Op::kRead);
+    return absl::OkStatus();
+  };
+  BONAFIDE_RETURN_IF_ERROR(
+      each_row("SELECT DISTINCT rights_holder, seller_id FROM authorized_sellers ORDER BY 1, 2",
+               "read authorized sellers", [&](sqlite3_stmt* s) {
+                 feedback.authorized_sellers.push_back({ColumnText(s, 0), ColumnText(s, 1)});
+               }));
+  BONAFIDE_RETURN_IF_ERROR(each_row(
+      "SELECT rights_holder, pdq, max(quality), min(case_key) FROM counterfeit_photos"
+      " GROUP BY rights_holder, pdq ORDER BY 1, 2",
+      "read counterfeit photos", [&](sqlite3_stmt* s) {
+        feedback.counterfeit_photos.push_back(
+            {ColumnText(s, 0), ColumnText(s, 1), sqlite3_column_int(s, 2), ColumnText(s, 3)});
+      }));
+  BONAFIDE_RETURN_IF_ERROR(
+      each_row("SELECT rights_holder, seller_id, count(*) FROM cases WHERE status = 'confirmed'"
+               " GROUP BY rights_holder, seller_id ORDER BY 1, 2",
+               "read seller records", [&](sqlite3_stmt* s) {
+                 feedback.seller_records.push_back(
+                     {ColumnText(s, 0), ColumnText(s, 1), sqlite3_column_int64(s, 2)});
+               }));
+  return feedback;
+}
+
+absl::StatusOr<std::vector<PrecisionRow>> SqliteOutbox::PrecisionReport(
+    std::optional<std::string_view> rights_holder) {
+  // Per case, each signal of its reasons once; the case's latest verdict decides.
+  constexpr const char* kSql = R"sql(
+WITH latest AS (
+  SELECT case_key, verdict FROM verdicts
+  WHERE id IN (SELECT max(id) FROM verdicts GROUP BY case_key)),
+signals AS (
+  SELECT DISTINCT c.case_key,
+         CASE json_extract(r.value, '$.signal')
+           WHEN 'cue' THEN 'cue:' || json_extract(r.value, '$.rule')
+           ELSE json_extract(r.value, '$.signal') END AS name,
+         json_extract(r.value, '$.shadow') AS shadow
+  FROM cases c, json_each(c.reasons) AS r
+  WHERE ?1 IS NULL OR c.rights_holder = ?1)
+SELECT name, max(shadow), count(*),
+       sum(l.verdict = 'counterfeit'), sum(l.verdict IN ('genuine', 'not_ours'))
+FROM signals LEFT JOIN latest l USING (case_key)
+GROUP BY name ORDER BY name
+)sql";
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kSql, stmt, Op::kRead));
+  if (rights_holder) BindText(stmt.get(), 1, *rights_holder);
+  std::vector<PrecisionRow> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    sqlite3_stmt* s = stmt.get();
+    PrecisionRow& row = out.emplace_back();
+    row.signal = ColumnText(s, 0);
+    row.shadow = sqlite3_column_int(s, 1) != 0;
+    row.cases = sqlite3_column_int64(s, 2);
+    row.confirmed = sqlite3_column_int64(s, 3);
+    row.rejected = sqlite3_column_int64(s, 4);
+    if (row.confirmed + row.rejected > 0) {
+      row.precision =
+          static_cast<double>(row.confirmed) / static_cast<double>(row.confirmed + row.rejected);
+    }
+  }
+  if (rc != SQLITE_DONE) return db_.Error(rc, "precision report", Op::kRead);
+  return out;
+}
+
+// --- Delivery ----------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<PendingDelivery>> SqliteOutbox::NextDelivery(
+    std::string_view rights_holder) {
+  sqlite3_stmt* stmt = next_delivery_.get();
+  StmtScope scope(stmt);
+  BindText(stmt, 1, rights_holder);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<PendingDelivery>();
+  if (rc != SQLITE_ROW) return db_.Error(rc, "next delivery", Op::kRead);
+  PendingDelivery d;
+  d.event = ReadEvent(stmt);
+  d.attempts = sqlite3_column_int(stmt, 7);
+  d.next_attempt_ms = sqlite3_column_int64(stmt, 8);
+  return std::optional<PendingDelivery>(std::move(d));
+}
+
+absl::Status SqliteOutbox::RecordDeliveryAttempt(const DeliveryAttempt& a) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("record delivery"));
+  const char* state = a.outcome == DeliveryAttempt::Outcome::kDelivered ? "delivered"
+                      : a.outcome == DeliveryAttempt::Outcome::kDead    ? "dead"
+                                                                        : "retrying";
+  return db_.InTransaction([&]() -> absl::Status {
+    Stmt stmt;
+    BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
+        "INSERT INTO deliveries (event_id, rights_holder, state, attempts, next_attempt_ms,"
+        " last_status, last_error, updated_at)"
+        " SELECT id, rights_holder, ?2, 1, ?3, ?4, ?5, ?6 FROM events WHERE id = ?1"
+        " ON CONFLICT (event_id) DO UPDATE SET state = ?2, attempts = attempts + 1,"
+        " next_attempt_ms = ?3, last_status = ?4, last_error = ?5, updated_at = ?6",
+        stmt, Op::kWrite));
+    const std::string now = sqlite::NowIso8601();
+    sqlite3_bind_int64(stmt.get(), 1, a.event_id);
+    BindText(stmt.get(), 2, state);
+    sqlite3_bind_int64(stmt.get(), 3, a.next_attempt_ms);
+    sqlite3_bind_int(stmt.get(), 4, a.http_status);
+    BindText(stmt.get(), 5, a.error);
+    BindText(stmt.get(), 6, now);
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt.get(), "record delivery attempt"));
+    if (sqlite3_changes(db_.get()) == 0) {
+      return absl::NotFoundError(absl::StrCat("no event ", a.event_id));
+    }
+    if (a.outcome == DeliveryAttempt::Outcome::kRetry) return absl::OkStatus();
+    Stmt cursor;
+    BONAFIDE_RETURN_IF_ERROR(
+        db_.Prepare("INSERT INTO relay_cursors (rights_holder, done_through)"
+                    " SELECT rights_holder, id FROM events WHERE id = ?1"
+                    " ON CONFLICT (rights_holder) DO UPDATE SET"
+                    " done_through = max(done_through, excluded.done_through)",
+                    cursor, Op::kWrite));
+    sqlite3_bind_int64(cursor.get(), 1, a.event_id);
+    return db_.StepDone(cursor.get(), "advance delivery cursor");
+  });
+}
+
+absl::Status SqliteOutbox::DisableEndpoint(std::string_view rights_holder,
+                                           std::string_view endpoint_digest,
+                                           std::string_view reason) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("disable endpoint"));
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(
+      db_.Prepare("INSERT OR REPLACE INTO relay_endpoints (rights_holder, endpoint_digest, reason,"
+                  " disabled_at) VALUES (?1, ?2, ?3, ?4)",
+                  stmt, Op::kWrite));
+  const std::string now = sqlite::NowIso8601();
+  BindText(stmt.get(), 1, rights_holder);
+  BindText(stmt.get(), 2, endpoint_digest);
+  BindText(stmt.get(), 3, reason);
+  BindText(stmt.get(), 4, now);
+  return db_.StepDone(stmt.get(), "disable endpoint");
+}
+
+absl::StatusOr<bool> SqliteOutbox::EndpointDisabled(std::string_view rights_holder,
+                                                    std::string_view endpoint_digest) {
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
+      "SELECT count(*) FROM relay_endpoints WHERE rights_holder = ?1 AND endpoint_digest = ?2",
+      stmt, Op::kRead));
+  BindText(stmt.get(), 1, rights_holder);
+  BindText(stmt.get(), 2, endpoint_digest);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return db_.Error(rc, "read endpoint state", Op::kRead);
+  return sqlite3_column_int64(stmt.get(), 0) > 0;
+}
+
+}  // namespace
+}  // namespace engine
+
+absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(std::string_view location, OutboxAccess access) {
+  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<engine::SqliteOutbox> outbox,
+                            engine::SqliteOutbox::Open(location, access));
+  return std::unique_ptr<Outbox>(std::move(outbox));
 }
 
 }  // namespace bonafide

@@ -130,8 +130,16 @@ std::string SummaryText(const ScanSummary& s) {
       {"image", s.signals.image},
       {"obfuscated_brand", s.signals.obfuscated_brand},
   };
-  absl::StrAppendFormat(&out, "cases %d: outbox %d opened, %d updated, %d unchanged\n", cases,
-                        s.outbox.opened, s.outbox.updated, s.outbox.unchanged);
+  if (s.duplicates > 0) {
+    absl::StrAppendFormat(
+        &out, "duplicates %d (a listing repeated in the input: its last record counts)\n",
+        s.duplicates);
+  }
+  absl::StrAppendFormat(&out,
+                        "cases %d: events %d opened, %d updated, %d closed, %d reopened "
+                        "(%d cases changed silently)\n",
+                        cases, s.outbox.opened, s.outbox.updated, s.outbox.closed,
+                        s.outbox.reopened, s.outbox.silent);
   for (const auto& h : s.holders) {
     absl::StrAppendFormat(&out, "  %-*s %8d\n", static_cast<int>(width), h.id, h.cases);
   }
@@ -168,8 +176,12 @@ std::string SummaryJson(const ScanSummary& s) {
                         s.listings_read, s.scanned, s.rejected, s.bytes_read, s.elapsed_seconds,
                         PerSecond(static_cast<double>(s.listings_read), s.elapsed_seconds),
                         PerSecond(static_cast<double>(s.bytes_read) / 1e6, s.elapsed_seconds));
-  absl::StrAppendFormat(&out, "\"outbox\":{\"opened\":%d,\"updated\":%d,\"unchanged\":%d},",
-                        s.outbox.opened, s.outbox.updated, s.outbox.unchanged);
+  absl::StrAppendFormat(&out, "\"duplicates\":%d,", s.duplicates);
+  absl::StrAppendFormat(&out,
+                        "\"events\":{\"opened\":%d,\"updated\":%d,\"closed\":%d,"
+                        "\"reopened\":%d,\"silent\":%d},",
+                        s.outbox.opened, s.outbox.updated, s.outbox.closed, s.outbox.reopened,
+                        s.outbox.silent);
   out.append("\"cases\":{");
   for (size_t i = 0; i < s.holders.size(); ++i) {
     if (i > 0) out.push_back(',');

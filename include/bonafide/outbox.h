@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "bonafide/sink.h"
 
 namespace bonafide {
@@ -141,8 +142,8 @@ struct PrecisionRow {
 // The relay's view of one rights holder's queue.
 struct PendingDelivery {
   StoredEvent event;
-  int32_t attempts = 0;          // failed attempts so far
-  int64_t next_attempt_ms = 0;   // Unix ms; 0 = now
+  int32_t attempts = 0;         // failed attempts so far
+  int64_t next_attempt_ms = 0;  // Unix ms; 0 = now
 };
 struct DeliveryAttempt {
   int64_t event_id = 0;

@@ -12,7 +12,7 @@
 //   for (const auto& h : verdict.holders) if (h.case_opened) ...
 //
 // A whole dump (the CLI's `scan`):
-//   auto outbox = bonafide::SqliteOutbox::Open("outbox.db");
+//   auto outbox = bonafide::OpenOutbox("outbox.db");
 //   auto summary = (*scanner)->ScanFiles({"dump.jsonl.zst"}, **outbox, scan_options);
 //
 // Nothing here prints or exits; errors are absl::Status values.
@@ -113,10 +113,15 @@ struct ScanSummary {
 
   struct HolderCounts {
     std::string id;
-    int64_t cases = 0;  // listings that met the holder's threshold (cases written)
+    // Listings that meet the holder's threshold: its cases, counting a listing repeated
+    // in the input once, by its last record.
+    int64_t cases = 0;
   };
   std::vector<HolderCounts> holders;  // every rights holder of the rules, by id
-  OutboxWriteStats outbox;            // what the outbox did with all cases
+  // Records of a listing (same marketplace and id) followed by a later record of it in
+  // this run: the last one wins. Counted over the part of the input this process read.
+  int64_t duplicates = 0;
+  OutboxWriteStats outbox;  // the events the run published
 
   // Listings on which each cue rule held, in rules order (RulesInfo::cue_rules).
   struct RuleCounts {

@@ -62,8 +62,8 @@ struct OutboxBatch {
   // The run the batch belongs to; its events wait for Publish(run). Empty: the events are
   // published in this Write's transaction (a service judging listings one at a time).
   std::string_view run;
-  std::span<const ScannedListing> listings;  // in input order
-  std::span<const CaseRecord> cases;         // in input order
+  std::span<const ScannedListing> listings;    // in input order
+  std::span<const CaseRecord> cases;           // in input order
   const ScanCheckpoint* checkpoint = nullptr;  // committed with the batch when not null
 };
 

@@ -6,7 +6,7 @@
 
 #include <simdjson.h>
 
-#include "bonafide/sink.h"
+#include "bonafide/outbox.h"
 #include "tools/bonafide/commands.h"
 #include "tools/bonafide/flags.h"
 #include "util/strings.h"
@@ -46,7 +46,7 @@ int List(int argc, char** argv) {
   if (!positional.empty()) {
     return flags.UsageError("unexpected argument \"" + positional[0] + "\"");
   }
-  auto outbox = SqliteOutbox::OpenReadOnly(outbox_path);
+  auto outbox = OpenOutbox(outbox_path, OutboxAccess::kReadOnly);
   if (!outbox.ok()) {
     std::fprintf(stderr, "bonafide outbox list: %s\n",
                  std::string(outbox.status().message()).c_str());
@@ -83,7 +83,11 @@ int List(int argc, char** argv) {
     }
     return kExitOk;
   }
-  auto cases = (*outbox)->ListCases(filter);
+  CaseQuery query;
+  if (filter) query.rights_holder = std::string(*filter);
+  auto page = (*outbox)->ListCases(query);
+  auto cases = page.ok() ? absl::StatusOr<std::vector<StoredCase>>(std::move(page->cases))
+                         : absl::StatusOr<std::vector<StoredCase>>(page.status());
   if (!cases.ok()) {
     std::fprintf(stderr, "bonafide outbox list: %s\n",
                  std::string(cases.status().message()).c_str());
@@ -102,7 +106,7 @@ int List(int argc, char** argv) {
           .String("listing_id", c.listing_id)
           .String("seller_id", c.seller_id)
           .Raw("score", FormatDecimal(c.score))
-          .String("status", c.status)
+          .String("status", CaseStatusName(c.status))
           .Raw("reasons", c.reasons_json)
           .Raw("evidence", c.evidence_json)
           .String("first_seen_at", c.first_seen_at)
@@ -110,8 +114,9 @@ int List(int argc, char** argv) {
           .Close();
       line.push_back('\n');
     } else {
-      line = c.case_key + "  score " + FormatDecimal(c.score) + "  " + c.status + "  seller " +
-             c.seller_id + "\n    " + EvidenceString(parser, c.evidence_json, "explanation") + "\n";
+      line = c.case_key + "  score " + FormatDecimal(c.score) + "  " + CaseStatusName(c.status) +
+             "  seller " + c.seller_id + "\n    " +
+             EvidenceString(parser, c.evidence_json, "explanation") + "\n";
     }
     std::fwrite(line.data(), 1, line.size(), stdout);
   }

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
-#include "bonafide/sink.h"
 #include "bonafide/summary.h"
 #include "tools/bonafide/commands.h"
 #include "tools/bonafide/flags.h"
@@ -38,7 +38,7 @@ struct RawScanFlags {
 void PrintCaseJson(const CaseRecord& c) {
   std::string line;
   JsonObject(line)
-      .String("case_key", SqliteOutbox::CaseKey(c.rights_holder, c.marketplace, c.listing_id))
+      .String("case_key", CaseKey(c.rights_holder, c.marketplace, c.listing_id))
       .String("rights_holder", c.rights_holder)
       .String("marketplace", c.marketplace)
       .String("listing_id", c.listing_id)
@@ -173,7 +173,7 @@ int ScanCommand(int argc, char** argv) {
   for (const std::string& w : (*scanner)->rules_info().warnings) {
     std::fprintf(stderr, "%s\n", w.c_str());
   }
-  auto outbox = SqliteOutbox::Open(raw.outbox);
+  auto outbox = OpenOutbox(raw.outbox);
   if (!outbox.ok()) {
     std::fprintf(stderr, "bonafide scan: %s\n", std::string(outbox.status().message()).c_str());
     return kExitFailure;

@@ -1,0 +1,149 @@
+// Small pieces for talking to SQLite: prepared statements that reset themselves, the
+// translation of result codes into absl::Status, a connection with the usual helpers, and
+// the WAL checkpointer thread. Used by the SQLite outbox only.
+#ifndef BONAFIDE_ENGINE_SQLITE_DB_H_
+#define BONAFIDE_ENGINE_SQLITE_DB_H_
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace bonafide::engine::sqlite {
+
+// What was being done when an error happened: decides NotFound vs PermissionDenied.
+enum class Op { kOpen, kRead, kWrite };
+
+// Maps an SQLite result code to a Status whose message starts with `path` and says `what`
+// failed: disk full is ResourceExhausted, read-only PermissionDenied, busy Unavailable,
+// corruption DataLoss, constraint violations InvalidArgument.
+absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::string_view what,
+                         Op op);
+
+// Owns one prepared statement.
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+// Resets a statement (and drops its bindings) when leaving a scope, so a reused
+// statement never keeps a read transaction open or points at freed strings.
+class StmtScope {
+ public:
+  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  StmtScope(const StmtScope&) = delete;
+  StmtScope& operator=(const StmtScope&) = delete;
+  ~StmtScope() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Binds text without copying; the caller keeps `s` alive until the statement is reset.
+inline int BindText(sqlite3_stmt* stmt, int index, std::string_view s) {
+  return sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int col);
+
+// Returns the current time as ISO 8601 UTC with milliseconds: 2024-05-01T12:34:56.789Z.
+std::string NowIso8601();
+
+// One connection with the path it names in errors. Move-only.
+class Db {
+ public:
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  // Opens (creating when read-write) `path`; busy timeout, extended result codes.
+  absl::Status Open(std::string_view path, bool read_only);
+  sqlite3* get() const { return db_; }
+  const std::string& path() const { return path_; }
+  bool read_only() const { return read_only_; }
+
+  absl::Status Error(int code, std::string_view what, Op op) const {
+    return SqliteError(code, db_, path_, what, op);
+  }
+  absl::Status Exec(const char* sql, std::string_view what, Op op);
+  // Prepares `sql` once for reuse (SQLITE_PREPARE_PERSISTENT).
+  absl::Status Prepare(const char* sql, Stmt& out, Op op);
+  // Runs a statement that returns no rows (or whose rows do not matter), then resets it.
+  absl::Status StepDone(sqlite3_stmt* stmt, std::string_view what, Op op = Op::kWrite);
+  // Runs a one-row query and returns its first column as an integer.
+  absl::StatusOr<int64_t> QueryInt(const char* sql, std::string_view what, Op op);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it (or COMMIT) fails.
+  template <typename Body>
+  absl::Status InTransaction(Body&& body) {
+    if (absl::Status s = Exec("BEGIN IMMEDIATE", "begin transaction", Op::kWrite); !s.ok()) {
+      return s;
+    }
+    absl::Status status = body();
+    if (status.ok()) status = Exec("COMMIT", "commit", Op::kWrite);
+    // SQLite may already have rolled back (e.g. SQLITE_FULL); then there is nothing to do.
+    if (!status.ok() && !sqlite3_get_autocommit(db_)) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    return status;
+  }
+
+ private:
+  std::string path_;
+  bool read_only_ = false;
+  sqlite3* db_ = nullptr;
+};
+
+// Checkpoints the WAL on a thread and connection of its own. SQLite's automatic checkpoint
+// runs inside the writer's commit: it copies the WAL into the database file and calls
+// fdatasync twice, tens of milliseconds on a VM disk every 1000 pages, during which the
+// scan's serial sink stage, and soon the whole pipeline, waits (measured: 15% of a 1-thread
+// scan, 0.8 s of idle core time in a 1.9 s 2-thread scan). A passive checkpoint from another
+// connection runs beside the writer's commits instead.
+class WalCheckpointer {
+ public:
+  // WAL pages after a commit that call for a checkpoint (SQLite's own default).
+  static constexpr int kPages = 1000;
+
+  // Returns null when the second connection cannot be opened (the writer then keeps
+  // SQLite's automatic checkpoints).
+  static std::unique_ptr<WalCheckpointer> Start(const std::string& path);
+
+  // Stops the thread and closes its connection; what is left in the WAL is checkpointed by
+  // the writer's close (the last connection to a database checkpoints it).
+  ~WalCheckpointer();
+
+  // The writer connection's WAL hook: called after every commit, on the writer's thread.
+  // Asks for a checkpoint each time the WAL has grown by kPages: while the writer keeps
+  // committing, a passive checkpoint never lets the WAL start over, so its size alone
+  // would ask after every commit.
+  static int OnCommit(void* self, sqlite3*, const char*, int wal_pages);
+
+ private:
+  explicit WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
+  void Request();
+  void Run();
+
+  sqlite3* const db_;
+  int last_pages_ = 0;         // WAL size at the last commit (writer's thread only)
+  int next_request_ = kPages;  // WAL size that asks for the next checkpoint (idem)
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+}  // namespace bonafide::engine::sqlite
+
+#endif  // BONAFIDE_ENGINE_SQLITE_DB_H_
