@@ -46,8 +46,9 @@ struct Scanner::Impl {
   // Refers to *rules and info; set once both are final.
   std::optional<engine::CaseRecordRenderer> renderer;
 
-  // Reads, hashes and matches the listing's photos into scratch.images,
-  // scratch.image_matches and scratch.known_photos.
+  // Reads, hashes and matches (against the banks there are) the listing's photos into
+  // scratch.images, scratch.image_matches and scratch.known_photos.
+  // REQUIRES: an image root is set.
   void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
 };
 
@@ -124,7 +125,7 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
   s.images.clear();
   s.image_matches.clear();
   s.known_photos.clear();
-  if (!info.reads_images || listing.images.empty()) return;
+  if (listing.images.empty()) return;
   const auto& policy = rules->pack().policy;
   for (size_t i = 0; i < listing.images.size(); ++i) {
     s.images.emplace_back();
@@ -314,7 +315,8 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
   prepare(listing.description, rules::MatchScope::kDescription, scratch.description);
   // Photos are read only for a listing that will be judged (not for a currency reject).
-  if (impl_->rules->FxToBase(listing.currency) > 0) {
+  const RulesInfo& info = impl_->info;
+  if (info.reads_images && impl_->rules->FxToBase(listing.currency) > 0) {
     impl_->ScanImages(listing, scratch);
   } else {
     scratch.images.clear();
@@ -323,6 +325,11 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   }
   engine::Decide(*impl_->rules, impl_->feedback, listing, scratch.title, scratch.description,
                  scratch.image_matches, scratch.known_photos, scratch.decision, verdict);
+  // Without photos to match, the photos of a flagged listing are still hashed for its
+  // evidence: a counterfeit verdict adds them to the known counterfeit photos.
+  if (!info.reads_images && !info.image_root.empty() && verdict.any_case()) {
+    impl_->ScanImages(listing, scratch);
+  }
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
 }
 

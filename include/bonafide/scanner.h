@@ -52,8 +52,10 @@ struct ScannerOptions {
   std::string cache_dir;
   // The directory listing `images` paths are relative to ("" = listing photos are not
   // read). Must exist. A path that resolves outside it through a symbolic link is refused
-  // (ImageStatus::kOutsideRoot). Photos are read only when some product of the rules
-  // registers genuine photos or the feedback holds photos of confirmed counterfeits.
+  // (ImageStatus::kOutsideRoot). Every listing's photos are read when some product of the
+  // rules registers genuine photos or the feedback holds photos of confirmed counterfeits
+  // (RulesInfo::reads_images); otherwise only a flagged listing's, for its evidence (a
+  // counterfeit verdict adds them to the known counterfeit photos).
   std::string image_root;
   TextBackend text_backend = TextBackend::kDefault;
   // What the rights holders' verdicts taught, as Outbox::LoadFeedback() reads it (empty:

@@ -139,8 +139,9 @@ struct Verdict {
   // Cue rules that matched (enforce and shadow), each once, by index.
   std::vector<int32_t> cue_hits;
   // One entry per listing photo, in listing order, when the scan read photos (an image
-  // root is set and genuine photos are registered); empty otherwise. A photo that could
-  // not be read does not stop the scan of the listing's text.
+  // root is set, and photos to match exist or the listing opened a case; see
+  // ScannerOptions::image_root); empty otherwise. A photo that could not be read does not
+  // stop the scan of the listing's text.
   std::vector<ImageResult> images;
 
   void Clear() {

@@ -194,6 +194,28 @@ TEST_F(FeedbackScanTest, WithoutFeedbackNothingIsLearnt) {
   EXPECT_TRUE(acme->case_opened);
 }
 
+TEST_F(FeedbackScanTest, FlaggedListingsPhotosAreHashedForTheirEvidence) {
+  // No photo to match: an unflagged listing's photos are not read, a flagged one's are, so
+  // that a counterfeit verdict on its case has photos to teach.
+  auto scanner = MakeScanner(OutboxFeedback{});
+  ASSERT_NE(scanner, nullptr);
+  Listing genuine = MakeListing("l-4", "ACME Runner 22", "s-9", {"fake.jpg"});
+  genuine.price = 150;  // no price signal
+  const HolderVerdict* acme = Judge(*scanner, genuine);
+  ASSERT_NE(acme, nullptr);
+  EXPECT_FALSE(acme->case_opened);
+  EXPECT_TRUE(verdict_.images.empty());
+  acme = Judge(*scanner, MakeListing("l-5", "ACME Runner 22 replica", "s-9", {"fake.jpg"}));
+  ASSERT_NE(acme, nullptr);
+  EXPECT_TRUE(acme->case_opened);
+  ASSERT_EQ(verdict_.images.size(), 1u);
+  EXPECT_EQ(verdict_.images[0].status, ImageStatus::kHashed);
+  EXPECT_EQ(Scanner::ImageHashHex(verdict_.images[0]), feedback_->counterfeit_photos[0].pdq_hex);
+  EXPECT_NE(record_.evidence_json.find("\"pdq\":\"" + feedback_->counterfeit_photos[0].pdq_hex),
+            std::string::npos)
+      << record_.evidence_json;
+}
+
 TEST_F(FeedbackScanTest, MalformedCounterfeitPhotoHashIsAnError) {
   OutboxFeedback feedback;
   feedback.counterfeit_photos = {{"acme", "not-a-hash", 90, "acme:default:x"}};
