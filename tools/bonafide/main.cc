@@ -31,6 +31,8 @@ void PrintUsage(std::FILE* out) {
                "  check --rules DIR                   validate rules and run their examples\n"
                "  hash IMAGE...                       print the PDQ hash and quality of images\n"
                "  outbox list --outbox FILE [flags]   show the cases in an outbox\n"
+               "  verdict --outbox FILE KEY VERDICT   record a rights holder's verdict on a case\n"
+               "  report --outbox FILE [flags]        measured precision of every signal\n"
                "  version                             print the version (also --version)\n\n"
                "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
                "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
@@ -56,6 +58,8 @@ int Main(int argc, char** argv) {
   if (command == "check") return CheckCommand(argc - 1, argv + 1);
   if (command == "outbox") return OutboxCommand(argc - 1, argv + 1);
   if (command == "hash") return HashCommand(argc - 1, argv + 1);
+  if (command == "verdict") return VerdictCommand(argc - 1, argv + 1);
+  if (command == "report") return ReportCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "bonafide: unknown command \"%s\"\n", command.c_str());
   PrintUsage(stderr);
   return kExitUsage;

@@ -134,10 +134,14 @@ int List(int argc, char** argv) {
 
 int OutboxCommand(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "list") return List(argc - 1, argv + 1);
+  if (argc >= 2 && std::string_view(argv[1]) == "authorized-sellers") {
+    return AuthorizedSellersCommand(argc - 1, argv + 1);
+  }
   const bool help =
       argc >= 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h");
   std::fprintf(help ? stdout : stderr,
                "usage: bonafide outbox list --outbox FILE [flags]\n"
+               "       bonafide outbox authorized-sellers --outbox FILE --rights-holder ID\n"
                "(see: bonafide outbox list --help)\n");
   return help ? kExitOk : kExitUsage;
 }
