@@ -52,8 +52,8 @@
 #include <simdjson.h>
 
 #include "bench/child_process.h"
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
-#include "bonafide/sink.h"
 #include "engine/listing_input.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
@@ -298,7 +298,7 @@ Figures Scan(const Options& o, const std::string& backend, int threads) {
     // Timed from opening the outbox to closing it: the close writes what is still in the
     // WAL into the database file.
     times.push_back(Seconds([&] {
-      auto outbox = SqliteOutbox::Open(db);
+      auto outbox = OpenOutbox(db);
       if (!outbox.ok()) Die(std::string(outbox.status().message()));
       ScanOptions options;
       options.threads = threads;

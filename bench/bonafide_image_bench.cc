@@ -52,8 +52,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bench/child_process.h"
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
-#include "bonafide/sink.h"
 #include "models/hamming_index.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
@@ -574,7 +574,7 @@ Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_byt
   std::vector<double> wall, cpu;
   for (int i = 0; i < o.repeats; ++i) {
     remove_db();
-    auto outbox = SqliteOutbox::Open(db);
+    auto outbox = OpenOutbox(db);
     if (!outbox.ok()) Die(std::string(outbox.status().message()));
     ScanOptions options;
     options.threads = threads;

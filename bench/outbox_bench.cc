@@ -1,8 +1,9 @@
 // Micro-benchmarks of the SQLite outbox (engine/sqlite_outbox.cc).
 //
-//   BM_Outbox_WriteBatch/N        one Write() of N new cases per iteration (inserts + events)
+//   BM_Outbox_WriteBatch/N        one Write() of N new cases per iteration, published in the
+//                                 same transaction (inserts + case.opened events)
 //   BM_Outbox_RewriteUnchanged/N  one Write() of the same N cases again (rescan: look-ups and
-//                                 last_seen_at refresh only)
+//                                 last_seen_at refresh only, nothing to publish)
 //
 // Items are cases, so items_per_second reads as cases/s. The database lives in a fresh
 // temporary directory on the local disk (WAL, synchronous=NORMAL, as in production).
@@ -13,7 +14,7 @@
 
 #include "benchmark/benchmark.h"
 
-#include "bonafide/sink.h"
+#include "bonafide/outbox.h"
 #include "tests/temp_dir.h"
 
 namespace bonafide {
@@ -23,8 +24,8 @@ namespace {
 class TempOutbox {
  public:
   // Returns the opened outbox, or nullptr after reporting the error to `state`.
-  SqliteOutbox* Open(benchmark::State& state) {
-    auto outbox = SqliteOutbox::Open(dir_.Join("outbox.db"));
+  Outbox* Open(benchmark::State& state) {
+    auto outbox = OpenOutbox(dir_.Join("outbox.db"));
     if (!outbox.ok()) {
       state.SkipWithError(outbox.status().ToString().c_str());
       return nullptr;
@@ -35,7 +36,7 @@ class TempOutbox {
 
  private:
   testing::TempDir dir_;
-  std::unique_ptr<SqliteOutbox> outbox_;  // after dir_: closed before the directory goes
+  std::unique_ptr<Outbox> outbox_;  // after dir_: closed before the directory goes
 };
 
 // A realistic case: a few reasons, a listing snapshot of a few hundred bytes.
@@ -61,7 +62,7 @@ CaseRecord MakeCase(int64_t i) {
 void BM_Outbox_WriteBatch(benchmark::State& state) {
   const int64_t n = state.range(0);
   TempOutbox temp;
-  SqliteOutbox* outbox = temp.Open(state);
+  Outbox* outbox = temp.Open(state);
   if (outbox == nullptr) return;
   std::vector<CaseRecord> batch;
   for (int64_t i = 0; i < n; ++i) batch.push_back(MakeCase(i));
@@ -70,7 +71,7 @@ void BM_Outbox_WriteBatch(benchmark::State& state) {
     state.PauseTiming();
     for (CaseRecord& c : batch) c.listing_id = "L" + std::to_string(next_id++);
     state.ResumeTiming();
-    auto stats = outbox->Write(batch);
+    auto stats = outbox->Write(OutboxBatch{.cases = batch});
     if (!stats.ok() || stats->opened != n) {
       state.SkipWithError(stats.ok() ? "not all cases opened" : stats.status().ToString().c_str());
       break;
@@ -84,17 +85,17 @@ BENCHMARK(BM_Outbox_WriteBatch)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillise
 void BM_Outbox_RewriteUnchanged(benchmark::State& state) {
   const int64_t n = state.range(0);
   TempOutbox temp;
-  SqliteOutbox* outbox = temp.Open(state);
+  Outbox* outbox = temp.Open(state);
   if (outbox == nullptr) return;
   std::vector<CaseRecord> batch;
   for (int64_t i = 0; i < n; ++i) batch.push_back(MakeCase(i));
-  if (auto first = outbox->Write(batch); !first.ok()) {
+  if (auto first = outbox->Write(OutboxBatch{.cases = batch}); !first.ok()) {
     state.SkipWithError(first.status().ToString().c_str());
     return;
   }
   for (auto _ : state) {
-    auto stats = outbox->Write(batch);
-    if (!stats.ok() || stats->unchanged != n) {
+    auto stats = outbox->Write(OutboxBatch{.cases = batch});
+    if (!stats.ok() || stats->opened + stats->updated + stats->silent != 0) {
       state.SkipWithError(stats.ok() ? "rescan changed cases" : stats.status().ToString().c_str());
       break;
     }

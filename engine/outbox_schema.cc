@@ -175,9 +175,10 @@ absl::Status MigrateFromVersion1(Db& db) {
         db.Exec("DROP TABLE scan_checkpoints", "drop version 1 checkpoints", Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCheckpointsSql, "create checkpoints", Op::kOpen));
   }
-  BONAFIDE_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS cases_by_rights_holder;"
-                                   "ALTER TABLE cases RENAME TO cases_v1;",
-                                   "rename version 1 cases", Op::kOpen));
+  BONAFIDE_RETURN_IF_ERROR(
+      db.Exec("DROP INDEX IF EXISTS cases_by_rights_holder;"
+              "ALTER TABLE cases RENAME TO cases_v1;",
+              "rename version 1 cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCasesSql, "create cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCopyVersion1CasesSql, "copy version 1 cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec("DROP TABLE cases_v1", "drop version 1 cases", Op::kOpen));
@@ -227,10 +228,12 @@ absl::Status CheckOutboxVersion(Db& db) {
         absl::StrCat(db.path(), ": outbox schema version ", version,
                      " is newer than this build supports (", kOutboxSchemaVersion, ")"));
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      db.path(), ": outbox schema version ", version, " needs migrating to version ",
-      kOutboxSchemaVersion, ", which a read-only open does not do: run `bonafide outbox migrate "
-      "--outbox ", db.path(), "` (or any command that writes to it) first"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(db.path(), ": outbox schema version ", version, " needs migrating to version ",
+                   kOutboxSchemaVersion,
+                   ", which a read-only open does not do: run `bonafide outbox migrate "
+                   "--outbox ",
+                   db.path(), "` (or any command that writes to it) first"));
 }
 
 }  // namespace bonafide::engine

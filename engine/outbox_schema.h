@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "engine/sqlite_db.h"
 
 namespace bonafide::engine {

@@ -16,7 +16,6 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;
 }  // namespace
 
-
 absl::Status SqliteError(int code, sqlite3* db, std::string_view path, std::string_view what,
                          Op op) {
   const char* errmsg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
@@ -92,8 +91,9 @@ Db::~Db() {
 absl::Status Db::Open(std::string_view path, bool read_only) {
   path_ = std::string(path);
   read_only_ = read_only;
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) return Error(rc, "open", Op::kOpen);
   sqlite3_extended_result_codes(db_, 1);
@@ -116,7 +116,8 @@ absl::Status Db::Prepare(const char* sql, Stmt& out, Op op) {
   const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
-    return Error(rc, absl::StrCat("prepare \"", ToAbsl(std::string_view(sql).substr(0, 40)), "...\""), op);
+    return Error(
+        rc, absl::StrCat("prepare \"", ToAbsl(std::string_view(sql).substr(0, 40)), "...\""), op);
   }
   out.reset(stmt);
   return absl::OkStatus();
@@ -161,7 +162,6 @@ std::unique_ptr<WalCheckpointer> WalCheckpointer::Start(const std::string& path)
   return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
 }
 
-
 WalCheckpointer::~WalCheckpointer() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -171,7 +171,6 @@ WalCheckpointer::~WalCheckpointer() {
   thread_.join();
   sqlite3_close_v2(db_);
 }
-
 
 int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
   auto* checkpointer = static_cast<WalCheckpointer*>(self);
@@ -184,7 +183,6 @@ int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) 
   return SQLITE_OK;
 }
 
-
 void WalCheckpointer::Request() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -192,7 +190,6 @@ void WalCheckpointer::Request() {
   }
   wake_.notify_one();
 }
-
 
 void WalCheckpointer::Run() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -207,6 +204,5 @@ void WalCheckpointer::Run() {
     lock.lock();
   }
 }
-
 
 }  // namespace bonafide::engine::sqlite

@@ -4,8 +4,6 @@
 #ifndef BONAFIDE_ENGINE_SQLITE_DB_H_
 #define BONAFIDE_ENGINE_SQLITE_DB_H_
 
-#include <sqlite3.h>
-
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -15,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include <sqlite3.h>
 
 namespace bonafide::engine::sqlite {
 

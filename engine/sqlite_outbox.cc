@@ -129,7 +129,7 @@ constexpr const char* kPendingListingsSql =
 constexpr const char* kDirtyCasesSql =
     "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons, status,"
     " material, announced_status, announced_material, revision FROM cases"
-    " WHERE dirty_run = ?1 ORDER BY case_key";
+    " WHERE dirty_run = ?1 ORDER BY case_key LIMIT 1000";
 constexpr const char* kMarkAnnouncedSql =
     "UPDATE cases SET announced_status = status, announced_material = material, revision = ?2,"
     " dirty_run = NULL WHERE case_key = ?1";
@@ -294,6 +294,8 @@ class SqliteOutbox final : public Outbox {
   absl::Status CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
                            std::string_view run, std::string_view now);
   absl::Status PublishInTransaction(std::string_view run, OutboxWriteStats& stats);
+  // Publishes up to one chunk of the run's marked cases; returns how many it took.
+  absl::StatusOr<size_t> PublishChunk(std::string_view run, OutboxWriteStats& stats);
   absl::Status InsertEvent(std::string_view case_key, std::string_view rights_holder,
                            int64_t revision, std::string_view type, std::string_view payload,
                            std::string_view now);
@@ -597,6 +599,16 @@ absl::Status SqliteOutbox::InsertEvent(std::string_view case_key, std::string_vi
 }
 
 absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWriteStats& stats) {
+  // In chunks of kDirtyCasesSql's LIMIT, so that a run of millions of cases does not hold
+  // them all in memory: each chunk's rows lose their mark (or are deleted), and the next
+  // query starts after them.
+  while (true) {
+    BONAFIDE_ASSIGN_OR_RETURN(const size_t published, PublishChunk(run, stats));
+    if (published == 0) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, OutboxWriteStats& stats) {
   struct Dirty {
     StoredCase c;
     std::string material, announced_material;
@@ -690,7 +702,7 @@ absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWrit
     BONAFIDE_RETURN_IF_ERROR(
         db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": mark announced")));
   }
-  return absl::OkStatus();
+  return dirty.size();
 }
 
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {

@@ -13,10 +13,11 @@
 
 #include <gtest/gtest.h>
 
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
-#include "bonafide/sink.h"
 #include "bonafide/summary.h"
 #include "tests/models/synthetic_photos.h"
+#include "tests/outbox_test_util.h"
 #include "tests/test_util.h"
 #include "util/strings.h"
 
@@ -29,14 +30,11 @@ using namespace ::bonafide::testing;  // NOLINT: test helpers
 
 class MemorySink : public CaseSink {
  public:
-  using CaseSink::Write;
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
-                                         const ScanCheckpoint*) override {
-    for (const CaseRecord& c : cases) records[c.listing_id] = c;
-    OutboxWriteStats stats;
-    stats.opened = static_cast<int64_t>(cases.size());
-    return stats;
+  absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) override {
+    for (const CaseRecord& c : batch.cases) records[c.listing_id] = c;
+    return OutboxWriteStats{};
   }
+  absl::StatusOr<OutboxWriteStats> Publish(std::string_view) override { return OutboxWriteStats{}; }
   std::map<std::string, CaseRecord> records;  // by listing id
 };
 
@@ -455,10 +453,10 @@ TEST_F(ImageScanTest, CliWritesEveryScoreOneWay) {
   const std::string list_jsonl =
       RunCommand(kCli + " outbox list --format jsonl --outbox " + outbox, &status);
   ASSERT_EQ(status, 0) << list_jsonl;
-  auto stored = SqliteOutbox::OpenReadOnly(outbox);
+  auto stored = OpenOutbox(outbox, OutboxAccess::kReadOnly);
   ASSERT_TRUE(stored.ok());
-  auto cases = (*stored)->ListCases();
-  auto events = (*stored)->ListEvents();
+  auto cases = testing::AllCases(**stored);
+  auto events = testing::AllEvents(**stored);
   ASSERT_TRUE(cases.ok() && events.ok());
   ASSERT_FALSE(cases->empty());
   for (const StoredCase& c : *cases) {

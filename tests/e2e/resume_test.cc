@@ -19,10 +19,11 @@
 
 #include <gtest/gtest.h>
 
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
-#include "bonafide/sink.h"
 #include "bonafide/summary.h"
 #include "tests/generated_dump.h"
+#include "tests/outbox_test_util.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
 
@@ -79,10 +80,10 @@ using EventRow = std::tuple<int64_t, std::string, std::string, std::string>;
 
 void ReadOutbox(const std::string& path, std::vector<CaseRow>& cases,
                 std::vector<EventRow>& events) {
-  auto outbox = SqliteOutbox::OpenReadOnly(path);
+  auto outbox = OpenOutbox(path, OutboxAccess::kReadOnly);
   ASSERT_TRUE(outbox.ok()) << outbox.status();
-  auto c = (*outbox)->ListCases();
-  auto e = (*outbox)->ListEvents();
+  auto c = testing::AllCases(**outbox);
+  auto e = testing::AllEvents(**outbox);
   ASSERT_TRUE(c.ok() && e.ok());
   for (const auto& x : *c) cases.emplace_back(x.case_key, x.score, x.reasons_json, x.evidence_json);
   for (const auto& x : *e) events.emplace_back(x.id, x.case_key, x.type, x.payload_json);
@@ -205,12 +206,13 @@ TEST(ResumeTest, CtrlCCommitsAndTheSameCommandResumes) {
 // Forwards to an outbox until the `fail_at`-th write, which fails like a full disk.
 class FailingSink : public CaseSink {
  public:
-  FailingSink(SqliteOutbox& outbox, int fail_at) : outbox_(outbox), fail_at_(fail_at) {}
-  using CaseSink::Write;
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
-                                         const ScanCheckpoint* checkpoint) override {
+  FailingSink(Outbox& outbox, int fail_at) : outbox_(outbox), fail_at_(fail_at) {}
+  absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) override {
     if (++writes_ == fail_at_) return absl::ResourceExhaustedError("disk full (simulated)");
-    return outbox_.Write(cases, checkpoint);
+    return outbox_.Write(batch);
+  }
+  absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) override {
+    return outbox_.Publish(run);
   }
   absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) override {
     return outbox_.LoadCheckpoints(run);
@@ -220,7 +222,7 @@ class FailingSink : public CaseSink {
   }
 
  private:
-  SqliteOutbox& outbox_;
+  Outbox& outbox_;
   int fail_at_;
   int writes_ = 0;
 };
@@ -237,14 +239,14 @@ TEST(ResumeTest, AStoppedScanResumesAfterItsLastCommittedBatch) {
   options.threads = 2;
   options.chunk_bytes = 64 << 10;  // about 60 batches
 
-  auto reference = SqliteOutbox::Open(dir.Join("ref.db"));
+  auto reference = OpenOutbox(dir.Join("ref.db"));
   ASSERT_TRUE(reference.ok());
   options.rejects_path = dir.Join("ref.rejects");
   auto full = (*scanner)->ScanFiles({input}, **reference, options);
   ASSERT_TRUE(full.ok()) << full.status();
   EXPECT_TRUE(full->resumed.empty());
 
-  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  auto outbox = OpenOutbox(dir.Join("out.db"));
   ASSERT_TRUE(outbox.ok());
   options.rejects_path = dir.Join("out.rejects");
   FailingSink failing(**outbox, 20);
@@ -294,14 +296,14 @@ TEST(ResumeTest, OnCaseReportsOnlyCommittedCases) {
   options.rejects_path = "";
   std::vector<std::string> reported;
   options.on_case = [&](const CaseRecord& c) {
-    reported.push_back(SqliteOutbox::CaseKey(c.rights_holder, c.marketplace, c.listing_id));
+    reported.push_back(CaseKey(c.rights_holder, c.marketplace, c.listing_id));
   };
-  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  auto outbox = OpenOutbox(dir.Join("out.db"));
   ASSERT_TRUE(outbox.ok());
   FailingSink failing(**outbox, 10);
   ASSERT_FALSE((*scanner)->ScanFiles({input}, failing, options).ok());
 
-  auto stored = (*outbox)->ListCases();
+  auto stored = testing::AllCases(**outbox);
   ASSERT_TRUE(stored.ok());
   std::vector<std::string> committed;
   for (const StoredCase& c : *stored) committed.push_back(c.case_key);
@@ -324,7 +326,7 @@ TEST(ResumeTest, AStopRequestEndsTheScanResumably) {
   options.threads = 2;
   options.chunk_bytes = 64 << 10;
 
-  auto reference = SqliteOutbox::Open(dir.Join("ref.db"));
+  auto reference = OpenOutbox(dir.Join("ref.db"));
   ASSERT_TRUE(reference.ok());
   options.rejects_path = dir.Join("ref.rejects");
   auto full = (*scanner)->ScanFiles({input}, **reference, options);
@@ -338,7 +340,7 @@ TEST(ResumeTest, AStopRequestEndsTheScanResumably) {
     if (++batches == 5) stop.store(true);
   };
   options.rejects_path = dir.Join("out.rejects");
-  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  auto outbox = OpenOutbox(dir.Join("out.db"));
   ASSERT_TRUE(outbox.ok());
   auto stopped = (*scanner)->ScanFiles({input}, **outbox, options);
   ASSERT_TRUE(stopped.ok()) << stopped.status();
@@ -380,7 +382,7 @@ TEST(ResumeTest, ARestartReplacesTheCheckpointsOfTheScanItRestarts) {
   scanner_options.rules_dir = kRules;
   auto scanner = Scanner::Create(scanner_options);
   ASSERT_TRUE(scanner.ok()) << scanner.status();
-  auto outbox = SqliteOutbox::Open(dir.Join("out.db"));
+  auto outbox = OpenOutbox(dir.Join("out.db"));
   ASSERT_TRUE(outbox.ok());
   ScanOptions options;
   options.threads = 2;

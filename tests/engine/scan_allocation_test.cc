@@ -55,13 +55,8 @@ std::vector<Listing> ReadListings(const std::string& path) {
 // Counts cases without keeping them.
 class CountingSink : public CaseSink {
  public:
-  using CaseSink::Write;
-  absl::StatusOr<OutboxWriteStats> Write(const std::vector<CaseRecord>& cases,
-                                         const ScanCheckpoint*) override {
-    OutboxWriteStats stats;
-    stats.opened = static_cast<int64_t>(cases.size());
-    return stats;
-  }
+  absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch&) override { return OutboxWriteStats{}; }
+  absl::StatusOr<OutboxWriteStats> Publish(std::string_view) override { return OutboxWriteStats{}; }
 };
 
 std::unique_ptr<Scanner> MakeScanner() {

@@ -22,10 +22,11 @@
 #include <simdjson.h>
 #include <zstd.h>
 
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
-#include "bonafide/sink.h"
 #include "bonafide/summary.h"
 #include "tests/hostile/memory.h"
+#include "tests/outbox_test_util.h"
 #include "tests/test_util.h"
 
 namespace bonafide {
@@ -255,7 +256,7 @@ class HostileInputTest : public ::testing::Test {
   absl::StatusOr<ScanSummary> Scan(const std::vector<std::string>& inputs,
                                    const std::string& rejects, size_t chunk_bytes = 1 << 20,
                                    int threads = 2) {
-    auto outbox = SqliteOutbox::Open(dir_.Join("outbox-" + std::to_string(++runs_) + ".db"));
+    auto outbox = OpenOutbox(dir_.Join("outbox-" + std::to_string(++runs_) + ".db"));
     EXPECT_TRUE(outbox.ok()) << outbox.status();
     if (!outbox.ok()) return outbox.status();
     outbox_ = std::move(*outbox);
@@ -275,7 +276,7 @@ class HostileInputTest : public ::testing::Test {
 
   static Scanner* scanner_;
   testing::TempDir dir_;
-  std::unique_ptr<SqliteOutbox> outbox_;
+  std::unique_ptr<Outbox> outbox_;
   int runs_ = 0;
 };
 
@@ -437,7 +438,7 @@ TEST_F(HostileInputTest, TruncatedZstdScansWhatCameBeforeTheDamage) {
   EXPECT_EQ(s->scanned, (lost_from - 1) + 1);  // + the good input
 
   // Exactly those listings opened cases: z1 .. z(N-1) and g1.
-  auto cases = outbox_->ListCases();
+  auto cases = testing::AllCases(*outbox_);
   ASSERT_TRUE(cases.ok()) << cases.status();
   std::set<std::string> ids;
   for (const StoredCase& c : *cases) ids.insert(c.listing_id);
@@ -538,7 +539,7 @@ TEST_F(HostileInputTest, CsvUnderAnotherNameIsFlaggedAndReadWithInputFormat) {
                                          "\",\"kind\":\"every_record_rejected\",\"records\":3,"
                                          "\"suggested_format\":\"csv\"}]"));
 
-  auto outbox = SqliteOutbox::Open(dir_.Join("outbox-csv.db"));
+  auto outbox = OpenOutbox(dir_.Join("outbox-csv.db"));
   ASSERT_TRUE(outbox.ok()) << outbox.status();
   ScanOptions options;
   options.input_format = InputFormat::kCsv;
