@@ -147,6 +147,8 @@ struct ScanSummary {
     int64_t price = 0;
     int64_t image = 0;
     int64_t obfuscated_brand = 0;
+    int64_t known_counterfeit_photo = 0;  // learnt from verdicts (ScannerOptions::feedback)
+    int64_t seller_record = 0;
   };
   SignalCounts signals;
 

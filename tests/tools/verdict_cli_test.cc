@@ -110,6 +110,8 @@ TEST_F(VerdictCliTest, VerdictsFlowIntoTheNextScanAndTheReport) {
                                   R"("weight":0.5,"shadow":false})"));
   EXPECT_THAT(day2.out, HasSubstr(R"("listing_id":"b2")"));       // 0.5 + 0.5
   EXPECT_THAT(day2.out, Not(HasSubstr(R"("listing_id":"b3")")));  // 0.5 alone
+  EXPECT_THAT(day2.out, HasSubstr(R"("obfuscated_brand":2,"known_counterfeit_photo":1,)"
+                                  R"("seller_record":)"));
 
   const CliRun report = RunCli("report --outbox " + outbox());
   EXPECT_EQ(report.exit_status, 0) << report.err;
