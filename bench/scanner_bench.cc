@@ -1,5 +1,6 @@
 // Micro-benchmarks of the per-listing scan path on generated listings and the example rules:
-// the whole Scanner::Scan, its normalisation, the price rule's unit count and the decision
+// the whole Scanner::Scan, its normalisation, the price rule's unit count, the decision and
+// the rendering of a case
 // (matching per backend and database: text_match_bench.cc).
 #include <memory>
 #include <string>
@@ -108,6 +109,36 @@ void BM_Price_UnitsInTitle(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * bytes);
 }
 BENCHMARK(BM_Price_UnitsInTitle)->Unit(benchmark::kMicrosecond);
+
+// Rendering the outbox record of each case (reasons, evidence, explanation, signal names
+// and material key): the per-case cost a flagged listing adds to the scan. Items are cases.
+void BM_Scanner_MakeCaseRecord(benchmark::State& state) {
+  ScannerOptions options;
+  options.rules_dir = kRules;
+  auto scanner = Scanner::Create(options);
+  auto scratch = (*scanner)->NewScratch();
+  // The flagged listings with their verdicts, judged once.
+  std::vector<std::pair<const Listing*, Verdict>> flagged;
+  for (const Listing& l : Listings()) {
+    Verdict verdict;
+    (*scanner)->Scan(l, **scratch, verdict);
+    if (verdict.any_case()) flagged.emplace_back(&l, std::move(verdict));
+  }
+  CaseRecord record;
+  int64_t cases = 0;
+  for (auto _ : state) {
+    for (const auto& [listing, verdict] : flagged) {
+      for (const HolderVerdict& hv : verdict.holders) {
+        if (!hv.case_opened) continue;
+        (*scanner)->MakeCaseRecord(*listing, verdict, hv, record);
+        benchmark::DoNotOptimize(record.evidence_json.data());
+        ++cases;
+      }
+    }
+  }
+  state.SetItemsProcessed(cases);
+}
+BENCHMARK(BM_Scanner_MakeCaseRecord)->Unit(benchmark::kMillisecond);
 
 // The decision alone: every listing's fields normalised and matched once beforehand, then
 // scored per rights holder (cues, price, context, authorised sellers, reasons' spans).

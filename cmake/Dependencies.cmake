@@ -25,6 +25,11 @@ if(BONAFIDE_WITH_HYPERSCAN)
   pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 endif()
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# cpp-httplib (libcpp-httplib-dev) is Debian's compiled build, with OpenSSL, zlib and brotli:
+# its .pc file adds the matching CPPHTTPLIB_*_SUPPORT definitions, which must be the same
+# in every file that includes httplib.h (they change its classes).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(OpenSSL REQUIRED)  # libcrypto's HMAC-SHA256 signs webhooks
 if(BONAFIDE_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
   include(GoogleTest)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <compare>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "util/decimal.h"
 #include "util/hash.h"
 #include "util/strings.h"
 
@@ -53,6 +56,78 @@ std::string Number(double v) {
   char buf[32];
   const auto end = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6).ptr;
   return std::string(buf, end);
+}
+
+// Returns `ratio` as a percentage, exactly as written in the rules: 0.4 gives 40, where
+// 0.4 * 100 in double is 40.00000000000001.
+Decimal PercentOf(double ratio) {
+  Decimal percent = ShortestDecimal(ratio);
+  percent.exponent += 2;
+  return percent;
+}
+
+// Appends `percent` with as many decimals as it has ("40%", "33.3%").
+void AppendPercent(Decimal percent, std::string& out) {
+  AppendFixed(percent, std::max(0, -percent.exponent), out);
+  out.push_back('%');
+}
+
+// Appends `ratio` (a flagged unit price over its reference) as a percentage that reads
+// below `limit_percent`: rounded to the fewest decimals, up to 12, that do ("39.96%", never
+// "40%" for 0.3996 against 40%); "just under 40%" when the ratio is closer to the limit
+// than that (only the exact decimal comparison tells such a price from one at the limit).
+void AppendPercentBelow(double ratio, Decimal limit_percent, std::string& out) {
+  const double percent = ratio * 100;
+  if (std::isfinite(percent) && percent >= 0) {
+    const Decimal exact = ShortestDecimal(percent);
+    for (int decimals = 0; decimals <= 12; ++decimals) {
+      const Decimal shown = RoundToDecimals(exact, decimals);
+      if (std::is_lt(Compare(shown, limit_percent))) {
+        AppendFixed(shown, decimals, out);
+        out.push_back('%');
+        return;
+      }
+    }
+  }
+  out.append("just under ");
+  AppendPercent(limit_percent, out);
+}
+
+// Appends the price signal's sentence: money with its currency's decimals, the listing's
+// and the reference's own currency beside the base currency when they differ, the lot when
+// the price is for several units, e.g.
+//   " unit price 100.00 USD (86.00 EUR; 1000.00 USD for 10 units) is 16.67% of the
+//    reference 600.00 USD (516.00 EUR) of acme-pavilion-dv6 (below 40%);"
+void AppendPriceExplanation(const Listing& listing, const Signal& sig,
+                            const rules::CompiledProduct& product, std::string_view base,
+                            std::string& out) {
+  const bool listing_fx = listing.currency != base;
+  out.append(" unit price ");
+  AppendMoney(listing_fx ? listing.price / static_cast<double>(sig.units) : sig.unit_price,
+              listing.currency, out);
+  if (listing_fx || sig.units > 1) {
+    out.append(" (");
+    if (listing_fx) AppendMoney(sig.unit_price, base, out);
+    if (listing_fx && sig.units > 1) out.append("; ");
+    if (sig.units > 1) {
+      AppendMoney(listing.price, listing.currency, out);
+      absl::StrAppend(&out, " for ", sig.units, " units");
+    }
+    out.push_back(')');
+  }
+  const Decimal limit_percent = PercentOf(product.min_price_ratio);
+  out.append(" is ");
+  AppendPercentBelow(sig.ratio, limit_percent, out);
+  out.append(" of the reference ");
+  AppendMoney(product.reference_price.amount, product.reference_price.currency, out);
+  if (product.reference_price.currency != base) {
+    out.append(" (");
+    AppendMoney(sig.reference_price, base, out);
+    out.push_back(')');
+  }
+  absl::StrAppend(&out, " of ", product.id, " (below ");
+  AppendPercent(limit_percent, out);
+  out.append(");");
 }
 
 }  // namespace
@@ -102,12 +177,10 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
         absl::StrAppend(&r, ",\"ratio\":", Number(sig.ratio),
                         ",\"min_price_ratio\":", Number(product.min_price_ratio), ",\"fx_date\":");
         AppendJsonString(policy.fx_date, r);
-        absl::StrAppendFormat(&explanation,
-                              " unit price %s %s is %.0f%% of the reference %s %s of %s "
-                              "(below %.0f%%);",
-                              Number(sig.unit_price), policy.currency, sig.ratio * 100,
-                              Number(sig.reference_price), policy.currency, product.id,
-                              product.min_price_ratio * 100);
+        absl::StrAppend(&r, ",\"reference_amount\":", Number(product.reference_price.amount),
+                        ",\"reference_currency\":");
+        AppendJsonString(product.reference_price.currency, r);
+        AppendPriceExplanation(listing, sig, product, policy.currency, explanation);
         break;
       }
       case SignalKind::kImage: {

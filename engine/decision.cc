@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <compare>
 
 #include "absl/strings/str_cat.h"
 
 #include "rules/price.h"
+#include "util/decimal.h"
 
 namespace bonafide::engine {
 namespace {
@@ -40,6 +42,31 @@ void IndexWords(std::string_view text, std::vector<uint32_t>& word_index) {
     in_word = w;
     word_index[i] = word;
   }
+}
+
+// How close (relative) to the price limit a ratio computed in double is too close to
+// decide by: each of the five inputs is within half an ulp (1.1e-16) of the decimal written,
+// and each of the four operations adds as much, so the computed ratio is within 1e-15 of
+// the ratio of the decimals. Real prices come this close only when they sit on the limit.
+constexpr double kPriceLimitMargin = 1e-9;
+
+// Returns whether the unit price, `price` x `listing_fx` / `units`, is below
+// min_price_ratio x reference price of `product`, both in the base currency; `ratio` is
+// their quotient as computed in double. A price exactly at the limit is not below it, for
+// the decimals people wrote (111.6 EUR against 0.4 x 279 EUR), which binary floating point
+// cannot tell: within kPriceLimitMargin of the limit the written decimals are compared in
+// integers. Allocates nothing.
+bool BelowPriceLimit(double ratio, double price, double listing_fx, int64_t units,
+                     const rules::CompiledProduct& product) {
+  const double limit = product.min_price_ratio;
+  if (ratio < limit * (1 - kPriceLimitMargin)) return true;
+  if (ratio > limit * (1 + kPriceLimitMargin)) return false;
+  // price x listing_fx < min_price_ratio x reference x reference_fx x units
+  const Decimal unit_price_side[] = {ShortestDecimal(price), ShortestDecimal(listing_fx)};
+  const Decimal limit_side[] = {
+      ShortestDecimal(limit), ShortestDecimal(product.reference_price.amount),
+      ShortestDecimal(product.reference_fx), Decimal{static_cast<uint64_t>(units), 0}};
+  return std::is_lt(CompareProducts(unit_price_side, limit_side));
 }
 
 }  // namespace
@@ -269,7 +296,8 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       verdict.signals.push_back(sig);
     }
     if (hv.coverage == Coverage::kNone && st.best_product >= 0 &&
-        st.best_ratio < holder.products[st.best_product].min_price_ratio) {
+        BelowPriceLimit(st.best_ratio, listing.price, fx, static_cast<int64_t>(unit_divisor),
+                        holder.products[st.best_product])) {
       Signal sig;
       sig.kind = SignalKind::kPrice;
       sig.weight = policy.weights.price;

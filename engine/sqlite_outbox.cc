@@ -104,9 +104,11 @@ constexpr size_t kMaxCommentBytes = 4096;
 
 // --- SQL ---------------------------------------------------------------------------------
 
+// ?2: the run being written.
 constexpr const char* kSelectCaseForWriteSql =
     "SELECT fingerprint, status, signals,"
-    " (SELECT signals FROM verdicts v WHERE v.case_key = ?1 ORDER BY id DESC LIMIT 1)"
+    " (SELECT signals FROM verdicts v WHERE v.case_key = ?1 ORDER BY id DESC LIMIT 1),"
+    " CASE WHEN dirty_run = ?2 THEN announced_status END"
     " FROM cases WHERE case_key = ?1";
 constexpr const char* kInsertCaseSql =
     "INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score,"
@@ -121,8 +123,11 @@ constexpr const char* kUpdateCaseSql =
 constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
 constexpr const char* kPendingOfListingSql =
     "SELECT case_key FROM cases WHERE marketplace = ?1 AND listing_id = ?2 AND status = 'pending'";
+// A rejected case that an earlier record of this run reopened goes back to rejected: the
+// listing's last record wins, and a scan never overwrites a verdict.
 constexpr const char* kCloseCaseSql =
-    "UPDATE cases SET status = 'closed', dirty_run = ?2, last_seen_at = ?3 WHERE case_key = ?1";
+    "UPDATE cases SET status = CASE WHEN dirty_run = ?2 AND announced_status = 'rejected'"
+    " THEN 'rejected' ELSE 'closed' END, dirty_run = ?2, last_seen_at = ?3 WHERE case_key = ?1";
 constexpr const char* kPendingListingsSql =
     "SELECT marketplace, listing_id FROM cases WHERE status = 'pending'";
 
@@ -201,12 +206,13 @@ StoredEvent ReadEvent(sqlite3_stmt* stmt) {
 }
 
 // Returns the content fingerprint: Hasher128 over everything a case row stores besides
-// its key. Equal fingerprints: the row needs no rewrite.
+// its key, the material key included (a case whose material key alone changed is news).
+// Equal fingerprints: the row needs no rewrite.
 std::string Fingerprint(const CaseRecord& c, std::string_view score, std::string_view reasons,
                         std::string_view evidence) {
   Hasher128 hasher;
-  for (std::string_view field :
-       {std::string_view(c.seller_id), score, reasons, evidence, std::string_view(c.signals)}) {
+  for (std::string_view field : {std::string_view(c.seller_id), score, reasons, evidence,
+                                 std::string_view(c.signals), std::string_view(c.material_key)}) {
     hasher.Add(field);
   }
   return hasher.Hex();
@@ -256,7 +262,7 @@ class SqliteOutbox final : public Outbox {
 
   absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) override;
   absl::StatusOr<CasePage> ListCases(const CaseQuery& query) override;
-  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+  absl::StatusOr<std::vector<StoredEvent>> DoListEvents(
       std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
       std::optional<std::string_view> case_key) override;
 
@@ -293,9 +299,13 @@ class SqliteOutbox final : public Outbox {
   // Closes the pending cases of `listing` that its new cases do not name.
   absl::Status CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
                            std::string_view run, std::string_view now);
-  absl::Status PublishInTransaction(std::string_view run, OutboxWriteStats& stats);
+  // Events are stamped `now`: a Write that publishes gives its cases and their events one
+  // time.
+  absl::Status PublishInTransaction(std::string_view run, std::string_view now,
+                                    OutboxWriteStats& stats);
   // Publishes up to one chunk of the run's marked cases; returns how many it took.
-  absl::StatusOr<size_t> PublishChunk(std::string_view run, OutboxWriteStats& stats);
+  absl::StatusOr<size_t> PublishChunk(std::string_view run, std::string_view now,
+                                      OutboxWriteStats& stats);
   absl::Status InsertEvent(std::string_view case_key, std::string_view rights_holder,
                            int64_t revision, std::string_view type, std::string_view payload,
                            std::string_view now);
@@ -427,16 +437,23 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
 
   std::optional<std::string> old_fingerprint;
   CaseStatus status = CaseStatus::kPending;
+  // The status this record is judged against: the one last announced when an earlier
+  // record of the same listing in this run already changed the case (the last record
+  // wins), the stored one otherwise.
+  CaseStatus base_status = CaseStatus::kPending;
   std::string verdict_signals;
   {
     sqlite3_stmt* stmt = select_case_.get();
     StmtScope scope(stmt);
     BindText(stmt, 1, case_key);
+    BindText(stmt, 2, run);
     const int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
       old_fingerprint = ColumnText(stmt, 0);
       status = StatusFromColumn(stmt, 1);
       verdict_signals = ColumnText(stmt, 3);
+      base_status =
+          sqlite3_column_type(stmt, 4) == SQLITE_NULL ? status : StatusFromColumn(stmt, 4);
     } else if (rc != SQLITE_DONE) {
       return CaseError(rc, "look up", case_key);
     }
@@ -461,9 +478,9 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
   }
 
   // What the scan does to a case depends on its status: a verdict is never overwritten.
-  CaseStatus new_status = status;
+  CaseStatus new_status = base_status;
   bool announce = true;  // mark dirty: Publish compares with what was announced
-  switch (status) {
+  switch (base_status) {
     case CaseStatus::kPending:
     case CaseStatus::kConfirmed:
       break;
@@ -537,14 +554,13 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   BONAFIDE_RETURN_IF_ERROR(LoadWatched());
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
   const std::string now = sqlite::NowIso8601();
-  std::vector<uint64_t> newly_watched;
   const absl::Status status = db_.InTransaction([&]() -> absl::Status {
     // Cases handed over without their listings (a service's Write) are written as they
     // come; with listings, in listing order, each listing's cases then its closings.
     if (batch.listings.empty()) {
       for (const CaseRecord& c : batch.cases) {
         BONAFIDE_RETURN_IF_ERROR(WriteCase(c, run, now));
-        newly_watched.push_back(ListingHash(c.marketplace, c.listing_id));
+        watched_.insert(ListingHash(c.marketplace, c.listing_id));
       }
     }
     for (const ScannedListing& listing : batch.listings) {
@@ -559,7 +575,10 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
       if (watched_.contains(hash)) {
         BONAFIDE_RETURN_IF_ERROR(CloseOthers(listing, batch.cases, run, now));
       }
-      if (listing.cases_end > listing.cases_begin) newly_watched.push_back(hash);
+      // Watched at once: a later record of the listing in this very batch may close the
+      // case. (If the batch fails, the entry stays; a watched listing without pending
+      // cases costs one lookup.)
+      if (listing.cases_end > listing.cases_begin) watched_.insert(hash);
     }
     if (const ScanCheckpoint* checkpoint = batch.checkpoint; checkpoint != nullptr) {
       sqlite3_stmt* stmt = upsert_checkpoint_.get();
@@ -574,11 +593,10 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
       BONAFIDE_RETURN_IF_ERROR(
           db_.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint->input, "\"")));
     }
-    if (batch.run.empty()) return PublishInTransaction(run, stats);
+    if (batch.run.empty()) return PublishInTransaction(run, now, stats);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  watched_.insert(newly_watched.begin(), newly_watched.end());
   return stats;
 }
 
@@ -598,17 +616,19 @@ absl::Status SqliteOutbox::InsertEvent(std::string_view case_key, std::string_vi
   return db_.StepDone(stmt, absl::StrCat("case \"", ToAbsl(case_key), "\": insert event"));
 }
 
-absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, OutboxWriteStats& stats) {
+absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, std::string_view now,
+                                                OutboxWriteStats& stats) {
   // In chunks of kDirtyCasesSql's LIMIT, so that a run of millions of cases does not hold
   // them all in memory: each chunk's rows lose their mark (or are deleted), and the next
   // query starts after them.
   while (true) {
-    BONAFIDE_ASSIGN_OR_RETURN(const size_t published, PublishChunk(run, stats));
+    BONAFIDE_ASSIGN_OR_RETURN(const size_t published, PublishChunk(run, now, stats));
     if (published == 0) return absl::OkStatus();
   }
 }
 
-absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, OutboxWriteStats& stats) {
+absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::string_view now,
+                                                  OutboxWriteStats& stats) {
   struct Dirty {
     StoredCase c;
     std::string material, announced_material;
@@ -639,7 +659,6 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, OutboxWr
     }
     if (rc != SQLITE_DONE) return db_.Error(rc, "list cases to publish", Op::kWrite);
   }
-  const std::string now = sqlite::NowIso8601();
   std::string payload;
   for (const Dirty& d : dirty) {
     const StoredCase& c = d.c;
@@ -708,8 +727,8 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, OutboxWr
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("publish"));
   OutboxWriteStats stats;
-  BONAFIDE_RETURN_IF_ERROR(
-      db_.InTransaction([&]() -> absl::Status { return PublishInTransaction(run, stats); }));
+  BONAFIDE_RETURN_IF_ERROR(db_.InTransaction(
+      [&]() -> absl::Status { return PublishInTransaction(run, sqlite::NowIso8601(), stats); }));
   return stats;
 }
 
@@ -795,7 +814,7 @@ absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
   return page;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::ListEvents(
+absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
     std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
     std::optional<std::string_view> case_key) {
   const std::string sql =
@@ -844,7 +863,11 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
     result = ReadCase(stmt.get());
     const int64_t earlier_verdicts = sqlite3_column_int64(stmt.get(), 14);
     stmt.reset();
-    if (earlier_verdicts > 0 && !r.replace) {
+    // A verdict in force (the case is confirmed or rejected) is replaced only on purpose;
+    // a case that reopened after a rejection takes a fresh verdict.
+    const bool verdict_in_force =
+        result.status == CaseStatus::kConfirmed || result.status == CaseStatus::kRejected;
+    if (earlier_verdicts > 0 && verdict_in_force && !r.replace) {
       return absl::AlreadyExistsError(absl::StrCat(
           "case \"", r.case_key, "\" already has a verdict (replace it to change it)"));
     }

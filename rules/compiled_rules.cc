@@ -130,6 +130,8 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
               absl::StrCat(FormatLocation(product.location), ": product \"", product.id,
                            "\": reference currency not in policy fx"));
         }
+        cp.reference_price = *product.reference_price;
+        cp.reference_fx = fx;
         cp.reference_price_base = product.reference_price->amount * fx;
         cp.min_price_ratio = product.min_price_ratio;
       }

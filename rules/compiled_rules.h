@@ -88,7 +88,12 @@ inline bool InScope(const PatternInfo& pattern, MatchScope scope) {
 
 struct CompiledProduct {
   std::string id;
-  double reference_price_base = 0;  // in the policy's base currency; 0 = no price rule
+  // The product's price rule, when it has one: the reference price as written (its amount
+  // and currency), the FX rate of that currency to the base currency, their product, and
+  // the ratio. The decision compares the written decimals exactly at the limit.
+  Money reference_price;            // amount 0 = no price rule
+  double reference_fx = 0;          // base-currency units per unit of reference_price
+  double reference_price_base = 0;  // reference_price.amount x reference_fx
   double min_price_ratio = 0;
 };
 

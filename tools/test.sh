@@ -3,7 +3,7 @@
 #   1. install the dependencies (tools/install-deps.sh; needs root when something is missing);
 #   2. every C++ file formatted as .clang-format says (tools/format.sh --check);
 #   3. the `ci` workflow: configure, build everything with warnings as errors, run every
-#      test (labels unit, api, e2e, slow = fuzz corpus replays, bench-smoke); then
+#      test (labels unit, api, e2e, relay, slow = fuzz corpus replays, bench-smoke); then
 #      clang-tidy with the checks of .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz

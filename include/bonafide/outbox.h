@@ -158,16 +158,20 @@ class Outbox : public CaseSink {
   // --- Cases and events -------------------------------------------------------------------
   virtual absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) = 0;
   virtual absl::StatusOr<CasePage> ListCases(const CaseQuery& query) = 0;
-  // Events with id > after_id, in id order, optionally of one rights holder and case.
-  virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(
-      std::optional<std::string_view> rights_holder, int64_t after_id = 0, int limit = 0,
-      std::optional<std::string_view> case_key = std::nullopt) = 0;
+  // Events with id > after_id, in id order, optionally of one rights holder and case;
+  // limit 0 = all.
+  absl::StatusOr<std::vector<StoredEvent>> ListEvents(
+      std::optional<std::string_view> rights_holder = std::nullopt, int64_t after_id = 0,
+      int limit = 0, std::optional<std::string_view> case_key = std::nullopt) {
+    return DoListEvents(rights_holder, after_id, limit, case_key);
+  }
 
   // --- Verdicts ---------------------------------------------------------------------------
   // Records the verdict, sets the status (counterfeit: confirmed; otherwise rejected) and
   // emits case.verdict, in one transaction. NotFound for an unknown case (or another
-  // holder's, see VerdictRequest::rights_holder); AlreadyExists when the case has a
-  // verdict and !replace; InvalidArgument for authorize_seller without genuine or an
+  // holder's, see VerdictRequest::rights_holder); AlreadyExists when a verdict is in force
+  // (the case is confirmed or rejected) and !replace (a case reopened after a rejection
+  // takes a new verdict); InvalidArgument for authorize_seller without genuine or an
   // over-long comment. Returns the case as it is now.
   virtual absl::StatusOr<StoredCase> RecordVerdict(const VerdictRequest& request) = 0;
   virtual absl::StatusOr<std::vector<StoredVerdict>> ListVerdicts(std::string_view case_key) = 0;
@@ -189,6 +193,13 @@ class Outbox : public CaseSink {
                                        std::string_view reason) = 0;
   virtual absl::StatusOr<bool> EndpointDisabled(std::string_view rights_holder,
                                                 std::string_view endpoint_digest) = 0;
+
+ protected:
+  // ListEvents without default arguments (a virtual function's defaults depend on the
+  // static type it is called through).
+  virtual absl::StatusOr<std::vector<StoredEvent>> DoListEvents(
+      std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
+      std::optional<std::string_view> case_key) = 0;
 };
 
 enum class OutboxAccess : uint8_t { kReadWrite, kReadOnly };

@@ -73,7 +73,7 @@ struct OutboxWriteStats {
   int64_t updated = 0;   // case.updated: a material change
   int64_t closed = 0;    // case.closed: no longer meets the threshold, no verdict yet
   int64_t reopened = 0;  // case.reopened
-  int64_t silent = 0;    // cases written with no event (unchanged, or not material)
+  int64_t silent = 0;    // cases the run changed with nothing to announce (not material)
 };
 
 // Receives cases. Implementations are not thread-safe: the pipeline calls them from its

@@ -96,7 +96,7 @@ TEST_F(ScanEndToEndTest, OneAndTwoThreadsProduceTheSameOutbox) {
   ASSERT_TRUE(e1.ok() && e2.ok());
   ASSERT_EQ(e1->size(), e2->size());
   for (size_t i = 0; i < e1->size(); ++i) {
-    EXPECT_EQ((*e1)[i].case_key, (*e2)[i].case_key);  // same order: input order
+    EXPECT_EQ((*e1)[i].case_key, (*e2)[i].case_key);  // same order (case-key order per run)
     EXPECT_EQ((*e1)[i].payload_json, (*e2)[i].payload_json);
   }
   EXPECT_EQ(testing::ReadFileOrDie(dir_.Join("one.rejects")),

@@ -25,7 +25,36 @@ class DecisionTest : public ::testing::Test {
   // the tests); each test has its own matcher and scratch.
   static void SetUpTestSuite() {
     dir_ = std::make_unique<testing::TempDir>();
-    auto pack = rules::LoadRulePack(testing::WriteAcmePack(*dir_));
+    const std::string rules_dir = testing::WriteAcmePack(*dir_);
+    // Reference prices whose price limit a double computation misjudges: 111.6 / 279 is
+    // 0.39999999999999997 in binary floating point.
+    dir_->Write("rules/rights_holders/zorbo.yaml", R"(id: zorbo
+name: Zorbo Ltd
+brands:
+  - name: Zorbo
+products:
+  - id: zorbo-air
+    name: Air
+    keywords: [zorbo air]
+    reference_price: {amount: 279, currency: EUR}
+    min_price_ratio: 0.4
+  - id: zorbo-tee
+    name: Tee
+    keywords: [zorbo tee]
+    reference_price: {amount: 25.80, currency: GBP}
+    min_price_ratio: 0.4
+  - id: zorbo-cap
+    name: Cap
+    keywords: [zorbo cap]
+    reference_price: {amount: 10.75, currency: EUR}
+    min_price_ratio: 0.4
+  - id: zorbo-sock
+    name: Sock
+    keywords: [zorbo sock]
+    reference_price: {amount: 12.50, currency: USD}
+    min_price_ratio: 0.4
+)");
+    auto pack = rules::LoadRulePack(rules_dir);
     ASSERT_TRUE(pack.ok()) << pack.status();
     auto compiled = rules::CompiledRules::Compile(std::move(*pack));
     ASSERT_TRUE(compiled.ok()) << compiled.status();
@@ -220,6 +249,72 @@ TEST_F(DecisionTest, PriceIsComparedPerUnitAfterFx) {
   ASSERT_NE(price, nullptr);
   EXPECT_EQ(price->units, 10);
   EXPECT_DOUBLE_EQ(price->unit_price, 40);
+}
+
+// A price exactly at min_price_ratio x reference is not below it, whatever binary floating
+// point makes of the decimals; one cent less is.
+TEST_F(DecisionTest, PriceExactlyAtTheLimitIsNoSignalAndOneCentBelowIs) {
+  Judge(MakeListing("Zorbo Air sneakers", 111.6));  // 279 x 0.4
+  const HolderVerdict* zorbo = Holder("zorbo");
+  ASSERT_NE(zorbo, nullptr);
+  EXPECT_EQ(FindSignal(*zorbo, SignalKind::kPrice), nullptr);
+  EXPECT_FALSE(zorbo->case_opened);
+
+  Judge(MakeListing("Zorbo Air sneakers", 111.59));
+  zorbo = Holder("zorbo");
+  ASSERT_NE(zorbo, nullptr);
+  const Signal* price = FindSignal(*zorbo, SignalKind::kPrice);
+  ASSERT_NE(price, nullptr);
+  EXPECT_DOUBLE_EQ(price->unit_price, 111.59);
+  EXPECT_TRUE(zorbo->case_opened);
+}
+
+TEST_F(DecisionTest, PriceLimitIsExactAfterFxOfTheListingAndOfTheReference) {
+  struct Case {
+    const char* title;
+    double at_limit;
+    double cent_below;
+    const char* currency;
+  };
+  // At the limit: price x FX(listing) = 0.4 x reference x FX(reference).
+  const Case cases[] = {
+      {"Zorbo Cap", 5.00, 4.99, "USD"},    // 5.00 x 0.86 = 0.4 x 10.75 EUR
+      {"Zorbo Sock", 4.30, 4.29, "EUR"},   // 4.30 = 0.4 x 12.50 USD x 0.86
+      {"Zorbo Tee", 13.68, 13.67, "USD"},  // 13.68 x 0.86 = 0.4 x 25.80 GBP x 1.14
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.title);
+    Judge(MakeListing(c.title, c.at_limit, c.currency));
+    const HolderVerdict* zorbo = Holder("zorbo");
+    ASSERT_NE(zorbo, nullptr);
+    EXPECT_EQ(FindSignal(*zorbo, SignalKind::kPrice), nullptr);
+
+    Judge(MakeListing(c.title, c.cent_below, c.currency));
+    zorbo = Holder("zorbo");
+    ASSERT_NE(zorbo, nullptr);
+    EXPECT_NE(FindSignal(*zorbo, SignalKind::kPrice), nullptr);
+  }
+}
+
+TEST_F(DecisionTest, PriceLimitIsExactPerUnit) {
+  Judge(MakeListing("Zorbo Air lot of 10", 1116));  // 111.60 a unit
+  const HolderVerdict* zorbo = Holder("zorbo");
+  ASSERT_NE(zorbo, nullptr);
+  EXPECT_EQ(FindSignal(*zorbo, SignalKind::kPrice), nullptr);
+
+  Listing lot = MakeListing("Zorbo Tee", 41.04, "USD");  // 13.68 USD a unit
+  lot.quantity = 3;
+  Judge(lot);
+  zorbo = Holder("zorbo");
+  ASSERT_NE(zorbo, nullptr);
+  EXPECT_EQ(FindSignal(*zorbo, SignalKind::kPrice), nullptr);
+
+  Judge(MakeListing("Zorbo Air lot of 10", 1115.99));  // 111.599 a unit
+  zorbo = Holder("zorbo");
+  ASSERT_NE(zorbo, nullptr);
+  const Signal* price = FindSignal(*zorbo, SignalKind::kPrice);
+  ASSERT_NE(price, nullptr);
+  EXPECT_EQ(price->units, 10);
 }
 
 TEST_F(DecisionTest, CompatibilityPhraseBeforeAMentionCoversThePriceRule) {

@@ -1,6 +1,8 @@
-// Unit tests for SqliteOutbox (engine/sqlite_outbox.cc) against docs/outbox-format.md.
-// Each test works in its own temporary directory; a second, raw sqlite3 connection checks
-// what other programs (a relay, `sqlite3` on the command line) see in the file.
+// Unit tests for the SQLite outbox (engine/sqlite_outbox.cc) against docs/outbox-format.md:
+// the file, its schema, writes, errors and checkpoints. The case lifecycle, verdicts and
+// delivery state are in outbox_lifecycle_test.cc. Each test works in its own temporary
+// directory; a second, raw sqlite3 connection checks what other programs (a relay, `sqlite3`
+// on the command line) see in the file.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -20,17 +22,22 @@
 #include "gtest/gtest.h"
 #include <sqlite3.h>
 
+#include "bonafide/outbox.h"
 #include "bonafide/sink.h"
+#include "tests/outbox_test_util.h"
 #include "tests/temp_dir.h"
 #include "util/hash.h"
 
 namespace bonafide {
 namespace {
 
+using testing::AllCases;
+using testing::AllEvents;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::SizeIs;
+using testing::WriteCases;
 
 constexpr char kIsoMillis[] = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
 
@@ -43,7 +50,20 @@ CaseRecord MakeCase(std::string rights_holder, std::string listing_id, double sc
   c.score = score;
   c.reasons_json = R"([{"rule":"acme-cf-01","version":3,"matched":"acme"}])";
   c.evidence_json = R"({"title":"ACME watch","rules_version":"2024.05"})";
+  c.signals = "cue:acme-cf-01";
+  c.material_key = "material-1";
   return c;
+}
+
+// Writes `cases` as part of the scan `checkpoint.run`, committing the checkpoint with them.
+absl::StatusOr<OutboxWriteStats> WriteWithCheckpoint(Outbox& outbox,
+                                                     const std::vector<CaseRecord>& cases,
+                                                     const ScanCheckpoint& checkpoint) {
+  OutboxBatch batch;
+  batch.run = checkpoint.run;
+  batch.cases = cases;
+  batch.checkpoint = &checkpoint;
+  return outbox.Write(batch);
 }
 
 // A raw connection to the same file, for checks from the outside.
@@ -77,10 +97,14 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
+absl::StatusOr<std::unique_ptr<Outbox>> OpenReadOnly(const std::string& path) {
+  return OpenOutbox(path, OutboxAccess::kReadOnly);
+}
+
 class SqliteOutboxTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SqliteOutbox> OpenOrDie() {
-    auto outbox = SqliteOutbox::Open(path_);
+  std::unique_ptr<Outbox> OpenOrDie() {
+    auto outbox = OpenOutbox(path_);
     EXPECT_TRUE(outbox.ok()) << outbox.status();
     return outbox.ok() ? std::move(outbox).value() : nullptr;
   }
@@ -94,26 +118,32 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
   ASSERT_NE(outbox, nullptr);
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "2");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "cases,events,scan_checkpoints");
+            "authorized_sellers,cases,counterfeit_photos,deliveries,events,relay_cursors,"
+            "relay_endpoints,scan_checkpoints,verdicts");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "cases_by_rights_holder,events_by_rights_holder");
-  EXPECT_EQ(raw.Query("SELECT count(*) FROM scan_checkpoints"), "0");
+            "cases_by_listing,cases_by_rights_holder,cases_to_publish,events_by_case,"
+            "events_by_rights_holder,verdicts_by_case");
+  for (const char* table :
+       {"scan_checkpoints", "verdicts", "authorized_sellers", "counterfeit_photos", "deliveries",
+        "relay_cursors", "relay_endpoints"}) {
+    EXPECT_EQ(raw.Query(std::string("SELECT count(*) FROM ") + table), "0") << table;
+  }
 }
 
 TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  auto stats = outbox->Write({MakeCase("acme", "L1"), MakeCase("acme", "L2", 0.5)});
+  auto stats = WriteCases(*outbox, {MakeCase("acme", "L1"), MakeCase("acme", "L2", 0.5)});
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 2);
   EXPECT_EQ(stats->updated, 0);
-  EXPECT_EQ(stats->unchanged, 0);
+  EXPECT_EQ(stats->silent, 0);
 
-  auto cases = outbox->ListCases();
+  auto cases = AllCases(*outbox);
   ASSERT_TRUE(cases.ok()) << cases.status();
   ASSERT_THAT(*cases, SizeIs(2));
   const StoredCase& c = (*cases)[0];
@@ -125,11 +155,13 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   EXPECT_EQ(c.score, 0.75);
   EXPECT_EQ(c.reasons_json, MakeCase("acme", "L1").reasons_json);
   EXPECT_EQ(c.evidence_json, MakeCase("acme", "L1").evidence_json);
-  EXPECT_EQ(c.status, "pending");
+  EXPECT_EQ(c.signals, "cue:acme-cf-01");
+  EXPECT_EQ(c.status, CaseStatus::kPending);
+  EXPECT_EQ(c.revision, 1);
   EXPECT_THAT(c.first_seen_at, MatchesRegex(kIsoMillis));
   EXPECT_EQ(c.last_seen_at, c.first_seen_at);
 
-  auto events = outbox->ListEvents();
+  auto events = AllEvents(*outbox);
   ASSERT_TRUE(events.ok()) << events.status();
   ASSERT_THAT(*events, SizeIs(2));
   const StoredEvent& e = (*events)[0];
@@ -141,11 +173,12 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   EXPECT_EQ(e.created_at, c.first_seen_at);
   EXPECT_EQ(e.payload_json,
             R"({"case_key":"acme:shopx:L1","rights_holder":"acme","marketplace":"shopx",)"
-            R"("listing_id":"L1","seller_id":"seller-7","score":0.75,)"
+            R"("listing_id":"L1","seller_id":"seller-7","status":"pending","score":0.75,)"
             R"("reasons":[{"rule":"acme-cf-01","version":3,"matched":"acme"}],"revision":1})");
+  EXPECT_EQ(e.event_key, "acme:shopx:L1:1");
 
   // Seen from outside: the payload is JSON, reasons a JSON array (not a string), and the
-  // event key is "<case_key>:<fingerprint>:<revision>".
+  // event key is "<case_key>:<revision>".
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("SELECT json_valid(payload) FROM events WHERE id = " + std::to_string(e.id)),
             "1");
@@ -155,33 +188,29 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   EXPECT_EQ(raw.Query("SELECT json_extract(payload, '$.score') FROM events WHERE id = " +
                       std::to_string((*events)[1].id)),
             "0.5");
-  EXPECT_THAT(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
-              MatchesRegex("acme:shopx:L1:[0-9a-f]{32}:1"));
   EXPECT_EQ(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
-            "acme:shopx:L1:" +
-                raw.Query("SELECT fingerprint FROM cases WHERE case_key = "
-                          "'acme:shopx:L1'") +
-                ":1");
+            "acme:shopx:L1:1");
+  EXPECT_EQ(raw.Query("SELECT status FROM cases WHERE case_key = 'acme:shopx:L1'"), "pending");
 }
 
 TEST_F(SqliteOutboxTest, RewritingIdenticalCasesChangesNothingVisible) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   const std::vector<CaseRecord> batch = {MakeCase("acme", "L1"), MakeCase("globex", "L2")};
-  ASSERT_TRUE(outbox->Write(batch).ok());
-  auto cases_before = outbox->ListCases();
-  auto events_before = outbox->ListEvents();
+  ASSERT_TRUE(WriteCases(*outbox, batch).ok());
+  auto cases_before = AllCases(*outbox);
+  auto events_before = AllEvents(*outbox);
   ASSERT_TRUE(cases_before.ok() && events_before.ok());
 
   usleep(5000);  // so that a refreshed last_seen_at differs
-  auto stats = outbox->Write(batch);
+  auto stats = WriteCases(*outbox, batch);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 0);
   EXPECT_EQ(stats->updated, 0);
-  EXPECT_EQ(stats->unchanged, 2);
+  EXPECT_EQ(stats->closed + stats->reopened, 0);
 
-  auto cases_after = outbox->ListCases();
-  auto events_after = outbox->ListEvents();
+  auto cases_after = AllCases(*outbox);
+  auto events_after = AllEvents(*outbox);
   ASSERT_TRUE(cases_after.ok() && events_after.ok());
   ASSERT_THAT(*cases_after, SizeIs(2));
   ASSERT_THAT(*events_after, SizeIs(2));
@@ -194,51 +223,59 @@ TEST_F(SqliteOutboxTest, RewritingIdenticalCasesChangesNothingVisible) {
     EXPECT_EQ(after.evidence_json, before.evidence_json);
     EXPECT_EQ(after.first_seen_at, before.first_seen_at);
     EXPECT_GT(after.last_seen_at, before.last_seen_at);
+    EXPECT_EQ(after.status, CaseStatus::kPending);
+    EXPECT_EQ(after.revision, 1);
     EXPECT_EQ((*events_after)[i].id, (*events_before)[i].id);
     EXPECT_EQ((*events_after)[i].payload_json, (*events_before)[i].payload_json);
   }
 }
 
-TEST_F(SqliteOutboxTest, ChangedCaseEmitsOneUpdatedEvent) {
+TEST_F(SqliteOutboxTest, MaterialChangeEmitsOneUpdatedEvent) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   CaseRecord c = MakeCase("acme", "L1");
-  ASSERT_TRUE(outbox->Write({c}).ok());
-  auto first = outbox->ListCases();
+  ASSERT_TRUE(WriteCases(*outbox, {c}).ok());
+  auto first = AllCases(*outbox);
   ASSERT_TRUE(first.ok());
 
   usleep(5000);
   CaseRecord changed = c;
   changed.score = 0.9;
   changed.reasons_json = R"([{"rule":"acme-cf-01"},{"rule":"acme-price-02"}])";
-  auto stats = outbox->Write({changed});
+  changed.signals = "cue:acme-cf-01 price";
+  changed.material_key = "material-2";
+  auto stats = WriteCases(*outbox, {changed});
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 0);
   EXPECT_EQ(stats->updated, 1);
-  EXPECT_EQ(stats->unchanged, 0);
+  EXPECT_EQ(stats->silent, 0);
 
-  auto cases = outbox->ListCases();
+  auto cases = AllCases(*outbox);
   ASSERT_TRUE(cases.ok());
   ASSERT_THAT(*cases, SizeIs(1));
   EXPECT_EQ((*cases)[0].score, 0.9);
   EXPECT_EQ((*cases)[0].reasons_json, changed.reasons_json);
+  EXPECT_EQ((*cases)[0].signals, "cue:acme-cf-01 price");
+  EXPECT_EQ((*cases)[0].revision, 2);
   EXPECT_EQ((*cases)[0].first_seen_at, (*first)[0].first_seen_at);
   EXPECT_GT((*cases)[0].last_seen_at, (*first)[0].last_seen_at);
 
-  auto events = outbox->ListEvents();
+  auto events = AllEvents(*outbox);
   ASSERT_TRUE(events.ok());
   ASSERT_THAT(*events, SizeIs(2));
   EXPECT_EQ((*events)[1].type, "case.updated");
   EXPECT_EQ((*events)[1].case_key, "acme:shopx:L1");
+  EXPECT_EQ((*events)[1].event_key, "acme:shopx:L1:2");
   EXPECT_THAT((*events)[1].payload_json, HasSubstr(R"("score":0.9,)"));
   EXPECT_THAT((*events)[1].payload_json,
               HasSubstr(R"("reasons":[{"rule":"acme-cf-01"},{"rule":"acme-price-02"}])"));
   EXPECT_THAT((*events)[1].payload_json, HasSubstr(R"("revision":2})"));
 
   // Rescanning the changed listing is quiet again; changing it back is news (revision 3).
-  ASSERT_EQ(outbox->Write({changed})->unchanged, 1);
-  ASSERT_EQ(outbox->Write({c})->updated, 1);
-  events = outbox->ListEvents();
+  ASSERT_EQ(WriteCases(*outbox, {changed})->updated, 0);
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(2));
+  ASSERT_EQ(WriteCases(*outbox, {c})->updated, 1);
+  events = AllEvents(*outbox);
   ASSERT_TRUE(events.ok());
   ASSERT_THAT(*events, SizeIs(3));
   EXPECT_EQ((*events)[2].type, "case.updated");
@@ -246,78 +283,89 @@ TEST_F(SqliteOutboxTest, ChangedCaseEmitsOneUpdatedEvent) {
   EXPECT_THAT((*events)[2].payload_json, HasSubstr(R"("revision":3})"));
 }
 
-TEST_F(SqliteOutboxTest, EvidenceOrSellerChangeIsAnUpdate) {
+// Only the material key decides about an event: evidence, reasons, score and seller are
+// stored, but a record whose material key did not change is written silently.
+TEST_F(SqliteOutboxTest, EvidenceOrSellerChangeIsStoredSilentlyUnlessMaterial) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   CaseRecord c = MakeCase("acme", "L1");
-  ASSERT_TRUE(outbox->Write({c}).ok());
-  c.evidence_json = R"({"title":"ACME watch!!","rules_version":"2024.05"})";
-  EXPECT_EQ(outbox->Write({c})->updated, 1);
+  ASSERT_TRUE(WriteCases(*outbox, {c}).ok());
+  c.evidence_json = R"({"title":"ACME watch","rules_version":"2024.06"})";
+  auto stats = WriteCases(*outbox, {c});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->updated, 0);
+  EXPECT_EQ(stats->silent, 1);
   c.seller_id = "seller-8";
-  EXPECT_EQ(outbox->Write({c})->updated, 1);
-  auto cases = outbox->ListCases();
+  c.material_key = "material-2";  // the scanner's material key covers the seller
+  EXPECT_EQ(WriteCases(*outbox, {c})->updated, 1);
+  auto cases = AllCases(*outbox);
   ASSERT_TRUE(cases.ok());
   EXPECT_EQ((*cases)[0].seller_id, "seller-8");
   EXPECT_EQ((*cases)[0].evidence_json, c.evidence_json);
-  EXPECT_THAT(*outbox->ListEvents(), SizeIs(3));
+  EXPECT_EQ((*cases)[0].revision, 2);
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(2));
 }
 
-TEST_F(SqliteOutboxTest, DuplicateInOneBatchBehavesLikeARescan) {
+TEST_F(SqliteOutboxTest, DuplicateInOneBatchAnnouncesTheLastRecordOnce) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  auto stats = outbox->Write({MakeCase("acme", "L1"), MakeCase("acme", "L1")});
+  auto stats = WriteCases(*outbox, {MakeCase("acme", "L1"), MakeCase("acme", "L1")});
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 1);
-  EXPECT_EQ(stats->unchanged, 1);
-  EXPECT_THAT(*outbox->ListCases(), SizeIs(1));
-  EXPECT_THAT(*outbox->ListEvents(), SizeIs(1));
+  EXPECT_EQ(stats->updated + stats->silent, 0);
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(1));
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(1));
 
-  // A changed duplicate in the same batch: the later record wins and is an update.
-  stats = outbox->Write({MakeCase("acme", "L2", 0.5), MakeCase("acme", "L2", 0.6)});
+  // A changed duplicate in the same batch: the later record wins, and only it is announced.
+  CaseRecord later = MakeCase("acme", "L2", 0.6);
+  later.material_key = "material-2";
+  stats = WriteCases(*outbox, {MakeCase("acme", "L2", 0.5), later});
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 1);
-  EXPECT_EQ(stats->updated, 1);
-  auto cases = outbox->ListCases();
+  EXPECT_EQ(stats->updated, 0);
+  auto cases = AllCases(*outbox);
   ASSERT_TRUE(cases.ok());
   ASSERT_THAT(*cases, SizeIs(2));
   EXPECT_EQ((*cases)[1].score, 0.6);
-  auto events = outbox->ListEvents();
+  EXPECT_EQ((*cases)[1].revision, 1);
+  auto events = AllEvents(*outbox);
   ASSERT_TRUE(events.ok());
-  ASSERT_THAT(*events, SizeIs(3));
+  ASSERT_THAT(*events, SizeIs(2));
   EXPECT_EQ((*events)[1].type, "case.opened");
-  EXPECT_EQ((*events)[2].type, "case.updated");
+  EXPECT_THAT((*events)[1].payload_json, HasSubstr(R"("score":0.6,)"));
 }
 
-// The fingerprint formula is part of docs/outbox-format.md: Hasher128 (util/hash.h, whose
-// own test checks it against an independent implementation) over the four fields.
-TEST_F(SqliteOutboxTest, FingerprintIsTheDocumentedHashOfTheFields) {
+// The fingerprint decides whether a row needs rewriting: Hasher128 (util/hash.h, whose own
+// test checks it against an independent implementation) over the stored fields.
+TEST_F(SqliteOutboxTest, FingerprintIsTheHashOfTheStoredFields) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   CaseRecord big = MakeCase("acme", "L2", 1);
   big.seller_id = "s";
   big.reasons_json = "[]";
   big.evidence_json = R"({"a":")" + std::string(1000, 'x') + R"("})";
-  ASSERT_TRUE(outbox->Write({big}).ok());
+  ASSERT_TRUE(WriteCases(*outbox, {big}).ok());
   RawDb raw(path_);
   Hasher128 expected;
-  for (const std::string& field :
-       {std::string("s"), std::string("1"), big.reasons_json, big.evidence_json}) {
+  for (const std::string& field : {std::string("s"), std::string("1"), big.reasons_json,
+                                   big.evidence_json, big.signals, big.material_key}) {
     expected.Add(field);
   }
   EXPECT_EQ(raw.Query("SELECT fingerprint FROM cases WHERE case_key = 'acme:shopx:L2'"),
             expected.Hex());
+  EXPECT_EQ(raw.Query("SELECT material FROM cases WHERE case_key = 'acme:shopx:L2'"), "material-1");
 }
 
 TEST(SqliteOutboxCaseKeyTest, EscapesSeparatorsInMarketplaceAndListingId) {
-  EXPECT_EQ(SqliteOutbox::CaseKey("acme", "shopx", "L1"), "acme:shopx:L1");
-  EXPECT_EQ(SqliteOutbox::CaseKey("acme", "shop:eu", "a:b"), "acme:shop%3Aeu:a%3Ab");
-  EXPECT_EQ(SqliteOutbox::CaseKey("acme", "s%3A", "100%"), "acme:s%253A:100%25");
+  EXPECT_EQ(CaseKey("acme", "shopx", "L1"), "acme:shopx:L1");
+  EXPECT_EQ(CaseKey("acme", "shop:eu", "a:b"), "acme:shop%3Aeu:a%3Ab");
+  EXPECT_EQ(CaseKey("acme", "s%3A", "100%"), "acme:s%253A:100%25");
   // Without escaping these would collide.
-  EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b:c"), SqliteOutbox::CaseKey("acme", "a:b", "c"));
-  EXPECT_NE(SqliteOutbox::CaseKey("acme", "a", "b%3Ac"), SqliteOutbox::CaseKey("acme", "a", "b:c"));
+  EXPECT_NE(CaseKey("acme", "a", "b:c"), CaseKey("acme", "a:b", "c"));
+  EXPECT_NE(CaseKey("acme", "a", "b%3Ac"), CaseKey("acme", "a", "b:c"));
   // A ':' in the rights holder is kept: the last two fields never contain a raw ':'.
-  EXPECT_EQ(SqliteOutbox::CaseKey("a:b", "c", "d"), "a:b:c:d");
-  EXPECT_NE(SqliteOutbox::CaseKey("a:b", "c", "d"), SqliteOutbox::CaseKey("a", "b", "c:d"));
+  EXPECT_EQ(CaseKey("a:b", "c", "d"), "a:b:c:d");
+  EXPECT_NE(CaseKey("a:b", "c", "d"), CaseKey("a", "b", "c:d"));
 }
 
 TEST_F(SqliteOutboxTest, ListingIdsWithSeparatorsAreDistinctCases) {
@@ -327,10 +375,10 @@ TEST_F(SqliteOutboxTest, ListingIdsWithSeparatorsAreDistinctCases) {
   a.marketplace = "a";
   CaseRecord b = MakeCase("acme", "c");
   b.marketplace = "a:b";
-  auto stats = outbox->Write({a, b});
+  auto stats = WriteCases(*outbox, {a, b});
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 2);
-  auto cases = outbox->ListCases();
+  auto cases = AllCases(*outbox);
   ASSERT_TRUE(cases.ok());
   ASSERT_THAT(*cases, SizeIs(2));
   // Ordered by case_key: '%' sorts before ':'.
@@ -343,32 +391,32 @@ TEST_F(SqliteOutboxTest, ListingIdsWithSeparatorsAreDistinctCases) {
 TEST_F(SqliteOutboxTest, ListsFilterByRightsHolder) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  ASSERT_TRUE(
-      outbox->Write({MakeCase("acme", "L1"), MakeCase("globex", "L1"), MakeCase("acme", "L2")})
-          .ok());
-  auto acme = outbox->ListCases("acme");
+  ASSERT_TRUE(WriteCases(*outbox,
+                         {MakeCase("acme", "L1"), MakeCase("globex", "L1"), MakeCase("acme", "L2")})
+                  .ok());
+  auto acme = AllCases(*outbox, "acme");
   ASSERT_TRUE(acme.ok());
   ASSERT_THAT(*acme, SizeIs(2));
   EXPECT_EQ((*acme)[0].case_key, "acme:shopx:L1");
   EXPECT_EQ((*acme)[1].case_key, "acme:shopx:L2");
-  auto globex_events = outbox->ListEvents("globex");
+  auto globex_events = AllEvents(*outbox, "globex");
   ASSERT_TRUE(globex_events.ok());
   ASSERT_THAT(*globex_events, SizeIs(1));
   EXPECT_EQ((*globex_events)[0].case_key, "globex:shopx:L1");
-  EXPECT_THAT(*outbox->ListCases("initech"), SizeIs(0));
-  EXPECT_THAT(*outbox->ListEvents(), SizeIs(3));
-  EXPECT_THAT(*outbox->ListCases(std::nullopt), SizeIs(3));
+  EXPECT_THAT(*AllCases(*outbox, "initech"), SizeIs(0));
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(3));
+  EXPECT_THAT(*AllCases(*outbox, std::nullopt), SizeIs(3));
 }
 
 TEST_F(SqliteOutboxTest, OpenReadOnlyOfMissingFileIsNotFound) {
-  auto outbox = SqliteOutbox::OpenReadOnly(dir_.Join("missing.db"));
+  auto outbox = OpenReadOnly(dir_.Join("missing.db"));
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kNotFound) << outbox.status();
   EXPECT_THAT(outbox.status().message(), HasSubstr("missing.db"));
   EXPECT_FALSE(std::filesystem::exists(dir_.Join("missing.db")));
 }
 
 TEST_F(SqliteOutboxTest, OpenInMissingDirectoryFails) {
-  auto outbox = SqliteOutbox::Open(dir_.Join("no/such/dir/outbox.db"));
+  auto outbox = OpenOutbox(dir_.Join("no/such/dir/outbox.db"));
   EXPECT_FALSE(outbox.ok());
   EXPECT_THAT(outbox.status().message(), HasSubstr("no/such/dir/outbox.db"));
 }
@@ -377,46 +425,46 @@ TEST_F(SqliteOutboxTest, WriteThroughReadOnlyOutboxIsPermissionDenied) {
   {
     auto outbox = OpenOrDie();
     ASSERT_NE(outbox, nullptr);
-    ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1")}).ok());
+    ASSERT_TRUE(WriteCases(*outbox, {MakeCase("acme", "L1")}).ok());
   }
   ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
-  auto read_only = SqliteOutbox::OpenReadOnly(path_);
+  auto read_only = OpenReadOnly(path_);
   ASSERT_TRUE(read_only.ok()) << read_only.status();
-  auto stats = (*read_only)->Write({MakeCase("acme", "L2")});
+  auto stats = WriteCases(**read_only, {MakeCase("acme", "L2")});
   EXPECT_EQ(stats.status().code(), absl::StatusCode::kPermissionDenied) << stats.status();
   EXPECT_THAT(stats.status().message(), HasSubstr(path_));
-  auto cases = (*read_only)->ListCases();
+  auto cases = AllCases(**read_only);
   ASSERT_TRUE(cases.ok()) << cases.status();
   EXPECT_THAT(*cases, SizeIs(1));
-  EXPECT_THAT(*(*read_only)->ListEvents(), SizeIs(1));
+  EXPECT_THAT(*AllEvents(**read_only), SizeIs(1));
 }
 
 TEST_F(SqliteOutboxTest, ReadOnlySeesWritesOfALiveWriter) {
   auto writer = OpenOrDie();
   ASSERT_NE(writer, nullptr);
-  ASSERT_TRUE(writer->Write({MakeCase("acme", "L1")}).ok());
-  auto reader = SqliteOutbox::OpenReadOnly(path_);
+  ASSERT_TRUE(WriteCases(*writer, {MakeCase("acme", "L1")}).ok());
+  auto reader = OpenReadOnly(path_);
   ASSERT_TRUE(reader.ok()) << reader.status();
-  EXPECT_THAT(*(*reader)->ListCases(), SizeIs(1));
-  ASSERT_TRUE(writer->Write({MakeCase("acme", "L2")}).ok());
-  EXPECT_THAT(*(*reader)->ListEvents(), SizeIs(2));
+  EXPECT_THAT(*AllCases(**reader), SizeIs(1));
+  ASSERT_TRUE(WriteCases(*writer, {MakeCase("acme", "L2")}).ok());
+  EXPECT_THAT(*AllEvents(**reader), SizeIs(2));
 }
 
 TEST_F(SqliteOutboxTest, ReopeningKeepsTheData) {
   {
     auto outbox = OpenOrDie();
     ASSERT_NE(outbox, nullptr);
-    ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1"), MakeCase("acme", "L2")}).ok());
+    ASSERT_TRUE(WriteCases(*outbox, {MakeCase("acme", "L1"), MakeCase("acme", "L2")}).ok());
   }
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  EXPECT_THAT(*outbox->ListCases(), SizeIs(2));
-  EXPECT_THAT(*outbox->ListEvents(), SizeIs(2));
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(2));
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(2));
   // A rescan after the restart is still recognised as unchanged.
-  auto stats = outbox->Write({MakeCase("acme", "L1")});
+  auto stats = WriteCases(*outbox, {MakeCase("acme", "L1")});
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->unchanged, 1);
-  EXPECT_THAT(*outbox->ListEvents(), SizeIs(2));
+  EXPECT_EQ(stats->opened + stats->updated + stats->closed + stats->reopened, 0);
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(2));
 }
 
 TEST_F(SqliteOutboxTest, FailedWriteLeavesNothingBehind) {
@@ -424,43 +472,45 @@ TEST_F(SqliteOutboxTest, FailedWriteLeavesNothingBehind) {
   ASSERT_NE(outbox, nullptr);
   CaseRecord bad = MakeCase("acme", "L2");
   bad.reasons_json = "[not json";
-  auto stats = outbox->Write({MakeCase("acme", "L1"), bad});
+  auto stats = WriteCases(*outbox, {MakeCase("acme", "L1"), bad});
   EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument) << stats.status();
   EXPECT_THAT(stats.status().message(), HasSubstr("acme:shopx:L2"));
-  EXPECT_THAT(*outbox->ListCases(), SizeIs(0));
-  EXPECT_THAT(*outbox->ListEvents(), SizeIs(0));
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(0));
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(0));
   // The outbox is still usable afterwards.
-  EXPECT_EQ(outbox->Write({MakeCase("acme", "L1")})->opened, 1);
+  EXPECT_EQ(WriteCases(*outbox, {MakeCase("acme", "L1")})->opened, 1);
 }
 
 TEST_F(SqliteOutboxTest, RejectsInvalidRecords) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   CaseRecord no_holder = MakeCase("", "L1");
-  EXPECT_EQ(outbox->Write({no_holder}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteCases(*outbox, {no_holder}).status().code(), absl::StatusCode::kInvalidArgument);
   CaseRecord nan_score = MakeCase("acme", "L1", std::nan(""));
-  EXPECT_EQ(outbox->Write({nan_score}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteCases(*outbox, {nan_score}).status().code(), absl::StatusCode::kInvalidArgument);
   CaseRecord bad_evidence = MakeCase("acme", "L1");
   bad_evidence.evidence_json = "{";
-  EXPECT_EQ(outbox->Write({bad_evidence}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteCases(*outbox, {bad_evidence}).status().code(),
+            absl::StatusCode::kInvalidArgument);
   // Empty marketplace or listing id come from input data; they are odd but still unique keys.
   CaseRecord no_id = MakeCase("acme", "");
   no_id.marketplace.clear();
-  ASSERT_EQ(outbox->Write({no_id})->opened, 1);
-  EXPECT_EQ((*outbox->ListCases())[0].case_key, "acme::");
-  ASSERT_EQ(outbox->Write({no_id})->unchanged, 1);
+  ASSERT_EQ(WriteCases(*outbox, {no_id})->opened, 1);
+  EXPECT_EQ((*AllCases(*outbox))[0].case_key, "acme::");
+  ASSERT_EQ(WriteCases(*outbox, {no_id})->opened, 0);
+  EXPECT_THAT(*AllEvents(*outbox), SizeIs(1));
   // Empty JSON fields mean "none": [] and {}.
   CaseRecord empty_json = MakeCase("acme", "L1");
   empty_json.reasons_json.clear();
   empty_json.evidence_json.clear();
-  ASSERT_EQ(outbox->Write({empty_json})->opened, 1);
-  auto cases = outbox->ListCases();
+  ASSERT_EQ(WriteCases(*outbox, {empty_json})->opened, 1);
+  auto cases = AllCases(*outbox);
   ASSERT_TRUE(cases.ok());
   ASSERT_THAT(*cases, SizeIs(2));
   EXPECT_EQ((*cases)[1].case_key, "acme:shopx:L1");
   EXPECT_EQ((*cases)[1].reasons_json, "[]");
   EXPECT_EQ((*cases)[1].evidence_json, "{}");
-  EXPECT_THAT((*outbox->ListEvents())[1].payload_json, HasSubstr(R"("reasons":[])"));
+  EXPECT_THAT((*AllEvents(*outbox))[1].payload_json, HasSubstr(R"("reasons":[])"));
 }
 
 TEST_F(SqliteOutboxTest, LockedDatabaseIsUnavailable) {
@@ -468,11 +518,11 @@ TEST_F(SqliteOutboxTest, LockedDatabaseIsUnavailable) {
   ASSERT_NE(outbox, nullptr);
   RawDb other(path_);
   ASSERT_EQ(other.Exec("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE"), SQLITE_OK);
-  auto stats = outbox->Write({MakeCase("acme", "L1")});  // waits out the 5 s busy timeout
+  auto stats = WriteCases(*outbox, {MakeCase("acme", "L1")});  // waits out the 5 s busy timeout
   EXPECT_EQ(stats.status().code(), absl::StatusCode::kUnavailable) << stats.status();
   EXPECT_THAT(stats.status().message(), HasSubstr(path_));
   ASSERT_EQ(other.Exec("ROLLBACK"), SQLITE_OK);
-  EXPECT_EQ(outbox->Write({MakeCase("acme", "L1")})->opened, 1);
+  EXPECT_EQ(WriteCases(*outbox, {MakeCase("acme", "L1")})->opened, 1);
 }
 
 TEST_F(SqliteOutboxTest, NotADatabaseIsDataLoss) {
@@ -480,10 +530,10 @@ TEST_F(SqliteOutboxTest, NotADatabaseIsDataLoss) {
     std::ofstream out(path_, std::ios::binary);
     out << std::string(8192, 'x');
   }
-  auto outbox = SqliteOutbox::Open(path_);
+  auto outbox = OpenOutbox(path_);
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kDataLoss) << outbox.status();
   EXPECT_THAT(outbox.status().message(), HasSubstr(path_));
-  auto read_only = SqliteOutbox::OpenReadOnly(path_);
+  auto read_only = OpenReadOnly(path_);
   EXPECT_EQ(read_only.status().code(), absl::StatusCode::kDataLoss) << read_only.status();
 }
 
@@ -494,19 +544,22 @@ TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
     ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE cases (x)", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
-  EXPECT_EQ(SqliteOutbox::Open(dir_.Join("other.db")).status().code(),
+  EXPECT_EQ(OpenOutbox(dir_.Join("other.db")).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(SqliteOutbox::OpenReadOnly(dir_.Join("other.db")).status().code(),
+  EXPECT_EQ(OpenReadOnly(dir_.Join("other.db")).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   ASSERT_NE(OpenOrDie(), nullptr);
   {
     RawDb raw(path_);
-    ASSERT_EQ(raw.Exec("PRAGMA user_version = 2"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("PRAGMA user_version = 3"), SQLITE_OK);
   }
-  auto outbox = SqliteOutbox::Open(path_);
+  auto outbox = OpenOutbox(path_);
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kFailedPrecondition) << outbox.status();
-  EXPECT_THAT(outbox.status().message(), HasSubstr("version 2"));
+  EXPECT_THAT(outbox.status().message(), HasSubstr("version 3"));
+  auto read_only = OpenReadOnly(path_);
+  EXPECT_EQ(read_only.status().code(), absl::StatusCode::kFailedPrecondition) << read_only.status();
+  EXPECT_THAT(read_only.status().message(), HasSubstr("version 3"));
 }
 
 // Disk full, simulated with a file size limit in a child process (the limit and SIGXFSZ
@@ -517,14 +570,14 @@ TEST_F(SqliteOutboxTest, DiskFullIsResourceExhausted) {
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto outbox = SqliteOutbox::Open(path_);
+    auto outbox = OpenOutbox(path_);
     if (!outbox.ok()) _exit(10);
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit limit = {64 * 1024, 64 * 1024};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(11);
     std::vector<CaseRecord> batch;
     for (int i = 0; i < 5000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
-    auto stats = (*outbox)->Write(batch);
+    auto stats = WriteCases(**outbox, batch);
     if (stats.ok()) _exit(12);
     if (stats.status().code() != absl::StatusCode::kResourceExhausted) {
       fprintf(stderr, "%s\n", stats.status().ToString().c_str());
@@ -540,7 +593,7 @@ TEST_F(SqliteOutboxTest, DiskFullIsResourceExhausted) {
   // Nothing of the failed batch is visible.
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  EXPECT_THAT(*outbox->ListCases(), SizeIs(0));
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(0));
 }
 
 TEST_F(SqliteOutboxTest, WritesTenThousandCasesQuickly) {
@@ -549,7 +602,7 @@ TEST_F(SqliteOutboxTest, WritesTenThousandCasesQuickly) {
   std::vector<CaseRecord> batch;
   for (int i = 0; i < 10000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
   const auto start = std::chrono::steady_clock::now();
-  auto stats = outbox->Write(batch);
+  auto stats = WriteCases(*outbox, batch);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->opened, 10000);
@@ -573,11 +626,11 @@ TEST_F(SqliteOutboxTest, CheckpointsAreCommittedWithTheCasesAndCleared) {
   c.byte_offset = 4096;
   c.line = 9;
   c.rejects_bytes = 120;
-  ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1")}, &c).ok());
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L1")}, c).ok());
   c.byte_offset = 8192;
   c.line = 17;
   c.done = true;
-  ASSERT_TRUE(outbox->Write({}, &c).ok());  // a checkpoint alone is written too
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {}, c).ok());  // a checkpoint alone is written too
 
   auto loaded = outbox->LoadCheckpoints("run-1");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -601,15 +654,15 @@ TEST_F(SqliteOutboxTest, AFailedWriteKeepsTheOldCheckpoint) {
   c.run = "r";
   c.input = "in";
   c.byte_offset = 10;
-  ASSERT_TRUE(outbox->Write({MakeCase("acme", "L1")}, &c).ok());
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L1")}, c).ok());
   CaseRecord bad = MakeCase("", "L2");  // an empty rights holder fails the write
   c.byte_offset = 20;
-  EXPECT_FALSE(outbox->Write({MakeCase("acme", "L3"), bad}, &c).ok());
+  EXPECT_FALSE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L3"), bad}, c).ok());
   auto loaded = outbox->LoadCheckpoints("r");
   ASSERT_TRUE(loaded.ok());
   ASSERT_THAT(*loaded, SizeIs(1));
   EXPECT_EQ((*loaded)[0].byte_offset, 10u);
-  EXPECT_THAT(*outbox->ListCases(), SizeIs(1));
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(1));
 }
 
 }  // namespace

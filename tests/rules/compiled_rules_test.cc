@@ -123,5 +123,22 @@ TEST(CompiledRulesModelTest, FxTableIncludesTheBaseCurrency) {
   EXPECT_DOUBLE_EQ((*rules)->FxToBase("XYZ"), 0.0);
 }
 
+TEST(CompiledRulesModelTest, ProductsKeepTheReferencePriceAsWrittenAndItsRate) {
+  testing::TempDir dir;
+  auto pack = LoadRulePack(testing::WriteAcmePack(dir));
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  auto rules = CompiledRules::Compile(*pack);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const CompiledHolder& acme = (*rules)->holders()[0];
+  ASSERT_EQ(acme.id, "acme");
+  const CompiledProduct& pavilion = acme.products[2];
+  ASSERT_EQ(pavilion.id, "acme-pavilion-dv6");
+  EXPECT_EQ(pavilion.reference_price.amount, 600);  // 600 USD, as written
+  EXPECT_EQ(pavilion.reference_price.currency, "USD");
+  EXPECT_EQ(pavilion.reference_fx, 0.86);
+  EXPECT_DOUBLE_EQ(pavilion.reference_price_base, 516);
+  EXPECT_EQ(pavilion.min_price_ratio, 0.4);
+}
+
 }  // namespace
 }  // namespace bonafide::rules

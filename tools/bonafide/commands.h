@@ -11,6 +11,7 @@ int ScanCommand(int argc, char** argv);
 int CheckCommand(int argc, char** argv);
 int OutboxCommand(int argc, char** argv);
 int HashCommand(int argc, char** argv);
+int RelayCommand(int argc, char** argv);
 int VerdictCommand(int argc, char** argv);
 int ReportCommand(int argc, char** argv);
 // `bonafide outbox authorized-sellers` (argv[0] is "authorized-sellers").

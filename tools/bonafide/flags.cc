@@ -1,5 +1,8 @@
 #include "tools/bonafide/flags.h"
 
+#include <signal.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
@@ -233,5 +236,27 @@ std::optional<int> FlagSet::Parse(int argc, char** argv, std::vector<std::string
 }
 
 void ExitQuietlyOnBrokenPipe() { std::signal(SIGPIPE, SIG_DFL); }
+
+namespace {
+
+// Set by the first SIGINT or SIGTERM. Relaxed: the flag itself is all that is communicated.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void RequestStop(int /*signal*/) {
+  stop_requested.store(true, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+const std::atomic<bool>* InstallStopHandler() {
+  struct sigaction action {};
+  action.sa_handler = RequestStop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return &stop_requested;
+}
 
 }  // namespace bonafide::cli

@@ -23,6 +23,7 @@
 #ifndef BONAFIDE_TOOLS_BONAFIDE_FLAGS_H_
 #define BONAFIDE_TOOLS_BONAFIDE_FLAGS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -95,6 +96,11 @@ class FlagSet {
 
 // Exits quietly when stdout has been closed by the reader (`bonafide ... | head`).
 void ExitQuietlyOnBrokenPipe();
+
+// Installs the SIGINT/SIGTERM handler of commands that stop gracefully (scan, relay): the
+// first signal sets the returned flag (ScanOptions::stop, RelayOptions::stop) and restores
+// the default action, so that a second one kills at once. Returns the same flag each call.
+const std::atomic<bool>* InstallStopHandler();
 
 }  // namespace bonafide::cli
 

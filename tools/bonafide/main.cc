@@ -24,18 +24,20 @@ std::string DefaultCacheDir() {
 namespace {
 
 void PrintUsage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: bonafide COMMAND [flags]\n\n"
-               "commands:\n"
-               "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
-               "  check --rules DIR                   validate rules and run their examples\n"
-               "  hash IMAGE...                       print the PDQ hash and quality of images\n"
-               "  outbox list --outbox FILE [flags]   show the cases in an outbox\n"
-               "  verdict --outbox FILE KEY VERDICT   record a rights holder's verdict on a case\n"
-               "  report --outbox FILE [flags]        measured precision of every signal\n"
-               "  version                             print the version (also --version)\n\n"
-               "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
-               "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
+  std::fprintf(
+      out,
+      "usage: bonafide COMMAND [flags]\n\n"
+      "commands:\n"
+      "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
+      "  check --rules DIR                   validate rules and run their examples\n"
+      "  hash IMAGE...                       print the PDQ hash and quality of images\n"
+      "  outbox list --outbox FILE [flags]   show the cases in an outbox\n"
+      "  verdict --outbox FILE KEY VERDICT   record a rights holder's verdict on a case\n"
+      "  report --outbox FILE [flags]        measured precision of every signal\n"
+      "  relay --config FILE [flags]         deliver events to the rights holders' webhooks\n"
+      "  version                             print the version (also --version)\n\n"
+      "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
+      "exit status: 0 done, 1 a failure stopped the work, 2 bad usage or rules\n");
 }
 
 // Runs the command named by argv[1]; returns the exit status.
@@ -60,6 +62,7 @@ int Main(int argc, char** argv) {
   if (command == "hash") return HashCommand(argc - 1, argv + 1);
   if (command == "verdict") return VerdictCommand(argc - 1, argv + 1);
   if (command == "report") return ReportCommand(argc - 1, argv + 1);
+  if (command == "relay") return RelayCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "bonafide: unknown command \"%s\"\n", command.c_str());
   PrintUsage(stderr);
   return kExitUsage;

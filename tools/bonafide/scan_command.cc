@@ -1,5 +1,4 @@
 // bonafide scan: listing dumps in, verification cases out (docs/cli.md).
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -107,26 +106,6 @@ absl::Status OpenOutboxWithFeedback(const std::string& location, std::unique_ptr
   return absl::OkStatus();
 }
 
-// Set by the first SIGINT or SIGTERM; the scan then stops reading (ScanOptions::stop).
-// Relaxed: the flag itself is all that is communicated.
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
-
-extern "C" void RequestStop(int /*signal*/) {
-  stop_requested.store(true, std::memory_order_relaxed);
-}
-
-// The first SIGINT/SIGTERM asks the scan to stop after the batches in flight; SA_RESETHAND
-// restores the default action, so a second one kills at once.
-void InstallStopHandler() {
-  struct sigaction action {};
-  action.sa_handler = RequestStop;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESETHAND;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
 }  // namespace
 
 int ScanCommand(int argc, char** argv) {
@@ -217,8 +196,7 @@ int ScanCommand(int argc, char** argv) {
     options.on_progress = [&progress](const ScanProgress& p) { progress.Update(p); };
   }
   if (jsonl) options.on_case = PrintCaseJson;
-  options.stop = &stop_requested;
-  InstallStopHandler();
+  options.stop = InstallStopHandler();
   auto summary = (*scanner)->ScanFiles(raw.inputs, *outbox, options);
   progress.Clear();
   if (!summary.ok()) {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Writes one fixture outbox with a bonafide binary built at an old commit (README.md says
+# which commit wrote which fixture). Documentation of how the committed fixtures were made:
+# CI never runs it, and a fixture must never be rewritten with a newer build.
+#
+#   testdata/outbox/make_fixtures.sh first           OLD_BONAFIDE OUT.db   # schema "v1 (first)"
+#   testdata/outbox/make_fixtures.sh run-checkpoints OLD_BONAFIDE OUT.db   # "v1 (checkpoints per run)"
+#
+# Both: scan listings-a.jsonl (cases opened), then listings-a2.jsonl (five of those listings
+# changed: case.updated). run-checkpoints then scans listings-a2.jsonl once more and
+# interrupts it with SIGINT when its first batch reaches the outbox (gdb makes that
+# deterministic), which leaves the checkpoint of an unfinished scan. The first schema's
+# build never writes checkpoints, so its table stays empty. Finally the WAL is checkpointed
+# into the file and the file vacuumed, so the .db alone is the fixture.
+set -euo pipefail
+
+if [[ $# -ne 3 || ( $1 != first && $1 != run-checkpoints ) ]]; then
+  echo "usage: $0 first|run-checkpoints OLD_BONAFIDE OUT.db" >&2
+  exit 2
+fi
+schema=$1
+bonafide=$(realpath "$2")
+out=$(realpath -m "$3")
+rm -f "$out" "$out-wal" "$out-shm"
+
+# Relative names: a checkpoint stores the input as named on the command line.
+cd "$(dirname "$0")"
+scan=("$bonafide" scan --rules rules --outbox "$out" --rejects "" --cache-dir "" --threads 1)
+"${scan[@]}" listings-a.jsonl >/dev/null
+"${scan[@]}" listings-a2.jsonl >/dev/null
+if [[ $schema == run-checkpoints ]]; then
+  # Small batches, so that the input is several batches long; the first Write() gets a
+  # SIGINT (the scan's stop handler then finishes the batches in flight and exits 130).
+  status=0
+  gdb -batch -ex 'break bonafide::SqliteOutbox::Write' -ex run -ex 'signal SIGINT' \
+    -ex delete -ex continue --args "${scan[@]}" --chunk-kib 4 listings-a2.jsonl \
+    >/dev/null 2>&1 || status=$?
+  if [[ $(sqlite3 "$out" "SELECT count(*) FROM scan_checkpoints WHERE done = 0") == 0 ]]; then
+    echo "$0: the interrupted scan left no checkpoint (gdb status $status)" >&2
+    exit 1
+  fi
+fi
+sqlite3 "$out" "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;" >/dev/null
+echo "$out: $(sqlite3 "$out" "SELECT (SELECT count(*) FROM cases) || ' cases, ' ||
+  (SELECT count(*) FROM events) || ' events, ' ||
+  (SELECT count(*) FROM scan_checkpoints) || ' checkpoints'")"
