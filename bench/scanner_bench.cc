@@ -160,12 +160,13 @@ void BM_Decision_Decide(benchmark::State& state) {
     prepare(listings[i].description, rules::MatchScope::kDescription, fields[i].second);
   }
   engine::DecisionScratch scratch(**compiled);
+  const engine::FeedbackIndex no_feedback;
   Verdict verdict;
   int64_t cases = 0;
   for (auto _ : state) {
     for (size_t i = 0; i < listings.size(); ++i) {
-      engine::Decide(**compiled, listings[i], fields[i].first, fields[i].second, {}, scratch,
-                     verdict);
+      engine::Decide(**compiled, no_feedback, listings[i], fields[i].first, fields[i].second, {},
+                     {}, scratch, verdict);
       cases += verdict.any_case();
     }
     benchmark::DoNotOptimize(cases);

@@ -176,6 +176,37 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
         absl::StrAppendFormat(&explanation, " brand written evasively as \"%s\";",
                               ToAbsl(SpanText(listing, sig.span)));
         break;
+      case SignalKind::kKnownCounterfeitPhoto: {
+        has_span = false;
+        const std::string& photo = listing.images[sig.image];
+        const OutboxFeedback::CounterfeitPhoto& known = feedback_.counterfeit_photos[sig.index];
+        absl::StrAppend(&r, "\"known_counterfeit_photo\",\"photo\":");
+        AppendJsonString(photo, r);
+        r.append(",\"case_key\":");
+        AppendJsonString(known.case_key, r);
+        r.append(",\"counterfeit_pdq\":");
+        AppendJsonString(known.pdq_hex, r);
+        absl::StrAppend(&r, ",\"variant\":\"", Scanner::ImageVariantName(sig.variant),
+                        "\",\"distance\":", sig.distance,
+                        ",\"max_distance\":", policy.image.max_distance,
+                        ",\"quality\":", sig.quality);
+        absl::StrAppendFormat(&explanation,
+                              " photo %s shows a photo of confirmed counterfeit case %s (%s, "
+                              "distance %d of at most %d);",
+                              photo, known.case_key, Scanner::ImageVariantName(sig.variant),
+                              sig.distance, policy.image.max_distance);
+        break;
+      }
+      case SignalKind::kSellerRecord: {
+        has_span = false;
+        const int64_t confirmed = feedback_.seller_records[sig.index].confirmed;
+        absl::StrAppend(&r, "\"seller_record\",\"seller_id\":");
+        AppendJsonString(listing.seller_id, r);
+        absl::StrAppend(&r, ",\"confirmed\":", confirmed);
+        absl::StrAppendFormat(&explanation, " seller %s has %d confirmed counterfeit case%s of %s;",
+                              listing.seller_id, confirmed, confirmed == 1 ? "" : "s", holder.id);
+        break;
+      }
     }
     absl::StrAppend(&r, ",\"weight\":", Number(sig.weight),
                     ",\"shadow\":", sig.shadow ? "true" : "false");
@@ -267,6 +298,12 @@ void CaseRecordRenderer::RenderMaterial(const Listing& listing, const Verdict& v
         break;
       case SignalKind::kObfuscatedBrand:
         names.emplace_back("obfuscated_brand", "");
+        break;
+      case SignalKind::kKnownCounterfeitPhoto:
+        names.emplace_back("known_counterfeit_photo", "");
+        break;
+      case SignalKind::kSellerRecord:
+        names.emplace_back("seller_record", "");
         break;
     }
   }

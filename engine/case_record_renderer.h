@@ -2,7 +2,7 @@
 // (reasons and evidence JSON, docs/outbox-format.md). The scanner decides, this prints, as
 // ripgrep keeps its searcher apart from its printer.
 //
-//   engine::CaseRecordRenderer renderer(compiled_rules, rules_info);
+//   engine::CaseRecordRenderer renderer(compiled_rules, rules_info, feedback);
 //   for (const HolderVerdict& h : verdict.holders)
 //     if (h.case_opened) renderer.Render(listing, verdict, h, record);
 //
@@ -12,6 +12,7 @@
 #define BONAFIDE_ENGINE_CASE_RECORD_RENDERER_H_
 
 #include "bonafide/listing.h"
+#include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
 #include "bonafide/sink.h"
 #include "bonafide/verdict.h"
@@ -19,15 +20,16 @@
 
 namespace bonafide::engine {
 
-// Immutable; Render may run concurrently from any number of threads. Copyable (two
+// Immutable; Render may run concurrently from any number of threads. Copyable (three
 // references).
 //
-// IMPORTANT: keeps references to `rules` and `info`, which must outlive it (the Scanner
-// owns all three).
+// IMPORTANT: keeps references to `rules`, `info` and `feedback` (what the signals learnt
+// from verdicts refer to), which must outlive it (the Scanner owns all four).
 class CaseRecordRenderer {
  public:
-  CaseRecordRenderer(const rules::CompiledRules& rules, const RulesInfo& info)
-      : rules_(rules), info_(info) {}
+  CaseRecordRenderer(const rules::CompiledRules& rules, const RulesInfo& info,
+                     const OutboxFeedback& feedback)
+      : rules_(rules), info_(info), feedback_(feedback) {}
 
   // Fills `record` with the case of `holder` (one of verdict.holders, judged on `listing`
   // by a scanner of these rules): reasons with matched text and place, evidence with the
@@ -44,6 +46,7 @@ class CaseRecordRenderer {
 
   const rules::CompiledRules& rules_;
   const RulesInfo& info_;
+  const OutboxFeedback& feedback_;
 };
 
 }  // namespace bonafide::engine

@@ -74,9 +74,10 @@ bool BelowPriceLimit(double ratio, double price, double listing_fx, int64_t unit
 DecisionScratch::DecisionScratch(const rules::CompiledRules& rules)
     : holders_(rules.holders().size()), cues_(rules.pack().cues.size()) {}
 
-void Decide(const rules::CompiledRules& rules, const Listing& listing, const MatchedField& title,
-            const MatchedField& description, std::span<const ImageMatch> image_matches,
-            DecisionScratch& s, Verdict& verdict) {
+void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
+            const Listing& listing, const MatchedField& title, const MatchedField& description,
+            std::span<const ImageMatch> image_matches,
+            std::span<const KnownPhotoMatch> known_photos, DecisionScratch& s, Verdict& verdict) {
   verdict.Clear();
   const double fx = rules.FxToBase(listing.currency);
   if (fx <= 0) {
@@ -218,6 +219,17 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing, const Mat
       }
     }
   }
+  // A photo of a confirmed counterfeit references its rights holder as a genuine one does
+  // (but names no product).
+  for (size_t i = 0; i < known_photos.size(); ++i) {
+    auto& st = s.holders_[known_photos[i].holder];
+    if (!st.touched) {
+      st.touched = true;
+      st.first_evasive.end = 0;
+      s.touched_.push_back(known_photos[i].holder);
+    }
+    st.known_photo = static_cast<int32_t>(i);
+  }
   if (s.touched_.empty()) {
     for (int32_t c : s.cues_hit_) verdict.cue_hits.push_back(c);
     return;
@@ -317,13 +329,33 @@ void Decide(const rules::CompiledRules& rules, const Listing& listing, const Mat
       sig.span = st.first_evasive;
       verdict.signals.push_back(sig);
     }
+    if (st.known_photo >= 0) {
+      const KnownPhotoMatch& m = known_photos[st.known_photo];
+      Signal sig;
+      sig.kind = SignalKind::kKnownCounterfeitPhoto;
+      sig.weight = policy.weights.known_counterfeit_photo;
+      sig.index = m.photo;
+      sig.image = m.image;
+      sig.variant = m.variant;
+      sig.distance = m.distance;
+      sig.quality = m.quality;
+      verdict.signals.push_back(sig);
+    }
+    if (const int32_t record = feedback.SellerRecord(h, listing.seller_id); record >= 0) {
+      Signal sig;
+      sig.kind = SignalKind::kSellerRecord;
+      sig.weight = policy.weights.seller_record;
+      sig.index = record;
+      verdict.signals.push_back(sig);
+    }
     hv.signals_end = static_cast<uint32_t>(verdict.signals.size());
     for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
       hv.score += verdict.signals[i].weight;
     }
     // Scores are sums of decimal weights; round away binary noise before comparing.
     hv.score = std::round(hv.score * 1e9) / 1e9;
-    hv.authorized_seller = holder.authorized_sellers.contains(listing.seller_id);
+    hv.authorized_seller = holder.authorized_sellers.contains(listing.seller_id) ||
+                           feedback.AuthorizedSeller(h, listing.seller_id);
     hv.case_opened = hv.score >= hv.threshold && !hv.authorized_seller;
     verdict.holders.push_back(hv);
   }

@@ -14,6 +14,7 @@
 
 #include "bonafide/listing.h"
 #include "bonafide/verdict.h"
+#include "engine/feedback_index.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 
@@ -44,8 +45,9 @@ class DecisionScratch {
   explicit DecisionScratch(const rules::CompiledRules& rules);
 
  private:
-  friend void Decide(const rules::CompiledRules&, const Listing&, const MatchedField&,
-                     const MatchedField&, std::span<const ImageMatch>, DecisionScratch&, Verdict&);
+  friend void Decide(const rules::CompiledRules&, const FeedbackIndex&, const Listing&,
+                     const MatchedField&, const MatchedField&, std::span<const ImageMatch>,
+                     std::span<const KnownPhotoMatch>, DecisionScratch&, Verdict&);
 
   struct Mention {
     int32_t holder;
@@ -58,6 +60,7 @@ class DecisionScratch {
     bool named = false;          // named in the text (not only shown in a photo)
     bool plain_mention = false;  // named at least once in a non-evasive spelling
     int32_t image_match = -1;    // index into Decide()'s image_matches
+    int32_t known_photo = -1;    // index into Decide()'s known_photos
     int32_t best_product = -1;   // product with the lowest unit price ratio
     double best_ratio = 0;
     TextSpan best_product_span;
@@ -83,9 +86,14 @@ class DecisionScratch {
 // normalised and matched by the same `rules`. `image_matches` holds at most one entry per
 // rights holder: the holder is then referenced even if the text does not name it, gets the
 // `image` signal, and the photo's product counts as a matched product for the price rule.
-void Decide(const rules::CompiledRules& rules, const Listing& listing, const MatchedField& title,
-            const MatchedField& description, std::span<const ImageMatch> image_matches,
-            DecisionScratch& scratch, Verdict& verdict);
+// `known_photos` (at most one per rights holder, from feedback.QueryPhotos) reference their
+// holder too and give it the `known_counterfeit_photo` signal. `feedback` (built for these
+// rules) adds the `seller_record` signal and the sellers authorized through verdicts.
+void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
+            const Listing& listing, const MatchedField& title, const MatchedField& description,
+            std::span<const ImageMatch> image_matches,
+            std::span<const KnownPhotoMatch> known_photos, DecisionScratch& scratch,
+            Verdict& verdict);
 
 }  // namespace bonafide::engine
 

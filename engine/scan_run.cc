@@ -30,15 +30,19 @@ void ScanTally::Reset(size_t cues) {
 void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
   ++scanned;
   for (int32_t c : verdict.cue_hits) ++cue_listings[c];
-  bool price = false, obfuscated = false, image = false;
+  bool price = false, obfuscated = false, image = false, known_photo = false, record = false;
   for (const Signal& s : verdict.signals) {
     price |= s.kind == SignalKind::kPrice;
     obfuscated |= s.kind == SignalKind::kObfuscatedBrand;
     image |= s.kind == SignalKind::kImage;
+    known_photo |= s.kind == SignalKind::kKnownCounterfeitPhoto;
+    record |= s.kind == SignalKind::kSellerRecord;
   }
   signals.price += price;
   signals.image += image;
   signals.obfuscated_brand += obfuscated;
+  signals.known_counterfeit_photo += known_photo;
+  signals.seller_record += record;
   photos += static_cast<int64_t>(listing.images.size());
   if (verdict.images.empty()) {
     photos_not_read += static_cast<int64_t>(listing.images.size());
@@ -56,6 +60,8 @@ void ScanTally::Merge(const ScanTally& o) {
   signals.price += o.signals.price;
   signals.image += o.signals.image;
   signals.obfuscated_brand += o.signals.obfuscated_brand;
+  signals.known_counterfeit_photo += o.signals.known_counterfeit_photo;
+  signals.seller_record += o.signals.seller_record;
   photos += o.photos;
   photos_not_read += o.photos_not_read;
   photos_matched += o.photos_matched;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "engine/case_record_renderer.h"
 #include "engine/decision.h"
+#include "engine/feedback_index.h"
 #include "engine/scan_run.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
@@ -35,6 +37,8 @@ struct Scanner::Impl {
   // The genuine photos; null when no product registers any (then nothing image-related
   // costs anything).
   std::shared_ptr<const models::PhotoBank> bank;
+  // What the rights holders' verdicts taught (ScannerOptions::feedback).
+  engine::FeedbackIndex feedback;
   RulesInfo info;
   std::string image_root_real;  // realpath of info.image_root
   // The patterns compiled by ScannerOptions::text_backend; each scratch has a matcher.
@@ -42,8 +46,9 @@ struct Scanner::Impl {
   // Refers to *rules and info; set once both are final.
   std::optional<engine::CaseRecordRenderer> renderer;
 
-  // Reads, hashes and matches the listing's photos into scratch.images and
-  // scratch.image_matches.
+  // Reads, hashes and matches (against the banks there are) the listing's photos into
+  // scratch.images, scratch.image_matches and scratch.known_photos.
+  // REQUIRES: an image root is set.
   void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
 };
 
@@ -70,7 +75,9 @@ struct Scanner::Scratch::Impl {
   models::PhotoBank::Scratch bank_scratch;
   std::vector<models::BankMatch> bank_matches;
   std::vector<engine::ImageMatch> image_matches;  // best per holder
-  std::vector<ImageResult> images;                // swapped into the verdict
+  std::vector<models::IndexMatch> known_hits;
+  std::vector<engine::KnownPhotoMatch> known_photos;  // best per holder
+  std::vector<ImageResult> images;                    // swapped into the verdict
   std::string path;
   char resolved[PATH_MAX];
 };
@@ -117,7 +124,8 @@ std::vector<const rules::Product*> PhotoProducts(const rules::RulePack& pack) {
 void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s) const {
   s.images.clear();
   s.image_matches.clear();
-  if (!info.reads_images || listing.images.empty()) return;
+  s.known_photos.clear();
+  if (listing.images.empty()) return;
   const auto& policy = rules->pack().policy;
   for (size_t i = 0; i < listing.images.size(); ++i) {
     s.images.emplace_back();
@@ -149,13 +157,26 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       SetFailure(st, r);
       continue;
     }
-    const models::PdqResult pdq = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+    // Counterfeit photos are matched in every rotation and flip of the listing photo (the
+    // bank holds one hash per photo); the 8 hashes cost one DCT and 8 thresholdings.
+    std::array<models::PdqResult, models::kNumDihedral> variants;
+    if (feedback.has_photos()) {
+      variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
+    } else {
+      variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+    }
+    const models::PdqResult& pdq = variants[0];
     r.quality = pdq.quality;
     std::memcpy(r.hash, pdq.hash.words, sizeof(r.hash));
     if (pdq.quality < policy.image.min_quality) {
       r.status = ImageStatus::kTooPlain;
       continue;
     }
+    if (feedback.has_photos()) {
+      feedback.QueryPhotos(variants, static_cast<int32_t>(i), policy.image.max_distance,
+                           listing.marketplace, listing.id, s.known_hits, s.known_photos);
+    }
+    if (bank == nullptr) continue;
     bank->Query(pdq.hash, policy.image.max_distance, s.bank_scratch, s.bank_matches);
     r.matched = !s.bank_matches.empty();
     for (const models::BankMatch& m : s.bank_matches) {
@@ -180,6 +201,10 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
   std::sort(
       s.image_matches.begin(), s.image_matches.end(),
       [](const engine::ImageMatch& a, const engine::ImageMatch& b) { return a.holder < b.holder; });
+  std::sort(s.known_photos.begin(), s.known_photos.end(),
+            [](const engine::KnownPhotoMatch& a, const engine::KnownPhotoMatch& b) {
+              return a.holder < b.holder;
+            });
 }
 
 Scanner::Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -264,8 +289,11 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
     info.image_root = options.image_root;
     impl->image_root_real = resolved;
   }
-  info.reads_images = impl->bank != nullptr && !info.image_root.empty();
-  impl->renderer.emplace(*impl->rules, impl->info);
+  BONAFIDE_ASSIGN_OR_RETURN(impl->feedback,
+                            engine::FeedbackIndex::Build(options.feedback, *impl->rules));
+  info.reads_images =
+      (impl->bank != nullptr || impl->feedback.has_photos()) && !info.image_root.empty();
+  impl->renderer.emplace(*impl->rules, impl->info, impl->feedback.feedback());
   return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
 }
 
@@ -287,14 +315,21 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
   prepare(listing.description, rules::MatchScope::kDescription, scratch.description);
   // Photos are read only for a listing that will be judged (not for a currency reject).
-  if (impl_->rules->FxToBase(listing.currency) > 0) {
+  const RulesInfo& info = impl_->info;
+  if (info.reads_images && impl_->rules->FxToBase(listing.currency) > 0) {
     impl_->ScanImages(listing, scratch);
   } else {
     scratch.images.clear();
     scratch.image_matches.clear();
+    scratch.known_photos.clear();
   }
-  engine::Decide(*impl_->rules, listing, scratch.title, scratch.description, scratch.image_matches,
-                 scratch.decision, verdict);
+  engine::Decide(*impl_->rules, impl_->feedback, listing, scratch.title, scratch.description,
+                 scratch.image_matches, scratch.known_photos, scratch.decision, verdict);
+  // Without photos to match, the photos of a flagged listing are still hashed for its
+  // evidence: a counterfeit verdict adds them to the known counterfeit photos.
+  if (!info.reads_images && !info.image_root.empty() && verdict.any_case()) {
+    impl_->ScanImages(listing, scratch);
+  }
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
 }
 

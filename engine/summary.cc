@@ -1,6 +1,7 @@
 #include "bonafide/summary.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -129,7 +130,10 @@ std::string SummaryText(const ScanSummary& s) {
       {"price", s.signals.price},
       {"image", s.signals.image},
       {"obfuscated_brand", s.signals.obfuscated_brand},
+      {"known_counterfeit_photo", s.signals.known_counterfeit_photo},
+      {"seller_record", s.signals.seller_record},
   };
+  for (const auto& signal : signals) width = std::max(width, std::strlen(signal.first));
   if (s.duplicates > 0) {
     absl::StrAppendFormat(
         &out, "duplicates %d (a listing repeated in the input: its last record counts)\n",
@@ -197,8 +201,11 @@ std::string SummaryJson(const ScanSummary& s) {
     absl::StrAppend(&out, ",\"version\":", r.version, ",\"shadow\":", r.shadow ? "true" : "false",
                     ",\"listings\":", r.listings, "}");
   }
-  absl::StrAppendFormat(&out, "],\"signals\":{\"price\":%d,\"image\":%d,\"obfuscated_brand\":%d},",
-                        s.signals.price, s.signals.image, s.signals.obfuscated_brand);
+  absl::StrAppendFormat(&out,
+                        "],\"signals\":{\"price\":%d,\"image\":%d,\"obfuscated_brand\":%d,"
+                        "\"known_counterfeit_photo\":%d,\"seller_record\":%d},",
+                        s.signals.price, s.signals.image, s.signals.obfuscated_brand,
+                        s.signals.known_counterfeit_photo, s.signals.seller_record);
   AppendImagesJson(s.images, out);
   out.append("\"rejects_by_reason\":{");
   for (size_t i = 0; i < s.rejects_by_reason.size(); ++i) {

@@ -98,7 +98,8 @@ bool AllCharsIn(std::string_view s, std::string_view extra) {
 
 // The names under which reasons and the summary report the built-in signals; a cue rule
 // with one of them as its id would be indistinguishable from the signal.
-constexpr std::string_view kSignalNames[] = {"price", "image", "obfuscated_brand"};
+constexpr std::string_view kSignalNames[] = {"price", "image", "obfuscated_brand",
+                                             "known_counterfeit_photo", "seller_record"};
 
 bool IsRightsHolderId(std::string_view s) { return AllCharsIn(s, "_-"); }
 bool IsRuleId(std::string_view s) { return AllCharsIn(s, "._-"); }
@@ -826,14 +827,17 @@ absl::StatusOr<Policy> LoadPolicy(const fs::path& path) {
                               ReadNumberAtLeast(file, *f, 0, /*inclusive=*/false));
   }
   if (auto f = root.Get("weights")) {
-    BONAFIDE_ASSIGN_OR_RETURN(
-        Mapping w,
-        Mapping::Read(file, *f, {"cue", "price", "image", "obfuscated_brand"}, "weights."));
+    BONAFIDE_ASSIGN_OR_RETURN(Mapping w, Mapping::Read(file, *f,
+                                                       {"cue", "price", "image", "obfuscated_brand",
+                                                        "known_counterfeit_photo", "seller_record"},
+                                                       "weights."));
     const std::pair<const char*, double*> kWeights[] = {
         {"cue", &policy.weights.cue},
         {"price", &policy.weights.price},
         {"image", &policy.weights.image},
-        {"obfuscated_brand", &policy.weights.obfuscated_brand}};
+        {"obfuscated_brand", &policy.weights.obfuscated_brand},
+        {"known_counterfeit_photo", &policy.weights.known_counterfeit_photo},
+        {"seller_record", &policy.weights.seller_record}};
     for (const auto& [key, out] : kWeights) {
       if (auto wf = w.Get(key)) {
         BONAFIDE_ASSIGN_OR_RETURN(*out, ReadNumberAtLeast(file, *wf, 0, /*inclusive=*/true));

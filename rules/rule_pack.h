@@ -44,6 +44,9 @@ struct Weights {
   double price = 1.0;
   double image = 1.0;
   double obfuscated_brand = 0.5;
+  // Signals learnt from the rights holders' verdicts (ScannerOptions::feedback).
+  double known_counterfeit_photo = 1.0;
+  double seller_record = 0.5;
 };
 
 // policy.yaml

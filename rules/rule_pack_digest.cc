@@ -18,15 +18,15 @@ namespace {
 // build floor; elsewhere the tests still change every field.)
 #if defined(__x86_64__) && defined(__GLIBCXX__)
 static_assert(sizeof(ImagePolicy) == 8, "digest the new ImagePolicy field");
-static_assert(sizeof(Weights) == 32, "digest the new Weights field");
-static_assert(sizeof(Policy) == 160, "digest the new Policy field");
+static_assert(sizeof(Weights) == 48, "digest the new Weights field");
+static_assert(sizeof(Policy) == 176, "digest the new Policy field");
 static_assert(sizeof(CueRule) == 192, "digest the new CueRule field");
 static_assert(sizeof(Context) == 160, "digest the new Context field");
 static_assert(sizeof(Brand) == 96, "digest the new Brand field");
 static_assert(sizeof(Money) == 40, "digest the new Money field");
 static_assert(sizeof(Product) == 240, "digest the new Product field");
 static_assert(sizeof(RightsHolder) == 192, "digest the new RightsHolder field");
-static_assert(sizeof(RulePack) == 424, "digest the new RulePack field");
+static_assert(sizeof(RulePack) == 440, "digest the new RulePack field");
 #endif
 
 // Writes fields into a Hasher128, each tagged with its name, so that a value cannot shift
@@ -75,6 +75,8 @@ void Digest(const Policy& p, CanonicalWriter& w) {
   w.Put("policy.weights.price", p.weights.price);
   w.Put("policy.weights.image", p.weights.image);
   w.Put("policy.weights.obfuscated_brand", p.weights.obfuscated_brand);
+  w.Put("policy.weights.known_counterfeit_photo", p.weights.known_counterfeit_photo);
+  w.Put("policy.weights.seller_record", p.weights.seller_record);
   w.Put("policy.image.max_distance", p.image.max_distance);
   w.Put("policy.image.min_quality", p.image.min_quality);
 }

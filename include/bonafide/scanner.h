@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 
 #include "bonafide/listing.h"
+#include "bonafide/outbox.h"
 #include "bonafide/sink.h"
 #include "bonafide/verdict.h"
 
@@ -51,10 +52,19 @@ struct ScannerOptions {
   std::string cache_dir;
   // The directory listing `images` paths are relative to ("" = listing photos are not
   // read). Must exist. A path that resolves outside it through a symbolic link is refused
-  // (ImageStatus::kOutsideRoot). Photos are read only when some product of the rules
-  // registers genuine photos.
+  // (ImageStatus::kOutsideRoot). Every listing's photos are read when some product of the
+  // rules registers genuine photos or the feedback holds photos of confirmed counterfeits
+  // (RulesInfo::reads_images); otherwise only a flagged listing's, for its evidence (a
+  // counterfeit verdict adds them to the known counterfeit photos).
   std::string image_root;
   TextBackend text_backend = TextBackend::kDefault;
+  // What the rights holders' verdicts taught, as Outbox::LoadFeedback() reads it (empty:
+  // nothing). Sellers authorized through a verdict are never flagged for that rights
+  // holder; a seller's confirmed counterfeits give the `seller_record` signal, and their
+  // photos the `known_counterfeit_photo` signal (read with the listing photos, so only
+  // with an image root). Entries of rights holders the rules do not have are ignored.
+  // Create returns InvalidArgument for a counterfeit photo hash that is not 64 hex digits.
+  OutboxFeedback feedback;
 };
 
 // Progress of ScanFiles, reported from its serial stage.
@@ -137,6 +147,8 @@ struct ScanSummary {
     int64_t price = 0;
     int64_t image = 0;
     int64_t obfuscated_brand = 0;
+    int64_t known_counterfeit_photo = 0;  // learnt from verdicts (ScannerOptions::feedback)
+    int64_t seller_record = 0;
   };
   SignalCounts signals;
 
@@ -226,8 +238,10 @@ struct RulesInfo {
   std::string rules_version;
   bool loaded_from_cache = false;  // the compiled text database came from the cache
 
-  std::string image_root;     // ScannerOptions::image_root
-  bool reads_images = false;  // an image root is set and genuine photos exist
+  std::string image_root;  // ScannerOptions::image_root
+  // An image root is set, and genuine photos or photos of confirmed counterfeit cases
+  // (ScannerOptions::feedback) exist.
+  bool reads_images = false;
 
   // What loading the rules found suspicious but legal (two rights holders claiming one
   // brand, a stray file in rights_holders/), one `file:line:column: warning: message` each,

@@ -10,7 +10,7 @@ namespace bonafide {
 
 // Returns the multi-line report `bonafide scan` prints: counts (read = scanned +
 // rejected), throughput, cases per rights holder, hits per cue rule, hits per signal
-// (price, image, obfuscated_brand), listing photos (hashed,
+// (price, image, obfuscated_brand, known_counterfeit_photo, seller_record), listing photos (hashed,
 // matched, too plain, not read, could not be read by reason) and genuine photos too plain
 // to use (this part only when the rules register photos or listings name some), rejects
 // by reason, then one `warning: ...` line per input that gave no listing (with a hint

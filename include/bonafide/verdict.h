@@ -17,6 +17,9 @@ enum class SignalKind : uint8_t {
   kPrice,            // unit price below min_price_ratio x reference of a matched product
   kImage,            // a listing photo matches a registered genuine photo
   kObfuscatedBrand,  // the rights holder is named only in evasive spellings
+  // Learnt from the rights holders' verdicts (ScannerOptions::feedback):
+  kKnownCounterfeitPhoto,  // a listing photo matches a photo of a confirmed counterfeit case
+  kSellerRecord,           // the seller has confirmed counterfeit cases for the rights holder
 };
 
 enum class TextField : uint8_t { kTitle, kDescription };
@@ -33,20 +36,24 @@ struct Signal {
   double weight = 0;    // points added to the score (0 for shadow rules)
   bool shadow = false;  // evaluated and counted, never scored
   // kCue: the cue rule's index (RulesInfo::cue_rules); kPrice, kImage: the product's index
-  // within the rights holder (RulesInfo::Holder::product_ids); otherwise -1.
+  // within the rights holder (RulesInfo::Holder::product_ids); kKnownCounterfeitPhoto: the
+  // photo's index in ScannerOptions::feedback.counterfeit_photos; kSellerRecord: the
+  // record's index in ScannerOptions::feedback.seller_records; otherwise -1.
   int32_t index = -1;
-  // What matched: the cue, the product keyword, the evasive mention (empty for kImage, and
-  // for kPrice when the product was recognised by its photo only).
+  // What matched: the cue, the product keyword, the evasive mention (empty for kImage,
+  // kKnownCounterfeitPhoto and kSellerRecord, and for kPrice when the product was
+  // recognised by its photo only).
   TextSpan span;
   // kPrice only, in the policy's base currency.
   double unit_price = 0;
   double reference_price = 0;
   double ratio = 0;
   int64_t units = 1;
-  // kImage only (index is then the product of the genuine photo): listing.images[image]
-  // is within `distance` bits of genuine photo `genuine_photo` (RulesInfo::genuine_photos)
+  // kImage (index is then the product of the genuine photo): listing.images[image] is
+  // within `distance` bits of genuine photo `genuine_photo` (RulesInfo::genuine_photos)
   // seen in rotation/flip `variant` (Scanner::ImageVariantName()); `quality` is the listing
-  // photo's PDQ quality.
+  // photo's PDQ quality. kKnownCounterfeitPhoto: the same, but of counterfeit photo
+  // `index` (genuine_photo is -1).
   int32_t image = -1;
   int32_t genuine_photo = -1;
   uint8_t variant = 0;
@@ -132,8 +139,9 @@ struct Verdict {
   // Cue rules that matched (enforce and shadow), each once, by index.
   std::vector<int32_t> cue_hits;
   // One entry per listing photo, in listing order, when the scan read photos (an image
-  // root is set and genuine photos are registered); empty otherwise. A photo that could
-  // not be read does not stop the scan of the listing's text.
+  // root is set, and photos to match exist or the listing opened a case; see
+  // ScannerOptions::image_root); empty otherwise. A photo that could not be read does not
+  // stop the scan of the listing's text.
   std::vector<ImageResult> images;
 
   void Clear() {

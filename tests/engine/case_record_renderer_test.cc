@@ -98,7 +98,8 @@ products:
     hv.signals_end = 1;
     verdict.holders.push_back(hv);
     const RulesInfo info;
-    CaseRecordRenderer(*rules_, info).Render(listing_, verdict, hv, record_);
+    const OutboxFeedback feedback;
+    CaseRecordRenderer(*rules_, info, feedback).Render(listing_, verdict, hv, record_);
     const std::string key = "\"explanation\":\"";
     const size_t begin = record_.evidence_json.find(key);
     EXPECT_NE(begin, std::string::npos) << record_.evidence_json;

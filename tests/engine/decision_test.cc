@@ -88,11 +88,20 @@ products:
   }
 
   // Normalises and matches the listing's text as the scanner does, then decides.
-  const Verdict& Judge(const Listing& listing, std::span<const ImageMatch> images = {}) {
+  const Verdict& Judge(const Listing& listing, std::span<const ImageMatch> images = {},
+                       std::span<const KnownPhotoMatch> known_photos = {}) {
     Prepare(listing.title, rules::MatchScope::kTitle, title_);
     Prepare(listing.description, rules::MatchScope::kDescription, description_);
-    Decide(*rules_, listing, title_, description_, images, *scratch_, verdict_);
+    Decide(*rules_, feedback_, listing, title_, description_, images, known_photos, *scratch_,
+           verdict_);
     return verdict_;
+  }
+
+  // Judges the next listings with what `feedback` teaches.
+  void Learn(OutboxFeedback feedback) {
+    auto index = FeedbackIndex::Build(std::move(feedback), *rules_);
+    ASSERT_TRUE(index.ok()) << index.status();
+    feedback_ = std::move(*index);
   }
 
   int HolderIndex(std::string_view id) const {
@@ -145,6 +154,7 @@ products:
   static std::shared_ptr<const rules::MatcherDatabase> database_;
   std::unique_ptr<rules::TextMatcher> matcher_;
   std::unique_ptr<DecisionScratch> scratch_;
+  FeedbackIndex feedback_;
   MatchedField title_, description_;
 
  protected:
@@ -435,6 +445,104 @@ TEST_F(DecisionTest, PhotoOfAGenuineProductReferencesItsHolderWithoutAMention) {
   EXPECT_DOUBLE_EQ(price->reference_price, 180);
   EXPECT_DOUBLE_EQ(acme->score, 2.0);
   EXPECT_TRUE(acme->case_opened);
+}
+
+// --- feedback from the rights holders' verdicts ------------------------------------------
+
+TEST_F(DecisionTest, SellerAuthorizedThroughAVerdictIsNeverFlaggedForThatHolderOnly) {
+  OutboxFeedback feedback;
+  feedback.authorized_sellers = {{"acme", "s-7"}, {"gone", "s-7"}};  // `gone`: not in the rules
+  Learn(feedback);
+  Listing l = MakeListing("ACME Runner 22 and Dior saddle bag replica", 100);
+  l.seller_id = "s-7";
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  const HolderVerdict* luxe = Holder("luxe");
+  ASSERT_NE(acme, nullptr);
+  ASSERT_NE(luxe, nullptr);
+  EXPECT_TRUE(acme->authorized_seller);
+  EXPECT_GE(acme->score, acme->threshold);  // judged as usual
+  EXPECT_FALSE(acme->case_opened);
+  EXPECT_FALSE(luxe->authorized_seller);
+  EXPECT_TRUE(luxe->case_opened);
+  // Another seller of the same listing is flagged.
+  l.seller_id = "s-8";
+  Judge(l);
+  EXPECT_TRUE(Holder("acme")->case_opened);
+}
+
+TEST_F(DecisionTest, SellerRecordOfConfirmedCounterfeitsAddsItsWeight) {
+  OutboxFeedback feedback;
+  feedback.seller_records = {{"luxe", "s-1", 1}, {"acme", "s-1", 2}, {"acme", "s-2", 0}};
+  Learn(feedback);
+  // 0.5 (evasive brand) + 0.5 (the seller's record) reaches acme's threshold of 1.
+  Judge(MakeListing("A C M E shoes", 100));
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  const Signal* record = FindSignal(*acme, SignalKind::kSellerRecord);
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->index, 1);  // feedback.seller_records[1]
+  EXPECT_DOUBLE_EQ(record->weight, 0.5);
+  EXPECT_DOUBLE_EQ(acme->score, 1.0);
+  EXPECT_TRUE(acme->case_opened);
+  // Without a record (or with zero confirmed) the listing stays below the threshold.
+  Listing other = MakeListing("A C M E shoes", 100);
+  other.seller_id = "s-2";
+  Judge(other);
+  ASSERT_NE(Holder("acme"), nullptr);
+  EXPECT_EQ(FindSignal(*Holder("acme"), SignalKind::kSellerRecord), nullptr);
+  EXPECT_FALSE(Holder("acme")->case_opened);
+  // A record concerns its rights holder only, and only a listing that references it.
+  Judge(MakeListing("Dior saddle bag", 2500));
+  EXPECT_EQ(Holder("acme"), nullptr);
+  ASSERT_NE(Holder("luxe"), nullptr);
+  EXPECT_NE(FindSignal(*Holder("luxe"), SignalKind::kSellerRecord), nullptr);
+  Judge(MakeListing("Running shoes replica", 10));
+  EXPECT_TRUE(verdict_.holders.empty());
+}
+
+TEST_F(DecisionTest, PhotoOfAConfirmedCounterfeitReferencesItsHolderAndScores) {
+  KnownPhotoMatch match;
+  match.holder = HolderIndex("acme");
+  match.image = 1;
+  match.photo = 4;
+  match.variant = 2;
+  match.distance = 9;
+  match.quality = 88;
+  Listing l = MakeListing("Sneakers, brand new", 20);
+  l.images = {"a.jpg", "b.jpg"};
+  const KnownPhotoMatch matches[] = {match};
+  Judge(l, {}, matches);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  EXPECT_FALSE(acme->named);
+  const Signal* known = FindSignal(*acme, SignalKind::kKnownCounterfeitPhoto);
+  ASSERT_NE(known, nullptr);
+  EXPECT_EQ(known->index, 4);
+  EXPECT_EQ(known->image, 1);
+  EXPECT_EQ(known->variant, 2);
+  EXPECT_EQ(known->distance, 9);
+  EXPECT_EQ(known->quality, 88);
+  EXPECT_DOUBLE_EQ(known->weight, 1.0);
+  // It names no product, so no reference price.
+  EXPECT_EQ(FindSignal(*acme, SignalKind::kPrice), nullptr);
+  EXPECT_DOUBLE_EQ(acme->score, 1.0);
+  EXPECT_TRUE(acme->case_opened);
+}
+
+TEST_F(DecisionTest, EmptyFeedbackAddsNoSignal) {
+  Learn(OutboxFeedback{});
+  Listing l = MakeListing("A C M E shoes replica", 100);
+  l.seller_id = "s-1";
+  Judge(l);
+  const HolderVerdict* acme = Holder("acme");
+  ASSERT_NE(acme, nullptr);
+  for (const Signal& s : Signals(*acme)) {
+    EXPECT_NE(s.kind, SignalKind::kSellerRecord);
+    EXPECT_NE(s.kind, SignalKind::kKnownCounterfeitPhoto);
+  }
+  EXPECT_FALSE(acme->authorized_seller);
+  EXPECT_DOUBLE_EQ(acme->score, 1.5);
 }
 
 TEST_F(DecisionTest, CurrencyWithoutARateIsARejectNotAVerdict) {

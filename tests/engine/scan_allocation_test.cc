@@ -1,7 +1,8 @@
 // The steady-state scan must not allocate per listing (docs/design.md). Counts every operator new
 // of this test binary (tests/allocation_counter.cc replaces the global one) while the bundled rules
 // judge generated nightly listings:
-//   - Scanner::Scan, once its scratch and verdict have grown, allocates nothing at all;
+//   - Scanner::Scan, once its scratch and verdict have grown, allocates nothing at all,
+//     with or without feedback from verdicts (authorized sellers, seller records);
 //   - a whole ScanFiles run allocates per case, never per listing: once the batches in
 //     flight have grown (their listing slots are reused chunk after chunk), a listing that
 //     opens no case costs no allocation.
@@ -59,9 +60,10 @@ class CountingSink : public CaseSink {
   absl::StatusOr<OutboxWriteStats> Publish(std::string_view) override { return OutboxWriteStats{}; }
 };
 
-std::unique_ptr<Scanner> MakeScanner() {
+std::unique_ptr<Scanner> MakeScanner(const OutboxFeedback& feedback = {}) {
   ScannerOptions options;
   options.rules_dir = kExampleRules;
+  options.feedback = feedback;
   auto scanner = Scanner::Create(options);
   EXPECT_TRUE(scanner.ok()) << scanner.status();
   return scanner.ok() ? std::move(*scanner) : nullptr;
@@ -80,24 +82,50 @@ TEST(ScanAllocationTest, ScanAllocatesNothingOnceWarm) {
   // A reject: a currency the policy has no rate for.
   listings.push_back(listings.front());
   listings.back().currency = "XTS";
-  auto scanner = MakeScanner();
-  ASSERT_NE(scanner, nullptr);
-  auto scratch = scanner->NewScratch();
-  ASSERT_TRUE(scratch.ok());
-  Verdict verdict;
-
-  int64_t cases = 0, rejects = 0;
-  for (const Listing& listing : listings) scanner->Scan(listing, **scratch, verdict);
-  const int64_t before = testing::AllocationCount();
-  for (const Listing& listing : listings) {
-    scanner->Scan(listing, **scratch, verdict);
-    for (const HolderVerdict& h : verdict.holders) cases += h.case_opened;
-    rejects += !verdict.reject_reason.empty();
+  // Without feedback, and with verdicts' feedback on the listings' sellers (authorized for
+  // one rights holder, a record for every other), so that its lookups hit and miss.
+  OutboxFeedback feedback;
+  for (size_t i = 0; i < listings.size(); i += 2) {
+    feedback.authorized_sellers.push_back({"nike", listings[i].seller_id});
+    for (const char* holder : {"adidas", "apple", "casio", "dior", "supreme"}) {
+      feedback.seller_records.push_back({holder, listings[i].seller_id, 2});
+    }
   }
-  EXPECT_EQ(testing::AllocationCount() - before, 0);
-  // The data exercises the paths that could allocate: cases, rejects, reasons.
-  EXPECT_GT(cases, 30);
-  EXPECT_GT(rejects, 0);
+  OutboxFeedback none;
+  int64_t authorized_without_feedback = 0;
+  for (const OutboxFeedback* f : {&none, &feedback}) {
+    auto scanner = MakeScanner(*f);
+    ASSERT_NE(scanner, nullptr);
+    auto scratch = scanner->NewScratch();
+    ASSERT_TRUE(scratch.ok());
+    Verdict verdict;
+
+    int64_t cases = 0, rejects = 0, authorized = 0, records = 0;
+    for (const Listing& listing : listings) scanner->Scan(listing, **scratch, verdict);
+    const int64_t before = testing::AllocationCount();
+    for (const Listing& listing : listings) {
+      scanner->Scan(listing, **scratch, verdict);
+      for (const HolderVerdict& h : verdict.holders) {
+        cases += h.case_opened;
+        authorized += h.authorized_seller;
+      }
+      for (const Signal& signal : verdict.signals) {
+        records += signal.kind == SignalKind::kSellerRecord;
+      }
+      rejects += !verdict.reject_reason.empty();
+    }
+    EXPECT_EQ(testing::AllocationCount() - before, 0) << f->seller_records.size() << " records";
+    if (f == &none) {
+      authorized_without_feedback = authorized;
+      EXPECT_EQ(records, 0);
+    } else {
+      EXPECT_GT(authorized, authorized_without_feedback);
+      EXPECT_GT(records, 0);
+    }
+    // The data exercises the paths that could allocate: cases, rejects, reasons.
+    EXPECT_GT(cases, 30);
+    EXPECT_GT(rejects, 0);
+  }
 }
 
 TEST(ScanAllocationTest, ScanFilesAllocatesPerCaseNotPerListing) {

@@ -20,7 +20,7 @@ RulePack FullPack() {
   pack.policy.fx_date = "2026-11-27";
   pack.policy.fx = {{"EUR", 1.0}, {"USD", 0.86}};
   pack.policy.threshold = 1.5;
-  pack.policy.weights = {1.1, 1.2, 1.3, 0.6};
+  pack.policy.weights = {1.1, 1.2, 1.3, 0.6, 0.9, 0.4};
   pack.policy.image = {30, 40};
   CueRule cue;
   cue.id = "cue.replica";
@@ -72,6 +72,9 @@ TEST(RulePackDigestTest, EveryFieldChangesTheDigest) {
       {"weights.price", [](RulePack& p) { p.policy.weights.price = 1.0; }},
       {"weights.image", [](RulePack& p) { p.policy.weights.image = 1.0; }},
       {"weights.obfuscated_brand", [](RulePack& p) { p.policy.weights.obfuscated_brand = 0.5; }},
+      {"weights.known_counterfeit_photo",
+       [](RulePack& p) { p.policy.weights.known_counterfeit_photo = 1.0; }},
+      {"weights.seller_record", [](RulePack& p) { p.policy.weights.seller_record = 0.5; }},
       {"image.max_distance", [](RulePack& p) { p.policy.image.max_distance = 31; }},
       {"image.min_quality", [](RulePack& p) { p.policy.image.min_quality = 50; }},
       {"cue.id", [](RulePack& p) { p.cues[0].id = "cue.fake"; }},

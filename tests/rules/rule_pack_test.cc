@@ -358,7 +358,8 @@ TEST_F(RulePackTest, AcceptsTabsOutsideIndentation) {
 }
 
 TEST_F(RulePackTest, RejectsCueRuleIdThatNamesASignal) {
-  for (const std::string id : {"price", "image", "obfuscated_brand"}) {
+  for (const std::string id :
+       {"price", "image", "obfuscated_brand", "known_counterfeit_photo", "seller_record"}) {
     Write("cues.yaml", "rules:\n  - id: cue.ok\n    phrases: [fake]\n  - id: " + id +
                            "\n    phrases: [cheap]\n");
     ExpectError("cues.yaml", 4, 9,
@@ -587,6 +588,23 @@ TEST_F(RulePackTest, RejectsImageThatIsADirectory) {
 TEST_F(RulePackTest, RejectsNegativeRuleWeight) {
   Write("cues.yaml", "rules:\n  - id: cue.x\n    phrases: [x]\n    weight: -1\n");
   ExpectError("cues.yaml", 4, 13, "weight must be >= 0, got -1");
+}
+
+TEST_F(RulePackTest, ReadsFeedbackWeightsWithTheirDefaults) {
+  {
+    const absl::StatusOr<RulePack> pack = Load();
+    ASSERT_TRUE(pack.ok()) << pack.status();
+    EXPECT_EQ(pack->policy.weights.known_counterfeit_photo, 1.0);
+    EXPECT_EQ(pack->policy.weights.seller_record, 0.5);
+  }
+  Write("policy.yaml",
+        "currency: EUR\nweights: {known_counterfeit_photo: 2.0, seller_record: 0.25}\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  EXPECT_EQ(pack->policy.weights.known_counterfeit_photo, 2.0);
+  EXPECT_EQ(pack->policy.weights.seller_record, 0.25);
+  Write("policy.yaml", "currency: EUR\nweights: {seller_record: -1}\n");
+  ExpectError("policy.yaml", 2, 26, "weights.seller_record must be >= 0, got -1");
 }
 
 TEST_F(RulePackTest, RejectsNegativePolicyWeight) {

@@ -12,6 +12,13 @@ int CheckCommand(int argc, char** argv);
 int OutboxCommand(int argc, char** argv);
 int HashCommand(int argc, char** argv);
 int RelayCommand(int argc, char** argv);
+int VerdictCommand(int argc, char** argv);
+int ReportCommand(int argc, char** argv);
+// `bonafide outbox authorized-sellers` (argv[0] is "authorized-sellers").
+int AuthorizedSellersCommand(int argc, char** argv);
+
+// True when the outbox at `location` exists (opening a missing one would create it).
+bool OutboxExists(const std::string& location);
 
 // $XDG_CACHE_HOME/bonafide, else $HOME/.cache/bonafide, else "" (no cache).
 std::string DefaultCacheDir();

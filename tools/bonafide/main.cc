@@ -32,6 +32,9 @@ void PrintUsage(std::FILE* out) {
       "  check --rules DIR                   validate rules and run their examples\n"
       "  hash IMAGE...                       print the PDQ hash and quality of images\n"
       "  outbox show|list|export|migrate     read, export or migrate an outbox\n"
+      "  outbox authorized-sellers [flags]   sellers authorized through verdicts, as YAML\n"
+      "  verdict --outbox FILE KEY VERDICT   record a rights holder's verdict on a case\n"
+      "  report --outbox FILE [flags]        measured precision of every signal\n"
       "  relay --config FILE [flags]         deliver events to the rights holders' webhooks\n"
       "  version                             print the version (also --version)\n\n"
       "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
@@ -58,6 +61,8 @@ int Main(int argc, char** argv) {
   if (command == "check") return CheckCommand(argc - 1, argv + 1);
   if (command == "outbox") return OutboxCommand(argc - 1, argv + 1);
   if (command == "hash") return HashCommand(argc - 1, argv + 1);
+  if (command == "verdict") return VerdictCommand(argc - 1, argv + 1);
+  if (command == "report") return ReportCommand(argc - 1, argv + 1);
   if (command == "relay") return RelayCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "bonafide: unknown command \"%s\"\n", command.c_str());
   PrintUsage(stderr);

@@ -50,12 +50,14 @@ int OutboxCommand(int argc, char** argv) {
   if (sub == "list") return OutboxList(argc - 1, argv + 1);
   if (sub == "export") return OutboxExport(argc - 1, argv + 1);
   if (sub == "migrate") return OutboxMigrate(argc - 1, argv + 1);
+  if (sub == "authorized-sellers") return AuthorizedSellersCommand(argc - 1, argv + 1);
   if (sub != "--help" && sub != "-h") {
     std::fprintf(stderr, "bonafide outbox: %s\n(see: bonafide outbox --help)\n",
-                 sub.empty() ? "need a subcommand: show, list, export or migrate"
-                             : ("unknown subcommand \"" + std::string(sub) +
-                                "\" (show, list, export or migrate)")
-                                   .c_str());
+                 sub.empty()
+                     ? "need a subcommand: show, list, export, migrate or authorized-sellers"
+                     : ("unknown subcommand \"" + std::string(sub) +
+                        "\" (show, list, export, migrate or authorized-sellers)")
+                           .c_str());
     return kExitUsage;
   }
   std::printf(
@@ -65,7 +67,9 @@ int OutboxCommand(int argc, char** argv) {
       "  list              cases newest first, filtered (or its events, --events)\n"
       "  export --rights-holder ID --format csv|jsonl\n"
       "                    every case of one rights holder, for the rights holder\n"
-      "  migrate           migrate an outbox written by an earlier build\n\n"
+      "  migrate           migrate an outbox written by an earlier build\n"
+      "  authorized-sellers --rights-holder ID\n"
+      "                    sellers authorized through verdicts, as the rules' YAML list\n\n"
       "`bonafide outbox SUBCOMMAND --help` describes its flags and exit status.\n");
   return kExitOk;
 }

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
+#include <utility>
 
 #include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
@@ -92,6 +94,18 @@ bool RejectRateExceeded(const ScanSummary& summary, double max_rate) {
   return true;
 }
 
+// Opens the existing outbox at `location` into `outbox` and reads what its verdicts taught.
+absl::Status OpenOutboxWithFeedback(const std::string& location, std::unique_ptr<Outbox>& outbox,
+                                    OutboxFeedback& feedback) {
+  absl::StatusOr<std::unique_ptr<Outbox>> opened = OpenOutbox(location);
+  if (!opened.ok()) return opened.status();
+  absl::StatusOr<OutboxFeedback> loaded = (*opened)->LoadFeedback();
+  if (!loaded.ok()) return loaded.status();
+  outbox = std::move(*opened);
+  feedback = std::move(*loaded);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int ScanCommand(int argc, char** argv) {
@@ -144,6 +158,16 @@ int ScanCommand(int argc, char** argv) {
   scanner_options.rules_dir = raw.rules;
   scanner_options.cache_dir = raw.cache_dir;
   scanner_options.image_root = raw.images;
+  // The scan starts from what the verdicts in its outbox taught. A new outbox has none, and
+  // is created only once the rules are known to be good.
+  std::unique_ptr<Outbox> outbox;
+  if (OutboxExists(raw.outbox)) {
+    absl::Status status = OpenOutboxWithFeedback(raw.outbox, outbox, scanner_options.feedback);
+    if (!status.ok()) {
+      std::fprintf(stderr, "bonafide scan: %s\n", std::string(status.message()).c_str());
+      return kExitFailure;
+    }
+  }
   auto scanner = Scanner::Create(scanner_options);
   if (!scanner.ok()) {
     std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
@@ -152,10 +176,13 @@ int ScanCommand(int argc, char** argv) {
   for (const std::string& w : (*scanner)->rules_info().warnings) {
     std::fprintf(stderr, "%s\n", w.c_str());
   }
-  auto outbox = OpenOutbox(raw.outbox);
-  if (!outbox.ok()) {
-    std::fprintf(stderr, "bonafide scan: %s\n", std::string(outbox.status().message()).c_str());
-    return kExitFailure;
+  if (outbox == nullptr) {
+    auto created = OpenOutbox(raw.outbox);
+    if (!created.ok()) {
+      std::fprintf(stderr, "bonafide scan: %s\n", std::string(created.status().message()).c_str());
+      return kExitFailure;
+    }
+    outbox = std::move(*created);
   }
 
   ScanOptions options;
@@ -170,7 +197,7 @@ int ScanCommand(int argc, char** argv) {
   }
   if (jsonl) options.on_case = PrintCaseJson;
   options.stop = InstallStopHandler();
-  auto summary = (*scanner)->ScanFiles(raw.inputs, **outbox, options);
+  auto summary = (*scanner)->ScanFiles(raw.inputs, *outbox, options);
   progress.Clear();
   if (!summary.ok()) {
     std::fprintf(stderr, "bonafide scan: %s\n", std::string(summary.status().message()).c_str());

@@ -1,0 +1,149 @@
+#include "engine/feedback_index.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+#include "util/strings.h"
+
+namespace bonafide::engine {
+namespace {
+
+// Banks with more hashes than this use MultiIndex, smaller ones FlatIndex (as the genuine
+// photo bank decides: both give the same matches, the flat scan is faster when small).
+constexpr size_t kMultiIndexMinHashes = 20'000;
+
+// The inverse of a rotation or flip: a listing photo whose variant `v` matches a
+// counterfeit photo shows that photo transformed by the inverse of v.
+uint8_t InverseVariant(int v) {
+  switch (static_cast<models::Dihedral>(v)) {
+    case models::Dihedral::kRotate90:
+      return static_cast<uint8_t>(models::Dihedral::kRotate270);
+    case models::Dihedral::kRotate270:
+      return static_cast<uint8_t>(models::Dihedral::kRotate90);
+    default:  // the rest are their own inverse
+      return static_cast<uint8_t>(v);
+  }
+}
+
+// Undoes the percent-encoding of '%' and ':' in a case key's marketplace and listing id.
+std::string PercentDecoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && s.substr(i, 3) == "%25") {
+      out.push_back('%');
+      i += 2;
+    } else if (s[i] == '%' && s.substr(i, 3) == "%3A") {
+      out.push_back(':');
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<FeedbackIndex> FeedbackIndex::Build(OutboxFeedback feedback,
+                                                   const rules::CompiledRules& rules) {
+  FeedbackIndex index;
+  index.feedback_ = std::move(feedback);
+  const OutboxFeedback& f = index.feedback_;
+  absl::flat_hash_map<std::string, int32_t> holder_of;
+  for (size_t h = 0; h < rules.holders().size(); ++h) {
+    holder_of[rules.holders()[h].id] = static_cast<int32_t>(h);
+  }
+  auto holder = [&](const std::string& id) {
+    auto it = holder_of.find(id);
+    return it == holder_of.end() ? -1 : it->second;
+  };
+  auto seller = [&](int32_t h, const std::string& id) -> SellerFeedback& {
+    if (index.sellers_.empty()) index.sellers_.resize(rules.holders().size());
+    return index.sellers_[h][id];
+  };
+  for (const OutboxFeedback::Seller& s : f.authorized_sellers) {
+    if (const int32_t h = holder(s.rights_holder); h >= 0) seller(h, s.seller_id).authorized = true;
+  }
+  for (size_t i = 0; i < f.seller_records.size(); ++i) {
+    const OutboxFeedback::SellerRecord& r = f.seller_records[i];
+    const int32_t h = holder(r.rights_holder);
+    if (h >= 0 && r.confirmed > 0) seller(h, r.seller_id).record = static_cast<int32_t>(i);
+  }
+
+  const int min_quality = rules.pack().policy.image.min_quality;
+  std::vector<models::Hash256> hashes;
+  for (size_t i = 0; i < f.counterfeit_photos.size(); ++i) {
+    const OutboxFeedback::CounterfeitPhoto& p = f.counterfeit_photos[i];
+    absl::StatusOr<models::Hash256> hash = models::HashFromHex(p.pdq_hex);
+    if (!hash.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("feedback: counterfeit photo of case \"",
+                                                     p.case_key, "\": ", hash.status().message()));
+    }
+    PhotoCase& c = index.photo_cases_.emplace_back();
+    c.holder = holder(p.rights_holder);
+    // "<rights_holder>:<marketplace>:<listing_id>", the last two percent-encoded.
+    const std::string_view key = p.case_key;
+    const size_t first = key.find(':');
+    const size_t second = first == key.npos ? key.npos : key.find(':', first + 1);
+    if (second != key.npos) {
+      c.marketplace = PercentDecoded(key.substr(first + 1, second - first - 1));
+      c.listing_id = PercentDecoded(key.substr(second + 1));
+    }
+    if (c.holder < 0 || p.quality < min_quality) continue;
+    hashes.push_back(*hash);
+    index.photo_of_id_.push_back(static_cast<int32_t>(i));
+  }
+  index.use_multi_ = hashes.size() > kMultiIndexMinHashes;
+  if (index.use_multi_) {
+    index.multi_ = models::MultiIndex::Build(std::move(hashes));
+  } else {
+    index.flat_ = models::FlatIndex::Build(std::move(hashes));
+  }
+  return index;
+}
+
+const FeedbackIndex::SellerFeedback* FeedbackIndex::Find(int32_t holder,
+                                                         std::string_view seller) const {
+  if (sellers_.empty()) return nullptr;
+  const auto& sellers = sellers_[holder];
+  if (sellers.empty()) return nullptr;
+  auto it = sellers.find(ToAbsl(seller));
+  return it == sellers.end() ? nullptr : &it->second;
+}
+
+void FeedbackIndex::QueryPhotos(const std::array<models::PdqResult, models::kNumDihedral>& variants,
+                                int32_t image, int max_distance, std::string_view marketplace,
+                                std::string_view listing_id, std::vector<models::IndexMatch>& hits,
+                                std::vector<KnownPhotoMatch>& out) const {
+  for (int v = 0; v < models::kNumDihedral; ++v) {
+    if (use_multi_) {
+      multi_.Query(variants[v].hash, max_distance, hits);
+    } else {
+      flat_.Query(variants[v].hash, max_distance, hits);
+    }
+    for (const models::IndexMatch& hit : hits) {
+      const int32_t photo = photo_of_id_[hit.id];
+      const PhotoCase& c = photo_cases_[photo];
+      if (c.listing_id == listing_id && c.marketplace == marketplace) continue;
+      KnownPhotoMatch m;
+      m.holder = c.holder;
+      m.image = image;
+      m.photo = photo;
+      m.variant = InverseVariant(v);
+      m.distance = static_cast<int16_t>(hit.distance);
+      m.quality = static_cast<int16_t>(variants[0].quality);
+      KnownPhotoMatch* same = nullptr;
+      for (KnownPhotoMatch& x : out) {
+        if (x.holder == m.holder) same = &x;
+      }
+      if (same == nullptr) {
+        out.push_back(m);
+      } else if (m.distance < same->distance) {  // ties: the earlier match stays
+        *same = m;
+      }
+    }
+  }
+}
+
+}  // namespace bonafide::engine
