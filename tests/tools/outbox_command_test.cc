@@ -469,9 +469,10 @@ TEST_F(OutboxCommandTest, MigrateOfAnOutboxOfANewerBuildFails) {
 TEST_F(OutboxCommandTest, OutboxWithoutASubcommandIsAUsageError) {
   const CliRun none = RunCli("outbox");
   EXPECT_EQ(none.exit_status, 2);
-  EXPECT_EQ(none.err,
-            "bonafide outbox: need a subcommand: show, list, export, migrate or authorized-sellers\n"
-            "(see: bonafide outbox --help)\n");
+  EXPECT_EQ(
+      none.err,
+      "bonafide outbox: need a subcommand: show, list, export, migrate or authorized-sellers\n"
+      "(see: bonafide outbox --help)\n");
   const CliRun unknown = RunCli("outbox shwo");
   EXPECT_EQ(unknown.exit_status, 2);
   EXPECT_THAT(unknown.err, StartsWith("bonafide outbox: unknown subcommand \"shwo\""));
