@@ -199,7 +199,7 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
       }
       case SignalKind::kSellerRecord: {
         has_span = false;
-        const int64_t confirmed = feedback_.seller_records[sig.index].confirmed;
+        const int64_t confirmed = sig.units;
         absl::StrAppend(&r, "\"seller_record\",\"seller_id\":");
         AppendJsonString(listing.seller_id, r);
         absl::StrAppend(&r, ",\"confirmed\":", confirmed);

@@ -341,11 +341,15 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       sig.quality = m.quality;
       verdict.signals.push_back(sig);
     }
-    if (const int32_t record = feedback.SellerRecord(h, listing.seller_id); record >= 0) {
+    int32_t record = -1;
+    if (const int64_t confirmed =
+            feedback.ConfirmedCases(h, listing.seller_id, listing.marketplace, listing.id, record);
+        confirmed > 0) {
       Signal sig;
       sig.kind = SignalKind::kSellerRecord;
       sig.weight = policy.weights.seller_record;
       sig.index = record;
+      sig.units = confirmed;  // the seller's other confirmed cases
       verdict.signals.push_back(sig);
     }
     hv.signals_end = static_cast<uint32_t>(verdict.signals.size());

@@ -43,6 +43,18 @@ std::string PercentDecoded(std::string_view s) {
   return out;
 }
 
+// The (marketplace, listing id) of a case key "<rights_holder>:<marketplace>:<listing_id>",
+// whose last two parts are percent-encoded and hold no raw ':' (the rights holder may);
+// nullopt for another shape.
+std::optional<std::pair<std::string, std::string>> ListingOfCaseKey(std::string_view key) {
+  const size_t last = key.rfind(':');
+  if (last == key.npos || last == 0) return std::nullopt;
+  const size_t before = key.rfind(':', last - 1);
+  if (before == key.npos) return std::nullopt;
+  return std::make_pair(PercentDecoded(key.substr(before + 1, last - before - 1)),
+                        PercentDecoded(key.substr(last + 1)));
+}
+
 }  // namespace
 
 absl::StatusOr<FeedbackIndex> FeedbackIndex::Build(OutboxFeedback feedback,
@@ -68,7 +80,14 @@ absl::StatusOr<FeedbackIndex> FeedbackIndex::Build(OutboxFeedback feedback,
   for (size_t i = 0; i < f.seller_records.size(); ++i) {
     const OutboxFeedback::SellerRecord& r = f.seller_records[i];
     const int32_t h = holder(r.rights_holder);
-    if (h >= 0 && r.confirmed > 0) seller(h, r.seller_id).record = static_cast<int32_t>(i);
+    if (h < 0 || r.confirmed <= 0) continue;
+    SellerFeedback& sf = seller(h, r.seller_id);
+    sf.record = static_cast<int32_t>(i);
+    for (const std::string& key : r.case_keys) {
+      if (auto listing = ListingOfCaseKey(key); listing.has_value()) {
+        sf.confirmed_listings.push_back(*std::move(listing));
+      }
+    }
   }
 
   const int min_quality = rules.pack().policy.image.min_quality;
@@ -82,13 +101,9 @@ absl::StatusOr<FeedbackIndex> FeedbackIndex::Build(OutboxFeedback feedback,
     }
     PhotoCase& c = index.photo_cases_.emplace_back();
     c.holder = holder(p.rights_holder);
-    // "<rights_holder>:<marketplace>:<listing_id>", the last two percent-encoded.
-    const std::string_view key = p.case_key;
-    const size_t first = key.find(':');
-    const size_t second = first == key.npos ? key.npos : key.find(':', first + 1);
-    if (second != key.npos) {
-      c.marketplace = PercentDecoded(key.substr(first + 1, second - first - 1));
-      c.listing_id = PercentDecoded(key.substr(second + 1));
+    if (auto listing = ListingOfCaseKey(p.case_key); listing.has_value()) {
+      c.marketplace = std::move(listing->first);
+      c.listing_id = std::move(listing->second);
     }
     if (c.holder < 0 || p.quality < min_quality) continue;
     hashes.push_back(*hash);
@@ -144,6 +159,19 @@ void FeedbackIndex::QueryPhotos(const std::array<models::PdqResult, models::kNum
       }
     }
   }
+}
+
+int64_t FeedbackIndex::ConfirmedCases(int32_t holder, std::string_view seller,
+                                      std::string_view marketplace, std::string_view listing_id,
+                                      int32_t& record) const {
+  const SellerFeedback* f = Find(holder, seller);
+  if (f == nullptr || f->record < 0) return 0;
+  record = f->record;
+  int64_t confirmed = feedback_.seller_records[f->record].confirmed;
+  for (const auto& [m, id] : f->confirmed_listings) {
+    if (m == marketplace && id == listing_id) --confirmed;
+  }
+  return confirmed;
 }
 
 }  // namespace bonafide::engine

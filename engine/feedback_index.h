@@ -63,12 +63,12 @@ class FeedbackIndex {
     const SellerFeedback* f = Find(holder, seller);
     return f != nullptr && f->authorized;
   }
-  // The index of the seller's record of confirmed counterfeits for `holder` in
-  // feedback().seller_records, or -1 when it has none.
-  int32_t SellerRecord(int32_t holder, std::string_view seller) const {
-    const SellerFeedback* f = Find(holder, seller);
-    return f == nullptr ? -1 : f->record;
-  }
+  // The seller's confirmed counterfeit cases for `holder`, not counting the case of the
+  // listing judged (marketplace, listing_id): a confirmed listing is not evidence against
+  // itself. Sets `record` to the index of the seller's record in
+  // feedback().seller_records. Does not allocate.
+  int64_t ConfirmedCases(int32_t holder, std::string_view seller, std::string_view marketplace,
+                         std::string_view listing_id, int32_t& record) const;
 
   // True when some counterfeit photo is indexed (the scanner then reads listing photos,
   // and hashes each in its 8 rotations and flips).
@@ -92,6 +92,8 @@ class FeedbackIndex {
   struct SellerFeedback {
     bool authorized = false;
     int32_t record = -1;  // index into feedback_.seller_records
+    // The (marketplace, listing id) of each of the record's cases that could be decoded.
+    std::vector<std::pair<std::string, std::string>> confirmed_listings;
   };
   // The marketplace and listing id of a counterfeit photo's case, and its holder index.
   struct PhotoCase {

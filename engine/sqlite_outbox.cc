@@ -984,11 +984,17 @@ absl::StatusOr<OutboxFeedback> SqliteOutbox::LoadFeedback() {
             {ColumnText(s, 0), ColumnText(s, 1), sqlite3_column_int(s, 2), ColumnText(s, 3)});
       }));
   BONAFIDE_RETURN_IF_ERROR(
-      each_row("SELECT rights_holder, seller_id, count(*) FROM cases WHERE status = 'confirmed'"
-               " GROUP BY rights_holder, seller_id ORDER BY 1, 2",
+      each_row("SELECT rights_holder, seller_id, case_key FROM cases WHERE status = 'confirmed'"
+               " ORDER BY 1, 2, 3",
                "read seller records", [&](sqlite3_stmt* s) {
-                 feedback.seller_records.push_back(
-                     {ColumnText(s, 0), ColumnText(s, 1), sqlite3_column_int64(s, 2)});
+                 std::string holder = ColumnText(s, 0), seller = ColumnText(s, 1);
+                 auto& records = feedback.seller_records;
+                 if (records.empty() || records.back().rights_holder != holder ||
+                     records.back().seller_id != seller) {
+                   records.push_back({std::move(holder), std::move(seller), 0, {}});
+                 }
+                 ++records.back().confirmed;
+                 records.back().case_keys.push_back(ColumnText(s, 2));
                }));
   return feedback;
 }

@@ -121,6 +121,8 @@ struct OutboxFeedback {
     std::string rights_holder;
     std::string seller_id;
     int64_t confirmed = 0;  // confirmed counterfeit cases of this seller for this holder
+    // Their case keys: a listing's own confirmed case does not count against it.
+    std::vector<std::string> case_keys;
   };
   std::vector<Seller> authorized_sellers;  // authorized through a genuine verdict
   std::vector<CounterfeitPhoto> counterfeit_photos;

@@ -48,6 +48,8 @@ struct Signal {
   double unit_price = 0;
   double reference_price = 0;
   double ratio = 0;
+  // kPrice: the units the price is for; kSellerRecord: the seller's confirmed counterfeit
+  // cases for this rights holder, not counting this listing's own.
   int64_t units = 1;
   // kImage (index is then the product of the genuine photo): listing.images[image] is
   // within `distance` bits of genuine photo `genuine_photo` (RulesInfo::genuine_photos)

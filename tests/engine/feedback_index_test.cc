@@ -48,21 +48,36 @@ class FeedbackIndexTest : public ::testing::Test {
 TEST_F(FeedbackIndexTest, SellersAreLookedUpPerRightsHolder) {
   OutboxFeedback feedback;
   feedback.authorized_sellers = {{"acme", "s-1"}, {"removed-holder", "s-2"}};
-  feedback.seller_records = {{"luxe", "s-1", 3}, {"acme", "s-3", 0}};
+  feedback.seller_records = {{"luxe", "s-1", 3, {"luxe:mp:a", "luxe:mp%3Aeu:b%25", "luxe:mp:c"}},
+                             {"acme", "s-3", 0, {}}};
   auto index = FeedbackIndex::Build(feedback, *rules_);
   ASSERT_TRUE(index.ok()) << index.status();
   const int32_t acme = HolderIndex("acme"), luxe = HolderIndex("luxe");
   EXPECT_TRUE(index->AuthorizedSeller(acme, "s-1"));
   EXPECT_FALSE(index->AuthorizedSeller(luxe, "s-1"));
   EXPECT_FALSE(index->AuthorizedSeller(acme, "s-2"));
-  EXPECT_EQ(index->SellerRecord(luxe, "s-1"), 0);
-  EXPECT_EQ(index->SellerRecord(acme, "s-1"), -1);
-  EXPECT_EQ(index->SellerRecord(acme, "s-3"), -1);  // no confirmed case: no record
+  int32_t record = -1;
+  EXPECT_EQ(index->ConfirmedCases(luxe, "s-1", "mp", "z", record), 3);
+  EXPECT_EQ(record, 0);
+  EXPECT_EQ(index->ConfirmedCases(acme, "s-1", "mp", "z", record), 0);
+  EXPECT_EQ(index->ConfirmedCases(acme, "s-3", "mp", "z", record), 0);  // no confirmed case
   EXPECT_FALSE(index->has_photos());
 
   const FeedbackIndex empty;
   EXPECT_FALSE(empty.AuthorizedSeller(acme, "s-1"));
-  EXPECT_EQ(empty.SellerRecord(luxe, "s-1"), -1);
+  EXPECT_EQ(empty.ConfirmedCases(luxe, "s-1", "mp", "z", record), 0);
+}
+
+TEST_F(FeedbackIndexTest, ASellersRecordLeavesOutTheListingsOwnCase) {
+  OutboxFeedback feedback;
+  feedback.seller_records = {{"luxe", "s-1", 2, {"luxe:mp%3Aeu:b%25", "luxe:mp:c"}}};
+  auto index = FeedbackIndex::Build(feedback, *rules_);
+  ASSERT_TRUE(index.ok()) << index.status();
+  const int32_t luxe = HolderIndex("luxe");
+  int32_t record = -1;
+  EXPECT_EQ(index->ConfirmedCases(luxe, "s-1", "mp:eu", "b%", record), 1);  // its own case
+  EXPECT_EQ(index->ConfirmedCases(luxe, "s-1", "mp", "c", record), 1);
+  EXPECT_EQ(index->ConfirmedCases(luxe, "s-1", "mp", "d", record), 2);
 }
 
 TEST_F(FeedbackIndexTest, PhotosMatchInAnyVariantBestPerHolderNeverTheirOwnListing) {

@@ -112,6 +112,12 @@ TEST_F(VerdictCliTest, VerdictsFlowIntoTheNextScanAndTheReport) {
   EXPECT_THAT(day2.out, Not(HasSubstr(R"("listing_id":"b3")")));  // 0.5 alone
   EXPECT_THAT(day2.out, HasSubstr(R"("obfuscated_brand":2,"known_counterfeit_photo":1,)"
                                   R"("seller_record":)"));
+  // A confirmed listing is not evidence against itself: c1's rescan adds no seller_record,
+  // so its case is not updated.
+  const CliRun events = RunCli("outbox list --events --outbox " + outbox());
+  EXPECT_EQ(events.exit_status, 0) << events.err;
+  EXPECT_THAT(events.out, HasSubstr("case.verdict  acme:default:c1"));
+  EXPECT_THAT(events.out, Not(HasSubstr("case.updated  acme:default:c1")));
 
   const CliRun report = RunCli("report --outbox " + outbox());
   EXPECT_EQ(report.exit_status, 0) << report.err;
