@@ -42,6 +42,9 @@ constexpr const char* kCaseIndexesSql = R"sql(
 CREATE INDEX cases_by_rights_holder ON cases (rights_holder, first_seen_at, case_key);
 CREATE INDEX cases_by_listing ON cases (marketplace, listing_id);
 CREATE INDEX cases_to_publish ON cases (dirty_run, case_key) WHERE dirty_run IS NOT NULL;
+CREATE INDEX cases_pending ON cases (marketplace, listing_id) WHERE status = 'pending';
+CREATE INDEX cases_confirmed ON cases (rights_holder, seller_id, case_key)
+  WHERE status = 'confirmed';
 )sql";
 
 constexpr const char* kCreateCheckpointsSql = R"sql(

@@ -456,16 +456,22 @@ void ScanRun::CountListings(const Batch& b) {
 }
 
 void ScanRun::CountCasesAndDuplicates(ScanSummary& s) const {
-  // The last record of a listing wins: an earlier one's cases do not count.
-  std::vector<std::pair<uint64_t, uint64_t>> by_hash;  // (hash, seq)
-  by_hash.reserve(listing_hashes_.size());
-  for (size_t i = 0; i < listing_hashes_.size(); ++i) by_hash.emplace_back(listing_hashes_[i], i);
-  std::sort(by_hash.begin(), by_hash.end());
+  // The last record of a listing wins: an earlier one's cases do not count. Most inputs
+  // repeat nothing, so the repeated hashes are found first, on a sorted copy of the hashes
+  // alone, and only their records are looked at again.
+  std::vector<uint64_t> sorted(listing_hashes_);
+  std::sort(sorted.begin(), sorted.end());
   absl::flat_hash_map<uint64_t, uint64_t> last_of_repeated;  // hash -> seq of its last record
-  for (size_t i = 1; i < by_hash.size(); ++i) {
-    if (by_hash[i].first == by_hash[i - 1].first) {
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i] == sorted[i - 1]) {
       ++s.duplicates;
-      last_of_repeated[by_hash[i].first] = by_hash[i].second;
+      last_of_repeated[sorted[i]] = 0;
+    }
+  }
+  if (!last_of_repeated.empty()) {
+    for (size_t seq = 0; seq < listing_hashes_.size(); ++seq) {
+      const auto it = last_of_repeated.find(listing_hashes_[seq]);
+      if (it != last_of_repeated.end()) it->second = seq;
     }
   }
   std::vector<int64_t> cases(info_.holders.size(), 0);

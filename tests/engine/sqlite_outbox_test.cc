@@ -125,8 +125,8 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
             "relay_endpoints,scan_checkpoints,verdicts");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "cases_by_listing,cases_by_rights_holder,cases_to_publish,events_by_case,"
-            "events_by_rights_holder,verdicts_by_case");
+            "cases_by_listing,cases_by_rights_holder,cases_confirmed,cases_pending,"
+            "cases_to_publish,events_by_case,events_by_rights_holder,verdicts_by_case");
   for (const char* table :
        {"scan_checkpoints", "verdicts", "authorized_sellers", "counterfeit_photos", "deliveries",
         "relay_cursors", "relay_endpoints"}) {
