@@ -189,6 +189,12 @@ absl::Status MigrateFromVersion1(Db& db) {
   return db.Exec(kCreateVersion2TablesSql, "create version 2 tables", Op::kOpen);
 }
 
+absl::Status NewerVersionError(const Db& db, int64_t version) {
+  return absl::FailedPreconditionError(absl::StrCat(db.path(), ": outbox schema version ", version,
+                                                    " is newer than this build supports (",
+                                                    kOutboxSchemaVersion, ")"));
+}
+
 }  // namespace
 
 absl::Status CreateOrMigrateOutbox(Db& db) {
@@ -196,11 +202,7 @@ absl::Status CreateOrMigrateOutbox(Db& db) {
     BONAFIDE_ASSIGN_OR_RETURN(const int64_t version,
                               db.QueryInt("PRAGMA user_version", "read schema version", Op::kOpen));
     if (version == kOutboxSchemaVersion) return absl::OkStatus();
-    if (version > kOutboxSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(db.path(), ": outbox schema version ", version,
-                       " is newer than this build supports (", kOutboxSchemaVersion, ")"));
-    }
+    if (version > kOutboxSchemaVersion) return NewerVersionError(db, version);
     if (version == 0) {
       BONAFIDE_ASSIGN_OR_RETURN(
           const int64_t tables,
@@ -214,7 +216,8 @@ absl::Status CreateOrMigrateOutbox(Db& db) {
     } else {
       BONAFIDE_RETURN_IF_ERROR(MigrateFromVersion1(db));
     }
-    return db.Exec("PRAGMA user_version = 2", "set schema version", Op::kOpen);
+    const std::string set_version = absl::StrCat("PRAGMA user_version = ", kOutboxSchemaVersion);
+    return db.Exec(set_version.c_str(), "set schema version", Op::kOpen);
   });
 }
 
@@ -226,11 +229,7 @@ absl::Status CheckOutboxVersion(Db& db) {
     return absl::FailedPreconditionError(
         absl::StrCat(db.path(), ": not a bonafide outbox (no schema version)"));
   }
-  if (version > kOutboxSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(db.path(), ": outbox schema version ", version,
-                     " is newer than this build supports (", kOutboxSchemaVersion, ")"));
-  }
+  if (version > kOutboxSchemaVersion) return NewerVersionError(db, version);
   return absl::FailedPreconditionError(
       absl::StrCat(db.path(), ": outbox schema version ", version, " needs migrating to version ",
                    kOutboxSchemaVersion,
