@@ -32,7 +32,6 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(OpenSSL REQUIRED)  # libcrypto's HMAC-SHA256 signs webhooks
 if(BONAFIDE_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
-  include(GoogleTest)
 endif()
 if(BONAFIDE_BUILD_BENCHMARKS)
   find_package(benchmark CONFIG REQUIRED)
