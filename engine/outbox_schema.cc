@@ -12,9 +12,9 @@ namespace {
 using sqlite::Db;
 using sqlite::Op;
 
-// The cases table of version 2; also the target of the version 1 migration, which copies
-// the rows over (SQLite cannot add a CHECK constraint to an existing table).
-constexpr const char* kCreateCasesSql = R"sql(
+// The cases table of version 2, as released; a version 1 outbox is migrated to it first
+// (SQLite cannot add a CHECK constraint to an existing table), then to version 3.
+constexpr const char* kCreateVersion2CasesSql = R"sql(
 CREATE TABLE cases (
   case_key           TEXT PRIMARY KEY NOT NULL,
   rights_holder      TEXT NOT NULL,
@@ -38,10 +38,44 @@ CREATE TABLE cases (
 );
 )sql";
 
+// Version 3: a case row holds what was scanned; what was last announced and what a run
+// still has to publish live in two small tables keyed by the case's id. Publishing then
+// writes a few dozen bytes per case instead of rewriting its ~2 KB row, and new cases get
+// increasing ids, so a scan's writes to those tables land on the last pages.
+constexpr const char* kCreateCasesSql = R"sql(
+CREATE TABLE cases (
+  id            INTEGER PRIMARY KEY,
+  case_key      TEXT NOT NULL UNIQUE,
+  rights_holder TEXT NOT NULL,
+  marketplace   TEXT NOT NULL,
+  listing_id    TEXT NOT NULL,
+  seller_id     TEXT NOT NULL,
+  score         REAL NOT NULL,
+  reasons       TEXT NOT NULL CONSTRAINT reasons_is_json CHECK (json_valid(reasons)),
+  evidence      TEXT NOT NULL CONSTRAINT evidence_is_json CHECK (json_valid(evidence)),
+  signals       TEXT NOT NULL,
+  fingerprint   TEXT NOT NULL,
+  material      TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'confirmed', 'rejected', 'closed')),
+  first_seen_at TEXT NOT NULL,
+  last_seen_at  TEXT NOT NULL
+);
+CREATE TABLE announcements (
+  case_id  INTEGER PRIMARY KEY NOT NULL,
+  status   TEXT NOT NULL,
+  material TEXT NOT NULL,
+  revision INTEGER NOT NULL
+);
+CREATE TABLE to_publish (
+  run     TEXT NOT NULL,
+  case_id INTEGER NOT NULL,
+  PRIMARY KEY (run, case_id)
+) WITHOUT ROWID;
+)sql";
+
 constexpr const char* kCaseIndexesSql = R"sql(
 CREATE INDEX cases_by_rights_holder ON cases (rights_holder, first_seen_at, case_key);
-CREATE INDEX cases_by_listing ON cases (marketplace, listing_id);
-CREATE INDEX cases_to_publish ON cases (dirty_run, case_key) WHERE dirty_run IS NOT NULL;
 CREATE INDEX cases_pending ON cases (marketplace, listing_id) WHERE status = 'pending';
 CREATE INDEX cases_confirmed ON cases (rights_holder, seller_id, case_key)
   WHERE status = 'confirmed';
@@ -128,9 +162,10 @@ CREATE TABLE relay_endpoints (
 );
 )sql";
 
-// Version 1 cases keep everything; what version 1 did not store is derived: the signal
-// names from the reasons, and an empty material key, which the first rescan adopts without
-// an event (the old build announced these cases; their material key was never computed).
+// Version 1 cases keep everything (into the version 2 table); what version 1 did not store is
+// derived: the signal names from the reasons, and an empty material key, which the first rescan
+// adopts without an event (the old build announced these cases; their material key was never
+// computed).
 constexpr const char* kCopyVersion1CasesSql = R"sql(
 INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,
                    evidence, signals, fingerprint, material, status, revision,
@@ -147,6 +182,33 @@ SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reaso
 FROM cases_v1 AS old;
 )sql";
 
+// Version 2 to 3: the announcement columns move to their own tables; case rows keep their
+// order (ids follow the old rowids). `cases_by_listing` and `cases_to_publish` are gone
+// (the partial `cases_pending` serves the scan's lookups by listing). A version 1 outbox
+// arrives here without the version 2 indexes.
+constexpr const char* kMigrateVersion2CasesSql = R"sql(
+DROP INDEX IF EXISTS cases_by_rights_holder;
+DROP INDEX IF EXISTS cases_by_listing;
+DROP INDEX IF EXISTS cases_to_publish;
+DROP INDEX IF EXISTS cases_pending;
+DROP INDEX IF EXISTS cases_confirmed;
+ALTER TABLE cases RENAME TO cases_v2;
+)sql";
+constexpr const char* kCopyVersion2CasesSql = R"sql(
+INSERT INTO cases (id, case_key, rights_holder, marketplace, listing_id, seller_id, score,
+                   reasons, evidence, signals, fingerprint, material, status, first_seen_at,
+                   last_seen_at)
+SELECT rowid, case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,
+       evidence, signals, fingerprint, material, status, first_seen_at, last_seen_at
+FROM cases_v2;
+INSERT INTO announcements (case_id, status, material, revision)
+SELECT rowid, announced_status, coalesce(announced_material, ''), revision
+FROM cases_v2 WHERE announced_status IS NOT NULL;
+INSERT INTO to_publish (run, case_id)
+SELECT dirty_run, rowid FROM cases_v2 WHERE dirty_run IS NOT NULL;
+DROP TABLE cases_v2;
+)sql";
+
 absl::StatusOr<bool> HasColumn(Db& db, const char* table, std::string_view column) {
   sqlite::Stmt stmt;
   const std::string sql = absl::StrCat("PRAGMA table_info(", table, ")");
@@ -159,7 +221,7 @@ absl::StatusOr<bool> HasColumn(Db& db, const char* table, std::string_view colum
   return false;
 }
 
-absl::Status CreateVersion2(Db& db) {
+absl::Status CreateCurrent(Db& db) {
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCasesSql, "create cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCaseIndexesSql, "create case indexes", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateEventsSql, "create events", Op::kOpen));
@@ -182,11 +244,17 @@ absl::Status MigrateFromVersion1(Db& db) {
       db.Exec("DROP INDEX IF EXISTS cases_by_rights_holder;"
               "ALTER TABLE cases RENAME TO cases_v1;",
               "rename version 1 cases", Op::kOpen));
-  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCasesSql, "create cases", Op::kOpen));
+  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateVersion2CasesSql, "create cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCopyVersion1CasesSql, "copy version 1 cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec("DROP TABLE cases_v1", "drop version 1 cases", Op::kOpen));
-  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCaseIndexesSql, "create case indexes", Op::kOpen));
   return db.Exec(kCreateVersion2TablesSql, "create version 2 tables", Op::kOpen);
+}
+
+absl::Status MigrateFromVersion2(Db& db) {
+  BONAFIDE_RETURN_IF_ERROR(db.Exec(kMigrateVersion2CasesSql, "rename version 2 cases", Op::kOpen));
+  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCasesSql, "create cases", Op::kOpen));
+  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCopyVersion2CasesSql, "copy version 2 cases", Op::kOpen));
+  return db.Exec(kCaseIndexesSql, "create case indexes", Op::kOpen);
 }
 
 absl::Status NewerVersionError(const Db& db, int64_t version) {
@@ -212,9 +280,11 @@ absl::Status CreateOrMigrateOutbox(Db& db) {
         return absl::FailedPreconditionError(
             absl::StrCat(db.path(), ": not a bonafide outbox (has tables but no schema version)"));
       }
-      BONAFIDE_RETURN_IF_ERROR(CreateVersion2(db));
+      BONAFIDE_RETURN_IF_ERROR(CreateCurrent(db));
     } else {
-      BONAFIDE_RETURN_IF_ERROR(MigrateFromVersion1(db));
+      // One step per version, each leaving the schema of the next.
+      if (version == 1) BONAFIDE_RETURN_IF_ERROR(MigrateFromVersion1(db));
+      BONAFIDE_RETURN_IF_ERROR(MigrateFromVersion2(db));
     }
     const std::string set_version = absl::StrCat("PRAGMA user_version = ", kOutboxSchemaVersion);
     return db.Exec(set_version.c_str(), "set schema version", Op::kOpen);

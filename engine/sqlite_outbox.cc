@@ -1,9 +1,10 @@
 // The SQLite outbox: the default Outbox (include/bonafide/outbox.h), a database in WAL mode.
 //
 // Layout and guarantees are documented in docs/outbox-format.md; keep the two in step. In
-// short: a scan's Write() stores each case's content and marks what changed as dirty for
-// its run; Publish(run) compares every dirty case with what was last announced and emits
-// one event for each difference. A verdict is recorded and announced in one transaction.
+// short: a scan's Write() stores each case's content and marks what changed for its run
+// (to_publish); Publish(run) compares every marked case with what was last announced
+// (announcements) and emits one event for each difference. A verdict is recorded and announced in
+// one transaction.
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -104,41 +105,50 @@ constexpr size_t kMaxCommentBytes = 4096;
 
 // --- SQL ---------------------------------------------------------------------------------
 
-// ?2: the run being written.
+// ?2: the run being written. The last column: the case is marked for that run.
 constexpr const char* kSelectCaseForWriteSql =
-    "SELECT fingerprint, status, signals,"
+    "SELECT c.id, c.fingerprint, c.status, c.signals,"
     " (SELECT signals FROM verdicts v WHERE v.case_key = ?1 ORDER BY id DESC LIMIT 1),"
-    " CASE WHEN dirty_run = ?2 THEN announced_status END"
-    " FROM cases WHERE case_key = ?1";
+    " (SELECT a.status FROM announcements a WHERE a.case_id = c.id),"
+    " EXISTS (SELECT 1 FROM to_publish p WHERE p.run = ?2 AND p.case_id = c.id)"
+    " FROM cases c WHERE c.case_key = ?1";
 constexpr const char* kInsertCaseSql =
     "INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score,"
-    " reasons, evidence, signals, fingerprint, material, status, revision, dirty_run,"
-    " first_seen_at, last_seen_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?13, ?13)";
-// ?12: the new status; ?13: the run to publish it in, or NULL to change it silently.
+    " reasons, evidence, signals, fingerprint, material, status, first_seen_at, last_seen_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12, ?12)";
 constexpr const char* kUpdateCaseSql =
     "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5, signals = ?6,"
-    " fingerprint = ?7, material = ?8, last_seen_at = ?9, status = ?10,"
-    " dirty_run = coalesce(?11, dirty_run) WHERE case_key = ?1";
-constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE case_key = ?1";
+    " fingerprint = ?7, material = ?8, last_seen_at = ?9, status = ?10 WHERE id = ?1";
+constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE id = ?1";
+// Marks a case for the run's publication (?1 run, ?2 case id).
+constexpr const char* kMarkSql = "INSERT OR IGNORE INTO to_publish (run, case_id) VALUES (?1, ?2)";
 constexpr const char* kPendingOfListingSql =
-    "SELECT case_key FROM cases WHERE marketplace = ?1 AND listing_id = ?2 AND status = 'pending'";
+    "SELECT id, case_key FROM cases WHERE marketplace = ?1 AND listing_id = ?2"
+    " AND status = 'pending'";
 // A rejected case that an earlier record of this run reopened goes back to rejected: the
 // listing's last record wins, and a scan never overwrites a verdict.
 constexpr const char* kCloseCaseSql =
-    "UPDATE cases SET status = CASE WHEN dirty_run = ?2 AND announced_status = 'rejected'"
-    " THEN 'rejected' ELSE 'closed' END, dirty_run = ?2, last_seen_at = ?3 WHERE case_key = ?1";
+    "UPDATE cases SET status = CASE WHEN"
+    " EXISTS (SELECT 1 FROM to_publish p WHERE p.run = ?2 AND p.case_id = ?1)"
+    " AND (SELECT a.status FROM announcements a WHERE a.case_id = ?1) = 'rejected'"
+    " THEN 'rejected' ELSE 'closed' END, last_seen_at = ?3 WHERE id = ?1";
 constexpr const char* kPendingListingsSql =
     "SELECT marketplace, listing_id FROM cases WHERE status = 'pending'";
 
 constexpr const char* kDirtyCasesSql =
-    "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons, status,"
-    " material, announced_status, announced_material, revision FROM cases"
-    " WHERE dirty_run = ?1 ORDER BY case_key LIMIT 1000";
-constexpr const char* kMarkAnnouncedSql =
-    "UPDATE cases SET announced_status = status, announced_material = material, revision = ?2,"
-    " dirty_run = NULL WHERE case_key = ?1";
-constexpr const char* kDeleteCaseSql = "DELETE FROM cases WHERE case_key = ?1";
+    "SELECT c.id, c.case_key, c.rights_holder, c.marketplace, c.listing_id, c.seller_id,"
+    " c.score, c.reasons, c.status, c.material, a.status, a.material, coalesce(a.revision, 0)"
+    " FROM to_publish p JOIN cases c ON c.id = p.case_id"
+    " LEFT JOIN announcements a ON a.case_id = p.case_id"
+    " WHERE p.run = ?1 ORDER BY p.case_id LIMIT 1000";
+constexpr const char* kAnnounceSql =
+    "INSERT INTO announcements (case_id, status, material, revision) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
+    " material = excluded.material, revision = excluded.revision";
+constexpr const char* kUnmarkSql = "DELETE FROM to_publish WHERE run = ?1 AND case_id = ?2";
+constexpr const char* kDeleteCaseSql = "DELETE FROM cases WHERE id = ?1";
+// Marks of other, unfinished runs too: they must not outlive the case.
+constexpr const char* kUnmarkEverywhereSql = "DELETE FROM to_publish WHERE case_id = ?1";
 // An event_key seen before means this very event was already emitted: skip it.
 constexpr const char* kInsertEventSql =
     "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
@@ -154,9 +164,12 @@ constexpr const char* kListCheckpointsSql =
     " FROM scan_checkpoints WHERE run = ?1 ORDER BY input";
 constexpr const char* kClearCheckpointsSql = "DELETE FROM scan_checkpoints WHERE run = ?1";
 
+// Selected FROM cases (not aliased).
 constexpr const char* kCaseColumns =
     "case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons, evidence,"
-    " signals, status, revision, first_seen_at, last_seen_at";
+    " signals, status,"
+    " coalesce((SELECT a.revision FROM announcements a WHERE a.case_id = cases.id), 0),"
+    " first_seen_at, last_seen_at";
 constexpr const char* kEventColumns =
     "id, event_key, rights_holder, case_key, type, payload, created_at";
 
@@ -296,6 +309,8 @@ class SqliteOutbox final : public Outbox {
   absl::Status LoadWatched();
   // One case record inside Write's transaction.
   absl::Status WriteCase(const CaseRecord& c, std::string_view run, std::string_view now);
+  // Marks case `id` for the publication of `run`.
+  absl::Status Mark(int64_t id, std::string_view run, std::string_view case_key);
   // Closes the pending cases of `listing` that its new cases do not name.
   absl::Status CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
                            std::string_view run, std::string_view now);
@@ -313,8 +328,8 @@ class SqliteOutbox final : public Outbox {
   Db db_;
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
   Stmt select_case_, insert_case_, update_case_, touch_case_, pending_of_listing_, close_case_,
-      dirty_cases_, mark_announced_, delete_case_, insert_event_, upsert_checkpoint_,
-      list_checkpoints_, clear_checkpoints_, next_delivery_;
+      mark_, dirty_cases_, announce_, unmark_, delete_case_, unmark_everywhere_, insert_event_,
+      upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
   // Listings (hash of marketplace and id) that have, or had in this connection, a pending
   // case: only those need a look for cases to close. Loaded on the first Write.
   bool watched_loaded_ = false;
@@ -384,9 +399,12 @@ absl::Status SqliteOutbox::PrepareStatements() {
       {kTouchCaseSql, &touch_case_},
       {kPendingOfListingSql, &pending_of_listing_},
       {kCloseCaseSql, &close_case_},
+      {kMarkSql, &mark_},
       {kDirtyCasesSql, &dirty_cases_},
-      {kMarkAnnouncedSql, &mark_announced_},
+      {kAnnounceSql, &announce_},
+      {kUnmarkSql, &unmark_},
       {kDeleteCaseSql, &delete_case_},
+      {kUnmarkEverywhereSql, &unmark_everywhere_},
       {kInsertEventSql, &insert_event_},
       {kUpsertCheckpointSql, &upsert_checkpoint_},
       {kClearCheckpointsSql, &clear_checkpoints_},
@@ -435,6 +453,7 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
   const std::string score = FormatDecimal(c.score);
   const std::string fingerprint = Fingerprint(c, score, reasons, evidence);
 
+  int64_t id = 0;
   std::optional<std::string> old_fingerprint;
   CaseStatus status = CaseStatus::kPending;
   // The status this record is judged against: the one last announced when an earlier
@@ -449,11 +468,14 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
     BindText(stmt, 2, run);
     const int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-      old_fingerprint = ColumnText(stmt, 0);
-      status = StatusFromColumn(stmt, 1);
-      verdict_signals = ColumnText(stmt, 3);
-      base_status =
-          sqlite3_column_type(stmt, 4) == SQLITE_NULL ? status : StatusFromColumn(stmt, 4);
+      id = sqlite3_column_int64(stmt, 0);
+      old_fingerprint = ColumnText(stmt, 1);
+      status = StatusFromColumn(stmt, 2);
+      verdict_signals = ColumnText(stmt, 4);
+      const bool marked_in_run = sqlite3_column_int(stmt, 6) != 0;
+      base_status = marked_in_run && sqlite3_column_type(stmt, 5) != SQLITE_NULL
+                        ? StatusFromColumn(stmt, 5)
+                        : status;
     } else if (rc != SQLITE_DONE) {
       return CaseError(rc, "look up", case_key);
     }
@@ -472,14 +494,14 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
     BindText(stmt, 9, c.signals);
     BindText(stmt, 10, fingerprint);
     BindText(stmt, 11, c.material_key);
-    BindText(stmt, 12, run);
-    BindText(stmt, 13, now);
-    return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert"));
+    BindText(stmt, 12, now);
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert")));
+    return Mark(sqlite3_last_insert_rowid(db_.get()), run, case_key);
   }
 
   // What the scan does to a case depends on its status: a verdict is never overwritten.
   CaseStatus new_status = base_status;
-  bool announce = true;  // mark dirty: Publish compares with what was announced
+  bool announce = true;  // mark it: Publish compares with what was announced
   switch (base_status) {
     case CaseStatus::kPending:
     case CaseStatus::kConfirmed:
@@ -497,12 +519,12 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
   }
   if (*old_fingerprint == fingerprint && new_status == status) {
     sqlite3_stmt* stmt = touch_case_.get();
-    BindText(stmt, 1, case_key);
+    sqlite3_bind_int64(stmt, 1, id);
     BindText(stmt, 2, now);
     return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch"));
   }
   sqlite3_stmt* stmt = update_case_.get();
-  BindText(stmt, 1, case_key);
+  sqlite3_bind_int64(stmt, 1, id);
   BindText(stmt, 2, c.seller_id);
   sqlite3_bind_double(stmt, 3, c.score);
   BindText(stmt, 4, reasons);
@@ -512,14 +534,21 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
   BindText(stmt, 8, c.material_key);
   BindText(stmt, 9, now);
   BindText(stmt, 10, StatusText(new_status));
-  if (announce) BindText(stmt, 11, run);  // else NULL: keeps the dirty mark it has
-  return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": update"));
+  BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": update")));
+  return announce ? Mark(id, run, case_key) : absl::OkStatus();
+}
+
+absl::Status SqliteOutbox::Mark(int64_t id, std::string_view run, std::string_view case_key) {
+  sqlite3_stmt* stmt = mark_.get();
+  BindText(stmt, 1, run);
+  sqlite3_bind_int64(stmt, 2, id);
+  return db_.StepDone(stmt, absl::StrCat("case \"", ToAbsl(case_key), "\": mark"));
 }
 
 absl::Status SqliteOutbox::CloseOthers(const ScannedListing& listing,
                                        std::span<const CaseRecord> cases, std::string_view run,
                                        std::string_view now) {
-  std::vector<std::string> to_close;
+  std::vector<std::pair<int64_t, std::string>> to_close;  // id, case key
   {
     sqlite3_stmt* stmt = pending_of_listing_.get();
     StmtScope scope(stmt);
@@ -527,22 +556,23 @@ absl::Status SqliteOutbox::CloseOthers(const ScannedListing& listing,
     BindText(stmt, 2, listing.listing_id);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      std::string key = ColumnText(stmt, 0);
+      std::string key = ColumnText(stmt, 1);
       bool still_flagged = false;
       for (uint32_t i = listing.cases_begin; i < listing.cases_end && !still_flagged; ++i) {
         still_flagged =
             key == CaseKey(cases[i].rights_holder, cases[i].marketplace, cases[i].listing_id);
       }
-      if (!still_flagged) to_close.push_back(std::move(key));
+      if (!still_flagged) to_close.emplace_back(sqlite3_column_int64(stmt, 0), std::move(key));
     }
     if (rc != SQLITE_DONE) return db_.Error(rc, "look up the cases of a listing", Op::kWrite);
   }
-  for (const std::string& key : to_close) {
+  for (const auto& [id, key] : to_close) {
     sqlite3_stmt* stmt = close_case_.get();
-    BindText(stmt, 1, key);
+    sqlite3_bind_int64(stmt, 1, id);
     BindText(stmt, 2, run);
     BindText(stmt, 3, now);
     BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", key, "\": close")));
+    BONAFIDE_RETURN_IF_ERROR(Mark(id, run, key));
   }
   return absl::OkStatus();
 }
@@ -630,6 +660,7 @@ absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, std::strin
 absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::string_view now,
                                                   OutboxWriteStats& stats) {
   struct Dirty {
+    int64_t id = 0;
     StoredCase c;
     std::string material, announced_material;
     std::optional<CaseStatus> announced_status;
@@ -642,20 +673,21 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       Dirty& d = dirty.emplace_back();
-      d.c.case_key = ColumnText(stmt, 0);
-      d.c.rights_holder = ColumnText(stmt, 1);
-      d.c.marketplace = ColumnText(stmt, 2);
-      d.c.listing_id = ColumnText(stmt, 3);
-      d.c.seller_id = ColumnText(stmt, 4);
-      d.c.score = sqlite3_column_double(stmt, 5);
-      d.c.reasons_json = ColumnText(stmt, 6);
-      d.c.status = StatusFromColumn(stmt, 7);
-      d.material = ColumnText(stmt, 8);
-      if (sqlite3_column_type(stmt, 9) != SQLITE_NULL) {
-        d.announced_status = StatusFromColumn(stmt, 9);
+      d.id = sqlite3_column_int64(stmt, 0);
+      d.c.case_key = ColumnText(stmt, 1);
+      d.c.rights_holder = ColumnText(stmt, 2);
+      d.c.marketplace = ColumnText(stmt, 3);
+      d.c.listing_id = ColumnText(stmt, 4);
+      d.c.seller_id = ColumnText(stmt, 5);
+      d.c.score = sqlite3_column_double(stmt, 6);
+      d.c.reasons_json = ColumnText(stmt, 7);
+      d.c.status = StatusFromColumn(stmt, 8);
+      d.material = ColumnText(stmt, 9);
+      if (sqlite3_column_type(stmt, 10) != SQLITE_NULL) {
+        d.announced_status = StatusFromColumn(stmt, 10);
       }
-      d.announced_material = ColumnText(stmt, 10);
-      d.c.revision = sqlite3_column_int64(stmt, 11);
+      d.announced_material = ColumnText(stmt, 11);
+      d.c.revision = sqlite3_column_int64(stmt, 12);
     }
     if (rc != SQLITE_DONE) return db_.Error(rc, "list cases to publish", Op::kWrite);
   }
@@ -668,10 +700,11 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
       if (s == CaseStatus::kClosed) {
         // Opened and closed again before anybody heard of it (an input that repeats a
         // listing): nothing to tell, nothing to keep.
-        sqlite3_stmt* stmt = delete_case_.get();
-        BindText(stmt, 1, c.case_key);
-        BONAFIDE_RETURN_IF_ERROR(
-            db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": delete")));
+        for (sqlite3_stmt* stmt : {delete_case_.get(), unmark_everywhere_.get()}) {
+          sqlite3_bind_int64(stmt, 1, d.id);
+          BONAFIDE_RETURN_IF_ERROR(
+              db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": delete")));
+        }
         continue;
       }
       type = "case.opened";
@@ -715,11 +748,17 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     } else {
       ++stats.silent;
     }
-    sqlite3_stmt* stmt = mark_announced_.get();
-    BindText(stmt, 1, c.case_key);
-    sqlite3_bind_int64(stmt, 2, revision);
+    sqlite3_stmt* stmt = announce_.get();
+    sqlite3_bind_int64(stmt, 1, d.id);
+    BindText(stmt, 2, StatusText(s));
+    BindText(stmt, 3, d.material);
+    sqlite3_bind_int64(stmt, 4, revision);
     BONAFIDE_RETURN_IF_ERROR(
-        db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": mark announced")));
+        db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": record announcement")));
+    stmt = unmark_.get();
+    BindText(stmt, 1, run);
+    sqlite3_bind_int64(stmt, 2, d.id);
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": unmark")));
   }
   return dirty.size();
 }
@@ -849,7 +888,7 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
     Stmt stmt;
     const std::string select =
         absl::StrCat("SELECT ", kCaseColumns,
-                     ", evidence, (SELECT count(*) FROM verdicts v WHERE v.case_key = ?1)"
+                     ", (SELECT count(*) FROM verdicts v WHERE v.case_key = ?1)"
                      " FROM cases WHERE case_key = ?1");
     BONAFIDE_RETURN_IF_ERROR(db_.Prepare(select.c_str(), stmt, Op::kWrite));
     BindText(stmt.get(), 1, r.case_key);
@@ -861,7 +900,7 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
       return absl::NotFoundError("no such case");
     }
     result = ReadCase(stmt.get());
-    const int64_t earlier_verdicts = sqlite3_column_int64(stmt.get(), 14);
+    const int64_t earlier_verdicts = sqlite3_column_int64(stmt.get(), 13);
     stmt.reset();
     // A verdict in force (the case is confirmed or rejected) is replaced only on purpose;
     // a case that reopened after a rejection takes a fresh verdict.
@@ -911,10 +950,15 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
         r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
     ++result.revision;
     const std::string revision = std::to_string(result.revision);
+    BONAFIDE_RETURN_IF_ERROR(exec("UPDATE cases SET status = ?2 WHERE case_key = ?1", "set status",
+                                  {r.case_key, CaseStatusName(result.status)}));
+    // A case judged before its first publication keeps its material key as announced.
     BONAFIDE_RETURN_IF_ERROR(
-        exec("UPDATE cases SET status = ?2, revision = ?3, announced_status = ?2,"
-             " announced_material = coalesce(announced_material, material) WHERE case_key = ?1",
-             "set status", {r.case_key, CaseStatusName(result.status), revision}));
+        exec("INSERT INTO announcements (case_id, status, material, revision)"
+             " SELECT id, ?2, material, ?3 FROM cases WHERE case_key = ?1"
+             " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
+             " revision = excluded.revision",
+             "record announcement", {r.case_key, CaseStatusName(result.status), revision}));
     std::string payload;
     JsonObject(payload)
         .String("case_key", result.case_key)

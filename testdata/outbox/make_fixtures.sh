@@ -5,17 +5,21 @@
 #
 #   testdata/outbox/make_fixtures.sh first           OLD_BONAFIDE OUT.db   # schema "v1 (first)"
 #   testdata/outbox/make_fixtures.sh run-checkpoints OLD_BONAFIDE OUT.db   # "v1 (checkpoints per run)"
+#   testdata/outbox/make_fixtures.sh v2              OLD_BONAFIDE OUT.db   # schema version 2
 #
-# Both: scan listings-a.jsonl (cases opened), then listings-a2.jsonl (five of those listings
-# changed: case.updated). run-checkpoints then scans listings-a2.jsonl once more and
-# interrupts it with SIGINT when its first batch reaches the outbox (gdb makes that
-# deterministic), which leaves the checkpoint of an unfinished scan. The first schema's
-# build never writes checkpoints, so its table stays empty. Finally the WAL is checkpointed
-# into the file and the file vacuumed, so the .db alone is the fixture.
+# All: scan listings-a.jsonl (cases opened), then listings-a2.jsonl (five of those listings
+# changed: case.updated). v2 then records three verdicts (the first three case keys:
+# counterfeit, genuine with the seller authorized, not_ours) and scans listings-a.jsonl
+# again (the five listings change back). run-checkpoints and v2 then scan listings-a2.jsonl
+# once more and interrupt it with SIGINT when its first batch reaches the outbox (gdb makes
+# that deterministic), which leaves the checkpoint of an unfinished scan (and, in v2, the
+# cases its first batch changed, marked for a publication that has not happened). The first
+# schema's build never writes checkpoints, so its table stays empty. Finally the WAL is
+# checkpointed into the file and the file vacuumed, so the .db alone is the fixture.
 set -euo pipefail
 
-if [[ $# -ne 3 || ( $1 != first && $1 != run-checkpoints ) ]]; then
-  echo "usage: $0 first|run-checkpoints OLD_BONAFIDE OUT.db" >&2
+if [[ $# -ne 3 || ( $1 != first && $1 != run-checkpoints && $1 != v2 ) ]]; then
+  echo "usage: $0 first|run-checkpoints|v2 OLD_BONAFIDE OUT.db" >&2
   exit 2
 fi
 schema=$1
@@ -28,11 +32,19 @@ cd "$(dirname "$0")"
 scan=("$bonafide" scan --rules rules --outbox "$out" --rejects "" --cache-dir "" --threads 1)
 "${scan[@]}" listings-a.jsonl >/dev/null
 "${scan[@]}" listings-a2.jsonl >/dev/null
-if [[ $schema == run-checkpoints ]]; then
+if [[ $schema == v2 ]]; then
+  mapfile -t keys < <(sqlite3 "$out" "SELECT case_key FROM cases ORDER BY case_key LIMIT 3")
+  "$bonafide" verdict --outbox "$out" "${keys[0]}" counterfeit --comment "fake: wrong stitching" \
+    >/dev/null
+  "$bonafide" verdict --outbox "$out" "${keys[1]}" genuine --authorize-seller >/dev/null
+  "$bonafide" verdict --outbox "$out" "${keys[2]}" not_ours --comment "not our product" >/dev/null
+  "${scan[@]}" listings-a.jsonl >/dev/null
+fi
+if [[ $schema == run-checkpoints || $schema == v2 ]]; then
   # Small batches, so that the input is several batches long; the first Write() gets a
   # SIGINT (the scan's stop handler then finishes the batches in flight and exits 130).
   status=0
-  gdb -batch -ex 'break bonafide::SqliteOutbox::Write' -ex run -ex 'signal SIGINT' \
+  gdb -batch -ex 'rbreak SqliteOutbox::Write(' -ex run -ex 'signal SIGINT' \
     -ex delete -ex continue --args "${scan[@]}" --chunk-kib 4 listings-a2.jsonl \
     >/dev/null 2>&1 || status=$?
   if [[ $(sqlite3 "$out" "SELECT count(*) FROM scan_checkpoints WHERE done = 0") == 0 ]]; then

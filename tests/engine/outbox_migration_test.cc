@@ -406,6 +406,157 @@ TEST_P(OutboxMigrationTest, ChangesAfterTheFirstRescanAreAnnouncedOnce) {
                              "louis_vuitton:default:lst-000000016", "ugg:shop%3Aeu:lst-000000006"));
 }
 
+// --- Version 2 ---------------------------------------------------------------------------
+
+// v2.db: ten cases (one confirmed, two rejected by verdicts, seven pending), 22 events,
+// three verdicts, one authorized seller, and an interrupted run whose first batch marked
+// two cases for a publication that has not happened (testdata/outbox/README.md).
+class OutboxMigrationVersion2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::copy_file(kFixtureDir + "/v2.db", path_);
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Value("PRAGMA user_version"), "2");
+    old_cases_ = raw.Query(
+        "SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score, reasons,"
+        " evidence, signals, fingerprint, material, status, first_seen_at, last_seen_at"
+        " FROM cases ORDER BY rowid");
+    old_announced_ = raw.Query(
+        "SELECT case_key, announced_status, announced_material, revision FROM cases"
+        " WHERE announced_status IS NOT NULL ORDER BY rowid");
+    old_marks_ = raw.Query(
+        "SELECT dirty_run, case_key FROM cases WHERE dirty_run IS NOT NULL ORDER BY case_key");
+    old_rest_ = OtherTables(raw);
+    // A fixture that lost its content would make every check below vacuous.
+    ASSERT_THAT(old_cases_, SizeIs(10));
+    ASSERT_THAT(old_announced_, SizeIs(10));
+    ASSERT_THAT(old_marks_, SizeIs(2));
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM events"), "22");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM verdicts"), "3");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM authorized_sellers"), "1");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM scan_checkpoints WHERE done = 0"), "1");
+  }
+
+  // Every row of the tables version 3 did not change.
+  static Rows OtherTables(RawDb& raw) {
+    Rows rows;
+    for (const char* table :
+         {"events", "verdicts", "authorized_sellers", "counterfeit_photos", "deliveries",
+          "relay_cursors", "relay_endpoints", "scan_checkpoints"}) {
+      for (std::vector<std::string>& row :
+           raw.Query(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2")) {
+        row.insert(row.begin(), table);
+        rows.push_back(std::move(row));
+      }
+    }
+    return rows;
+  }
+
+  std::unique_ptr<Outbox> OpenOrDie() {
+    auto outbox = OpenOutbox(path_, OutboxAccess::kReadWrite);
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    return outbox.ok() ? std::move(outbox).value() : nullptr;
+  }
+
+  testing::TempDir dir_;
+  const std::string path_ = dir_.Join("outbox.db");
+  Rows old_cases_, old_announced_, old_marks_, old_rest_;
+};
+
+TEST_F(OutboxMigrationVersion2Test, KeepsEveryCaseRowInItsOrder) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA user_version"), std::to_string(engine::kOutboxSchemaVersion));
+  EXPECT_EQ(raw.Value("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.Query("SELECT case_key, rights_holder, marketplace, listing_id, seller_id, score,"
+                      " reasons, evidence, signals, fingerprint, material, status,"
+                      " first_seen_at, last_seen_at FROM cases ORDER BY id"),
+            old_cases_);
+}
+
+TEST_F(OutboxMigrationVersion2Test, MovesAnnouncementsAndPublicationMarks) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Query("SELECT c.case_key, a.status, a.material, a.revision FROM announcements a"
+                      " JOIN cases c ON c.id = a.case_id ORDER BY c.id"),
+            old_announced_);
+  EXPECT_EQ(raw.Query("SELECT p.run, c.case_key FROM to_publish p JOIN cases c"
+                      " ON c.id = p.case_id ORDER BY c.case_key"),
+            old_marks_);
+  EXPECT_EQ(raw.Value("SELECT count(*) FROM pragma_table_info('cases')"
+                      " WHERE name IN ('revision', 'announced_status', 'announced_material',"
+                      " 'dirty_run')"),
+            "0");
+}
+
+TEST_F(OutboxMigrationVersion2Test, KeepsEventsVerdictsDeliveryStateAndCheckpoints) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(OtherTables(raw), old_rest_);
+  }
+  // ... and reads them back as before: revisions, statuses, verdicts, feedback.
+  auto cases = testing::AllCases(*outbox);
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  ASSERT_THAT(*cases, SizeIs(old_cases_.size()));
+  for (const StoredCase& c : *cases) {
+    bool found = false;
+    for (const std::vector<std::string>& a : old_announced_) {
+      if (a[0] != c.case_key) continue;
+      found = true;
+      EXPECT_EQ(std::to_string(c.revision), a[3]) << c.case_key;
+    }
+    EXPECT_TRUE(found) << c.case_key;
+  }
+  auto verdicts = outbox->ListVerdicts("adidas:default:lst-000000005");
+  ASSERT_TRUE(verdicts.ok()) << verdicts.status();
+  ASSERT_THAT(*verdicts, SizeIs(1));
+  EXPECT_EQ((*verdicts)[0].verdict, VerdictKind::kCounterfeit);
+  EXPECT_EQ((*verdicts)[0].comment, "fake: wrong stitching");
+  auto feedback = outbox->LoadFeedback();
+  ASSERT_TRUE(feedback.ok()) << feedback.status();
+  ASSERT_THAT(feedback->authorized_sellers, SizeIs(1));
+  EXPECT_EQ(feedback->authorized_sellers[0].rights_holder, "apple");
+  ASSERT_THAT(feedback->seller_records, SizeIs(1));
+  EXPECT_EQ(feedback->seller_records[0].case_keys,
+            std::vector<std::string>{"adidas:default:lst-000000005"});
+}
+
+// The interrupted run's marks survive: publishing that run announces exactly the cases its
+// first batch changed, once, with the next revision; doing it again announces nothing.
+TEST_F(OutboxMigrationVersion2Test, PublishingTheInterruptedRunAnnouncesItsMarkedCases) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  auto before = testing::AllEvents(*outbox);
+  ASSERT_TRUE(before.ok()) << before.status();
+  const std::string run = old_marks_[0][0];
+  auto stats = outbox->Publish(run);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened + stats->closed + stats->reopened, 0);
+  EXPECT_EQ(stats->updated + stats->silent, static_cast<int64_t>(old_marks_.size()));
+  EXPECT_GT(stats->updated, 0);
+  auto events = outbox->ListEvents(std::nullopt, before->back().id);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(stats->updated));
+  for (const StoredEvent& e : *events) {
+    EXPECT_EQ(e.type, "case.updated");
+    bool marked = false;
+    for (const std::vector<std::string>& m : old_marks_) marked = marked || m[1] == e.case_key;
+    EXPECT_TRUE(marked) << e.case_key;
+    std::string old_revision;
+    for (const std::vector<std::string>& a : old_announced_) {
+      if (a[0] == e.case_key) old_revision = a[3];
+    }
+    auto c = outbox->GetCase(e.case_key);
+    ASSERT_TRUE(c.ok() && c->has_value()) << e.case_key;
+    EXPECT_EQ(std::to_string((*c)->revision - 1), old_revision) << e.case_key;
+  }
+  auto again = outbox->Publish(run);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->updated + again->silent, 0);
+}
+
 // No build of the first layout wrote a checkpoint, so its fixture's table is empty; a row
 // put there by hand shows that the migration drops the table's content, not just its form.
 TEST(OutboxMigrationFirstLayoutTest, DropsCheckpointRows) {
