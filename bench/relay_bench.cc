@@ -62,8 +62,11 @@ bool FillOutbox(const std::string& path, const std::vector<std::string>& holders
       c.material_key = "m" + std::to_string(i);
       cases.push_back(std::move(c));
     }
-    listings.push_back(ScannedListing{"ebay", cases[begin].listing_id, begin,
-                                      static_cast<uint32_t>(cases.size())});
+    listings.push_back(ScannedListing{.marketplace = "ebay",
+                                      .listing_id = cases[begin].listing_id,
+                                      .key_hash = ListingKeyHash("ebay", cases[begin].listing_id),
+                                      .cases_begin = begin,
+                                      .cases_end = static_cast<uint32_t>(cases.size())});
   }
   OutboxBatch batch;
   batch.listings = listings;

@@ -8,12 +8,12 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
 #include "util/hash.h"
+#include "util/sort.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -241,6 +241,11 @@ absl::Status ScanRun::Prepare() {
     publish_run_ = absl::StrCat("once:", run_hasher.Hex());
   }
   for (size_t h = 0; h < info_.holders.size(); ++h) holder_index_[info_.holders[h].id] = h;
+  // Room for a hash per listing at a generous 64 bytes a record (capped): growing the
+  // vector instead would touch twice the memory, and fresh pages are what costs here.
+  uint64_t input_bytes = 0;
+  for (const auto& source : sources_) input_bytes += source->total_bytes();
+  listing_hashes_.reserve(std::min<uint64_t>(input_bytes / 64, uint64_t{1} << 24));
   resume_at_.resize(inputs_.size());
   input_records_.resize(inputs_.size());
   std::optional<uint64_t> keep_rejects_bytes;
@@ -337,6 +342,7 @@ Batch* ScanRun::Scan(Batch* b) {
     ScannedListing& scanned = b->scanned.emplace_back();
     scanned.marketplace = listing.marketplace;
     scanned.listing_id = listing.id;
+    scanned.key_hash = ListingKeyHash(listing.marketplace, listing.id);
     scanned.cases_begin = static_cast<uint32_t>(b->cases.size());
     for (const HolderVerdict& hv : w.verdict.holders) {
       if (hv.case_opened) scanner_.MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
@@ -445,39 +451,33 @@ absl::StatusOr<ScanSummary> ScanRun::Run() {
 
 void ScanRun::CountListings(const Batch& b) {
   for (const ScannedListing& l : b.scanned) {
-    const uint64_t hash = absl::HashOf(l.marketplace, l.listing_id);
-    const uint64_t seq = listing_hashes_.size();
-    listing_hashes_.push_back(hash);
+    listing_hashes_.push_back(l.key_hash);
+    // The last record of a listing wins: a repeat takes the place of the earlier record's
+    // cases (a flagged repeat adds its own below).
+    if (const auto it = last_flagged_.find(l.key_hash); it != last_flagged_.end()) {
+      for (size_t i = it->second.first; i < it->second.second; ++i) flagged_[i].superseded = true;
+      last_flagged_.erase(it);
+    }
+    if (l.cases_end == l.cases_begin) continue;
+    const size_t first = flagged_.size();
     for (uint32_t i = l.cases_begin; i < l.cases_end; ++i) {
       const auto it = holder_index_.find(b.cases[i].rights_holder);
-      if (it != holder_index_.end()) flagged_.push_back({hash, seq, it->second});
+      if (it != holder_index_.end()) flagged_.push_back({it->second, false});
     }
+    last_flagged_[l.key_hash] = {first, flagged_.size()};
   }
 }
 
-void ScanRun::CountCasesAndDuplicates(ScanSummary& s) const {
-  // The last record of a listing wins: an earlier one's cases do not count. Most inputs
-  // repeat nothing, so the repeated hashes are found first, on a sorted copy of the hashes
-  // alone, and only their records are looked at again.
-  std::vector<uint64_t> sorted(listing_hashes_);
-  std::sort(sorted.begin(), sorted.end());
-  absl::flat_hash_map<uint64_t, uint64_t> last_of_repeated;  // hash -> seq of its last record
-  for (size_t i = 1; i < sorted.size(); ++i) {
-    if (sorted[i] == sorted[i - 1]) {
-      ++s.duplicates;
-      last_of_repeated[sorted[i]] = 0;
-    }
-  }
-  if (!last_of_repeated.empty()) {
-    for (size_t seq = 0; seq < listing_hashes_.size(); ++seq) {
-      const auto it = last_of_repeated.find(listing_hashes_[seq]);
-      if (it != last_of_repeated.end()) it->second = seq;
-    }
+void ScanRun::CountCasesAndDuplicates(ScanSummary& s) {
+  // In place: the input order is no longer needed, and a copy of millions of hashes would
+  // cost more page faults than the sort.
+  SortUint64(listing_hashes_);
+  for (size_t i = 1; i < listing_hashes_.size(); ++i) {
+    if (listing_hashes_[i] == listing_hashes_[i - 1]) ++s.duplicates;
   }
   std::vector<int64_t> cases(info_.holders.size(), 0);
   for (const FlaggedCase& f : flagged_) {
-    const auto it = last_of_repeated.find(f.listing_hash);
-    if (it == last_of_repeated.end() || it->second == f.seq) ++cases[f.holder];
+    if (!f.superseded) ++cases[f.holder];
   }
   for (size_t h = 0; h < info_.holders.size(); ++h) {
     s.holders.push_back({info_.holders[h].id, cases[h]});

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -92,8 +93,8 @@ class ScanRun {
   void ReportProgress(const Batch& batch);
   // Write stage: remembers the batch's listings and cases for CountCasesAndDuplicates.
   void CountListings(const Batch& batch);
-  // Fills s.duplicates and s.holders.
-  void CountCasesAndDuplicates(ScanSummary& s) const;
+  // Fills s.duplicates and s.holders (sorts listing_hashes_).
+  void CountCasesAndDuplicates(ScanSummary& s);
   // Completes the summary after the pipeline has drained.
   absl::StatusOr<ScanSummary> Finish();
 
@@ -139,15 +140,16 @@ class ScanRun {
   std::vector<InputRecordCounts> input_records_;
   int64_t cases_written_ = 0;
   // For the duplicates and the per rights holder case counts, which need the whole run
-  // (the last record of a listing wins): every listing's hash of (marketplace, id), in
-  // input order, and the cases by the index of their listing there.
+  // (the last record of a listing wins): every listing's ListingKeyHash, the cases written
+  // (superseded when a later record of their listing came), and where the cases of each
+  // flagged listing's last record are in flagged_.
   std::vector<uint64_t> listing_hashes_;
   struct FlaggedCase {
-    uint64_t listing_hash;
-    uint64_t seq;  // index into listing_hashes_
     size_t holder;
+    bool superseded;
   };
   std::vector<FlaggedCase> flagged_;
+  absl::flat_hash_map<uint64_t, std::pair<size_t, size_t>> last_flagged_;
   absl::flat_hash_map<std::string, size_t> holder_index_;  // rights holder id -> index
 };
 

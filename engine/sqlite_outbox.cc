@@ -71,6 +71,12 @@ std::optional<VerdictKind> ParseVerdictKind(std::string_view name) {
   return std::nullopt;
 }
 
+uint64_t ListingKeyHash(std::string_view marketplace, std::string_view listing_id) {
+  // absl::Hash of the Abseil string_view: Debian's Abseil hashes a std::string_view with
+  // std::hash, which is several times slower.
+  return absl::HashOf(ToAbsl(marketplace), ToAbsl(listing_id));
+}
+
 std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
                     std::string_view listing_id) {
   std::string key;
@@ -145,7 +151,8 @@ constexpr const char* kAnnounceSql =
     "INSERT INTO announcements (case_id, status, material, revision) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
     " material = excluded.material, revision = excluded.revision";
-constexpr const char* kUnmarkSql = "DELETE FROM to_publish WHERE run = ?1 AND case_id = ?2";
+// A published chunk's marks, in one statement (?2: the chunk's last case id).
+constexpr const char* kUnmarkChunkSql = "DELETE FROM to_publish WHERE run = ?1 AND case_id <= ?2";
 constexpr const char* kDeleteCaseSql = "DELETE FROM cases WHERE id = ?1";
 // Marks of other, unfinished runs too: they must not outlive the case.
 constexpr const char* kUnmarkEverywhereSql = "DELETE FROM to_publish WHERE case_id = ?1";
@@ -243,10 +250,6 @@ bool HasNewSignal(std::string_view now, std::string_view before) {
   return false;
 }
 
-uint64_t ListingHash(std::string_view marketplace, std::string_view listing_id) {
-  return absl::HashOf(marketplace, listing_id);
-}
-
 // A run id no scan uses: the events of a Write with no run are published in its own
 // transaction.
 constexpr std::string_view kImmediateRun = "\x01immediate";
@@ -328,8 +331,8 @@ class SqliteOutbox final : public Outbox {
   Db db_;
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
   Stmt select_case_, insert_case_, update_case_, touch_case_, pending_of_listing_, close_case_,
-      mark_, dirty_cases_, announce_, unmark_, delete_case_, unmark_everywhere_, insert_event_,
-      upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
+      mark_, dirty_cases_, announce_, unmark_chunk_, delete_case_, unmark_everywhere_,
+      insert_event_, upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
   // Listings (hash of marketplace and id) that have, or had in this connection, a pending
   // case: only those need a look for cases to close. Loaded on the first Write.
   bool watched_loaded_ = false;
@@ -402,7 +405,7 @@ absl::Status SqliteOutbox::PrepareStatements() {
       {kMarkSql, &mark_},
       {kDirtyCasesSql, &dirty_cases_},
       {kAnnounceSql, &announce_},
-      {kUnmarkSql, &unmark_},
+      {kUnmarkChunkSql, &unmark_chunk_},
       {kDeleteCaseSql, &delete_case_},
       {kUnmarkEverywhereSql, &unmark_everywhere_},
       {kInsertEventSql, &insert_event_},
@@ -423,7 +426,7 @@ absl::Status SqliteOutbox::LoadWatched() {
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kPendingListingsSql, stmt, Op::kRead));
   int rc;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    watched_.insert(ListingHash(ColumnText(stmt.get(), 0), ColumnText(stmt.get(), 1)));
+    watched_.insert(ListingKeyHash(ColumnText(stmt.get(), 0), ColumnText(stmt.get(), 1)));
   }
   if (rc != SQLITE_DONE) return db_.Error(rc, "list pending cases", Op::kRead);
   watched_loaded_ = true;
@@ -590,7 +593,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
     if (batch.listings.empty()) {
       for (const CaseRecord& c : batch.cases) {
         BONAFIDE_RETURN_IF_ERROR(WriteCase(c, run, now));
-        watched_.insert(ListingHash(c.marketplace, c.listing_id));
+        watched_.insert(ListingKeyHash(c.marketplace, c.listing_id));
       }
     }
     for (const ScannedListing& listing : batch.listings) {
@@ -601,7 +604,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
       for (uint32_t i = listing.cases_begin; i < listing.cases_end; ++i) {
         BONAFIDE_RETURN_IF_ERROR(WriteCase(batch.cases[i], run, now));
       }
-      const uint64_t hash = ListingHash(listing.marketplace, listing.listing_id);
+      const uint64_t hash = listing.key_hash;
       if (watched_.contains(hash)) {
         BONAFIDE_RETURN_IF_ERROR(CloseOthers(listing, batch.cases, run, now));
       }
@@ -748,6 +751,9 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     } else {
       ++stats.silent;
     }
+    if (type == nullptr && d.announced_status == s && d.announced_material == d.material) {
+      continue;  // the announcement row already says this
+    }
     sqlite3_stmt* stmt = announce_.get();
     sqlite3_bind_int64(stmt, 1, d.id);
     BindText(stmt, 2, StatusText(s));
@@ -755,10 +761,12 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     sqlite3_bind_int64(stmt, 4, revision);
     BONAFIDE_RETURN_IF_ERROR(
         db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": record announcement")));
-    stmt = unmark_.get();
+  }
+  if (!dirty.empty()) {
+    sqlite3_stmt* stmt = unmark_chunk_.get();
     BindText(stmt, 1, run);
-    sqlite3_bind_int64(stmt, 2, d.id);
-    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": unmark")));
+    sqlite3_bind_int64(stmt, 2, dirty.back().id);
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, "unmark published cases"));
   }
   return dirty.size();
 }

@@ -35,12 +35,19 @@ struct CaseRecord {
   std::string material_key;
 };
 
+// Hash of a listing's (marketplace, listing id) for in-memory sets: equal within one
+// process, not stable across processes or builds (never store it).
+uint64_t ListingKeyHash(std::string_view marketplace, std::string_view listing_id);
+
 // One listing judged in a batch (flagged or not): its cases are
 // OutboxBatch::cases[cases_begin, cases_end). The outbox closes the pending cases of a
 // listing that no longer holds for their rights holder.
 struct ScannedListing {
   std::string_view marketplace;
   std::string_view listing_id;
+  // ListingKeyHash(marketplace, listing_id), computed where listings are judged in
+  // parallel, so that the serial write stage does not hash every listing again.
+  uint64_t key_hash = 0;
   uint32_t cases_begin = 0;
   uint32_t cases_end = 0;
 };

@@ -58,8 +58,11 @@ std::map<std::string, std::vector<std::string>> OpenCases(const std::string& out
       c.material_key = "m" + std::to_string(i);
       cases.push_back(std::move(c));
     }
-    listings.push_back(ScannedListing{"ebay", cases[begin].listing_id, begin,
-                                      static_cast<uint32_t>(cases.size())});
+    listings.push_back(ScannedListing{.marketplace = "ebay",
+                                      .listing_id = cases[begin].listing_id,
+                                      .key_hash = ListingKeyHash("ebay", cases[begin].listing_id),
+                                      .cases_begin = begin,
+                                      .cases_end = static_cast<uint32_t>(cases.size())});
   }
   OutboxBatch batch;  // an empty run: published in this Write
   batch.listings = listings;

@@ -83,6 +83,7 @@ absl::StatusOr<OutboxWriteStats> WriteRun(CaseSink& sink, std::string_view run,
     ScannedListing& s = scanned.emplace_back();
     s.marketplace = j.marketplace;
     s.listing_id = j.listing_id;
+    s.key_hash = ListingKeyHash(s.marketplace, s.listing_id);
     s.cases_begin = static_cast<uint32_t>(cases.size());
     cases.insert(cases.end(), j.cases.begin(), j.cases.end());
     s.cases_end = static_cast<uint32_t>(cases.size());
