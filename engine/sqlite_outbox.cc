@@ -378,10 +378,6 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
     }
     BONAFIDE_RETURN_IF_ERROR(
         db.Exec("PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", Op::kOpen));
-    // Up to 32 MiB of page cache (SQLite's default is 2 MiB): the pages a scan writes are
-    // read again by its publication and by the next batches' lookups; re-reading them from
-    // the WAL cost more than the memory. Only pages actually used are allocated.
-    BONAFIDE_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -32768", "set cache_size", Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(CreateOrMigrateOutbox(db));
     if (!in_memory) {
       outbox->checkpointer_ = sqlite::WalCheckpointer::Start(db.path());
