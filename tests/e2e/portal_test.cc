@@ -2,6 +2,7 @@
 // two rights holders, tokens made by `bonafide token`, the real `bonafide serve` on a
 // loopback port, and real HTTP requests. Most tests try to break isolation: holder A must
 // never read, list, count, download a photo of, or answer holder B's cases.
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +17,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "bonafide/outbox.h"
 #include "tests/models/synthetic_photos.h"
@@ -36,8 +36,8 @@ using ::testing::Not;
 std::string EncodeComponent(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || std::string_view("-_.!~*'()").find(static_cast<char>(c)) !=
-                               std::string_view::npos) {
+    if (std::isalnum(c) ||
+        std::string_view("-_.!~*'()").find(static_cast<char>(c)) != std::string_view::npos) {
       out.push_back(static_cast<char>(c));
     } else {
       char buf[4];
@@ -105,8 +105,8 @@ products:
     std::string dump;
     auto line = [&](const std::string& id, const std::string& title, const std::string& images) {
       dump += "{\"id\":\"" + id + "\",\"marketplace\":\"shop:eu\",\"title\":\"" + title +
-              "\",\"price\":50,\"currency\":\"EUR\",\"seller_id\":\"s-" + id +
-              "\",\"images\":[" + images + "]}\n";
+              "\",\"price\":50,\"currency\":\"EUR\",\"seller_id\":\"s-" + id + "\",\"images\":[" +
+              images + "]}\n";
     };
     for (int i = 0; i < 5; ++i) {
       line("a" + std::to_string(i), "ACME Runner 22 replica", "\"front.jpg\"");
@@ -117,10 +117,10 @@ products:
     d.Write("listings.jsonl", dump);
     outbox_ = d.Join("outbox.db");
     const testing::CliRun scan = testing::RunCli(
-        "scan --progress=false --cache-dir " + testing::ShellQuote(d.Join("cache")) +
-        " --rules " + testing::ShellQuote(d.Join("rules")) + " --images " +
-        testing::ShellQuote(d.Join("images")) + " --outbox " + testing::ShellQuote(outbox_) +
-        " " + testing::ShellQuote(d.Join("listings.jsonl")));
+        "scan --progress=false --cache-dir " + testing::ShellQuote(d.Join("cache")) + " --rules " +
+        testing::ShellQuote(d.Join("rules")) + " --images " +
+        testing::ShellQuote(d.Join("images")) + " --outbox " + testing::ShellQuote(outbox_) + " " +
+        testing::ShellQuote(d.Join("listings.jsonl")));
     ASSERT_EQ(scan.exit_status, 0) << scan.err;
     acme_token_ = NewToken("--rights-holder acme");
     brandy_token_ = NewToken("--rights-holder brandy");
@@ -335,15 +335,15 @@ TEST_F(PortalTest, AnotherHoldersUnknownAndMalformedKeysGiveTheSame404) {
   ASSERT_EQ(Get("/api/v1/cases/" + own, acme_token_).status, 200);
   ASSERT_EQ(Get("/api/v1/photos/" + own + "/0", acme_token_).status, 200);
   const std::vector<std::string> others = {
-      EncodeComponent(BrandyKey(1)),             // another holder's
-      EncodeComponent("acme:shop%3Aeu:a99"),     // unknown
-      EncodeComponent("acme:shop:eu:a1"),        // tampered: not percent-encoded
-      EncodeComponent("brandy:shop%3Aeu:a1"),    // tampered: holder swapped
+      EncodeComponent(BrandyKey(1)),                   // another holder's
+      EncodeComponent("acme:shop%3Aeu:a99"),           // unknown
+      EncodeComponent("acme:shop:eu:a1"),              // tampered: not percent-encoded
+      EncodeComponent("brandy:shop%3Aeu:a1"),          // tampered: holder swapped
       EncodeComponent(EncodeComponent(BrandyKey(1))),  // double-encoded
-      "acme%3Ashop%253Aeu%3Aa1%00",              // NUL
-      "%E0%80%80",                               // invalid UTF-8
-      "%",                                       // malformed escape
-      "acme",                                    // malformed key
+      "acme%3Ashop%253Aeu%3Aa1%00",                    // NUL
+      "%E0%80%80",                                     // invalid UTF-8
+      "%",                                             // malformed escape
+      "acme",                                          // malformed key
       "acme:x",
       "..%2F..%2Fetc%2Fpasswd",
   };
@@ -447,8 +447,7 @@ TEST_F(PortalTest, PhotosAreServedFromTheirRootsOnly) {
   const Reply png = Get("/api/v1/photos/" + EncodeComponent(BrandyKey(0)) + "/0", brandy_token_);
   EXPECT_EQ(png.status, 200);
   EXPECT_EQ(png.content_type, "image/png");
-  EXPECT_EQ(Get("/api/v1/photos/" + EncodeComponent(BrandyKey(0)) + "/0", acme_token_).status,
-            404);
+  EXPECT_EQ(Get("/api/v1/photos/" + EncodeComponent(BrandyKey(0)) + "/0", acme_token_).status, 404);
   // A listing photo that a symbolic link leads out of the root: never read.
   const std::string link = EncodeComponent("acme:shop%3Aeu:a-link");
   r = Get("/api/v1/photos/" + link + "/0", acme_token_);
@@ -510,8 +509,7 @@ TEST_F(PortalTest, FiftySimultaneousVerdictsOneWins) {
   // A replace is taken; B's token cannot replace A's verdict.
   EXPECT_EQ(Send("POST", path, brandy_token_, R"({"verdict":"genuine","replace":true})").status,
             404);
-  const Reply replaced =
-      Send("POST", path, acme_token_, R"({"verdict":"genuine","replace":true})");
+  const Reply replaced = Send("POST", path, acme_token_, R"({"verdict":"genuine","replace":true})");
   EXPECT_EQ(replaced.status, 200) << replaced.body;
   EXPECT_THAT(replaced.body, HasSubstr("\"status\":\"rejected\""));
   EXPECT_EQ((*outbox)->ListVerdicts(key).value().back().actor, acme_token_.substr(0, 11));
@@ -584,10 +582,10 @@ TEST_F(PortalTest, SessionCookieNeedsTheCsrfTokenToChangeAnything) {
                          {"Origin", "http://127.0.0.1:" + std::to_string(port_)}});
   EXPECT_EQ(ok.status, 200) << ok.body;
   // The cookie opens B's cases only.
-  EXPECT_EQ(Send("GET", "/api/v1/cases/" + EncodeComponent(AcmeKey(1)), "", "",
-                 {{"Cookie", cookie}})
-                .status,
-            404);
+  EXPECT_EQ(
+      Send("GET", "/api/v1/cases/" + EncodeComponent(AcmeKey(1)), "", "", {{"Cookie", cookie}})
+          .status,
+      404);
   EXPECT_EQ(Send("DELETE", "/api/v1/session", "", "", {{"Cookie", cookie}}).status, 403);
   const Reply logout =
       Send("DELETE", "/api/v1/session", "", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
