@@ -292,21 +292,23 @@ function renderCase(c) {
   });
 
   const title = typeof listing.title === 'string' && listing.title !== '' ? listing.title : null;
+  // Three blocks: the listing and why it was flagged; the photos and the verdict (beside it
+  // on a laptop, below it on a phone); the history.
   article.append(
       el('header', {class: 'case-head'},
          el('h3', {id: headingId, class: 'case-title'},
             title ? highlighted(title, 'title', reasons, evidence.first_mention) : '(no title)'),
          el('span', {class: `badge status-${c.status}`}, String(c.status ?? ''))),
-      caseFacts(c, listing),
-      priceLine(listing, reasons),
-      typeof evidence.explanation === 'string'
-          ? el('p', {class: 'explanation'}, el('span', {class: 'label'}, 'Why: '),
-               evidence.explanation)
-          : null,
-      signalList(c.signals),
-      description(listing, reasons, evidence.first_mention),
-      photos(c, listing, reasons),
-      verdictForm(c),
+      el('div', {class: 'case-body'},
+         caseFacts(c, listing),
+         priceLine(listing, reasons),
+         typeof evidence.explanation === 'string'
+             ? el('p', {class: 'explanation'}, el('span', {class: 'label'}, 'Why: '),
+                  evidence.explanation)
+             : null,
+         signalList(c.signals),
+         description(listing, reasons, evidence.first_mention)),
+      el('div', {class: 'case-side'}, photos(c, listing, reasons), verdictForm(c)),
       history(c));
   return article;
 }
