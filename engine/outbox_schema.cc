@@ -162,6 +162,20 @@ CREATE TABLE relay_endpoints (
 );
 )sql";
 
+// Version 3 added the portal's access tokens: only a token's SHA-256 is kept, with its public
+// prefix (how a token is named in lists and revoked) and whose it is. An admin token has no
+// rights holder.
+constexpr const char* kCreateTokensSql = R"sql(
+CREATE TABLE access_tokens (
+  prefix        TEXT PRIMARY KEY NOT NULL,
+  sha256        TEXT NOT NULL,
+  rights_holder TEXT,
+  admin         INTEGER NOT NULL CHECK ((admin = 1) = (rights_holder IS NULL)),
+  created_at    TEXT NOT NULL,
+  revoked_at    TEXT
+);
+)sql";
+
 // Version 1 cases keep everything (into the version 2 table); what version 1 did not store is
 // derived: the signal names from the reasons, and an empty material key, which the first rescan
 // adopts without an event (the old build announced these cases; their material key was never
@@ -226,7 +240,8 @@ absl::Status CreateCurrent(Db& db) {
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCaseIndexesSql, "create case indexes", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateEventsSql, "create events", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCheckpointsSql, "create checkpoints", Op::kOpen));
-  return db.Exec(kCreateVersion2TablesSql, "create version 2 tables", Op::kOpen);
+  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateVersion2TablesSql, "create version 2 tables", Op::kOpen));
+  return db.Exec(kCreateTokensSql, "create access tokens", Op::kOpen);
 }
 
 // Version 1 was released twice with the same number: first with checkpoints keyed by input
@@ -254,7 +269,8 @@ absl::Status MigrateFromVersion2(Db& db) {
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kMigrateVersion2CasesSql, "rename version 2 cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCreateCasesSql, "create cases", Op::kOpen));
   BONAFIDE_RETURN_IF_ERROR(db.Exec(kCopyVersion2CasesSql, "copy version 2 cases", Op::kOpen));
-  return db.Exec(kCaseIndexesSql, "create case indexes", Op::kOpen);
+  BONAFIDE_RETURN_IF_ERROR(db.Exec(kCaseIndexesSql, "create case indexes", Op::kOpen));
+  return db.Exec(kCreateTokensSql, "create access tokens", Op::kOpen);
 }
 
 absl::Status NewerVersionError(const Db& db, int64_t version) {

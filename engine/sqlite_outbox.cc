@@ -285,6 +285,11 @@ class SqliteOutbox final : public Outbox {
   absl::StatusOr<std::vector<PrecisionRow>> PrecisionReport(
       std::optional<std::string_view> rights_holder) override;
 
+  absl::Status CreateToken(const StoredToken& token) override;
+  absl::StatusOr<std::optional<StoredToken>> FindToken(std::string_view prefix) override;
+  absl::StatusOr<std::vector<StoredToken>> ListTokens() override;
+  absl::Status RevokeToken(std::string_view prefix) override;
+
   absl::StatusOr<std::optional<PendingDelivery>> NextDelivery(
       std::string_view rights_holder) override;
   absl::Status RecordDeliveryAttempt(const DeliveryAttempt& attempt) override;
@@ -1083,6 +1088,94 @@ GROUP BY name ORDER BY name
   }
   if (rc != SQLITE_DONE) return db_.Error(rc, "precision report", Op::kRead);
   return out;
+}
+
+// --- Portal access tokens --------------------------------------------------------------
+
+constexpr const char* kTokenColumns = "prefix, sha256, rights_holder, created_at, revoked_at";
+
+StoredToken ReadToken(sqlite3_stmt* stmt) {
+  StoredToken t;
+  t.prefix = ColumnText(stmt, 0);
+  t.sha256 = ColumnText(stmt, 1);
+  if (sqlite3_column_type(stmt, 2) != SQLITE_NULL) t.rights_holder = ColumnText(stmt, 2);
+  t.created_at = ColumnText(stmt, 3);
+  if (sqlite3_column_type(stmt, 4) != SQLITE_NULL) t.revoked_at = ColumnText(stmt, 4);
+  return t;
+}
+
+bool IsSha256Hex(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::Status SqliteOutbox::CreateToken(const StoredToken& token) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("create token"));
+  if (token.prefix.empty() || !IsSha256Hex(token.sha256) ||
+      (token.rights_holder.has_value() && token.rights_holder->empty())) {
+    return absl::InvalidArgumentError(
+        "a token needs a prefix, a SHA-256 in hex and a non-empty rights holder (or none for "
+        "admin)");
+  }
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(
+      db_.Prepare("INSERT INTO access_tokens (prefix, sha256, rights_holder, admin, created_at)"
+                  " VALUES (?1, ?2, ?3, ?3 IS NULL, ?4) ON CONFLICT (prefix) DO NOTHING",
+                  stmt, Op::kWrite));
+  const std::string now = sqlite::NowIso8601();
+  BindText(stmt.get(), 1, token.prefix);
+  BindText(stmt.get(), 2, token.sha256);
+  if (token.rights_holder) BindText(stmt.get(), 3, *token.rights_holder);
+  BindText(stmt.get(), 4, now);
+  BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt.get(), "create token"));
+  if (sqlite3_changes(db_.get()) == 0) {
+    return absl::AlreadyExistsError(absl::StrCat("token prefix ", token.prefix, " is taken"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<StoredToken>> SqliteOutbox::FindToken(std::string_view prefix) {
+  Stmt stmt;
+  const std::string sql =
+      absl::StrCat("SELECT ", kTokenColumns, " FROM access_tokens WHERE prefix = ?1");
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
+  BindText(stmt.get(), 1, prefix);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::optional<StoredToken>();
+  if (rc != SQLITE_ROW) return db_.Error(rc, "read token", Op::kRead);
+  return std::optional<StoredToken>(ReadToken(stmt.get()));
+}
+
+absl::StatusOr<std::vector<StoredToken>> SqliteOutbox::ListTokens() {
+  Stmt stmt;
+  const std::string sql =
+      absl::StrCat("SELECT ", kTokenColumns, " FROM access_tokens ORDER BY created_at, prefix");
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
+  std::vector<StoredToken> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(ReadToken(stmt.get()));
+  if (rc != SQLITE_DONE) return db_.Error(rc, "list tokens", Op::kRead);
+  return out;
+}
+
+absl::Status SqliteOutbox::RevokeToken(std::string_view prefix) {
+  BONAFIDE_RETURN_IF_ERROR(RequireWritable("revoke token"));
+  Stmt stmt;
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
+      "UPDATE access_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL", stmt,
+      Op::kWrite));
+  const std::string now = sqlite::NowIso8601();
+  BindText(stmt.get(), 1, prefix);
+  BindText(stmt.get(), 2, now);
+  BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt.get(), "revoke token"));
+  if (sqlite3_changes(db_.get()) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no active token with prefix \"", ToAbsl(prefix), "\""));
+  }
+  return absl::OkStatus();
 }
 
 // --- Delivery ----------------------------------------------------------------------------

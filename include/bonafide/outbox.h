@@ -155,6 +155,17 @@ struct DeliveryAttempt {
   int64_t next_attempt_ms = 0;  // kRetry: when to try again (Unix ms)
 };
 
+// An access token of the portal (`bonafide serve`) as stored: never the token itself, only
+// its SHA-256 and its public prefix (engine/portal_tokens.h makes and checks tokens).
+struct StoredToken {
+  std::string prefix;  // the token's first characters: unique, names it in lists
+  std::string sha256;  // SHA-256 of the whole token, 64 lower-case hex digits
+  // The rights holder whose cases it opens; nullopt for an admin token (every holder).
+  std::optional<std::string> rights_holder;
+  std::string created_at;
+  std::optional<std::string> revoked_at;  // set once revoked: the token opens nothing
+};
+
 class Outbox : public CaseSink {
  public:
   // --- Cases and events -------------------------------------------------------------------
@@ -181,6 +192,19 @@ class Outbox : public CaseSink {
   // Per signal precision, over every case of `rights_holder` (or of all holders).
   virtual absl::StatusOr<std::vector<PrecisionRow>> PrecisionReport(
       std::optional<std::string_view> rights_holder) = 0;
+
+  // --- Portal access tokens -------------------------------------------------------------
+  // Stores a new token (created_at and revoked_at are set by the outbox). AlreadyExists
+  // when its prefix is taken (make another token); InvalidArgument for an empty prefix or
+  // rights holder, or a sha256 that is not 64 hex digits.
+  virtual absl::Status CreateToken(const StoredToken& token) = 0;
+  // The token with this prefix, revoked or not; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<StoredToken>> FindToken(std::string_view prefix) = 0;
+  // Every token, oldest first.
+  virtual absl::StatusOr<std::vector<StoredToken>> ListTokens() = 0;
+  // Revokes the token with this prefix; NotFound when there is none or it is already
+  // revoked.
+  virtual absl::Status RevokeToken(std::string_view prefix) = 0;
 
   // --- Delivery (bonafide relay) ----------------------------------------------------------
   // The oldest event of `rights_holder` not yet delivered or dead, with its attempts.

@@ -126,6 +126,12 @@ class FakeOutbox final : public Outbox {
     return Unused();
   }
   absl::StatusOr<OutboxFeedback> LoadFeedback() override { return Unused(); }
+  absl::Status CreateToken(const StoredToken&) override { return Unused(); }
+  absl::StatusOr<std::optional<StoredToken>> FindToken(std::string_view) override {
+    return Unused();
+  }
+  absl::StatusOr<std::vector<StoredToken>> ListTokens() override { return Unused(); }
+  absl::Status RevokeToken(std::string_view) override { return Unused(); }
   absl::StatusOr<std::vector<PrecisionRow>> PrecisionReport(
       std::optional<std::string_view>) override {
     return Unused();

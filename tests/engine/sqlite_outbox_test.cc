@@ -119,17 +119,18 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
-  EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
-                      "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "announcements,authorized_sellers,cases,counterfeit_photos,deliveries,events,"
-            "relay_cursors,relay_endpoints,scan_checkpoints,to_publish,verdicts");
+  EXPECT_EQ(
+      raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
+                "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
+      "access_tokens,announcements,authorized_sellers,cases,counterfeit_photos,deliveries,events,"
+      "relay_cursors,relay_endpoints,scan_checkpoints,to_publish,verdicts");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
             "cases_by_rights_holder,cases_confirmed,cases_pending,events_by_case,"
             "events_by_rights_holder,verdicts_by_case");
   for (const char* table :
        {"announcements", "to_publish", "scan_checkpoints", "verdicts", "authorized_sellers",
-        "counterfeit_photos", "deliveries", "relay_cursors", "relay_endpoints"}) {
+        "counterfeit_photos", "deliveries", "relay_cursors", "relay_endpoints", "access_tokens"}) {
     EXPECT_EQ(raw.Query(std::string("SELECT count(*) FROM ") + table), "0") << table;
   }
 }

@@ -14,6 +14,9 @@ int HashCommand(int argc, char** argv);
 int RelayCommand(int argc, char** argv);
 int VerdictCommand(int argc, char** argv);
 int ReportCommand(int argc, char** argv);
+int ServeCommand(int argc, char** argv);
+// `bonafide token create|list|revoke`.
+int TokenCommand(int argc, char** argv);
 // `bonafide outbox authorized-sellers` (argv[0] is "authorized-sellers").
 int AuthorizedSellersCommand(int argc, char** argv);
 
