@@ -30,8 +30,10 @@ function check(condition, what, detail = '') {
   console.log(`ok ${passed} - ${what}`);
 }
 
-function run(args, options = {}) {
-  const result = spawnSync(bonafide, args, {encoding: 'utf8', ...options});
+// Runs the CLI in `workDir` (a scan writes its rejects file there) and returns its stdout.
+let workDir = os.tmpdir();
+function run(args) {
+  const result = spawnSync(bonafide, args, {encoding: 'utf8', cwd: workDir});
   if (result.status !== 0) {
     throw new Error(`bonafide ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   }
@@ -108,7 +110,7 @@ function startServer(dir) {
   const child = spawn(bonafide, ['serve', '--outbox', path.join(dir, 'outbox.db'),
                                  '--listen', '127.0.0.1:0', '--image-root',
                                  path.join(dir, 'images'), '--rules', path.join(dir, 'rules')],
-                      {stdio: ['ignore', 'pipe', 'pipe']});
+                      {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
   const log = fs.createWriteStream(path.join(dir, 'serve.log'));
   child.stderr.pipe(log);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({code, signal})));
@@ -193,6 +195,7 @@ async function shownKeys(page) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bonafide-portal-'));
+  workDir = dir;
   fs.mkdirSync(artifactDir, {recursive: true});
   let server = null;
   let browser = null;
@@ -201,7 +204,8 @@ async function main() {
     writeFixtures(dir);
     const outbox = path.join(dir, 'outbox.db');
     run(['scan', '--rules', path.join(dir, 'rules'), '--images', path.join(dir, 'images'),
-         '--outbox', outbox, '--progress=false', path.join(dir, 'listings.jsonl')]);
+         '--outbox', outbox, '--rejects', path.join(dir, 'rejects.jsonl'), '--progress=false',
+         path.join(dir, 'listings.jsonl')]);
     const tokenA = run(['token', 'create', '--outbox', outbox, '--rights-holder', 'acme']).trim();
     const tokenB = run(['token', 'create', '--outbox', outbox, '--rights-holder', 'bolt']).trim();
     check(/^\S{22,}$/.test(tokenA) && /^\S{22,}$/.test(tokenB) && tokenA !== tokenB,
