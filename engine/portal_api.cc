@@ -163,9 +163,8 @@ absl::StatusOr<int64_t> IntParam(const PortalRequest& req, std::string_view name
   const std::optional<std::string_view> text = Param(req, name);
   if (!text) return dflt;
   int64_t value = 0;
-  const bool digits = !text->empty() && std::all_of(text->begin(), text->end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  const bool digits = !text->empty() && std::all_of(text->begin(), text->end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
   if (!digits || !absl::SimpleAtoi(ToAbsl(*text), &value) || value < min || value > max) {
     return absl::InvalidArgumentError(
         absl::StrCat(ToAbsl(name), " takes an integer from ", min, " to ", max));
@@ -739,18 +738,16 @@ PortalResponse PortalApi::Impl::HandleSession(const PortalRequest& req) {
         absl::erase_if(sessions_, [now](const auto& s) { return s.second.expires_ms <= now; });
       }
       while (sessions_.size() >= options_.max_sessions) {
-        auto oldest = std::min_element(sessions_.begin(), sessions_.end(),
-                                       [](const auto& a, const auto& b) {
-                                         return a.second.expires_ms < b.second.expires_ms;
-                                       });
+        auto oldest = std::min_element(
+            sessions_.begin(), sessions_.end(),
+            [](const auto& a, const auto& b) { return a.second.expires_ms < b.second.expires_ms; });
         sessions_.erase(oldest);
       }
       sessions_[Sha256Hex(*id)] = session;
     }
     PortalResponse r = Json(200, SessionBody(session.identity, &session.csrf_token));
-    r.headers.emplace_back(
-        "Set-Cookie",
-        absl::StrCat(ToAbsl(kPortalSessionCookie), "=", *id, "; Path=/; HttpOnly; SameSite=Strict"));
+    r.headers.emplace_back("Set-Cookie", absl::StrCat(ToAbsl(kPortalSessionCookie), "=", *id,
+                                                      "; Path=/; HttpOnly; SameSite=Strict"));
     return r;
   }
   if (req.method != "GET" && req.method != "HEAD" && req.method != "DELETE") {
@@ -772,9 +769,9 @@ PortalResponse PortalApi::Impl::HandleSession(const PortalRequest& req) {
                                         "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"));
     return r;
   }
-  return Json(200, SessionBody(caller->identity, caller->session.has_value()
-                                                     ? &caller->session->csrf_token
-                                                     : nullptr));
+  return Json(200,
+              SessionBody(caller->identity,
+                          caller->session.has_value() ? &caller->session->csrf_token : nullptr));
 }
 
 // --- Endpoints ---------------------------------------------------------------------------
@@ -894,8 +891,8 @@ PortalResponse PortalApi::Impl::ListEvents(const PortalRequest& req, const Calle
   absl::StatusOr<ReaderPool::Lease> outbox = readers_.Acquire();
   if (!outbox.ok()) return StatusResponse(outbox.status());
   absl::StatusOr<std::vector<StoredEvent>> events =
-      (*outbox)->ListEvents(scope ? std::optional<std::string_view>(*scope) : std::nullopt,
-                            *after, static_cast<int>(*limit));
+      (*outbox)->ListEvents(scope ? std::optional<std::string_view>(*scope) : std::nullopt, *after,
+                            static_cast<int>(*limit));
   if (!events.ok()) return StatusResponse(events.status());
   std::string body;
   JsonObject(body)
@@ -909,8 +906,8 @@ PortalResponse PortalApi::Impl::Report(const PortalRequest& req, const Caller& c
   const std::optional<std::string> scope = ListScope(req, caller);
   absl::StatusOr<ReaderPool::Lease> outbox = readers_.Acquire();
   if (!outbox.ok()) return StatusResponse(outbox.status());
-  absl::StatusOr<std::vector<PrecisionRow>> rows = (*outbox)->PrecisionReport(
-      scope ? std::optional<std::string_view>(*scope) : std::nullopt);
+  absl::StatusOr<std::vector<PrecisionRow>> rows =
+      (*outbox)->PrecisionReport(scope ? std::optional<std::string_view>(*scope) : std::nullopt);
   if (!rows.ok()) return StatusResponse(rows.status());
   std::string body;
   JsonObject(body)
@@ -949,8 +946,7 @@ PortalResponse PortalApi::Impl::Photo(const PortalRequest& req, const Caller& ca
   const bool genuine = genuine_param.has_value() && *genuine_param == "1";
   const std::string relative = PhotoPath(**c, index, genuine);
   if (relative.empty()) return no_photo;
-  const std::optional<std::string> bytes =
-      ReadUnder(genuine ? rules_dir_ : image_root_, relative);
+  const std::optional<std::string> bytes = ReadUnder(genuine ? rules_dir_ : image_root_, relative);
   if (!bytes) return no_photo;
   const std::string_view type = ImageTypeOf(*bytes);
   if (type.empty()) return no_photo;

@@ -1,6 +1,7 @@
 #include "engine/portal_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -100,22 +101,20 @@ class PortalServer::Impl {
     server_.Options(kAnyPath, handler);
     // What httplib answers by itself (a body over the limit, a bad request line) gets a
     // JSON body like every other error; an answer of the handler is left as it is.
-    server_.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      if (res.status == 413) {
-        SetError(res, 400, "the body is over 64 KiB");
-      } else if (res.status == 404) {
-        SetError(res, 404, "not found");
-      } else {
-        SetError(res, res.status, "bad request");
-      }
-      return httplib::Server::HandlerResponse::Handled;
-    }));
-    server_.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-          SetError(res, 500, "internal error");
-        });
+    server_.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          if (res.status == 413) {
+            SetError(res, 400, "the body is over 64 KiB");
+          } else if (res.status == 404) {
+            SetError(res, 404, "not found");
+          } else {
+            SetError(res, res.status, "bad request");
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                     std::exception_ptr) { SetError(res, 500, "internal error"); });
     if (options_.access_log) {
       server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
         // A request refused before routing (a bad request line) has no start time.
@@ -126,21 +125,31 @@ class PortalServer::Impl {
                                              .count());
           request_start = {};
         }
-        options_.access_log(absl::StrFormat("%s %s %s %d %d %s",
-                                            req.remote_addr.empty() ? "-" : req.remote_addr,
-                                            req.method.empty() ? "-" : req.method,
-                                            LoggablePath(req.target), res.status,
-                                            res.body.size(), ms));
+        options_.access_log(
+            absl::StrFormat("%s %s %s %d %d %s", req.remote_addr.empty() ? "-" : req.remote_addr,
+                            req.method.empty() ? "-" : req.method, LoggablePath(req.target),
+                            res.status, res.body.size(), ms));
       });
     }
+    // httplib listens with a backlog of 5: a burst of clients beyond that has its
+    // handshakes dropped and retried, and in tests some requests failed. The options
+    // callback sees the listening socket before it is bound, so it can be listened on
+    // again with the system's backlog once bound.
+    server_.set_socket_options([this](socket_t sock) {
+      const int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_socket_ = sock;
+    });
     if (options_.port == 0) {
       port_ = server_.bind_to_any_port(options_.host);
     } else if (server_.bind_to_port(options_.host, options_.port)) {
       port_ = options_.port;
     }
+    if (port_ > 0 && listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
     if (port_ <= 0) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.host, ":",
-                                                 options_.port, " (in use, or not an address "
+                                                 options_.port,
+                                                 " (in use, or not an address "
                                                  "of this machine)"));
     }
     return absl::OkStatus();
@@ -166,6 +175,7 @@ class PortalServer::Impl {
   const PortalServerOptions options_;
   httplib::Server server_;
   int port_ = 0;
+  socket_t listen_socket_ = -1;
   std::atomic<bool> stopped_{false};
 };
 

@@ -32,9 +32,9 @@ struct PortalServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0 = any free port (see port())
   // Parameters that affect performance:
-  int threads = 8;                 // worker threads (8): requests answered at once
-  int read_timeout_ms = 10000;     // a request must arrive within this (10 s)
-  int write_timeout_ms = 10000;    // a response must be taken within this (10 s)
+  int threads = 8;                   // worker threads (8): requests answered at once
+  int read_timeout_ms = 10000;       // a request must arrive within this (10 s)
+  int write_timeout_ms = 10000;      // a response must be taken within this (10 s)
   int keep_alive_timeout_ms = 5000;  // an idle kept-alive connection is closed after (5 s)
   // Called once per answered request, from the worker thread that answered it, with a
   // line "<client> <METHOD> <path without query> <status> <bytes> <ms>ms" (no newline):

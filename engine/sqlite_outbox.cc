@@ -5,6 +5,8 @@
 // (to_publish); Publish(run) compares every marked case with what was last announced
 // (announcements) and emits one event for each difference. A verdict is recorded and announced in
 // one transaction.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -348,10 +350,13 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
   const bool read_only = access == OutboxAccess::kReadOnly;
   if (read_only) {
     // SQLite would create a missing file even for a read-only connection's WAL files.
+    // Checked without opening the file: closing a descriptor of it would drop every POSIX
+    // lock this process holds on it, including the shared lock of the process's other
+    // connections; the next connection to close elsewhere would then think itself the last
+    // one, delete the WAL and its index, and leave this process's connections reading a
+    // stale index (seen as a portal that no longer saw new tokens).
     const std::string p(path);
-    if (FILE* f = std::fopen(p.c_str(), "rb"); f != nullptr) {
-      std::fclose(f);
-    } else {
+    if (::access(p.c_str(), R_OK) != 0) {
       const int err = errno;
       const std::string message = absl::StrCat(p, ": open: ", std::strerror(err));
       if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);

@@ -28,8 +28,7 @@ int Fail(const char* command, const absl::Status& status) {
   return kExitFailure;
 }
 
-absl::StatusOr<std::unique_ptr<Outbox>> OpenExisting(const std::string& path,
-                                                     OutboxAccess access) {
+absl::StatusOr<std::unique_ptr<Outbox>> OpenExisting(const std::string& path, OutboxAccess access) {
   if (!OutboxExists(path)) return absl::NotFoundError(absl::StrCat("no outbox at \"", path, "\""));
   return OpenOutbox(path, access);
 }
@@ -146,8 +145,7 @@ int TokenCommand(int argc, char** argv) {
   if (sub == "create") return Create(argc - 1, argv + 1);
   if (sub == "list") return List(argc - 1, argv + 1);
   if (sub == "revoke") return Revoke(argc - 1, argv + 1);
-  std::fprintf(stderr, "bonafide token: unknown subcommand \"%s\"\n%s", sub.c_str(),
-               usage.c_str());
+  std::fprintf(stderr, "bonafide token: unknown subcommand \"%s\"\n%s", sub.c_str(), usage.c_str());
   return kExitUsage;
 }
 
