@@ -62,7 +62,8 @@ TEST_F(PortalTokensTest, OnlyTheHashAndThePrefixAreStored) {
 
 TEST_F(PortalTokensTest, TokensAreRandomAndAuthenticateTheirHolder) {
   std::set<std::string> seen;
-  for (int i = 0; i < 50; ++i) EXPECT_TRUE(seen.insert(CreateToken(*outbox_, "acme").value()).second);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_TRUE(seen.insert(CreateToken(*outbox_, "acme").value()).second);
   const std::string acme = CreateToken(*outbox_, "acme").value();
   const std::string admin = CreateToken(*outbox_, std::nullopt).value();
   absl::StatusOr<PortalIdentity> who = AuthenticateToken(*outbox_, acme);
@@ -159,7 +160,8 @@ TEST_F(PortalApiTest, BodiesOverTheLimitAreRefusedBeforeAnythingElse) {
   r.method = "POST";
   r.path = "/api/v1/cases/acme%3Ashop%3AL1/verdict";
   r.authorization = "Bearer " + token_;
-  r.body = R"({"verdict":"counterfeit","comment":")" + std::string(kPortalMaxBodyBytes, 'x') + "\"}";
+  r.body =
+      R"({"verdict":"counterfeit","comment":")" + std::string(kPortalMaxBodyBytes, 'x') + "\"}";
   PortalResponse res = api_->Handle(r);
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(res.body, R"({"error":"the body is over 64 KiB"})");
