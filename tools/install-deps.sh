@@ -14,7 +14,13 @@ packages=(
   libopencv-contrib-dev  # img_hash::PHash, the peer in bench/bonafide_image_bench (~150 packages)
   python3 zstd ripgrep
   clang-format clang-tidy  # tools/format.sh --check and tools/lint.sh, run by tools/test.sh
+  chromium  # tests/browser: the portal page in the system's headless browser
 )
+# tests/browser runs on node and npm. A machine may already have them from another source
+# (a nodejs package that bundles npm conflicts with Debian's npm), so they are installed only
+# when the commands are missing.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,3 +33,15 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "install-deps: all ${#packages[@]} packages present"
+
+# The browser test's one npm package (tests/browser/package-lock.json), pinned. It drives
+# /usr/bin/chromium and must never download a browser of its own.
+browser_tests=$(cd "$(dirname "$0")/../tests/browser" && pwd)
+wanted=$(node -p "require(process.argv[1]).packages['node_modules/playwright-core'].version" \
+  "$browser_tests/package-lock.json")
+have=$(node -p "require(process.argv[1]).version" \
+  "$browser_tests/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [[ "$have" != "$wanted" ]]; then
+  (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "install-deps: playwright-core $wanted present in tests/browser/node_modules"

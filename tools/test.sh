@@ -3,8 +3,9 @@
 #   1. install the dependencies (tools/install-deps.sh; needs root when something is missing);
 #   2. every C++ file formatted as .clang-format says (tools/format.sh --check);
 #   3. the `ci` workflow: configure, build everything with warnings as errors, run every
-#      test (labels unit, api, e2e, relay, slow = fuzz corpus replays, bench-smoke); then
-#      clang-tidy with the checks of .clang-tidy over the libraries and the CLI;
+#      test (labels unit, api, e2e, relay, browser = the portal page in headless Chromium,
+#      slow = fuzz corpus replays, bench-smoke); then clang-tidy with the checks of
+#      .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz
 #      corpus replay also runs under the sanitizers.
@@ -22,7 +23,7 @@ for arg in "$@"; do
     --skip-ci) skip_ci=1 ;;
     --skip-asan) skip_asan=1 ;;
     -h | --help)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -49,6 +50,9 @@ fi
 step "format check (clang-format)" bash tools/format.sh --check
 
 if ((!skip_ci)); then
+  # The browser test skips itself where Chromium or node is missing; here they were
+  # installed, so a missing one is a failure.
+  export BONAFIDE_REQUIRE_BROWSER=1
   step "ci workflow (configure, build, all tests)" cmake --workflow --preset ci
   step "lint (clang-tidy, the checks of .clang-tidy)" bash tools/lint.sh build/ci
 fi
