@@ -119,7 +119,8 @@ products:
     const testing::CliRun scan = testing::RunCli(
         "scan --progress=false --cache-dir " + testing::ShellQuote(d.Join("cache")) + " --rules " +
         testing::ShellQuote(d.Join("rules")) + " --images " +
-        testing::ShellQuote(d.Join("images")) + " --outbox " + testing::ShellQuote(outbox_) + " " +
+        testing::ShellQuote(d.Join("images")) + " --outbox " + testing::ShellQuote(outbox_) +
+        " --rejects " + testing::ShellQuote(d.Join("rejects.jsonl")) + " " +
         testing::ShellQuote(d.Join("listings.jsonl")));
     ASSERT_EQ(scan.exit_status, 0) << scan.err;
     acme_token_ = NewToken("--rights-holder acme");
