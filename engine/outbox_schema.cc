@@ -75,7 +75,7 @@ CREATE TABLE to_publish (
 )sql";
 
 constexpr const char* kCaseIndexesSql = R"sql(
-CREATE INDEX cases_by_rights_holder ON cases (rights_holder, first_seen_at, case_key);
+CREATE INDEX cases_by_holder_status ON cases (rights_holder, status, first_seen_at, case_key);
 CREATE INDEX cases_pending ON cases (marketplace, listing_id) WHERE status = 'pending';
 CREATE INDEX cases_confirmed ON cases (rights_holder, seller_id, case_key)
   WHERE status = 'confirmed';
@@ -198,7 +198,8 @@ FROM cases_v1 AS old;
 
 // Version 2 to 3: the announcement columns move to their own tables; case rows keep their
 // order (ids follow the old rowids). `cases_by_listing` and `cases_to_publish` are gone
-// (the partial `cases_pending` serves the scan's lookups by listing). A version 1 outbox
+// (the partial `cases_pending` serves the scan's lookups by listing), and
+// `cases_by_rights_holder` gives way to `cases_by_holder_status`. A version 1 outbox
 // arrives here without the version 2 indexes.
 constexpr const char* kMigrateVersion2CasesSql = R"sql(
 DROP INDEX IF EXISTS cases_by_rights_holder;

@@ -841,12 +841,16 @@ absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
     }
     after.emplace(q.after->substr(0, space), q.after->substr(space + 1));
   }
-  const std::string sql = absl::StrCat(
-      "SELECT ", kCaseColumns,
-      " FROM cases WHERE (?1 IS NULL OR rights_holder = ?1) AND (?2 IS NULL OR status = ?2)"
-      " AND (?3 IS NULL OR marketplace = ?3) AND (?4 IS NULL OR first_seen_at >= ?4)"
-      " AND (?5 IS NULL OR (first_seen_at, case_key) < (?5, ?6))"
-      " ORDER BY first_seen_at DESC, case_key DESC LIMIT ?7");
+  // Only the filters given, so that SQLite walks cases_by_holder_status newest first and
+  // stops after one page (with "?1 IS NULL OR ..." it read and sorted every case). A holder
+  // without a status reads and sorts that holder's cases.
+  std::string sql = absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE 1");
+  if (q.rights_holder) sql += " AND rights_holder = ?1";
+  if (q.status) sql += " AND status = ?2";
+  if (q.marketplace) sql += " AND marketplace = ?3";
+  if (q.since) sql += " AND first_seen_at >= ?4";
+  if (after) sql += " AND (first_seen_at, case_key) < (?5, ?6)";
+  sql += " ORDER BY first_seen_at DESC, case_key DESC LIMIT ?7";
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
   sqlite3_stmt* s = stmt.get();
@@ -874,10 +878,12 @@ absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
 absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
     std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
     std::optional<std::string_view> case_key) {
-  const std::string sql =
-      absl::StrCat("SELECT ", kEventColumns,
-                   " FROM events WHERE (?1 IS NULL OR rights_holder = ?1) AND id > ?2"
-                   " AND (?3 IS NULL OR case_key = ?3) ORDER BY id LIMIT ?4");
+  // Only the filters given, so that SQLite takes events_by_case or events_by_rights_holder
+  // (with "?3 IS NULL OR ..." it read every event).
+  std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE id > ?2");
+  if (rights_holder) sql += " AND rights_holder = ?1";
+  if (case_key) sql += " AND case_key = ?3";
+  sql += " ORDER BY id LIMIT ?4";
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
   if (rights_holder) BindText(stmt.get(), 1, *rights_holder);

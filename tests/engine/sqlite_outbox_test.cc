@@ -126,7 +126,7 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
       "relay_cursors,relay_endpoints,scan_checkpoints,to_publish,verdicts");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "cases_by_rights_holder,cases_confirmed,cases_pending,events_by_case,"
+            "cases_by_holder_status,cases_confirmed,cases_pending,events_by_case,"
             "events_by_rights_holder,verdicts_by_case");
   for (const char* table :
        {"announcements", "to_publish", "scan_checkpoints", "verdicts", "authorized_sellers",
