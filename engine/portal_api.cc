@@ -965,20 +965,20 @@ PortalResponse PortalApi::Impl::Photo(const PortalRequest& req, const Caller& ca
   absl::StatusOr<std::optional<StoredCase>> c = VisibleCase(**outbox, caller, key);
   if (!c.ok()) return StatusResponse(c.status());
   if (!c->has_value()) return NoSuchCase();
-  const PortalResponse no_photo = Error(404, "no such photo");
+  const auto no_photo = [] { return Error(404, "no such photo"); };
   size_t index = 0;
   const bool digits = !index_text.empty() && index_text.size() <= 4 &&
                       std::all_of(index_text.begin(), index_text.end(),
                                   [](char ch) { return ch >= '0' && ch <= '9'; });
-  if (!digits || !absl::SimpleAtoi(ToAbsl(index_text), &index)) return no_photo;
+  if (!digits || !absl::SimpleAtoi(ToAbsl(index_text), &index)) return no_photo();
   const std::optional<std::string_view> genuine_param = Param(req, "genuine");
   const bool genuine = genuine_param.has_value() && *genuine_param == "1";
   const std::string relative = PhotoPath(**c, index, genuine);
-  if (relative.empty()) return no_photo;
+  if (relative.empty()) return no_photo();
   const std::optional<std::string> bytes = ReadUnder(genuine ? rules_dir_ : image_root_, relative);
-  if (!bytes) return no_photo;
+  if (!bytes) return no_photo();
   const std::string_view type = ImageTypeOf(*bytes);
-  if (type.empty()) return no_photo;
+  if (type.empty()) return no_photo();
   PortalResponse r;
   r.content_type = std::string(type);
   r.body = *bytes;

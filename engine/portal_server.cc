@@ -165,7 +165,7 @@ class PortalServer::Impl {
       PortalResponse r = api_.Handle(ToPortalRequest(req));
       res.status = r.status;
       for (auto& [name, value] : r.headers) res.set_header(name.c_str(), value);
-      if (!r.content_type.empty()) res.set_content(std::move(r.body), r.content_type.c_str());
+      if (!r.content_type.empty()) res.set_content(r.body, r.content_type.c_str());
     };
     // Routing is the PortalApi's (on the raw path); httplib's matches every path.
     const char* kAnyPath = R"(/[\s\S]*)";
@@ -194,8 +194,10 @@ class PortalServer::Impl {
           }
           return httplib::Server::HandlerResponse::Handled;
         }));
-    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                     std::exception_ptr) { SetError(res, 500, "internal error"); });
+    server_.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+          SetError(res, 500, "internal error");
+        });
     if (options_.access_log) {
       server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
         // A request refused before routing (a bad request line) has no start time.
