@@ -125,28 +125,30 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-// True when `key` is a case key exactly as CaseKey() writes it: three parts split at the
-// last two colons, the last two holding '%' only as %25 or %3A, no control characters.
-bool IsWellFormedCaseKey(std::string_view key) {
-  if (key.empty() || !IsValidUtf8(key)) return false;
+// The rights holder part of `key` when it is a case key exactly as CaseKey() writes it
+// (three parts split at the last two colons, the last two holding '%' only as %25 or
+// %3A, no control characters); nullopt otherwise. Points into `key`.
+std::optional<std::string_view> HolderOfCaseKey(std::string_view key) {
+  if (key.empty() || !IsValidUtf8(key)) return std::nullopt;
   for (char c : key) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
   }
   const size_t last = key.rfind(':');
-  if (last == std::string_view::npos || last == 0) return false;
+  if (last == std::string_view::npos || last == 0) return std::nullopt;
   const size_t middle = key.rfind(':', last - 1);
-  if (middle == std::string_view::npos || middle == 0) return false;
+  if (middle == std::string_view::npos || middle == 0) return std::nullopt;
   const std::string_view holder = key.substr(0, middle);
   std::string parts[2];
   const std::string_view encoded[2] = {key.substr(middle + 1, last - middle - 1),
                                        key.substr(last + 1)};
   for (int i = 0; i < 2; ++i) {
-    if (encoded[i].empty()) return false;
+    if (encoded[i].empty()) return std::nullopt;
     std::optional<std::string> decoded = PercentDecode(encoded[i]);
-    if (!decoded) return false;
+    if (!decoded) return std::nullopt;
     parts[i] = *std::move(decoded);
   }
-  return CaseKey(holder, parts[0], parts[1]) == key;
+  if (CaseKey(holder, parts[0], parts[1]) != key) return std::nullopt;
+  return holder;
 }
 
 // The query parameter `name`, or nullopt.
@@ -508,6 +510,8 @@ class PortalApi::Impl {
     PortalIdentity identity;
     std::string csrf_token;
     int64_t expires_ms = 0;
+    // Order of creation: "oldest" without ties (many logins share a millisecond).
+    uint64_t serial = 0;
   };
   // Who is asking, once authenticated.
   struct Caller {
@@ -549,6 +553,7 @@ class PortalApi::Impl {
   std::mutex session_mu_;
   // By SHA-256 of the cookie's value: a lookup's timing says nothing about live ids.
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(session_mu_);
+  uint64_t session_serial_ ABSL_GUARDED_BY(session_mu_) = 0;
 };
 
 PortalResponse PortalApi::Impl::Handle(const PortalRequest& req) {
@@ -576,12 +581,18 @@ PortalResponse PortalApi::Impl::Handle(const PortalRequest& req) {
   const size_t n = segments.size();
   const std::string& first = segments[0];
   // Each path segment is decoded exactly once; a key that does not decode to a
-  // well-formed case key reads as an unknown case.
+  // well-formed case key reads as an unknown case. So does another holder's key, judged
+  // by its holder part before any database read: the answer and its timing are the same
+  // whether that holder's case exists or not.
   std::string key;
   const bool has_key = (first == "cases" && (n == 2 || n == 3)) || (first == "photos" && n == 3);
   if (has_key) {
     std::optional<std::string> decoded = PercentDecode(segments[1]);
-    if (decoded && IsWellFormedCaseKey(*decoded)) key = *std::move(decoded);
+    const std::optional<std::string_view> holder =
+        decoded ? HolderOfCaseKey(*decoded) : std::nullopt;
+    if (holder && (caller->identity.admin() || *holder == *caller->identity.rights_holder)) {
+      key = *std::move(decoded);
+    }
   }
   if (first == "cases" && n == 1) {
     return read ? ListCases(req, *caller) : Error(405, "method not allowed");
@@ -737,12 +748,28 @@ PortalResponse PortalApi::Impl::HandleSession(const PortalRequest& req) {
         const int64_t now = NowMs();
         absl::erase_if(sessions_, [now](const auto& s) { return s.second.expires_ms <= now; });
       }
+      // One token keeps at most max_sessions_per_token sessions, its oldest dropped, so
+      // that logging in again and again with it never drops other tokens' sessions.
+      for (;;) {
+        size_t own = 0;
+        auto oldest = sessions_.end();
+        for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+          if (it->second.identity.token_prefix != identity->token_prefix) continue;
+          ++own;
+          if (oldest == sessions_.end() || it->second.serial < oldest->second.serial) {
+            oldest = it;
+          }
+        }
+        if (own < std::max<size_t>(options_.max_sessions_per_token, 1)) break;
+        sessions_.erase(oldest);
+      }
       while (sessions_.size() >= options_.max_sessions) {
         auto oldest = std::min_element(
             sessions_.begin(), sessions_.end(),
-            [](const auto& a, const auto& b) { return a.second.expires_ms < b.second.expires_ms; });
+            [](const auto& a, const auto& b) { return a.second.serial < b.second.serial; });
         sessions_.erase(oldest);
       }
+      session.serial = ++session_serial_;
       sessions_[Sha256Hex(*id)] = session;
     }
     PortalResponse r = Json(200, SessionBody(session.identity, &session.csrf_token));
@@ -858,15 +885,17 @@ PortalResponse PortalApi::Impl::PostVerdict(const PortalRequest& req, const Call
   }
   absl::StatusOr<VerdictBody> body = ParseVerdictBody(req.body);
   if (!body.ok()) return StatusResponse(body.status());
-  if (key.empty()) return NoSuchCase();
   VerdictRequest request;
-  request.case_key = key;
   request.verdict = body->verdict;
   request.comment = std::move(body->comment);
   request.authorize_seller = body->authorize_seller;
   request.replace = body->replace;
   request.rights_holder = caller.identity.rights_holder;  // the holder's scope; admin: none
   request.actor = caller.identity.token_prefix;
+  // Everything the outbox would refuse whatever the case is refused here, key unseen.
+  if (absl::Status s = ValidateVerdictRequest(request); !s.ok()) return StatusResponse(s);
+  if (key.empty()) return NoSuchCase();
+  request.case_key = key;
   absl::StatusOr<StoredCase> c = [&]() {
     std::lock_guard<std::mutex> lock(write_mu_);
     return writer_->RecordVerdict(request);
@@ -936,20 +965,20 @@ PortalResponse PortalApi::Impl::Photo(const PortalRequest& req, const Caller& ca
   absl::StatusOr<std::optional<StoredCase>> c = VisibleCase(**outbox, caller, key);
   if (!c.ok()) return StatusResponse(c.status());
   if (!c->has_value()) return NoSuchCase();
-  const PortalResponse no_photo = Error(404, "no such photo");
+  const auto no_photo = [] { return Error(404, "no such photo"); };
   size_t index = 0;
   const bool digits = !index_text.empty() && index_text.size() <= 4 &&
                       std::all_of(index_text.begin(), index_text.end(),
                                   [](char ch) { return ch >= '0' && ch <= '9'; });
-  if (!digits || !absl::SimpleAtoi(ToAbsl(index_text), &index)) return no_photo;
+  if (!digits || !absl::SimpleAtoi(ToAbsl(index_text), &index)) return no_photo();
   const std::optional<std::string_view> genuine_param = Param(req, "genuine");
   const bool genuine = genuine_param.has_value() && *genuine_param == "1";
   const std::string relative = PhotoPath(**c, index, genuine);
-  if (relative.empty()) return no_photo;
+  if (relative.empty()) return no_photo();
   const std::optional<std::string> bytes = ReadUnder(genuine ? rules_dir_ : image_root_, relative);
-  if (!bytes) return no_photo;
+  if (!bytes) return no_photo();
   const std::string_view type = ImageTypeOf(*bytes);
-  if (type.empty()) return no_photo;
+  if (type.empty()) return no_photo();
   PortalResponse r;
   r.content_type = std::string(type);
   r.body = *bytes;

@@ -11,7 +11,8 @@
 //
 // Isolation: every case, event, verdict, report and photo is read with the identity's
 // rights holder in the query (an admin token has none). Another holder's case, an unknown
-// case and a malformed case key give the same 404 body.
+// case and a malformed case key give the same 404 body; another holder's key is refused
+// by its holder part, before any database read.
 #ifndef BONAFIDE_ENGINE_PORTAL_API_H_
 #define BONAFIDE_ENGINE_PORTAL_API_H_
 
@@ -56,6 +57,9 @@ struct PortalOptions {
   int64_t session_ttl_ms = 12 * 3600 * 1000;
   // Live sessions kept at most; a login beyond drops the oldest (10000).
   size_t max_sessions = 10000;
+  // Live sessions of one token kept at most; its login beyond drops its own oldest (20).
+  // So one token cannot push other tokens' sessions out of max_sessions.
+  size_t max_sessions_per_token = 20;
 };
 
 // A parsed HTTP request: what the handler needs of it, nothing more.

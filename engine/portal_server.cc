@@ -3,11 +3,14 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -51,12 +54,80 @@ PortalRequest ToPortalRequest(const httplib::Request& req) {
   return r;
 }
 
-void SetError(httplib::Response& res, int status, std::string_view message) {
+std::string ErrorBody(std::string_view message) {
   std::string body = "{\"error\":\"";
   body.append(message);
   body.append("\"}");
+  return body;
+}
+
+void SetError(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
-  res.set_content(body, "application/json");
+  res.set_content(ErrorBody(message), "application/json");
+}
+
+// Answers with a JSON error and closes the connection once the answer is written. For a
+// request whose body is refused unread: on a kept-alive connection its bytes would be
+// read as the next request. httplib closes a connection when writing a response fails,
+// so the body goes out through a content provider that writes it all, then reports a
+// failure.
+void RefuseAndClose(httplib::Response& res, int status, std::string_view message) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_content_provider(
+      ErrorBody(message).size(), "application/json",
+      [body = ErrorBody(message)](size_t offset, size_t length, httplib::DataSink& sink) {
+        sink.write(body.data() + offset, length);
+        return false;
+      });
+}
+
+// httplib parses a Range header before any handler runs and then applies it to every
+// answer: a few thousand ranges over one small file make a reply of many megabytes, built
+// in memory. The portal serves no partial content: the ranges are dropped, and every
+// answer is whole (a server may ignore Range). The Request is httplib's own non-const
+// object, only handed to handlers as const, so clearing it here is defined.
+void IgnoreRanges(const httplib::Request& req) {
+  const_cast<httplib::Request&>(req).ranges.clear();  // NOLINT(*-const-cast)
+}
+
+// A status and message when the request's body framing is refused, else nullopt.
+// httplib calls the pre-routing handler after the headers and before it reads any body;
+// only a Content-Length body is bounded there (set_payload_max_length), so every other
+// framing is refused unread:
+// - Transfer-Encoding (chunked): read without limit; 411.
+// - no Content-Length on a method whose body httplib reads (it reads until the client
+//   closes): 411.
+// - Content-Encoding (gzip, br): decompressed without limit; 400.
+// - a Content-Length that is not one decimal number, or a body on a method httplib does
+//   not read (its bytes would be taken as the next request): 400.
+std::optional<std::pair<int, std::string_view>> RefusedFraming(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding")) {
+    return std::make_pair(411, "send the body with a Content-Length header, not chunked");
+  }
+  if (req.has_header("Content-Encoding")) {
+    return std::make_pair(400, "compressed bodies (Content-Encoding) are refused");
+  }
+  const bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                          req.method == "DELETE" || req.method == "PRI";
+  if (!req.has_header("Content-Length")) {
+    // httplib reads nothing for a DELETE without Content-Length.
+    if (reads_body && req.method != "DELETE") {
+      return std::make_pair(411, "a request with a body needs a Content-Length header");
+    }
+    return std::nullopt;
+  }
+  const std::string length = req.get_header_value("Content-Length");
+  const bool digits =
+      !length.empty() && length.size() <= 18 &&
+      std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (req.get_header_value_count("Content-Length") != 1 || !digits) {
+    return std::make_pair(400, "Content-Length must be one decimal number");
+  }
+  if (!reads_body && length.find_first_not_of('0') != std::string::npos) {
+    return std::make_pair(400, "this method takes no body");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -81,15 +152,20 @@ class PortalServer::Impl {
       headers.emplace(std::string(name), std::string(value));
     }
     server_.set_default_headers(std::move(headers));
-    server_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       request_start = std::chrono::steady_clock::now();
+      IgnoreRanges(req);
+      if (const auto refused = RefusedFraming(req)) {
+        RefuseAndClose(res, refused->first, refused->second);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       PortalResponse r = api_.Handle(ToPortalRequest(req));
       res.status = r.status;
       for (auto& [name, value] : r.headers) res.set_header(name.c_str(), value);
-      if (!r.content_type.empty()) res.set_content(std::move(r.body), r.content_type.c_str());
+      if (!r.content_type.empty()) res.set_content(r.body, r.content_type.c_str());
     };
     // Routing is the PortalApi's (on the raw path); httplib's matches every path.
     const char* kAnyPath = R"(/[\s\S]*)";
@@ -101,9 +177,14 @@ class PortalServer::Impl {
     server_.Options(kAnyPath, handler);
     // What httplib answers by itself (a body over the limit, a bad request line) gets a
     // JSON body like every other error; an answer of the handler is left as it is.
-    server_.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    server_.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
+          // httplib answers a malformed Range itself (416) with whatever ranges it had
+          // parsed so far, before the pre-routing handler could drop them.
+          IgnoreRanges(req);
+          if (!res.body.empty() || res.content_provider_) {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
           if (res.status == 413) {
             SetError(res, 400, "the body is over 64 KiB");
           } else if (res.status == 404) {
@@ -113,8 +194,10 @@ class PortalServer::Impl {
           }
           return httplib::Server::HandlerResponse::Handled;
         }));
-    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                     std::exception_ptr) { SetError(res, 500, "internal error"); });
+    server_.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+          SetError(res, 500, "internal error");
+        });
     if (options_.access_log) {
       server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
         // A request refused before routing (a bad request line) has no start time.
@@ -125,10 +208,10 @@ class PortalServer::Impl {
                                              .count());
           request_start = {};
         }
-        options_.access_log(
-            absl::StrFormat("%s %s %s %d %d %s", req.remote_addr.empty() ? "-" : req.remote_addr,
-                            req.method.empty() ? "-" : req.method, LoggablePath(req.target),
-                            res.status, res.body.size(), ms));
+        options_.access_log(absl::StrFormat(
+            "%s %s %s %d %d %s", req.remote_addr.empty() ? "-" : req.remote_addr,
+            req.method.empty() ? "-" : req.method, LoggablePath(req.target), res.status,
+            res.content_provider_ ? res.content_length_ : res.body.size(), ms));
       });
     }
     // httplib listens with a backlog of 5: a burst of clients beyond that has its

@@ -7,8 +7,12 @@
 //                                      // requests are answered
 //
 // A bounded pool of worker threads answers requests (more connections wait in a queue);
-// read and write timeouts drop stalled clients; a body over kPortalMaxBodyBytes is refused
-// with 400 before the handler sees it. Every response carries PortalSecurityHeaders().
+// read and write timeouts drop stalled clients (per read, not per request: see
+// docs/portal.md, "Deployment"); a body over kPortalMaxBodyBytes is refused with 400
+// before the handler sees it, and a body that cannot be bounded before it is read
+// (Transfer-Encoding, Content-Encoding, no Content-Length) is refused unread, with the
+// connection closed. Range headers are ignored. Every response carries
+// PortalSecurityHeaders().
 // Thread-safe: Stop() may be called from any thread (not from a signal handler).
 // IMPORTANT: the PortalApi must outlive the server.
 #ifndef BONAFIDE_ENGINE_PORTAL_SERVER_H_

@@ -99,6 +99,20 @@ std::string CaseKey(std::string_view rights_holder, std::string_view marketplace
   return key;
 }
 
+absl::Status ValidateVerdictRequest(const VerdictRequest& r) {
+  if (r.authorize_seller && r.verdict != VerdictKind::kGenuine) {
+    return absl::InvalidArgumentError("authorize_seller goes with a genuine verdict only");
+  }
+  if (r.comment.size() > kMaxVerdictCommentBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("comment is ", r.comment.size(), " bytes; at most ", kMaxVerdictCommentBytes));
+  }
+  if (!IsValidUtf8(r.comment) || !IsValidUtf8(r.actor)) {
+    return absl::InvalidArgumentError("comment is not valid UTF-8");
+  }
+  return absl::OkStatus();
+}
+
 namespace engine {
 namespace {
 
@@ -108,8 +122,6 @@ using sqlite::Db;
 using sqlite::Op;
 using sqlite::Stmt;
 using sqlite::StmtScope;
-
-constexpr size_t kMaxCommentBytes = 4096;
 
 // --- SQL ---------------------------------------------------------------------------------
 
@@ -897,16 +909,7 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
 
 absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("verdict"));
-  if (r.authorize_seller && r.verdict != VerdictKind::kGenuine) {
-    return absl::InvalidArgumentError("authorize_seller goes with a genuine verdict only");
-  }
-  if (r.comment.size() > kMaxCommentBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("comment is ", r.comment.size(), " bytes; at most ", kMaxCommentBytes));
-  }
-  if (!IsValidUtf8(r.comment) || !IsValidUtf8(r.actor)) {
-    return absl::InvalidArgumentError("comment is not valid UTF-8");
-  }
+  BONAFIDE_RETURN_IF_ERROR(ValidateVerdictRequest(r));
   StoredCase result;
   const absl::Status status = db_.InTransaction([&]() -> absl::Status {
     Stmt stmt;

@@ -10,6 +10,7 @@
 #ifndef BONAFIDE_OUTBOX_H_
 #define BONAFIDE_OUTBOX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 #include "bonafide/sink.h"
@@ -66,11 +68,14 @@ struct StoredEvent {
   std::string created_at;
 };
 
+// A verdict's comment holds at most this many bytes.
+inline constexpr size_t kMaxVerdictCommentBytes = 4096;
+
 // A rights holder's answer.
 struct VerdictRequest {
   std::string case_key;
   VerdictKind verdict = VerdictKind::kCounterfeit;
-  std::string comment;            // at most 4 KiB of UTF-8
+  std::string comment;            // at most kMaxVerdictCommentBytes of UTF-8
   bool authorize_seller = false;  // genuine only: never flag this seller for this holder again
   bool replace = false;           // replace an earlier verdict instead of failing
   // When set, the case must belong to this rights holder; another holder's case is
@@ -236,6 +241,11 @@ enum class OutboxAccess : uint8_t { kReadWrite, kReadOnly };
 // FailedPrecondition: open it read-write once). Errors name the location.
 absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(std::string_view location,
                                                    OutboxAccess access = OutboxAccess::kReadWrite);
+
+// Checks what RecordVerdict requires of a request regardless of its case:
+// authorize_seller only with a genuine verdict, a comment of at most
+// kMaxVerdictCommentBytes, comment and actor valid UTF-8. InvalidArgument otherwise.
+absl::Status ValidateVerdictRequest(const VerdictRequest& request);
 
 // Returns the case key of (rights_holder, marketplace, listing_id):
 // "<rights_holder>:<marketplace>:<listing_id>" with '%' and ':' in the last two

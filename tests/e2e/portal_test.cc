@@ -2,12 +2,17 @@
 // two rights holders, tokens made by `bonafide token`, the real `bonafide serve` on a
 // loopback port, and real HTTP requests. Most tests try to break isolation: holder A must
 // never read, list, count, download a photo of, or answer holder B's cases.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -17,8 +22,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "bonafide/outbox.h"
+#include "engine/portal_api.h"
+#include "engine/portal_server.h"
 #include "tests/models/synthetic_photos.h"
 #include "tests/temp_dir.h"
 #include "tests/test_util.h"
@@ -46,6 +54,46 @@ std::string EncodeComponent(std::string_view s) {
     }
   }
   return out;
+}
+
+// What a raw exchange got back: the bytes, and whether the server closed the connection.
+struct RawReply {
+  std::string bytes;
+  bool closed = false;
+};
+
+// A TCP connection to 127.0.0.1:`port` whose reads and writes give up after `timeout`.
+int Connect(int port, std::chrono::milliseconds timeout) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{};
+  tv.tv_sec = timeout.count() / 1000;
+  tv.tv_usec = (timeout.count() % 1000) * 1000;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  return fd;
+}
+
+// Reads until the server closes the connection (closed) or sends nothing for the
+// socket's timeout.
+RawReply ReadUntilClosed(int fd) {
+  RawReply reply;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      reply.bytes.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      reply.closed = n == 0 || errno == ECONNRESET;
+      return reply;
+    }
+  }
 }
 
 struct Reply {
@@ -241,6 +289,28 @@ products:
     CaseQuery q;
     q.rights_holder = holder;
     return (*outbox)->ListCases(q).value().cases;
+  }
+
+  // Sends `request` as it is on a new connection, and reads what comes back.
+  static RawReply SendRaw(const std::string& request) {
+    const int fd = Connect(port_, std::chrono::seconds(5));
+    EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    RawReply reply = ReadUntilClosed(fd);
+    close(fd);
+    return reply;
+  }
+
+  // Runs `sql` on the outbox, beside the server.
+  static void ExecSql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(outbox_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
   }
 
   static std::string AcmeKey(int i) { return "acme:shop%3Aeu:a" + std::to_string(i); }
@@ -615,6 +685,200 @@ TEST_F(PortalTest, RevokedTokensAndTheirSessionsAre401) {
   EXPECT_THAT(list.out, HasSubstr(token.substr(0, 11) + "  acme  created "));
   EXPECT_THAT(list.out, HasSubstr("revoked"));
   EXPECT_THAT(list.out, Not(HasSubstr(token.substr(11))));
+}
+
+TEST_F(PortalTest, BodiesWithoutAContentLengthAreRefusedUnread) {
+  // Each request's headers promise a body that never comes: had the server started to
+  // read it, no answer would come before its read timeout (10 s; SendRaw waits 5 s).
+  const std::string login =
+      "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+  const struct {
+    std::string request;
+    std::string status;
+  } cases[] = {
+      {login + "Transfer-Encoding: chunked\r\n\r\n10\r\n{\"token\":\"bf_xxxx", "411"},
+      {login + "Transfer-Encoding: gzip, chunked\r\n\r\n", "411"},
+      {login + "\r\n{\"token\":", "411"},  // no Content-Length: read until close
+      {"PUT /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "411"},
+      {"PATCH /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "411"},
+      {login + "Content-Encoding: gzip\r\nContent-Length: 100\r\n\r\n", "400"},
+      {login + "Content-Encoding: br\r\nContent-Length: 100\r\n\r\n", "400"},
+      {login + "Content-Length: 10\r\nContent-Length: 100\r\n\r\n", "400"},
+      {login + "Content-Length: 1e3\r\n\r\n", "400"},
+      {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n", "400"},
+  };
+  for (const auto& c : cases) {
+    const RawReply r = SendRaw(c.request);
+    EXPECT_EQ(r.bytes.substr(0, 13), "HTTP/1.1 " + c.status + " ") << c.request;
+    EXPECT_THAT(r.bytes, HasSubstr("\r\n\r\n{\"error\":\"")) << c.request;
+    EXPECT_THAT(r.bytes, HasSubstr("Content-Security-Policy:")) << c.request;
+    EXPECT_TRUE(r.closed) << "the unread body must not be taken as a request: " << c.request;
+  }
+  // What stays allowed: a Content-Length body, a DELETE or a GET without one.
+  const RawReply ok =
+      SendRaw(login + "Content-Length: 19\r\nConnection: close\r\n\r\n" + R"({"token":"bf_nope"})");
+  EXPECT_EQ(ok.bytes.substr(0, 13), "HTTP/1.1 401 ") << ok.bytes;
+  const RawReply logout =
+      SendRaw("DELETE /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(logout.bytes.substr(0, 13), "HTTP/1.1 401 ") << logout.bytes;
+  const RawReply health = SendRaw(
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(health.bytes.substr(0, 13), "HTTP/1.1 200 ") << health.bytes;
+}
+
+TEST_F(PortalTest, EndlessChunkedLoginIsCutOff) {
+  // An unauthenticated login whose chunks never end: the server must answer and close,
+  // not buffer them. The sender stops at 64 MiB, far beyond any body the portal takes.
+  const int fd = Connect(port_, std::chrono::seconds(5));
+  std::atomic<bool> send_failed{false};
+  std::thread sender([&] {
+    const std::string head =
+        "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    const std::string chunk = "10000\r\n" + std::string(64 * 1024, 'x') + "\r\n";
+    const auto failed = [fd](const std::string& bytes) {
+      return send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+             errno != EINTR;
+    };
+    if (failed(head)) {
+      send_failed = true;
+      return;
+    }
+    for (int i = 0; i < 1024 && !send_failed; ++i) send_failed = failed(chunk);
+  });
+  const RawReply r = ReadUntilClosed(fd);
+  sender.join();
+  close(fd);
+  EXPECT_EQ(r.bytes.substr(0, 13), "HTTP/1.1 411 ") << r.bytes.substr(0, 200);
+  EXPECT_TRUE(r.closed);
+  EXPECT_TRUE(send_failed.load()) << "the server kept reading the chunks";
+  EXPECT_EQ(Get("/healthz", "").status, 200);
+}
+
+TEST_F(PortalTest, RangeHeadersAreIgnored) {
+  const Reply whole = Get("/app.js", "");
+  ASSERT_EQ(whole.status, 200);
+  ASSERT_GT(whole.body.size(), 1000u);
+  // Thousands of ranges over one file made httplib build a multipart reply of that many
+  // copies in memory.
+  std::string many = "bytes=0-";
+  for (int i = 0; i < 2000; ++i) many += ",0-";
+  for (const std::string& range : {many, std::string("bytes=0-9"), std::string("bytes=99999-")}) {
+    const Reply r = Send("GET", "/app.js", "", "", {{"Range", range}});
+    EXPECT_EQ(r.status, 200) << range.substr(0, 20);
+    EXPECT_EQ(r.body, whole.body) << range.substr(0, 20);
+    EXPECT_EQ(r.content_type, whole.content_type);
+    EXPECT_EQ(r.headers.count("Content-Range"), 0u);
+  }
+  const Reply api = Send("GET", "/api/v1/cases", acme_token_, "", {{"Range", many}});
+  EXPECT_EQ(api.status, 200);
+  EXPECT_EQ(api.body.substr(0, 9), R"({"cases":)");
+  // A malformed Range is answered by httplib itself (416), still with one small body.
+  const Reply bad = Send("GET", "/app.js", "", "", {{"Range", many + ",9-1"}});
+  EXPECT_EQ(bad.status, 416);
+  EXPECT_EQ(bad.body, R"({"error":"bad request"})");
+}
+
+TEST_F(PortalTest, VerdictBodyErrorsAreTheSameForEveryKey) {
+  const std::vector<std::string> keys = {
+      EncodeComponent(AcmeKey(0)),            // the holder's own case
+      EncodeComponent("acme:shop%3Aeu:a99"),  // unknown
+      EncodeComponent(BrandyKey(0)),          // another holder's
+      "acme",                                 // malformed
+  };
+  const std::vector<std::string> bodies = {
+      R"({"verdict":"counterfeit","authorize_seller":true})",
+      R"({"verdict":"not_ours","authorize_seller":true})",
+      R"({"verdict":"genuine","comment":")" + std::string(4097, 'x') + "\"}",
+      R"({"verdict":"genuine","comment":"\ud800"})",
+      R"({"verdict":"fake"})",
+  };
+  for (const std::string& body : bodies) {
+    const Reply first = Send("POST", "/api/v1/cases/" + keys[0] + "/verdict", acme_token_, body);
+    EXPECT_EQ(first.status, 400) << body.substr(0, 60) << ": " << first.body;
+    for (const std::string& key : keys) {
+      const Reply r = Send("POST", "/api/v1/cases/" + key + "/verdict", acme_token_, body);
+      EXPECT_EQ(r.status, first.status) << key << " " << body.substr(0, 60);
+      EXPECT_EQ(r.body, first.body) << key << " " << body.substr(0, 60);
+    }
+  }
+  // At the limit, the comment is taken: the key decides again.
+  const std::string longest =
+      R"({"verdict":"genuine","comment":")" + std::string(4096, 'x') + "\"}";
+  EXPECT_EQ(Send("POST", "/api/v1/cases/" + keys[2] + "/verdict", acme_token_, longest).status,
+            404);
+  auto outbox = OpenOutbox(outbox_, OutboxAccess::kReadOnly);
+  ASSERT_TRUE(outbox.ok());
+  EXPECT_TRUE((*outbox)->ListVerdicts(AcmeKey(0)).value().empty());
+  EXPECT_TRUE((*outbox)->ListVerdicts(BrandyKey(0)).value().empty());
+}
+
+TEST_F(PortalTest, AnotherHoldersKeyIsRefusedBeforeItsRowIsRead) {
+  // A row whose key names brandy while its rights_holder column says acme: only a check
+  // of the key itself, made before any row is read, refuses it to acme.
+  const std::string key = "brandy:shop%3Aeu:mismatch";
+  ExecSql(
+      "INSERT INTO cases (case_key, rights_holder, marketplace, listing_id, seller_id, score,"
+      " reasons, evidence, signals, fingerprint, material, status, first_seen_at, last_seen_at)"
+      " SELECT '" +
+      key +
+      "', 'acme', marketplace, 'mismatch', seller_id, score, reasons, evidence, signals,"
+      " fingerprint, material, status, first_seen_at, last_seen_at FROM cases"
+      " WHERE case_key = '" +
+      BrandyKey(3) + "'");
+  const std::string encoded = EncodeComponent(key);
+  ASSERT_EQ(Get("/api/v1/cases/" + encoded, admin_token_).status, 200);
+  const Reply reference = Get("/api/v1/cases/" + EncodeComponent(BrandyKey(3)), acme_token_);
+  EXPECT_EQ(reference.status, 404);
+  EXPECT_EQ(reference.body, R"({"error":"no such case"})");
+  const Reply c = Get("/api/v1/cases/" + encoded, acme_token_);
+  EXPECT_EQ(c.status, 404);
+  EXPECT_EQ(c.body, reference.body);
+  const Reply photo = Get("/api/v1/photos/" + encoded + "/0", acme_token_);
+  EXPECT_EQ(photo.status, 404);
+  EXPECT_EQ(photo.body, reference.body);
+  const Reply verdict = Send("POST", "/api/v1/cases/" + encoded + "/verdict", acme_token_,
+                             R"({"verdict":"counterfeit"})");
+  EXPECT_EQ(verdict.status, 404);
+  EXPECT_EQ(verdict.body, reference.body);
+  ExecSql("DELETE FROM verdicts WHERE case_key = '" + key + "'; DELETE FROM events WHERE" +
+          " case_key = '" + key + "'; DELETE FROM cases WHERE case_key = '" + key + "'");
+}
+
+TEST_F(PortalTest, OneTokenCannotLogOtherTokensOut) {
+  // A server of its own in this process, with room for 30 sessions.
+  engine::PortalOptions options;
+  options.outbox_path = outbox_;
+  options.max_sessions = 30;
+  absl::StatusOr<std::unique_ptr<engine::PortalApi>> api = engine::PortalApi::Create(options);
+  ASSERT_TRUE(api.ok()) << api.status();
+  absl::StatusOr<std::unique_ptr<engine::PortalServer>> server =
+      engine::PortalServer::Bind(**api, engine::PortalServerOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::thread serving([&] { EXPECT_TRUE((*server)->Serve().ok()); });
+  httplib::Client client("127.0.0.1", (*server)->port());
+  const auto login = [&](const std::string& token) {
+    const httplib::Result r =
+        client.Post("/api/v1/session", "{\"token\":\"" + token + "\"}", "application/json");
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << "login failed";
+      return std::string();
+    }
+    const std::string set_cookie = r->get_header_value("Set-Cookie");
+    return set_cookie.substr(0, set_cookie.find(';'));
+  };
+  const auto alive = [&](const std::string& cookie) {
+    const httplib::Result r = client.Get("/api/v1/session", {{"Cookie", cookie}});
+    return r && r->status == 200;
+  };
+  const std::string brandy = login(brandy_token_);
+  std::vector<std::string> acme;
+  for (int i = 0; i < 60; ++i) acme.push_back(login(acme_token_));
+  EXPECT_TRUE(alive(brandy)) << "acme's logins logged brandy out";
+  // acme keeps its newest 20 sessions.
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(alive(acme[i]), i >= 40) << i;
+  (*server)->Stop();
+  serving.join();
 }
 
 }  // namespace
