@@ -15,8 +15,6 @@
 //            reused outbox runs out of them after --cases / --holders verdicts: errors then)
 // and prints, per kind, requests/s and latency p50, p99 and max (client-side, from sending
 // the request to the whole response). Any answer other than 200 is counted as an error.
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -30,12 +28,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "httplib.h"
+#include <sqlite3.h>
 
 #include "bonafide/outbox.h"
 #include "engine/portal_api.h"
 #include "engine/portal_server.h"
 #include "engine/portal_tokens.h"
+
+#include "httplib.h"
 
 namespace bonafide {
 namespace {
@@ -191,10 +191,11 @@ void Report(const Kind& k) {
   auto at = [&](double q) {
     return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
   };
-  std::printf("%-8s %8zu requests %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   "
-              "errors %lld\n",
-              k.name, v.size(), static_cast<double>(v.size()) / k.seconds, at(0.50), at(0.99),
-              v.empty() ? 0.0 : v.back(), static_cast<long long>(k.errors));
+  std::printf(
+      "%-8s %8zu requests %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   "
+      "errors %lld\n",
+      k.name, v.size(), static_cast<double>(v.size()) / k.seconds, at(0.50), at(0.99),
+      v.empty() ? 0.0 : v.back(), static_cast<long long>(k.errors));
 }
 
 int Main(int argc, char** argv) {
@@ -289,8 +290,8 @@ int Main(int argc, char** argv) {
               return client.Get("/api/v1/cases/" + KeyOf(i, f.holders), reader);
             }
             const int64_t n = std::min(next_verdict.fetch_add(1), holder_cases - 1);
-            return client.Post(
-                "/api/v1/cases/" + KeyOf(n * f.holders + 1, f.holders) + "/verdict", judge, R"({"verdict":"counterfeit","comment":"bench"})",
+            return client.Post("/api/v1/cases/" + KeyOf(n * f.holders + 1, f.holders) + "/verdict",
+                               judge, R"({"verdict":"counterfeit","comment":"bench"})",
                                "application/json");
           }();
           if (name == "list") {
@@ -318,8 +319,7 @@ int Main(int argc, char** argv) {
     for (std::thread& t : clients) t.join();
     kind.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (int c = 0; c < f.clients; ++c) {
-      kind.latencies_ms.insert(kind.latencies_ms.end(), per_client[c].begin(),
-                               per_client[c].end());
+      kind.latencies_ms.insert(kind.latencies_ms.end(), per_client[c].begin(), per_client[c].end());
       kind.errors += errors[c];
     }
     Report(kind);
