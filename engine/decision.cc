@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <compare>
+#include <iterator>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -28,6 +30,22 @@ TextSpan ToOriginal(const MatchedField& f, TextField field, uint32_t from, uint3
   span.begin = f.normalized.origin[from];
   span.end = rules::OriginEnd(f.original, f.normalized, to - 1);
   return span;
+}
+
+// Words that negate the used or packaging-only phrase right after them: "never used", "not
+// worn", "no box only" describe a new, complete product and must not switch the price rule
+// off ("unused" is another word and never matches "used"). Normalised text is lower case.
+constexpr std::string_view kNegations[] = {"not",   "never", "no",     "nicht", "nie", "kein",
+                                           "keine", "non",   "jamais", "nunca", "mai"};
+
+// True when the word before text[from] is one of kNegations.
+bool NegatedAt(std::string_view text, uint32_t from) {
+  size_t end = std::min<size_t>(from, text.size());
+  while (end > 0 && !IsWordByte(static_cast<unsigned char>(text[end - 1]))) --end;
+  size_t begin = end;
+  while (begin > 0 && IsWordByte(static_cast<unsigned char>(text[begin - 1]))) --begin;
+  const std::string_view word = text.substr(begin, end - begin);
+  return std::find(std::begin(kNegations), std::end(kNegations), word) != std::end(kNegations);
 }
 
 // Fills `word_index` with the word number of every byte of `text` (words are runs of
@@ -184,12 +202,14 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
           if (field == TextField::kTitle) s.bundle_.push_back(hit);
           break;
         case PatternKind::kUsed:
-          if (field == TextField::kTitle && global_coverage == Coverage::kNone) {
+          if (field == TextField::kTitle && global_coverage == Coverage::kNone &&
+              !NegatedAt(text, hit.from)) {
             global_coverage = Coverage::kUsed;
           }
           break;
         case PatternKind::kPackagingOnly:
-          if (field == TextField::kTitle && global_coverage == Coverage::kNone) {
+          if (field == TextField::kTitle && global_coverage == Coverage::kNone &&
+              !NegatedAt(text, hit.from)) {
             global_coverage = Coverage::kPackagingOnly;
           }
           break;

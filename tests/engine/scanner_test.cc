@@ -184,6 +184,26 @@ TEST_F(ScannerTest, UsedPartsAndPackagingOnlyCoverEveryHolder) {
   EXPECT_TRUE(Opens("ACME Runner 22 replica", 20));
 }
 
+// "Never used" is a new product: a negated used or packaging-only phrase covers nothing, so
+// the price rule still holds. Only the word right before the phrase negates it.
+TEST_F(ScannerTest, NegatedUsedAndPackagingPhrasesCoverNothing) {
+  listing_.condition = "";
+  for (const char* title : {"ACME Runner 22 never used", "ACME Runner 22 not used",
+                            "ACME Runner 22 unused", "ACME Runner 22, NOT pre-owned",
+                            "ACME Runner 22 no box only", "ACME Runner 22 nie gebraucht"}) {
+    const HolderVerdict* h = Judge(title, 20);
+    ASSERT_NE(h, nullptr) << title;
+    EXPECT_EQ(h->coverage, Coverage::kNone) << title;
+    EXPECT_TRUE(h->case_opened) << title;
+  }
+  const HolderVerdict* h = Judge("ACME Runner 22 used, not boxed", 20);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->coverage, Coverage::kUsed);
+  h = Judge("Not new: ACME Runner 22 second hand", 20);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->coverage, Coverage::kUsed);
+}
+
 TEST_F(ScannerTest, AuthorizedSellersAreNeverFlagged) {
   listing_.seller_id = "s-100";
   const HolderVerdict* h = Judge("ACME Runner 22 replica 1:1", 10);
