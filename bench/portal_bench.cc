@@ -11,6 +11,7 @@
 //   list     GET /api/v1/cases?status=pending&limit=50 as rights holder "h0", following
 //            `next` for 20 pages
 //   open     GET /api/v1/cases/{key} of a random case of h0 (with its events and verdicts)
+//   report   GET /api/v1/report as h0 (every signal of h0's cases against their verdicts)
 //   verdict  POST /api/v1/cases/{key}/verdict as "h1" on a case of h1 not judged before (a
 //            reused outbox runs out of them after --cases / --holders verdicts: errors then)
 // and prints, per kind, requests/s and latency p50, p99 and max (client-side, from sending
@@ -261,7 +262,8 @@ int Main(int argc, char** argv) {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
   }
-  std::vector<Kind> kinds = {{"list", {}, 0, 0}, {"open", {}, 0, 0}, {"verdict", {}, 0, 0}};
+  std::vector<Kind> kinds = {
+      {"list", {}, 0, 0}, {"open", {}, 0, 0}, {"report", {}, 0, 0}, {"verdict", {}, 0, 0}};
   for (Kind& kind : kinds) {
     const std::string name = kind.name;
     std::vector<std::vector<double>> per_client(f.clients);
@@ -285,6 +287,7 @@ int Main(int argc, char** argv) {
               if (!cursor.empty()) target += "&after=" + cursor;
               return client.Get(target, reader);
             }
+            if (name == "report") return client.Get("/api/v1/report", reader);
             if (name == "open") {
               const int64_t i = static_cast<int64_t>(random() % holder_cases) * f.holders;
               return client.Get("/api/v1/cases/" + KeyOf(i, f.holders), reader);

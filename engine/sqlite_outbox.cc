@@ -1072,8 +1072,11 @@ absl::StatusOr<OutboxFeedback> SqliteOutbox::LoadFeedback() {
 
 absl::StatusOr<std::vector<PrecisionRow>> SqliteOutbox::PrecisionReport(
     std::optional<std::string_view> rights_holder) {
-  // Per case, each signal of its reasons once; the case's latest verdict decides.
-  constexpr const char* kSql = R"sql(
+  // Per case, each signal of its reasons once; the case's latest verdict decides. The
+  // holder filter only when given, so that SQLite reads that holder's cases through
+  // cases_by_holder_status ("?1 IS NULL OR ..." read all of them: 15 s instead of 0.5 s
+  // for one holder's 33k cases among 1M).
+  constexpr const char* kSqlHead = R"sql(
 WITH latest AS (
   SELECT case_key, verdict FROM verdicts
   WHERE id IN (SELECT max(id) FROM verdicts GROUP BY case_key)),
@@ -1084,14 +1087,17 @@ signals AS (
            ELSE json_extract(r.value, '$.signal') END AS name,
          json_extract(r.value, '$.shadow') AS shadow
   FROM cases c, json_each(c.reasons) AS r
-  WHERE ?1 IS NULL OR c.rights_holder = ?1)
+)sql";
+  constexpr const char* kSqlTail = R"sql()
 SELECT name, max(shadow), count(*),
        sum(l.verdict = 'counterfeit'), sum(l.verdict IN ('genuine', 'not_ours'))
 FROM signals LEFT JOIN latest l USING (case_key)
 GROUP BY name ORDER BY name
 )sql";
+  const std::string sql =
+      absl::StrCat(kSqlHead, rights_holder ? "  WHERE c.rights_holder = ?1" : "", kSqlTail);
   Stmt stmt;
-  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kSql, stmt, Op::kRead));
+  BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
   if (rights_holder) BindText(stmt.get(), 1, *rights_holder);
   std::vector<PrecisionRow> out;
   int rc;
