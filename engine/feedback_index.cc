@@ -1,5 +1,7 @@
 #include "engine/feedback_index.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -24,35 +26,6 @@ uint8_t InverseVariant(int v) {
     default:  // the rest are their own inverse
       return static_cast<uint8_t>(v);
   }
-}
-
-// Undoes the percent-encoding of '%' and ':' in a case key's marketplace and listing id.
-std::string PercentDecoded(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && s.substr(i, 3) == "%25") {
-      out.push_back('%');
-      i += 2;
-    } else if (s[i] == '%' && s.substr(i, 3) == "%3A") {
-      out.push_back(':');
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// The (marketplace, listing id) of a case key "<rights_holder>:<marketplace>:<listing_id>",
-// whose last two parts are percent-encoded and hold no raw ':' (the rights holder may);
-// nullopt for another shape.
-std::optional<std::pair<std::string, std::string>> ListingOfCaseKey(std::string_view key) {
-  const size_t last = key.rfind(':');
-  if (last == key.npos || last == 0) return std::nullopt;
-  const size_t before = key.rfind(':', last - 1);
-  if (before == key.npos) return std::nullopt;
-  return std::make_pair(PercentDecoded(key.substr(before + 1, last - before - 1)),
-                        PercentDecoded(key.substr(last + 1)));
 }
 
 }  // namespace
@@ -84,8 +57,9 @@ absl::StatusOr<FeedbackIndex> FeedbackIndex::Build(OutboxFeedback feedback,
     SellerFeedback& sf = seller(h, r.seller_id);
     sf.record = static_cast<int32_t>(i);
     for (const std::string& key : r.case_keys) {
-      if (auto listing = ListingOfCaseKey(key); listing.has_value()) {
-        sf.confirmed_listings.push_back(*std::move(listing));
+      if (std::optional<CaseKeyParts> parts = ParseCaseKey(key); parts.has_value()) {
+        sf.confirmed_listings.emplace_back(std::move(parts->marketplace),
+                                           std::move(parts->listing_id));
       }
     }
   }
@@ -101,9 +75,9 @@ absl::StatusOr<FeedbackIndex> FeedbackIndex::Build(OutboxFeedback feedback,
     }
     PhotoCase& c = index.photo_cases_.emplace_back();
     c.holder = holder(p.rights_holder);
-    if (auto listing = ListingOfCaseKey(p.case_key); listing.has_value()) {
-      c.marketplace = std::move(listing->first);
-      c.listing_id = std::move(listing->second);
+    if (std::optional<CaseKeyParts> parts = ParseCaseKey(p.case_key); parts.has_value()) {
+      c.marketplace = std::move(parts->marketplace);
+      c.listing_id = std::move(parts->listing_id);
     }
     if (c.holder < 0 || p.quality < min_quality) continue;
     hashes.push_back(*hash);

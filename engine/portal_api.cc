@@ -125,30 +125,19 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-// The rights holder part of `key` when it is a case key exactly as CaseKey() writes it
-// (three parts split at the last two colons, the last two holding '%' only as %25 or
-// %3A, no control characters); nullopt otherwise. Points into `key`.
-std::optional<std::string_view> HolderOfCaseKey(std::string_view key) {
+// The rights holder part of `key` when it is a case key exactly as CaseKey() writes it,
+// with no empty part and no control characters; nullopt otherwise.
+std::optional<std::string> HolderOfCaseKey(std::string_view key) {
   if (key.empty() || !IsValidUtf8(key)) return std::nullopt;
   for (char c : key) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
   }
-  const size_t last = key.rfind(':');
-  if (last == std::string_view::npos || last == 0) return std::nullopt;
-  const size_t middle = key.rfind(':', last - 1);
-  if (middle == std::string_view::npos || middle == 0) return std::nullopt;
-  const std::string_view holder = key.substr(0, middle);
-  std::string parts[2];
-  const std::string_view encoded[2] = {key.substr(middle + 1, last - middle - 1),
-                                       key.substr(last + 1)};
-  for (int i = 0; i < 2; ++i) {
-    if (encoded[i].empty()) return std::nullopt;
-    std::optional<std::string> decoded = PercentDecode(encoded[i]);
-    if (!decoded) return std::nullopt;
-    parts[i] = *std::move(decoded);
+  std::optional<CaseKeyParts> parts = ParseCaseKey(key);
+  if (!parts || parts->rights_holder.empty() || parts->marketplace.empty() ||
+      parts->listing_id.empty()) {
+    return std::nullopt;
   }
-  if (CaseKey(holder, parts[0], parts[1]) != key) return std::nullopt;
-  return holder;
+  return std::move(parts->rights_holder);
 }
 
 // The query parameter `name`, or nullopt.
@@ -588,8 +577,7 @@ PortalResponse PortalApi::Impl::Handle(const PortalRequest& req) {
   const bool has_key = (first == "cases" && (n == 2 || n == 3)) || (first == "photos" && n == 3);
   if (has_key) {
     std::optional<std::string> decoded = PercentDecode(segments[1]);
-    const std::optional<std::string_view> holder =
-        decoded ? HolderOfCaseKey(*decoded) : std::nullopt;
+    const std::optional<std::string> holder = decoded ? HolderOfCaseKey(*decoded) : std::nullopt;
     if (holder && (caller->identity.admin() || *holder == *caller->identity.rights_holder)) {
       key = *std::move(decoded);
     }

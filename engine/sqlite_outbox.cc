@@ -3,8 +3,8 @@
 // Layout and guarantees are documented in docs/outbox-format.md; keep the two in step. In
 // short: a scan's Write() stores each case's content and marks what changed for its run
 // (to_publish); Publish(run) compares every marked case with what was last announced
-// (announcements) and emits one event for each difference. A verdict is recorded and announced in
-// one transaction.
+// (announcements) and emits one event for each difference. A verdict is recorded and
+// announced in one transaction.
 #include <unistd.h>
 
 #include <cmath>
@@ -97,6 +97,34 @@ std::string CaseKey(std::string_view rights_holder, std::string_view marketplace
     }
   }
   return key;
+}
+
+std::optional<CaseKeyParts> ParseCaseKey(std::string_view key) {
+  const size_t last = key.rfind(':');
+  if (last == std::string_view::npos || last == 0) return std::nullopt;
+  const size_t middle = key.rfind(':', last - 1);
+  if (middle == std::string_view::npos) return std::nullopt;
+  // Only the two escapes CaseKey() writes; any other '%' stays, and the round trip below
+  // refuses it (CaseKey() would write it as %25).
+  auto decode = [](std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+      const std::string_view escape = s.substr(i, 3);
+      if (escape == "%25" || escape == "%3A") {
+        out.push_back(escape == "%25" ? '%' : ':');
+        i += 2;
+      } else {
+        out.push_back(s[i]);
+      }
+    }
+    return out;
+  };
+  CaseKeyParts parts{std::string(key.substr(0, middle)),
+                     decode(key.substr(middle + 1, last - middle - 1)),
+                     decode(key.substr(last + 1))};
+  if (CaseKey(parts.rights_holder, parts.marketplace, parts.listing_id) != key) return std::nullopt;
+  return parts;
 }
 
 absl::Status ValidateVerdictRequest(const VerdictRequest& r) {

@@ -253,6 +253,14 @@ absl::Status ValidateVerdictRequest(const VerdictRequest& request);
 std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
                     std::string_view listing_id);
 
+// The inverse of CaseKey(): the three parts of `key` (split at its last two colons, the
+// last two parts percent-decoded), or nullopt unless CaseKey() of them gives back `key`
+// exactly.
+struct CaseKeyParts {
+  std::string rights_holder, marketplace, listing_id;
+};
+std::optional<CaseKeyParts> ParseCaseKey(std::string_view key);
+
 }  // namespace bonafide
 
 #endif  // BONAFIDE_OUTBOX_H_

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -367,6 +368,27 @@ TEST(SqliteOutboxCaseKeyTest, EscapesSeparatorsInMarketplaceAndListingId) {
   // A ':' in the rights holder is kept: the last two fields never contain a raw ':'.
   EXPECT_EQ(CaseKey("a:b", "c", "d"), "a:b:c:d");
   EXPECT_NE(CaseKey("a:b", "c", "d"), CaseKey("a", "b", "c:d"));
+}
+
+TEST(SqliteOutboxCaseKeyTest, ParseCaseKeyInvertsCaseKeyAndNothingElse) {
+  for (const auto& [holder, marketplace, listing] :
+       std::vector<std::array<std::string, 3>>{{"acme", "shopx", "L1"},
+                                               {"acme", "shop:eu", "a:b"},
+                                               {"acme", "s%3A", "100%"},
+                                               {"a:b", "c", "d"},
+                                               {"acme", "", ""}}) {
+    const std::string key = CaseKey(holder, marketplace, listing);
+    const std::optional<CaseKeyParts> parts = ParseCaseKey(key);
+    ASSERT_TRUE(parts.has_value()) << key;
+    EXPECT_EQ(parts->rights_holder, holder) << key;
+    EXPECT_EQ(parts->marketplace, marketplace) << key;
+    EXPECT_EQ(parts->listing_id, listing) << key;
+  }
+  // Not a key CaseKey() writes: too few parts, a lone or foreign escape, lower-case %3a.
+  for (const char* key :
+       {"", "acme", "acme:L1", ":L1", "acme:shop:L%", "acme:shop:L%41", "acme:shop%3aeu:L1"}) {
+    EXPECT_FALSE(ParseCaseKey(key).has_value()) << key;
+  }
 }
 
 TEST_F(SqliteOutboxTest, ListingIdsWithSeparatorsAreDistinctCases) {
