@@ -9,6 +9,8 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libsimdjson-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libicu-dev
   libzstd-dev zlib1g-dev
+  libpq-dev  # the PostgreSQL outbox backend (libpq directly)
+  postgresql-15  # tests/services/postgresql.sh: a throwaway server for the postgresql label
   libcpp-httplib-dev libssl-dev  # bonafide relay: webhooks over http(s), HMAC-SHA256 signatures
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-contrib-dev  # img_hash::PHash, the peer in bench/bonafide_image_bench (~150 packages)
