@@ -70,20 +70,6 @@ std::string ColumnText(sqlite3_stmt* stmt, int col) {
   return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
 }
 
-std::string NowIso8601() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm_utc;
-  gmtime_r(&secs, &tm_utc);
-  char buf[80];  // large enough for any int fields, which keeps -Wformat-truncation quiet
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm_utc.tm_year + 1900,
-                tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
-
 Db::~Db() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }

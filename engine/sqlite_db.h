@@ -55,9 +55,6 @@ inline int BindText(sqlite3_stmt* stmt, int index, std::string_view s) {
 
 std::string ColumnText(sqlite3_stmt* stmt, int col);
 
-// Returns the current time as ISO 8601 UTC with milliseconds: 2024-05-01T12:34:56.789Z.
-std::string NowIso8601();
-
 // One connection with the path it names in errors. Move-only.
 class Db {
  public:

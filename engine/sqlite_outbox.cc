@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 
 #include "bonafide/outbox.h"
+#include "engine/case_lifecycle.h"
 #include "engine/outbox_schema.h"
 #include "engine/sqlite_db.h"
 #include "util/hash.h"
@@ -31,115 +32,6 @@
 #include "util/strings.h"
 
 namespace bonafide {
-
-const char* CaseStatusName(CaseStatus status) {
-  switch (status) {
-    case CaseStatus::kPending:
-      return "pending";
-    case CaseStatus::kConfirmed:
-      return "confirmed";
-    case CaseStatus::kRejected:
-      return "rejected";
-    case CaseStatus::kClosed:
-      return "closed";
-  }
-  return "pending";
-}
-
-std::optional<CaseStatus> ParseCaseStatus(std::string_view name) {
-  for (CaseStatus s :
-       {CaseStatus::kPending, CaseStatus::kConfirmed, CaseStatus::kRejected, CaseStatus::kClosed}) {
-    if (name == CaseStatusName(s)) return s;
-  }
-  return std::nullopt;
-}
-
-const char* VerdictKindName(VerdictKind verdict) {
-  switch (verdict) {
-    case VerdictKind::kCounterfeit:
-      return "counterfeit";
-    case VerdictKind::kGenuine:
-      return "genuine";
-    case VerdictKind::kNotOurs:
-      return "not_ours";
-  }
-  return "counterfeit";
-}
-
-std::optional<VerdictKind> ParseVerdictKind(std::string_view name) {
-  for (VerdictKind v : {VerdictKind::kCounterfeit, VerdictKind::kGenuine, VerdictKind::kNotOurs}) {
-    if (name == VerdictKindName(v)) return v;
-  }
-  return std::nullopt;
-}
-
-uint64_t ListingKeyHash(std::string_view marketplace, std::string_view listing_id) {
-  // absl::Hash of the Abseil string_view: Debian's Abseil hashes a std::string_view with
-  // std::hash, which is several times slower.
-  return absl::HashOf(ToAbsl(marketplace), ToAbsl(listing_id));
-}
-
-std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
-                    std::string_view listing_id) {
-  std::string key;
-  key.reserve(rights_holder.size() + marketplace.size() + listing_id.size() + 2);
-  key.append(rights_holder);
-  for (std::string_view part : {marketplace, listing_id}) {
-    key.push_back(':');
-    for (char c : part) {
-      if (c == '%') {
-        key.append("%25");
-      } else if (c == ':') {
-        key.append("%3A");
-      } else {
-        key.push_back(c);
-      }
-    }
-  }
-  return key;
-}
-
-std::optional<CaseKeyParts> ParseCaseKey(std::string_view key) {
-  const size_t last = key.rfind(':');
-  if (last == std::string_view::npos || last == 0) return std::nullopt;
-  const size_t middle = key.rfind(':', last - 1);
-  if (middle == std::string_view::npos) return std::nullopt;
-  // Only the two escapes CaseKey() writes; any other '%' stays, and the round trip below
-  // refuses it (CaseKey() would write it as %25).
-  auto decode = [](std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-      const std::string_view escape = s.substr(i, 3);
-      if (escape == "%25" || escape == "%3A") {
-        out.push_back(escape == "%25" ? '%' : ':');
-        i += 2;
-      } else {
-        out.push_back(s[i]);
-      }
-    }
-    return out;
-  };
-  CaseKeyParts parts{std::string(key.substr(0, middle)),
-                     decode(key.substr(middle + 1, last - middle - 1)),
-                     decode(key.substr(last + 1))};
-  if (CaseKey(parts.rights_holder, parts.marketplace, parts.listing_id) != key) return std::nullopt;
-  return parts;
-}
-
-absl::Status ValidateVerdictRequest(const VerdictRequest& r) {
-  if (r.authorize_seller && r.verdict != VerdictKind::kGenuine) {
-    return absl::InvalidArgumentError("authorize_seller goes with a genuine verdict only");
-  }
-  if (r.comment.size() > kMaxVerdictCommentBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("comment is ", r.comment.size(), " bytes; at most ", kMaxVerdictCommentBytes));
-  }
-  if (!IsValidUtf8(r.comment) || !IsValidUtf8(r.actor)) {
-    return absl::InvalidArgumentError("comment is not valid UTF-8");
-  }
-  return absl::OkStatus();
-}
 
 namespace engine {
 namespace {
@@ -265,31 +157,6 @@ StoredEvent ReadEvent(sqlite3_stmt* stmt) {
   e.payload_json = ColumnText(stmt, 5);
   e.created_at = ColumnText(stmt, 6);
   return e;
-}
-
-// Returns the content fingerprint: Hasher128 over everything a case row stores besides
-// its key, the material key included (a case whose material key alone changed is news).
-// Equal fingerprints: the row needs no rewrite.
-std::string Fingerprint(const CaseRecord& c, std::string_view score, std::string_view reasons,
-                        std::string_view evidence) {
-  Hasher128 hasher;
-  for (std::string_view field : {std::string_view(c.seller_id), score, reasons, evidence,
-                                 std::string_view(c.signals), std::string_view(c.material_key)}) {
-    hasher.Add(field);
-  }
-  return hasher.Hex();
-}
-
-// True when `now` holds a signal name that `before` lacks (both space-separated).
-bool HasNewSignal(std::string_view now, std::string_view before) {
-  const std::vector<absl::string_view> old_names =
-      absl::StrSplit(ToAbsl(before), ' ', absl::SkipEmpty());
-  for (absl::string_view name : absl::StrSplit(ToAbsl(now), ' ', absl::SkipEmpty())) {
-    bool known = false;
-    for (absl::string_view o : old_names) known = known || o == name;
-    if (!known) return true;
-  }
-  return false;
 }
 
 // A run id no scan uses: the events of a Write with no run are published in its own
@@ -485,26 +352,10 @@ absl::Status SqliteOutbox::LoadWatched() {
 
 absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
                                      std::string_view now) {
-  // The rights holder comes from the rules and is never empty unless something is broken.
-  // Marketplace and listing id come from input data: an empty one still makes a unique
-  // key, and one odd listing must not fail a whole batch.
-  if (c.rights_holder.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(db_.path(), ": case \":", c.marketplace, ":",
-                                                   c.listing_id,
-                                                   "\": rights_holder must not be empty"));
-  }
-  const std::string case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
-  if (!std::isfinite(c.score)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(db_.path(), ": case \"", case_key, "\": score is not finite"));
-  }
-  // Both branches std::string_view: a `? "[]" : std::string` would make a temporary.
-  const std::string_view reasons =
-      c.reasons_json.empty() ? std::string_view("[]") : std::string_view(c.reasons_json);
-  const std::string_view evidence =
-      c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
-  const std::string score = FormatDecimal(c.score);
-  const std::string fingerprint = Fingerprint(c, score, reasons, evidence);
+  BONAFIDE_ASSIGN_OR_RETURN(PreparedCase p, PrepareCase(c, db_.path()));
+  const std::string& case_key = p.case_key;
+  const std::string_view reasons = p.reasons, evidence = p.evidence;
+  const std::string& fingerprint = p.fingerprint;
 
   int64_t id = 0;
   std::optional<std::string> old_fingerprint;
@@ -526,9 +377,10 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
       status = StatusFromColumn(stmt, 2);
       verdict_signals = ColumnText(stmt, 4);
       const bool marked_in_run = sqlite3_column_int(stmt, 6) != 0;
-      base_status = marked_in_run && sqlite3_column_type(stmt, 5) != SQLITE_NULL
-                        ? StatusFromColumn(stmt, 5)
-                        : status;
+      base_status = RescanBaseStatus(status, marked_in_run,
+                                     sqlite3_column_type(stmt, 5) != SQLITE_NULL
+                                         ? std::optional(StatusFromColumn(stmt, 5))
+                                         : std::nullopt);
     } else if (rc != SQLITE_DONE) {
       return CaseError(rc, "look up", case_key);
     }
@@ -552,24 +404,7 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
     return Mark(sqlite3_last_insert_rowid(db_.get()), run, case_key);
   }
 
-  // What the scan does to a case depends on its status: a verdict is never overwritten.
-  CaseStatus new_status = base_status;
-  bool announce = true;  // mark it: Publish compares with what was announced
-  switch (base_status) {
-    case CaseStatus::kPending:
-    case CaseStatus::kConfirmed:
-      break;
-    case CaseStatus::kClosed:  // flagged again
-      new_status = CaseStatus::kPending;
-      break;
-    case CaseStatus::kRejected:  // reopens on a signal the rights holder has not judged
-      if (HasNewSignal(c.signals, verdict_signals)) {
-        new_status = CaseStatus::kPending;
-      } else {
-        announce = false;
-      }
-      break;
-  }
+  const auto [new_status, announce] = Rescan(base_status, c.signals, verdict_signals);
   if (*old_fingerprint == fingerprint && new_status == status) {
     sqlite3_stmt* stmt = touch_case_.get();
     sqlite3_bind_int64(stmt, 1, id);
@@ -636,7 +471,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   if (batch.listings.empty() && batch.cases.empty() && batch.checkpoint == nullptr) return stats;
   BONAFIDE_RETURN_IF_ERROR(LoadWatched());
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
-  const std::string now = sqlite::NowIso8601();
+  const std::string now = NowIso8601();
   const absl::Status status = db_.InTransaction([&]() -> absl::Status {
     // Cases handed over without their listings (a service's Write) are written as they
     // come; with listings, in listing order, each listing's cases then its closings.
@@ -688,7 +523,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
 absl::Status SqliteOutbox::InsertEvent(std::string_view case_key, std::string_view rights_holder,
                                        int64_t revision, std::string_view type,
                                        std::string_view payload, std::string_view now) {
-  const std::string event_key = absl::StrCat(ToAbsl(case_key), ":", revision);
+  const std::string event_key = EventKey(case_key, revision);
   sqlite3_stmt* stmt = insert_event_.get();
   BindText(stmt, 1, event_key);
   BindText(stmt, 2, rights_holder);
@@ -744,60 +579,25 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     }
     if (rc != SQLITE_DONE) return db_.Error(rc, "list cases to publish", Op::kWrite);
   }
-  std::string payload;
   for (const Dirty& d : dirty) {
     const StoredCase& c = d.c;
-    const char* type = nullptr;
     const CaseStatus s = c.status;
-    if (!d.announced_status.has_value()) {
-      if (s == CaseStatus::kClosed) {
-        // Opened and closed again before anybody heard of it (an input that repeats a
-        // listing): nothing to tell, nothing to keep.
-        for (sqlite3_stmt* stmt : {delete_case_.get(), unmark_everywhere_.get()}) {
-          sqlite3_bind_int64(stmt, 1, d.id);
-          BONAFIDE_RETURN_IF_ERROR(
-              db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": delete")));
-        }
-        continue;
+    const Publication publication =
+        DecidePublication(s, d.material, d.announced_status, d.announced_material);
+    if (publication.action == Publication::Action::kDelete) {
+      for (sqlite3_stmt* stmt : {delete_case_.get(), unmark_everywhere_.get()}) {
+        sqlite3_bind_int64(stmt, 1, d.id);
+        BONAFIDE_RETURN_IF_ERROR(
+            db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": delete")));
       }
-      type = "case.opened";
-    } else {
-      const CaseStatus was = *d.announced_status;
-      // An empty announced material key: a case from an outbox of schema version 1, whose
-      // first rescan adopts its material key without an event.
-      const bool material_changed =
-          !d.announced_material.empty() && d.material != d.announced_material;
-      if (s == CaseStatus::kPending &&
-          (was == CaseStatus::kClosed || was == CaseStatus::kRejected)) {
-        type = "case.reopened";
-      } else if (s == CaseStatus::kClosed && was != CaseStatus::kClosed) {
-        type = "case.closed";
-      } else if ((s == CaseStatus::kPending || s == CaseStatus::kConfirmed) && s == was &&
-                 material_changed) {
-        type = "case.updated";
-      }
+      continue;
     }
+    const char* type = publication.type;
     const int64_t revision = c.revision + (type != nullptr ? 1 : 0);
     if (type != nullptr) {
-      payload.clear();
-      JsonObject(payload)
-          .String("case_key", c.case_key)
-          .String("rights_holder", c.rights_holder)
-          .String("marketplace", c.marketplace)
-          .String("listing_id", c.listing_id)
-          .String("seller_id", c.seller_id)
-          .String("status", CaseStatusName(s))
-          .Raw("score", FormatDecimal(c.score))
-          .Raw("reasons", c.reasons_json)
-          .Int("revision", revision)
-          .Close();
-      BONAFIDE_RETURN_IF_ERROR(
-          InsertEvent(c.case_key, c.rights_holder, revision, type, payload, now));
-      const std::string_view t = type;
-      if (t == "case.opened") ++stats.opened;
-      if (t == "case.updated") ++stats.updated;
-      if (t == "case.closed") ++stats.closed;
-      if (t == "case.reopened") ++stats.reopened;
+      BONAFIDE_RETURN_IF_ERROR(InsertEvent(c.case_key, c.rights_holder, revision, type,
+                                           CaseEventPayload(c, revision), now));
+      CountEvent(type, stats);
     } else {
       ++stats.silent;
     }
@@ -825,7 +625,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("publish"));
   OutboxWriteStats stats;
   BONAFIDE_RETURN_IF_ERROR(db_.InTransaction(
-      [&]() -> absl::Status { return PublishInTransaction(run, sqlite::NowIso8601(), stats); }));
+      [&]() -> absl::Status { return PublishInTransaction(run, NowIso8601(), stats); }));
   return stats;
 }
 
@@ -965,7 +765,7 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
       return absl::AlreadyExistsError(absl::StrCat(
           "case \"", r.case_key, "\" already has a verdict (replace it to change it)"));
     }
-    const std::string now = sqlite::NowIso8601();
+    const std::string now = NowIso8601();
     auto exec = [&](const char* sql, std::string_view what,
                     std::initializer_list<std::string_view> args) -> absl::Status {
       Stmt s;
@@ -1014,21 +814,8 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
              " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
              " revision = excluded.revision",
              "record announcement", {r.case_key, CaseStatusName(result.status), revision}));
-    std::string payload;
-    JsonObject(payload)
-        .String("case_key", result.case_key)
-        .String("rights_holder", result.rights_holder)
-        .String("marketplace", result.marketplace)
-        .String("listing_id", result.listing_id)
-        .String("seller_id", result.seller_id)
-        .String("status", CaseStatusName(result.status))
-        .String("verdict", verdict)
-        .String("comment", r.comment)
-        .Raw("authorize_seller", r.authorize_seller ? "true" : "false")
-        .Int("revision", result.revision)
-        .Close();
     return InsertEvent(result.case_key, result.rights_holder, result.revision, "case.verdict",
-                       payload, now);
+                       VerdictEventPayload(result, r), now);
   });
   if (!status.ok()) return status;
   return result;
@@ -1160,28 +947,15 @@ StoredToken ReadToken(sqlite3_stmt* stmt) {
   return t;
 }
 
-bool IsSha256Hex(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 absl::Status SqliteOutbox::CreateToken(const StoredToken& token) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("create token"));
-  if (token.prefix.empty() || !IsSha256Hex(token.sha256) ||
-      (token.rights_holder.has_value() && token.rights_holder->empty())) {
-    return absl::InvalidArgumentError(
-        "a token needs a prefix, a SHA-256 in hex and a non-empty rights holder (or none for "
-        "admin)");
-  }
+  BONAFIDE_RETURN_IF_ERROR(ValidateNewToken(token));
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(
       db_.Prepare("INSERT INTO access_tokens (prefix, sha256, rights_holder, admin, created_at)"
                   " VALUES (?1, ?2, ?3, ?3 IS NULL, ?4) ON CONFLICT (prefix) DO NOTHING",
                   stmt, Op::kWrite));
-  const std::string now = sqlite::NowIso8601();
+  const std::string now = NowIso8601();
   BindText(stmt.get(), 1, token.prefix);
   BindText(stmt.get(), 2, token.sha256);
   if (token.rights_holder) BindText(stmt.get(), 3, *token.rights_holder);
@@ -1223,7 +997,7 @@ absl::Status SqliteOutbox::RevokeToken(std::string_view prefix) {
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
       "UPDATE access_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL", stmt,
       Op::kWrite));
-  const std::string now = sqlite::NowIso8601();
+  const std::string now = NowIso8601();
   BindText(stmt.get(), 1, prefix);
   BindText(stmt.get(), 2, now);
   BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt.get(), "revoke token"));
@@ -1253,9 +1027,7 @@ absl::StatusOr<std::optional<PendingDelivery>> SqliteOutbox::NextDelivery(
 
 absl::Status SqliteOutbox::RecordDeliveryAttempt(const DeliveryAttempt& a) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("record delivery"));
-  const char* state = a.outcome == DeliveryAttempt::Outcome::kDelivered ? "delivered"
-                      : a.outcome == DeliveryAttempt::Outcome::kDead    ? "dead"
-                                                                        : "retrying";
+  const char* state = DeliveryStateName(a.outcome);
   return db_.InTransaction([&]() -> absl::Status {
     Stmt stmt;
     BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
@@ -1265,7 +1037,7 @@ absl::Status SqliteOutbox::RecordDeliveryAttempt(const DeliveryAttempt& a) {
         " ON CONFLICT (event_id) DO UPDATE SET state = ?2, attempts = attempts + 1,"
         " next_attempt_ms = ?3, last_status = ?4, last_error = ?5, updated_at = ?6",
         stmt, Op::kWrite));
-    const std::string now = sqlite::NowIso8601();
+    const std::string now = NowIso8601();
     sqlite3_bind_int64(stmt.get(), 1, a.event_id);
     BindText(stmt.get(), 2, state);
     sqlite3_bind_int64(stmt.get(), 3, a.next_attempt_ms);
@@ -1298,7 +1070,7 @@ absl::Status SqliteOutbox::DisableEndpoint(std::string_view rights_holder,
       db_.Prepare("INSERT OR REPLACE INTO relay_endpoints (rights_holder, endpoint_digest, reason,"
                   " disabled_at) VALUES (?1, ?2, ?3, ?4)",
                   stmt, Op::kWrite));
-  const std::string now = sqlite::NowIso8601();
+  const std::string now = NowIso8601();
   BindText(stmt.get(), 1, rights_holder);
   BindText(stmt.get(), 2, endpoint_digest);
   BindText(stmt.get(), 3, reason);
