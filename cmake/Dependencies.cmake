@@ -25,6 +25,7 @@ if(BONAFIDE_WITH_HYPERSCAN)
   pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 endif()
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)  # the PostgreSQL outbox
 # cpp-httplib (libcpp-httplib-dev) is Debian's compiled build, with OpenSSL, zlib and brotli:
 # its .pc file adds the matching CPPHTTPLIB_*_SUPPORT definitions, which must be the same
 # in every file that includes httplib.h (they change its classes).

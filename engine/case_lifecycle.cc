@@ -158,8 +158,7 @@ absl::StatusOr<PreparedCase> PrepareCase(const CaseRecord& c, std::string_view l
   }
   // Both branches std::string_view: a `? "[]" : std::string` would make a temporary.
   p.reasons = c.reasons_json.empty() ? std::string_view("[]") : std::string_view(c.reasons_json);
-  p.evidence =
-      c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
+  p.evidence = c.evidence_json.empty() ? std::string_view("{}") : std::string_view(c.evidence_json);
   p.score = FormatDecimal(c.score);
   p.fingerprint = Fingerprint(c, p.score, p.reasons, p.evidence);
   return p;

@@ -1,10 +1,12 @@
-// The SQLite outbox: the default Outbox (include/bonafide/outbox.h), a database in WAL mode.
+// The SQLite outbox: an Outbox (include/bonafide/outbox.h) in a database file in WAL mode.
 //
 // Layout and guarantees are documented in docs/outbox-format.md; keep the two in step. In
 // short: a scan's Write() stores each case's content and marks what changed for its run
 // (to_publish); Publish(run) compares every marked case with what was last announced
 // (announcements) and emits one event for each difference. A verdict is recorded and
 // announced in one transaction.
+#include "engine/sqlite_outbox.h"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -1092,12 +1094,12 @@ absl::StatusOr<bool> SqliteOutbox::EndpointDisabled(std::string_view rights_hold
 }
 
 }  // namespace
-}  // namespace engine
 
-absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(std::string_view location, OutboxAccess access) {
-  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<engine::SqliteOutbox> outbox,
-                            engine::SqliteOutbox::Open(location, access));
+absl::StatusOr<std::unique_ptr<Outbox>> OpenSqliteOutbox(std::string_view path,
+                                                         OutboxAccess access) {
+  BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteOutbox> outbox, SqliteOutbox::Open(path, access));
   return std::unique_ptr<Outbox>(std::move(outbox));
 }
 
+}  // namespace engine
 }  // namespace bonafide

@@ -1,8 +1,19 @@
-// Test helpers for reading and writing an outbox in one call.
+// Test helpers for reading and writing an outbox in one call, and the seam that runs an
+// outbox test against either backend.
+//
+// A test opens its outboxes through OpenTestOutbox(dir, name) (or passes
+// TestOutboxLocation(dir, name) to the CLI). Built plainly, that is the SQLite file `name`
+// in `dir`; built a second time with BONAFIDE_TEST_OUTBOX_POSTGRES (tests/CMakeLists.txt,
+// label postgresql), it is a fresh database of the process's PostgreSQL test server, the same
+// one for the same dir and name. Tests of what only SQLite has start with
+// BONAFIDE_SQLITE_ONLY().
 #ifndef BONAFIDE_TESTS_OUTBOX_TEST_UTIL_H_
 #define BONAFIDE_TESTS_OUTBOX_TEST_UTIL_H_
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,8 +22,46 @@
 #include "absl/status/statusor.h"
 
 #include "bonafide/outbox.h"
+#include "tests/temp_dir.h"
+#ifdef BONAFIDE_TEST_OUTBOX_POSTGRES
+#include "tests/postgres_test_server.h"
+#endif
 
 namespace bonafide::testing {
+
+#ifdef BONAFIDE_TEST_OUTBOX_POSTGRES
+inline constexpr bool kPostgresOutbox = true;
+#else
+inline constexpr bool kPostgresOutbox = false;
+#endif
+
+// Skips the rest of a test in the PostgreSQL build (SQLite files, WAL, migrations of SQLite
+// fixtures, disk full).
+#define BONAFIDE_SQLITE_ONLY()                                               \
+  do {                                                                       \
+    if (::bonafide::testing::kPostgresOutbox) GTEST_SKIP() << "SQLite only"; \
+  } while (0)
+
+// The location of the test outbox `name` in `dir` (see the top of this file).
+inline std::string TestOutboxLocation(const TempDir& dir, std::string_view name = "outbox.db") {
+  if constexpr (kPostgresOutbox) {
+#ifdef BONAFIDE_TEST_OUTBOX_POSTGRES
+    static std::mutex mu;
+    static std::map<std::string, std::string>* databases = new std::map<std::string, std::string>;
+    std::lock_guard<std::mutex> lock(mu);
+    std::string& uri = (*databases)[dir.Join(name)];
+    if (uri.empty()) uri = PostgresTestServer::Get().NewDatabase();
+    return uri;
+#endif
+  }
+  return dir.Join(name);
+}
+
+inline absl::StatusOr<std::unique_ptr<Outbox>> OpenTestOutbox(
+    const TempDir& dir, std::string_view name = "outbox.db",
+    OutboxAccess access = OutboxAccess::kReadWrite) {
+  return OpenOutbox(TestOutboxLocation(dir, name), access);
+}
 
 // Every case (of one rights holder), ordered by case key.
 inline absl::StatusOr<std::vector<StoredCase>> AllCases(

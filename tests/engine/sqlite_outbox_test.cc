@@ -2,7 +2,8 @@
 // the file, its schema, writes, errors and checkpoints. The case lifecycle, verdicts and
 // delivery state are in outbox_lifecycle_test.cc. Each test works in its own temporary
 // directory; a second, raw sqlite3 connection checks what other programs (a relay, `sqlite3`
-// on the command line) see in the file.
+// on the command line) see in the file. Built a second time as postgres_outbox_test (label
+// postgresql), the same tests run against the PostgreSQL outbox (tests/outbox_test_util.h).
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -36,8 +37,11 @@ using testing::AllCases;
 using testing::AllEvents;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::kPostgresOutbox;
 using ::testing::MatchesRegex;
+using testing::OpenTestOutbox;
 using ::testing::SizeIs;
+using testing::TestOutboxLocation;
 using testing::WriteCases;
 
 constexpr char kIsoMillis[] = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z";
@@ -105,16 +109,17 @@ absl::StatusOr<std::unique_ptr<Outbox>> OpenReadOnly(const std::string& path) {
 class SqliteOutboxTest : public ::testing::Test {
  protected:
   std::unique_ptr<Outbox> OpenOrDie() {
-    auto outbox = OpenOutbox(path_);
+    auto outbox = OpenTestOutbox(dir_);
     EXPECT_TRUE(outbox.ok()) << outbox.status();
     return outbox.ok() ? std::move(outbox).value() : nullptr;
   }
 
   testing::TempDir dir_;
-  const std::string path_ = dir_.Join("outbox.db");
+  const std::string path_ = TestOutboxLocation(dir_);
 };
 
 TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
+  BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   RawDb raw(path_);
@@ -181,6 +186,7 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
 
   // Seen from outside: the payload is JSON, reasons a JSON array (not a string), and the
   // event key is "<case_key>:<revision>".
+  if (kPostgresOutbox) return;  // what follows reads the file with sqlite3
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("SELECT json_valid(payload) FROM events WHERE id = " + std::to_string(e.id)),
             "1");
@@ -340,6 +346,7 @@ TEST_F(SqliteOutboxTest, DuplicateInOneBatchAnnouncesTheLastRecordOnce) {
 // The fingerprint decides whether a row needs rewriting: Hasher128 (util/hash.h, whose own
 // test checks it against an independent implementation) over the stored fields.
 TEST_F(SqliteOutboxTest, FingerprintIsTheHashOfTheStoredFields) {
+  BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   CaseRecord big = MakeCase("acme", "L2", 1);
@@ -432,6 +439,7 @@ TEST_F(SqliteOutboxTest, ListsFilterByRightsHolder) {
 }
 
 TEST_F(SqliteOutboxTest, OpenReadOnlyOfMissingFileIsNotFound) {
+  BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenReadOnly(dir_.Join("missing.db"));
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kNotFound) << outbox.status();
   EXPECT_THAT(outbox.status().message(), HasSubstr("missing.db"));
@@ -439,6 +447,7 @@ TEST_F(SqliteOutboxTest, OpenReadOnlyOfMissingFileIsNotFound) {
 }
 
 TEST_F(SqliteOutboxTest, OpenInMissingDirectoryFails) {
+  BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenOutbox(dir_.Join("no/such/dir/outbox.db"));
   EXPECT_FALSE(outbox.ok());
   EXPECT_THAT(outbox.status().message(), HasSubstr("no/such/dir/outbox.db"));
@@ -450,7 +459,9 @@ TEST_F(SqliteOutboxTest, WriteThroughReadOnlyOutboxIsPermissionDenied) {
     ASSERT_NE(outbox, nullptr);
     ASSERT_TRUE(WriteCases(*outbox, {MakeCase("acme", "L1")}).ok());
   }
-  ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
+  if (!kPostgresOutbox) {
+    ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
+  }
   auto read_only = OpenReadOnly(path_);
   ASSERT_TRUE(read_only.ok()) << read_only.status();
   auto stats = WriteCases(**read_only, {MakeCase("acme", "L2")});
@@ -537,6 +548,7 @@ TEST_F(SqliteOutboxTest, RejectsInvalidRecords) {
 }
 
 TEST_F(SqliteOutboxTest, LockedDatabaseIsUnavailable) {
+  BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   RawDb other(path_);
@@ -549,6 +561,7 @@ TEST_F(SqliteOutboxTest, LockedDatabaseIsUnavailable) {
 }
 
 TEST_F(SqliteOutboxTest, NotADatabaseIsDataLoss) {
+  BONAFIDE_SQLITE_ONLY();
   {
     std::ofstream out(path_, std::ios::binary);
     out << std::string(8192, 'x');
@@ -561,6 +574,7 @@ TEST_F(SqliteOutboxTest, NotADatabaseIsDataLoss) {
 }
 
 TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
+  BONAFIDE_SQLITE_ONLY();
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(dir_.Join("other.db").c_str(), &db), SQLITE_OK);
@@ -589,6 +603,7 @@ TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
 // must not leak into the test runner). SQLite reports ENOSPC as SQLITE_FULL and EFBIG as
 // SQLITE_IOERR_WRITE; the outbox maps both to ResourceExhausted ("disk full").
 TEST_F(SqliteOutboxTest, DiskFullIsResourceExhausted) {
+  BONAFIDE_SQLITE_ONLY();
   ASSERT_NE(OpenOrDie(), nullptr);
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
