@@ -29,13 +29,6 @@ std::string FirstLine(std::string_view message) {
 
 }  // namespace
 
-bool IsPostgresUri(std::string_view location) {
-  for (std::string_view scheme : kSchemes) {
-    if (location.substr(0, scheme.size()) == scheme) return true;
-  }
-  return false;
-}
-
 std::string RedactUri(std::string_view uri) {
   std::string_view scheme;
   for (std::string_view s : kSchemes) {
@@ -47,8 +40,7 @@ std::string RedactUri(std::string_view uri) {
   std::string_view before_query = rest.substr(0, query_at);
   const size_t path_at = before_query.find('/');
   std::string_view authority = before_query.substr(0, path_at);
-  std::string_view path =
-      path_at == std::string_view::npos ? "" : before_query.substr(path_at);
+  std::string_view path = path_at == std::string_view::npos ? "" : before_query.substr(path_at);
   std::string out(scheme);
   const size_t at = authority.rfind('@');
   if (at != std::string_view::npos) {
@@ -81,8 +73,8 @@ absl::Status StatusFromSqlState(std::string_view sqlstate, std::string_view loca
   if (sqlstate == "40001" || sqlstate == "40P01") return absl::AbortedError(text);
   if (sqlstate == "23505") return absl::AlreadyExistsError(text);
   if (sqlstate == "53100") {
-    return absl::ResourceExhaustedError(absl::StrCat(ToAbsl(location), ": disk full: ",
-                                                     ToAbsl(what), ": ", FirstLine(message)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(ToAbsl(location), ": disk full: ", ToAbsl(what), ": ", FirstLine(message)));
   }
   if (cls == "53") return absl::ResourceExhaustedError(text);
   if (sqlstate == "25006" || sqlstate == "42501") return absl::PermissionDeniedError(text);
@@ -148,8 +140,7 @@ std::string_view ArrayParam::text() {
   return text_;
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string_view uri,
-                                                             bool read_only) {
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string_view uri, bool read_only) {
   std::string location = RedactUri(uri);
   const std::string conninfo(uri);
   PGconn* conn = PQconnectdb(conninfo.c_str());
@@ -166,8 +157,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string_view ur
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
   // Doubles as the shortest text that reads back exactly, whatever the server's default.
-  BONAFIDE_RETURN_IF_ERROR(c->Exec("configure session",
-                                   "SET extra_float_digits = 1; SET client_encoding = 'UTF8'"));
+  BONAFIDE_RETURN_IF_ERROR(
+      c->Exec("configure session", "SET extra_float_digits = 1; SET client_encoding = 'UTF8'"));
   if (read_only) {
     BONAFIDE_RETURN_IF_ERROR(
         c->Exec("configure session", "SET default_transaction_read_only = on"));
@@ -179,8 +170,8 @@ Connection::~Connection() { PQfinish(conn_); }
 
 absl::Status Connection::Error(PGresult* result, std::string_view what) const {
   if (result == nullptr || PQstatus(conn_) == CONNECTION_BAD) {
-    return absl::UnavailableError(absl::StrCat(location_, ": ", ToAbsl(what), ": ",
-                                               FirstLine(PQerrorMessage(conn_))));
+    return absl::UnavailableError(
+        absl::StrCat(location_, ": ", ToAbsl(what), ": ", FirstLine(PQerrorMessage(conn_))));
   }
   const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
   return StatusFromSqlState(sqlstate != nullptr ? sqlstate : "", location_, what,
@@ -245,8 +236,8 @@ absl::Status Connection::InTransaction(const std::function<absl::Status()>& body
     const int ms = base_ms / 2 + static_cast<int>(jitter() % static_cast<unsigned>(base_ms));
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
-  return absl::UnavailableError(absl::StrCat(status.message(), " (given up after ", kMaxAttempts,
-                                             " attempts)"));
+  return absl::UnavailableError(
+      absl::StrCat(status.message(), " (given up after ", kMaxAttempts, " attempts)"));
 }
 
 }  // namespace bonafide::engine::pg

@@ -24,9 +24,6 @@
 
 namespace bonafide::engine::pg {
 
-// True for a libpq URI: "postgresql://..." or "postgres://...".
-bool IsPostgresUri(std::string_view location);
-
 // `uri` without its password (the userinfo's ":password" and any password= parameter), for
 // error messages and logs.
 std::string RedactUri(std::string_view uri);

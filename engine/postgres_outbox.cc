@@ -26,13 +26,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "simdjson.h"
 
 #include "engine/case_lifecycle.h"
 #include "engine/pg_connection.h"
 #include "engine/postgres_schema.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
+
+#include "simdjson.h"
 
 namespace bonafide::engine {
 namespace {
@@ -214,9 +215,9 @@ struct BatchCase {
   CaseStatus status = CaseStatus::kPending;
   std::string verdict_signals;
   std::optional<CaseStatus> announced;
-  bool marked = false;        // marked for the run (before or by this batch)
-  bool mark = false;          // to mark in this batch
-  bool touched = false;       // last_seen_at (and status) to write
+  bool marked = false;                  // marked for the run (before or by this batch)
+  bool mark = false;                    // to mark in this batch
+  bool touched = false;                 // last_seen_at (and status) to write
   const CaseRecord* content = nullptr;  // the record whose content to write, if changed
   PreparedCase prepared;
 };
@@ -226,8 +227,8 @@ std::string ListingKey(std::string_view marketplace, std::string_view listing_id
 }
 
 absl::Status PostgresOutbox::CheckJson(const PreparedCase& p) {
-  for (const auto& [name, json] : {std::pair<const char*, std::string_view>{"reasons", p.reasons},
-                                   {"evidence", p.evidence}}) {
+  for (const auto& [name, json] :
+       {std::pair<const char*, std::string_view>{"reasons", p.reasons}, {"evidence", p.evidence}}) {
     if (json_parser_.parse(json.data(), json.size()).error() != simdjson::SUCCESS) {
       return absl::InvalidArgumentError(absl::StrCat(conn_->location(), ": case \"", p.case_key,
                                                      "\": ", name, " is not valid JSON"));
@@ -374,11 +375,11 @@ absl::Status PostgresOutbox::WriteInTransaction(const OutboxBatch& batch, std::s
   if (n_key.size() > 0) {
     BONAFIDE_ASSIGN_OR_RETURN(
         Result inserted,
-        conn_->Query("insert cases", kInsertCasesSql,
-                     {n_key.text(), n_holder.text(), n_market.text(), n_listing.text(),
-                      n_seller.text(), n_score.text(), n_reasons.text(), n_evidence.text(),
-                      n_signals.text(), n_fingerprint.text(), n_material.text(), n_status.text(),
-                      now}));
+        conn_->Query(
+            "insert cases", kInsertCasesSql,
+            {n_key.text(), n_holder.text(), n_market.text(), n_listing.text(), n_seller.text(),
+             n_score.text(), n_reasons.text(), n_evidence.text(), n_signals.text(),
+             n_fingerprint.text(), n_material.text(), n_status.text(), now}));
     if (static_cast<size_t>(inserted.rows()) != n_key.size()) {
       // Keys another transaction inserted after this one's snapshot (REPEATABLE READ
       // normally reports that itself): start over and see them.
@@ -401,11 +402,11 @@ absl::Status PostgresOutbox::WriteInTransaction(const OutboxBatch& batch, std::s
     BONAFIDE_RETURN_IF_ERROR(conn_->Exec("mark cases", kMarkSql, {run, mark_ids.text()}));
   }
   if (const ScanCheckpoint* cp = batch.checkpoint; cp != nullptr) {
-    BONAFIDE_RETURN_IF_ERROR(conn_->Exec(
-        absl::StrCat("checkpoint of \"", cp->input, "\""), kUpsertCheckpointSql,
-        {cp->run, cp->input, cp->identity, Int(static_cast<int64_t>(cp->byte_offset)),
-         Int(static_cast<int64_t>(cp->line)), Int(static_cast<int64_t>(cp->rejects_bytes)),
-         cp->done ? "1" : "0", now}));
+    BONAFIDE_RETURN_IF_ERROR(
+        conn_->Exec(absl::StrCat("checkpoint of \"", cp->input, "\""), kUpsertCheckpointSql,
+                    {cp->run, cp->input, cp->identity, Int(static_cast<int64_t>(cp->byte_offset)),
+                     Int(static_cast<int64_t>(cp->line)),
+                     Int(static_cast<int64_t>(cp->rejects_bytes)), cp->done ? "1" : "0", now}));
   }
   if (batch.run.empty()) return PublishInTransaction(run, now, stats);
   return absl::OkStatus();
@@ -511,21 +512,21 @@ absl::StatusOr<size_t> PostgresOutbox::PublishChunk(std::string_view run, std::s
   }
   if (deleted.size() > 0) {
     // Marks of other, unfinished runs too: they must not outlive the case.
-    BONAFIDE_RETURN_IF_ERROR(conn_->Exec("delete cases",
-                                         "DELETE FROM to_publish WHERE case_id = ANY($1::bigint[]);",
-                                         {deleted.text()}));
+    BONAFIDE_RETURN_IF_ERROR(
+        conn_->Exec("delete cases", "DELETE FROM to_publish WHERE case_id = ANY($1::bigint[]);",
+                    {deleted.text()}));
     BONAFIDE_RETURN_IF_ERROR(conn_->Exec(
         "delete cases", "DELETE FROM cases WHERE id = ANY($1::bigint[])", {deleted.text()}));
   }
   BONAFIDE_RETURN_IF_ERROR(InsertEvents(events, now));
   if (a_id.size() > 0) {
-    BONAFIDE_RETURN_IF_ERROR(conn_->Exec(
-        "record announcements",
-        "INSERT INTO announcements (case_id, status, material, revision)"
-        " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])"
-        " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
-        " material = excluded.material, revision = excluded.revision",
-        {a_id.text(), a_status.text(), a_material.text(), a_revision.text()}));
+    BONAFIDE_RETURN_IF_ERROR(
+        conn_->Exec("record announcements",
+                    "INSERT INTO announcements (case_id, status, material, revision)"
+                    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])"
+                    " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
+                    " material = excluded.material, revision = excluded.revision",
+                    {a_id.text(), a_status.text(), a_material.text(), a_revision.text()}));
   }
   const std::string last = r.text(r.rows() - 1, 13);
   BONAFIDE_RETURN_IF_ERROR(conn_->Exec("unmark published cases",
@@ -652,10 +653,10 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
   StoredCase result;
   const std::string now = NowIso8601();
   const absl::Status status = conn_->InTransaction([&]() -> absl::Status {
-    const std::string select = absl::StrCat(
-        "SELECT ", kCaseColumns,
-        ", (SELECT count(*) FROM verdicts v WHERE v.case_key = $1)"
-        " FROM cases WHERE case_key = $1 FOR UPDATE");
+    const std::string select =
+        absl::StrCat("SELECT ", kCaseColumns,
+                     ", (SELECT count(*) FROM verdicts v WHERE v.case_key = $1)"
+                     " FROM cases WHERE case_key = $1 FOR UPDATE");
     BONAFIDE_ASSIGN_OR_RETURN(Result row, conn_->Query("read case", select.c_str(), {r.case_key}));
     // Another holder's case reads exactly like an unknown one.
     if (row.rows() == 0 || (r.rights_holder.has_value() && row.view(0, 1) != *r.rights_holder)) {
@@ -680,12 +681,12 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
                                   "forget authorization", {r.case_key}));
     BONAFIDE_RETURN_IF_ERROR(exec("DELETE FROM counterfeit_photos WHERE case_key = $1",
                                   "forget counterfeit photos", {r.case_key}));
-    BONAFIDE_RETURN_IF_ERROR(exec(
-        "INSERT INTO verdicts (case_key, rights_holder, verdict, comment, authorize_seller,"
-        " seller_id, signals, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        "record verdict",
-        {r.case_key, result.rights_holder, VerdictKindName(r.verdict), r.comment,
-         r.authorize_seller ? "1" : "0", result.seller_id, result.signals, r.actor, now}));
+    BONAFIDE_RETURN_IF_ERROR(
+        exec("INSERT INTO verdicts (case_key, rights_holder, verdict, comment, authorize_seller,"
+             " seller_id, signals, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             "record verdict",
+             {r.case_key, result.rights_holder, VerdictKindName(r.verdict), r.comment,
+              r.authorize_seller ? "1" : "0", result.seller_id, result.signals, r.actor, now}));
     if (r.verdict == VerdictKind::kCounterfeit) {
       // The evidence's hashed photos ("images" entries with status "hashed").
       BONAFIDE_RETURN_IF_ERROR(
@@ -725,8 +726,7 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
   return result;
 }
 
-absl::StatusOr<std::vector<StoredVerdict>> PostgresOutbox::ListVerdicts(
-    std::string_view case_key) {
+absl::StatusOr<std::vector<StoredVerdict>> PostgresOutbox::ListVerdicts(std::string_view case_key) {
   BONAFIDE_ASSIGN_OR_RETURN(
       Result r, conn_->Query("list verdicts",
                              "SELECT id, case_key, rights_holder, verdict, comment,"
@@ -759,21 +759,20 @@ absl::StatusOr<OutboxFeedback> PostgresOutbox::LoadFeedback() {
   for (int i = 0; i < sellers.rows(); ++i) {
     feedback.authorized_sellers.push_back({sellers.text(i, 0), sellers.text(i, 1)});
   }
-  BONAFIDE_ASSIGN_OR_RETURN(
-      Result photos, conn_->Query("read counterfeit photos",
-                                  "SELECT rights_holder, pdq, max(quality), min(case_key)"
-                                  " FROM counterfeit_photos GROUP BY rights_holder, pdq"
-                                  " ORDER BY 1, 2"));
+  BONAFIDE_ASSIGN_OR_RETURN(Result photos,
+                            conn_->Query("read counterfeit photos",
+                                         "SELECT rights_holder, pdq, max(quality), min(case_key)"
+                                         " FROM counterfeit_photos GROUP BY rights_holder, pdq"
+                                         " ORDER BY 1, 2"));
   for (int i = 0; i < photos.rows(); ++i) {
     feedback.counterfeit_photos.push_back({photos.text(i, 0), photos.text(i, 1),
                                            static_cast<int32_t>(photos.int64(i, 2)),
                                            photos.text(i, 3)});
   }
-  BONAFIDE_ASSIGN_OR_RETURN(
-      Result confirmed,
-      conn_->Query("read seller records",
-                   "SELECT rights_holder, seller_id, case_key FROM cases"
-                   " WHERE status = 'confirmed' ORDER BY 1, 2, 3"));
+  BONAFIDE_ASSIGN_OR_RETURN(Result confirmed,
+                            conn_->Query("read seller records",
+                                         "SELECT rights_holder, seller_id, case_key FROM cases"
+                                         " WHERE status = 'confirmed' ORDER BY 1, 2, 3"));
   auto& records = feedback.seller_records;
   for (int i = 0; i < confirmed.rows(); ++i) {
     std::string holder = confirmed.text(i, 0), seller = confirmed.text(i, 1);
@@ -898,15 +897,14 @@ absl::StatusOr<std::optional<PendingDelivery>> PostgresOutbox::NextDelivery(
     std::string_view rights_holder) {
   BONAFIDE_ASSIGN_OR_RETURN(
       Result r,
-      conn_->Query(
-          "next delivery",
-          "SELECT e.id, e.event_key, e.rights_holder, e.case_key, e.type, e.payload,"
-          " e.created_at, coalesce(d.attempts, 0), coalesce(d.next_attempt_ms, 0)"
-          " FROM events e LEFT JOIN deliveries d ON d.event_id = e.id"
-          " WHERE e.rights_holder = $1 AND e.id > coalesce("
-          "   (SELECT done_through FROM relay_cursors WHERE rights_holder = $1), 0)"
-          " ORDER BY e.id LIMIT 1",
-          {rights_holder}));
+      conn_->Query("next delivery",
+                   "SELECT e.id, e.event_key, e.rights_holder, e.case_key, e.type, e.payload,"
+                   " e.created_at, coalesce(d.attempts, 0), coalesce(d.next_attempt_ms, 0)"
+                   " FROM events e LEFT JOIN deliveries d ON d.event_id = e.id"
+                   " WHERE e.rights_holder = $1 AND e.id > coalesce("
+                   "   (SELECT done_through FROM relay_cursors WHERE rights_holder = $1), 0)"
+                   " ORDER BY e.id LIMIT 1",
+                   {rights_holder}));
   if (r.rows() == 0) return std::optional<PendingDelivery>();
   PendingDelivery d;
   d.event = ReadEvent(r, 0);

@@ -155,9 +155,8 @@ absl::StatusOr<int64_t> ReadVersion(pg::Connection& conn) {
     return 0;
   }
   BONAFIDE_ASSIGN_OR_RETURN(
-      pg::Result version,
-      conn.Query("read schema version",
-                 "SELECT value FROM outbox_meta WHERE key = 'schema_version'"));
+      pg::Result version, conn.Query("read schema version",
+                                     "SELECT value FROM outbox_meta WHERE key = 'schema_version'"));
   if (version.rows() == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(conn.location(), ": not a bonafide outbox (no schema version)"));
@@ -175,8 +174,8 @@ absl::Status NewerVersionError(const pg::Connection& conn, int64_t version) {
 
 absl::Status CreatePostgresOutbox(pg::Connection& conn) {
   return conn.InTransaction([&]() -> absl::Status {
-    BONAFIDE_RETURN_IF_ERROR(conn.Exec("lock the schema", "SELECT pg_advisory_xact_lock($1)",
-                                       {kSchemaLockKey}));
+    BONAFIDE_RETURN_IF_ERROR(
+        conn.Exec("lock the schema", "SELECT pg_advisory_xact_lock($1)", {kSchemaLockKey}));
     BONAFIDE_ASSIGN_OR_RETURN(const int64_t version, ReadVersion(conn));
     if (version == kOutboxSchemaVersion) return absl::OkStatus();
     if (version > kOutboxSchemaVersion) return NewerVersionError(conn, version);

@@ -15,9 +15,9 @@
 #include <mutex>
 #include <string>
 
-#include <libpq-fe.h>
-
 #include "tests/temp_dir.h"
+
+#include <libpq-fe.h>
 
 namespace bonafide::testing {
 
@@ -82,7 +82,8 @@ class PostgresTestServer {
 
   void Stop() {
     const std::string command = Script() + " stop " + dir_.path();
-    if (std::system(command.c_str()) != 0) std::fprintf(stderr, "could not run %s\n", command.c_str());
+    if (std::system(command.c_str()) != 0)
+      std::fprintf(stderr, "could not run %s\n", command.c_str());
   }
 
   static std::string Script() {

@@ -235,12 +235,19 @@ class Outbox : public CaseSink {
 
 enum class OutboxAccess : uint8_t { kReadWrite, kReadOnly };
 
-// Opens the outbox at `location`: an SQLite file path (created, with its schema, when
-// absent and kReadWrite). An outbox of an earlier schema version is migrated in one
+// Opens the outbox at `location`: a PostgreSQL database named by a libpq URI
+// ("postgresql://user@host:5432/dbname", also "postgres://"; its schema is created on the
+// first read-write open), or else an SQLite file path (created, with its schema, when
+// absent and kReadWrite). An SQLite outbox of an earlier schema version is migrated in one
 // transaction on a read-write open (a read-only open of one fails with
-// FailedPrecondition: open it read-write once). Errors name the location.
+// FailedPrecondition: open it read-write once). Errors name the location (a URI without its
+// password). docs/outbox-format.md describes both backends.
 absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(std::string_view location,
                                                    OutboxAccess access = OutboxAccess::kReadWrite);
+
+// True when OpenOutbox(location) opens a PostgreSQL database (a "postgresql://" or
+// "postgres://" URI) rather than an SQLite file.
+bool IsPostgresUri(std::string_view location);
 
 // Checks what RecordVerdict requires of a request regardless of its case:
 // authorize_seller only with a genuine verdict, a comment of at most

@@ -1,4 +1,5 @@
-// End-to-end: generated dumps through Scanner::ScanFiles into real SQLite outboxes.
+// End-to-end: generated dumps through Scanner::ScanFiles into real outboxes (SQLite; built a
+// second time as postgres_scan_e2e_test, PostgreSQL).
 #include <cstdio>
 #include <set>
 #include <string>
@@ -81,8 +82,8 @@ std::vector<CaseRow> Rows(Outbox& outbox) {
 TEST_F(ScanEndToEndTest, OneAndTwoThreadsProduceTheSameOutbox) {
   const std::string input = dir_.Join("dump.jsonl");
   Generate(input, 6000, 7);
-  auto one = OpenOutbox(dir_.Join("one.db"));
-  auto two = OpenOutbox(dir_.Join("two.db"));
+  auto one = testing::OpenTestOutbox(dir_, "one.db");
+  auto two = testing::OpenTestOutbox(dir_, "two.db");
   ASSERT_TRUE(one.ok() && two.ok());
   const ScanSummary s1 = ScanInto(input, **one, 1, dir_.Join("one.rejects"));
   const ScanSummary s2 = ScanInto(input, **two, 2, dir_.Join("two.rejects"));
@@ -114,8 +115,8 @@ TEST_F(ScanEndToEndTest, Re2SetBackendOpensTheSameCases) {
   options.text_backend = TextBackend::kRe2Set;
   auto re2_scanner = Scanner::Create(options);
   ASSERT_TRUE(re2_scanner.ok()) << re2_scanner.status();
-  auto hyperscan = OpenOutbox(dir_.Join("hyperscan.db"));
-  auto re2 = OpenOutbox(dir_.Join("re2.db"));
+  auto hyperscan = testing::OpenTestOutbox(dir_, "hyperscan.db");
+  auto re2 = testing::OpenTestOutbox(dir_, "re2.db");
   ASSERT_TRUE(hyperscan.ok() && re2.ok());
   const ScanSummary s1 = ScanInto(input, **hyperscan, 2);
   ScanOptions scan_options;
@@ -135,7 +136,7 @@ TEST_F(ScanEndToEndTest, Re2SetBackendOpensTheSameCases) {
 TEST_F(ScanEndToEndTest, RescanningTheSameDumpAddsNoCaseAndNoEvent) {
   const std::string input = dir_.Join("dump.jsonl");
   Generate(input, 3000, 11);
-  auto outbox = OpenOutbox(dir_.Join("outbox.db"));
+  auto outbox = testing::OpenTestOutbox(dir_, "outbox.db");
   ASSERT_TRUE(outbox.ok());
   const ScanSummary first = ScanInto(input, **outbox, 2);
   const auto rows = Rows(**outbox);
@@ -157,7 +158,7 @@ TEST_F(ScanEndToEndTest, ChangedListingUpdatesItsCase) {
       "a.jsonl",
       R"({"id":"x1","title":"Nike Air Max 90 replica","price":120,"currency":"EUR","seller_id":"s-1"})"
       "\n");
-  auto outbox = OpenOutbox(dir_.Join("outbox.db"));
+  auto outbox = testing::OpenTestOutbox(dir_, "outbox.db");
   ASSERT_TRUE(outbox.ok());
   EXPECT_EQ(ScanInto(input, **outbox, 1).outbox.opened, 1);
   dir_.Write(

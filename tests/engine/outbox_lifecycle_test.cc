@@ -1,4 +1,5 @@
-// The case lifecycle of the SQLite outbox (engine/sqlite_outbox.cc, docs/outbox-format.md):
+// The case lifecycle of the outbox (docs/outbox-format.md), on SQLite and, built a second time
+// as postgres_outbox_lifecycle_test, on PostgreSQL (tests/outbox_test_util.h):
 // what a scan's batches and Publish() announce, verdicts and what they teach later scans,
 // the precision report, the relay's delivery state and paging through cases. The
 // regression tests at the end scan the example rules end to end.
@@ -35,6 +36,7 @@ using testing::AllEvents;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::OpenTestOutbox;
 using ::testing::SizeIs;
 using testing::WriteCases;
 
@@ -108,7 +110,7 @@ std::vector<std::string> EventTypes(Outbox& outbox) {
 class OutboxLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto outbox = OpenOutbox(dir_.Join("outbox.db"));
+    auto outbox = OpenTestOutbox(dir_);
     ASSERT_TRUE(outbox.ok()) << outbox.status();
     outbox_ = std::move(outbox).value();
   }
@@ -150,6 +152,7 @@ const std::string kL1 = "acme:shopx:L1";
 // --- Opening ------------------------------------------------------------------------------
 
 TEST_F(OutboxLifecycleTest, ReadOnlyOpenOfAMissingFileIsNotFound) {
+  BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenOutbox(dir_.Join("missing.db"), OutboxAccess::kReadOnly);
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kNotFound) << outbox.status();
   EXPECT_FALSE(std::filesystem::exists(dir_.Join("missing.db")));
@@ -191,6 +194,7 @@ PRAGMA user_version = 1;
 }
 
 TEST_F(OutboxLifecycleTest, ReadOnlyOpenOfAVersion1OutboxIsFailedPrecondition) {
+  BONAFIDE_SQLITE_ONLY();
   const std::string path = dir_.Join("v1.db");
   MakeVersion1Outbox(path);
   auto outbox = OpenOutbox(path, OutboxAccess::kReadOnly);
@@ -199,6 +203,7 @@ TEST_F(OutboxLifecycleTest, ReadOnlyOpenOfAVersion1OutboxIsFailedPrecondition) {
 }
 
 TEST_F(OutboxLifecycleTest, ReadWriteOpenMigratesVersion1AndItsFirstRescanIsSilent) {
+  BONAFIDE_SQLITE_ONLY();
   const std::string path = dir_.Join("v1.db");
   MakeVersion1Outbox(path);
   auto outbox = OpenOutbox(path);
@@ -873,7 +878,7 @@ TEST_F(OutboxLifecycleTest, DeliveryStateSurvivesReopening) {
   delivered.outcome = DeliveryAttempt::Outcome::kDelivered;
   ASSERT_TRUE(outbox_->RecordDeliveryAttempt(delivered).ok());
   outbox_.reset();
-  auto reopened = OpenOutbox(dir_.Join("outbox.db"), OutboxAccess::kReadOnly);
+  auto reopened = OpenTestOutbox(dir_, "outbox.db", OutboxAccess::kReadOnly);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   next = (*reopened)->NextDelivery("acme");
   ASSERT_TRUE(next.ok() && next->has_value());
@@ -1031,7 +1036,7 @@ class ScanLifecycleTest : public ::testing::Test {
   void SetUp() override {
     std::filesystem::copy(kExampleRules, dir_.Join("rules"),
                           std::filesystem::copy_options::recursive);
-    auto outbox = OpenOutbox(dir_.Join("outbox.db"));
+    auto outbox = OpenTestOutbox(dir_);
     ASSERT_TRUE(outbox.ok()) << outbox.status();
     outbox_ = std::move(outbox).value();
   }

@@ -20,7 +20,8 @@ int TokenCommand(int argc, char** argv);
 // `bonafide outbox authorized-sellers` (argv[0] is "authorized-sellers").
 int AuthorizedSellersCommand(int argc, char** argv);
 
-// True when the outbox at `location` exists (opening a missing one would create it).
+// True when the outbox at `location` exists (opening a missing file would create it); always
+// true for a PostgreSQL URI.
 bool OutboxExists(const std::string& location);
 
 // $XDG_CACHE_HOME/bonafide, else $HOME/.cache/bonafide, else "" (no cache).
