@@ -173,9 +173,11 @@ absl::Status NewerVersionError(const pg::Connection& conn, int64_t version) {
 }  // namespace
 
 absl::Status CreatePostgresOutbox(pg::Connection& conn) {
-  return conn.InTransaction([&]() -> absl::Status {
-    BONAFIDE_RETURN_IF_ERROR(
-        conn.Exec("lock the schema", "SELECT pg_advisory_xact_lock($1)", {kSchemaLockKey}));
+  // A session lock, taken before the transaction: a REPEATABLE READ transaction that waited
+  // for the lock inside would read with a snapshot from before the creator's commit.
+  BONAFIDE_RETURN_IF_ERROR(
+      conn.Exec("lock the schema", "SELECT pg_advisory_lock($1)", {kSchemaLockKey}));
+  const absl::Status status = conn.InTransaction([&]() -> absl::Status {
     BONAFIDE_ASSIGN_OR_RETURN(const int64_t version, ReadVersion(conn));
     if (version == kOutboxSchemaVersion) return absl::OkStatus();
     if (version > kOutboxSchemaVersion) return NewerVersionError(conn, version);
@@ -190,6 +192,9 @@ absl::Status CreatePostgresOutbox(pg::Connection& conn) {
                      "INSERT INTO outbox_meta (key, value) VALUES ('schema_version', $1)",
                      {version_text});
   });
+  const absl::Status unlocked =
+      conn.Exec("unlock the schema", "SELECT pg_advisory_unlock($1)", {kSchemaLockKey});
+  return status.ok() ? unlocked : status;
 }
 
 absl::Status CheckPostgresOutboxVersion(pg::Connection& conn) {
