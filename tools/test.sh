@@ -4,6 +4,7 @@
 #   2. every C++ file formatted as .clang-format says (tools/format.sh --check);
 #   3. the `ci` workflow: configure, build everything with warnings as errors, run every
 #      test (labels unit, api, e2e, relay, browser = the portal page in headless Chromium,
+#      postgresql = the outbox tests again on a PostgreSQL server each test starts,
 #      slow = fuzz corpus replays, bench-smoke); then clang-tidy with the checks of
 #      .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks

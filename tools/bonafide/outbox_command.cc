@@ -21,7 +21,7 @@ int OutboxMigrate(int argc, char** argv) {
                 "0  the outbox is at this build's schema version\n"
                 "1  the outbox could not be opened or migrated (it is left as it was)\n"
                 "2  bad usage");
-  flags.String("outbox", "SQLite outbox file", &outbox_path);
+  flags.String("outbox", "outbox: an SQLite file or a postgresql:// URI", &outbox_path);
   std::vector<std::string> positional;
   if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;
   if (!positional.empty()) {

@@ -83,7 +83,7 @@ int OutboxExport(int argc, char** argv) {
                 "1  the outbox could not be read or the output written (no partial --output "
                 "file is left)\n"
                 "2  bad usage");
-  flags.String("outbox", "SQLite outbox file", &outbox_path);
+  flags.String("outbox", "outbox: an SQLite file or a postgresql:// URI", &outbox_path);
   flags.String("rights-holder", "the rights holder whose cases to export (required)",
                &rights_holder);
   flags.Enum("format", "output format (required)", &format, {"csv", "jsonl"});

@@ -52,7 +52,7 @@ int OutboxList(int argc, char** argv) {
                 "0  listed (also when there is nothing to list)\n"
                 "1  the outbox could not be read\n"
                 "2  bad usage");
-  flags.String("outbox", "SQLite outbox file", &outbox_path);
+  flags.String("outbox", "outbox: an SQLite file or a postgresql:// URI", &outbox_path);
   flags.String("rights-holder", "only this rights holder's cases or events", &rights_holder);
   flags.Enum("status", "only cases in this status", &status,
              {"pending", "confirmed", "rejected", "closed"});

@@ -197,7 +197,7 @@ int OutboxShow(int argc, char** argv) {
                 "0  shown\n"
                 "1  no such case, or the outbox could not be read\n"
                 "2  bad usage");
-  flags.String("outbox", "SQLite outbox file", &outbox_path);
+  flags.String("outbox", "outbox: an SQLite file or a postgresql:// URI", &outbox_path);
   flags.Enum("format", "output: text, or the case as one JSON line", &format, {"text", "jsonl"});
   std::vector<std::string> positional;
   if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;

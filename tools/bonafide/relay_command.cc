@@ -28,7 +28,7 @@ int RelayCommand(int argc, char** argv) {
       "1    the outbox failed (nothing is lost: run it again)\n"
       "2    bad usage or a bad relay.yaml\n"
       "130  stopped by SIGINT or SIGTERM");
-  flags.String("outbox", "SQLite outbox file", &outbox_path);
+  flags.String("outbox", "outbox: an SQLite file or a postgresql:// URI", &outbox_path);
   flags.String("config", "relay.yaml: each rights holder's url and secret (required)",
                &config_path);
   flags.Bool("once", "deliver what is due, then exit instead of polling", &once);
