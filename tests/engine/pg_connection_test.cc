@@ -53,7 +53,8 @@ TEST(PgConnectionTest, SqlStatesMapToStatusCodes) {
   EXPECT_EQ(code("42P01"), absl::StatusCode::kInternal);
   const absl::Status full = StatusFromSqlState("53100", "postgresql://h/db", "insert cases",
                                                "ERROR: could not extend file\nHINT: free space");
-  EXPECT_EQ(full.message(), "postgresql://h/db: disk full: insert cases: ERROR: could not extend file");
+  EXPECT_EQ(full.message(),
+            "postgresql://h/db: disk full: insert cases: ERROR: could not extend file");
 }
 
 TEST(PgConnectionTest, ArrayParamQuotesEveryElement) {
@@ -75,8 +76,8 @@ TEST(PgConnectionTest, DoubleTextReadsBackExactly) {
 
 TEST(PgConnectionTest, AnUnreachableServerIsUnavailableWithoutThePassword) {
   // Port 1 on loopback: nothing listens there.
-  auto conn = Connection::Open("postgresql://bob:s3cret@127.0.0.1:1/outbox?connect_timeout=2",
-                               false);
+  auto conn =
+      Connection::Open("postgresql://bob:s3cret@127.0.0.1:1/outbox?connect_timeout=2", false);
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable) << conn.status();
   EXPECT_THAT(conn.status().message(), HasSubstr("postgresql://bob@127.0.0.1:1/outbox"));

@@ -168,8 +168,9 @@ TEST(PostgresConcurrencyTest, ASerializationFailureIsRetried) {
   });
   // Until the outbox's transaction waits for the lock.
   for (int i = 0; i < 500; ++i) {
-    if (PostgresTestServer::Query(uri, "SELECT count(*) FROM pg_stat_activity"
-                                       " WHERE wait_event_type = 'Lock'") != "0") {
+    if (PostgresTestServer::Query(uri,
+                                  "SELECT count(*) FROM pg_stat_activity"
+                                  " WHERE wait_event_type = 'Lock'") != "0") {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -203,9 +204,9 @@ TEST(PostgresConcurrencyTest, ProcessesOpeningAFreshDatabaseAtOnceCreateTheSchem
   }
   for (std::thread& t : openers) t.join();
   EXPECT_EQ(ok, kOpeners);
-  EXPECT_EQ(PostgresTestServer::Query(
-                uri, "SELECT value FROM outbox_meta WHERE key = 'schema_version'"),
-            "3");
+  EXPECT_EQ(
+      PostgresTestServer::Query(uri, "SELECT value FROM outbox_meta WHERE key = 'schema_version'"),
+      "3");
   EXPECT_EQ(PostgresTestServer::Query(uri, "SELECT count(*) FROM outbox_meta"), "1");
 }
 

@@ -59,7 +59,8 @@ int ServeCommand(int argc, char** argv) {
       "0  stopped by SIGINT or SIGTERM\n"
       "1  the outbox could not be opened, or the address could not be bound\n"
       "2  bad usage");
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)",
+               &outbox_path);
   flags.String("listen",
                "address and port; port 0 picks a free one. Anything but loopback should sit "
                "behind a TLS proxy",

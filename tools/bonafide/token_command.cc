@@ -50,7 +50,8 @@ int Create(int argc, char** argv) {
                 "stored. A rights holder's token sees and answers that holder's cases only;\n"
                 "an admin token sees every rights holder's.",
                 kExitStatus);
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)",
+               &outbox_path);
   flags.String("rights-holder", "the rights holder id (as in the rules)", &rights_holder);
   flags.Bool("admin", "a token for every rights holder", &admin);
   std::vector<std::string> positional;
@@ -84,7 +85,8 @@ int List(int argc, char** argv) {
                 "Lists the portal tokens: prefix, rights holder (or admin), when created and\n"
                 "revoked. Tokens themselves are never stored, so never shown.",
                 kExitStatus);
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)",
+               &outbox_path);
   std::vector<std::string> positional;
   if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;
   if (!positional.empty()) return flags.UsageError("unexpected argument \"" + positional[0] + "\"");
@@ -110,7 +112,8 @@ int Revoke(int argc, char** argv) {
                 "Revokes the portal token with this prefix (as `bonafide token list` shows\n"
                 "it): its next request, and every session opened with it, gets 401.",
                 kExitStatus);
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI; required)",
+               &outbox_path);
   std::vector<std::string> positional;
   if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;
   if (outbox_path.empty()) return flags.UsageError("need --outbox OUTBOX");

@@ -77,7 +77,8 @@ int VerdictCommand(int argc, char** argv) {
                 "1  no such case, the case already has a verdict (see --replace), or the\n"
                 "   outbox could not be written\n"
                 "2  bad usage");
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI)",
+               &outbox_path);
   flags.String("comment", "the rights holder's comment (at most 4 KiB)", &comment);
   flags.Bool("authorize-seller",
              "genuine only: never flag this case's seller for this rights holder again",
@@ -140,7 +141,8 @@ int ReportCommand(int argc, char** argv) {
                 "0  reported (also when there is nothing to report)\n"
                 "1  the outbox could not be read\n"
                 "2  bad usage");
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI)",
+               &outbox_path);
   flags.String("rights-holder", "only this rights holder's cases", &rights_holder);
   flags.Enum("format", "output: a table, or one JSON line per signal", &format, {"text", "jsonl"});
   std::vector<std::string> positional;
@@ -192,7 +194,8 @@ int AuthorizedSellersCommand(int argc, char** argv) {
                 "0  printed (an empty list when there is none)\n"
                 "1  the outbox could not be read\n"
                 "2  bad usage");
-  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI)", &outbox_path);
+  flags.String("outbox", "outbox (an SQLite file that exists, or a postgresql:// URI)",
+               &outbox_path);
   flags.String("rights-holder", "the rights holder (required)", &rights_holder);
   std::vector<std::string> positional;
   if (std::optional<int> exit = flags.Parse(argc, argv, &positional)) return *exit;
