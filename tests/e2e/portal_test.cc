@@ -22,12 +22,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "bonafide/outbox.h"
 #include "engine/portal_api.h"
 #include "engine/portal_server.h"
 #include "tests/models/synthetic_photos.h"
+#include "tests/outbox_test_util.h"
+#include "tests/raw_outbox.h"
 #include "tests/temp_dir.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
@@ -163,7 +164,7 @@ products:
     line("a-link", "ACME Runner 22 replica", "\"link.jpg\",\"front.jpg\"");
     line("a/slash%", "ACME Runner 22 replica", "");
     d.Write("listings.jsonl", dump);
-    outbox_ = d.Join("outbox.db");
+    outbox_ = testing::TestOutboxLocation(d);
     const testing::CliRun scan = testing::RunCli(
         "scan --progress=false --cache-dir " + testing::ShellQuote(d.Join("cache")) + " --rules " +
         testing::ShellQuote(d.Join("rules")) + " --images " +
@@ -302,16 +303,7 @@ products:
   }
 
   // Runs `sql` on the outbox, beside the server.
-  static void ExecSql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(outbox_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error != nullptr ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
+  static void ExecSql(const std::string& sql) { testing::RawOutboxQuery(outbox_, sql); }
 
   static std::string AcmeKey(int i) { return "acme:shop%3Aeu:a" + std::to_string(i); }
   static std::string BrandyKey(int i) { return "brandy:shop%3Aeu:b" + std::to_string(i); }

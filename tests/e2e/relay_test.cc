@@ -14,9 +14,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "bonafide/outbox.h"
+#include "tests/outbox_test_util.h"
+#include "tests/raw_outbox.h"
 #include "tests/temp_dir.h"
 #include "tests/tools/cli_runner.h"
 #include "tests/webhook_receiver.h"
@@ -42,6 +43,8 @@ std::map<std::string, std::vector<std::string>> OpenCases(const std::string& out
   // One batch: listing i of the marketplace holds a case for every holder (a listing
   // scanned without a holder's case would close that holder's case).
   std::vector<CaseRecord> cases;
+  // Reserved: the listings' views point into the cases' strings.
+  cases.reserve(static_cast<size_t>(count) * holders.size());
   std::vector<ScannedListing> listings;
   for (int i = 0; i < count; ++i) {
     const uint32_t begin = static_cast<uint32_t>(cases.size());
@@ -81,23 +84,15 @@ std::map<std::string, std::vector<std::string>> OpenCases(const std::string& out
 // "dead", "retrying" or "" (never attempted).
 std::vector<std::pair<std::string, int>> DeliveryStates(const std::string& outbox_path,
                                                         const std::string& holder) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(outbox_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db,
+  std::vector<std::pair<std::string, int>> states;
+  for (const auto& row :
+       testing::RawOutboxQuery(outbox_path,
                                "SELECT coalesce(d.state, ''), coalesce(d.attempts, 0) FROM events e"
                                " LEFT JOIN deliveries d ON d.event_id = e.id"
-                               " WHERE e.rights_holder = ?1 ORDER BY e.id",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  sqlite3_bind_text(stmt, 1, holder.c_str(), -1, SQLITE_TRANSIENT);
-  std::vector<std::pair<std::string, int>> states;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    states.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
-                        sqlite3_column_int(stmt, 1));
+                               " WHERE e.rights_holder = '" +
+                                   holder + "' ORDER BY e.id")) {
+    states.emplace_back(row[0], std::stoi(row[1]));
   }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
   return states;
 }
 
@@ -126,7 +121,7 @@ std::string RelayYaml(const testing::WebhookReceiver& receiver,
 
 TEST(RelayE2eTest, DeliversOverHttpThroughFailuresStallsAndGone) {
   testing::TempDir dir;
-  const std::string outbox_path = dir.Join("outbox.db");
+  const std::string outbox_path = testing::TestOutboxLocation(dir);
   const std::vector<std::string> holders = {"acme", "brandy", "dud", "gone"};
   auto keys = OpenCases(outbox_path, holders, 4);
   testing::WebhookReceiver receiver(
@@ -241,7 +236,7 @@ int WaitFor(pid_t pid) {
 
 TEST(RelayE2eTest, KilledRelayResumesAndEveryEventArrivesInOrder) {
   testing::TempDir dir;
-  const std::string outbox_path = dir.Join("outbox.db");
+  const std::string outbox_path = testing::TestOutboxLocation(dir);
   const std::vector<std::string> holders = {"acme", "brandy", "cobalt"};
   const int kEvents = 40;
   auto keys = OpenCases(outbox_path, holders, kEvents);
@@ -319,9 +314,9 @@ TEST(RelayCliTest, OnceOnAnEmptyOutboxExitsAtOnce) {
       dir.Write("relay.yaml", std::string("rights_holders:\n  nike:\n    url: http://127.0.0.1:9/\n"
                                           "    secret: ") +
                                   kSecret + "\n");
-  testing::CliRun r =
-      testing::RunCli("relay --once --outbox " + testing::ShellQuote(dir.Join("o.db")) +
-                      " --config " + testing::ShellQuote(config));
+  testing::CliRun r = testing::RunCli(
+      "relay --once --outbox " + testing::ShellQuote(testing::TestOutboxLocation(dir, "o.db")) +
+      " --config " + testing::ShellQuote(config));
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("0 delivered, 0 failed attempts, 0 dead"));
 }

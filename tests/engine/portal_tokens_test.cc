@@ -7,10 +7,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "bonafide/outbox.h"
 #include "engine/portal_api.h"
+#include "tests/outbox_test_util.h"
+#include "tests/raw_outbox.h"
 #include "tests/temp_dir.h"
 
 namespace bonafide::engine {
@@ -19,29 +20,19 @@ namespace {
 using ::testing::HasSubstr;
 
 // Every value of table access_tokens, as text.
-std::string TokenTable(const std::string& path) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT * FROM access_tokens", -1, &stmt, nullptr), SQLITE_OK);
+std::string TokenTable(const std::string& location) {
   std::string out;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      const unsigned char* text = sqlite3_column_text(stmt, i);
-      out += text == nullptr ? "NULL" : reinterpret_cast<const char*>(text);
-      out += "|";
-    }
+  for (const auto& row : testing::RawOutboxQuery(location, "SELECT * FROM access_tokens")) {
+    for (const std::string& value : row) out += value + "|";
     out += "\n";
   }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
   return out;
 }
 
 class PortalTokensTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = dir_.Join("outbox.db");
+    path_ = testing::TestOutboxLocation(dir_);
     outbox_ = OpenOutbox(path_).value();
   }
   testing::TempDir dir_;
