@@ -9,10 +9,11 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "bonafide/outbox.h"
+
+#include <libpq-fe.h>
 
 namespace bonafide::testing {
 

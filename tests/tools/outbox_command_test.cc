@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "bonafide/outbox.h"
+#include "tests/outbox_test_util.h"
 #include "tests/test_util.h"
 #include "tests/tools/cli_runner.h"
 
@@ -127,7 +128,7 @@ class OutboxCommandTest : public ::testing::Test {
   static testing::TempDir* cache_;
   testing::TempDir dir_;
   const std::string rules_ = dir_.Join("rules");
-  const std::string outbox_ = dir_.Join("outbox.db");
+  const std::string outbox_ = testing::TestOutboxLocation(dir_);
 };
 
 testing::TempDir* OutboxCommandTest::cache_ = nullptr;
@@ -213,6 +214,7 @@ TEST_F(OutboxCommandTest, ShowNeedsExactlyOneCaseKey) {
 }
 
 TEST_F(OutboxCommandTest, MissingOutboxFailsAndIsNotCreated) {
+  BONAFIDE_SQLITE_ONLY();
   for (const char* args :
        {"show x", "list", "export --rights-holder nike --format csv", "migrate"}) {
     const CliRun run = Outbox(args);
@@ -426,6 +428,7 @@ TEST_F(OutboxCommandTest, ExportNeedsRightsHolderAndFormat) {
 
 // Each fixture outbox of an earlier schema (testdata/outbox/README.md), as its build wrote it.
 TEST_F(OutboxCommandTest, MigrateUpgradesAnOutboxOfAnEarlierBuild) {
+  BONAFIDE_SQLITE_ONLY();
   for (const char* fixture : {"v1-first.db", "v1-run-checkpoints.db", "v2.db"}) {
     SCOPED_TRACE(fixture);
     fs::remove(outbox_);
@@ -455,6 +458,7 @@ TEST_F(OutboxCommandTest, MigrateUpgradesAnOutboxOfAnEarlierBuild) {
 }
 
 TEST_F(OutboxCommandTest, MigrateOfAnOutboxOfANewerBuildFails) {
+  BONAFIDE_SQLITE_ONLY();
   ScanListings();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(outbox_.c_str(), &db), SQLITE_OK);
