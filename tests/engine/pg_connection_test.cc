@@ -1,6 +1,6 @@
 // The libpq layer's pure parts (engine/pg_connection.h): URIs without passwords, SQLSTATEs
 // as Status codes, array parameters. No server needed; the retry loop and the outbox under
-// concurrency are in postgres_concurrency_test.cc.
+// concurrency are in postgres_only_test.cc.
 #include "engine/pg_connection.h"
 
 #include <cstdlib>

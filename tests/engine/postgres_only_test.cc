@@ -1,18 +1,27 @@
-// The PostgreSQL outbox with several processes' worth of connections on one database
-// (docs/outbox-format.md, "PostgreSQL"): concurrent writers and an event reader, a forced
-// serialization failure, concurrent first opens, and passwords kept out of errors.
+// What only the PostgreSQL outbox has to show (docs/outbox-format.md, "PostgreSQL"): the same
+// scans store and announce the same as in SQLite; several processes' worth of connections on
+// one database (concurrent writers and an event reader, a forced serialization failure,
+// concurrent first opens); passwords kept out of errors.
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "bonafide/outbox.h"
+#include "bonafide/scanner.h"
 #include "engine/pg_connection.h"
+#include "tests/generated_dump.h"
+#include "tests/outbox_test_util.h"
 #include "tests/postgres_test_server.h"
+#include "tests/temp_dir.h"
+#include "tools/gen/listing_generator.h"
 
 namespace bonafide {
 namespace {
@@ -41,11 +50,93 @@ std::unique_ptr<Outbox> OpenOrDie(const std::string& uri) {
   return outbox.ok() ? std::move(outbox).value() : nullptr;
 }
 
+// Everything a rights holder reads, with the write times left out.
+std::vector<std::string> Contents(Outbox& outbox) {
+  std::vector<std::string> out;
+  auto cases = testing::AllCases(outbox);
+  EXPECT_TRUE(cases.ok()) << cases.status();
+  for (const StoredCase& c : *cases) {
+    out.push_back(absl::StrCat(c.case_key, "|", c.rights_holder, "|", c.marketplace, "|",
+                               c.listing_id, "|", c.seller_id, "|", c.score, "|", c.reasons_json,
+                               "|", c.evidence_json, "|", c.signals, "|", CaseStatusName(c.status),
+                               "|", c.revision));
+  }
+  auto events = testing::AllEvents(outbox);
+  EXPECT_TRUE(events.ok()) << events.status();
+  for (const StoredEvent& e : *events) {
+    out.push_back(
+        absl::StrCat(e.event_key, "|", e.rights_holder, "|", e.type, "|", e.payload_json));
+  }
+  return out;
+}
+
+// The same scans, verdicts and rescans into SQLite and PostgreSQL store and announce the
+// same bytes (event ids aside).
+TEST(PostgresOutboxTest, StoresAndAnnouncesWhatSqliteDoes) {
+  testing::TempDir dir;
+  gen::GeneratorOptions generated;
+  generated.count = 3000;
+  generated.seed = 7;
+  testing::WriteGeneratedDump(dir.Join("first.jsonl"), generated);
+  generated.seed = 8;  // a different night: cases close, reopen and change
+  testing::WriteGeneratedDump(dir.Join("second.jsonl"), generated);
+  ScannerOptions scanner_options;
+  scanner_options.rules_dir = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
+  auto scanner = Scanner::Create(scanner_options);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  auto sqlite = OpenOutbox(dir.Join("outbox.db"));
+  auto postgres = OpenOutbox(PostgresTestServer::Get().NewDatabase());
+  ASSERT_TRUE(sqlite.ok() && postgres.ok());
+  for (Outbox* outbox : {sqlite->get(), postgres->get()}) {
+    ScanOptions options;
+    options.threads = 2;
+    options.chunk_bytes = 64 << 10;
+    ASSERT_TRUE((*scanner)->ScanFiles({dir.Join("first.jsonl")}, *outbox, options).ok());
+    auto cases = testing::AllCases(*outbox);
+    ASSERT_TRUE(cases.ok() && cases->size() > 10);
+    // Verdicts on the first cases: confirmed, rejected, rejected with the seller authorized.
+    for (size_t i = 0; i < 3; ++i) {
+      VerdictRequest r;
+      r.case_key = (*cases)[i].case_key;
+      r.verdict = i == 0 ? VerdictKind::kCounterfeit : VerdictKind::kGenuine;
+      r.authorize_seller = i == 2;
+      r.actor = "test";
+      ASSERT_TRUE(outbox->RecordVerdict(r).ok());
+    }
+    ASSERT_TRUE((*scanner)->ScanFiles({dir.Join("second.jsonl")}, *outbox, options).ok());
+    ASSERT_TRUE((*scanner)->ScanFiles({dir.Join("first.jsonl")}, *outbox, options).ok());
+  }
+  EXPECT_EQ(Contents(**sqlite), Contents(**postgres));
+  // The scans went through the whole lifecycle.
+  std::set<std::string> types;
+  for (const StoredEvent& e : *testing::AllEvents(**postgres)) types.insert(e.type);
+  EXPECT_THAT(types, ::testing::IsSupersetOf(
+                         {"case.opened", "case.closed", "case.reopened", "case.verdict"}))
+      << ::testing::PrintToString(types);
+  auto sqlite_report = (*sqlite)->PrecisionReport(std::nullopt);
+  auto postgres_report = (*postgres)->PrecisionReport(std::nullopt);
+  ASSERT_TRUE(sqlite_report.ok() && postgres_report.ok());
+  ASSERT_EQ(sqlite_report->size(), postgres_report->size());
+  for (size_t i = 0; i < sqlite_report->size(); ++i) {
+    const PrecisionRow &a = (*sqlite_report)[i], &b = (*postgres_report)[i];
+    EXPECT_EQ(std::tie(a.signal, a.shadow, a.cases, a.confirmed, a.rejected),
+              std::tie(b.signal, b.shadow, b.cases, b.confirmed, b.rejected));
+  }
+  auto sqlite_feedback = (*sqlite)->LoadFeedback();
+  auto postgres_feedback = (*postgres)->LoadFeedback();
+  ASSERT_TRUE(sqlite_feedback.ok() && postgres_feedback.ok());
+  EXPECT_EQ(sqlite_feedback->authorized_sellers.size(),
+            postgres_feedback->authorized_sellers.size());
+  EXPECT_EQ(sqlite_feedback->counterfeit_photos.size(),
+            postgres_feedback->counterfeit_photos.size());
+  EXPECT_EQ(sqlite_feedback->seller_records.size(), postgres_feedback->seller_records.size());
+}
+
 // Two writers publish events of one rights holder at once (a service's immediate writes:
 // each transaction inserts its events), while a reader polls `after` like a relay or feed.
 // The reader must end with every event exactly once, in id order: an id handed out before
 // another transaction's but committed after it would be skipped.
-TEST(PostgresConcurrencyTest, ConcurrentWritersNeverMakeAReaderSkipOrRepeatAnEvent) {
+TEST(PostgresOutboxTest, ConcurrentWritersNeverMakeAReaderSkipOrRepeatAnEvent) {
   const std::string uri = PostgresTestServer::Get().NewDatabase();
   ASSERT_NE(OpenOrDie(uri), nullptr);
   constexpr int kWriters = 3, kBatches = 40, kPerBatch = 5;
@@ -92,7 +183,7 @@ TEST(PostgresConcurrencyTest, ConcurrentWritersNeverMakeAReaderSkipOrRepeatAnEve
 
 // Two scans of disjoint listings (shards: each its own run) into one rights holder, both
 // publishing at the end, while their batches interleave: every case once, every event once.
-TEST(PostgresConcurrencyTest, TwoShardsOfOneRunWriteAndPublishSideBySide) {
+TEST(PostgresOutboxTest, TwoShardsOfOneRunWriteAndPublishSideBySide) {
   const std::string uri = PostgresTestServer::Get().NewDatabase();
   ASSERT_NE(OpenOrDie(uri), nullptr);
   constexpr int kBatches = 30, kPerBatch = 20;
@@ -139,7 +230,7 @@ TEST(PostgresConcurrencyTest, TwoShardsOfOneRunWriteAndPublishSideBySide) {
 // the outbox is about to write, waits until the outbox's transaction queues behind the lock,
 // then changes the case and commits; under REPEATABLE READ the outbox's transaction can only
 // fail with a serialization failure, and must then succeed on its second attempt.
-TEST(PostgresConcurrencyTest, ASerializationFailureIsRetried) {
+TEST(PostgresOutboxTest, ASerializationFailureIsRetried) {
   const std::string uri = PostgresTestServer::Get().NewDatabase();
   auto outbox = OpenOrDie(uri);
   ASSERT_NE(outbox, nullptr);
@@ -190,7 +281,7 @@ TEST(PostgresConcurrencyTest, ASerializationFailureIsRetried) {
   EXPECT_EQ((*events)[1].type, "case.updated");
 }
 
-TEST(PostgresConcurrencyTest, ProcessesOpeningAFreshDatabaseAtOnceCreateTheSchemaOnce) {
+TEST(PostgresOutboxTest, ProcessesOpeningAFreshDatabaseAtOnceCreateTheSchemaOnce) {
   const std::string uri = PostgresTestServer::Get().NewDatabase();
   constexpr int kOpeners = 6;
   std::vector<std::thread> openers;
@@ -210,7 +301,7 @@ TEST(PostgresConcurrencyTest, ProcessesOpeningAFreshDatabaseAtOnceCreateTheSchem
   EXPECT_EQ(PostgresTestServer::Query(uri, "SELECT count(*) FROM outbox_meta"), "1");
 }
 
-TEST(PostgresConcurrencyTest, APasswordNeverAppearsInAnError) {
+TEST(PostgresOutboxTest, APasswordNeverAppearsInAnError) {
   const std::string uri = PostgresTestServer::Get().NewDatabase();
   // The test server trusts loopback, so the password is accepted and ignored.
   std::string with_password = uri;
@@ -235,7 +326,7 @@ TEST(PostgresConcurrencyTest, APasswordNeverAppearsInAnError) {
 }
 
 // A database with tables of its own is not taken over; a newer outbox is refused.
-TEST(PostgresConcurrencyTest, RefusesForeignAndNewerDatabases) {
+TEST(PostgresOutboxTest, RefusesForeignAndNewerDatabases) {
   const std::string foreign = PostgresTestServer::Get().NewDatabase();
   PostgresTestServer::Query(foreign, "CREATE TABLE cases (x int)");
   auto outbox = OpenOutbox(foreign);
