@@ -152,8 +152,11 @@ class PostgresOutbox final : public Outbox {
                                   std::string_view now, OutboxWriteStats& stats);
   absl::Status PublishInTransaction(std::string_view run, std::string_view now,
                                     OutboxWriteStats& stats);
-  absl::StatusOr<size_t> PublishChunk(std::string_view run, std::string_view now,
-                                      OutboxWriteStats& stats);
+  // Publishes the next chunk of the run's marked cases, those after case id `after`;
+  // returns the last case id it took, nullopt when there was none.
+  absl::StatusOr<std::optional<int64_t>> PublishChunk(std::string_view run, int64_t after,
+                                                      std::string_view now,
+                                                      OutboxWriteStats& stats);
   // Inserts `events` in their order (ids in that order), skipping an event_key seen before,
   // under the event order lock.
   absl::Status InsertEvents(const std::vector<NewEvent>& events, std::string_view now);
@@ -450,15 +453,23 @@ absl::Status PostgresOutbox::InsertEvents(const std::vector<NewEvent>& events,
 
 absl::Status PostgresOutbox::PublishInTransaction(std::string_view run, std::string_view now,
                                                   OutboxWriteStats& stats) {
+  // Each chunk starts after the last one's case id: the marks it deleted stay in the index
+  // until the transaction ends, and a scan from the start would step over all of them
+  // again (quadratic: 13 s instead of 0.5 s for 62k cases).
+  int64_t after = 0;
   while (true) {
-    BONAFIDE_ASSIGN_OR_RETURN(const size_t published, PublishChunk(run, now, stats));
-    if (published == 0) return absl::OkStatus();
+    BONAFIDE_ASSIGN_OR_RETURN(const std::optional<int64_t> last,
+                              PublishChunk(run, after, now, stats));
+    if (!last.has_value()) return absl::OkStatus();
+    after = *last;
   }
 }
 
-absl::StatusOr<size_t> PostgresOutbox::PublishChunk(std::string_view run, std::string_view now,
-                                                    OutboxWriteStats& stats) {
-  const std::string limit = Int(kPublishChunk);
+absl::StatusOr<std::optional<int64_t>> PostgresOutbox::PublishChunk(std::string_view run,
+                                                                    int64_t after,
+                                                                    std::string_view now,
+                                                                    OutboxWriteStats& stats) {
+  const std::string limit = Int(kPublishChunk), after_text = Int(after);
   BONAFIDE_ASSIGN_OR_RETURN(
       Result r,
       conn_->Query(
@@ -468,9 +479,9 @@ absl::StatusOr<size_t> PostgresOutbox::PublishChunk(std::string_view run, std::s
           " coalesce(a.revision, 0), p.case_id"
           " FROM to_publish p LEFT JOIN cases c ON c.id = p.case_id"
           " LEFT JOIN announcements a ON a.case_id = p.case_id"
-          " WHERE p.run = $1 ORDER BY p.case_id LIMIT $2",
-          {run, limit}));
-  if (r.rows() == 0) return 0;
+          " WHERE p.run = $1 AND p.case_id > $3 ORDER BY p.case_id LIMIT $2",
+          {run, limit, after_text}));
+  if (r.rows() == 0) return std::optional<int64_t>();
   std::vector<NewEvent> events;
   ArrayParam deleted, a_id, a_status, a_material, a_revision;
   for (int i = 0; i < r.rows(); ++i) {
@@ -529,10 +540,11 @@ absl::StatusOr<size_t> PostgresOutbox::PublishChunk(std::string_view run, std::s
                     {a_id.text(), a_status.text(), a_material.text(), a_revision.text()}));
   }
   const std::string last = r.text(r.rows() - 1, 13);
-  BONAFIDE_RETURN_IF_ERROR(conn_->Exec("unmark published cases",
-                                       "DELETE FROM to_publish WHERE run = $1 AND case_id <= $2",
-                                       {run, last}));
-  return static_cast<size_t>(r.rows());
+  BONAFIDE_RETURN_IF_ERROR(
+      conn_->Exec("unmark published cases",
+                  "DELETE FROM to_publish WHERE run = $1 AND case_id > $2 AND case_id <= $3",
+                  {run, after_text, last}));
+  return std::optional<int64_t>(r.int64(r.rows() - 1, 13));
 }
 
 absl::StatusOr<OutboxWriteStats> PostgresOutbox::Publish(std::string_view run) {
