@@ -22,8 +22,8 @@ TEST(ParseShardTest, ReadsIndexAndCount) {
 }
 
 TEST(ParseShardTest, RefusesWhatIsNotAShardNamingIt) {
-  for (const char* bad : {"", "3", "/4", "3/", "4/4", "5/4", "0/0", "-1/4", "+1/4", "1/4x",
-                          "1 /4", "a/b", "1/2/3", "0/1048577", "99999999999/1"}) {
+  for (const char* bad : {"", "3", "/4", "3/", "4/4", "5/4", "0/0", "-1/4", "+1/4", "1/4x", "1 /4",
+                          "a/b", "1/2/3", "0/1048577", "99999999999/1"}) {
     auto shard = ParseShard(bad);
     ASSERT_FALSE(shard.ok()) << bad;
     EXPECT_EQ(shard.status().code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -39,7 +39,11 @@ TEST(ShardHashTest, MatchesTheDocumentedValues) {
   EXPECT_EQ(ShardHash("default", "lst-1"), 0xe13369d07be30732ULL);
   EXPECT_EQ(ShardHash("amazon.de", "B0000042"), 0x6162202be4e4daaaULL);
   EXPECT_EQ(ShardHash("", ""), 0xb9034ad37056f5fbULL);
-  EXPECT_EQ(ShardHash("shop", "\xc3\x9c" "n\xc3\xaf" "code"), 0xbaea8b46b745508aULL);
+  EXPECT_EQ(ShardHash("shop",
+                      "\xc3\x9c"
+                      "n\xc3\xaf"
+                      "code"),
+            0xbaea8b46b745508aULL);
   // The zero byte between the parts: moving a character across the boundary changes it.
   EXPECT_NE(ShardHash("ab", "c"), ShardHash("a", "bc"));
 }
