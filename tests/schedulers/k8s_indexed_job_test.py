@@ -53,7 +53,7 @@ def main():
             fail(f"expected one input under {mounts['dumps']}, got {inputs}")
         dump = os.path.join(local["dumps"], os.path.relpath(inputs[0], mounts["dumps"]))
         plain = os.path.join(tmp, "listings.jsonl")
-        subprocess.run([generate, "--rules", local["rules"], "--count", "20000", "--seed", "8",
+        subprocess.run([generate, "--rules", local["rules"], "--count", "8000", "--seed", "8",
                         "--nosummary", "--out", plain], check=True)
         subprocess.run(["zstd", "-q", "-f", plain, "-o", dump], check=True)
 
