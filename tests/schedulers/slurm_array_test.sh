@@ -48,9 +48,10 @@ if [[ ${BONAFIDE_TEST_OUTBOX:-postgresql} == sqlite ]]; then
   outbox=$tmp/sharded.db
   checkpoint_runs() { sqlite3 "$outbox" "SELECT count(DISTINCT run) FROM scan_checkpoints" 2>/dev/null || echo 0; }
 else
+  mkdir -p "$tmp/postgresql"
   base=$(bash "$services/postgresql.sh" start "$tmp/postgresql")
-  psql "$base" -qAtc "CREATE DATABASE slurm_test" >/dev/null
-  outbox=${base%/*}/slurm_test
+  psql "$base/postgres" -qAtc "CREATE DATABASE slurm_test" >/dev/null
+  outbox=$base/slurm_test
   checkpoint_runs() { psql "$outbox" -qAtc "SELECT count(DISTINCT run) FROM scan_checkpoints" 2>/dev/null || echo 0; }
 fi
 log "outbox $outbox"
