@@ -29,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 
+#include "bonafide/explain.h"
 #include "bonafide/listing.h"
 #include "bonafide/outbox.h"
 #include "bonafide/shard.h"
@@ -291,6 +292,14 @@ class Scanner {
   // photos that could not be read. Reading photos does file I/O on the calling thread.
   // REQUIRES: `scratch` came from this scanner and no other thread uses it.
   void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
+
+  // Explains the verdict on `listing` (bonafide/explain.h): every rights holder it
+  // references, each signal that held and each that did not and why, then the holders of
+  // `also_holders` it does not reference. Reads the listing's photos whenever an image
+  // root is set. A slow path (it formats strings), for `bonafide explain` and portals.
+  // REQUIRES: as for Scan.
+  ListingExplanation Explain(const Listing& listing, Scratch& scratch,
+                             const std::vector<std::string>& also_holders = {}) const;
 
   // Fills `record` with the case of `holder` (one of verdict.holders) for the outbox:
   // reasons with matched text and place, evidence with the listing snapshot.
