@@ -156,17 +156,17 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
           const TextSpan span = ToOriginal(f, field, hit.from, hit.to);
           if (!st.touched) {
             st.touched = true;
-            st.first_evasive.end = 0;
             s.touched_.push_back(p.holder);
           }
           if (!st.named) {
             st.named = true;
             st.first_mention = span;
           }
-          if (evasive) {
-            if (st.first_evasive.end == 0) st.first_evasive = span;
-          } else {
-            st.plain_mention = true;
+          // Only brand names and aliases: "N1ke Air Max 90" is evasive even though the
+          // product keyword beside it is plain.
+          if (evasive && p.kind == PatternKind::kBrand && !st.evasive_brand) {
+            st.evasive_brand = true;
+            st.first_evasive_brand = span;
           }
           if (p.kind == PatternKind::kKeyword) {
             const auto& product = rules.holders()[p.holder].products[p.product];
@@ -228,7 +228,6 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     auto& st = s.holders_[m.holder];
     if (!st.touched) {
       st.touched = true;
-      st.first_evasive.end = 0;
       s.touched_.push_back(m.holder);
     }
     st.image_match = static_cast<int32_t>(i);
@@ -248,7 +247,6 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     auto& st = s.holders_[known_photos[i].holder];
     if (!st.touched) {
       st.touched = true;
-      st.first_evasive.end = 0;
       s.touched_.push_back(known_photos[i].holder);
     }
     st.known_photo = static_cast<int32_t>(i);
@@ -366,11 +364,11 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       sig.quality = m.quality;
       verdict.signals.push_back(sig);
     }
-    if (st.named && !st.plain_mention) {
+    if (st.evasive_brand) {
       Signal sig;
       sig.kind = SignalKind::kObfuscatedBrand;
       sig.weight = policy.weights.obfuscated_brand;
-      sig.span = st.first_evasive;
+      sig.span = st.first_evasive_brand;
       verdict.signals.push_back(sig);
     }
     if (st.known_photo >= 0) {

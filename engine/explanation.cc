@@ -18,8 +18,7 @@ namespace {
 
 // `"N1ke" (title 0-4)`: the listing's own text at `span`, and where it is.
 std::string Quote(const Listing& listing, const TextSpan& span) {
-  const std::string& text =
-      span.field == TextField::kTitle ? listing.title : listing.description;
+  const std::string& text = span.field == TextField::kTitle ? listing.title : listing.description;
   if (span.end <= span.begin || span.end > text.size()) return "(no text)";
   std::string out = "\"";
   out.append(text, span.begin, span.end - span.begin);
@@ -158,8 +157,7 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
           cue.shadow);
     }
     if (verdict.cue_hits.empty()) {
-      add(h, "cue", nullptr, policy.weights.cue,
-          "no cue rule matched the title or description");
+      add(h, "cue", nullptr, policy.weights.cue, "no cue rule matched the title or description");
     }
 
     // Price.
@@ -190,18 +188,18 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     const Signal* image = Find(verdict, hv, SignalKind::kImage);
     std::string image_why;
     if (image != nullptr) {
-      image_why = absl::StrFormat(
-          "photo #%d matches genuine photo %s at distance %d (%s), limit %d", image->image,
-          info.genuine_photos[image->genuine_photo].path, image->distance,
-          Scanner::ImageVariantName(image->variant), max_distance);
+      image_why =
+          absl::StrFormat("photo #%d matches genuine photo %s at distance %d (%s), limit %d",
+                          image->image, info.genuine_photos[image->genuine_photo].path,
+                          image->distance, Scanner::ImageVariantName(image->variant), max_distance);
     } else if (info.image_root.empty()) {
       image_why = "photos not read (no image root: --images)";
     } else if (listing.images.empty()) {
       image_why = "the listing has no photos";
     } else if (std::optional<Nearest> nearest =
-                   bank == nullptr ? std::nullopt
-                                   : NearestGenuinePhoto(*bank, hv.holder, verdict,
-                                                         policy.image.min_quality);
+                   bank == nullptr
+                       ? std::nullopt
+                       : NearestGenuinePhoto(*bank, hv.holder, verdict, policy.image.min_quality);
                nearest.has_value()) {
       image_why = absl::StrFormat(
           "nearest: photo #%d and genuine photo %s at distance %d (%s), over the limit %d",
@@ -220,10 +218,9 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     // Obfuscated brand.
     const Signal* obfuscated = Find(verdict, hv, SignalKind::kObfuscatedBrand);
     add(h, "obfuscated_brand", obfuscated, policy.weights.obfuscated_brand,
-        obfuscated != nullptr
-            ? absl::StrCat("named only in evasive spellings, first ",
-                           Quote(listing, obfuscated->span))
-        : hv.named ? "named plainly at least once"
+        obfuscated != nullptr ? absl::StrCat("a brand name or alias in an evasive spelling: ",
+                                             Quote(listing, obfuscated->span))
+        : hv.named ? "every brand name or alias is written plainly (or only products are named)"
                    : "not named");
 
     // Learnt from verdicts.
@@ -259,9 +256,9 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
       h.outcome = absl::StrCat("no case: seller \"", listing.seller_id,
                                "\" is authorized (the rules' list or a verdict)");
     } else {
-      h.outcome = absl::StrCat(hv.case_opened ? "case" : "no case", ": score ",
-                               FormatDecimal(hv.score), hv.case_opened ? " >= " : " < ",
-                               "threshold ", FormatDecimal(hv.threshold));
+      h.outcome =
+          absl::StrCat(hv.case_opened ? "case" : "no case", ": score ", FormatDecimal(hv.score),
+                       hv.case_opened ? " >= " : " < ", "threshold ", FormatDecimal(hv.threshold));
     }
     out.holders.push_back(std::move(h));
   }
@@ -277,8 +274,9 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
       h.outcome = "no case: unknown rights holder";
     } else {
       explained[it - info.holders.begin()] = true;
-      h.reference = "not referenced: not named in the title or description, no genuine photo "
-                    "of it shown";
+      h.reference =
+          "not referenced: not named in the title or description, no genuine photo "
+          "of it shown";
       h.threshold = rules.holders()[it - info.holders.begin()].threshold;
       h.outcome = "no case: signals count only for a rights holder the listing references";
     }
@@ -292,9 +290,9 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
 namespace bonafide {
 
 std::string ExplanationText(const ListingExplanation& e) {
-  std::string out = e.marketplace.empty() ? std::string("record")
-                                           : absl::StrCat("listing ", e.marketplace, ":",
-                                                          e.listing_id);
+  std::string out = e.marketplace.empty()
+                        ? std::string("record")
+                        : absl::StrCat("listing ", e.marketplace, ":", e.listing_id);
   if (e.line_number > 0) absl::StrAppend(&out, " (line ", e.line_number, ")");
   out += "\n";
   if (!e.reject_reason.empty()) {

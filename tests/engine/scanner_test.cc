@@ -226,7 +226,9 @@ TEST_F(ScannerTest, ShadowRulesAreCountedButNeverScored) {
   EXPECT_TRUE(rule.shadow);
 }
 
-TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
+// Any mention of a brand name or alias in an evasive spelling, even beside a plain product
+// keyword or another, plain mention; an evasive product keyword alone is not one.
+TEST_F(ScannerTest, EvasiveBrandIsASignalInAnyMentionOfABrandName) {
   struct Case {
     std::string title;
     bool obfuscated;
@@ -239,10 +241,13 @@ TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
       {"\xEF\xBC\xA1\xEF\xBC\xA3\xEF\xBC\xAD\xEF\xBC\xA5 shoes", true},  // full-width
       {"acme shoes", false},
       {"Acmé shoes", false},
-      {"A C M E and ACME shoes", false},
+      {"A C M E and ACME shoes", true},
+      {"4CME Runner 22", true},
+      {"ACME Runn3r 22", false},
+      {"Runner 22", false},
   };
   for (const Case& c : cases) {
-    const HolderVerdict* h = Judge(c.title, 10);
+    const HolderVerdict* h = Judge(c.title, 170);  // a normal price for a Runner 22
     ASSERT_NE(h, nullptr) << c.title;
     EXPECT_EQ(HasSignal(*h, SignalKind::kObfuscatedBrand), c.obfuscated) << c.title;
     EXPECT_FALSE(h->case_opened) << c.title;  // 0.5 alone stays below the threshold
@@ -405,7 +410,7 @@ TEST_F(ScannerTest, ExplainCoversAuthorizedSellersEvasiveNamesAndHoldersAskedFor
   ASSERT_NE(evasive, nullptr);
   EXPECT_TRUE(evasive->held);
   EXPECT_EQ(evasive->weight, 0.5);
-  EXPECT_EQ(evasive->why, "named only in evasive spellings, first \"4CME\" (title 0-4)");
+  EXPECT_EQ(evasive->why, "a brand name or alias in an evasive spelling: \"4CME\" (title 0-4)");
   EXPECT_EQ(FindSignal(e, "acme", "image")->why, "photos not read (no image root: --images)");
 
   const std::string json = ExplanationJson(e);
@@ -413,7 +418,7 @@ TEST_F(ScannerTest, ExplainCoversAuthorizedSellersEvasiveNamesAndHoldersAskedFor
   EXPECT_NE(json.find(R"("signal":"obfuscated_brand","held":true,"shadow":false,"weight":0.5)"),
             std::string::npos)
       << json;
-  EXPECT_NE(ExplanationText(e).find("    + obfuscated_brand (0.5): named only in evasive"),
+  EXPECT_NE(ExplanationText(e).find("    + obfuscated_brand (0.5): a brand name or alias in"),
             std::string::npos)
       << ExplanationText(e);
 }
