@@ -241,8 +241,7 @@ TEST_F(LabelOracleTest, ObfuscatedWhenAnyBrandMentionIsEvasive) {
   EXPECT_EQ(Cases("Nike Air Max 90 not authentic", 100, "EUR", "", "s-1", "", 0, {{0, 4}}),
             Ids{"nike"});
   // An evasive product keyword alone is not an evasive brand: 0.5.
-  EXPECT_EQ(Cases("Nike Air Max 90 not authentic", 100, "EUR", "", "s-1", "", 0, {{5, 8}}),
-            Ids{});
+  EXPECT_EQ(Cases("Nike Air Max 90 not authentic", 100, "EUR", "", "s-1", "", 0, {{5, 8}}), Ids{});
 }
 
 }  // namespace
