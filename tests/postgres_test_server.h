@@ -5,7 +5,9 @@
 //   auto outbox = OpenOutbox(uri);
 //
 // A server that cannot start aborts the process with the script's message: a test built for
-// PostgreSQL has nothing to test without one. Thread-safe.
+// PostgreSQL has nothing to test without one. A process that dies without exiting (a crash,
+// SIGKILL) leaves its server running in $TMPDIR/bonafide-test-*: end it with
+// `tests/services/postgresql.sh stop DIR`. Thread-safe.
 #ifndef BONAFIDE_TESTS_POSTGRES_TEST_SERVER_H_
 #define BONAFIDE_TESTS_POSTGRES_TEST_SERVER_H_
 
@@ -24,11 +26,15 @@ namespace bonafide::testing {
 class PostgresTestServer {
  public:
   static PostgresTestServer& Get() {
-    // Never destroyed by static destruction order: stopped by an atexit handler instead,
-    // after every test's objects are gone.
+    // Not destroyed in static destruction order, which could come before a test's own
+    // statics are done with it: an atexit handler stops the server and deletes the object,
+    // whose TempDir then removes the data directory (gigabytes after the resume tests).
     static PostgresTestServer* server = [] {
       auto* s = new PostgresTestServer();
-      std::atexit([] { Get().Stop(); });
+      std::atexit([] {
+        server->Stop();
+        delete server;
+      });
       return s;
     }();
     return *server;
