@@ -615,8 +615,8 @@ absl::StatusOr<CasePage> PostgresOutbox::ListCases(const CaseQuery& q) {
   if (q.marketplace) add("marketplace = $", *q.marketplace);
   if (q.since) add("first_seen_at >= $", *q.since);
   if (after) {
-    params.push_back(after->first);
-    params.push_back(after->second);
+    params.emplace_back(after->first);
+    params.emplace_back(after->second);
     absl::StrAppend(&sql, " AND (first_seen_at, case_key) < ($", params.size() - 1, ", $",
                     params.size(), ")");
   }
@@ -641,11 +641,11 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresOutbox::DoListEvents(
   std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE id > $1");
   std::vector<Param> params = {after};
   if (rights_holder) {
-    params.push_back(*rights_holder);
+    params.emplace_back(*rights_holder);
     absl::StrAppend(&sql, " AND rights_holder = $", params.size());
   }
   if (case_key) {
-    params.push_back(*case_key);
+    params.emplace_back(*case_key);
     absl::StrAppend(&sql, " AND case_key = $", params.size());
   }
   sql += " ORDER BY id";
@@ -821,7 +821,7 @@ GROUP BY name ORDER BY name
   const std::string sql =
       absl::StrCat(kSqlHead, rights_holder ? "  WHERE c.rights_holder = $1" : "", kSqlTail);
   std::vector<Param> params;
-  if (rights_holder) params.push_back(*rights_holder);
+  if (rights_holder) params.emplace_back(*rights_holder);
   BONAFIDE_ASSIGN_OR_RETURN(Result r, conn_->Query("precision report", sql.c_str(), params));
   std::vector<PrecisionRow> out;
   for (int i = 0; i < r.rows(); ++i) {
@@ -884,6 +884,7 @@ absl::StatusOr<std::vector<StoredToken>> PostgresOutbox::ListTokens() {
       absl::StrCat("SELECT ", kTokenColumns, " FROM access_tokens ORDER BY created_at, prefix");
   BONAFIDE_ASSIGN_OR_RETURN(Result r, conn_->Query("list tokens", sql.c_str()));
   std::vector<StoredToken> out;
+  out.reserve(r.rows());
   for (int i = 0; i < r.rows(); ++i) out.push_back(ReadToken(r, i));
   return out;
 }

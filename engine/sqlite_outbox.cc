@@ -33,9 +33,7 @@
 #include "util/status_macros.h"
 #include "util/strings.h"
 
-namespace bonafide {
-
-namespace engine {
+namespace bonafide::engine {
 namespace {
 
 using sqlite::BindText;
@@ -1101,5 +1099,4 @@ absl::StatusOr<std::unique_ptr<Outbox>> OpenSqliteOutbox(std::string_view path,
   return std::unique_ptr<Outbox>(std::move(outbox));
 }
 
-}  // namespace engine
-}  // namespace bonafide
+}  // namespace bonafide::engine
