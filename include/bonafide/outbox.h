@@ -1,12 +1,14 @@
 // The outbox: the cases, their events, the rights holders' verdicts and the relay's
-// delivery state, in one database (docs/outbox-format.md).
+// delivery state, in one database: an SQLite file or a PostgreSQL database
+// (docs/outbox-format.md).
 //
 //   auto outbox = bonafide::OpenOutbox("outbox.db");
 //   auto summary = scanner->ScanFiles({"dump.jsonl"}, **outbox, options);
 //   auto c = (*outbox)->RecordVerdict({.case_key = key, .verdict = VerdictKind::kCounterfeit});
 //
 // Every method is one transaction. One Outbox object is not thread-safe; open one per
-// thread (SQLite serialises writers across connections and processes).
+// thread (SQLite serialises writers across connections and processes; PostgreSQL runs them
+// side by side and retries a transaction that lost a conflict).
 #ifndef BONAFIDE_OUTBOX_H_
 #define BONAFIDE_OUTBOX_H_
 

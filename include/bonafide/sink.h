@@ -3,7 +3,7 @@
 // The scan pipeline hands a CaseSink every judged listing, in input order, in batches; one
 // Write() is one transaction. A run's events are published when the run completes
 // (Publish), so that a listing repeated in one input announces only its last record. The
-// default sink is the SQLite outbox of OpenOutbox() (bonafide/outbox.h).
+// default sink is the outbox of OpenOutbox() (bonafide/outbox.h), SQLite or PostgreSQL.
 #ifndef BONAFIDE_SINK_H_
 #define BONAFIDE_SINK_H_
 
