@@ -185,7 +185,9 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
             st.evasive_brand = true;
             st.first_evasive_brand = span;
           }
-          if (p.kind == PatternKind::kKeyword) {
+          // Only a product named in the title sets the reference price: descriptions name
+          // products as features ("works with ACME Sync") of something else.
+          if (p.kind == PatternKind::kKeyword && field == TextField::kTitle) {
             const auto& product = rules.holders()[p.holder].products[p.product];
             if (product.reference_price_base > 0) {
               const double ratio = unit_price() / product.reference_price_base;
