@@ -50,6 +50,12 @@ struct Scanner::Impl {
   // scratch.images, scratch.image_matches and scratch.known_photos.
   // REQUIRES: an image root is set.
   void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
+  // Reads and hashes the listing photo at `relative_path` (under the image root) into
+  // variants[0, variant_count): all 8 rotations and flips when known counterfeit photos
+  // are matched, else the photo as shown. Returns false with the failure in `r`.
+  bool HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& scratch,
+                 std::array<models::PdqResult, models::kNumDihedral>& variants,
+                 size_t& variant_count, ImageResult& r) const;
 };
 
 struct Scanner::Scratch::Impl {
@@ -121,6 +127,45 @@ std::vector<const rules::Product*> PhotoProducts(const rules::RulePack& pack) {
 
 }  // namespace
 
+bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& s,
+                              std::array<models::PdqResult, models::kNumDihedral>& variants,
+                              size_t& variant_count, ImageResult& r) const {
+  if (relative_path.find('\0') != std::string::npos) {  // "\u0000" in JSON
+    r.status = ImageStatus::kUnreadable;
+    r.detail = "path contains a NUL character";
+    return false;
+  }
+  // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
+  s.path.assign(info.image_root);
+  s.path.push_back('/');
+  s.path.append(relative_path);
+  if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
+    const int err = errno;
+    r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing : ImageStatus::kUnreadable;
+    r.detail = err == ENOENT || err == ENOTDIR ? "no such file" : std::strerror(err);
+    return false;
+  }
+  if (!InsideRoot(s.resolved, image_root_real)) {
+    r.status = ImageStatus::kOutsideRoot;
+    r.detail = "resolves outside the image root";
+    return false;
+  }
+  s.path.assign(s.resolved);  // decode what was checked
+  if (absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
+      !st.ok()) {
+    SetFailure(st, r);
+    return false;
+  }
+  if (feedback.has_photos()) {
+    variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
+    variant_count = models::kNumDihedral;
+  } else {
+    variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+    variant_count = 1;
+  }
+  return true;
+}
+
 void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s) const {
   s.images.clear();
   s.image_matches.clear();
@@ -131,39 +176,17 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     s.images.emplace_back();
     ImageResult& r = s.images.back();
     r.image = static_cast<int32_t>(i);
-    if (listing.images[i].find('\0') != std::string::npos) {  // "\u0000" in JSON
-      r.status = ImageStatus::kUnreadable;
-      r.detail = "path contains a NUL character";
-      continue;
-    }
-    // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
-    s.path.assign(info.image_root);
-    s.path.push_back('/');
-    s.path.append(listing.images[i]);
-    if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
-      const int err = errno;
-      r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing : ImageStatus::kUnreadable;
-      r.detail = err == ENOENT || err == ENOTDIR ? "no such file" : std::strerror(err);
-      continue;
-    }
-    if (!InsideRoot(s.resolved, image_root_real)) {
-      r.status = ImageStatus::kOutsideRoot;
-      r.detail = "resolves outside the image root";
-      continue;
-    }
-    s.path.assign(s.resolved);  // decode what was checked
-    if (absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
-        !st.ok()) {
-      SetFailure(st, r);
-      continue;
-    }
     // Counterfeit photos are matched in every rotation and flip of the listing photo (the
-    // bank holds one hash per photo); the 8 hashes cost one DCT and 8 thresholdings.
+    // bank holds one hash per photo); the 8 hashes cost one DCT and 8 thresholdings. A
+    // hash that came with the listing has only the photo as shown.
     std::array<models::PdqResult, models::kNumDihedral> variants;
-    if (feedback.has_photos()) {
-      variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
-    } else {
-      variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+    size_t variant_count = 1;
+    if (!listing.image_hashes.empty() && listing.image_hashes[i].present()) {
+      const Listing::ImageHash& given = listing.image_hashes[i];
+      std::memcpy(variants[0].hash.words, given.pdq, sizeof(given.pdq));
+      variants[0].quality = given.quality;
+    } else if (!HashPhoto(listing.images[i], s, variants, variant_count, r)) {
+      continue;
     }
     const models::PdqResult& pdq = variants[0];
     r.quality = pdq.quality;
@@ -173,8 +196,9 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       continue;
     }
     if (feedback.has_photos()) {
-      feedback.QueryPhotos(variants, static_cast<int32_t>(i), policy.image.max_distance,
-                           listing.marketplace, listing.id, s.known_hits, s.known_photos);
+      feedback.QueryPhotos(absl::MakeConstSpan(variants.data(), variant_count),
+                           static_cast<int32_t>(i), policy.image.max_distance, listing.marketplace,
+                           listing.id, s.known_hits, s.known_photos);
     }
     if (bank == nullptr) continue;
     bank->Query(pdq.hash, policy.image.max_distance, s.bank_scratch, s.bank_matches);

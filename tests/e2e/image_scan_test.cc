@@ -383,6 +383,74 @@ TEST_F(ImageScanTest, PhotoListingsAreScannedInSmallBatches) {
   EXPECT_GE(batches, 5);  // 90 kB in 16 KiB batches (the default), not one 1 MiB batch
 }
 
+// A listing that carries its photos' hashes (computed at upload) gets the same cases,
+// reasons and evidence as the listing whose photos are read: the files are not even there.
+TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
+  auto scanner = NewScanner(dir_->Join("images"));
+  ASSERT_NE(scanner, nullptr);
+  const std::vector<std::string> photos = {"resized.jpg",   "mirrored.jpg",    "rotated.jpg",
+                                           "png/front.png", "unrelated-1.jpg", "plain.jpg"};
+  // The hash and quality the scan computes for each photo.
+  std::map<std::string, std::pair<std::string, int>> hashes;
+  auto scratch = scanner->NewScratch();
+  ASSERT_TRUE(scratch.ok());
+  for (const std::string& photo : photos) {
+    Listing listing;
+    listing.id = "probe";
+    listing.title = "Shoes";
+    listing.currency = "EUR";
+    listing.seller_id = "s-9";
+    listing.images = {photo};
+    Verdict verdict;
+    scanner->Scan(listing, **scratch, verdict);
+    ASSERT_EQ(verdict.images.size(), 1u);
+    ASSERT_NE(verdict.images[0].status, ImageStatus::kUnreadable) << photo;
+    hashes[photo] = {Scanner::ImageHashHex(verdict.images[0]), verdict.images[0].quality};
+  }
+  auto entry = [&](const std::string& photo, bool with_hash) {
+    if (!with_hash) return "\"" + photo + "\"";
+    return "{\"path\":\"" + photo + "\",\"pdq\":\"" + hashes[photo].first +
+           "\",\"quality\":" + std::to_string(hashes[photo].second) + "}";
+  };
+  auto dump = [&](bool with_hashes) {
+    std::string text;
+    for (size_t i = 0; i < photos.size(); ++i) {
+      const std::string& second = photos[(i + 1) % photos.size()];
+      text += "{\"id\":\"l-" + std::to_string(i) +
+              "\",\"title\":\"Running shoes\",\"price\":79,\"currency\":\"EUR\","
+              "\"seller_id\":\"s-9\",\"images\":[" +
+              entry(photos[i], with_hashes) + "," + entry(second, with_hashes) + "]}\n";
+    }
+    return dir_->Write(with_hashes ? "with-hashes.jsonl" : "with-files.jsonl", text);
+  };
+  const std::string with_files = dump(false);
+  const std::string with_hashes = dump(true);
+  std::filesystem::create_directories(dir_->Join("no-photos-here"));
+  auto hashes_only = NewScanner(dir_->Join("no-photos-here"));
+  ASSERT_NE(hashes_only, nullptr);
+
+  MemorySink files_sink, hashes_sink;
+  auto from_files = scanner->ScanFiles({with_files}, files_sink, {});
+  auto from_hashes = hashes_only->ScanFiles({with_hashes}, hashes_sink, {});
+  ASSERT_TRUE(from_files.ok()) << from_files.status();
+  ASSERT_TRUE(from_hashes.ok()) << from_hashes.status();
+  EXPECT_EQ(from_hashes->rejected, 0);
+  EXPECT_EQ(from_files->images.hashed, from_hashes->images.hashed);
+  EXPECT_EQ(from_files->images.matched, from_hashes->images.matched);
+  EXPECT_EQ(from_files->images.too_plain, from_hashes->images.too_plain);
+  EXPECT_GE(files_sink.records.size(), 4u);  // each listing with a genuine photo's copy
+  ASSERT_EQ(files_sink.records.size(), hashes_sink.records.size());
+  for (const auto& [id, want] : files_sink.records) {
+    SCOPED_TRACE(id);
+    ASSERT_EQ(hashes_sink.records.count(id), 1u);
+    const CaseRecord& got = hashes_sink.records[id];
+    EXPECT_EQ(got.score, want.score);
+    EXPECT_EQ(got.reasons_json, want.reasons_json);
+    EXPECT_EQ(got.evidence_json, want.evidence_json);
+    EXPECT_EQ(got.signals, want.signals);
+    EXPECT_EQ(got.material_key, want.material_key);
+  }
+}
 TEST_F(ImageScanTest, MissingImageRootIsAnError) {
   ScannerOptions options;
   options.rules_dir = dir_->Join("rules");
