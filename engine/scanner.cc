@@ -17,6 +17,7 @@
 #include "engine/case_record_renderer.h"
 #include "engine/decision.h"
 #include "engine/feedback_index.h"
+#include "engine/photo_hash_cache.h"
 #include "engine/scan_run.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
@@ -43,6 +44,8 @@ struct Scanner::Impl {
   std::string image_root_real;  // realpath of info.image_root
   // The patterns compiled by ScannerOptions::text_backend; each scratch has a matcher.
   std::shared_ptr<const rules::MatcherDatabase> matchers;
+  // Listing photos' hashes kept across scans, in the cache dir (null: none).
+  std::unique_ptr<engine::PhotoHashCache> photo_cache;
   // Refers to *rules and info; set once both are final.
   std::optional<engine::CaseRecordRenderer> renderer;
 
@@ -84,6 +87,12 @@ struct Scanner::Scratch::Impl {
   std::vector<models::IndexMatch> known_hits;
   std::vector<engine::KnownPhotoMatch> known_photos;  // best per holder
   std::vector<ImageResult> images;                    // swapped into the verdict
+  // The listing-photo hash cache's connection, opened at the first photo (null when the
+  // scanner has no cache or it cannot be opened).
+  std::unique_ptr<engine::PhotoHashCache::Session> cache_session;
+  bool cache_session_tried = false;
+  engine::CachedPhotoHash cached;
+  std::string file_bytes;  // the photo being read
   std::string path;
   char resolved[PATH_MAX];
 };
@@ -151,18 +160,53 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
     return false;
   }
   s.path.assign(s.resolved);  // decode what was checked
-  if (absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
+  const size_t needed = feedback.has_photos() ? models::kNumDihedral : 1;
+  // The cache: by identity without reading the file, then by content without decoding it.
+  engine::PhotoHashCache::Session* cache = nullptr;
+  engine::FileIdentity identity;
+  if (photo_cache != nullptr) {
+    if (s.cache_session == nullptr && !s.cache_session_tried) {
+      s.cache_session = photo_cache->NewSession();
+      s.cache_session_tried = true;
+    }
+    struct stat st;
+    if (s.cache_session != nullptr && ::stat(s.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      cache = s.cache_session.get();
+      identity = engine::FileIdentity::FromStat(st);
+      if (cache->Lookup(identity, needed, s.cached)) {
+        variants = s.cached.variants;
+        variant_count = s.cached.count;
+        return true;
+      }
+    }
+  }
+  if (absl::Status st = models::ReadImageFile(s.path, s.decoder.limits().max_bytes, s.file_bytes);
       !st.ok()) {
     SetFailure(st, r);
     return false;
   }
-  if (feedback.has_photos()) {
+  engine::ContentDigest digest;
+  if (cache != nullptr) {
+    digest = engine::ContentDigest::Of(s.file_bytes);
+    if (cache->LookupContent(digest, needed, s.cached)) {
+      variants = s.cached.variants;
+      variant_count = s.cached.count;
+      cache->Store(identity, digest, variants.data(), variant_count);
+      return true;
+    }
+  }
+  if (absl::Status st = s.decoder.Decode(s.file_bytes, models::DecodeMode::kReduced, s.luma);
+      !st.ok()) {
+    SetFailure(st, r);
+    return false;
+  }
+  if (needed == models::kNumDihedral) {
     variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
-    variant_count = models::kNumDihedral;
   } else {
     variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
-    variant_count = 1;
   }
+  variant_count = needed;
+  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
   return true;
 }
 
@@ -312,6 +356,13 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
     }
     info.image_root = options.image_root;
     impl->image_root_real = resolved;
+    if (!options.cache_dir.empty() && options.photo_cache_max_entries > 0) {
+      engine::PhotoHashCacheOptions cache_options;
+      cache_options.max_entries = options.photo_cache_max_entries;
+      // A cache that cannot be opened costs only the hashing it would have saved.
+      auto cache = engine::PhotoHashCache::Open(options.cache_dir, cache_options);
+      if (cache.ok()) impl->photo_cache = std::move(*cache);
+    }
   }
   BONAFIDE_ASSIGN_OR_RETURN(impl->feedback,
                             engine::FeedbackIndex::Build(options.feedback, *impl->rules));

@@ -47,8 +47,9 @@ enum class TextBackend {
 
 struct ScannerOptions {
   std::string rules_dir;  // the rules directory (docs/rule-format.md); required
-  // Where compiled Hyperscan databases and the genuine photos' hashes are cached
-  // ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or ~/.cache/bonafide.
+  // Where compiled Hyperscan databases, the genuine photos' hashes and the listing
+  // photos' hashes are cached ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or
+  // ~/.cache/bonafide.
   std::string cache_dir;
   // The directory listing `images` paths are relative to ("" = listing photos are not
   // read). Must exist. A path that resolves outside it through a symbolic link is refused
@@ -57,6 +58,13 @@ struct ScannerOptions {
   // (RulesInfo::reads_images); otherwise only a flagged listing's, for its evidence (a
   // counterfeit verdict adds them to the known counterfeit photos).
   std::string image_root;
+  // The most listing photos whose hashes are kept in cache_dir across scans
+  // (4,000,000, about 0.6 GB; 0 = keep none). A photo whose file is unchanged (same
+  // device, inode, size, modification and change times) is not read again, one with
+  // known content under a new identity is read but not decoded; the least recently used
+  // are evicted beyond the bound. Several scans may share the cache at once.
+  // docs/images.md ("Listing-photo cache").
+  int64_t photo_cache_max_entries = 4'000'000;
   TextBackend text_backend = TextBackend::kDefault;
   // What the rights holders' verdicts taught, as Outbox::LoadFeedback() reads it (empty:
   // nothing). Sellers authorized through a verdict are never flagged for that rights

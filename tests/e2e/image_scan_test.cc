@@ -1,9 +1,12 @@
 // The image stage end to end (docs/images.md): genuine photos registered in a rules
 // directory, listing photos that reuse them with a seller's edits, scanned through
 // Scanner::ScanFiles and the `bonafide` CLI.
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -450,6 +453,63 @@ TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
     EXPECT_EQ(got.signals, want.signals);
     EXPECT_EQ(got.material_key, want.material_key);
   }
+}
+
+// The listing-photo cache: a rescan gives the same cases; a photo rewritten in place with
+// the same size and its modification time restored is hashed again, not served stale.
+TEST_F(ImageScanTest, PhotoCacheFollowsChangedFiles) {
+  TempDir root;
+  const std::string genuine_copy = EncodeJpeg(Resized(genuine_[0], 0.45));
+  const std::string unrelated = EncodeJpeg(DrawPhoto(103));
+  const size_t size = std::max(genuine_copy.size(), unrelated.size());
+  // Bytes after a JPEG's end-of-image marker are ignored: both files get the same size.
+  auto padded = [&](std::string jpeg) {
+    jpeg.resize(size, '\0');
+    return jpeg;
+  };
+  const std::string photo = root.Write("images/p.jpg", padded(genuine_copy));
+  const std::string dump = root.Write(
+      "dump.jsonl",
+      R"({"id":"p","title":"Shoes","price":79,"currency":"EUR","seller_id":"s-9","images":["p.jpg"]})"
+      "\n");
+  ScannerOptions options;
+  options.rules_dir = dir_->Join("rules");
+  options.cache_dir = root.Join("cache");
+  options.image_root = root.Join("images");
+  auto scan = [&] {
+    auto scanner = Scanner::Create(options);
+    EXPECT_TRUE(scanner.ok()) << scanner.status();
+    MemorySink sink;
+    auto summary = (*scanner)->ScanFiles({dump}, sink, {});
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return sink.records;
+  };
+  const auto first = scan();
+  ASSERT_EQ(first.count("p"), 1u);
+  EXPECT_TRUE(std::filesystem::exists(root.Join("cache/listing-photos-v1.sqlite")));
+  const auto second = scan();  // from the cache
+  ASSERT_EQ(second.count("p"), 1u);
+  EXPECT_EQ(second.at("p").evidence_json, first.at("p").evidence_json);
+  EXPECT_EQ(second.at("p").reasons_json, first.at("p").reasons_json);
+
+  struct stat before;
+  ASSERT_EQ(::stat(photo.c_str(), &before), 0);
+  root.Write("images/p.jpg", padded(unrelated));
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, photo.c_str(), times, 0), 0);
+  struct stat after;
+  ASSERT_EQ(::stat(photo.c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(scan().count("p"), 0u);  // the new content shows no genuine photo
+
+  // A damaged cache file costs rehashing only.
+  root.Write("cache/listing-photos-v1.sqlite", std::string(4096, 'x'));
+  std::filesystem::remove(root.Join("cache/listing-photos-v1.sqlite-wal"));
+  root.Write("images/p.jpg", padded(genuine_copy));
+  const auto rehashed = scan();
+  ASSERT_EQ(rehashed.count("p"), 1u);
+  EXPECT_EQ(rehashed.at("p").evidence_json, first.at("p").evidence_json);
 }
 TEST_F(ImageScanTest, MissingImageRootIsAnError) {
   ScannerOptions options;
