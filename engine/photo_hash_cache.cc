@@ -78,8 +78,8 @@ std::string EncodeData(const FileIdentity& id, const ContentDigest& digest,
 }
 
 // Decodes a row's data into `out`; false when it is damaged or has too few hashes.
-bool DecodeData(const FileIdentity& id, const ContentDigest& digest, const void* blob,
-                size_t bytes, size_t min_variants, CachedPhotoHash& out) {
+bool DecodeData(const FileIdentity& id, const ContentDigest& digest, const void* blob, size_t bytes,
+                size_t min_variants, CachedPhotoHash& out) {
   if (blob == nullptr || bytes < kHeaderBytes + kCheckBytes) return false;
   const char* p = static_cast<const char*>(blob);
   int32_t quality;
@@ -229,8 +229,7 @@ struct PhotoHashCache::Session::Impl {
         sqlite3_bind_int64(stmt, 5, p.identity.ctime_ns);
         sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(p.digest.lo));
         sqlite3_bind_int64(stmt, 7, static_cast<int64_t>(p.digest.hi));
-        sqlite3_bind_blob(stmt, 8, p.data.data(), static_cast<int>(p.data.size()),
-                          SQLITE_STATIC);
+        sqlite3_bind_blob(stmt, 8, p.data.data(), static_cast<int>(p.data.size()), SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 9, p.used);
         BONAFIDE_RETURN_IF_ERROR(db.StepDone(stmt, "store"));
         if (sqlite3_changes(db.get()) > 0) {
@@ -364,8 +363,8 @@ void PhotoHashCache::Session::Store(const FileIdentity& identity, const ContentD
                                     const models::PdqResult* variants, size_t count) {
   Impl& s = *impl_;
   if (s.broken) return;
-  s.pending.push_back({identity, digest, EncodeData(identity, digest, variants, count),
-                       NowMicros()});
+  s.pending.push_back(
+      {identity, digest, EncodeData(identity, digest, variants, count), NowMicros()});
   if (s.pending.size() >= s.options.flush_every) s.Flush();
 }
 

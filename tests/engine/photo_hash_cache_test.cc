@@ -71,7 +71,7 @@ TEST(PhotoHashCacheTest, HitAfterStoreAcrossSessions) {
     ASSERT_NE(session, nullptr);
     Store(*session, 1);
     Store(*session, 2, models::kNumDihedral);
-  }  // written when the session ends
+  }                                // written when the session ends
   auto reopened = OpenCache(dir);  // a later scan
   auto session = reopened->NewSession();
   CachedPhotoHash got;
