@@ -287,8 +287,10 @@ class Scanner {
 
   // Judges one listing into `verdict` (cleared first). Does not allocate once `scratch`
   // and `verdict` have grown to the sizes the input needs, except inside OpenCV's codecs
-  // when the listing's photos are read (ScannerOptions::image_root) and for the messages of
-  // photos that could not be read. Reading photos does file I/O on the calling thread.
+  // when the listing's photos are read (ScannerOptions::image_root), for the messages of
+  // photos that could not be read, and for a photo's hash stored in the photo-hash cache.
+  // Reading photos does file I/O on the calling thread, and so does the photo-hash cache
+  // (SQLite reads per photo, a write transaction per 512 photos hashed).
   // REQUIRES: `scratch` came from this scanner and no other thread uses it.
   void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
 
