@@ -1088,13 +1088,14 @@ std::string MeasureRescan(const Options& o, const PhotoSet& set) {
       "before each pass; %d threads\n",
       set.name.c_str(), set.listings.size(), static_cast<long long>(set.photos), per_pass,
       o.rescan_changed_percent, threads);
-  std::printf("%-40s %11s %9s %9s %8s %12s\n", "run", "listings/s", "seconds", "CPU s", "peak MB",
-              "vs text only");
+  std::printf("%-40s %11s %9s %9s %8s %8s %13s %12s\n", "run", "listings/s", "seconds",
+              "CPU s", "peak MB", "cases", "time vs text", "CPU vs text");
   std::string rows_json;
   for (const Row& row : rows) {
-    std::printf("%-40s %11.0f %9.3f %9.3f %8.1f %11.2fx\n", row.name.c_str(),
+    std::printf("%-40s %11.0f %9.3f %9.3f %8.1f %8lld %12.2fx %11.2fx\n", row.name.c_str(),
                 row.r.listings / row.r.seconds, row.r.seconds, row.r.cpu_seconds, row.peak_mb,
-                row.r.seconds / text_seconds);
+                static_cast<long long>(row.r.cases), row.r.seconds / text_seconds,
+                row.r.cpu_seconds / rows[0].r.cpu_seconds);
     std::string r;
     JsonObject(r)
         .String("name", row.name)
@@ -1102,6 +1103,9 @@ std::string MeasureRescan(const Options& o, const PhotoSet& set) {
         .Raw("cpu_seconds", absl::StrFormat("%.4f", row.r.cpu_seconds))
         .Raw("listings_per_second", absl::StrFormat("%.1f", row.r.listings / row.r.seconds))
         .Raw("time_vs_text_only", absl::StrFormat("%.3f", row.r.seconds / text_seconds))
+        .Raw("cpu_vs_text_only",
+             absl::StrFormat("%.3f", row.r.cpu_seconds / rows[0].r.cpu_seconds))
+        .Int("cases", row.r.cases)
         .Raw("peak_rss_mb", absl::StrFormat("%.1f", row.peak_mb))
         .Close();
     absl::StrAppend(&rows_json, rows_json.empty() ? "" : ",", r);
