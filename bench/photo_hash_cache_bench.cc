@@ -30,7 +30,8 @@ FileIdentity Identity(uint64_t n) {
 
 models::PdqResult Hash(uint64_t n) {
   models::PdqResult r;
-  for (int w = 0; w < 4; ++w) r.hash.words[w] = n * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(w);
+  for (int w = 0; w < 4; ++w)
+    r.hash.words[w] = n * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(w);
   r.quality = 90;
   return r;
 }

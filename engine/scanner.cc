@@ -176,6 +176,7 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
       if (cache->Lookup(identity, needed, s.cached)) {
         variants = s.cached.variants;
         variant_count = s.cached.count;
+        r.source = HashSource::kCache;
         return true;
       }
     }
@@ -192,6 +193,7 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
       variants = s.cached.variants;
       variant_count = s.cached.count;
       cache->Store(identity, digest, variants.data(), variant_count);
+      r.source = HashSource::kCache;
       return true;
     }
   }
@@ -229,6 +231,7 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       const Listing::ImageHash& given = listing.image_hashes[i];
       std::memcpy(variants[0].hash.words, given.pdq, sizeof(given.pdq));
       variants[0].quality = given.quality;
+      r.source = HashSource::kListing;
     } else if (!HashPhoto(listing.images[i], s, variants, variant_count, r)) {
       continue;
     }

@@ -166,7 +166,11 @@ struct ScanSummary {
     int64_t not_read = 0;   // not read: no image root, or no genuine photos registered
     int64_t hashed = 0;     // decoded and hashed (ImageStatus kHashed or kTooPlain)
     int64_t too_plain = 0;  // of those, below min_quality: not matched
-    int64_t matched = 0;    // within max_distance of a genuine photo
+    // Of the hashed, those whose hash the listing-photo cache had (HashSource::kCache) or
+    // the listing carried (kListing); the rest were decoded.
+    int64_t from_cache = 0;
+    int64_t from_listing = 0;
+    int64_t matched = 0;  // within max_distance of a genuine photo
     // Photos that could not be read, by ImageStatusName() ("missing", "outside_root",
     // "too_large", "unreadable"), most frequent first.
     std::vector<std::pair<std::string, int64_t>> failed_by_reason;

@@ -441,6 +441,8 @@ TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
   EXPECT_EQ(from_files->images.hashed, from_hashes->images.hashed);
   EXPECT_EQ(from_files->images.matched, from_hashes->images.matched);
   EXPECT_EQ(from_files->images.too_plain, from_hashes->images.too_plain);
+  EXPECT_EQ(from_hashes->images.from_listing, from_hashes->images.hashed);
+  EXPECT_EQ(from_files->images.from_listing, 0);
   EXPECT_GE(files_sink.records.size(), 4u);  // each listing with a genuine photo's copy
   ASSERT_EQ(files_sink.records.size(), hashes_sink.records.size());
   for (const auto& [id, want] : files_sink.records) {
@@ -476,18 +478,23 @@ TEST_F(ImageScanTest, PhotoCacheFollowsChangedFiles) {
   options.rules_dir = dir_->Join("rules");
   options.cache_dir = root.Join("cache");
   options.image_root = root.Join("images");
+  int64_t from_cache = -1;
   auto scan = [&] {
     auto scanner = Scanner::Create(options);
     EXPECT_TRUE(scanner.ok()) << scanner.status();
     MemorySink sink;
     auto summary = (*scanner)->ScanFiles({dump}, sink, {});
     EXPECT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ(summary->images.hashed, 1);
+    from_cache = summary->images.from_cache;
     return sink.records;
   };
   const auto first = scan();
   ASSERT_EQ(first.count("p"), 1u);
+  EXPECT_EQ(from_cache, 0);
   EXPECT_TRUE(std::filesystem::exists(root.Join("cache/listing-photos-v1.sqlite")));
-  const auto second = scan();  // from the cache
+  const auto second = scan();
+  EXPECT_EQ(from_cache, 1);
   ASSERT_EQ(second.count("p"), 1u);
   EXPECT_EQ(second.at("p").evidence_json, first.at("p").evidence_json);
   EXPECT_EQ(second.at("p").reasons_json, first.at("p").reasons_json);
@@ -502,12 +509,14 @@ TEST_F(ImageScanTest, PhotoCacheFollowsChangedFiles) {
   ASSERT_EQ(after.st_size, before.st_size);
   ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
   EXPECT_EQ(scan().count("p"), 0u);  // the new content shows no genuine photo
+  EXPECT_EQ(from_cache, 0);
 
   // A damaged cache file costs rehashing only.
   root.Write("cache/listing-photos-v1.sqlite", std::string(4096, 'x'));
   std::filesystem::remove(root.Join("cache/listing-photos-v1.sqlite-wal"));
   root.Write("images/p.jpg", padded(genuine_copy));
   const auto rehashed = scan();
+  EXPECT_EQ(from_cache, 0);
   ASSERT_EQ(rehashed.count("p"), 1u);
   EXPECT_EQ(rehashed.at("p").evidence_json, first.at("p").evidence_json);
 }
