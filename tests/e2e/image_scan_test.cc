@@ -572,6 +572,60 @@ TEST_F(ImageScanTest, CliScanWithImages) {
   EXPECT_NE(out.find("  image "), std::string::npos) << out;
 }
 
+// Two `bonafide scan` processes (two shards of a run) share one listing-photo cache at
+// once: both succeed with the same cases, and a third scan takes every hash from the cache.
+TEST_F(ImageScanTest, CliScansShareOnePhotoCache) {
+  if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
+  TempDir d;
+  std::string dump;
+  constexpr int kListings = 150;
+  for (int i = 0; i < kListings; ++i) {
+    const std::string photo = "p" + std::to_string(i) + ".jpg";
+    // Every tenth listing shows an edited genuine photo, the rest photos of their own.
+    d.Write("images/" + photo, EncodeJpeg(i % 10 == 0 ? Resized(genuine_[i % 3], 0.5)
+                                                      : DrawPhoto(1000 + i, 320, 240)));
+    dump += "{\"id\":\"l-" + std::to_string(i) +
+            "\",\"title\":\"Shoes\",\"price\":79,\"currency\":\"EUR\",\"seller_id\":\"s-9\","
+            "\"images\":[\"" +
+            photo + "\"]}\n";
+  }
+  const std::string input = d.Write("dump.jsonl", dump);
+  auto scan = [&](const std::string& name) {
+    return kCli + " scan --progress=false --threads 2 --format jsonl --cache-dir " +
+           d.Join("cache") + " --rules " + dir_->Join("rules") + " --images " + d.Join("images") +
+           " --outbox " + d.Join(name + ".db") + " --rejects '' " + input + " > " +
+           d.Join(name + ".out") + " 2>&1; echo " + name + " $?";
+  };
+  int status = -1;
+  const std::string both = RunCommand("(" + scan("a") + ") & (" + scan("b") + ") & wait", &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_NE(both.find("a 0"), std::string::npos) << both;
+  EXPECT_NE(both.find("b 0"), std::string::npos) << both;
+  const std::string third = RunCommand(scan("c"), &status);
+  EXPECT_NE(third.find("c 0"), std::string::npos) << third;
+
+  // The cases each scan printed (its summary line aside), in order.
+  auto cases = [&](const std::string& name) {
+    std::string lines;
+    std::ifstream in(d.Join(name + ".out"));
+    std::string summary;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("{\"summary\"", 0) == 0) {
+        summary = line;
+      } else {
+        lines += line + "\n";
+      }
+    }
+    return std::make_pair(lines, summary);
+  };
+  const auto [a, a_summary] = cases("a");
+  const auto [b, b_summary] = cases("b");
+  const auto [c, c_summary] = cases("c");
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), kListings / 10) << a;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, c);
+  EXPECT_NE(c_summary.find("\"hashed\":150,\"from_cache\":150,"), std::string::npos) << c_summary;
+}
 // One score, one spelling: `scan --format jsonl`, `outbox list` (text and jsonl) and the
 // outbox's event payload all write FormatDecimal() ("1.5", never "1.500000" or "1.50").
 TEST_F(ImageScanTest, CliWritesEveryScoreOneWay) {
