@@ -117,6 +117,7 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
   s.accessory_.clear();
   s.bundle_.clear();
   Coverage global_coverage = Coverage::kNone;
+  TextSpan global_coverage_span;
   if (listing.condition == "used" || listing.condition == "parts") {
     global_coverage = Coverage::kUsed;
   }
@@ -155,17 +156,17 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
           const TextSpan span = ToOriginal(f, field, hit.from, hit.to);
           if (!st.touched) {
             st.touched = true;
-            st.first_evasive.end = 0;
             s.touched_.push_back(p.holder);
           }
           if (!st.named) {
             st.named = true;
             st.first_mention = span;
           }
-          if (evasive) {
-            if (st.first_evasive.end == 0) st.first_evasive = span;
-          } else {
-            st.plain_mention = true;
+          // Only brand names and aliases: "N1ke Air Max 90" is evasive even though the
+          // product keyword beside it is plain.
+          if (evasive && p.kind == PatternKind::kBrand && !st.evasive_brand) {
+            st.evasive_brand = true;
+            st.first_evasive_brand = span;
           }
           if (p.kind == PatternKind::kKeyword) {
             const auto& product = rules.holders()[p.holder].products[p.product];
@@ -205,12 +206,14 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
           if (field == TextField::kTitle && global_coverage == Coverage::kNone &&
               !NegatedAt(text, hit.from)) {
             global_coverage = Coverage::kUsed;
+            global_coverage_span = ToOriginal(f, field, hit.from, hit.to);
           }
           break;
         case PatternKind::kPackagingOnly:
           if (field == TextField::kTitle && global_coverage == Coverage::kNone &&
               !NegatedAt(text, hit.from)) {
             global_coverage = Coverage::kPackagingOnly;
+            global_coverage_span = ToOriginal(f, field, hit.from, hit.to);
           }
           break;
       }
@@ -225,7 +228,6 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     auto& st = s.holders_[m.holder];
     if (!st.touched) {
       st.touched = true;
-      st.first_evasive.end = 0;
       s.touched_.push_back(m.holder);
     }
     st.image_match = static_cast<int32_t>(i);
@@ -245,7 +247,6 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     auto& st = s.holders_[known_photos[i].holder];
     if (!st.touched) {
       st.touched = true;
-      st.first_evasive.end = 0;
       s.touched_.push_back(known_photos[i].holder);
     }
     st.known_photo = static_cast<int32_t>(i);
@@ -259,16 +260,24 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
   verdict.cue_hits.assign(s.cues_hit_.begin(), s.cues_hit_.end());
   if (!s.compat_.empty()) IndexWords(title.normalized.text, s.word_index_);
 
-  // Coverage of holder h by a compatibility phrase or an accessory word in the title.
-  auto coverage_of = [&](int32_t h) -> Coverage {
-    if (global_coverage != Coverage::kNone) return global_coverage;
+  // Coverage of holder h by a compatibility phrase or an accessory word in the title, and
+  // the phrase (into `span`).
+  auto coverage_of = [&](int32_t h, TextSpan& span) -> Coverage {
+    span = TextSpan{};
+    if (global_coverage != Coverage::kNone) {
+      span = global_coverage_span;
+      return global_coverage;
+    }
     for (const auto& m : s.title_mentions_) {
       if (m.holder != h) continue;
       // "Mount for ACME Phone 12": the mention starts within two words after the phrase.
       for (const TextHit& c : s.compat_) {
         if (c.to > m.from) continue;
         const uint32_t gap = s.word_index_[m.from] - s.word_index_[c.to - 1];
-        if (gap >= 1 && gap <= 2) return Coverage::kCompatibility;
+        if (gap >= 1 && gap <= 2) {
+          span = ToOriginal(title, TextField::kTitle, c.from, c.to);
+          return Coverage::kCompatibility;
+        }
       }
       // "ACME Phone 12 USB cable": an accessory word after the mention, no bundle word
       // between them, and not itself part of a mention of h ("MagSafe Charger").
@@ -289,7 +298,10 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
             break;
           }
         }
-        if (!bundled) return Coverage::kAccessory;
+        if (!bundled) {
+          span = ToOriginal(title, TextField::kTitle, a.from, a.to);
+          return Coverage::kAccessory;
+        }
       }
     }
     return Coverage::kNone;
@@ -303,7 +315,17 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     hv.threshold = holder.threshold;
     hv.named = st.named;
     hv.first_mention = st.first_mention;
-    hv.coverage = coverage_of(h);
+    hv.coverage = coverage_of(h, hv.coverage_span);
+    if (st.best_product >= 0) {
+      const rules::CompiledProduct& product = holder.products[st.best_product];
+      hv.price.product = st.best_product;
+      hv.price.span = st.best_product_span;
+      hv.price.unit_price = unit_price();
+      hv.price.reference_price = product.reference_price_base;
+      hv.price.ratio = st.best_ratio;
+      hv.price.min_ratio = product.min_price_ratio;
+      hv.price.units = static_cast<int64_t>(unit_divisor);
+    }
     hv.signals_begin = static_cast<uint32_t>(verdict.signals.size());
     for (int32_t c : s.cues_hit_) {
       const auto& rule = rules.pack().cues[c];
@@ -316,17 +338,17 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       verdict.signals.push_back(sig);
     }
     if (hv.coverage == Coverage::kNone && st.best_product >= 0 &&
-        BelowPriceLimit(st.best_ratio, listing.price, fx, static_cast<int64_t>(unit_divisor),
+        BelowPriceLimit(st.best_ratio, listing.price, fx, hv.price.units,
                         holder.products[st.best_product])) {
       Signal sig;
       sig.kind = SignalKind::kPrice;
       sig.weight = policy.weights.price;
       sig.index = st.best_product;
-      sig.span = st.best_product_span;
-      sig.unit_price = unit_price();
-      sig.reference_price = holder.products[st.best_product].reference_price_base;
-      sig.ratio = st.best_ratio;
-      sig.units = static_cast<int64_t>(unit_divisor);
+      sig.span = hv.price.span;
+      sig.unit_price = hv.price.unit_price;
+      sig.reference_price = hv.price.reference_price;
+      sig.ratio = hv.price.ratio;
+      sig.units = hv.price.units;
       verdict.signals.push_back(sig);
     }
     if (st.image_match >= 0) {
@@ -342,11 +364,11 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       sig.quality = m.quality;
       verdict.signals.push_back(sig);
     }
-    if (st.named && !st.plain_mention) {
+    if (st.evasive_brand) {
       Signal sig;
       sig.kind = SignalKind::kObfuscatedBrand;
       sig.weight = policy.weights.obfuscated_brand;
-      sig.span = st.first_evasive;
+      sig.span = st.first_evasive_brand;
       verdict.signals.push_back(sig);
     }
     if (st.known_photo >= 0) {

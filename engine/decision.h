@@ -58,14 +58,14 @@ class DecisionScratch {
   struct HolderState {
     bool touched = false;
     bool named = false;          // named in the text (not only shown in a photo)
-    bool plain_mention = false;  // named at least once in a non-evasive spelling
+    bool evasive_brand = false;  // a brand name or alias written in an evasive spelling
     int32_t image_match = -1;    // index into Decide()'s image_matches
     int32_t known_photo = -1;    // index into Decide()'s known_photos
     int32_t best_product = -1;   // product with the lowest unit price ratio
     double best_ratio = 0;
     TextSpan best_product_span;
     TextSpan first_mention;
-    TextSpan first_evasive;
+    TextSpan first_evasive_brand;
   };
   struct CueState {
     bool hit = false;

@@ -88,6 +88,7 @@ struct Batch {
   uint64_t skip_before = 0;  // resuming: records before this offset were scanned already
   uint64_t next_line = 1;    // line number of the first record after this batch
   uint64_t bytes_consumed = 0, total_bytes = 0;  // of the input, for progress
+  int64_t other_shards = 0;  // records left to the other shards (ScanOptions::shard)
 
   CaseRecord& NewCase() {
     if (spare_cases.empty()) return cases.emplace_back();
@@ -103,6 +104,7 @@ struct Batch {
     cases.clear();
     scanned.clear();
     tally.Reset(cues);
+    other_shards = 0;
     input_error.clear();
     input_done = false;
     skip_before = 0;
@@ -229,6 +231,8 @@ absl::Status ScanRun::Prepare() {
   // from its own progress, not from the older run's.
   Hasher128 run_hasher;
   run_hasher.Add(info_.rules_version);
+  // Each shard is a run of its own: it resumes and publishes on its own.
+  if (!options_.shard.whole()) run_hasher.Add(absl::StrCat("shard ", options_.shard.ToString()));
   bool resumable = true;
   for (const std::string& input : inputs_) {
     identities_.push_back(InputIdentity(input));
@@ -335,9 +339,21 @@ Batch* ScanRun::Scan(Batch* b) {
   ScanWorker& w = *slot;
   w.parser.Parse(b->chunk, b->parsed);
   b->DropRecordsBeforeResumePoint();
+  const Shard shard = options_.shard;
+  if (!shard.whole() && shard.index != 0) {
+    // A record that is not a listing has no key to shard by: shard 0 reports it, so that
+    // the shards' rejects add up to an unsharded scan's.
+    b->other_shards += static_cast<int64_t>(b->parsed.rejects.size() + b->skipped.size());
+    b->parsed.rejects.clear();
+    b->skipped.clear();
+  }
   const size_t parse_rejects = b->parsed.rejects.size();
   for (size_t i = 0; i < b->parsed.listings_size; ++i) {
     const Listing& listing = b->parsed.listings[i];
+    if (!InShard(listing.marketplace, listing.id, shard)) {
+      ++b->other_shards;
+      continue;
+    }
     scanner_.Scan(listing, *w.scratch, w.verdict);
     if (!w.verdict.reject_reason.empty()) {
       b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
@@ -378,8 +394,9 @@ void ScanRun::Write(Batch* b) {
   for (const auto& r : b->parsed.rejects) {
     WriteReject(input, r.line, r.byte_offset, r.reason, r.reason_class, r.listing_id);
   }
-  input_records_[b->chunk.input_index].Add(b->tally.scanned,
+  input_records_[b->chunk.input_index].Add(b->tally.scanned + b->other_shards,
                                            b->skipped.size() + b->parsed.rejects.size());
+  other_shards_ += b->other_shards;
   summary_.bytes_read += b->chunk.data.size();
   totals_.Merge(b->tally);
   if (!b->input_error.empty()) summary_.input_errors.push_back(b->input_error);
@@ -422,7 +439,7 @@ void ScanRun::Write(Batch* b) {
 void ScanRun::ReportProgress(const Batch& b) {
   if (!options_.on_progress) return;
   ScanProgress p;
-  p.listings_read = totals_.scanned + summary_.rejected;
+  p.listings_read = totals_.scanned + summary_.rejected + other_shards_;
   p.cases = cases_written_;
   p.input_index = b.chunk.input_index;
   p.bytes_consumed = b.bytes_consumed;
@@ -506,7 +523,9 @@ absl::StatusOr<ScanSummary> ScanRun::Finish() {
   s.interrupted = interrupted_;
   s.resumable = !run_.empty();
   s.scanned = totals_.scanned;
-  s.listings_read = s.scanned + s.rejected;
+  s.other_shards = other_shards_;
+  s.shard = options_.shard;
+  s.listings_read = s.scanned + s.rejected + s.other_shards;
   s.elapsed_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   CountCasesAndDuplicates(s);

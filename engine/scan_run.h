@@ -140,6 +140,7 @@ class ScanRun {
   };
   std::vector<InputRecordCounts> input_records_;
   int64_t cases_written_ = 0;
+  int64_t other_shards_ = 0;
   // For the duplicates and the per rights holder case counts, which need the whole run
   // (the last record of a listing wins): every listing's ListingKeyHash, the cases written
   // (superseded when a later record of their listing came), and where the cases of each

@@ -16,6 +16,7 @@
 
 #include "engine/case_record_renderer.h"
 #include "engine/decision.h"
+#include "engine/explanation.h"
 #include "engine/feedback_index.h"
 #include "engine/photo_hash_cache.h"
 #include "engine/scan_run.h"
@@ -409,6 +410,21 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
     impl_->ScanImages(listing, scratch);
   }
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
+}
+
+ListingExplanation Scanner::Explain(const Listing& listing, Scratch& s,
+                                    const std::vector<std::string>& also_holders) const {
+  Verdict verdict;
+  Scan(listing, s, verdict);
+  // Scan reads photos only where they can change the verdict; an explanation shows them
+  // whenever they can be read.
+  if (verdict.reject_reason.empty() && verdict.images.empty() && !impl_->info.image_root.empty() &&
+      !listing.images.empty()) {
+    impl_->ScanImages(listing, *s.impl_);
+    verdict.images.swap(s.impl_->images);
+  }
+  return engine::Explain(*impl_->rules, impl_->info, impl_->bank.get(), impl_->feedback, listing,
+                         verdict, also_holders);
 }
 
 void Scanner::MakeCaseRecord(const Listing& listing, const Verdict& verdict,

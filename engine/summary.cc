@@ -115,10 +115,14 @@ void AppendInputWarningJson(const ScanSummary::InputWarning& w, std::string& out
 std::string SummaryText(const ScanSummary& s) {
   std::string out;
   const double mb = static_cast<double>(s.bytes_read) / 1e6;
-  absl::StrAppendFormat(&out,
-                        "listings read %d = scanned %d + rejected %d\n"
-                        "elapsed %.3f s: %.0f listings/s, %.1f MB/s (%.1f MB)\n",
-                        s.listings_read, s.scanned, s.rejected, s.elapsed_seconds,
+  absl::StrAppendFormat(&out, "listings read %d = scanned %d + rejected %d", s.listings_read,
+                        s.scanned, s.rejected);
+  if (!s.shard.whole()) {
+    absl::StrAppendFormat(&out, " + other shards %d (this is shard %s)", s.other_shards,
+                          s.shard.ToString());
+  }
+  absl::StrAppendFormat(&out, "\nelapsed %.3f s: %.0f listings/s, %.1f MB/s (%.1f MB)\n",
+                        s.elapsed_seconds,
                         PerSecond(static_cast<double>(s.listings_read), s.elapsed_seconds),
                         PerSecond(mb, s.elapsed_seconds), mb);
   int64_t cases = 0;
@@ -188,6 +192,8 @@ std::string SummaryJson(const ScanSummary& s) {
                         s.listings_read, s.scanned, s.rejected, s.bytes_read, s.elapsed_seconds,
                         PerSecond(static_cast<double>(s.listings_read), s.elapsed_seconds),
                         PerSecond(static_cast<double>(s.bytes_read) / 1e6, s.elapsed_seconds));
+  absl::StrAppendFormat(&out, "\"shard\":\"%s\",\"other_shards\":%d,", s.shard.ToString(),
+                        s.other_shards);
   absl::StrAppendFormat(&out, "\"duplicates\":%d,", s.duplicates);
   absl::StrAppendFormat(&out,
                         "\"events\":{\"opened\":%d,\"updated\":%d,\"closed\":%d,"

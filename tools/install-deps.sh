@@ -12,9 +12,10 @@ packages=(
   libcpp-httplib-dev libssl-dev  # bonafide relay: webhooks over http(s), HMAC-SHA256 signatures
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-contrib-dev  # img_hash::PHash, the peer in bench/bonafide_image_bench (~150 packages)
-  python3 zstd ripgrep
+  python3 python3-yaml zstd ripgrep
   clang-format clang-tidy  # tools/format.sh --check and tools/lint.sh, run by tools/test.sh
   chromium  # tests/browser: the portal page in the system's headless browser
+  slurm-wlm munge  # tests/schedulers: a single-node Slurm cluster runs the scan job array
 )
 # tests/browser runs on node and npm. A machine may already have them from another source
 # (a nodejs package that bundles npm conflicts with Debian's npm), so they are installed only

@@ -50,9 +50,9 @@ fi
 step "format check (clang-format)" bash tools/format.sh --check
 
 if ((!skip_ci)); then
-  # The browser test skips itself where Chromium or node is missing; here they were
-  # installed, so a missing one is a failure.
-  export BONAFIDE_REQUIRE_BROWSER=1
+  # Tests that need a service (Chromium, a Slurm cluster, a PostgreSQL server) skip
+  # themselves where it is missing; here it was installed, so a missing one is a failure.
+  export BONAFIDE_REQUIRE_SERVICES=1
   step "ci workflow (configure, build, all tests)" cmake --workflow --preset ci
   step "lint (clang-tidy, the checks of .clang-tidy)" bash tools/lint.sh build/ci
 fi

@@ -29,8 +29,10 @@
 
 #include "absl/status/statusor.h"
 
+#include "bonafide/explain.h"
 #include "bonafide/listing.h"
 #include "bonafide/outbox.h"
+#include "bonafide/shard.h"
 #include "bonafide/sink.h"
 #include "bonafide/verdict.h"
 
@@ -119,14 +121,21 @@ struct ScanOptions {
   // False scans from the start and drops those checkpoints; the new run's own checkpoints
   // are then what a later resume continues from.
   bool resume = true;
+  // Judge only the listings of this shard (bonafide/shard.h); the others are counted in
+  // ScanSummary::other_shards. Records that are not listings (rejected before their key is
+  // known) are reported by shard 0 only. Each shard is a run of its own: it resumes and
+  // publishes on its own, and only its own listings can close cases.
+  Shard shard;
 };
 
 // What a scan did. Plain value.
 struct ScanSummary {
-  int64_t listings_read = 0;  // records seen = scanned + rejected
+  int64_t listings_read = 0;  // records seen = scanned + rejected + other_shards
   int64_t scanned = 0;
   int64_t rejected = 0;
-  uint64_t bytes_read = 0;  // decompressed input bytes
+  int64_t other_shards = 0;  // records left to the other shards (ScanOptions::shard)
+  Shard shard;               // ScanOptions::shard
+  uint64_t bytes_read = 0;   // decompressed input bytes
   double elapsed_seconds = 0;
 
   struct HolderCounts {
@@ -297,6 +306,14 @@ class Scanner {
   // (SQLite reads per photo, a write transaction per 512 photos hashed).
   // REQUIRES: `scratch` came from this scanner and no other thread uses it.
   void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
+
+  // Explains the verdict on `listing` (bonafide/explain.h): every rights holder it
+  // references, each signal that held and each that did not and why, then the holders of
+  // `also_holders` it does not reference. Reads the listing's photos whenever an image
+  // root is set. A slow path (it formats strings), for `bonafide explain` and portals.
+  // REQUIRES: as for Scan.
+  ListingExplanation Explain(const Listing& listing, Scratch& scratch,
+                             const std::vector<std::string>& also_holders = {}) const;
 
   // Fills `record` with the case of `holder` (one of verdict.holders) for the outbox:
   // reasons with matched text and place, evidence with the listing snapshot.

@@ -120,6 +120,22 @@ enum class Coverage : uint8_t {
   kPackagingOnly,  // "empty box"
 };
 
+// The price rule's arithmetic for one rights holder, kept whether or not the `price`
+// signal held, so that a reader can see why it did not (`bonafide explain`). Amounts are in
+// the policy's base currency.
+struct PriceCheck {
+  // The product with a reference price whose ratio is lowest among those the listing names
+  // (or shows by a genuine photo); -1 when there is none. Index into the holder's
+  // RulesInfo::Holder::product_ids.
+  int32_t product = -1;
+  TextSpan span;  // where it is named (empty when only its photo is shown)
+  double unit_price = 0;
+  double reference_price = 0;
+  double ratio = 0;      // unit_price / reference_price
+  double min_ratio = 0;  // the product's min_price_ratio: the signal needs ratio below it
+  int64_t units = 1;     // the units the price is for
+};
+
 struct HolderVerdict {
   int32_t holder = -1;  // index into RulesInfo::holders
   double score = 0;
@@ -127,6 +143,10 @@ struct HolderVerdict {
   bool authorized_seller = false;
   bool case_opened = false;  // score >= threshold and not an authorized seller
   Coverage coverage = Coverage::kNone;
+  // The phrase that covers the rights holder (empty for kNone, and for kUsed given by the
+  // listing's condition field rather than its title).
+  TextSpan coverage_span;
+  PriceCheck price;
   // False when the listing does not name this rights holder and references it only by
   // showing one of its genuine photos (first_mention is then empty).
   bool named = true;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "bonafide/outbox.h"
@@ -192,6 +193,20 @@ TempDir* ImageScanTest::dir_ = nullptr;
 std::vector<cv::Mat> ImageScanTest::genuine_;
 std::string ImageScanTest::dump_;
 
+std::string RunCommand(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  const int rc = pclose(pipe);
+  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
+const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
+
 TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
   auto scanner = NewScanner(dir_->Join("images"));
   ASSERT_NE(scanner, nullptr);
@@ -317,6 +332,46 @@ TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
 
 // The rules version covers what the photos show and every policy field, not where the
 // rules directory lies or whether the photo hashes came from a cache.
+// Scanner::Explain with photos: a matching photo names the genuine photo and its distance;
+// one that matches nothing names the nearest genuine photo, however far; unreadable photos
+// say why.
+TEST_F(ImageScanTest, ExplainGivesTheMatchingOrNearestGenuinePhoto) {
+  auto scanner = NewScanner(dir_->Join("images"));
+  ASSERT_NE(scanner, nullptr);
+  auto scratch = scanner->NewScratch();
+  ASSERT_TRUE(scratch.ok());
+  Listing listing;
+  listing.id = "e1";
+  listing.seller_id = "s-9";
+  listing.title = "ACME Runner 22";
+  listing.price = 150;
+  listing.currency = "EUR";
+  auto image_why = [](const ListingExplanation& e) -> std::string {
+    for (const HolderExplanation& h : e.holders) {
+      for (const SignalExplanation& s : h.signals) {
+        if (h.rights_holder == "acme" && s.signal == "image") return (s.held ? "+ " : "- ") + s.why;
+      }
+    }
+    return "(no image signal)";
+  };
+  listing.images = {"resized.jpg"};
+  ListingExplanation e = scanner->Explain(listing, **scratch);
+  EXPECT_THAT(image_why(e),
+              ::testing::MatchesRegex("\\+ photo #0 matches genuine photo "
+                                      "rights_holders/photos/runner-front.jpg at distance [0-9]+ "
+                                      "\\(original\\), limit 31"));
+  listing.images = {"unrelated-1.jpg", "missing.jpg"};
+  e = scanner->Explain(listing, **scratch);
+  const std::string why = image_why(e);
+  EXPECT_THAT(why, ::testing::StartsWith("- nearest: photo #0 and genuine photo rights_holders/"));
+  EXPECT_THAT(why, ::testing::HasSubstr(", over the limit 31"));
+  const int distance = std::stoi(why.substr(why.find("at distance ") + 12));
+  EXPECT_GT(distance, 31);
+  ASSERT_EQ(e.photos.size(), 2u);
+  EXPECT_THAT(e.photos[0], ::testing::StartsWith("#0 unrelated-1.jpg: hashed, quality "));
+  EXPECT_THAT(e.photos[1], ::testing::StartsWith("#1 missing.jpg: missing"));
+}
+
 TEST_F(ImageScanTest, RulesVersionFollowsPhotoContentAndPolicy) {
   auto reference = NewScanner("");
   ASSERT_NE(reference, nullptr);
@@ -409,6 +464,15 @@ TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
     ASSERT_EQ(verdict.images.size(), 1u);
     ASSERT_NE(verdict.images[0].status, ImageStatus::kUnreadable) << photo;
     hashes[photo] = {Scanner::ImageHashHex(verdict.images[0]), verdict.images[0].quality};
+  }
+  // `bonafide hash --listing-photo` gives the scan's hash: what an upload service runs.
+  if (access(kCli.c_str(), X_OK) == 0) {
+    int status = -1;
+    const std::string out =
+        RunCommand(kCli + " hash --listing-photo " + dir_->Join("images/" + photos[0]), &status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, hashes[photos[0]].first + " " + std::to_string(hashes[photos[0]].second) + " " +
+                       dir_->Join("images/" + photos[0]) + "\n");
   }
   auto entry = [&](const std::string& photo, bool with_hash) {
     if (!with_hash) return "\"" + photo + "\"";
@@ -545,19 +609,6 @@ TEST_F(ImageScanTest, BrokenGenuinePhotoIsARulesErrorNamingTheProduct) {
 }
 
 // Runs `command`, returns its stdout; *status gets the exit status.
-std::string RunCommand(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
-  const int rc = pclose(pipe);
-  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
-}
-
-const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
 
 TEST_F(ImageScanTest, CliScanWithImages) {
   if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;

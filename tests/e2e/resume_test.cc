@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -49,10 +50,12 @@ void Generate(const std::string& path, int64_t count) {
 // Starts `bonafide scan` on `input`, its stderr to `stderr_path` ("" = inherited); returns
 // its pid.
 pid_t StartScan(const std::string& input, const std::string& outbox, const std::string& rejects,
-                const std::string& cache, const std::string& stderr_path = "") {
+                const std::string& cache, const std::string& stderr_path = "",
+                const std::string& shard = "") {
   std::vector<std::string> args = {
       kBonafide,   "scan", "--rules",     kRules, "--outbox",    outbox, "--rejects", rejects,
       "--threads", "2",    "--cache-dir", cache,  "--chunk-kib", "256",  input};
+  if (!shard.empty()) args.insert(args.end() - 1, {"--shard", shard});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -201,6 +204,51 @@ TEST(ResumeTest, CtrlCCommitsAndTheSameCommandResumes) {
   EXPECT_EQ(cases, ref.cases);
   EXPECT_EQ(events, ref.events);
   EXPECT_EQ(testing::ReadFileOrDie(rejects), ref.rejects);
+}
+
+// Shards run side by side into one outbox; one is killed and run again: it resumes on its
+// own, and the outbox ends with exactly the unsharded scan's cases and events.
+TEST(ResumeTest, AKilledShardResumesOnItsOwnBesideTheOthers) {
+  testing::TempDir dir;
+  const std::string input = dir.Join("dump.jsonl");
+  Generate(input, 30000);
+  const std::string cache = dir.Join("cache");
+  const ReferenceScan ref = ScanForReference(dir, input, cache);
+  ASSERT_GT(ref.cases.size(), 1000u);
+
+  constexpr int kShards = 3;
+  const std::string db = dir.Join("sharded.db");
+  auto rejects = [&](int i) { return dir.Join("shard" + std::to_string(i) + ".rejects"); };
+  auto shard = [&](int i) { return std::to_string(i) + "/" + std::to_string(kShards); };
+  bool interrupted = false;
+  for (double scale = 0.5; !interrupted && scale > 0.005; scale /= 2) {
+    for (const std::string& f : {db, db + "-wal", db + "-shm"}) std::remove(f.c_str());
+    pid_t pids[kShards];
+    for (int i = 0; i < kShards; ++i)
+      pids[i] = StartScan(input, db, rejects(i), cache, "", shard(i));
+    std::this_thread::sleep_for(std::chrono::duration<double>(scale * ref.seconds));
+    kill(pids[1], SIGKILL);
+    interrupted = WIFSIGNALED(Wait(pids[1]));
+    EXPECT_EQ(Wait(pids[0]), 0);
+    EXPECT_EQ(Wait(pids[2]), 0);
+  }
+  ASSERT_TRUE(interrupted);
+  ASSERT_EQ(Wait(StartScan(input, db, rejects(1), cache, "", shard(1))), 0);
+
+  std::vector<CaseRow> cases;
+  std::vector<EventRow> events;
+  ReadOutbox(db, cases, events);
+  EXPECT_EQ(cases, ref.cases);
+  // Each shard publishes its own run: the same events, not in the same order.
+  auto without_ids = [](const std::vector<EventRow>& rows) {
+    std::multiset<std::tuple<std::string, std::string, std::string>> out;
+    for (const auto& [id, key, type, payload] : rows) out.emplace(key, type, payload);
+    return out;
+  };
+  EXPECT_EQ(without_ids(events), without_ids(ref.events));
+  std::string all_rejects;
+  for (int i = 0; i < kShards; ++i) all_rejects += testing::ReadFileOrDie(rejects(i));
+  EXPECT_EQ(all_rejects, ref.rejects);
 }
 
 // Forwards to an outbox until the `fail_at`-th write, which fails like a full disk.

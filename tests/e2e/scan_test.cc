@@ -103,6 +103,68 @@ TEST_F(ScanEndToEndTest, OneAndTwoThreadsProduceTheSameOutbox) {
             testing::ReadFileOrDie(dir_.Join("two.rejects")));
 }
 
+// `scan --shard I/N`: N shards into one outbox add up to one unsharded scan: the same
+// cases and events, every record counted once, each reject reported once (by shard 0).
+TEST_F(ScanEndToEndTest, ShardsAddUpToOneUnshardedScan) {
+  const std::string input = dir_.Join("dump.jsonl");
+  Generate(input, 8000, 11);
+  // A repeated listing (its shard counts the duplicate) and records that are not listings.
+  const std::string dump = testing::ReadFileOrDie(input);
+  const std::string first_line = dump.substr(0, dump.find('\n') + 1);
+  dir_.Write("dump.jsonl", dump + first_line + "not json\n{\"id\":\"x\"}\n");
+
+  auto whole = OpenOutbox(dir_.Join("whole.db"));
+  ASSERT_TRUE(whole.ok());
+  const ScanSummary all = ScanInto(input, **whole, 2, dir_.Join("whole.rejects"));
+  ASSERT_EQ(all.rejected, 2);
+  ASSERT_EQ(all.duplicates, 1);
+
+  constexpr uint32_t kShards = 4;
+  auto sharded = OpenOutbox(dir_.Join("sharded.db"));
+  ASSERT_TRUE(sharded.ok());
+  int64_t scanned = 0, rejected = 0, duplicates = 0, opened = 0;
+  std::vector<int64_t> holder_cases(all.holders.size(), 0);
+  std::string rejects;
+  for (uint32_t i = 0; i < kShards; ++i) {
+    ScanOptions options;
+    options.threads = 2;
+    options.chunk_bytes = 64 << 10;
+    options.shard = {.index = i, .count = kShards};
+    options.rejects_path = dir_.Join("shard" + std::to_string(i) + ".rejects");
+    auto s = scanner_->ScanFiles({input}, **sharded, options);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->listings_read, all.listings_read) << "shard " << i;
+    EXPECT_EQ(s->listings_read, s->scanned + s->rejected + s->other_shards) << "shard " << i;
+    EXPECT_GT(s->scanned, all.scanned / kShards / 2) << "shard " << i;  // roughly even
+    EXPECT_EQ(s->rejected, i == 0 ? 2 : 0);
+    scanned += s->scanned;
+    rejected += s->rejected;
+    duplicates += s->duplicates;
+    opened += s->outbox.opened;
+    for (size_t h = 0; h < s->holders.size(); ++h) holder_cases[h] += s->holders[h].cases;
+    rejects += testing::ReadFileOrDie(options.rejects_path);
+  }
+  EXPECT_EQ(scanned, all.scanned);
+  EXPECT_EQ(rejected, all.rejected);
+  EXPECT_EQ(duplicates, all.duplicates);
+  EXPECT_EQ(opened, all.outbox.opened);
+  for (size_t h = 0; h < all.holders.size(); ++h) {
+    EXPECT_EQ(holder_cases[h], all.holders[h].cases) << all.holders[h].id;
+  }
+  EXPECT_EQ(rejects, testing::ReadFileOrDie(dir_.Join("whole.rejects")));
+  EXPECT_EQ(Rows(**sharded), Rows(**whole));
+  // The same events, each shard's in its own run (so not in the same order).
+  using EventRow = std::tuple<std::string, std::string, std::string>;
+  auto events = [](Outbox& outbox) {
+    auto all_events = testing::AllEvents(outbox);
+    EXPECT_TRUE(all_events.ok());
+    std::multiset<EventRow> rows;
+    for (const auto& e : *all_events) rows.emplace(e.case_key, e.type, e.payload_json);
+    return rows;
+  };
+  EXPECT_EQ(events(**sharded), events(**whole));
+}
+
 // The RE2::Set backend (the benchmarks' peer) opens the same cases with the same scores.
 // Reasons may quote a different one of two names ending at the same offset: the order of
 // such hits is not part of Hyperscan's API (rules/re2_set_matcher.h).

@@ -226,7 +226,9 @@ TEST_F(ScannerTest, ShadowRulesAreCountedButNeverScored) {
   EXPECT_TRUE(rule.shadow);
 }
 
-TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
+// Any mention of a brand name or alias in an evasive spelling, even beside a plain product
+// keyword or another, plain mention; an evasive product keyword alone is not one.
+TEST_F(ScannerTest, EvasiveBrandIsASignalInAnyMentionOfABrandName) {
   struct Case {
     std::string title;
     bool obfuscated;
@@ -239,10 +241,13 @@ TEST_F(ScannerTest, EvasiveBrandIsASignalOnlyWhenNoPlainMentionExists) {
       {"\xEF\xBC\xA1\xEF\xBC\xA3\xEF\xBC\xAD\xEF\xBC\xA5 shoes", true},  // full-width
       {"acme shoes", false},
       {"Acmé shoes", false},
-      {"A C M E and ACME shoes", false},
+      {"A C M E and ACME shoes", true},
+      {"4CME Runner 22", true},
+      {"ACME Runn3r 22", false},
+      {"Runner 22", false},
   };
   for (const Case& c : cases) {
-    const HolderVerdict* h = Judge(c.title, 10);
+    const HolderVerdict* h = Judge(c.title, 170);  // a normal price for a Runner 22
     ASSERT_NE(h, nullptr) << c.title;
     EXPECT_EQ(HasSignal(*h, SignalKind::kObfuscatedBrand), c.obfuscated) << c.title;
     EXPECT_FALSE(h->case_opened) << c.title;  // 0.5 alone stays below the threshold
@@ -311,6 +316,122 @@ TEST_F(ScannerTest, CaseRecordExplainsTheDecision) {
 }
 
 TEST_F(ScannerTest, RuleExamplesPass) { EXPECT_TRUE(scanner_->CheckExamples().empty()); }
+
+// --- Explain: every signal of every referenced rights holder, held or not, and why -------
+
+const SignalExplanation* FindSignal(const ListingExplanation& e, const std::string& holder,
+                                    const std::string& signal) {
+  for (const HolderExplanation& h : e.holders) {
+    if (h.rights_holder != holder) continue;
+    for (const SignalExplanation& s : h.signals) {
+      if (s.signal == signal) return &s;
+    }
+  }
+  return nullptr;
+}
+
+TEST_F(ScannerTest, ExplainGivesThePriceArithmeticWhetherOrNotItHeld) {
+  listing_.title = "ACME Runner 22 replica";
+  listing_.price = 20;
+  listing_.currency = "EUR";
+  ListingExplanation e = scanner_->Explain(listing_, *scratch_);
+  ASSERT_EQ(e.holders.size(), 1u);
+  EXPECT_EQ(e.holders[0].reference, "named \"ACME\" (title 0-4)");
+  const SignalExplanation* price = FindSignal(e, "acme", "price");
+  ASSERT_NE(price, nullptr);
+  EXPECT_TRUE(price->held);
+  EXPECT_EQ(price->why,
+            "unit price 20.00 EUR is 0.11 of the reference 180.00 EUR of acme-runner-22, named "
+            "\"Runner 22\" (title 5-14): below 0.40");
+  const SignalExplanation* cue = FindSignal(e, "acme", "cue:cue.replica");
+  ASSERT_NE(cue, nullptr);
+  EXPECT_TRUE(cue->held);
+  EXPECT_EQ(cue->why, "matched \"replica\" (title 15-22)");
+  EXPECT_TRUE(e.holders[0].case_opened);
+  EXPECT_EQ(e.holders[0].outcome, "case: score 2 >= threshold 1");
+
+  listing_.title = "ACME Runner 22";
+  listing_.price = 150;
+  e = scanner_->Explain(listing_, *scratch_);
+  price = FindSignal(e, "acme", "price");
+  ASSERT_NE(price, nullptr);
+  EXPECT_FALSE(price->held);
+  EXPECT_NE(price->why.find("is 0.83 of the reference 180.00 EUR"), std::string::npos)
+      << price->why;
+  EXPECT_NE(price->why.find("not below 0.40"), std::string::npos) << price->why;
+  ASSERT_NE(FindSignal(e, "acme", "cue"), nullptr);
+  EXPECT_EQ(FindSignal(e, "acme", "cue")->why, "no cue rule matched the title or description");
+  EXPECT_EQ(e.holders[0].outcome, "no case: score 0 < threshold 1");
+
+  listing_.title = "ACME sale";
+  e = scanner_->Explain(listing_, *scratch_);
+  EXPECT_EQ(FindSignal(e, "acme", "price")->why,
+            "no product of this rights holder with a reference price is named or shown");
+}
+
+TEST_F(ScannerTest, ExplainNamesThePhraseThatCoversTheHolder) {
+  listing_.price = 10;
+  listing_.currency = "EUR";
+  listing_.title = "Mount for ACME Phone 12";
+  EXPECT_EQ(FindSignal(scanner_->Explain(listing_, *scratch_), "acme", "price")->why,
+            "off: the title sells something for it, compatibility phrase \"for\" (title 6-9)");
+  listing_.title = "ACME Phone 12 USB cable";
+  EXPECT_EQ(FindSignal(scanner_->Explain(listing_, *scratch_), "acme", "price")->why,
+            "off: the title sells an accessory of it, \"cable\" (title 18-23)");
+  listing_.title = "ACME Runner 22 pre-owned";
+  EXPECT_EQ(FindSignal(scanner_->Explain(listing_, *scratch_), "acme", "price")->why,
+            "off: used goods, \"pre-owned\" (title 15-24)");
+  listing_.title = "ACME Runner 22";
+  listing_.condition = "parts";
+  EXPECT_EQ(FindSignal(scanner_->Explain(listing_, *scratch_), "acme", "price")->why,
+            "off: used goods (condition \"parts\")");
+}
+
+TEST_F(ScannerTest, ExplainCoversAuthorizedSellersEvasiveNamesAndHoldersAskedFor) {
+  listing_.seller_id = "s-100";
+  listing_.title = "ACME Runner 22 replica 1:1";
+  listing_.price = 10;
+  listing_.currency = "EUR";
+  ListingExplanation e = scanner_->Explain(listing_, *scratch_, {"luxe", "nobody"});
+  ASSERT_EQ(e.holders.size(), 3u);
+  EXPECT_TRUE(e.holders[0].authorized_seller);
+  EXPECT_FALSE(e.holders[0].case_opened);
+  EXPECT_EQ(e.holders[0].outcome,
+            "no case: seller \"s-100\" is authorized (the rules' list or a verdict)");
+  EXPECT_EQ(e.holders[1].rights_holder, "luxe");
+  EXPECT_FALSE(e.holders[1].referenced);
+  EXPECT_TRUE(e.holders[1].signals.empty());
+  EXPECT_EQ(e.holders[2].reference, "no such rights holder in the rules");
+
+  listing_.seller_id = "s-9";
+  listing_.title = "4CME shoes";
+  e = scanner_->Explain(listing_, *scratch_);
+  const SignalExplanation* evasive = FindSignal(e, "acme", "obfuscated_brand");
+  ASSERT_NE(evasive, nullptr);
+  EXPECT_TRUE(evasive->held);
+  EXPECT_EQ(evasive->weight, 0.5);
+  EXPECT_EQ(evasive->why, "a brand name or alias in an evasive spelling: \"4CME\" (title 0-4)");
+  EXPECT_EQ(FindSignal(e, "acme", "image")->why, "photos not read (no image root: --images)");
+
+  const std::string json = ExplanationJson(e);
+  EXPECT_EQ(json.back(), '\n');
+  EXPECT_NE(json.find(R"("signal":"obfuscated_brand","held":true,"shadow":false,"weight":0.5)"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(ExplanationText(e).find("    + obfuscated_brand (0.5): a brand name or alias in"),
+            std::string::npos)
+      << ExplanationText(e);
+}
+
+TEST_F(ScannerTest, ExplainSaysWhyAListingWasNotJudged) {
+  listing_.title = "ACME Runner 22";
+  listing_.price = 10;
+  listing_.currency = "XYZ";
+  const ListingExplanation e = scanner_->Explain(listing_, *scratch_);
+  EXPECT_TRUE(e.holders.empty());
+  EXPECT_NE(e.reject_reason.find("unknown currency"), std::string::npos) << e.reject_reason;
+  EXPECT_NE(ExplanationText(e).find("  rejected: unknown currency"), std::string::npos);
+}
 
 }  // namespace
 }  // namespace bonafide

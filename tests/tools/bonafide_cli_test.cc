@@ -1,6 +1,7 @@
 // The `bonafide` command line as a new user meets it: flags that are refused with what would
 // be accepted, help that states each command's exit statuses, --version, --max-reject-rate
 // and the rules warnings. Runs the binary built in this tree.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -21,6 +22,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RunCli;
 using testing::ShellQuote;
+using ::testing::StartsWith;
 
 const std::string kExampleRules = std::string(BONAFIDE_SOURCE_DIR) + "/examples/rules";
 constexpr char kFlaggedListing[] =
@@ -199,6 +201,44 @@ TEST_F(BonafideCliTest, CheckAndScanPrintRulesWarnings) {
              ShellQuote(Outbox("warned")) + " --rejects '' " + ShellQuote(input));
   EXPECT_EQ(scan.exit_status, 0) << scan.err;
   EXPECT_THAT(scan.err, ::testing::StartsWith(warning));
+}
+
+// `bonafide explain` on a file: every record in input order (rejects included), each
+// referenced rights holder's signals held (+) and not (-) with why; --line picks one
+// record; control characters in listing text never reach the terminal raw.
+TEST_F(BonafideCliTest, ExplainSaysWhyEachListingDidOrDidNotOpenACase) {
+  const std::string input = dir_.Write(
+      "explain.jsonl",
+      std::string(kFlaggedListing) + "not json\n" +
+          R"({"id":"x2","title":"Nike Air Max 90","price":130,"currency":"EUR","seller_id":"s-\u001b[31m"})"
+          "\n");
+  const CliRun all = RunCli("explain --cache-dir=" + ShellQuote(dir_.Join("cache")) + " --rules " +
+                            ShellQuote(kExampleRules) + " " + ShellQuote(input));
+  ASSERT_EQ(all.exit_status, 0) << all.err;
+  EXPECT_THAT(all.out, HasSubstr("listing default:x1 (line 1)\n  nike: named \"Nike\""));
+  EXPECT_THAT(all.out, HasSubstr("    + cue:cue.replica (1): matched \"replica\""));
+  EXPECT_THAT(all.out, HasSubstr("    => case: score 2 >= threshold 1\n"));
+  EXPECT_THAT(all.out, HasSubstr("record (line 2)\n  rejected: not a JSON object\n"));
+  EXPECT_THAT(all.out, HasSubstr("listing default:x2 (line 3)"));
+  EXPECT_THAT(all.out, HasSubstr("is 0.87 of the reference 150.00 EUR of nike-air-max-90"));
+  EXPECT_THAT(all.out, HasSubstr("\\x1b[31m"));
+  EXPECT_THAT(all.out, Not(HasSubstr("\x1b")));
+
+  const CliRun one = RunCli("explain --cache-dir=" + ShellQuote(dir_.Join("cache")) +
+                            " --format jsonl --line 3 --rights-holder adidas "
+                            "--rules " +
+                            ShellQuote(kExampleRules) + " " + ShellQuote(input));
+  ASSERT_EQ(one.exit_status, 0) << one.err;
+  EXPECT_THAT(one.out, StartsWith(R"({"marketplace":"default","listing_id":"x2","line":3,)"));
+  EXPECT_THAT(one.out, HasSubstr(R"({"rights_holder":"adidas","referenced":false,)"));
+  EXPECT_EQ(std::count(one.out.begin(), one.out.end(), '\n'), 1) << one.out;
+
+  const CliRun missing =
+      RunCli("explain --cache-dir=" + ShellQuote(dir_.Join("cache")) + " --line 9 --rules " +
+             ShellQuote(kExampleRules) + " " + ShellQuote(input));
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_THAT(missing.err, HasSubstr("has no record at line 9"));
+  EXPECT_EQ(RunCli("explain --rules " + ShellQuote(kExampleRules)).exit_status, 2);
 }
 
 }  // namespace

@@ -232,13 +232,16 @@ TEST_F(LabelOracleTest, CuesShadowRulesAndAuthorizedSellers) {
   EXPECT_EQ(Cases("Nike Air Max 90 and Adidas Samba OG replica", 150), (Ids{"adidas", "nike"}));
 }
 
-TEST_F(LabelOracleTest, ObfuscatedOnlyWhenEveryMentionIsEvasive) {
+TEST_F(LabelOracleTest, ObfuscatedWhenAnyBrandMentionIsEvasive) {
   // Plain shadow "Nike sneakers" with "Nike" written evasively: 0.5 < 1.
   EXPECT_EQ(Cases("Nike sneakers", 100, "EUR", "", "s-1", "", 0, {{0, 4}}), Ids{});
   EXPECT_EQ(Cases("Nike sneakers not authentic", 100, "EUR", "", "s-1", "", 0, {{0, 4}}),
             Ids{"nike"});  // 0.5 + 0.5
+  // A plain product keyword beside the evasive brand changes nothing: 0.5 + 0.5.
   EXPECT_EQ(Cases("Nike Air Max 90 not authentic", 100, "EUR", "", "s-1", "", 0, {{0, 4}}),
-            Ids{});  // the keyword is plain: 0.5
+            Ids{"nike"});
+  // An evasive product keyword alone is not an evasive brand: 0.5.
+  EXPECT_EQ(Cases("Nike Air Max 90 not authentic", 100, "EUR", "", "s-1", "", 0, {{5, 8}}), Ids{});
 }
 
 }  // namespace

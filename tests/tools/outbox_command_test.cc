@@ -298,7 +298,7 @@ TEST_F(OutboxCommandTest, ListFiltersByStatusMarketplaceAndRightsHolder) {
               ElementsAre("nike:shopjp:j1"));
   const std::vector<std::string> adidas =
       JsonField(Outbox("list --format jsonl --rights-holder adidas").out, "rights_holder");
-  EXPECT_EQ(adidas.size(), 36u);
+  EXPECT_EQ(adidas.size(), 37u);
   EXPECT_THAT(adidas, ::testing::Each("adidas"));
   const std::vector<std::string> pending =
       JsonField(Outbox("list --format jsonl --status pending --rights-holder nike").out, "status");

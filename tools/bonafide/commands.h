@@ -9,6 +9,7 @@ namespace bonafide::cli {
 
 int ScanCommand(int argc, char** argv);
 int CheckCommand(int argc, char** argv);
+int ExplainCommand(int argc, char** argv);
 int OutboxCommand(int argc, char** argv);
 int HashCommand(int argc, char** argv);
 int RelayCommand(int argc, char** argv);

@@ -30,6 +30,7 @@ void PrintUsage(std::FILE* out) {
       "commands:\n"
       "  scan --rules DIR [flags] INPUT...   scan listing dumps into the outbox\n"
       "  check --rules DIR                   validate rules and run their examples\n"
+      "  explain --rules DIR INPUT           why each listing did or did not open a case\n"
       "  hash IMAGE...                       print the PDQ hash and quality of images\n"
       "  outbox show|list|export|migrate     read, export or migrate an outbox\n"
       "  outbox authorized-sellers [flags]   sellers authorized through verdicts, as YAML\n"
@@ -61,6 +62,7 @@ int Main(int argc, char** argv) {
   }
   if (command == "scan") return ScanCommand(argc - 1, argv + 1);
   if (command == "check") return CheckCommand(argc - 1, argv + 1);
+  if (command == "explain") return ExplainCommand(argc - 1, argv + 1);
   if (command == "outbox") return OutboxCommand(argc - 1, argv + 1);
   if (command == "hash") return HashCommand(argc - 1, argv + 1);
   if (command == "verdict") return VerdictCommand(argc - 1, argv + 1);

@@ -7,10 +7,16 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 
 #include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
+#include "bonafide/shard.h"
 #include "bonafide/summary.h"
 #include "tools/bonafide/commands.h"
 #include "tools/bonafide/flags.h"
@@ -19,11 +25,13 @@
 namespace bonafide::cli {
 namespace {
 
+constexpr std::string_view kDefaultRejects = "rejects.jsonl";
+
 // Flags as typed, before validation.
 struct RawScanFlags {
   std::string rules;
   std::string outbox = "outbox.db";
-  std::string rejects = "rejects.jsonl";
+  std::string rejects{kDefaultRejects};
   std::string format = "text";
   std::string input_format = "auto";
   std::string cache_dir = DefaultCacheDir();
@@ -33,6 +41,7 @@ struct RawScanFlags {
   std::optional<double> max_reject_rate;  // unset: no limit
   bool progress = true;
   bool restart = false;
+  std::string shard;  // "I/N"; empty = the whole input
   std::vector<std::string> inputs;
 };
 
@@ -144,9 +153,23 @@ int ScanCommand(int argc, char** argv) {
   flags.Bool("restart",
              "rescan from the start even if an interrupted scan of the same inputs can resume",
              &raw.restart);
+  flags.String("shard",
+               "I/N: judge only the listings whose stable hash of (marketplace, id) modulo N "
+               "is I (docs/scale-out.md)",
+               &raw.shard);
   if (std::optional<int> exit = flags.Parse(argc, argv, &raw.inputs)) return *exit;
   if (raw.rules.empty() || raw.inputs.empty()) {
     return flags.UsageError("need --rules DIR and at least one INPUT");
+  }
+  Shard shard;
+  if (!raw.shard.empty()) {
+    absl::StatusOr<Shard> parsed = ParseShard(raw.shard);
+    if (!parsed.ok()) return flags.UsageError(std::string(parsed.status().message()));
+    shard = *parsed;
+    // Shards started side by side in one directory must not share the rejects file.
+    if (raw.rejects == kDefaultRejects && !shard.whole()) {
+      raw.rejects = absl::StrCat("rejects.shard-", shard.index, "-of-", shard.count, ".jsonl");
+    }
   }
   const bool jsonl = raw.format == "jsonl";
   // The flag parser has checked the value.
@@ -191,6 +214,7 @@ int ScanCommand(int argc, char** argv) {
   options.chunk_bytes = static_cast<size_t>(raw.chunk_kib) << 10;
   options.rejects_path = raw.rejects;
   options.resume = !raw.restart;
+  options.shard = shard;
   ProgressLine progress;
   if (raw.progress && isatty(STDERR_FILENO)) {
     options.on_progress = [&progress](const ScanProgress& p) { progress.Update(p); };

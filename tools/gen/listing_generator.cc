@@ -305,7 +305,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
   m.FindHits(dl, dt, in.description_evasive, dh);
 
   const size_t nh = m.holders.size();
-  thread_local std::vector<int> state;  // bit 1 referenced, 2 plain mention
+  thread_local std::vector<int> state;  // bit 1 referenced, 2 an evasive brand or alias
   state.assign(nh, 0);
   thread_local std::vector<uint8_t> price_sig;
   price_sig.assign(nh, 0);
@@ -326,7 +326,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
         case TermKind::kBrand:
         case TermKind::kKeyword:
           state[t.holder] |= 1;
-          if (!h.evasive) state[t.holder] |= 2;
+          if (h.evasive && t.kind == TermKind::kBrand) state[t.holder] |= 2;
           if (t.kind == TermKind::kKeyword) {
             const auto& pr = m.holders[t.holder].products[t.product];
             if (pr.ref_base > 0 && unit_base < pr.ratio * pr.ref_base) {
@@ -388,7 +388,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
     v.cue_points = cue_points;
     v.covered = covered(static_cast<int>(h));
     v.price_signal = price_sig[h] && !v.covered;
-    v.obfuscated = !(state[h] & 2);
+    v.obfuscated = (state[h] & 2) != 0;
     v.score = cue_points + (v.price_signal ? m.price_weight : 0) +
               (v.obfuscated ? m.obfuscated_weight : 0);
     v.score = std::round(v.score * 1e9) / 1e9;

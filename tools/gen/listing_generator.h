@@ -73,7 +73,7 @@ struct HolderVerdict {
   double score = 0;
   double cue_points = 0;
   bool price_signal = false;
-  bool obfuscated = false;  // every mention of the holder is evasive
+  bool obfuscated = false;  // a brand name or alias of the holder is written evasively
   bool covered = false;     // compatibility / accessory / used / packaging context
   bool authorized = false;  // seller is in the holder's authorized_sellers
   bool is_case = false;
