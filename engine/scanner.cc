@@ -459,6 +459,34 @@ std::vector<std::string> Scanner::CheckExamples() const {
     for (const auto& ex : rule.examples_match) check(ex, true);
     for (const auto& ex : rule.examples_no_match) check(ex, false);
   }
+  // Brand and product examples: titles that must, or must not, name their rights holder.
+  for (size_t h = 0; h < pack.rights_holders.size(); ++h) {
+    const rules::RightsHolder& holder = pack.rights_holders[h];
+    auto check = [&](const rules::MentionExamples& examples, const rules::SourceLocation& where,
+                     const std::string& what) {
+      for (const bool want : {true, false}) {
+        for (const std::string& example : want ? examples.match : examples.no_match) {
+          listing.title = example;
+          Scan(listing, **scratch, verdict);
+          bool named = false;
+          for (const HolderVerdict& hv : verdict.holders) {
+            named |= hv.holder == static_cast<int32_t>(h) && hv.named;
+          }
+          if (named != want) {
+            failures.push_back(absl::StrFormat("%s: %s: example \"%s\" should %sname \"%s\"",
+                                               rules::FormatLocation(where), what, example,
+                                               want ? "" : "not ", holder.id));
+          }
+        }
+      }
+    };
+    for (const rules::Brand& brand : holder.brands) {
+      check(brand.examples, brand.location, absl::StrCat("brand \"", brand.name, "\""));
+    }
+    for (const rules::Product& product : holder.products) {
+      check(product.examples, product.location, absl::StrCat("product \"", product.id, "\""));
+    }
+  }
   return failures;
 }
 

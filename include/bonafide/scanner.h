@@ -327,8 +327,10 @@ class Scanner {
   absl::StatusOr<ScanSummary> ScanFiles(const std::vector<std::string>& inputs, CaseSink& sink,
                                         const ScanOptions& options) const;
 
-  // Runs every cue rule's embedded examples; returns one message per failure
-  // (`file:line:column: rule "id": example "..." should match`), empty when all pass.
+  // Runs every cue rule's embedded examples, and every brand's and product's (titles that
+  // must or must not name their rights holder); returns one message per failure
+  // (`file:line:column: rule "id": example "..." should match`, `...: brand "Apple":
+  // example "..." should not name "apple"`), empty when all pass.
   std::vector<std::string> CheckExamples() const;
 
   // Returns what the rules contain. The reference is valid as long as the Scanner.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/acme_pack.h"
@@ -143,7 +144,7 @@ TEST_F(ScannerTest, LotsArePricedPerUnit) {
   EXPECT_TRUE(Opens("ACME Runner 22", 600));
 }
 
-TEST_F(ScannerTest, CompatibilityPhraseCoversAMentionWithinTwoWords) {
+TEST_F(ScannerTest, CompatibilityPhraseCoversAMentionWithinFourWords) {
   const HolderVerdict* h = Judge("Mount for ACME Phone 12", 10);
   ASSERT_NE(h, nullptr);
   EXPECT_EQ(h->coverage, Coverage::kCompatibility);
@@ -151,8 +152,10 @@ TEST_F(ScannerTest, CompatibilityPhraseCoversAMentionWithinTwoWords) {
   EXPECT_FALSE(Opens("Screen guard compatible with the ACME Phone 12", 10));
   // "for men" names no rights holder: the price rule applies.
   EXPECT_TRUE(Opens("ACME Runner 22 shoes for men", 50));
-  // Three words between the phrase and the mention is too far.
-  EXPECT_TRUE(Opens("Gift for my dear friend ACME Runner 22", 50));
+  EXPECT_FALSE(Opens("Slim case for 2nd generation ACME Phone 12", 10));
+  EXPECT_FALSE(Opens("Gift for my dear friend ACME Runner 22", 50));  // the fourth word
+  // Four words between the phrase and the mention is too far.
+  EXPECT_TRUE(Opens("Gift for my very dear friend ACME Runner 22", 50));
 }
 
 TEST_F(ScannerTest, AccessoryAfterAMentionCoversUnlessBundled) {
@@ -253,6 +256,45 @@ TEST_F(ScannerTest, EvasiveBrandIsASignalInAnyMentionOfABrandName) {
     EXPECT_FALSE(h->case_opened) << c.title;  // 0.5 alone stays below the threshold
   }
   EXPECT_TRUE(Opens("A C M E replica", 10));  // 0.5 + 1.0
+}
+
+// A mention inside one of the rights holder's exclude phrases is not a mention; one outside
+// them still is.
+TEST_F(ScannerTest, ExcludePhrasesUnnameTheMentionsInsideThem) {
+  EXPECT_EQ(Judge("Cartoon acme anvil prop replica", 5), nullptr);
+  listing_.description = "an ACME anvil, the classic";
+  EXPECT_EQ(Judge("Cartoon prop replica", 5), nullptr);
+  listing_.description = "";
+  const HolderVerdict* h = Judge("ACME Runner 22 replica with acme anvil print", 20);
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(h->case_opened);
+  EXPECT_TRUE(scanner_->CheckExamples().empty());
+}
+
+TEST(ScannerExamplesTest, BrandAndProductExamplesThatFailAreReportedWithTheirPlace) {
+  testing::TempDir dir;
+  const std::string rules = testing::WriteAcmePack(dir);
+  dir.Write("rules/rights_holders/acme.yaml", R"(id: acme
+name: ACME Sports GmbH
+brands:
+  - name: ACME
+    examples: {no_match: ["Cartoon acme anvil prop"]}
+products:
+  - id: acme-runner-22
+    name: Runner 22
+    examples: {match: ["Runner 22"], no_match: ["Runner 22"]}
+)");
+  ScannerOptions options;
+  options.rules_dir = rules;
+  auto scanner = Scanner::Create(options);
+  ASSERT_TRUE(scanner.ok()) << scanner.status();
+  const std::string file = dir.Join("rules/rights_holders/acme.yaml");
+  EXPECT_THAT((*scanner)->CheckExamples(),
+              ::testing::ElementsAre(
+                  file + ":4:5: brand \"ACME\": example \"Cartoon acme anvil prop\" should not "
+                         "name \"acme\"",
+                  file + ":7:5: product \"acme-runner-22\": example \"Runner 22\" should not "
+                         "name \"acme\""));
 }
 
 TEST_F(ScannerTest, BrandsMatchWholeWordsOnly) {

@@ -365,7 +365,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
       }
       for (const Hit& c : th) {
         const Term& ct = m.terms[c.term];
-        if (ct.kind == TermKind::kCompat && c.te <= mh.tb && mh.tb - c.te <= 1) return true;
+        if (ct.kind == TermKind::kCompat && c.te <= mh.tb && mh.tb - c.te <= 3) return true;
       }
       for (const Hit& a : th) {
         if (m.terms[a.term].kind != TermKind::kAccessory || a.tb < mh.te) continue;
