@@ -106,6 +106,8 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     std::string line = absl::StrCat("#", image.image, " ", listing.images[image.image], ": ",
                                     ImageStatusName(image.status));
     if (image.status == ImageStatus::kHashed || image.status == ImageStatus::kTooPlain) {
+      if (image.source == HashSource::kCache) line += " (from the photo cache)";
+      if (image.source == HashSource::kListing) line += " (hash carried by the listing)";
       absl::StrAppend(&line, ", quality ", image.quality);
       if (image.status == ImageStatus::kTooPlain) {
         absl::StrAppend(&line, " (below ", policy.image.min_quality, ": too plain to match)");
