@@ -52,8 +52,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bench/child_process.h"
+#include "bonafide/listing.h"
 #include "bonafide/outbox.h"
 #include "bonafide/scanner.h"
+#include "bonafide/verdict.h"
 #include "models/hamming_index.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
@@ -87,6 +89,8 @@ struct Options {
   // batches per file gives the steady state of a large dump (many batches per thread); the
   // default batch size is measured too.
   int batches = 16;
+  // The nightly rescan's share of new photos, in percent (2; 0 = no rescan rows).
+  double rescan_changed_percent = 2;
   std::string json;
   std::string work_dir = fs::temp_directory_path().string();
 };
@@ -553,19 +557,48 @@ Result OpenCvPhash(const Options& o, const PhotoSet& set) {
   });
 }
 
-std::unique_ptr<Scanner> NewScanner(const Options& o) {
+// The scanner of the decode rows: photos under the data dir, the genuine photos' hashes
+// from the cache, and no listing-photo cache (these rows measure decoding).
+ScannerOptions ScannerOptionsFor(const Options& o) {
   ScannerOptions options;
   options.rules_dir = o.data + "/rules";
   options.cache_dir = o.data + "/cache";
   options.image_root = o.data + "/images";
+  options.photo_cache_max_entries = 0;
+  return options;
+}
+
+std::unique_ptr<Scanner> NewScanner(const ScannerOptions& options) {
   auto scanner = Scanner::Create(options);
   if (!scanner.ok()) Die(std::string(scanner.status().message()));
-  if (!(*scanner)->rules_info().reads_images) Die("the scanner does not read photos");
+  if (!options.image_root.empty() && !(*scanner)->rules_info().reads_images) {
+    Die("the scanner does not read photos");
+  }
   return std::move(*scanner);
 }
 
-Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_bytes) {
-  const std::unique_ptr<Scanner> scanner = NewScanner(o);
+std::unique_ptr<Scanner> NewScanner(const Options& o) { return NewScanner(ScannerOptionsFor(o)); }
+
+// What a timed scan expects of its summary.
+enum class Expect {
+  kEveryPhotoHashed,  // every photo hashed, at least the planted copies matched
+  kNoPhotoRead,       // a text-only scan
+};
+
+// How many of a pass's hashes must come from the listing-photo cache and from the
+// listings (at least), so that a row cannot look fast by skipping work, or slow by missing
+// its cache.
+struct ExpectSources {
+  int64_t min_from_cache = 0;
+  int64_t min_from_listing = 0;
+};
+
+// Scans `listings_file` (relative to the data dir) --repeats times with `scanner_options`,
+// each pass into a fresh outbox; `before_pass(i)` runs untimed before pass i (or is null).
+Result ScanWith(const Options& o, const PhotoSet& set, const ScannerOptions& scanner_options,
+                const std::string& listings_file, int threads, size_t chunk_bytes, Expect expect,
+                const std::function<void(int)>& before_pass, ExpectSources sources = {}) {
+  const std::unique_ptr<Scanner> scanner = NewScanner(scanner_options);
   const std::string db = absl::StrCat(o.work_dir, "/bonafide-image-bench-", ::getpid(), ".db");
   auto remove_db = [&] {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
@@ -573,6 +606,7 @@ Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_byt
   Result result;
   std::vector<double> wall, cpu;
   for (int i = 0; i < o.repeats; ++i) {
+    if (before_pass) before_pass(i);
     remove_db();
     auto outbox = OpenOutbox(db);
     if (!outbox.ok()) Die(std::string(outbox.status().message()));
@@ -586,21 +620,27 @@ Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_byt
       if (c.listing_id.rfind("copy-", 0) != 0) ++spurious;  // a case without a copied photo
     };
     absl::StatusOr<ScanSummary> summary;
-    const Timing t = Time([&] {
-      summary = scanner->ScanFiles({o.data + "/" + set.listings_file}, **outbox, options);
-    });
+    const Timing t = Time(
+        [&] { summary = scanner->ScanFiles({o.data + "/" + listings_file}, **outbox, options); });
     if (!summary.ok()) Die(std::string(summary.status().message()));
     // A scan that read no photo (or fewer than the set) must fail, not look fast.
     const ScanSummary::ImageCounts& im = summary->images;
-    if (im.photos != set.photos || im.hashed != set.photos || im.matched < set.planted) {
-      Die(
-          absl::StrFormat("%s scan: %d photos, %d hashed, %d matched; expected %d hashed and "
-                          "at least %d matched (the planted copies)",
-                          set.name, im.photos, im.hashed, im.matched, set.photos, set.planted));
+    const bool as_expected = expect == Expect::kNoPhotoRead
+                                 ? im.hashed == 0
+                                 : im.photos == set.photos && im.hashed == set.photos &&
+                                       im.matched >= set.planted &&
+                                       im.from_cache >= sources.min_from_cache &&
+                                       im.from_listing >= sources.min_from_listing;
+    if (!as_expected) {
+      Die(absl::StrFormat(
+          "%s scan of %s: %d photos, %d hashed (%d from the cache, %d from the listings), %d "
+          "matched (%d planted copies)",
+          set.name, listings_file, im.photos, im.hashed, im.from_cache, im.from_listing, im.matched,
+          set.planted));
     }
     wall.push_back(t.wall);
     cpu.push_back(t.cpu);
-    result.photos = im.hashed;
+    result.photos = expect == Expect::kNoPhotoRead ? set.photos : im.hashed;
     result.listings = summary->listings_read;
     result.hashed = im.hashed;
     result.matched = im.matched;
@@ -613,6 +653,11 @@ Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_byt
   result.seconds = Median(wall);
   result.cpu_seconds = Median(cpu);
   return result;
+}
+
+Result Scan(const Options& o, const PhotoSet& set, int threads, size_t chunk_bytes) {
+  return ScanWith(o, set, ScannerOptionsFor(o), set.listings_file, threads, chunk_bytes,
+                  Expect::kEveryPhotoHashed, nullptr);
 }
 
 // Creates the scanner once (warming the Hyperscan and photo-hash caches, which no timed
@@ -806,6 +851,11 @@ Options ParseFlags(int argc, char** argv) {
       o.hamming_bank = number(name, value(), 0);
     } else if (name == "--batches") {
       o.batches = static_cast<int>(number(name, value(), 1));
+    } else if (name == "--rescan-changed") {
+      if (!absl::SimpleAtod(value(), &o.rescan_changed_percent) || o.rescan_changed_percent < 0 ||
+          o.rescan_changed_percent > 100) {
+        Die("bad --rescan-changed (a percentage)");
+      }
     } else if (name == "--json") {
       o.json = value();
     } else if (name == "--work-dir") {
@@ -813,7 +863,8 @@ Options ParseFlags(int argc, char** argv) {
     } else {
       Die("usage: bonafide_image_bench --data DIR [--photos N] [--large-photos N] "
           "[--genuine N] [--small-size WxH] [--large-size WxH] [--threads 1,2] [--repeats N] "
-          "[--batches N] [--hamming-bank N] [--json FILE] [--work-dir DIR]");
+          "[--batches N] [--hamming-bank N] [--rescan-changed PERCENT] [--json FILE] "
+          "[--work-dir DIR]");
     }
   }
   if (o.data.empty()) Die("--data DIR is required (the photo set is generated there)");
@@ -925,6 +976,165 @@ std::string MeasureSet(const Options& o, const PhotoSet& set, Run* scan2) {
   return json;
 }
 
+// ---------------------------------------------------------------------------------------
+// A nightly rescan: the same listings again, with --rescan-changed percent of the photos
+// new since the last scan. Side by side: the text-only scan (no image root), the rescan
+// without the listing-photo cache (every photo decoded), with the cache (only the changed
+// photos decoded), and with the photos' hashes in the listings (none read). The rescan works
+// on a copy of the photos under --work-dir (the data set stays as generated); before each
+// timed pass, untimed, the next slice of unrelated photos is redrawn (new content, same
+// path and about the same size), and the cached rows of the first pass are warm.
+
+// The listing file with every photo path replaced by {"path", "pdq", "quality"}, hashed
+// by the scanner as a scan would (reduced decode).
+std::string WriteHashedListings(const Options& o, const PhotoSet& set) {
+  ScannerOptions scanner_options = ScannerOptionsFor(o);
+  const std::unique_ptr<Scanner> scanner = NewScanner(scanner_options);
+  auto scratch = scanner->NewScratch();
+  if (!scratch.ok()) Die(std::string(scratch.status().message()));
+  std::ifstream in(o.data + "/" + set.listings_file);
+  std::string line, out;
+  size_t j = 0;
+  while (std::getline(in, line)) {
+    const ListingSpec& spec = set.listings.at(j++);
+    Listing listing;
+    listing.id = spec.id;
+    listing.currency = "EUR";
+    listing.seller_id = "s";
+    for (const PhotoSpec& p : spec.photos) listing.images.push_back(p.path);
+    Verdict verdict;
+    scanner->Scan(listing, **scratch, verdict);
+    for (const ImageResult& r : verdict.images) {
+      std::string quoted, entry;
+      AppendJsonString(listing.images[r.image], quoted);
+      entry = absl::StrCat("{\"path\":", quoted, ",\"pdq\":\"", Scanner::ImageHashHex(r),
+                           "\",\"quality\":", r.quality, "}");
+      const size_t at = line.find(quoted);
+      if (at == std::string::npos) Die("photo path not found in " + set.listings_file);
+      line.replace(at, quoted.size(), entry);
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  std::string name = "rescan-hashed-" + set.listings_file;
+  WriteFile(fs::path(o.data) / name, out);
+  return name;
+}
+
+std::string MeasureRescan(const Options& o, const PhotoSet& set) {
+  const int threads = *std::max_element(o.threads.begin(), o.threads.end());
+  const size_t file_bytes = fs::file_size(o.data + "/" + set.listings_file);
+  const size_t chunk_bytes = std::max<size_t>(1024, file_bytes / o.batches);
+  // The photos that may change: unrelated ones (the planted copies keep matching).
+  std::vector<const PhotoSpec*> changeable;
+  for (const ListingSpec& l : set.listings) {
+    for (const PhotoSpec& p : l.photos) {
+      if (p.genuine < 0) changeable.push_back(&p);
+    }
+  }
+  const size_t per_pass = static_cast<size_t>(
+      std::llround(static_cast<double>(set.photos) * o.rescan_changed_percent / 100));
+  const std::string root = absl::StrCat(o.work_dir, "/bonafide-rescan-", ::getpid());
+  fs::remove_all(root);
+  fs::create_directories(root + "/empty");
+  fs::copy(o.data + "/images", root + "/images", fs::copy_options::recursive);
+  const std::string hashed_file = WriteHashedListings(o, set);
+  int generation = 0;  // redrawn photos get seeds never used before
+  auto change_photos = [&](int pass) {
+    for (size_t k = 0; k < per_pass && !changeable.empty(); ++k) {
+      const PhotoSpec& p = *changeable[(pass * per_pass + k) % changeable.size()];
+      ++generation;
+      WriteJpeg(fs::path(root) / "images" / p.path,
+                DrawPhoto(p.seed + 1'000'003ull * generation, set.width, set.height), 90);
+    }
+  };
+
+  struct Row {
+    std::string name;
+    Result r;
+    double peak_mb = 0;
+  };
+  std::vector<Row> rows;
+  auto add = [&](const std::string& name, const std::function<Result()>& body) {
+    Row row;
+    row.name = name;
+    row.r = RunInChild<Result>("rescan " + name, body, &row.peak_mb);
+    rows.push_back(row);
+  };
+  ScannerOptions text_only = ScannerOptionsFor(o);
+  text_only.image_root.clear();
+  add("text only (no --images)", [&] {
+    return ScanWith(o, set, text_only, set.listings_file, threads, chunk_bytes,
+                    Expect::kNoPhotoRead, nullptr);
+  });
+  ScannerOptions uncached = ScannerOptionsFor(o);
+  uncached.image_root = root + "/images";
+  add("rescan, no photo cache", [&] {
+    return ScanWith(o, set, uncached, set.listings_file, threads, chunk_bytes,
+                    Expect::kEveryPhotoHashed, [&](int pass) { change_photos(pass); });
+  });
+  ScannerOptions cached = uncached;
+  cached.cache_dir = root + "/cache";
+  cached.photo_cache_max_entries = ScannerOptions{}.photo_cache_max_entries;
+  add(absl::StrFormat("rescan, photo cache, %g%% changed", o.rescan_changed_percent), [&] {
+    // The nightly scan before this one filled the cache.
+    const Options once = [&] {
+      Options x = o;
+      x.repeats = 1;
+      return x;
+    }();
+    ScanWith(once, set, cached, set.listings_file, threads, chunk_bytes, Expect::kEveryPhotoHashed,
+             nullptr);
+    // Every photo but the new ones comes from the cache.
+    return ScanWith(o, set, cached, set.listings_file, threads, chunk_bytes,
+                    Expect::kEveryPhotoHashed, [&](int pass) { change_photos(pass + o.repeats); },
+                    {.min_from_cache = set.photos - static_cast<int64_t>(per_pass)});
+  });
+  ScannerOptions from_listing = ScannerOptionsFor(o);
+  from_listing.image_root = root + "/empty";  // nothing there to read
+  add("rescan, hashes in the listings", [&] {
+    return ScanWith(o, set, from_listing, hashed_file, threads, chunk_bytes,
+                    Expect::kEveryPhotoHashed, nullptr, {.min_from_listing = set.photos});
+  });
+  fs::remove_all(root);
+
+  const double text_seconds = rows[0].r.seconds;
+  std::printf(
+      "\nNightly rescan of the %s set: %zu listings, %lld photos, %zu (%g%%) of them new "
+      "before each pass; %d threads\n",
+      set.name.c_str(), set.listings.size(), static_cast<long long>(set.photos), per_pass,
+      o.rescan_changed_percent, threads);
+  std::printf("%-40s %11s %9s %9s %8s %8s %13s %12s\n", "run", "listings/s", "seconds", "CPU s",
+              "peak MB", "cases", "time vs text", "CPU vs text");
+  std::string rows_json;
+  for (const Row& row : rows) {
+    std::printf("%-40s %11.0f %9.3f %9.3f %8.1f %8lld %12.2fx %11.2fx\n", row.name.c_str(),
+                row.r.listings / row.r.seconds, row.r.seconds, row.r.cpu_seconds, row.peak_mb,
+                static_cast<long long>(row.r.cases), row.r.seconds / text_seconds,
+                row.r.cpu_seconds / rows[0].r.cpu_seconds);
+    std::string r;
+    JsonObject(r)
+        .String("name", row.name)
+        .Raw("seconds", absl::StrFormat("%.4f", row.r.seconds))
+        .Raw("cpu_seconds", absl::StrFormat("%.4f", row.r.cpu_seconds))
+        .Raw("listings_per_second", absl::StrFormat("%.1f", row.r.listings / row.r.seconds))
+        .Raw("time_vs_text_only", absl::StrFormat("%.3f", row.r.seconds / text_seconds))
+        .Raw("cpu_vs_text_only", absl::StrFormat("%.3f", row.r.cpu_seconds / rows[0].r.cpu_seconds))
+        .Int("cases", row.r.cases)
+        .Raw("peak_rss_mb", absl::StrFormat("%.1f", row.peak_mb))
+        .Close();
+    absl::StrAppend(&rows_json, rows_json.empty() ? "" : ",", r);
+  }
+  std::string json;
+  JsonObject(json)
+      .String("set", set.name)
+      .Raw("changed_percent", absl::StrFormat("%g", o.rescan_changed_percent))
+      .Int("changed_photos_per_pass", static_cast<int64_t>(per_pass))
+      .Int("threads", threads)
+      .Raw("runs", "[" + rows_json + "]")
+      .Close();
+  return json;
+}
+
 // Runs the Hamming comparison, prints its table and returns its JSON.
 std::string MeasureHamming(const Options& o, const Plan& plan) {
   double peak_mb = 0;
@@ -1023,6 +1233,8 @@ int Main(int argc, char** argv) {
     absl::StrAppend(&sets_json, sets_json.empty() ? "" : ",", MeasureSet(o, set, &set_scan2));
     if (&set == &plan.sets[0]) scan2 = set_scan2;
   }
+  const std::string rescan_json =
+      o.rescan_changed_percent > 0 ? MeasureRescan(o, plan.sets[0]) : "null";
   const std::string hamming_json = MeasureHamming(o, plan);
   const std::string target_json = ReportTarget(plan.sets[0].name, scan2);
   const std::string load_end = LoadAverage();
@@ -1038,6 +1250,7 @@ int Main(int argc, char** argv) {
         .String("load_average_end", load_end)
         .Int("genuine_photos", bank.genuine)
         .Raw("sets", "[" + sets_json + "]")
+        .Raw("rescan", rescan_json)
         .Raw("hamming", hamming_json)
         .Raw("target", target_json)
         .Close();

@@ -58,44 +58,47 @@ std::string Number(double v) {
   return std::string(buf, end);
 }
 
-// Appends the price signal's sentence: money with its currency's decimals, the listing's
-// and the reference's own currency beside the base currency when they differ, the lot when
-// the price is for several units, e.g.
-//   " unit price 100.00 USD (86.00 EUR; 1000.00 USD for 10 units) is 16.67% of the
-//    reference 600.00 USD (516.00 EUR) of acme-pavilion-dv6 (below 40%);"
-void AppendPriceExplanation(const Listing& listing, const Signal& sig,
-                            const rules::CompiledProduct& product, std::string_view base,
-                            std::string& out) {
+}  // namespace
+
+void AppendPriceSentence(const Listing& listing, const PriceCheck& check,
+                         const rules::CompiledProduct& product, std::string_view base, bool below,
+                         std::string& out) {
   const bool listing_fx = listing.currency != base;
-  out.append(" unit price ");
-  AppendMoney(listing_fx ? listing.price / static_cast<double>(sig.units) : sig.unit_price,
+  out.append("unit price ");
+  AppendMoney(listing_fx ? listing.price / static_cast<double>(check.units) : check.unit_price,
               listing.currency, out);
-  if (listing_fx || sig.units > 1) {
+  if (listing_fx || check.units > 1) {
     out.append(" (");
-    if (listing_fx) AppendMoney(sig.unit_price, base, out);
-    if (listing_fx && sig.units > 1) out.append("; ");
-    if (sig.units > 1) {
+    if (listing_fx) AppendMoney(check.unit_price, base, out);
+    if (listing_fx && check.units > 1) out.append("; ");
+    if (check.units > 1) {
       AppendMoney(listing.price, listing.currency, out);
-      absl::StrAppend(&out, " for ", sig.units, " units");
+      absl::StrAppend(&out, " for ", check.units, " units");
     }
     out.push_back(')');
   }
   const Decimal limit_percent = PercentOf(product.min_price_ratio);
   out.append(" is ");
-  AppendPercentBelow(sig.ratio, limit_percent, out);
+  if (below) {
+    AppendPercentBelow(check.ratio, limit_percent, out);
+  } else {
+    // At or above the limit: two decimals are enough (a ratio at the limit reads as it).
+    std::string percent = absl::StrFormat("%.2f", check.ratio * 100);
+    while (percent.back() == '0') percent.pop_back();
+    if (percent.back() == '.') percent.pop_back();
+    absl::StrAppend(&out, percent, "%");
+  }
   out.append(" of the reference ");
   AppendMoney(product.reference_price.amount, product.reference_price.currency, out);
   if (product.reference_price.currency != base) {
     out.append(" (");
-    AppendMoney(sig.reference_price, base, out);
+    AppendMoney(check.reference_price, base, out);
     out.push_back(')');
   }
-  absl::StrAppend(&out, " of ", product.id, " (below ");
+  absl::StrAppend(&out, " of ", product.id, below ? " (below " : " (not below ");
   AppendPercent(limit_percent, out);
-  out.append(");");
+  out.push_back(')');
 }
-
-}  // namespace
 
 void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
                                 const HolderVerdict& hv, CaseRecord& record) const {
@@ -145,7 +148,16 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
         absl::StrAppend(&r, ",\"reference_amount\":", Number(product.reference_price.amount),
                         ",\"reference_currency\":");
         AppendJsonString(product.reference_price.currency, r);
-        AppendPriceExplanation(listing, sig, product, policy.currency, explanation);
+        PriceCheck check;  // the signal's own numbers
+        check.product = sig.index;
+        check.unit_price = sig.unit_price;
+        check.reference_price = sig.reference_price;
+        check.ratio = sig.ratio;
+        check.min_ratio = product.min_price_ratio;
+        check.units = sig.units;
+        explanation.push_back(' ');
+        AppendPriceSentence(listing, check, product, policy.currency, true, explanation);
+        explanation.push_back(';');
         break;
       }
       case SignalKind::kImage: {

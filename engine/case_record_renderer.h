@@ -49,6 +49,17 @@ class CaseRecordRenderer {
   const OutboxFeedback& feedback_;
 };
 
+// Appends the price rule's sentence for `check` (of `product`, in base currency `base`):
+// money with its currency's decimals, the listing's and the reference's own currency beside
+// the base currency when they differ, the lot when the price is for several units, e.g.
+//   unit price 100.00 USD (86.00 EUR; 1000.00 USD for 10 units) is 16.67% of the reference
+//   600.00 USD (516.00 EUR) of acme-pavilion-dv6 (below 40%)
+// `below`: whether the signal held (then the percentage never reads as the limit), else
+// "... is 87.5% of ... (not below 40%)". The case explanation and `bonafide explain` share it.
+void AppendPriceSentence(const Listing& listing, const PriceCheck& check,
+                         const rules::CompiledProduct& product, std::string_view base, bool below,
+                         std::string& out);
+
 }  // namespace bonafide::engine
 
 #endif  // BONAFIDE_ENGINE_CASE_RECORD_RENDERER_H_

@@ -134,13 +134,30 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     return listing.price * fx / unit_divisor;
   };
 
+  // True when the mention `hit` of `holder` lies inside one of the holder's exclude phrases
+  // ("apple pie"): then it is not a mention.
+  auto excluded = [&](const TextHit& hit, int32_t holder) {
+    for (const TextHit& e : s.exclude_) {
+      if (patterns[e.pattern].holder == holder && e.from <= hit.from && hit.to <= e.to) {
+        return true;
+      }
+    }
+    return false;
+  };
   auto visit = [&](const MatchedField& f, TextField field) {
     const std::string_view text = f.normalized.text;
+    s.exclude_.clear();
+    for (const TextHit& hit : f.hits) {
+      if (patterns[hit.pattern].kind == PatternKind::kExclude) s.exclude_.push_back(hit);
+    }
     for (const TextHit& hit : f.hits) {
       const PatternInfo& p = patterns[hit.pattern];
       switch (p.kind) {
+        case PatternKind::kExclude:
+          break;
         case PatternKind::kBrand:
         case PatternKind::kKeyword: {
+          if (!s.exclude_.empty() && excluded(hit, p.holder)) break;
           bool evasive = false;
           for (uint32_t i = hit.from; i < hit.to && !evasive; ++i) {
             evasive = f.normalized.evasive[i] != 0;
@@ -168,7 +185,9 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
             st.evasive_brand = true;
             st.first_evasive_brand = span;
           }
-          if (p.kind == PatternKind::kKeyword) {
+          // Only a product named in the title sets the reference price: descriptions name
+          // products as features ("works with ACME Sync") of something else.
+          if (p.kind == PatternKind::kKeyword && field == TextField::kTitle) {
             const auto& product = rules.holders()[p.holder].products[p.product];
             if (product.reference_price_base > 0) {
               const double ratio = unit_price() / product.reference_price_base;
@@ -270,11 +289,12 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
     }
     for (const auto& m : s.title_mentions_) {
       if (m.holder != h) continue;
-      // "Mount for ACME Phone 12": the mention starts within two words after the phrase.
+      // "Mount for ACME Phone 12", "Case for 2nd Generation ACME Phone": the mention starts
+      // within four words after the phrase.
       for (const TextHit& c : s.compat_) {
         if (c.to > m.from) continue;
         const uint32_t gap = s.word_index_[m.from] - s.word_index_[c.to - 1];
-        if (gap >= 1 && gap <= 2) {
+        if (gap >= 1 && gap <= 4) {
           span = ToOriginal(title, TextField::kTitle, c.from, c.to);
           return Coverage::kCompatibility;
         }

@@ -78,7 +78,8 @@ class DecisionScratch {
   std::vector<int32_t> cues_hit_;
   std::vector<Mention> title_mentions_;
   std::vector<rules::TextHit> compat_, accessory_, bundle_;
-  std::vector<uint32_t> word_index_;  // word number of each byte of the normalised title
+  std::vector<rules::TextHit> exclude_;  // exclude phrases of the field being read
+  std::vector<uint32_t> word_index_;     // word number of each byte of the normalised title
   std::string stripped_;
 };
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "engine/case_record_renderer.h"
 #include "models/pdq.h"
 #include "util/strings.h"
 
@@ -25,10 +26,6 @@ std::string Quote(const Listing& listing, const TextSpan& span) {
   absl::StrAppend(&out, "\" (", span.field == TextField::kTitle ? "title" : "description", " ",
                   span.begin, "-", span.end, ")");
   return out;
-}
-
-std::string Amount(double value, std::string_view currency) {
-  return absl::StrFormat("%.2f %s", value, absl::string_view(currency.data(), currency.size()));
 }
 
 // The signals of `hv` of `kind`, or null.
@@ -109,6 +106,8 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     std::string line = absl::StrCat("#", image.image, " ", listing.images[image.image], ": ",
                                     ImageStatusName(image.status));
     if (image.status == ImageStatus::kHashed || image.status == ImageStatus::kTooPlain) {
+      if (image.source == HashSource::kCache) line += " (from the photo cache)";
+      if (image.source == HashSource::kListing) line += " (hash carried by the listing)";
       absl::StrAppend(&line, ", quality ", image.quality);
       if (image.status == ImageStatus::kTooPlain) {
         absl::StrAppend(&line, " (below ", policy.image.min_quality, ": too plain to match)");
@@ -163,24 +162,18 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     // Price.
     const Signal* price = Find(verdict, hv, SignalKind::kPrice);
     const PriceCheck& pc = hv.price;
-    std::string arithmetic;
-    if (pc.product >= 0) {
-      arithmetic = absl::StrFormat(
-          "unit price %s%s is %.2f of the reference %s of %s%s", Amount(pc.unit_price, base),
-          pc.units > 1 ? absl::StrCat(" (", pc.units, " units)") : std::string(), pc.ratio,
-          Amount(pc.reference_price, base), holder.product_ids[pc.product],
-          pc.span.end > pc.span.begin ? absl::StrCat(", named ", Quote(listing, pc.span))
-                                      : std::string(", shown by its photo"));
-    }
     std::string price_why;
-    if (price != nullptr) {
-      price_why = absl::StrFormat("%s: below %.2f", arithmetic, pc.min_ratio);
-    } else if (hv.coverage != Coverage::kNone) {
+    if (hv.coverage != Coverage::kNone) {
       price_why = CoverageWhy(listing, hv);
     } else if (pc.product < 0) {
-      price_why = "no product of this rights holder with a reference price is named or shown";
+      price_why =
+          "no product of this rights holder with a reference price is named in the title or "
+          "shown by a photo";
     } else {
-      price_why = absl::StrFormat("%s: not below %.2f", arithmetic, pc.min_ratio);
+      AppendPriceSentence(listing, pc, rules.holders()[hv.holder].products[pc.product], base,
+                          price != nullptr, price_why);
+      price_why += pc.span.end > pc.span.begin ? absl::StrCat(", named ", Quote(listing, pc.span))
+                                               : std::string(", shown by its photo");
     }
     add(h, "price", price, policy.weights.price, std::move(price_why));
 

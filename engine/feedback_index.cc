@@ -101,11 +101,11 @@ const FeedbackIndex::SellerFeedback* FeedbackIndex::Find(int32_t holder,
   return it == sellers.end() ? nullptr : &it->second;
 }
 
-void FeedbackIndex::QueryPhotos(const std::array<models::PdqResult, models::kNumDihedral>& variants,
-                                int32_t image, int max_distance, std::string_view marketplace,
+void FeedbackIndex::QueryPhotos(absl::Span<const models::PdqResult> variants, int32_t image,
+                                int max_distance, std::string_view marketplace,
                                 std::string_view listing_id, std::vector<models::IndexMatch>& hits,
                                 std::vector<KnownPhotoMatch>& out) const {
-  for (int v = 0; v < models::kNumDihedral; ++v) {
+  for (int v = 0; v < static_cast<int>(variants.size()); ++v) {
     if (use_multi_) {
       multi_.Query(variants[v].hash, max_distance, hits);
     } else {

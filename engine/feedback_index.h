@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 #include "bonafide/outbox.h"
 #include "models/hamming_index.h"
@@ -75,15 +76,15 @@ class FeedbackIndex {
   bool has_photos() const { return !photo_of_id_.empty(); }
 
   // Appends to `out`, for each rights holder at most once, the best match of listing photo
-  // `image` (its hashes in every rotation and flip, PdqHasher::HashDihedral order) within
+  // `image` (its hashes in every rotation and flip, PdqHasher::HashDihedral order; or only
+  // the first, the photo as shown, when its hash came with the listing) within
   // `max_distance` of a counterfeit photo, unless that photo came from this very listing's
   // case (a listing is not evidence against itself). An entry of `out` for the same holder
   // is replaced only by a match at a smaller distance. `hits` is scratch.
   // Does not allocate once `out` and `hits` have grown.
-  void QueryPhotos(const std::array<models::PdqResult, models::kNumDihedral>& variants,
-                   int32_t image, int max_distance, std::string_view marketplace,
-                   std::string_view listing_id, std::vector<models::IndexMatch>& hits,
-                   std::vector<KnownPhotoMatch>& out) const;
+  void QueryPhotos(absl::Span<const models::PdqResult> variants, int32_t image, int max_distance,
+                   std::string_view marketplace, std::string_view listing_id,
+                   std::vector<models::IndexMatch>& hits, std::vector<KnownPhotoMatch>& out) const;
 
   // The feedback as given to Build.
   const OutboxFeedback& feedback() const { return feedback_; }

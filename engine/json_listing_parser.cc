@@ -11,6 +11,7 @@
 
 #include "engine/listing_fields.h"
 #include "engine/listing_validation.h"
+#include "models/pdq.h"
 #include "util/strings.h"
 
 namespace bonafide::engine {
@@ -209,6 +210,7 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
         }
         od::array arr;
         if ((err = v.get_array().get(arr))) return json_error(err);
+        size_t index = 0;
         for (auto el_result : arr) {
           od::value el;
           // get() is rvalue-qualified in simdjson, whatever clang-tidy says of the type.
@@ -216,6 +218,11 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
           if ((err = std::move(el_result).get(el))) return json_error(err);
           od::json_type et;
           if ((err = el.type().get(et))) return json_error(err);
+          if (et == od::json_type::object) {
+            if ((err = ParseImageEntry(el, index++, builder))) return json_error(err);
+            continue;
+          }
+          ++index;
           if (et != od::json_type::string) {
             if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
             continue;
@@ -264,6 +271,81 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
     return;
   }
   builder.Finish();
+}
+
+// An `images` entry written as an object: {"path": "...", "pdq": "<64 hex>", "quality":
+// 0..100}. Unknown keys are ignored, as in the record. Returns a syntax error, if any;
+// problems with values go to `builder` (the first problem wins).
+error_code JsonListingParser::ParseImageEntry(od::value& entry, size_t index,
+                                              ListingBuilder& builder) {
+  auto problem = [&](std::string_view key, std::string_view what) {
+    if (builder.has_problem()) return;
+    std::string detail;
+    AppendImageEntryDetail(index, key, what, detail);
+    builder.FailWithDetail(kInvalidImageEntry, detail);
+  };
+  od::object obj;
+  error_code err;
+  if ((err = entry.get_object().get(obj))) return err;
+  std::string_view path;
+  bool has_path = false, has_pdq = false, has_quality = false;
+  Listing::ImageHash hash;
+  for (auto field_result : obj) {
+    od::field field;
+    if ((err = std::move(field_result).get(field))) return err;
+    std::string_view key;
+    if ((err = field.unescaped_key().get(key))) return err;
+    od::value v = field.value();
+    od::json_type vt;
+    if ((err = v.type().get(vt))) return err;
+    if (key == "path") {
+      if (vt != od::json_type::string) {
+        problem("path", kImageEntryPathNotString);
+        continue;
+      }
+      if ((err = v.get_string().get(path))) {
+        if (err != simdjson::STRING_ERROR) return err;
+        if (std::string* message = builder.FailMessage()) {
+          AppendInvalidUtf8(FieldSpecOf(ListingField::kImages).name, *message);
+        }
+        continue;
+      }
+      has_path = true;
+    } else if (key == "pdq") {
+      std::string_view hex;
+      if (vt != od::json_type::string || v.get_string().get(hex) != simdjson::SUCCESS) {
+        problem("pdq", kPdqNotHex);
+        continue;
+      }
+      absl::StatusOr<models::Hash256> parsed = models::HashFromHex(hex);
+      if (!parsed.ok()) {
+        problem("pdq", kPdqNotHex);
+        continue;
+      }
+      std::memcpy(hash.pdq, parsed->words, sizeof(hash.pdq));
+      has_pdq = true;
+    } else if (key == "quality") {
+      od::number_type nt{};
+      int64_t q = -1;
+      if (vt != od::json_type::number || v.get_number_type().get(nt) != simdjson::SUCCESS ||
+          nt != od::number_type::signed_integer || v.get_int64().get(q) != simdjson::SUCCESS ||
+          q < 0 || q > 100) {
+        problem("quality", kQualityNotInRange);
+        continue;
+      }
+      hash.quality = static_cast<int32_t>(q);
+      has_quality = true;
+    }
+  }
+  if (!has_path) {
+    problem("path", kImageEntryKeyMissing);
+  } else if (!has_pdq) {
+    problem("pdq", kImageEntryKeyMissing);
+  } else if (!has_quality) {
+    problem("quality", kImageEntryKeyMissing);
+  }
+  if (!builder.has_problem()) builder.AddImage(path, hash);
+  return simdjson::SUCCESS;
 }
 
 // simdjson validates UTF-8 for the whole record; find which top-level field holds the

@@ -36,6 +36,9 @@ class JsonListingParser {
   // Replaces the reason after simdjson error `e` (syntax outranks values).
   void ReportJsonError(simdjson::error_code e, const char* rec, size_t len, bool last_line_of_input,
                        ListingBuilder& builder);
+  // Parses an `images` entry written as an object into `builder`; returns a syntax error.
+  simdjson::error_code ParseImageEntry(simdjson::ondemand::value& entry, size_t index,
+                                       ListingBuilder& builder);
   // simdjson found invalid UTF-8 somewhere in the record; names the field that holds it.
   void ReportInvalidUtf8(const char* rec, size_t len, ListingBuilder& builder);
 

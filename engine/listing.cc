@@ -13,6 +13,7 @@ void Listing::Clear() {
   condition.clear();
   quantity = 1;
   images.clear();
+  image_hashes.clear();
   marketplace.assign("default");
   line_number = 0;
   truncated_fields = 0;

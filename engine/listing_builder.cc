@@ -65,7 +65,9 @@ void ListingBuilder::SetQuantityFromDouble(double quantity) {
   listing_->quantity = *q;
 }
 
-void ListingBuilder::AddImagePath(std::string_view path) {
+void ListingBuilder::AddImagePath(std::string_view path) { AddImage(path, Listing::ImageHash{}); }
+
+void ListingBuilder::AddImage(std::string_view path, const Listing::ImageHash& hash) {
   switch (CheckImagePath(path)) {
     case ImagePathProblem::kNone:
       break;
@@ -91,6 +93,12 @@ void ListingBuilder::AddImagePath(std::string_view path) {
     images.push_back(std::move(spare_images_.back()));
     spare_images_.pop_back();
     images.back().assign(path.data(), path.size());
+  }
+  // Hashes stay empty until an entry carries one; from then on, one per path.
+  std::vector<Listing::ImageHash>& hashes = listing_->image_hashes;
+  if (!hashes.empty() || hash.present()) {
+    hashes.resize(images.size() - 1);  // plain paths before the first hash: none
+    hashes.push_back(hash);
   }
 }
 

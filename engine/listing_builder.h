@@ -56,6 +56,9 @@ class ListingBuilder {
   // (then it is dropped and flagged). Call for every path, even beyond the cap: a bad
   // path anywhere in the list is a problem.
   void AddImagePath(std::string_view path);
+  // The same, for an entry that carries the photo's hash (`hash.present()`; the caller
+  // checked it): kept or dropped with its path.
+  void AddImage(std::string_view path, const Listing::ImageHash& hash);
 
   // Records a problem unless the record has one already (the first problem wins). The
   // message is its own reject class.

@@ -71,7 +71,7 @@ void AppendWrongType(const FieldSpec& spec, std::string& out) {
       expected = "a number";
       break;
     case FieldType::kImagePaths:
-      expected = "an array of strings";
+      expected = "an array of strings or objects";
       break;
   }
   absl::StrAppend(&out, "field \"", ToAbsl(spec.name), "\" must be ", expected);
@@ -79,6 +79,11 @@ void AppendWrongType(const FieldSpec& spec, std::string& out) {
 
 void AppendInvalidUtf8(std::string_view name, std::string& out) {
   absl::StrAppend(&out, "invalid UTF-8 in field \"", ToAbsl(name), "\"");
+}
+
+void AppendImageEntryDetail(size_t index, std::string_view key, std::string_view problem,
+                            std::string& out) {
+  absl::StrAppend(&out, "images[", index, "].", ToAbsl(key), " ", ToAbsl(problem));
 }
 
 void AppendImagePathEscapesWithDetail(std::string_view path, std::string& out) {
@@ -142,6 +147,20 @@ absl::Status ValidateListing(const Listing& listing) {
           }
           if (path.size() > spec.max_bytes) {
             engine::AppendFieldOverCap(spec, message);
+            return invalid();
+          }
+        }
+        if (!listing.image_hashes.empty() && listing.image_hashes.size() != listing.images.size()) {
+          absl::StrAppend(&message, ToAbsl(engine::kInvalidImageEntry), ": ",
+                          listing.image_hashes.size(), " image hashes for ", listing.images.size(),
+                          " paths");
+          return invalid();
+        }
+        for (size_t i = 0; i < listing.image_hashes.size(); ++i) {
+          const int32_t quality = listing.image_hashes[i].quality;
+          if (quality != Listing::ImageHash::kNoHash && (quality < 0 || quality > 100)) {
+            absl::StrAppend(&message, ToAbsl(engine::kInvalidImageEntry), ": ");
+            engine::AppendImageEntryDetail(i, "quality", engine::kQualityNotInRange, message);
             return invalid();
           }
         }

@@ -46,6 +46,9 @@ inline constexpr std::string_view kQuantityOutOfRange = "quantity must be an int
 inline constexpr std::string_view kCurrencyNotACode = "currency must be a 3-letter ISO 4217 code";
 inline constexpr std::string_view kImagePathEmpty = "image path is empty";
 inline constexpr std::string_view kTooManyImages = "field \"images\" holds more than 32 paths";
+// The class of a problem with an `images` entry written as an object (a photo with its
+// hash): `invalid image entry: images[2].pdq must be 64 hex digits`.
+inline constexpr std::string_view kInvalidImageEntry = "invalid image entry";
 
 // `missing required field "price"`
 void AppendMissingField(const FieldSpec& spec, std::string& out);
@@ -56,6 +59,14 @@ void AppendFieldOverCap(const FieldSpec& spec, std::string& out);
 // `field "title" must be a string` / `... must be a number` / `... must be an array of
 // strings`, by the field's type.
 void AppendWrongType(const FieldSpec& spec, std::string& out);
+// The detail of a kInvalidImageEntry problem: `images[2].quality must be an integer 0..100`
+// (`index` 0-based, `key` the entry's key, `problem` what is wrong with it).
+void AppendImageEntryDetail(size_t index, std::string_view key, std::string_view problem,
+                            std::string& out);
+inline constexpr std::string_view kPdqNotHex = "must be 64 hex digits";
+inline constexpr std::string_view kQualityNotInRange = "must be an integer 0..100";
+inline constexpr std::string_view kImageEntryKeyMissing = "is missing";
+inline constexpr std::string_view kImageEntryPathNotString = "must be a string";
 // `invalid UTF-8 in field "title"`; `name` may be a key outside the table.
 void AppendInvalidUtf8(std::string_view name, std::string& out);
 // The class and the message of an image path that escapes the root:

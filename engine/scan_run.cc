@@ -24,6 +24,7 @@ void ScanTally::Reset(size_t cues) {
   cue_listings.assign(cues, 0);
   signals = {};
   photos = photos_not_read = photos_matched = 0;
+  photos_from_cache = photos_from_listing = 0;
   std::fill(std::begin(photos_by_status), std::end(photos_by_status), 0);
 }
 
@@ -51,6 +52,9 @@ void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
   for (const ImageResult& r : verdict.images) {
     ++photos_by_status[static_cast<int>(r.status)];
     photos_matched += r.matched;
+    const bool hashed = r.status == ImageStatus::kHashed || r.status == ImageStatus::kTooPlain;
+    photos_from_cache += hashed && r.source == HashSource::kCache;
+    photos_from_listing += hashed && r.source == HashSource::kListing;
   }
 }
 
@@ -65,6 +69,8 @@ void ScanTally::Merge(const ScanTally& o) {
   photos += o.photos;
   photos_not_read += o.photos_not_read;
   photos_matched += o.photos_matched;
+  photos_from_cache += o.photos_from_cache;
+  photos_from_listing += o.photos_from_listing;
   for (int i = 0; i < kImageStatuses; ++i) photos_by_status[i] += o.photos_by_status[i];
 }
 
@@ -537,6 +543,8 @@ absl::StatusOr<ScanSummary> ScanRun::Finish() {
   im.hashed = n(S::kHashed) + n(S::kTooPlain);
   im.too_plain = n(S::kTooPlain);
   im.matched = totals_.photos_matched;
+  im.from_cache = totals_.photos_from_cache;
+  im.from_listing = totals_.photos_from_listing;
   for (S status : {S::kMissing, S::kOutsideRoot, S::kTooLarge, S::kUnreadable}) {
     if (n(status) > 0) im.failed_by_reason.emplace_back(ImageStatusName(status), n(status));
   }

@@ -43,6 +43,7 @@ struct ScanTally {
   ScanSummary::SignalCounts signals;
   int64_t photos = 0, photos_not_read = 0, photos_matched = 0;
   int64_t photos_by_status[kImageStatuses] = {};
+  int64_t photos_from_cache = 0, photos_from_listing = 0;  // HashSource of hashed photos
 
   // Zeroes every counter for `cues` cue rules (keeps capacity).
   void Reset(size_t cues);

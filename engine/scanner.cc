@@ -18,6 +18,7 @@
 #include "engine/decision.h"
 #include "engine/explanation.h"
 #include "engine/feedback_index.h"
+#include "engine/photo_hash_cache.h"
 #include "engine/scan_run.h"
 #include "models/image_decode.h"
 #include "models/pdq.h"
@@ -44,6 +45,8 @@ struct Scanner::Impl {
   std::string image_root_real;  // realpath of info.image_root
   // The patterns compiled by ScannerOptions::text_backend; each scratch has a matcher.
   std::shared_ptr<const rules::MatcherDatabase> matchers;
+  // Listing photos' hashes kept across scans, in the cache dir (null: none).
+  std::unique_ptr<engine::PhotoHashCache> photo_cache;
   // Refers to *rules and info; set once both are final.
   std::optional<engine::CaseRecordRenderer> renderer;
 
@@ -51,6 +54,12 @@ struct Scanner::Impl {
   // scratch.images, scratch.image_matches and scratch.known_photos.
   // REQUIRES: an image root is set.
   void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
+  // Reads and hashes the listing photo at `relative_path` (under the image root) into
+  // variants[0, variant_count): all 8 rotations and flips when known counterfeit photos
+  // are matched, else the photo as shown. Returns false with the failure in `r`.
+  bool HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& scratch,
+                 std::array<models::PdqResult, models::kNumDihedral>& variants,
+                 size_t& variant_count, ImageResult& r) const;
 };
 
 struct Scanner::Scratch::Impl {
@@ -79,6 +88,12 @@ struct Scanner::Scratch::Impl {
   std::vector<models::IndexMatch> known_hits;
   std::vector<engine::KnownPhotoMatch> known_photos;  // best per holder
   std::vector<ImageResult> images;                    // swapped into the verdict
+  // The listing-photo hash cache's connection, opened at the first photo (null when the
+  // scanner has no cache or it cannot be opened).
+  std::unique_ptr<engine::PhotoHashCache::Session> cache_session;
+  bool cache_session_tried = false;
+  engine::CachedPhotoHash cached;
+  std::string file_bytes;  // the photo being read
   std::string path;
   char resolved[PATH_MAX];
 };
@@ -122,6 +137,82 @@ std::vector<const rules::Product*> PhotoProducts(const rules::RulePack& pack) {
 
 }  // namespace
 
+bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& s,
+                              std::array<models::PdqResult, models::kNumDihedral>& variants,
+                              size_t& variant_count, ImageResult& r) const {
+  if (relative_path.find('\0') != std::string::npos) {  // "\u0000" in JSON
+    r.status = ImageStatus::kUnreadable;
+    r.detail = "path contains a NUL character";
+    return false;
+  }
+  // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
+  s.path.assign(info.image_root);
+  s.path.push_back('/');
+  s.path.append(relative_path);
+  if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
+    const int err = errno;
+    r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing : ImageStatus::kUnreadable;
+    r.detail = err == ENOENT || err == ENOTDIR ? "no such file" : std::strerror(err);
+    return false;
+  }
+  if (!InsideRoot(s.resolved, image_root_real)) {
+    r.status = ImageStatus::kOutsideRoot;
+    r.detail = "resolves outside the image root";
+    return false;
+  }
+  s.path.assign(s.resolved);  // decode what was checked
+  const size_t needed = feedback.has_photos() ? models::kNumDihedral : 1;
+  // The cache: by identity without reading the file, then by content without decoding it.
+  engine::PhotoHashCache::Session* cache = nullptr;
+  engine::FileIdentity identity;
+  if (photo_cache != nullptr) {
+    if (s.cache_session == nullptr && !s.cache_session_tried) {
+      s.cache_session = photo_cache->NewSession();
+      s.cache_session_tried = true;
+    }
+    struct stat st;
+    if (s.cache_session != nullptr && ::stat(s.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      cache = s.cache_session.get();
+      identity = engine::FileIdentity::FromStat(st);
+      if (cache->Lookup(identity, needed, s.cached)) {
+        variants = s.cached.variants;
+        variant_count = s.cached.count;
+        r.source = HashSource::kCache;
+        return true;
+      }
+    }
+  }
+  if (absl::Status st = models::ReadImageFile(s.path, s.decoder.limits().max_bytes, s.file_bytes);
+      !st.ok()) {
+    SetFailure(st, r);
+    return false;
+  }
+  engine::ContentDigest digest;
+  if (cache != nullptr) {
+    digest = engine::ContentDigest::Of(s.file_bytes);
+    if (cache->LookupContent(digest, needed, s.cached)) {
+      variants = s.cached.variants;
+      variant_count = s.cached.count;
+      cache->Store(identity, digest, variants.data(), variant_count);
+      r.source = HashSource::kCache;
+      return true;
+    }
+  }
+  if (absl::Status st = s.decoder.Decode(s.file_bytes, models::DecodeMode::kReduced, s.luma);
+      !st.ok()) {
+    SetFailure(st, r);
+    return false;
+  }
+  if (needed == models::kNumDihedral) {
+    variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
+  } else {
+    variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+  }
+  variant_count = needed;
+  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
+  return true;
+}
+
 void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s) const {
   s.images.clear();
   s.image_matches.clear();
@@ -132,39 +223,18 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     s.images.emplace_back();
     ImageResult& r = s.images.back();
     r.image = static_cast<int32_t>(i);
-    if (listing.images[i].find('\0') != std::string::npos) {  // "\u0000" in JSON
-      r.status = ImageStatus::kUnreadable;
-      r.detail = "path contains a NUL character";
-      continue;
-    }
-    // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
-    s.path.assign(info.image_root);
-    s.path.push_back('/');
-    s.path.append(listing.images[i]);
-    if (::realpath(s.path.c_str(), s.resolved) == nullptr) {
-      const int err = errno;
-      r.status = err == ENOENT || err == ENOTDIR ? ImageStatus::kMissing : ImageStatus::kUnreadable;
-      r.detail = err == ENOENT || err == ENOTDIR ? "no such file" : std::strerror(err);
-      continue;
-    }
-    if (!InsideRoot(s.resolved, image_root_real)) {
-      r.status = ImageStatus::kOutsideRoot;
-      r.detail = "resolves outside the image root";
-      continue;
-    }
-    s.path.assign(s.resolved);  // decode what was checked
-    if (absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
-        !st.ok()) {
-      SetFailure(st, r);
-      continue;
-    }
     // Counterfeit photos are matched in every rotation and flip of the listing photo (the
-    // bank holds one hash per photo); the 8 hashes cost one DCT and 8 thresholdings.
+    // bank holds one hash per photo); the 8 hashes cost one DCT and 8 thresholdings. A
+    // hash that came with the listing has only the photo as shown.
     std::array<models::PdqResult, models::kNumDihedral> variants;
-    if (feedback.has_photos()) {
-      variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
-    } else {
-      variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
+    size_t variant_count = 1;
+    if (!listing.image_hashes.empty() && listing.image_hashes[i].present()) {
+      const Listing::ImageHash& given = listing.image_hashes[i];
+      std::memcpy(variants[0].hash.words, given.pdq, sizeof(given.pdq));
+      variants[0].quality = given.quality;
+      r.source = HashSource::kListing;
+    } else if (!HashPhoto(listing.images[i], s, variants, variant_count, r)) {
+      continue;
     }
     const models::PdqResult& pdq = variants[0];
     r.quality = pdq.quality;
@@ -174,8 +244,9 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       continue;
     }
     if (feedback.has_photos()) {
-      feedback.QueryPhotos(variants, static_cast<int32_t>(i), policy.image.max_distance,
-                           listing.marketplace, listing.id, s.known_hits, s.known_photos);
+      feedback.QueryPhotos(absl::MakeConstSpan(variants.data(), variant_count),
+                           static_cast<int32_t>(i), policy.image.max_distance, listing.marketplace,
+                           listing.id, s.known_hits, s.known_photos);
     }
     if (bank == nullptr) continue;
     bank->Query(pdq.hash, policy.image.max_distance, s.bank_scratch, s.bank_matches);
@@ -289,6 +360,13 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
     }
     info.image_root = options.image_root;
     impl->image_root_real = resolved;
+    if (!options.cache_dir.empty() && options.photo_cache_max_entries > 0) {
+      engine::PhotoHashCacheOptions cache_options;
+      cache_options.max_entries = options.photo_cache_max_entries;
+      // A cache that cannot be opened costs only the hashing it would have saved.
+      auto cache = engine::PhotoHashCache::Open(options.cache_dir, cache_options);
+      if (cache.ok()) impl->photo_cache = std::move(*cache);
+    }
   }
   BONAFIDE_ASSIGN_OR_RETURN(impl->feedback,
                             engine::FeedbackIndex::Build(options.feedback, *impl->rules));
@@ -380,6 +458,34 @@ std::vector<std::string> Scanner::CheckExamples() const {
     };
     for (const auto& ex : rule.examples_match) check(ex, true);
     for (const auto& ex : rule.examples_no_match) check(ex, false);
+  }
+  // Brand and product examples: titles that must, or must not, name their rights holder.
+  for (size_t h = 0; h < pack.rights_holders.size(); ++h) {
+    const rules::RightsHolder& holder = pack.rights_holders[h];
+    auto check = [&](const rules::MentionExamples& examples, const rules::SourceLocation& where,
+                     const std::string& what) {
+      for (const bool want : {true, false}) {
+        for (const std::string& example : want ? examples.match : examples.no_match) {
+          listing.title = example;
+          Scan(listing, **scratch, verdict);
+          bool named = false;
+          for (const HolderVerdict& hv : verdict.holders) {
+            named |= hv.holder == static_cast<int32_t>(h) && hv.named;
+          }
+          if (named != want) {
+            failures.push_back(absl::StrFormat("%s: %s: example \"%s\" should %sname \"%s\"",
+                                               rules::FormatLocation(where), what, example,
+                                               want ? "" : "not ", holder.id));
+          }
+        }
+      }
+    };
+    for (const rules::Brand& brand : holder.brands) {
+      check(brand.examples, brand.location, absl::StrCat("brand \"", brand.name, "\""));
+    }
+    for (const rules::Product& product : holder.products) {
+      check(product.examples, product.location, absl::StrCat("product \"", product.id, "\""));
+    }
   }
   return failures;
 }

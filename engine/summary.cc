@@ -19,6 +19,12 @@ void AppendImagesText(const ScanSummary::ImageCounts& im, std::string& out) {
   if (im.photos == 0 && im.genuine_photos == 0) return;
   absl::StrAppendFormat(&out, "photos %d: hashed %d, matched %d, too plain %d\n", im.photos,
                         im.hashed, im.matched, im.too_plain);
+  if (im.from_cache > 0 || im.from_listing > 0) {
+    absl::StrAppendFormat(&out,
+                          "  hashed without decoding: %d from the photo cache, %d carried by "
+                          "the listings\n",
+                          im.from_cache, im.from_listing);
+  }
   if (im.not_read > 0) {
     absl::StrAppendFormat(&out, "  photos not read: %d (%s)\n", im.not_read,
                           !im.image_root_set       ? "no --images directory given"
@@ -46,8 +52,10 @@ void AppendImagesText(const ScanSummary::ImageCounts& im, std::string& out) {
 void AppendImagesJson(const ScanSummary::ImageCounts& im, std::string& out) {
   absl::StrAppendFormat(&out,
                         "\"images\":{\"photos\":%d,\"not_read\":%d,\"hashed\":%d,"
+                        "\"from_cache\":%d,\"from_listing\":%d,"
                         "\"too_plain\":%d,\"matched\":%d,\"failed_by_reason\":{",
-                        im.photos, im.not_read, im.hashed, im.too_plain, im.matched);
+                        im.photos, im.not_read, im.hashed, im.from_cache, im.from_listing,
+                        im.too_plain, im.matched);
   for (size_t i = 0; i < im.failed_by_reason.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(im.failed_by_reason[i].first, out);

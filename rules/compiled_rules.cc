@@ -118,6 +118,10 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
       for (const auto& alias : brand.aliases) {
         BONAFIDE_RETURN_IF_ERROR(add_pattern(info, alias, where, true));
       }
+      info.kind = PatternKind::kExclude;
+      for (const auto& phrase : brand.exclude) {
+        BONAFIDE_RETURN_IF_ERROR(add_pattern(info, phrase, where + ": exclude", false));
+      }
     }
     for (size_t k = 0; k < holder.products.size(); ++k) {
       const Product& product = holder.products[k];
@@ -149,6 +153,12 @@ absl::StatusOr<std::shared_ptr<const CompiledRules>> CompiledRules::Compile(Rule
       }
       for (const auto& keyword : product.keywords) {
         BONAFIDE_RETURN_IF_ERROR(add_pattern(info, keyword, where, true));
+      }
+      PatternInfo exclude;
+      exclude.kind = PatternKind::kExclude;
+      exclude.holder = static_cast<int32_t>(h);
+      for (const auto& phrase : product.exclude) {
+        BONAFIDE_RETURN_IF_ERROR(add_pattern(exclude, phrase, where + ": exclude", false));
       }
     }
     rules->holders_.push_back(std::move(compiled));

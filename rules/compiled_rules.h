@@ -47,11 +47,12 @@ enum class PatternKind : uint8_t {
   kBundle,
   kUsed,
   kPackagingOnly,
+  kExclude,  // an exclude phrase of `holder`: its mentions inside it are not mentions
 };
 
 struct PatternInfo {
   PatternKind kind = PatternKind::kBrand;
-  int32_t holder = -1;    // index into CompiledRules::holders() (kBrand, kKeyword)
+  int32_t holder = -1;    // index into CompiledRules::holders() (kBrand, kKeyword, kExclude)
   int32_t product = -1;   // index into that holder's products (kKeyword)
   int32_t cue = -1;       // index into pack().cues (kCue)
   bool is_regex = false;  // a cue regex (else a literal phrase or a name)
@@ -80,6 +81,7 @@ inline bool InScope(const PatternInfo& pattern, MatchScope scope) {
     case PatternKind::kBrand:
     case PatternKind::kKeyword:
     case PatternKind::kCue:
+    case PatternKind::kExclude:
       return true;
     default:
       return scope == MatchScope::kTitle;

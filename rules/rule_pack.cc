@@ -1021,13 +1021,35 @@ absl::StatusOr<Money> ParseMoney(const YamlFile& file, const Field& f, const Pol
   return money;
 }
 
+// Reads the `exclude` and `examples` fields a brand and a product share.
+absl::Status ParseMentionFields(const YamlFile& file, const Mapping& m,
+                                std::vector<std::string>& exclude, MentionExamples& examples) {
+  if (auto f = m.Get("exclude")) {
+    BONAFIDE_ASSIGN_OR_RETURN(exclude, ReadStringList(file, *f));
+    for (const std::string& phrase : exclude) {
+      if (phrase.empty()) return file.Error(f->mark(), "exclude: a phrase is empty");
+    }
+  }
+  if (auto f = m.Get("examples")) {
+    BONAFIDE_ASSIGN_OR_RETURN(Mapping ex,
+                              Mapping::Read(file, *f, {"match", "no_match"}, "examples."));
+    if (auto g = ex.Get("match")) {
+      BONAFIDE_ASSIGN_OR_RETURN(examples.match, ReadStringList(file, *g));
+    }
+    if (auto g = ex.Get("no_match")) {
+      BONAFIDE_ASSIGN_OR_RETURN(examples.no_match, ReadStringList(file, *g));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Sets `id_mark` to the position of the product's id (for duplicate id errors).
 absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item, const Policy& policy,
                                      const fs::path& folder, YAML::Mark& id_mark) {
   BONAFIDE_ASSIGN_OR_RETURN(Mapping m,
                             Mapping::Read(file, item,
                                           {"id", "name", "keywords", "category", "reference_price",
-                                           "min_price_ratio", "images"}));
+                                           "min_price_ratio", "images", "exclude", "examples"}));
   Product product;
   product.location = file.Locate(m.mark());
   BONAFIDE_ASSIGN_OR_RETURN(Field id, m.Require(file, "id"));
@@ -1084,11 +1106,13 @@ absl::StatusOr<Product> ParseProduct(const YamlFile& file, const Field& item, co
       product.images.push_back(resolved.string());
     }
   }
+  BONAFIDE_RETURN_IF_ERROR(ParseMentionFields(file, m, product.exclude, product.examples));
   return product;
 }
 
 absl::StatusOr<Brand> ParseBrand(const YamlFile& file, const Field& item) {
-  BONAFIDE_ASSIGN_OR_RETURN(Mapping m, Mapping::Read(file, item, {"name", "aliases"}));
+  BONAFIDE_ASSIGN_OR_RETURN(Mapping m,
+                            Mapping::Read(file, item, {"name", "aliases", "exclude", "examples"}));
   Brand brand;
   brand.location = file.Locate(m.mark());
   BONAFIDE_ASSIGN_OR_RETURN(Field name, m.Require(file, "name"));
@@ -1096,6 +1120,7 @@ absl::StatusOr<Brand> ParseBrand(const YamlFile& file, const Field& item) {
   if (auto f = m.Get("aliases")) {
     BONAFIDE_ASSIGN_OR_RETURN(brand.aliases, ReadStringList(file, *f));
   }
+  BONAFIDE_RETURN_IF_ERROR(ParseMentionFields(file, m, brand.exclude, brand.examples));
   return brand;
 }
 

@@ -86,9 +86,20 @@ struct Context {
   SourceLocation location;
 };
 
+// Listing titles in which a brand's or a product's rights holder must (match) or must not
+// (no_match) be named; `bonafide check` runs them.
+struct MentionExamples {
+  std::vector<std::string> match;
+  std::vector<std::string> no_match;
+};
+
 struct Brand {
   std::string name;
   std::vector<std::string> aliases;
+  // Phrases that contain a name of the rights holder without meaning it ("apple pie",
+  // "apple cider"): a mention inside one of them is not a mention.
+  std::vector<std::string> exclude;
+  MentionExamples examples;
   SourceLocation location;
 };
 
@@ -108,6 +119,8 @@ struct Product {
   // folder, so relative to the current directory when the rules directory was given as a
   // relative path. Each existed as a regular file at load time.
   std::vector<std::string> images;
+  std::vector<std::string> exclude;  // as Brand::exclude
+  MentionExamples examples;
   SourceLocation location;
 };
 

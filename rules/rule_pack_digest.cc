@@ -22,9 +22,9 @@ static_assert(sizeof(Weights) == 48, "digest the new Weights field");
 static_assert(sizeof(Policy) == 176, "digest the new Policy field");
 static_assert(sizeof(CueRule) == 192, "digest the new CueRule field");
 static_assert(sizeof(Context) == 160, "digest the new Context field");
-static_assert(sizeof(Brand) == 96, "digest the new Brand field");
+static_assert(sizeof(Brand) == 168, "digest the new Brand field");
 static_assert(sizeof(Money) == 40, "digest the new Money field");
-static_assert(sizeof(Product) == 240, "digest the new Product field");
+static_assert(sizeof(Product) == 312, "digest the new Product field");
 static_assert(sizeof(RightsHolder) == 192, "digest the new RightsHolder field");
 static_assert(sizeof(RulePack) == 440, "digest the new RulePack field");
 #endif
@@ -100,6 +100,18 @@ void Digest(const Context& c, CanonicalWriter& w) {
   w.Put("context.packaging_only", c.packaging_only);
 }
 
+// Exclude phrases and mention examples, only when there are any: a pack without them keeps
+// the version it had before they existed, so that upgrading does not rewrite the evidence
+// of every stored case.
+void DigestMentionFields(const std::string& prefix, const std::vector<std::string>& exclude,
+                         const MentionExamples& examples, CanonicalWriter& w) {
+  if (!exclude.empty()) w.Put(absl::StrCat(prefix, ".exclude"), exclude);
+  if (!examples.match.empty()) w.Put(absl::StrCat(prefix, ".examples.match"), examples.match);
+  if (!examples.no_match.empty()) {
+    w.Put(absl::StrCat(prefix, ".examples.no_match"), examples.no_match);
+  }
+}
+
 void Digest(const RulePack& pack, const Product& p, CanonicalWriter& w) {
   w.Put("product.id", p.id);
   w.Put("product.name", p.name);
@@ -114,6 +126,7 @@ void Digest(const RulePack& pack, const Product& p, CanonicalWriter& w) {
   std::vector<std::string> images;
   for (const std::string& path : p.images) images.push_back(PathInRules(pack, path));
   w.Put("product.images", images);
+  DigestMentionFields("product", p.exclude, p.examples, w);
 }
 
 void Digest(const RulePack& pack, const RightsHolder& h, CanonicalWriter& w) {
@@ -125,6 +138,7 @@ void Digest(const RulePack& pack, const RightsHolder& h, CanonicalWriter& w) {
   for (const Brand& b : h.brands) {
     w.Put("brand.name", b.name);
     w.Put("brand.aliases", b.aliases);
+    DigestMentionFields("brand", b.exclude, b.examples, w);
   }
   w.Put("holder.authorized_sellers", h.authorized_sellers);
   w.Put("holder.products", static_cast<int>(h.products.size()));

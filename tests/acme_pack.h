@@ -48,6 +48,8 @@ name: ACME Sports GmbH
 brands:
   - name: ACME
     aliases: [ACME Originals]
+    exclude: [acme anvil]
+    examples: {match: ["ACME Runner 22 replica"], no_match: ["Cartoon acme anvil prop"]}
 authorized_sellers: [s-100, s-101]
 products:
   - id: acme-runner-22

@@ -31,6 +31,17 @@ struct Listing {
   std::string condition;            // optional: new, used, refurbished, parts (or "")
   int64_t quantity = 1;             // units in the listing (>= 1)
   std::vector<std::string> images;  // relative to the scan's image root
+  // A photo's PDQ hash computed before the scan (at upload), which the scan uses instead
+  // of reading the file: a JSON `images` entry written as {"path", "pdq", "quality"}.
+  struct ImageHash {
+    uint64_t pdq[4] = {0, 0, 0, 0};  // bit k is bit k % 64 of pdq[k / 64] (ImageResult::hash)
+    int32_t quality = kNoHash;       // PDQ quality 0..100, or kNoHash: read the file
+    static constexpr int32_t kNoHash = -1;
+    bool present() const { return quality != kNoHash; }
+  };
+  // Empty when no entry carries a hash (the usual case); otherwise one per `images` entry,
+  // in the same order, with kNoHash for the plain paths.
+  std::vector<ImageHash> image_hashes;
   std::string marketplace = "default";
 
   // Where the listing came from, for rejects and evidence (0 when not from a file).
@@ -59,7 +70,8 @@ struct Listing {
 // UTF-8 and within its cap (the reader truncates over-cap text; a hand-built listing must
 // do so itself); price finite and >= 0; currency a 3-letter upper-case code; quantity
 // >= 1; at most 32 image paths, each non-empty, at most 1 KiB, relative, without a ".."
-// component, backslash or NUL. Otherwise returns InvalidArgument with the message the
+// component, backslash or NUL; image_hashes empty or one per path, each quality kNoHash or
+// 0..100. Otherwise returns InvalidArgument with the message the
 // reader gives such a record, e.g. `field "id" must not be empty` or
 // `price must be finite and >= 0`; the first problem in field order wins. Whether the
 // currency has a rate in the rules' policy is the scanner's check, not this one.

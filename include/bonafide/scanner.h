@@ -49,8 +49,9 @@ enum class TextBackend {
 
 struct ScannerOptions {
   std::string rules_dir;  // the rules directory (docs/rule-format.md); required
-  // Where compiled Hyperscan databases and the genuine photos' hashes are cached
-  // ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or ~/.cache/bonafide.
+  // Where compiled Hyperscan databases, the genuine photos' hashes and the listing
+  // photos' hashes are cached ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or
+  // ~/.cache/bonafide.
   std::string cache_dir;
   // The directory listing `images` paths are relative to ("" = listing photos are not
   // read). Must exist. A path that resolves outside it through a symbolic link is refused
@@ -59,6 +60,13 @@ struct ScannerOptions {
   // (RulesInfo::reads_images); otherwise only a flagged listing's, for its evidence (a
   // counterfeit verdict adds them to the known counterfeit photos).
   std::string image_root;
+  // The most listing photos whose hashes are kept in cache_dir across scans
+  // (4,000,000, about 0.6 GB; 0 = keep none). A photo whose file is unchanged (same
+  // device, inode, size, modification and change times) is not read again, one with
+  // known content under a new identity is read but not decoded; the least recently used
+  // are evicted beyond the bound. Several scans may share the cache at once.
+  // docs/images.md ("Listing-photo cache").
+  int64_t photo_cache_max_entries = 4'000'000;
   TextBackend text_backend = TextBackend::kDefault;
   // What the rights holders' verdicts taught, as Outbox::LoadFeedback() reads it (empty:
   // nothing). Sellers authorized through a verdict are never flagged for that rights
@@ -167,7 +175,11 @@ struct ScanSummary {
     int64_t not_read = 0;   // not read: no image root, or no genuine photos registered
     int64_t hashed = 0;     // decoded and hashed (ImageStatus kHashed or kTooPlain)
     int64_t too_plain = 0;  // of those, below min_quality: not matched
-    int64_t matched = 0;    // within max_distance of a genuine photo
+    // Of the hashed, those whose hash the listing-photo cache had (HashSource::kCache) or
+    // the listing carried (kListing); the rest were decoded.
+    int64_t from_cache = 0;
+    int64_t from_listing = 0;
+    int64_t matched = 0;  // within max_distance of a genuine photo
     // Photos that could not be read, by ImageStatusName() ("missing", "outside_root",
     // "too_large", "unreadable"), most frequent first.
     std::vector<std::pair<std::string, int64_t>> failed_by_reason;
@@ -288,8 +300,10 @@ class Scanner {
 
   // Judges one listing into `verdict` (cleared first). Does not allocate once `scratch`
   // and `verdict` have grown to the sizes the input needs, except inside OpenCV's codecs
-  // when the listing's photos are read (ScannerOptions::image_root) and for the messages of
-  // photos that could not be read. Reading photos does file I/O on the calling thread.
+  // when the listing's photos are read (ScannerOptions::image_root), for the messages of
+  // photos that could not be read, and for a photo's hash stored in the photo-hash cache.
+  // Reading photos does file I/O on the calling thread, and so does the photo-hash cache
+  // (SQLite reads per photo, a write transaction per 512 photos hashed).
   // REQUIRES: `scratch` came from this scanner and no other thread uses it.
   void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
 
@@ -313,8 +327,10 @@ class Scanner {
   absl::StatusOr<ScanSummary> ScanFiles(const std::vector<std::string>& inputs, CaseSink& sink,
                                         const ScanOptions& options) const;
 
-  // Runs every cue rule's embedded examples; returns one message per failure
-  // (`file:line:column: rule "id": example "..." should match`), empty when all pass.
+  // Runs every cue rule's embedded examples, and every brand's and product's (titles that
+  // must or must not name their rights holder); returns one message per failure
+  // (`file:line:column: rule "id": example "..." should match`, `...: brand "Apple":
+  // example "..." should not name "apple"`), empty when all pass.
   std::vector<std::string> CheckExamples() const;
 
   // Returns what the rules contain. The reference is valid as long as the Scanner.

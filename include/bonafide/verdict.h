@@ -92,9 +92,17 @@ inline const char* ImageStatusName(ImageStatus status) {
   return "unreadable";
 }
 
+// Where a listing photo's hash came from (ImageStatus kHashed and kTooPlain).
+enum class HashSource : uint8_t {
+  kDecoded,  // the file was read, decoded and hashed
+  kCache,    // the listing-photo cache had it from an earlier scan (same file, or same bytes)
+  kListing,  // the listing carried it (Listing::image_hashes); the file was not opened
+};
+
 struct ImageResult {
   int32_t image = -1;  // index into listing.images
   ImageStatus status = ImageStatus::kHashed;
+  HashSource source = HashSource::kDecoded;
   bool matched = false;  // within max_distance of at least one genuine photo
   int32_t quality = 0;   // PDQ quality 0..100 (kHashed, kTooPlain)
   // PDQ hash (kHashed, kTooPlain): bit k is bit k % 64 of hash[k / 64], as

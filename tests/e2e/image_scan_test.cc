@@ -1,9 +1,12 @@
 // The image stage end to end (docs/images.md): genuine photos registered in a rules
 // directory, listing photos that reuse them with a seller's edits, scanned through
 // Scanner::ScanFiles and the `bonafide` CLI.
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -190,6 +193,20 @@ TempDir* ImageScanTest::dir_ = nullptr;
 std::vector<cv::Mat> ImageScanTest::genuine_;
 std::string ImageScanTest::dump_;
 
+std::string RunCommand(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  const int rc = pclose(pipe);
+  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
+const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
+
 TEST_F(ImageScanTest, ReusedGenuinePhotosOpenCasesWithoutAnyBrandInTheText) {
   auto scanner = NewScanner(dir_->Join("images"));
   ASSERT_NE(scanner, nullptr);
@@ -351,7 +368,9 @@ TEST_F(ImageScanTest, ExplainGivesTheMatchingOrNearestGenuinePhoto) {
   const int distance = std::stoi(why.substr(why.find("at distance ") + 12));
   EXPECT_GT(distance, 31);
   ASSERT_EQ(e.photos.size(), 2u);
-  EXPECT_THAT(e.photos[0], ::testing::StartsWith("#0 unrelated-1.jpg: hashed, quality "));
+  // Hashed by this scan or an earlier test's (the suite shares its photo cache).
+  EXPECT_THAT(e.photos[0], ::testing::MatchesRegex("#0 unrelated-1.jpg: hashed( \\(from the "
+                                                   "photo cache\\))?, quality [0-9]+"));
   EXPECT_THAT(e.photos[1], ::testing::StartsWith("#1 missing.jpg: missing"));
 }
 
@@ -424,6 +443,149 @@ TEST_F(ImageScanTest, PhotoListingsAreScannedInSmallBatches) {
   EXPECT_GE(batches, 5);  // 90 kB in 16 KiB batches (the default), not one 1 MiB batch
 }
 
+// A listing that carries its photos' hashes (computed at upload) gets the same cases,
+// reasons and evidence as the listing whose photos are read: the files are not even there.
+TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
+  auto scanner = NewScanner(dir_->Join("images"));
+  ASSERT_NE(scanner, nullptr);
+  const std::vector<std::string> photos = {"resized.jpg",   "mirrored.jpg",    "rotated.jpg",
+                                           "png/front.png", "unrelated-1.jpg", "plain.jpg"};
+  // The hash and quality the scan computes for each photo.
+  std::map<std::string, std::pair<std::string, int>> hashes;
+  auto scratch = scanner->NewScratch();
+  ASSERT_TRUE(scratch.ok());
+  for (const std::string& photo : photos) {
+    Listing listing;
+    listing.id = "probe";
+    listing.title = "Shoes";
+    listing.currency = "EUR";
+    listing.seller_id = "s-9";
+    listing.images = {photo};
+    Verdict verdict;
+    scanner->Scan(listing, **scratch, verdict);
+    ASSERT_EQ(verdict.images.size(), 1u);
+    ASSERT_NE(verdict.images[0].status, ImageStatus::kUnreadable) << photo;
+    hashes[photo] = {Scanner::ImageHashHex(verdict.images[0]), verdict.images[0].quality};
+  }
+  // `bonafide hash --listing-photo` gives the scan's hash: what an upload service runs.
+  if (access(kCli.c_str(), X_OK) == 0) {
+    int status = -1;
+    const std::string out =
+        RunCommand(kCli + " hash --listing-photo " + dir_->Join("images/" + photos[0]), &status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, hashes[photos[0]].first + " " + std::to_string(hashes[photos[0]].second) + " " +
+                       dir_->Join("images/" + photos[0]) + "\n");
+  }
+  auto entry = [&](const std::string& photo, bool with_hash) {
+    if (!with_hash) return "\"" + photo + "\"";
+    return "{\"path\":\"" + photo + "\",\"pdq\":\"" + hashes[photo].first +
+           "\",\"quality\":" + std::to_string(hashes[photo].second) + "}";
+  };
+  auto dump = [&](bool with_hashes) {
+    std::string text;
+    for (size_t i = 0; i < photos.size(); ++i) {
+      const std::string& second = photos[(i + 1) % photos.size()];
+      text += "{\"id\":\"l-" + std::to_string(i) +
+              "\",\"title\":\"Running shoes\",\"price\":79,\"currency\":\"EUR\","
+              "\"seller_id\":\"s-9\",\"images\":[" +
+              entry(photos[i], with_hashes) + "," + entry(second, with_hashes) + "]}\n";
+    }
+    return dir_->Write(with_hashes ? "with-hashes.jsonl" : "with-files.jsonl", text);
+  };
+  const std::string with_files = dump(false);
+  const std::string with_hashes = dump(true);
+  std::filesystem::create_directories(dir_->Join("no-photos-here"));
+  auto hashes_only = NewScanner(dir_->Join("no-photos-here"));
+  ASSERT_NE(hashes_only, nullptr);
+
+  MemorySink files_sink, hashes_sink;
+  auto from_files = scanner->ScanFiles({with_files}, files_sink, {});
+  auto from_hashes = hashes_only->ScanFiles({with_hashes}, hashes_sink, {});
+  ASSERT_TRUE(from_files.ok()) << from_files.status();
+  ASSERT_TRUE(from_hashes.ok()) << from_hashes.status();
+  EXPECT_EQ(from_hashes->rejected, 0);
+  EXPECT_EQ(from_files->images.hashed, from_hashes->images.hashed);
+  EXPECT_EQ(from_files->images.matched, from_hashes->images.matched);
+  EXPECT_EQ(from_files->images.too_plain, from_hashes->images.too_plain);
+  EXPECT_EQ(from_hashes->images.from_listing, from_hashes->images.hashed);
+  EXPECT_EQ(from_files->images.from_listing, 0);
+  EXPECT_GE(files_sink.records.size(), 4u);  // each listing with a genuine photo's copy
+  ASSERT_EQ(files_sink.records.size(), hashes_sink.records.size());
+  for (const auto& [id, want] : files_sink.records) {
+    SCOPED_TRACE(id);
+    ASSERT_EQ(hashes_sink.records.count(id), 1u);
+    const CaseRecord& got = hashes_sink.records[id];
+    EXPECT_EQ(got.score, want.score);
+    EXPECT_EQ(got.reasons_json, want.reasons_json);
+    EXPECT_EQ(got.evidence_json, want.evidence_json);
+    EXPECT_EQ(got.signals, want.signals);
+    EXPECT_EQ(got.material_key, want.material_key);
+  }
+}
+
+// The listing-photo cache: a rescan gives the same cases; a photo rewritten in place with
+// the same size and its modification time restored is hashed again, not served stale.
+TEST_F(ImageScanTest, PhotoCacheFollowsChangedFiles) {
+  TempDir root;
+  const std::string genuine_copy = EncodeJpeg(Resized(genuine_[0], 0.45));
+  const std::string unrelated = EncodeJpeg(DrawPhoto(103));
+  const size_t size = std::max(genuine_copy.size(), unrelated.size());
+  // Bytes after a JPEG's end-of-image marker are ignored: both files get the same size.
+  auto padded = [&](std::string jpeg) {
+    jpeg.resize(size, '\0');
+    return jpeg;
+  };
+  const std::string photo = root.Write("images/p.jpg", padded(genuine_copy));
+  const std::string dump = root.Write(
+      "dump.jsonl",
+      R"({"id":"p","title":"Shoes","price":79,"currency":"EUR","seller_id":"s-9","images":["p.jpg"]})"
+      "\n");
+  ScannerOptions options;
+  options.rules_dir = dir_->Join("rules");
+  options.cache_dir = root.Join("cache");
+  options.image_root = root.Join("images");
+  int64_t from_cache = -1;
+  auto scan = [&] {
+    auto scanner = Scanner::Create(options);
+    EXPECT_TRUE(scanner.ok()) << scanner.status();
+    MemorySink sink;
+    auto summary = (*scanner)->ScanFiles({dump}, sink, {});
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ(summary->images.hashed, 1);
+    from_cache = summary->images.from_cache;
+    return sink.records;
+  };
+  const auto first = scan();
+  ASSERT_EQ(first.count("p"), 1u);
+  EXPECT_EQ(from_cache, 0);
+  EXPECT_TRUE(std::filesystem::exists(root.Join("cache/listing-photos-v1.sqlite")));
+  const auto second = scan();
+  EXPECT_EQ(from_cache, 1);
+  ASSERT_EQ(second.count("p"), 1u);
+  EXPECT_EQ(second.at("p").evidence_json, first.at("p").evidence_json);
+  EXPECT_EQ(second.at("p").reasons_json, first.at("p").reasons_json);
+
+  struct stat before;
+  ASSERT_EQ(::stat(photo.c_str(), &before), 0);
+  root.Write("images/p.jpg", padded(unrelated));
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, photo.c_str(), times, 0), 0);
+  struct stat after;
+  ASSERT_EQ(::stat(photo.c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(scan().count("p"), 0u);  // the new content shows no genuine photo
+  EXPECT_EQ(from_cache, 0);
+
+  // A damaged cache file costs rehashing only.
+  root.Write("cache/listing-photos-v1.sqlite", std::string(4096, 'x'));
+  std::filesystem::remove(root.Join("cache/listing-photos-v1.sqlite-wal"));
+  root.Write("images/p.jpg", padded(genuine_copy));
+  const auto rehashed = scan();
+  EXPECT_EQ(from_cache, 0);
+  ASSERT_EQ(rehashed.count("p"), 1u);
+  EXPECT_EQ(rehashed.at("p").evidence_json, first.at("p").evidence_json);
+}
 TEST_F(ImageScanTest, MissingImageRootIsAnError) {
   ScannerOptions options;
   options.rules_dir = dir_->Join("rules");
@@ -449,19 +611,6 @@ TEST_F(ImageScanTest, BrokenGenuinePhotoIsARulesErrorNamingTheProduct) {
 }
 
 // Runs `command`, returns its stdout; *status gets the exit status.
-std::string RunCommand(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
-  const int rc = pclose(pipe);
-  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
-}
-
-const std::string kCli = std::string(BONAFIDE_BINARY_DIR) + "/tools/bonafide";
 
 TEST_F(ImageScanTest, CliScanWithImages) {
   if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
@@ -476,6 +625,60 @@ TEST_F(ImageScanTest, CliScanWithImages) {
   EXPECT_NE(out.find("  image "), std::string::npos) << out;
 }
 
+// Two `bonafide scan` processes (two shards of a run) share one listing-photo cache at
+// once: both succeed with the same cases, and a third scan takes every hash from the cache.
+TEST_F(ImageScanTest, CliScansShareOnePhotoCache) {
+  if (access(kCli.c_str(), X_OK) != 0) GTEST_SKIP() << "no CLI at " << kCli;
+  TempDir d;
+  std::string dump;
+  constexpr int kListings = 150;
+  for (int i = 0; i < kListings; ++i) {
+    const std::string photo = "p" + std::to_string(i) + ".jpg";
+    // Every tenth listing shows an edited genuine photo, the rest photos of their own.
+    d.Write("images/" + photo, EncodeJpeg(i % 10 == 0 ? Resized(genuine_[i % 3], 0.5)
+                                                      : DrawPhoto(1000 + i, 320, 240)));
+    dump += "{\"id\":\"l-" + std::to_string(i) +
+            "\",\"title\":\"Shoes\",\"price\":79,\"currency\":\"EUR\",\"seller_id\":\"s-9\","
+            "\"images\":[\"" +
+            photo + "\"]}\n";
+  }
+  const std::string input = d.Write("dump.jsonl", dump);
+  auto scan = [&](const std::string& name) {
+    return kCli + " scan --progress=false --threads 2 --format jsonl --cache-dir " +
+           d.Join("cache") + " --rules " + dir_->Join("rules") + " --images " + d.Join("images") +
+           " --outbox " + d.Join(name + ".db") + " --rejects '' " + input + " > " +
+           d.Join(name + ".out") + " 2>&1; echo " + name + " $?";
+  };
+  int status = -1;
+  const std::string both = RunCommand("(" + scan("a") + ") & (" + scan("b") + ") & wait", &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_NE(both.find("a 0"), std::string::npos) << both;
+  EXPECT_NE(both.find("b 0"), std::string::npos) << both;
+  const std::string third = RunCommand(scan("c"), &status);
+  EXPECT_NE(third.find("c 0"), std::string::npos) << third;
+
+  // The cases each scan printed (its summary line aside), in order.
+  auto cases = [&](const std::string& name) {
+    std::string lines;
+    std::ifstream in(d.Join(name + ".out"));
+    std::string summary;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("{\"summary\"", 0) == 0) {
+        summary = line;
+      } else {
+        lines += line + "\n";
+      }
+    }
+    return std::make_pair(lines, summary);
+  };
+  const auto [a, a_summary] = cases("a");
+  const auto [b, b_summary] = cases("b");
+  const auto [c, c_summary] = cases("c");
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), kListings / 10) << a;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, c);
+  EXPECT_NE(c_summary.find("\"hashed\":150,\"from_cache\":150,"), std::string::npos) << c_summary;
+}
 // One score, one spelling: `scan --format jsonl`, `outbox list` (text and jsonl) and the
 // outbox's event payload all write FormatDecimal() ("1.5", never "1.500000" or "1.50").
 TEST_F(ImageScanTest, CliWritesEveryScoreOneWay) {

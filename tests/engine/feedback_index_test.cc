@@ -101,7 +101,7 @@ TEST_F(FeedbackIndexTest, PhotosMatchInAnyVariantBestPerHolderNeverTheirOwnListi
   variants[static_cast<int>(models::Dihedral::kFlipY)].hash = Bits(41);
   std::vector<models::IndexMatch> hits;
   std::vector<KnownPhotoMatch> out;
-  index->QueryPhotos(variants, 3, 31, "mp:eu", "id%a", hits, out);
+  index->QueryPhotos(absl::MakeConstSpan(variants), 3, 31, "mp:eu", "id%a", hits, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].holder, HolderIndex("acme"));
   EXPECT_EQ(out[0].photo, 1);  // b and c are both 2 bits away: the earlier stays
@@ -114,7 +114,7 @@ TEST_F(FeedbackIndexTest, PhotosMatchInAnyVariantBestPerHolderNeverTheirOwnListi
 
   // Another listing: photo a (1 bit from the flipped variant) is the closest.
   out.clear();
-  index->QueryPhotos(variants, 0, 31, "mp", "other", hits, out);
+  index->QueryPhotos(absl::MakeConstSpan(variants), 0, 31, "mp", "other", hits, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].photo, 0);
   EXPECT_EQ(out[0].variant, static_cast<uint8_t>(models::Dihedral::kFlipY));

@@ -24,6 +24,7 @@
 #include "engine/csv_listing_parser.h"
 #include "engine/listing_fields.h"
 #include "engine/listing_validation.h"
+#include "models/pdq.h"
 #include "tests/allocation_counter.h"
 #include "tests/test_util.h"
 
@@ -228,9 +229,9 @@ TEST(ListingInputTest, RejectReasons) {
       {R"({"id":"a",)" + base + R"(,"images":["a\u0000.jpg"]})",
        "image path escapes the image root: \"a\\u0000.jpg\""},
       {R"({"id":"a",)" + base + R"(,"images":[1]})",
-       "field \"images\" must be an array of strings"},
+       "field \"images\" must be an array of strings or objects"},
       {R"({"id":"a",)" + base + R"(,"images":"a.jpg"})",
-       "field \"images\" must be an array of strings"},
+       "field \"images\" must be an array of strings or objects"},
       {"{\"id\":\"a\",\"title\":\"bad "
        "\xff\xfe\",\"price\":1,\"currency\":\"EUR\",\"seller_id\":\"s\"}",
        "invalid UTF-8 in field \"title\""},
@@ -269,6 +270,94 @@ TEST(ListingInputTest, RejectReasons) {
   EXPECT_EQ(r.rejects[5].listing_id, "a");
 }
 
+// An `images` entry may be an object carrying the photo's hash; plain paths around it
+// get no hash, and the hash keeps the canonical hex's bit order (models::HashFromHex).
+TEST(ListingInputTest, ImageEntriesWithHashes) {
+  const std::string hex = "f" + std::string(62, '0') + "1";
+  const std::string text =
+      Line("a", R"(,"images":["p.jpg",{"path":"q/r.jpg","pdq":")" + hex +
+                    R"(","quality":87,"note":"ignored"}])") +
+      "\n" + Line("b", R"(,"images":[{"quality":0,"pdq":")" + hex + R"(","path":"x.jpg"}])") +
+      "\n" + Line("c", R"(,"images":["only.jpg"])") + "\n";
+  ParsedBatch batch = ParseText(text);
+  ASSERT_EQ(batch.listings_size, 3u);
+  ASSERT_TRUE(batch.rejects.empty());
+  const Listing& a = batch.listings[0];
+  EXPECT_THAT(a.images, ElementsAre("p.jpg", "q/r.jpg"));
+  ASSERT_EQ(a.image_hashes.size(), 2u);
+  EXPECT_FALSE(a.image_hashes[0].present());
+  EXPECT_EQ(a.image_hashes[1].quality, 87);
+  models::Hash256 hash;
+  std::memcpy(hash.words, a.image_hashes[1].pdq, sizeof(hash.words));
+  EXPECT_EQ(models::ToHex(hash), hex);
+  EXPECT_TRUE(ValidateListing(a).ok());
+  ASSERT_EQ(batch.listings[1].image_hashes.size(), 1u);
+  EXPECT_EQ(batch.listings[1].image_hashes[0].quality, 0);
+  EXPECT_TRUE(batch.listings[2].image_hashes.empty());  // recycled listing: cleared
+}
+
+TEST(ListingInputTest, InvalidImageEntriesNameTheKey) {
+  const std::string hex(64, 'a');
+  struct Case {
+    std::string images;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {R"(["a.jpg",{"path":"b.jpg","pdq":")" + hex.substr(1) + R"(","quality":5}])",
+       "invalid image entry: images[1].pdq must be 64 hex digits"},
+      {R"([{"path":"b.jpg","pdq":")" + hex.substr(1) + R"(g","quality":5}])",
+       "invalid image entry: images[0].pdq must be 64 hex digits"},
+      {R"([{"path":"b.jpg","pdq":7,"quality":5}])",
+       "invalid image entry: images[0].pdq must be 64 hex digits"},
+      {R"([{"path":"b.jpg","pdq":")" + hex + R"(","quality":101}])",
+       "invalid image entry: images[0].quality must be an integer 0..100"},
+      {R"([{"path":"b.jpg","pdq":")" + hex + R"(","quality":-1}])",
+       "invalid image entry: images[0].quality must be an integer 0..100"},
+      {R"([{"path":"b.jpg","pdq":")" + hex + R"(","quality":50.5}])",
+       "invalid image entry: images[0].quality must be an integer 0..100"},
+      {R"([{"path":"b.jpg","pdq":")" + hex + R"(","quality":"50"}])",
+       "invalid image entry: images[0].quality must be an integer 0..100"},
+      {R"([{"pdq":")" + hex + R"(","quality":50}])",
+       "invalid image entry: images[0].path is missing"},
+      {R"([{"path":"b.jpg","quality":50}])", "invalid image entry: images[0].pdq is missing"},
+      {R"([{"path":"b.jpg","pdq":")" + hex + R"("}])",
+       "invalid image entry: images[0].quality is missing"},
+      {R"([{"path":3,"pdq":")" + hex + R"(","quality":50}])",
+       "invalid image entry: images[0].path must be a string"},
+      // The path is checked as a plain entry's.
+      {R"([{"path":"../b.jpg","pdq":")" + hex + R"(","quality":50}])",
+       "image path escapes the image root: \"../b.jpg\""},
+      {R"([{"path":"","pdq":")" + hex + R"(","quality":50}])", "image path is empty"},
+      {R"([[1]])", "field \"images\" must be an array of strings or objects"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.images);
+    ParsedBatch batch = ParseText(Line("a", R"(,"images":)" + c.images) + "\n");
+    ASSERT_EQ(batch.rejects.size(), 1u);
+    EXPECT_EQ(batch.rejects[0].reason, c.reason);
+    if (c.reason.starts_with("invalid image entry")) {
+      EXPECT_EQ(batch.rejects[0].reason_class, "invalid image entry");
+    }
+  }
+}
+
+// A hashed entry dropped beyond the count cap takes its hash with it.
+TEST(ListingInputTest, ImageHashesFollowTheirPathsPastTheCap) {
+  std::string images = "[";
+  for (size_t i = 0; i < kMaxImages + 2; ++i) {
+    if (i > 0) images += ",";
+    images += R"({"path":"p)" + std::to_string(i) + R"(.jpg","pdq":")" + std::string(64, '0') +
+              R"(","quality":)" + std::to_string(i) + "}";
+  }
+  images += "]";
+  ParsedBatch batch = ParseText(Line("a", R"(,"images":)" + images) + "\n");
+  ASSERT_EQ(batch.listings_size, 1u);
+  const Listing& l = batch.listings[0];
+  EXPECT_EQ(l.images.size(), kMaxImages);
+  ASSERT_EQ(l.image_hashes.size(), kMaxImages);
+  EXPECT_EQ(l.image_hashes.back().quality, static_cast<int32_t>(kMaxImages - 1));
+  EXPECT_EQ(l.truncated_fields, Listing::kTruncatedImages);
+}
 TEST(ListingInputTest, OptionalNullsAreAbsent) {
   ParsedBatch b = ParseText(
       Line("x", R"(,"description":null,"quantity":null,"images":null,"marketplace":null)") + "\n");

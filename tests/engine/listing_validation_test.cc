@@ -69,6 +69,17 @@ TEST(ValidateListingTest, RejectsWithTheReadersMessages) {
        "field \"images\" holds more than 32 paths"},
       {[](Listing& l) { l.images = {std::string(kMaxImagePathBytes + 1, 'p')}; },
        "field \"images\" has a path over 1024 bytes"},
+      {[](Listing& l) {
+         l.images = {"a.jpg", "b.jpg"};
+         l.image_hashes.resize(1);
+       },
+       "invalid image entry: 1 image hashes for 2 paths"},
+      {[](Listing& l) {
+         l.images = {"a.jpg", "b.jpg"};
+         l.image_hashes.resize(2);
+         l.image_hashes[1].quality = 101;
+       },
+       "invalid image entry: images[1].quality must be an integer 0..100"},
       // The first problem in field order wins.
       {[](Listing& l) {
          l.id.clear();

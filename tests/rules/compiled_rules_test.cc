@@ -97,8 +97,9 @@ TEST(CompiledRulesModelTest, PatternsKnowTheirRuleAndScope) {
   for (const PatternInfo& p : (*rules)->patterns()) {
     EXPECT_NE(p.where.find(".yaml:"), std::string::npos) << p.where;
     EXPECT_TRUE(InScope(p, MatchScope::kTitle));
+    // Context phrases are read in titles only; names, cues and exclude phrases everywhere.
     const bool context = p.kind != PatternKind::kBrand && p.kind != PatternKind::kKeyword &&
-                         p.kind != PatternKind::kCue;
+                         p.kind != PatternKind::kCue && p.kind != PatternKind::kExclude;
     EXPECT_EQ(InScope(p, MatchScope::kDescription), !context) << p.expression;
     if (p.kind == PatternKind::kCue) {
       saw_cue = true;

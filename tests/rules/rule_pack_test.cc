@@ -14,6 +14,7 @@ namespace bonafide::rules {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -180,6 +181,41 @@ TEST_F(RulePackTest, AppliesDefaults) {
   EXPECT_FALSE(acme.threshold.has_value());
   EXPECT_EQ(acme.brands.at(0).aliases.at(0), "ACME Originals");
   EXPECT_EQ(acme.authorized_sellers.at(0), "s-100");
+}
+
+TEST_F(RulePackTest, ReadsExcludePhrasesAndExamplesOfBrandsAndProducts) {
+  Write("rights_holders/acme.yaml", R"(id: acme
+name: ACME Sports GmbH
+brands:
+  - name: ACME
+    exclude: [acme anvil, acme corp cartoon]
+    examples: {match: ["ACME Runner 22"], no_match: ["acme anvil prop"]}
+products:
+  - id: acme-runner-22
+    name: Runner 22
+    keywords: [runner 22]
+    exclude: [runner 22 bean]
+    examples:
+      no_match: ["Runner 22 bean seeds"]
+)");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  const RightsHolder& acme = pack->rights_holders.at(0);
+  EXPECT_THAT(acme.brands.at(0).exclude, ElementsAre("acme anvil", "acme corp cartoon"));
+  EXPECT_THAT(acme.brands.at(0).examples.match, ElementsAre("ACME Runner 22"));
+  EXPECT_THAT(acme.brands.at(0).examples.no_match, ElementsAre("acme anvil prop"));
+  EXPECT_THAT(acme.products.at(0).exclude, ElementsAre("runner 22 bean"));
+  EXPECT_TRUE(acme.products.at(0).examples.match.empty());
+  EXPECT_THAT(acme.products.at(0).examples.no_match, ElementsAre("Runner 22 bean seeds"));
+}
+
+TEST_F(RulePackTest, RejectsMalformedExcludeAndExamples) {
+  Write("rights_holders/acme.yaml",
+        "id: acme\nname: A\nbrands:\n  - name: ACME\n    exclude: acme anvil\n");
+  ExpectError("rights_holders/acme.yaml", 5, 14, "expected a list");
+  Write("rights_holders/acme.yaml",
+        "id: acme\nname: A\nbrands:\n  - name: ACME\n    examples: {matches: [x]}\n");
+  ExpectError("rights_holders/acme.yaml", 5, 16, "unknown field \"examples.matches\"");
 }
 
 TEST_F(RulePackTest, WarnsAboutOtherFilesInRightsHolders) {

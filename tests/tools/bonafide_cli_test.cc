@@ -220,7 +220,8 @@ TEST_F(BonafideCliTest, ExplainSaysWhyEachListingDidOrDidNotOpenACase) {
   EXPECT_THAT(all.out, HasSubstr("    => case: score 2 >= threshold 1\n"));
   EXPECT_THAT(all.out, HasSubstr("record (line 2)\n  rejected: not a JSON object\n"));
   EXPECT_THAT(all.out, HasSubstr("listing default:x2 (line 3)"));
-  EXPECT_THAT(all.out, HasSubstr("is 0.87 of the reference 150.00 EUR of nike-air-max-90"));
+  EXPECT_THAT(all.out, HasSubstr("is 86.67% of the reference 150.00 EUR of nike-air-max-90 (not "
+                                 "below 40%)"));
   EXPECT_THAT(all.out, HasSubstr("\\x1b[31m"));
   EXPECT_THAT(all.out, Not(HasSubstr("\x1b")));
 

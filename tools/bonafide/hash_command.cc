@@ -18,8 +18,13 @@ int HashCommand(int argc, char** argv) {
       "full-resolution decode, as the reference implementation computes it, and its quality\n"
       "(0-100; below the policy's image.min_quality, 50 by default, a hash is not matched).\n"
       "JPEG, PNG, WebP and BMP; EXIF orientation applied to JPEGs. An image that cannot be\n"
-      "read is reported on stderr and the others are still hashed.",
+      "read is reported on stderr and the others are still hashed. With --listing-photo, the\n"
+      "hash a scan computes for a listing photo (reduced JPEG decode, a few bits from the\n"
+      "reference): what a listing's images entry {\"path\", \"pdq\", \"quality\"} carries.",
       "0  every image was hashed\n1  some image could not be read\n2  bad usage");
+  bool listing_photo = false;
+  flags.Bool("listing-photo", "hash as the scan hashes listing photos (reduced JPEG decode)",
+             &listing_photo);
   std::vector<std::string> images;
   if (std::optional<int> exit = flags.Parse(argc, argv, &images)) return *exit;
   if (images.empty()) return flags.UsageError("need at least one IMAGE");
@@ -28,7 +33,9 @@ int HashCommand(int argc, char** argv) {
   models::PdqHasher hasher;
   int failed = 0;
   for (const std::string& path : images) {
-    if (absl::Status s = decoder.DecodeFile(path, models::DecodeMode::kFull, luma); !s.ok()) {
+    const models::DecodeMode mode =
+        listing_photo ? models::DecodeMode::kReduced : models::DecodeMode::kFull;
+    if (absl::Status s = decoder.DecodeFile(path, mode, luma); !s.ok()) {
       std::fprintf(stderr, "bonafide hash: %s: %s\n", path.c_str(),
                    std::string(s.message()).c_str());
       ++failed;

@@ -327,7 +327,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
         case TermKind::kKeyword:
           state[t.holder] |= 1;
           if (h.evasive && t.kind == TermKind::kBrand) state[t.holder] |= 2;
-          if (t.kind == TermKind::kKeyword) {
+          if (t.kind == TermKind::kKeyword && f == 0) {  // products named in the title
             const auto& pr = m.holders[t.holder].products[t.product];
             if (pr.ref_base > 0 && unit_base < pr.ratio * pr.ref_base) {
               price_sig[t.holder] = 1;
@@ -365,7 +365,7 @@ void LabelOracle::Evaluate(const LabelInput& in, std::vector<HolderVerdict>& out
       }
       for (const Hit& c : th) {
         const Term& ct = m.terms[c.term];
-        if (ct.kind == TermKind::kCompat && c.te <= mh.tb && mh.tb - c.te <= 1) return true;
+        if (ct.kind == TermKind::kCompat && c.te <= mh.tb && mh.tb - c.te <= 3) return true;
       }
       for (const Hit& a : th) {
         if (m.terms[a.term].kind != TermKind::kAccessory || a.tb < mh.te) continue;
