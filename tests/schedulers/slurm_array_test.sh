@@ -83,27 +83,34 @@ done
 [[ $(task_state 1) == RUNNING ]] || fail "task 1 finished before it could be killed: make the dump larger"
 # SIGKILL to the scan itself (the batch script exec'd it): no chance to commit or clean up.
 pkill -KILL -f -- "--shard 1/4" || fail "no scan process of shard 1/4 to kill"
-for _ in $(seq 100); do
-  [[ $(task_state 1) == RUNNING ]] || break
-  sleep 0.1
-done
-log "task 1 killed; requeueing it"
-for _ in $(seq 50); do
-  scontrol requeue "${job}_1" 2>/dev/null && break
-  sleep 0.2
-done
-# Slurm holds a requeued job back for a while (its begin time moves on); start it now.
-for _ in $(seq 50); do
-  scontrol update JobId="${job}_1" StartTime=now 2>/dev/null && break
-  sleep 0.2
-done
+log "task 1 killed"
 
-# Wait for the whole array (the requeued task included) to leave the queue.
-for _ in $(seq 1800); do
-  [[ -z $(squeue -h -j "$job" 2>/dev/null) ]] && break
-  sleep 0.1
+# Requeue it once slurmd has let go of it (a requeue during the cleanup can be refused at
+# launch: "already killed, do not launch batch job"); Slurm then holds a requeued job back
+# for a while, so start it now. Tried again if the requeued run did not get to run.
+task_completed() { grep "^listings read" "$tmp/bonafide-scan-${job}_1.log" | grep -q "shard 1/4"; }
+for attempt in 1 2 3; do
+  for _ in $(seq 300); do
+    [[ -z $(task_state 1) ]] && break
+    sleep 0.1
+  done
+  for _ in $(seq 50); do
+    scontrol requeue "${job}_1" 2>/dev/null && break
+    sleep 0.2
+  done
+  for _ in $(seq 50); do
+    scontrol update JobId="${job}_1" StartTime=now 2>/dev/null && break
+    sleep 0.2
+  done
+  log "task 1 requeued (attempt $attempt)"
+  # Wait for the whole array (the requeued task included) to leave the queue.
+  for _ in $(seq 1800); do
+    [[ -z $(squeue -h -j "$job" 2>/dev/null) ]] && break
+    sleep 0.1
+  done
+  [[ -z $(squeue -h -j "$job") ]] || fail "the array did not finish within 3 minutes"
+  task_completed && break
 done
-[[ -z $(squeue -h -j "$job") ]] || fail "the array did not finish within 3 minutes"
 
 # --- checks -------------------------------------------------------------------------------
 for i in 0 1 2 3; do
