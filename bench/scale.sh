@@ -38,7 +38,6 @@ chmod 0755 "$pg_dir"
 trap 'bash tests/services/postgresql.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
 pg=$(bash tests/services/postgresql.sh start "$pg_dir")
 sqlite_db=$data/scale.db
-n_db=0
 
 # fresh_outbox BACKEND: prints the location of a new, empty outbox.
 fresh_outbox() {
@@ -46,15 +45,17 @@ fresh_outbox() {
     rm -f "$sqlite_db" "$sqlite_db-wal" "$sqlite_db-shm"
     echo "$sqlite_db"
   else
-    n_db=$((n_db + 1))
-    psql "$pg/postgres" -qAtc "CREATE DATABASE scale_$n_db" > /dev/null
-    echo "$pg/scale_$n_db"
+    # Named by the clock: this runs in a $(...) subshell, where a counter would not count.
+    local name
+    name="scale_$(date +%s%N)"
+    psql "$pg/postgres" -qAtc "CREATE DATABASE $name" > /dev/null
+    echo "$pg/$name"
   fi
 }
 
 # run_shards OUTBOX N INPUT: N shard processes side by side; prints the wall seconds.
 run_shards() {
-  local outbox=$1 n=$2 input=$3 threads=$((n == 1 ? 2 : 1)) i start
+  local outbox=$1 n=$2 input=$3 i start
   start=$(date +%s.%N)
   if ((n == 1)); then
     "$bonafide" scan --rules examples/rules --outbox "$outbox" --rejects '' --cache-dir '' \
@@ -62,7 +63,7 @@ run_shards() {
   else
     for ((i = 0; i < n; i++)); do
       "$bonafide" scan --rules examples/rules --outbox "$outbox" --rejects '' --cache-dir '' \
-        --threads "$threads" --shard "$i/$n" "$input" > /dev/null &
+        --threads 1 --shard "$i/$n" "$input" > /dev/null &
     done
     wait
   fi

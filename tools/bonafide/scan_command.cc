@@ -135,7 +135,8 @@ int ScanCommand(int argc, char** argv) {
   flags.String("rules", "rules directory (required)", &raw.rules);
   flags.String("images", "directory listing photo paths are relative to (\"\" = photos not read)",
                &raw.images);
-  flags.String("outbox", "SQLite outbox file", &raw.outbox);
+  flags.String("outbox", "outbox: an SQLite file (created when missing) or a postgresql:// URI",
+               &raw.outbox);
   flags.String("rejects", "rejected records, JSON Lines (\"\" = do not write)", &raw.rejects);
   flags.Enum("input-format",
              "auto: a .csv name (also .csv.gz/.zst) is CSV, others and stdin are JSON Lines",
