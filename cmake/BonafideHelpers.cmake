@@ -38,6 +38,20 @@ function(bonafide_cc_test)
   target_compile_definitions(${ARG_NAME} PRIVATE
     BONAFIDE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     BONAFIDE_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  # Outside BONAFIDE_TEST_LABELS: the target exists (others may name it) but is neither
+  # built by default nor registered.
+  if(BONAFIDE_TEST_LABELS)
+    set(wanted FALSE)
+    foreach(label IN LISTS ARG_LABELS)
+      if(label IN_LIST BONAFIDE_TEST_LABELS)
+        set(wanted TRUE)
+      endif()
+    endforeach()
+    if(NOT wanted)
+      set_target_properties(${ARG_NAME} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+      return()
+    endif()
+  endif()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME} --gtest_brief=1)
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()
