@@ -17,7 +17,7 @@ packages=(
   python3 python3-yaml zstd ripgrep
   clang-format clang-tidy  # tools/format.sh --check and tools/lint.sh, run by tools/test.sh
   chromium  # tests/browser: the portal page in the system's headless browser
-  slurm-wlm munge  # tests/schedulers: a single-node Slurm cluster runs the scan job array
+  slurm-wlm munge procps  # tests/schedulers: a single-node Slurm cluster (pkill kills a task)
 )
 # tests/browser runs on node and npm. A machine may already have them from another source
 # (a nodejs package that bundles npm conflicts with Debian's npm), so they are installed only
