@@ -63,8 +63,12 @@ struct Scanner::Impl {
 };
 
 struct Scanner::Scratch::Impl {
-  Impl(const rules::CompiledRules& rules, std::unique_ptr<rules::TextMatcher> text_matcher)
-      : matcher(std::move(text_matcher)), decision(rules) {}
+  Impl(const Scanner::Impl& scanner, const rules::CompiledRules& rules,
+       std::unique_ptr<rules::TextMatcher> text_matcher)
+      : owner(&scanner), matcher(std::move(text_matcher)), decision(rules) {}
+
+  // The scanner that made it: its matcher and decision tables fit that scanner's rules only.
+  const Scanner::Impl* owner;
 
   // Finds the patterns of `scope` in `text`.
   void Match(std::string_view text, rules::MatchScope scope, std::vector<rules::TextHit>& hits) {
@@ -379,12 +383,17 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
 absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
   BONAFIDE_ASSIGN_OR_RETURN(std::unique_ptr<rules::TextMatcher> matcher,
                             impl_->matchers->NewMatcher());
-  auto scratch = std::make_unique<Scratch::Impl>(*impl_->rules, std::move(matcher));
+  auto scratch = std::make_unique<Scratch::Impl>(*impl_, *impl_->rules, std::move(matcher));
   return std::unique_ptr<Scratch>(new Scratch(std::move(scratch)));
 }
 
 void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   Scratch::Impl& scratch = *s.impl_;
+  // Another scanner's scratch (the natural mistake when rules are reloaded while scans run)
+  // would judge with the wrong patterns and tables: a bug, stopped here rather than a wrong
+  // verdict or a use after free.
+  BONAFIDE_CHECK(scratch.owner == impl_.get() &&
+                 "the scratch must come from this Scanner's NewScratch()");
   auto prepare = [&](std::string_view text, rules::MatchScope scope, engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();

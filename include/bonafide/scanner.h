@@ -283,7 +283,8 @@ class Scanner {
 
   // Per-thread state (Hyperscan scratch, normalisation buffers, image decoder, PDQ hasher
   // and photo-bank query buffers). One per thread; keeps a
-  // reference to the Scanner that made it, which must outlive it. Not copyable.
+  // reference to the Scanner that made it, which must outlive it, and works with that
+  // Scanner only (Scan aborts, naming the mistake, when given another's). Not copyable.
   class Scratch {
    public:
     ~Scratch();

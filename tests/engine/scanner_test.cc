@@ -311,6 +311,24 @@ products:
                          "name \"acme\""));
 }
 
+// A scratch works with the Scanner that made it only; another's (say, after a rules reload)
+// is refused loudly instead of judging with the wrong tables.
+TEST_F(ScannerTest, AScratchOfAnotherScannerIsRefused) {
+  ScannerOptions options;
+  options.rules_dir = dir_->Join("rules");
+  auto other = Scanner::Create(options);
+  ASSERT_TRUE(other.ok()) << other.status();
+  listing_.title = "ACME Runner 22 replica";
+  listing_.price = 10;
+  listing_.currency = "EUR";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH((*other)->Scan(listing_, *scratch_, verdict_), "from this Scanner's NewScratch");
+  auto own = (*other)->NewScratch();
+  ASSERT_TRUE(own.ok());
+  (*other)->Scan(listing_, **own, verdict_);
+  EXPECT_TRUE(verdict_.any_case());
+}
+
 TEST_F(ScannerTest, BrandsMatchWholeWordsOnly) {
   for (const char* title :
        {"diorama model kit", "snuggle blanket", "special occasion dress", "acmeology handbook"}) {
