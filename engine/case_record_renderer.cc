@@ -36,12 +36,6 @@ const char* CoverageName(Coverage c) {
   return "none";
 }
 
-std::string_view SpanText(const Listing& listing, const TextSpan& span) {
-  const std::string& field = span.field == TextField::kTitle ? listing.title : listing.description;
-  if (span.begin >= span.end || span.end > field.size()) return {};
-  return std::string_view(field).substr(span.begin, span.end - span.begin);
-}
-
 void AppendSpan(const Listing& listing, const TextSpan& span, std::string& out) {
   absl::StrAppend(&out, "\"field\":\"", FieldName(span.field), "\",\"begin\":", span.begin,
                   ",\"end\":", span.end, ",\"text\":");
@@ -59,6 +53,12 @@ std::string Number(double v) {
 }
 
 }  // namespace
+
+std::string_view SpanText(const Listing& listing, const TextSpan& span) {
+  const std::string& field = span.field == TextField::kTitle ? listing.title : listing.description;
+  if (span.begin >= span.end || span.end > field.size()) return {};
+  return std::string_view(field).substr(span.begin, span.end - span.begin);
+}
 
 void AppendPriceSentence(const Listing& listing, const PriceCheck& check,
                          const rules::CompiledProduct& product, std::string_view base, bool below,
@@ -153,7 +153,6 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
         check.unit_price = sig.unit_price;
         check.reference_price = sig.reference_price;
         check.ratio = sig.ratio;
-        check.min_ratio = product.min_price_ratio;
         check.units = sig.units;
         explanation.push_back(' ');
         AppendPriceSentence(listing, check, product, policy.currency, true, explanation);

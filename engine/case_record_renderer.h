@@ -49,6 +49,9 @@ class CaseRecordRenderer {
   const OutboxFeedback& feedback_;
 };
 
+// The listing's own text at `span` (empty when the span is empty or outside its field).
+std::string_view SpanText(const Listing& listing, const TextSpan& span);
+
 // Appends the price rule's sentence for `check` (of `product`, in base currency `base`):
 // money with its currency's decimals, the listing's and the reference's own currency beside
 // the base currency when they differ, the lot when the price is for several units, e.g.

@@ -343,7 +343,6 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       hv.price.unit_price = unit_price();
       hv.price.reference_price = product.reference_price_base;
       hv.price.ratio = st.best_ratio;
-      hv.price.min_ratio = product.min_price_ratio;
       hv.price.units = static_cast<int64_t>(unit_divisor);
     }
     hv.signals_begin = static_cast<uint32_t>(verdict.signals.size());

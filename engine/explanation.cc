@@ -19,13 +19,11 @@ namespace {
 
 // `"N1ke" (title 0-4)`: the listing's own text at `span`, and where it is.
 std::string Quote(const Listing& listing, const TextSpan& span) {
-  const std::string& text = span.field == TextField::kTitle ? listing.title : listing.description;
-  if (span.end <= span.begin || span.end > text.size()) return "(no text)";
-  std::string out = "\"";
-  out.append(text, span.begin, span.end - span.begin);
-  absl::StrAppend(&out, "\" (", span.field == TextField::kTitle ? "title" : "description", " ",
-                  span.begin, "-", span.end, ")");
-  return out;
+  const std::string_view text = SpanText(listing, span);
+  if (text.empty()) return "(no text)";
+  return absl::StrCat("\"", ToAbsl(text), "\" (",
+                      span.field == TextField::kTitle ? "title" : "description", " ", span.begin,
+                      "-", span.end, ")");
 }
 
 // The signals of `hv` of `kind`, or null.
@@ -140,20 +138,13 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     h.reference = hv.named ? absl::StrCat("named ", Quote(listing, hv.first_mention))
                            : "not named: shown by a photo";
 
-    // Cue rules: the same for every rights holder the listing references.
-    for (const int32_t c : verdict.cue_hits) {
-      const auto& rule = rules.pack().cues[c];
-      const RulesInfo::CueRule& cue = info.cue_rules[c];
-      const Signal* held = nullptr;
-      for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
-        if (verdict.signals[i].kind == SignalKind::kCue && verdict.signals[i].index == c) {
-          held = &verdict.signals[i];
-        }
-      }
-      add(h, absl::StrCat("cue:", cue.id), held, rule.weight,
-          held != nullptr ? absl::StrCat("matched ", Quote(listing, held->span))
-                          : "matched, but the rule is off",
-          cue.shadow);
+    // Cue rules: every one that matched is a signal of every referenced rights holder.
+    for (uint32_t i = hv.signals_begin; i < hv.signals_end; ++i) {
+      const Signal& sig = verdict.signals[i];
+      if (sig.kind != SignalKind::kCue) continue;
+      add(h, absl::StrCat("cue:", info.cue_rules[sig.index].id), &sig,
+          rules.pack().cues[sig.index].weight, absl::StrCat("matched ", Quote(listing, sig.span)),
+          sig.shadow);
     }
     if (verdict.cue_hits.empty()) {
       add(h, "cue", nullptr, policy.weights.cue, "no cue rule matched the title or description");

@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
+#include "util/strings.h"
+
 namespace bonafide {
 namespace {
 
@@ -50,13 +52,12 @@ absl::StatusOr<Shard> ParseShard(std::string_view text) {
   Shard shard;
   if (slash == std::string_view::npos || !ParseDecimal(text.substr(0, slash), shard.index) ||
       !ParseDecimal(text.substr(slash + 1), shard.count)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "shard \"", absl::string_view(text.data(), text.size()), "\": expected I/N, e.g. 0/4"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shard \"", ToAbsl(text), "\": expected I/N, e.g. 0/4"));
   }
   if (shard.count == 0 || shard.count > kMaxShards || shard.index >= shard.count) {
-    return absl::InvalidArgumentError(absl::StrCat("shard \"",
-                                                   absl::string_view(text.data(), text.size()),
-                                                   "\": need 0 <= I < N <= ", kMaxShards));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shard \"", ToAbsl(text), "\": need 0 <= I < N <= ", kMaxShards));
   }
   return shard;
 }

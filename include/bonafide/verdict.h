@@ -131,9 +131,9 @@ struct PriceCheck {
   TextSpan span;  // where it is named (empty when only its photo is shown)
   double unit_price = 0;
   double reference_price = 0;
-  double ratio = 0;      // unit_price / reference_price
-  double min_ratio = 0;  // the product's min_price_ratio: the signal needs ratio below it
-  int64_t units = 1;     // the units the price is for
+  double ratio = 0;   // unit_price / reference_price (the signal needs it below the
+                      // product's min_price_ratio)
+  int64_t units = 1;  // the units the price is for
 };
 
 struct HolderVerdict {

@@ -330,8 +330,6 @@ TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
   EXPECT_NE(record.reasons_json.find("\"signal\":\"price\""), std::string::npos);
 }
 
-// The rules version covers what the photos show and every policy field, not where the
-// rules directory lies or whether the photo hashes came from a cache.
 // Scanner::Explain with photos: a matching photo names the genuine photo and its distance;
 // one that matches nothing names the nearest genuine photo, however far; unreadable photos
 // say why.
@@ -374,6 +372,8 @@ TEST_F(ImageScanTest, ExplainGivesTheMatchingOrNearestGenuinePhoto) {
   EXPECT_THAT(e.photos[1], ::testing::StartsWith("#1 missing.jpg: missing"));
 }
 
+// The rules version covers what the photos show and every policy field, not where the
+// rules directory lies or whether the photo hashes came from a cache.
 TEST_F(ImageScanTest, RulesVersionFollowsPhotoContentAndPolicy) {
   auto reference = NewScanner("");
   ASSERT_NE(reference, nullptr);
