@@ -354,8 +354,7 @@ Batch* ScanRun::Scan(Batch* b) {
       ++b->other_shards;
       continue;
     }
-    scanner_.Scan(listing, *w.scratch, w.verdict);
-    if (!w.verdict.reject_reason.empty()) {
+    if (!scanner_.Scan(listing, *w.scratch, w.verdict).ok()) {
       b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
                                    w.verdict.reject_reason, w.verdict.reject_class, listing.id});
       continue;

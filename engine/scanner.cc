@@ -18,6 +18,7 @@
 #include "engine/decision.h"
 #include "engine/explanation.h"
 #include "engine/feedback_index.h"
+#include "engine/listing_validation.h"
 #include "engine/photo_hash_cache.h"
 #include "engine/scan_run.h"
 #include "models/image_decode.h"
@@ -387,13 +388,22 @@ absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
   return std::unique_ptr<Scratch>(new Scratch(std::move(scratch)));
 }
 
-void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
+absl::Status Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   Scratch::Impl& scratch = *s.impl_;
   // Another scanner's scratch (the natural mistake when rules are reloaded while scans run)
   // would judge with the wrong patterns and tables: a bug, stopped here rather than a wrong
   // verdict or a use after free.
   BONAFIDE_CHECK(scratch.owner == impl_.get() &&
                  "the scratch must come from this Scanner's NewScratch()");
+  // A listing from a dump passed these checks in its reader already; one built by a
+  // service may not have, and a NaN price or an image path out of the root must not
+  // become a case. Cheap next to the matching (no allocation unless it fails).
+  if (absl::Status valid = ValidateListing(listing); !valid.ok()) {
+    verdict.Clear();
+    verdict.reject_reason.assign(valid.message().data(), valid.message().size());
+    verdict.reject_class.assign(engine::RejectClassOf(verdict.reject_reason));
+    return valid;
+  }
   auto prepare = [&](std::string_view text, rules::MatchScope scope, engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();
@@ -419,12 +429,15 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
     impl_->ScanImages(listing, scratch);
   }
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
+  if (!verdict.reject_reason.empty()) return absl::InvalidArgumentError(verdict.reject_reason);
+  return absl::OkStatus();
 }
 
 ListingExplanation Scanner::Explain(const Listing& listing, Scratch& s,
                                     const std::vector<std::string>& also_holders) const {
   Verdict verdict;
-  Scan(listing, s, verdict);
+  // A refused listing is explained by its reject reason (in the verdict).
+  Scan(listing, s, verdict).IgnoreError();
   // Scan reads photos only where they can change the verdict; an explanation shows them
   // whenever they can be read.
   if (verdict.reject_reason.empty() && verdict.images.empty() && !impl_->info.image_root.empty() &&
@@ -451,12 +464,22 @@ std::vector<std::string> Scanner::CheckExamples() const {
   listing.seller_id = "example";
   listing.currency = pack.policy.currency;
   Verdict verdict;
+  // Scans an example title; false (with the failure recorded) when it cannot be scanned.
+  auto scan_example = [&](const std::string& example, const rules::SourceLocation& where) {
+    listing.title = example;
+    const absl::Status scanned = Scan(listing, **scratch, verdict);
+    if (!scanned.ok()) {
+      failures.push_back(absl::StrFormat("%s: example \"%s\" cannot be scanned: %s",
+                                         rules::FormatLocation(where), example,
+                                         scanned.message()));
+    }
+    return scanned.ok();
+  };
   for (size_t c = 0; c < pack.cues.size(); ++c) {
     const auto& rule = pack.cues[c];
     if (rule.mode == rules::RuleMode::kOff) continue;
     auto check = [&](const std::string& example, bool want) {
-      listing.title = example;
-      Scan(listing, **scratch, verdict);
+      if (!scan_example(example, rule.location)) return;
       bool hit = false;
       for (int32_t h : verdict.cue_hits) hit |= h == static_cast<int32_t>(c);
       if (hit != want) {
@@ -475,8 +498,7 @@ std::vector<std::string> Scanner::CheckExamples() const {
                      const std::string& what) {
       for (const bool want : {true, false}) {
         for (const std::string& example : want ? examples.match : examples.no_match) {
-          listing.title = example;
-          Scan(listing, **scratch, verdict);
+          if (!scan_example(example, where)) continue;
           bool named = false;
           for (const HolderVerdict& hv : verdict.holders) {
             named |= hv.holder == static_cast<int32_t>(h) && hv.named;
