@@ -121,7 +121,8 @@ void BM_Scanner_MakeCaseRecord(benchmark::State& state) {
   std::vector<std::pair<const Listing*, Verdict>> flagged;
   for (const Listing& l : Listings()) {
     Verdict verdict;
-    if ((*scanner)->Scan(l, **scratch, verdict).ok() && verdict.any_case()) flagged.emplace_back(&l, std::move(verdict));
+    if ((*scanner)->Scan(l, **scratch, verdict).ok() && verdict.any_case())
+      flagged.emplace_back(&l, std::move(verdict));
   }
   CaseRecord record;
   int64_t cases = 0;

@@ -470,8 +470,7 @@ std::vector<std::string> Scanner::CheckExamples() const {
     const absl::Status scanned = Scan(listing, **scratch, verdict);
     if (!scanned.ok()) {
       failures.push_back(absl::StrFormat("%s: example \"%s\" cannot be scanned: %s",
-                                         rules::FormatLocation(where), example,
-                                         scanned.message()));
+                                         rules::FormatLocation(where), example, scanned.message()));
     }
     return scanned.ok();
   };

@@ -101,7 +101,8 @@ TEST(ScanAllocationTest, ScanAllocatesNothingOnceWarm) {
     Verdict verdict;
 
     int64_t cases = 0, rejects = 0, authorized = 0, records = 0;
-    for (const Listing& listing : listings) scanner->Scan(listing, **scratch, verdict).IgnoreError();
+    for (const Listing& listing : listings)
+      scanner->Scan(listing, **scratch, verdict).IgnoreError();
     // A refused listing's Status holds its message (an allocation, documented); every
     // listing judged allocates nothing.
     int64_t allocations = 0;

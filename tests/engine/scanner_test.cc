@@ -10,9 +10,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "simdjson.h"
-
 #include "tests/acme_pack.h"
+
+#include "simdjson.h"
 
 namespace bonafide {
 namespace {
@@ -214,8 +214,7 @@ TEST_F(ScannerTest, CaseJsonIsValidWhateverTheListingHolds) {
     simdjson::dom::element parsed;
     EXPECT_EQ(parser.parse(*json).get(parsed), simdjson::SUCCESS) << *json;
   }
-  EXPECT_NE(record.evidence_json.find("\"price\":null"), std::string::npos)
-      << record.evidence_json;
+  EXPECT_NE(record.evidence_json.find("\"price\":null"), std::string::npos) << record.evidence_json;
 }
 
 TEST_F(ScannerTest, LotsArePricedPerUnit) {
