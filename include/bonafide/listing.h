@@ -12,7 +12,9 @@
 #define BONAFIDE_LISTING_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -77,6 +79,35 @@ struct Listing {
 // currency has a rate in the rules' policy is the scanner's check, not this one.
 // Thread-safe; does not allocate unless it fails.
 absl::Status ValidateListing(const Listing& listing);
+
+// Reads listings written as JSON objects one at a time (a Kafka message, a request body):
+// the format of a JSON Lines dump record (docs/listings.md), read by the dump reader's own
+// code, so the fields, caps, truncation and reject messages are the same.
+//
+//   bonafide::ListingJsonParser parser;  // one per thread
+//   bonafide::Listing listing;           // reused: keeps its capacity
+//   if (absl::Status s = parser.Parse(message, listing); !s.ok()) { ...s.message()... }
+//
+// Not thread-safe (it holds the JSON parser's buffers); not copyable.
+class ListingJsonParser {
+ public:
+  ListingJsonParser();
+  ~ListingJsonParser();
+  ListingJsonParser(const ListingJsonParser&) = delete;
+  ListingJsonParser& operator=(const ListingJsonParser&) = delete;
+
+  // Parses `json`, one JSON object (surrounding whitespace allowed), into `listing` (reset
+  // first). Over-cap text is truncated and flagged in Listing::truncated_fields, as the
+  // dump reader does; a listing parsed without error passes ValidateListing(). Otherwise
+  // returns InvalidArgument with the message a dump reader gives the same record
+  // (`invalid JSON: ...`, `missing required field "price"`, `image path escapes the image
+  // root: "../x.jpg"`), and `listing` holds whatever was read before the problem.
+  absl::Status Parse(std::string_view json, Listing& listing);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // How a dump is written. kAuto decides by the file name: ".csv" (also ".csv.gz",
 // ".csv.zst"; any letter case) is CSV, anything else, and standard input, JSON Lines.
