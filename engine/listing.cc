@@ -19,6 +19,7 @@ void Listing::Clear() {
   quantity = 1;
   images.clear();
   image_hashes.clear();
+  image_bytes.clear();
   marketplace.assign("default");
   line_number = 0;
   truncated_fields = 0;

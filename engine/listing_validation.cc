@@ -159,6 +159,12 @@ absl::Status ValidateListing(const Listing& listing) {
             return invalid();
           }
         }
+        if (!listing.image_bytes.empty() && listing.image_bytes.size() != listing.images.size()) {
+          absl::StrAppend(&message, ToAbsl(engine::kInvalidImageEntry), ": ",
+                          listing.image_bytes.size(), " photos in memory for ",
+                          listing.images.size(), " paths");
+          return invalid();
+        }
         if (!listing.image_hashes.empty() && listing.image_hashes.size() != listing.images.size()) {
           absl::StrAppend(&message, ToAbsl(engine::kInvalidImageEntry), ": ",
                           listing.image_hashes.size(), " image hashes for ", listing.images.size(),

@@ -50,6 +50,10 @@ void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
     return;
   }
   for (const ImageResult& r : verdict.images) {
+    if (r.status == ImageStatus::kNotRead) {
+      ++photos_not_read;
+      continue;
+    }
     ++photos_by_status[static_cast<int>(r.status)];
     photos_matched += r.matched;
     const bool hashed = r.status == ImageStatus::kHashed || r.status == ImageStatus::kTooPlain;

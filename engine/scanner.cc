@@ -51,9 +51,19 @@ struct Scanner::Impl {
   // Refers to *rules and info; set once both are final.
   std::optional<engine::CaseRecordRenderer> renderer;
 
+  // Genuine photos or photos of confirmed counterfeits exist: listing photos can matter.
+  bool matches_photos = false;
+
+  // True when some photo of `listing` can be read: it carries photos (in memory or as
+  // hashes), or an image root is set.
+  bool CanReadPhotos(const Listing& listing) const {
+    return !info.image_root.empty() || !listing.image_hashes.empty() ||
+           !listing.image_bytes.empty();
+  }
   // Reads, hashes and matches (against the banks there are) the listing's photos into
-  // scratch.images, scratch.image_matches and scratch.known_photos.
-  // REQUIRES: an image root is set.
+  // scratch.images, scratch.image_matches and scratch.known_photos. Each photo comes from
+  // its hash, else its bytes in memory, else its file under the image root (kNotRead when
+  // there is none).
   void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
   // Reads and hashes the listing photo at `relative_path` (under the image root) into
   // variants[0, variant_count): all 8 rotations and flips when known counterfeit photos
@@ -61,6 +71,12 @@ struct Scanner::Impl {
   bool HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& scratch,
                  std::array<models::PdqResult, models::kNumDihedral>& variants,
                  size_t& variant_count, ImageResult& r) const;
+  // Decodes and hashes encoded photo `bytes` into variants[0, variant_count) (all 8
+  // rotations and flips when known counterfeit photos are matched). Returns false with the
+  // failure in `r`.
+  bool HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& scratch,
+                   std::array<models::PdqResult, models::kNumDihedral>& variants,
+                   size_t& variant_count, ImageResult& r) const;
 };
 
 struct Scanner::Scratch::Impl {
@@ -203,18 +219,25 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
       return true;
     }
   }
-  if (absl::Status st = s.decoder.Decode(s.file_bytes, models::DecodeMode::kReduced, s.luma);
-      !st.ok()) {
+  if (!HashEncoded(s.file_bytes, s, variants, variant_count, r)) return false;
+  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
+  return true;
+}
+
+bool Scanner::Impl::HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& s,
+                                std::array<models::PdqResult, models::kNumDihedral>& variants,
+                                size_t& variant_count, ImageResult& r) const {
+  if (absl::Status st = s.decoder.Decode(bytes, models::DecodeMode::kReduced, s.luma); !st.ok()) {
     SetFailure(st, r);
     return false;
   }
+  const size_t needed = feedback.has_photos() ? models::kNumDihedral : 1;
   if (needed == models::kNumDihedral) {
     variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
   } else {
     variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
   }
   variant_count = needed;
-  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
   return true;
 }
 
@@ -238,6 +261,14 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       std::memcpy(variants[0].hash.words, given.pdq, sizeof(given.pdq));
       variants[0].quality = given.quality;
       r.source = HashSource::kListing;
+    } else if (!listing.image_bytes.empty() && !listing.image_bytes[i].empty()) {
+      // Bytes a service just received: new content, so the listing-photo cache (keyed by
+      // file identity, or content after a file read) would cost a digest for nothing.
+      if (!HashEncoded(listing.image_bytes[i], s, variants, variant_count, r)) continue;
+    } else if (info.image_root.empty()) {
+      r.status = ImageStatus::kNotRead;
+      r.detail = "no image root to read it under";
+      continue;
     } else if (!HashPhoto(listing.images[i], s, variants, variant_count, r)) {
       continue;
     }
@@ -375,8 +406,8 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
   }
   BONAFIDE_ASSIGN_OR_RETURN(impl->feedback,
                             engine::FeedbackIndex::Build(options.feedback, *impl->rules));
-  info.reads_images =
-      (impl->bank != nullptr || impl->feedback.has_photos()) && !info.image_root.empty();
+  impl->matches_photos = impl->bank != nullptr || impl->feedback.has_photos();
+  info.reads_images = impl->matches_photos && !info.image_root.empty();
   impl->renderer.emplace(*impl->rules, impl->info, impl->feedback.feedback());
   return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
 }
@@ -413,8 +444,8 @@ absl::Status Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict)
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
   prepare(listing.description, rules::MatchScope::kDescription, scratch.description);
   // Photos are read only for a listing that will be judged (not for a currency reject).
-  const RulesInfo& info = impl_->info;
-  if (info.reads_images && impl_->rules->FxToBase(listing.currency) > 0) {
+  const bool can_read_photos = impl_->CanReadPhotos(listing);
+  if (impl_->matches_photos && can_read_photos && impl_->rules->FxToBase(listing.currency) > 0) {
     impl_->ScanImages(listing, scratch);
   } else {
     scratch.images.clear();
@@ -425,7 +456,7 @@ absl::Status Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict)
                  scratch.image_matches, scratch.known_photos, scratch.decision, verdict);
   // Without photos to match, the photos of a flagged listing are still hashed for its
   // evidence: a counterfeit verdict adds them to the known counterfeit photos.
-  if (!info.reads_images && !info.image_root.empty() && verdict.any_case()) {
+  if (!impl_->matches_photos && can_read_photos && verdict.any_case()) {
     impl_->ScanImages(listing, scratch);
   }
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
@@ -440,7 +471,7 @@ ListingExplanation Scanner::Explain(const Listing& listing, Scratch& s,
   Scan(listing, s, verdict).IgnoreError();
   // Scan reads photos only where they can change the verdict; an explanation shows them
   // whenever they can be read.
-  if (verdict.reject_reason.empty() && verdict.images.empty() && !impl_->info.image_root.empty() &&
+  if (verdict.reject_reason.empty() && verdict.images.empty() && impl_->CanReadPhotos(listing) &&
       !listing.images.empty()) {
     impl_->ScanImages(listing, *s.impl_);
     verdict.images.swap(s.impl_->images);

@@ -44,6 +44,12 @@ struct Listing {
   // Empty when no entry carries a hash (the usual case); otherwise one per `images` entry,
   // in the same order, with kNoHash for the plain paths.
   std::vector<ImageHash> image_hashes;
+  // Photos handed over in memory by a service (JPEG, PNG, WebP or BMP bytes, as uploaded):
+  // empty, or one per `images` entry, in the same order; an empty view leaves that photo
+  // to its hash or its file. The `images` entry still names the photo in cases. Not owned:
+  // the bytes must stay valid while the listing is scanned (a copy of the listing shares
+  // them). A photo with a hash in image_hashes is not decoded.
+  std::vector<std::string_view> image_bytes;
   std::string marketplace = "default";
 
   // Where the listing came from, for rejects and evidence (0 when not from a file).
@@ -73,7 +79,7 @@ struct Listing {
 // do so itself); price finite and >= 0; currency a 3-letter upper-case code; quantity
 // >= 1; at most 32 image paths, each non-empty, at most 1 KiB, relative, without a ".."
 // component, backslash or NUL; image_hashes empty or one per path, each quality kNoHash or
-// 0..100. Otherwise returns InvalidArgument with the message the
+// 0..100; image_bytes empty or one per path. Otherwise returns InvalidArgument with the message the
 // reader gives such a record, e.g. `field "id" must not be empty` or
 // `price must be finite and >= 0`; the first problem in field order wins. Whether the
 // currency has a rate in the rules' policy is the scanner's check, not this one.

@@ -53,12 +53,12 @@ struct ScannerOptions {
   // photos' hashes are cached ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or
   // ~/.cache/bonafide.
   std::string cache_dir;
-  // The directory listing `images` paths are relative to ("" = listing photos are not
-  // read). Must exist. A path that resolves outside it through a symbolic link is refused
-  // (ImageStatus::kOutsideRoot). Every listing's photos are read when some product of the
-  // rules registers genuine photos or the feedback holds photos of confirmed counterfeits
-  // (RulesInfo::reads_images); otherwise only a flagged listing's, for its evidence (a
-  // counterfeit verdict adds them to the known counterfeit photos).
+  // The directory listing `images` paths are relative to ("" = only the photos a listing
+  // carries, in Listing::image_bytes or image_hashes, are read). Must exist. A path that resolves
+  // outside it through a symbolic link is refused (ImageStatus::kOutsideRoot). Every listing's
+  // photos are read when some product of the rules registers genuine photos or the feedback holds
+  // photos of confirmed counterfeits (RulesInfo::reads_images); otherwise only a flagged listing's,
+  // for its evidence (a counterfeit verdict adds them to the known counterfeit photos).
   std::string image_root;
   // The most listing photos whose hashes are kept in cache_dir across scans
   // (4,000,000, about 0.6 GB; 0 = keep none). A photo whose file is unchanged (same
