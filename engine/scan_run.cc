@@ -418,7 +418,7 @@ void ScanRun::Write(Batch* b) {
     batch.run = publish_run_;
     batch.listings = b->scanned;
     batch.cases = b->cases;
-    batch.checkpoint = run_.empty() ? nullptr : &checkpoint;
+    if (!run_.empty()) batch.checkpoints = {&checkpoint, 1};
     absl::Status written = sink_.Write(batch).status();
     if (!written.ok()) {
       sink_status_ = std::move(written);
