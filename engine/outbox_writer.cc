@@ -49,7 +49,8 @@ class OutboxWriter::Impl {
   absl::Status Enqueue(Entry entry, bool block) {
     std::unique_lock<std::mutex> lock(mu_);
     if (block) {
-      space_.wait(lock, [&] { return queue_.size() < options_.max_queued || !status_.ok() || closed_; });
+      space_.wait(lock,
+                  [&] { return queue_.size() < options_.max_queued || !status_.ok() || closed_; });
     }
     if (absl::Status stopped = Stopped(); !stopped.ok()) return stopped;
     if (queue_.size() >= options_.max_queued) {

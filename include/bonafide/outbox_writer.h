@@ -58,10 +58,10 @@ struct OutboxWriterOptions {
 
 // What the writer has committed so far.
 struct OutboxWriterStats {
-  int64_t listings = 0;            // listings committed
-  int64_t cases = 0;               // case records committed
-  int64_t groups = 0;              // transactions (CaseSink::Write calls that succeeded)
-  OutboxWriteStats announced;      // the events those transactions published
+  int64_t listings = 0;        // listings committed
+  int64_t cases = 0;           // case records committed
+  int64_t groups = 0;          // transactions (CaseSink::Write calls that succeeded)
+  OutboxWriteStats announced;  // the events those transactions published
 };
 
 // Thread-safe: Add, TryAdd, AddCheckpoints, Flush and stats may be called from any number
