@@ -259,9 +259,8 @@ int Main(int argc, char** argv) {
   };
   const Row& e = embeds.front();
   const double embed_s = median(embeds, &Row::seconds);
-  std::printf("embedded path, %d threads, %s%s; median of %d rounds\n", o.threads,
-              o.input.c_str(), listing_photo.empty() ? "" : ", one photo per listing in memory",
-              o.repeats);
+  std::printf("embedded path, %d threads, %s%s; median of %d rounds\n", o.threads, o.input.c_str(),
+              listing_photo.empty() ? "" : ", one photo per listing in memory", o.repeats);
   std::string json = absl::StrFormat(
       R"({"threads":%d,"photo":%s,"listings":%d,"cases":%d,"embedded_seconds":%.4f,)"
       R"("p50_us":%.2f,"p99_us":%.2f,"p999_us":%.2f)",
@@ -279,10 +278,10 @@ int Main(int argc, char** argv) {
     std::printf("  embedded  %8.3f s  %10.0f listings/s  %lld cases\n", embed_s,
                 e.listings / embed_s, static_cast<long long>(e.cases));
   }
-  std::printf("  latency per listing (parse + validate + scan + records + Add): p50 %.2f us, "
-              "p99 %.2f us, p99.9 %.2f us\n",
-              median(embeds, &Row::p50_us), median(embeds, &Row::p99_us),
-              median(embeds, &Row::p999_us));
+  std::printf(
+      "  latency per listing (parse + validate + scan + records + Add): p50 %.2f us, "
+      "p99 %.2f us, p99.9 %.2f us\n",
+      median(embeds, &Row::p50_us), median(embeds, &Row::p99_us), median(embeds, &Row::p999_us));
   json += "}\n";
   if (!o.json.empty()) std::ofstream(o.json) << json;
   return 0;
