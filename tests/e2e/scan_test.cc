@@ -354,6 +354,15 @@ TEST_F(ScanEndToEndTest, GeneratedDumpMeetsPrecisionAndRecallTargets) {
     EXPECT_GE(want, 20) << form << ": too few cases to measure";
     EXPECT_GE(got, want * 99 / 100) << form;
   }
+  // Negatives built to look like them: product codes that are short brand names written
+  // mostly in digits ("model U99") name nobody.
+  const std::set<std::string>& lookalikes = listings_by_form["brand:lookalike_number"];
+  int64_t false_cases = 0;
+  for (const auto& f : found) false_cases += lookalikes.count(f.second);
+  std::printf("  %-22s listings %5zu, false cases %lld\n", "negatives:lookalike", lookalikes.size(),
+              static_cast<long long>(false_cases));
+  EXPECT_GE(lookalikes.size(), 100u);
+  EXPECT_EQ(false_cases, 0);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ class AccessoryTitles {
     std::string example;  // the first such title
   };
   const rules::RulePack& pack_;
-  std::vector<std::string> compatibility_;  // normalised phrases
+  std::vector<std::string> compatibility_;                             // normalised phrases
   std::map<std::pair<std::string, std::string>, Finding> by_product_;  // (holder, product)
 };
 

@@ -727,6 +727,54 @@ std::optional<std::string> EdgeLeetForm(std::string_view s, Rng& rng) {
   return out;
 }
 
+// A product code that looks like a short brand name written mostly in digits ("U99" for
+// UGG, "4ppl3" for Apple): two letters replaced where the normaliser keeps digits (a word's
+// first or last letter, any g), more than a mention may hold, so it names nobody. Nullopt
+// for names of other shapes (not one word of 3 to 5 letters, fewer than two such letters).
+std::optional<std::string> NumberLookAlike(std::string_view name, Rng& rng) {
+  if (name.size() < 3 || name.size() > 5) return std::nullopt;
+  for (char c : name) {
+    if (!IsAsciiLetter(c)) return std::nullopt;
+  }
+  auto digit_for = [](char c) -> char {
+    switch (LowerAscii(c)) {
+      case 'a':
+        return '4';
+      case 'b':
+        return '8';
+      case 'e':
+        return '3';
+      case 'g':
+        return '9';
+      case 'i':
+        return '1';
+      case 'l':
+        return '1';
+      case 'o':
+        return '0';
+      case 's':
+        return '5';
+      case 't':
+        return '7';
+      default:
+        return 0;
+    }
+  };
+  std::vector<size_t> at;
+  for (size_t k = 0; k < name.size(); ++k) {
+    const bool edge = k == 0 || k + 1 == name.size();
+    if (digit_for(name[k]) != 0 && (edge || LowerAscii(name[k]) == 'g')) at.push_back(k);
+  }
+  if (at.size() < 2) return std::nullopt;
+  const size_t first = rng.Below(at.size());
+  size_t second = rng.Below(at.size() - 1);
+  if (second >= first) ++second;
+  std::string out(name);
+  out[at[first]] = digit_for(out[at[first]]);
+  out[at[second]] = digit_for(out[at[second]]);
+  return out;
+}
+
 // The characters of every word with a digit spaced apart: "550v2" -> "5 5 0 v 2",
 // "Air Max 90" -> "Air Max 9 0". Nullopt when no word has a digit.
 std::optional<std::string> SpacedModelForm(std::string_view s) {
@@ -1713,6 +1761,16 @@ class Builder {
 
   void Unrelated() {
     s_.title.Word(Fill(Pick(s_.unrelated_titles), "{color}", Color()));
+    if (rng_.Chance(0.15)) {
+      // A negative built to look like an evasive name: a product code mostly in digits.
+      const HolderInfo& h = AnyHolder();
+      if (auto code = NumberLookAlike(rng_.Pick(h.names), rng_)) {
+        s_.title.Word("model " + *code);
+        d_.form = "lookalike_number";
+        // With a cue, a code read as the brand would open a case: the test sees it.
+        if (!s_.cue_plain.empty()) s_.title.Word(Pick(s_.cue_plain));
+      }
+    }
     d_.category = rng_.Pick(UnrelatedCategories());
     AnyPrice(3, 250);
     if (!s_.never_used.empty() && rng_.Chance(0.1)) DescSentence(s_.never_used);
