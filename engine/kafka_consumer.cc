@@ -3,6 +3,8 @@
 // which librdkafka calls from inside the poll on the same thread.
 #include "engine/kafka_consumer.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <memory>
@@ -14,7 +16,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include <librdkafka/rdkafka.h>
 
 #include "bonafide/listing.h"
 #include "bonafide/outbox.h"
@@ -142,8 +143,7 @@ class ConsumeRun {
     };
     char error[512];
     for (const auto& [name, value] : settings) {
-      if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof(error)) !=
-          RD_KAFKA_CONF_OK) {
+      if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         return absl::InvalidArgumentError(absl::StrCat("kafka: ", name, ": ", error));
       }
@@ -166,8 +166,8 @@ class ConsumeRun {
         rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), options_.topic.c_str(), RD_KAFKA_PARTITION_UA);
     if (const rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, topics.get()); err) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka: subscribe to \"", options_.topic,
-                                                     "\": ", rd_kafka_err2str(err)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka: subscribe to \"", options_.topic, "\": ", rd_kafka_err2str(err)));
     }
     return absl::OkStatus();
   }
@@ -187,8 +187,8 @@ class ConsumeRun {
     if (metadata->topic_cnt == 1) topic_err = metadata->topics[0].err;
     rd_kafka_metadata_destroy(metadata);
     if (topic_err) {
-      return absl::NotFoundError(absl::StrCat("kafka: topic \"", options_.topic,
-                                              "\": ", rd_kafka_err2str(topic_err)));
+      return absl::NotFoundError(
+          absl::StrCat("kafka: topic \"", options_.topic, "\": ", rd_kafka_err2str(topic_err)));
     }
     return absl::OkStatus();
   }
@@ -260,8 +260,8 @@ class ConsumeRun {
     }
     if (m.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
         m.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
-      Fail(absl::NotFoundError(absl::StrCat("kafka: topic \"", options_.topic,
-                                            "\": ", rd_kafka_message_errstr(&m))));
+      Fail(absl::NotFoundError(
+          absl::StrCat("kafka: topic \"", options_.topic, "\": ", rd_kafka_message_errstr(&m))));
       return;
     }
     if (m.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
@@ -294,7 +294,8 @@ class ConsumeRun {
     ++summary_.listings;
     JudgedListing judged{listing_.marketplace, listing_.id, {}};
     for (const HolderVerdict& h : verdict_.holders) {
-      if (h.case_opened) scanner_.MakeCaseRecord(listing_, verdict_, h, judged.cases.emplace_back());
+      if (h.case_opened)
+        scanner_.MakeCaseRecord(listing_, verdict_, h, judged.cases.emplace_back());
     }
     Fail(writer_->Add(std::move(judged), {&position, 1}));
   }
@@ -307,7 +308,9 @@ class ConsumeRun {
     ++summary_.rejects_by_reason[std::string(reason_class)];
     rejects_->Write(
         [&](JsonObject& json) {
-          json.String("topic", options_.topic).Int("partition", m.partition).Int("offset", m.offset);
+          json.String("topic", options_.topic)
+              .Int("partition", m.partition)
+              .Int("offset", m.offset);
         },
         reason, listing_.id);
     if (rejects_input_.empty()) {

@@ -11,6 +11,9 @@
 #ifndef BONAFIDE_TESTS_KAFKA_MOCK_CLUSTER_H_
 #define BONAFIDE_TESTS_KAFKA_MOCK_CLUSTER_H_
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,8 +21,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 namespace bonafide::testing {
 
@@ -73,8 +74,7 @@ class KafkaMockCluster {
       const rd_kafka_resp_err_t err = rd_kafka_producev(
           producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(messages[i].first),
           RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&offsets[i]),
-          RD_KAFKA_V_END);
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&offsets[i]), RD_KAFKA_V_END);
       EXPECT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
       rd_kafka_poll(producer_, 0);  // serves the delivery reports so far
     }

@@ -24,10 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "absl/strings/str_cat.h"
-#include "simdjson.h"
+#include <gtest/gtest.h>
 
 #include "bonafide/outbox.h"
 #include "tests/generated_dump.h"
@@ -35,6 +33,8 @@
 #include "tests/temp_dir.h"
 #include "tests/test_util.h"
 #include "tools/gen/listing_generator.h"
+
+#include "simdjson.h"
 
 extern char** environ;
 
@@ -222,9 +222,9 @@ TEST_F(ConsumeTest, KilledAndRebalancedConsumersEqualAPlainScan) {
                    " --rejects ", dir_.Join("scan.rejects.jsonl"), " --cache-dir ",
                    dir_.Join("cache"), " ", dir_.Join("all.jsonl"), " >/dev/null");
   ASSERT_EQ(std::system(scan.c_str()), 0);
-  const std::string compare = absl::StrCat("python3 ", kCompare, " ", kBonafide, " ",
-                                           dir_.Join("scan.db"), " ", dir_.Join("consume.db"),
-                                           " >", dir_.Join("compare.txt"), " 2>&1");
+  const std::string compare =
+      absl::StrCat("python3 ", kCompare, " ", kBonafide, " ", dir_.Join("scan.db"), " ",
+                   dir_.Join("consume.db"), " >", dir_.Join("compare.txt"), " 2>&1");
   EXPECT_EQ(std::system(compare.c_str()), 0) << testing::ReadFileOrDie(dir_.Join("compare.txt"));
 
   // Every message that is not a valid listing, exactly once over the three rejects files:

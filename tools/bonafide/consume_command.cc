@@ -61,8 +61,8 @@ std::string SummaryLine(const engine::ConsumeSummary& s, bool jsonl) {
   }
   absl::StrAppend(&out, "cases:        ", s.outbox.cases, " written in ", s.outbox.groups,
                   " transactions\n");
-  absl::StrAppend(&out, "events:       ", a.opened, " opened, ", a.updated, " updated, ",
-                  a.closed, " closed, ", a.reopened, " reopened\n");
+  absl::StrAppend(&out, "events:       ", a.opened, " opened, ", a.updated, " updated, ", a.closed,
+                  " closed, ", a.reopened, " reopened\n");
   return out;
 }
 
