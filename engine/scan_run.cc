@@ -49,6 +49,10 @@ void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
     return;
   }
   for (const ImageResult& r : verdict.images) {
+    if (r.status == ImageStatus::kNotRead) {
+      ++photos_not_read;
+      continue;
+    }
     ++photos_by_status[static_cast<int>(r.status)];
     photos_matched += r.matched;
     const bool hashed = r.status == ImageStatus::kHashed || r.status == ImageStatus::kTooPlain;
@@ -297,8 +301,7 @@ Batch* ScanRun::Scan(Batch* b) {
       ++b->other_shards;
       continue;
     }
-    scanner_.Scan(listing, *w.scratch, w.verdict);
-    if (!w.verdict.reject_reason.empty()) {
+    if (!scanner_.Scan(listing, *w.scratch, w.verdict).ok()) {
       b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
                                    w.verdict.reject_reason, w.verdict.reject_class, listing.id});
       continue;

@@ -36,7 +36,7 @@ namespace bonafide::engine {
 // Counters of judged listings: kept per batch by the parallel stage, merged in input order
 // by the write stage. Thread-compatible value.
 struct ScanTally {
-  static constexpr int kImageStatuses = static_cast<int>(ImageStatus::kUnreadable) + 1;
+  static constexpr int kImageStatuses = static_cast<int>(ImageStatus::kNotRead) + 1;
 
   int64_t scanned = 0;
   std::vector<int64_t> cue_listings;  // listings by RulesInfo::cue_rules index
