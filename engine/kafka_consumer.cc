@@ -19,8 +19,6 @@
 
 #include "bonafide/listing.h"
 #include "bonafide/outbox.h"
-#include "engine/json_listing_parser.h"
-#include "engine/listing_builder.h"
 #include "engine/rejects_file.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
@@ -279,16 +277,14 @@ class ConsumeRun {
     position.input = PartitionInput(options_.topic, m.partition);
     position.byte_offset = static_cast<uint64_t>(m.offset) + 1;
     position.line = 0;
-    builder_.Start(listing_);
-    parser_.Parse(static_cast<const char*>(m.payload), m.payload == nullptr ? 0 : m.len, m.len,
-                  /*last_line_of_input=*/false, builder_);
-    if (builder_.has_problem()) {
-      Reject(m, position, builder_.reason(), builder_.reason_class());
+    const std::string_view payload(static_cast<const char*>(m.payload),
+                                   m.payload == nullptr ? 0 : m.len);
+    if (const absl::Status parsed = parser_.Parse(payload, listing_); !parsed.ok()) {
+      Reject(m, position, ToStd(parsed.message()));
       return;
     }
-    scanner_.Scan(listing_, *scratch_, verdict_);
-    if (!verdict_.reject_reason.empty()) {
-      Reject(m, position, verdict_.reject_reason, verdict_.reject_class);
+    if (const absl::Status judged = scanner_.Scan(listing_, *scratch_, verdict_); !judged.ok()) {
+      Reject(m, position, ToStd(judged.message()));
       return;
     }
     ++summary_.listings;
@@ -302,10 +298,9 @@ class ConsumeRun {
 
   // Writes the reject, then hands the writer the partition's new position together with
   // the rejects file's size: both commit with the next group.
-  void Reject(const rd_kafka_message_t& m, const ScanCheckpoint& position, std::string_view reason,
-              std::string_view reason_class) {
+  void Reject(const rd_kafka_message_t& m, const ScanCheckpoint& position,
+              std::string_view reason) {
     ++summary_.rejected;
-    ++summary_.rejects_by_reason[std::string(reason_class)];
     rejects_->Write(
         [&](JsonObject& json) {
           json.String("topic", options_.topic)
@@ -336,8 +331,7 @@ class ConsumeRun {
   std::unique_ptr<rd_kafka_t, KafkaHandleDeleter> kafka_;
   // The assigned partitions, each with whether it has been read to its end.
   absl::flat_hash_map<int32_t, bool> assigned_;
-  JsonListingParser parser_;
-  ListingBuilder builder_;
+  ListingJsonParser parser_;
   Listing listing_;
   std::unique_ptr<Scanner::Scratch> scratch_;
   Verdict verdict_;

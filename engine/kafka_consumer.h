@@ -8,9 +8,9 @@
 //   absl::StatusOr<engine::ConsumeSummary> summary = engine::ConsumeTopic(*scanner, options);
 //
 // Every message is one listing as a JSON object, the format of a JSON Lines dump record,
-// parsed and validated by the same code. A message that is not a valid listing goes to the
-// rejects file with its topic, partition and offset. Judged listings go through an
-// OutboxWriter (bonafide/outbox_writer.h): each group commit carries the next offset of
+// read by ListingJsonParser (bonafide/listing.h), the dump reader's own code. A message that is not
+// a valid listing goes to the rejects file with its topic, partition and offset. Judged listings go
+// through an OutboxWriter (bonafide/outbox_writer.h): each group commit carries the next offset of
 // every partition it covers, as a checkpoint (run ConsumerRun(group, topic), input
 // "<topic>/<partition>"), plus the rejects file's size. Offsets come from the outbox on
 // every partition assignment, never from Kafka's committed offsets (nothing is committed
@@ -24,7 +24,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
 
@@ -57,12 +56,11 @@ struct ConsumeOptions {
 };
 
 struct ConsumeSummary {
-  int64_t messages = 0;  // messages read, listings and rejects
-  int64_t listings = 0;  // listings judged
-  int64_t rejected = 0;  // messages written to the rejects (also without a rejects file)
-  std::map<std::string, int64_t> rejects_by_reason;  // by reject class
-  OutboxWriterStats outbox;                          // what the writer committed
-  bool interrupted = false;                          // stopped by ConsumeOptions::stop
+  int64_t messages = 0;      // messages read, listings and rejects
+  int64_t listings = 0;      // listings judged
+  int64_t rejected = 0;      // messages written to the rejects (also without a rejects file)
+  OutboxWriterStats outbox;  // what the writer committed
+  bool interrupted = false;  // stopped by ConsumeOptions::stop
 };
 
 // The checkpoints' run of a consumer group reading a topic: "kafka:<group>:<topic>".

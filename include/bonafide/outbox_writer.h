@@ -4,7 +4,7 @@
 //
 //   auto writer = bonafide::OutboxWriter::Open("outbox.db", {});   // or a postgresql:// URI
 //   // On any number of threads, each with its own Scratch and Verdict:
-//   scanner->Scan(listing, *scratch, verdict);
+//   if (!scanner->Scan(listing, *scratch, verdict).ok()) ...;   // refused: a reject
 //   bonafide::JudgedListing judged{listing.marketplace, listing.id, {}};
 //   for (const bonafide::HolderVerdict& h : verdict.holders) {
 //     if (h.case_opened) scanner->MakeCaseRecord(listing, verdict, h, judged.cases.emplace_back());

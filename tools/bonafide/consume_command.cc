@@ -44,9 +44,6 @@ std::string SummaryLine(const engine::ConsumeSummary& s, bool jsonl) {
   if (jsonl) {
     JsonObject json(out);
     json.Int("messages", s.messages).Int("listings", s.listings).Int("rejected", s.rejected);
-    JsonObject reasons = json.Object("rejects_by_reason");
-    for (const auto& [reason, count] : s.rejects_by_reason) reasons.Int(reason, count);
-    reasons.Close();
     json.Int("cases_written", s.outbox.cases).Int("transactions", s.outbox.groups);
     JsonObject events = json.Object("events");
     events.Int("opened", a.opened).Int("updated", a.updated).Int("closed", a.closed);
@@ -56,9 +53,6 @@ std::string SummaryLine(const engine::ConsumeSummary& s, bool jsonl) {
   }
   absl::StrAppend(&out, "messages:     ", s.messages, " (", s.listings, " listings judged, ",
                   s.rejected, " rejected)\n");
-  for (const auto& [reason, count] : s.rejects_by_reason) {
-    absl::StrAppend(&out, "  rejected:   ", count, "  ", reason, "\n");
-  }
   absl::StrAppend(&out, "cases:        ", s.outbox.cases, " written in ", s.outbox.groups,
                   " transactions\n");
   absl::StrAppend(&out, "events:       ", a.opened, " opened, ", a.updated, " updated, ", a.closed,
