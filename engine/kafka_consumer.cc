@@ -232,9 +232,20 @@ class ConsumeRun {
   }
 
   // Commits the listings in flight before the partitions go to another consumer. If that
-  // fails they are dropped (and the run stops): the next owner reads them again.
+  // fails they are dropped (and the run stops): the next owner reads them again. When the
+  // group already gave the partitions away (this consumer stalled past its session), their
+  // new owners may be judging the same messages: what is in flight is dropped, not
+  // committed, and the run stops.
   void Revoke(rd_kafka_t* rk) {
-    if (absl::Status flushed = writer_->Flush(); !flushed.ok()) Fail(std::move(flushed));
+    if (rd_kafka_assignment_lost(rk)) {
+      constexpr std::string_view kLost =
+          "the group gave this consumer's partitions to others (no heartbeat within the "
+          "session timeout); their new owners read the uncommitted messages again";
+      writer_->Discard(kLost);
+      Fail(absl::AbortedError(absl::StrCat("kafka: ", ToAbsl(kLost))));
+    } else if (absl::Status flushed = writer_->Flush(); !flushed.ok()) {
+      Fail(std::move(flushed));
+    }
     assigned_.clear();
     rd_kafka_assign(rk, nullptr);
   }

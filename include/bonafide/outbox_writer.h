@@ -114,6 +114,12 @@ class OutboxWriter {
   // writer's error, if any. Later calls return the same status.
   absl::Status Close();
 
+  // Drops every entry not yet taken into a group and stops the writer as a failed group
+  // would, with Aborted("... <why>"): for a caller that must not commit what it added
+  // any more (a stream consumer whose partitions were taken from it). A group already being
+  // written still commits. No-op when the writer has failed already.
+  void Discard(std::string_view why);
+
   OutboxWriterStats stats() const;
 
  private:
