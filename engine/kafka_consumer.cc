@@ -90,6 +90,7 @@ class ConsumeRun {
 
  private:
   bool Stopping() const {
+    // Relaxed: a flag set by a signal handler; nothing else is published through it.
     return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
   }
 
