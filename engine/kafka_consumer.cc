@@ -302,8 +302,9 @@ class ConsumeRun {
     ++summary_.listings;
     JudgedListing judged{listing_.marketplace, listing_.id, {}};
     for (const HolderVerdict& h : verdict_.holders) {
-      if (h.case_opened)
+      if (h.case_opened) {
         scanner_.MakeCaseRecord(listing_, verdict_, h, judged.cases.emplace_back());
+      }
     }
     Fail(writer_->Add(std::move(judged), {&position, 1}));
   }
