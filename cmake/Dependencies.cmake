@@ -26,6 +26,7 @@ if(BONAFIDE_WITH_HYPERSCAN)
 endif()
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)  # the PostgreSQL outbox
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)  # bonafide consume (Kafka)
 # cpp-httplib (libcpp-httplib-dev) is Debian's compiled build, with OpenSSL, zlib and brotli:
 # its .pc file adds the matching CPPHTTPLIB_*_SUPPORT definitions, which must be the same
 # in every file that includes httplib.h (they change its classes).

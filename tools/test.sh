@@ -5,6 +5,7 @@
 #   3. the `ci` workflow: configure, build everything with warnings as errors, run every
 #      test (labels unit, api, e2e, relay, browser = the portal page in headless Chromium,
 #      postgresql = the outbox tests again on a PostgreSQL server each test starts,
+#      kafka = `bonafide consume` against librdkafka's in-process mock cluster,
 #      slow = fuzz corpus replays, bench-smoke); then clang-tidy with the checks of
 #      .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
