@@ -80,8 +80,8 @@ TEST(ReloadableScannerTest, ReplacingWhileThreadsJudgeIsSafe) {
   TwoRuleSets rules;
   ReloadableScanner reloadable(rules.opens);
   std::atomic<bool> stop{false};
-  std::atomic<int64_t> judged{0};
   constexpr int kThreads = 3;
+  std::atomic<int64_t> judged[kThreads] = {};  // listings each thread judged
   std::vector<int64_t> mismatches(kThreads, 0), seen_opens(kThreads, 0), seen_never(kThreads, 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -103,15 +103,18 @@ TEST(ReloadableScannerTest, ReplacingWhileThreadsJudgeIsSafe) {
             ++mismatches[t];
           }
         }
-        judged.fetch_add(1, std::memory_order_relaxed);
+        judged[t].fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
-  // Replace only after the workers judged some listings with the current rules, so that
-  // every worker crosses many reloads.
+  // Replace only after every worker judged two more listings (the second one surely with
+  // the current rules), so that each crosses every reload however the threads are scheduled.
   for (int reload = 0; reload < 40; ++reload) {
-    const int64_t at = judged.load();
-    while (judged.load() < at + 2 * kThreads) std::this_thread::yield();
+    int64_t at[kThreads];
+    for (int t = 0; t < kThreads; ++t) at[t] = judged[t].load();
+    for (int t = 0; t < kThreads; ++t) {
+      while (judged[t].load() < at[t] + 2) std::this_thread::yield();
+    }
     reloadable.Replace(reload % 2 == 0 ? rules.never_opens : rules.opens);
   }
   stop = true;
