@@ -141,7 +141,13 @@ class ImageDecoder {
   const DecodeLimits& limits() const { return limits_; }
 
  private:
-  struct Scratch;  // OpenCV buffers; defined in image_decode.cc
+  // The codec, for bytes that Decode checked (format, limits, a JPEG's end marker): fills
+  // out.luma, out.width and out.height. The one part that needs OpenCV
+  // (image_decode_opencv.cc).
+  absl::Status DecodePixels(std::string_view bytes, const ImageInfo& info, int factor,
+                            DecodedLuma& out);
+
+  struct Scratch;  // the codec's buffers, defined beside DecodePixels
   DecodeLimits limits_;
   std::unique_ptr<Scratch> scratch_;
   std::string file_buffer_;
