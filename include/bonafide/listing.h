@@ -17,10 +17,12 @@
 
 #include "absl/status/status.h"
 
+#include "bonafide/export.h"
+
 namespace bonafide {
 
 // Thread-compatible plain value; copyable and movable.
-struct Listing {
+struct BONAFIDE_EXPORT Listing {
   std::string id;                   // required, not empty, unique within `marketplace`
   std::string title;                // required
   std::string description;          // optional ("" when absent)
@@ -76,7 +78,7 @@ struct Listing {
 // `price must be finite and >= 0`; the first problem in field order wins. Whether the
 // currency has a rate in the rules' policy is the scanner's check, not this one.
 // Thread-safe; does not allocate unless it fails.
-absl::Status ValidateListing(const Listing& listing);
+BONAFIDE_EXPORT absl::Status ValidateListing(const Listing& listing);
 
 // How a dump is written. kAuto decides by the file name: ".csv" (also ".csv.gz",
 // ".csv.zst"; any letter case) is CSV, anything else, and standard input, JSON Lines.
