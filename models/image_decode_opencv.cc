@@ -1,10 +1,10 @@
 // ImageDecoder's codec in a build with OpenCV (BONAFIDE_WITH_OPENCV): bytes that
 // image_decode.cc checked -> pixels -> luma.
-#include "models/image_decode.h"
-
 #include <array>
 #include <cstring>
 #include <new>
+
+#include "models/image_decode.h"
 
 #if defined(__SSE4_1__)
 #include <smmintrin.h>

@@ -2,9 +2,9 @@
 // image_decode.cc still runs (a photo over the limits is still ResourceExhausted), then
 // decoding is refused. Hashes computed elsewhere (Listing::image_hashes, the caches) are
 // what such a build matches.
-#include "models/image_decode.h"
-
 #include "absl/strings/str_cat.h"
+
+#include "models/image_decode.h"
 
 namespace bonafide::models {
 
