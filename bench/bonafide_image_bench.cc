@@ -1003,7 +1003,9 @@ std::string WriteHashedListings(const Options& o, const PhotoSet& set) {
     listing.seller_id = "s";
     for (const PhotoSpec& p : spec.photos) listing.images.push_back(p.path);
     Verdict verdict;
-    scanner->Scan(listing, **scratch, verdict);
+    if (absl::Status judged = scanner->Scan(listing, **scratch, verdict); !judged.ok()) {
+      Die(std::string(judged.message()));
+    }
     for (const ImageResult& r : verdict.images) {
       std::string quoted, entry;
       AppendJsonString(listing.images[r.image], quoted);

@@ -15,7 +15,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(BONAFIDE_LIBRARY_ROOTS scanner)
+set(BONAFIDE_LIBRARY_ROOTS scanner outbox_writer)
 # What include/bonafide/ includes: the consumer compiles against these headers.
 set(BONAFIDE_LIBRARY_PUBLIC_DEPS absl::status absl::statusor)
 

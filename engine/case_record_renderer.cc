@@ -45,8 +45,11 @@ void AppendSpan(const Listing& listing, const TextSpan& span, std::string& out) 
 // printf's "%.6g" (to_chars with a precision is specified as printf), without the format
 // parser: a case record writes a dozen numbers. For the measured quantities of a reason
 // (prices, ratios, weights): six digits are what a reader needs, and the outbox bytes of
-// existing cases depend on them. Scores and thresholds are FormatDecimal().
+// existing cases depend on them. Scores and thresholds are FormatDecimal(). A value that
+// is not finite (only a listing the scan refuses can give one) is null: the case JSON stays
+// valid whatever a caller hands MakeCaseRecord.
 std::string Number(double v) {
+  if (!std::isfinite(v)) return "null";
   char buf[32];
   const auto end = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6).ptr;
   return std::string(buf, end);

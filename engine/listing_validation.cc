@@ -86,6 +86,15 @@ void AppendImageEntryDetail(size_t index, std::string_view key, std::string_view
   absl::StrAppend(&out, "images[", index, "].", ToAbsl(key), " ", ToAbsl(problem));
 }
 
+std::string_view RejectClassOf(std::string_view message) {
+  for (const std::string_view detailed : {kImagePathEscapesRoot, kInvalidImageEntry}) {
+    if (message.starts_with(detailed) && message.substr(detailed.size()).starts_with(": ")) {
+      return detailed;
+    }
+  }
+  return message;
+}
+
 void AppendImagePathEscapesWithDetail(std::string_view path, std::string& out) {
   absl::StrAppend(&out, ToAbsl(kImagePathEscapesRoot), ": ");
   AppendJsonString(path.substr(0, 256), out);
@@ -149,6 +158,12 @@ absl::Status ValidateListing(const Listing& listing) {
             engine::AppendFieldOverCap(spec, message);
             return invalid();
           }
+        }
+        if (!listing.image_bytes.empty() && listing.image_bytes.size() != listing.images.size()) {
+          absl::StrAppend(&message, ToAbsl(engine::kInvalidImageEntry), ": ",
+                          listing.image_bytes.size(), " photos in memory for ",
+                          listing.images.size(), " paths");
+          return invalid();
         }
         if (!listing.image_hashes.empty() && listing.image_hashes.size() != listing.images.size()) {
           absl::StrAppend(&message, ToAbsl(engine::kInvalidImageEntry), ": ",

@@ -74,6 +74,10 @@ void AppendInvalidUtf8(std::string_view name, std::string& out);
 inline constexpr std::string_view kImagePathEscapesRoot = "image path escapes the image root";
 void AppendImagePathEscapesWithDetail(std::string_view path, std::string& out);
 
+// The reject class of a message of ValidateListing() (what the scan summary counts it
+// by): the class of a message with detail, else the whole message.
+std::string_view RejectClassOf(std::string_view message);
+
 }  // namespace bonafide::engine
 
 #endif  // BONAFIDE_ENGINE_LISTING_VALIDATION_H_

@@ -404,12 +404,12 @@ absl::Status PostgresOutbox::WriteInTransaction(const OutboxBatch& batch, std::s
   if (mark_ids.size() > 0) {
     BONAFIDE_RETURN_IF_ERROR(conn_->Exec("mark cases", kMarkSql, {run, mark_ids.text()}));
   }
-  if (const ScanCheckpoint* cp = batch.checkpoint; cp != nullptr) {
+  for (const ScanCheckpoint& cp : batch.checkpoints) {
     BONAFIDE_RETURN_IF_ERROR(
-        conn_->Exec(absl::StrCat("checkpoint of \"", cp->input, "\""), kUpsertCheckpointSql,
-                    {cp->run, cp->input, cp->identity, Int(static_cast<int64_t>(cp->byte_offset)),
-                     Int(static_cast<int64_t>(cp->line)),
-                     Int(static_cast<int64_t>(cp->rejects_bytes)), cp->done ? "1" : "0", now}));
+        conn_->Exec(absl::StrCat("checkpoint of \"", cp.input, "\""), kUpsertCheckpointSql,
+                    {cp.run, cp.input, cp.identity, Int(static_cast<int64_t>(cp.byte_offset)),
+                     Int(static_cast<int64_t>(cp.line)),
+                     Int(static_cast<int64_t>(cp.rejects_bytes)), cp.done ? "1" : "0", now}));
   }
   if (batch.run.empty()) return PublishInTransaction(run, now, stats);
   return absl::OkStatus();
@@ -418,7 +418,7 @@ absl::Status PostgresOutbox::WriteInTransaction(const OutboxBatch& batch, std::s
 absl::StatusOr<OutboxWriteStats> PostgresOutbox::Write(const OutboxBatch& batch) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("write"));
   OutboxWriteStats stats;
-  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoint == nullptr) return stats;
+  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoints.empty()) return stats;
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
   const std::string now = NowIso8601();
   BONAFIDE_RETURN_IF_ERROR(conn_->InTransaction(

@@ -1,10 +1,8 @@
 #include "engine/scan_run.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,6 +10,7 @@
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
+#include "engine/rejects_file.h"
 #include "util/hash.h"
 #include "util/sort.h"
 #include "util/status_macros.h"
@@ -50,6 +49,10 @@ void ScanTally::Add(const Listing& listing, const Verdict& verdict) {
     return;
   }
   for (const ImageResult& r : verdict.images) {
+    if (r.status == ImageStatus::kNotRead) {
+      ++photos_not_read;
+      continue;
+    }
     ++photos_by_status[static_cast<int>(r.status)];
     photos_matched += r.matched;
     const bool hashed = r.status == ImageStatus::kHashed || r.status == ImageStatus::kTooPlain;
@@ -135,61 +138,6 @@ struct ScanWorker {
   Verdict verdict;
 };
 
-// Writes rejects as JSON Lines: {"input":..., "line":..., "offset":..., "reason":...}.
-class RejectsWriter {
- public:
-  // Opens `path` afresh, or, when resuming, cut back to `keep_bytes` (the size recorded in
-  // the last committed checkpoint: rejects written after it belong to records that will be
-  // read again).
-  static absl::StatusOr<std::unique_ptr<RejectsWriter>> Open(const std::string& path,
-                                                             std::optional<uint64_t> keep_bytes) {
-    auto w = std::make_unique<RejectsWriter>();
-    if (path.empty()) return w;
-    if (keep_bytes.has_value() && ::truncate(path.c_str(), static_cast<off_t>(*keep_bytes)) == 0) {
-      w->file_ = std::fopen(path.c_str(), "a");
-    } else {
-      w->file_ = std::fopen(path.c_str(), "w");
-    }
-    if (w->file_ == nullptr) {
-      return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write rejects file"));
-    }
-    return w;
-  }
-  // Flushes and returns the file's size (0 when not writing), for checkpoints.
-  uint64_t FlushedSize() {
-    if (file_ == nullptr) return 0;
-    std::fflush(file_);
-    return static_cast<uint64_t>(std::ftell(file_));
-  }
-  ~RejectsWriter() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-  void Write(const std::string& input, uint64_t line, uint64_t offset, const std::string& reason,
-             const std::string& id) {
-    if (file_ == nullptr) return;
-    line_.clear();
-    JsonObject json(line_);
-    json.String("input", input).Int("line", static_cast<int64_t>(line));
-    json.Int("offset", static_cast<int64_t>(offset)).String("reason", reason);
-    if (!id.empty()) json.String("id", id);
-    json.Close();
-    line_.push_back('\n');
-    std::fwrite(line_.data(), 1, line_.size(), file_);
-  }
-  absl::Status Close(const std::string& path) {
-    if (file_ == nullptr) return absl::OkStatus();
-    const bool ok = std::fflush(file_) == 0 && std::ferror(file_) == 0;
-    std::fclose(file_);
-    file_ = nullptr;
-    if (!ok) return absl::ResourceExhaustedError(absl::StrCat(path, ": write failed"));
-    return absl::OkStatus();
-  }
-
- private:
-  std::FILE* file_ = nullptr;
-  std::string line_;
-};
-
 namespace {
 
 // Size and modification time of a regular file ("" for stdin and the like): a checkpoint
@@ -271,8 +219,7 @@ absl::Status ScanRun::Prepare() {
                                         : absl::StrCat(c.input, ": from line ", c.line));
     }
   }
-  BONAFIDE_ASSIGN_OR_RETURN(rejects_,
-                            RejectsWriter::Open(options_.rejects_path, keep_rejects_bytes));
+  BONAFIDE_ASSIGN_OR_RETURN(rejects_, RejectsFile::Open(options_.rejects_path, keep_rejects_bytes));
   totals_.Reset(info_.cue_rules.size());
   return absl::OkStatus();
 }
@@ -354,8 +301,7 @@ Batch* ScanRun::Scan(Batch* b) {
       ++b->other_shards;
       continue;
     }
-    scanner_.Scan(listing, *w.scratch, w.verdict);
-    if (!w.verdict.reject_reason.empty()) {
+    if (!scanner_.Scan(listing, *w.scratch, w.verdict).ok()) {
       b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
                                    w.verdict.reject_reason, w.verdict.reject_class, listing.id});
       continue;
@@ -381,7 +327,12 @@ Batch* ScanRun::Scan(Batch* b) {
 void ScanRun::WriteReject(const std::string& input, uint64_t line, uint64_t offset,
                           const std::string& reason, const std::string& reason_class,
                           const std::string& listing_id) {
-  rejects_->Write(input, line, offset, reason, listing_id);
+  rejects_->Write(
+      [&](JsonObject& json) {
+        json.String("input", input).Int("line", static_cast<int64_t>(line));
+        json.Int("offset", static_cast<int64_t>(offset));
+      },
+      reason, listing_id);
   ++reject_classes_[reason_class];
   ++summary_.rejected;
 }
@@ -418,7 +369,7 @@ void ScanRun::Write(Batch* b) {
     batch.run = publish_run_;
     batch.listings = b->scanned;
     batch.cases = b->cases;
-    batch.checkpoint = run_.empty() ? nullptr : &checkpoint;
+    if (!run_.empty()) batch.checkpoints = {&checkpoint, 1};
     absl::Status written = sink_.Write(batch).status();
     if (!written.ok()) {
       sink_status_ = std::move(written);
@@ -509,7 +460,7 @@ void ScanRun::CountCasesAndDuplicates(ScanSummary& s) {
 
 absl::StatusOr<ScanSummary> ScanRun::Finish() {
   BONAFIDE_RETURN_IF_ERROR(sink_status_);
-  BONAFIDE_RETURN_IF_ERROR(rejects_->Close(options_.rejects_path));
+  BONAFIDE_RETURN_IF_ERROR(rejects_->Close());
   // The run's events go out once it is complete. An interrupted run that can resume
   // publishes when the resumed scan completes; one that cannot (stdin) publishes now.
   if (!interrupted_ || run_.empty()) {

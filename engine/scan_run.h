@@ -36,7 +36,7 @@ namespace bonafide::engine {
 // Counters of judged listings: kept per batch by the parallel stage, merged in input order
 // by the write stage. Thread-compatible value.
 struct ScanTally {
-  static constexpr int kImageStatuses = static_cast<int>(ImageStatus::kUnreadable) + 1;
+  static constexpr int kImageStatuses = static_cast<int>(ImageStatus::kNotRead) + 1;
 
   int64_t scanned = 0;
   std::vector<int64_t> cue_listings;  // listings by RulesInfo::cue_rules index
@@ -55,7 +55,7 @@ struct ScanTally {
 
 struct Batch;
 struct ScanWorker;
-class RejectsWriter;
+class RejectsFile;
 
 // One per scan; Run drives its own threads. Not copyable or movable.
 //
@@ -111,7 +111,7 @@ class ScanRun {
   std::string run_;                      // checkpoint key; "" = not resumable
   std::string publish_run_;              // the run the sink publishes: run_, or a one-off id
   std::vector<std::optional<ScanCheckpoint>> resume_at_;
-  std::unique_ptr<RejectsWriter> rejects_;
+  std::unique_ptr<RejectsFile> rejects_;
 
   // Read stage.
   size_t current_ = 0;  // input being read

@@ -18,6 +18,7 @@
 #include "engine/decision.h"
 #include "engine/explanation.h"
 #include "engine/feedback_index.h"
+#include "engine/listing_validation.h"
 #include "engine/photo_hash_cache.h"
 #include "engine/scan_run.h"
 #include "models/image_decode.h"
@@ -50,9 +51,19 @@ struct Scanner::Impl {
   // Refers to *rules and info; set once both are final.
   std::optional<engine::CaseRecordRenderer> renderer;
 
+  // Genuine photos or photos of confirmed counterfeits exist: listing photos can matter.
+  bool matches_photos = false;
+
+  // True when some photo of `listing` can be read: it carries photos (in memory or as
+  // hashes), or an image root is set.
+  bool CanReadPhotos(const Listing& listing) const {
+    return !info.image_root.empty() || !listing.image_hashes.empty() ||
+           !listing.image_bytes.empty();
+  }
   // Reads, hashes and matches (against the banks there are) the listing's photos into
-  // scratch.images, scratch.image_matches and scratch.known_photos.
-  // REQUIRES: an image root is set.
+  // scratch.images, scratch.image_matches and scratch.known_photos. Each photo comes from
+  // its hash, else its bytes in memory, else its file under the image root (kNotRead when
+  // there is none).
   void ScanImages(const Listing& listing, Scanner::Scratch::Impl& scratch) const;
   // Reads and hashes the listing photo at `relative_path` (under the image root) into
   // variants[0, variant_count): all 8 rotations and flips when known counterfeit photos
@@ -60,6 +71,12 @@ struct Scanner::Impl {
   bool HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& scratch,
                  std::array<models::PdqResult, models::kNumDihedral>& variants,
                  size_t& variant_count, ImageResult& r) const;
+  // Decodes and hashes encoded photo `bytes` into variants[0, variant_count) (all 8
+  // rotations and flips when known counterfeit photos are matched). Returns false with the
+  // failure in `r`.
+  bool HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& scratch,
+                   std::array<models::PdqResult, models::kNumDihedral>& variants,
+                   size_t& variant_count, ImageResult& r) const;
 };
 
 struct Scanner::Scratch::Impl {
@@ -202,18 +219,25 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
       return true;
     }
   }
-  if (absl::Status st = s.decoder.Decode(s.file_bytes, models::DecodeMode::kReduced, s.luma);
-      !st.ok()) {
+  if (!HashEncoded(s.file_bytes, s, variants, variant_count, r)) return false;
+  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
+  return true;
+}
+
+bool Scanner::Impl::HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& s,
+                                std::array<models::PdqResult, models::kNumDihedral>& variants,
+                                size_t& variant_count, ImageResult& r) const {
+  if (absl::Status st = s.decoder.Decode(bytes, models::DecodeMode::kReduced, s.luma); !st.ok()) {
     SetFailure(st, r);
     return false;
   }
+  const size_t needed = feedback.has_photos() ? models::kNumDihedral : 1;
   if (needed == models::kNumDihedral) {
     variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
   } else {
     variants[0] = s.hasher.Hash(s.luma.luma.data(), s.luma.width, s.luma.height);
   }
   variant_count = needed;
-  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
   return true;
 }
 
@@ -237,6 +261,14 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       std::memcpy(variants[0].hash.words, given.pdq, sizeof(given.pdq));
       variants[0].quality = given.quality;
       r.source = HashSource::kListing;
+    } else if (!listing.image_bytes.empty() && !listing.image_bytes[i].empty()) {
+      // Bytes a service just received: new content, so the listing-photo cache (keyed by
+      // file identity, or content after a file read) would cost a digest for nothing.
+      if (!HashEncoded(listing.image_bytes[i], s, variants, variant_count, r)) continue;
+    } else if (info.image_root.empty()) {
+      r.status = ImageStatus::kNotRead;
+      r.detail = "no image root to read it under";
+      continue;
     } else if (!HashPhoto(listing.images[i], s, variants, variant_count, r)) {
       continue;
     }
@@ -374,8 +406,8 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
   }
   BONAFIDE_ASSIGN_OR_RETURN(impl->feedback,
                             engine::FeedbackIndex::Build(options.feedback, *impl->rules));
-  info.reads_images =
-      (impl->bank != nullptr || impl->feedback.has_photos()) && !info.image_root.empty();
+  impl->matches_photos = impl->bank != nullptr || impl->feedback.has_photos();
+  info.reads_images = impl->matches_photos && !info.image_root.empty();
   impl->renderer.emplace(*impl->rules, impl->info, impl->feedback.feedback());
   return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
 }
@@ -387,13 +419,22 @@ absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
   return std::unique_ptr<Scratch>(new Scratch(std::move(scratch)));
 }
 
-void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
+absl::Status Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   Scratch::Impl& scratch = *s.impl_;
   // Another scanner's scratch (the natural mistake when rules are reloaded while scans run)
   // would judge with the wrong patterns and tables: a bug, stopped here rather than a wrong
   // verdict or a use after free.
   BONAFIDE_CHECK(scratch.owner == impl_.get() &&
                  "the scratch must come from this Scanner's NewScratch()");
+  // A listing from a dump passed these checks in its reader already; one built by a
+  // service may not have, and a NaN price or an image path out of the root must not
+  // become a case. Cheap next to the matching (no allocation unless it fails).
+  if (absl::Status valid = ValidateListing(listing); !valid.ok()) {
+    verdict.Clear();
+    verdict.reject_reason.assign(valid.message().data(), valid.message().size());
+    verdict.reject_class.assign(engine::RejectClassOf(verdict.reject_reason));
+    return valid;
+  }
   auto prepare = [&](std::string_view text, rules::MatchScope scope, engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();
@@ -403,8 +444,8 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);
   prepare(listing.description, rules::MatchScope::kDescription, scratch.description);
   // Photos are read only for a listing that will be judged (not for a currency reject).
-  const RulesInfo& info = impl_->info;
-  if (info.reads_images && impl_->rules->FxToBase(listing.currency) > 0) {
+  const bool can_read_photos = impl_->CanReadPhotos(listing);
+  if (impl_->matches_photos && can_read_photos && impl_->rules->FxToBase(listing.currency) > 0) {
     impl_->ScanImages(listing, scratch);
   } else {
     scratch.images.clear();
@@ -415,19 +456,22 @@ void Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
                  scratch.image_matches, scratch.known_photos, scratch.decision, verdict);
   // Without photos to match, the photos of a flagged listing are still hashed for its
   // evidence: a counterfeit verdict adds them to the known counterfeit photos.
-  if (!info.reads_images && !info.image_root.empty() && verdict.any_case()) {
+  if (!impl_->matches_photos && can_read_photos && verdict.any_case()) {
     impl_->ScanImages(listing, scratch);
   }
   verdict.images.swap(scratch.images);  // both vectors keep their capacity
+  if (!verdict.reject_reason.empty()) return absl::InvalidArgumentError(verdict.reject_reason);
+  return absl::OkStatus();
 }
 
 ListingExplanation Scanner::Explain(const Listing& listing, Scratch& s,
                                     const std::vector<std::string>& also_holders) const {
   Verdict verdict;
-  Scan(listing, s, verdict);
+  // A refused listing is explained by its reject reason (in the verdict).
+  Scan(listing, s, verdict).IgnoreError();
   // Scan reads photos only where they can change the verdict; an explanation shows them
   // whenever they can be read.
-  if (verdict.reject_reason.empty() && verdict.images.empty() && !impl_->info.image_root.empty() &&
+  if (verdict.reject_reason.empty() && verdict.images.empty() && impl_->CanReadPhotos(listing) &&
       !listing.images.empty()) {
     impl_->ScanImages(listing, *s.impl_);
     verdict.images.swap(s.impl_->images);
@@ -451,12 +495,21 @@ std::vector<std::string> Scanner::CheckExamples() const {
   listing.seller_id = "example";
   listing.currency = pack.policy.currency;
   Verdict verdict;
+  // Scans an example title; false (with the failure recorded) when it cannot be scanned.
+  auto scan_example = [&](const std::string& example, const rules::SourceLocation& where) {
+    listing.title = example;
+    const absl::Status scanned = Scan(listing, **scratch, verdict);
+    if (!scanned.ok()) {
+      failures.push_back(absl::StrFormat("%s: example \"%s\" cannot be scanned: %s",
+                                         rules::FormatLocation(where), example, scanned.message()));
+    }
+    return scanned.ok();
+  };
   for (size_t c = 0; c < pack.cues.size(); ++c) {
     const auto& rule = pack.cues[c];
     if (rule.mode == rules::RuleMode::kOff) continue;
     auto check = [&](const std::string& example, bool want) {
-      listing.title = example;
-      Scan(listing, **scratch, verdict);
+      if (!scan_example(example, rule.location)) return;
       bool hit = false;
       for (int32_t h : verdict.cue_hits) hit |= h == static_cast<int32_t>(c);
       if (hit != want) {
@@ -475,8 +528,7 @@ std::vector<std::string> Scanner::CheckExamples() const {
                      const std::string& what) {
       for (const bool want : {true, false}) {
         for (const std::string& example : want ? examples.match : examples.no_match) {
-          listing.title = example;
-          Scan(listing, **scratch, verdict);
+          if (!scan_example(example, where)) continue;
           bool named = false;
           for (const HolderVerdict& hv : verdict.holders) {
             named |= hv.holder == static_cast<int32_t>(h) && hv.named;

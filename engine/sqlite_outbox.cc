@@ -468,7 +468,7 @@ absl::Status SqliteOutbox::CloseOthers(const ScannedListing& listing,
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("write"));
   OutboxWriteStats stats;
-  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoint == nullptr) return stats;
+  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoints.empty()) return stats;
   BONAFIDE_RETURN_IF_ERROR(LoadWatched());
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
   const std::string now = NowIso8601();
@@ -498,18 +498,18 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
       // cases costs one lookup.)
       if (listing.cases_end > listing.cases_begin) watched_.insert(hash);
     }
-    if (const ScanCheckpoint* checkpoint = batch.checkpoint; checkpoint != nullptr) {
+    for (const ScanCheckpoint& checkpoint : batch.checkpoints) {
       sqlite3_stmt* stmt = upsert_checkpoint_.get();
-      BindText(stmt, 1, checkpoint->run);
-      BindText(stmt, 2, checkpoint->input);
-      BindText(stmt, 3, checkpoint->identity);
-      sqlite3_bind_int64(stmt, 4, static_cast<int64_t>(checkpoint->byte_offset));
-      sqlite3_bind_int64(stmt, 5, static_cast<int64_t>(checkpoint->line));
-      sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(checkpoint->rejects_bytes));
-      sqlite3_bind_int(stmt, 7, checkpoint->done ? 1 : 0);
+      BindText(stmt, 1, checkpoint.run);
+      BindText(stmt, 2, checkpoint.input);
+      BindText(stmt, 3, checkpoint.identity);
+      sqlite3_bind_int64(stmt, 4, static_cast<int64_t>(checkpoint.byte_offset));
+      sqlite3_bind_int64(stmt, 5, static_cast<int64_t>(checkpoint.line));
+      sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(checkpoint.rejects_bytes));
+      sqlite3_bind_int(stmt, 7, checkpoint.done ? 1 : 0);
       BindText(stmt, 8, now);
       BONAFIDE_RETURN_IF_ERROR(
-          db_.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint->input, "\"")));
+          db_.StepDone(stmt, absl::StrCat("checkpoint of \"", checkpoint.input, "\"")));
     }
     if (batch.run.empty()) return PublishInTransaction(run, now, stats);
     return absl::OkStatus();

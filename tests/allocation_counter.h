@@ -6,7 +6,7 @@
 // whole binary.
 //
 //   const int64_t before = testing::AllocationCount();
-//   scanner->Scan(listing, *scratch, verdict);
+//   ASSERT_TRUE(scanner->Scan(listing, *scratch, verdict).ok());
 //   EXPECT_EQ(testing::AllocationCount() - before, 0);
 #ifndef BONAFIDE_TESTS_ALLOCATION_COUNTER_H_
 #define BONAFIDE_TESTS_ALLOCATION_COUNTER_H_

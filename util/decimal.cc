@@ -212,8 +212,8 @@ int CurrencyDecimals(std::string_view currency) {
 }
 
 void AppendMoney(double amount, std::string_view currency, std::string& out) {
-  if (std::isinf(amount)) {
-    out.append("inf");
+  if (!std::isfinite(amount)) {
+    out.append(std::isnan(amount) ? "nan" : "inf");  // only for a listing Scan refuses
   } else {
     AppendFixed(ShortestDecimal(amount), CurrencyDecimals(currency), out);
   }

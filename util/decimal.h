@@ -65,7 +65,7 @@ int CurrencyDecimals(std::string_view currency);
 // Appends `amount` as money: the amount's shortest decimal rounded half away from zero to
 // the currency's decimals, a space, the code ("111.60 EUR", "12000 JPY", "1.250 KWD").
 // Rounding the decimal rather than the binary value writes 2.675 as "2.68", as a person
-// would. An infinite amount (a product that overflowed) is written "inf". REQUIRES:
+// would. An infinite amount (a product that overflowed) is written "inf", NaN "nan". REQUIRES:
 // `amount` >= 0.
 void AppendMoney(double amount, std::string_view currency, std::string& out);
 

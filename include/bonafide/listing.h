@@ -12,7 +12,9 @@
 #define BONAFIDE_LISTING_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -44,6 +46,12 @@ struct BONAFIDE_EXPORT Listing {
   // Empty when no entry carries a hash (the usual case); otherwise one per `images` entry,
   // in the same order, with kNoHash for the plain paths.
   std::vector<ImageHash> image_hashes;
+  // Photos handed over in memory by a service (JPEG, PNG, WebP or BMP bytes, as uploaded):
+  // empty, or one per `images` entry, in the same order; an empty view leaves that photo
+  // to its hash or its file. The `images` entry still names the photo in cases. Not owned:
+  // the bytes must stay valid while the listing is scanned (a copy of the listing shares
+  // them). A photo with a hash in image_hashes is not decoded.
+  std::vector<std::string_view> image_bytes;
   std::string marketplace = "default";
 
   // Where the listing came from, for rejects and evidence (0 when not from a file).
@@ -73,12 +81,41 @@ struct BONAFIDE_EXPORT Listing {
 // do so itself); price finite and >= 0; currency a 3-letter upper-case code; quantity
 // >= 1; at most 32 image paths, each non-empty, at most 1 KiB, relative, without a ".."
 // component, backslash or NUL; image_hashes empty or one per path, each quality kNoHash or
-// 0..100. Otherwise returns InvalidArgument with the message the
+// 0..100; image_bytes empty or one per path. Otherwise returns InvalidArgument with the message the
 // reader gives such a record, e.g. `field "id" must not be empty` or
 // `price must be finite and >= 0`; the first problem in field order wins. Whether the
 // currency has a rate in the rules' policy is the scanner's check, not this one.
 // Thread-safe; does not allocate unless it fails.
 BONAFIDE_EXPORT absl::Status ValidateListing(const Listing& listing);
+
+// Reads listings written as JSON objects one at a time (a Kafka message, a request body):
+// the format of a JSON Lines dump record (docs/listings.md), read by the dump reader's own
+// code, so the fields, caps, truncation and reject messages are the same.
+//
+//   bonafide::ListingJsonParser parser;  // one per thread
+//   bonafide::Listing listing;           // reused: keeps its capacity
+//   if (absl::Status s = parser.Parse(message, listing); !s.ok()) { ...s.message()... }
+//
+// Not thread-safe (it holds the JSON parser's buffers); not copyable.
+class BONAFIDE_EXPORT ListingJsonParser {
+ public:
+  ListingJsonParser();
+  ~ListingJsonParser();
+  ListingJsonParser(const ListingJsonParser&) = delete;
+  ListingJsonParser& operator=(const ListingJsonParser&) = delete;
+
+  // Parses `json`, one JSON object (surrounding whitespace allowed), into `listing` (reset
+  // first). Over-cap text is truncated and flagged in Listing::truncated_fields, as the
+  // dump reader does; a listing parsed without error passes ValidateListing(). Otherwise
+  // returns InvalidArgument with the message a dump reader gives the same record
+  // (`invalid JSON: ...`, `missing required field "price"`, `image path escapes the image
+  // root: "../x.jpg"`), and `listing` holds whatever was read before the problem.
+  absl::Status Parse(std::string_view json, Listing& listing);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // How a dump is written. kAuto decides by the file name: ".csv" (also ".csv.gz",
 // ".csv.zst"; any letter case) is CSV, anything else, and standard input, JSON Lines.

@@ -54,12 +54,12 @@ struct ScannerOptions {
   // photos' hashes are cached ("" = no cache). The CLI defaults to $XDG_CACHE_HOME/bonafide or
   // ~/.cache/bonafide.
   std::string cache_dir;
-  // The directory listing `images` paths are relative to ("" = listing photos are not
-  // read). Must exist. A path that resolves outside it through a symbolic link is refused
-  // (ImageStatus::kOutsideRoot). Every listing's photos are read when some product of the
-  // rules registers genuine photos or the feedback holds photos of confirmed counterfeits
-  // (RulesInfo::reads_images); otherwise only a flagged listing's, for its evidence (a
-  // counterfeit verdict adds them to the known counterfeit photos).
+  // The directory listing `images` paths are relative to ("" = only the photos a listing
+  // carries, in Listing::image_bytes or image_hashes, are read). Must exist. A path that resolves
+  // outside it through a symbolic link is refused (ImageStatus::kOutsideRoot). Every listing's
+  // photos are read when some product of the rules registers genuine photos or the feedback holds
+  // photos of confirmed counterfeits (RulesInfo::reads_images); otherwise only a flagged listing's,
+  // for its evidence (a counterfeit verdict adds them to the known counterfeit photos).
   std::string image_root;
   // The most listing photos whose hashes are kept in cache_dir across scans
   // (4,000,000, about 0.6 GB; 0 = keep none). A photo whose file is unchanged (same
@@ -300,14 +300,20 @@ class BONAFIDE_EXPORT Scanner {
   };
   absl::StatusOr<std::unique_ptr<Scratch>> NewScratch() const;
 
-  // Judges one listing into `verdict` (cleared first). Does not allocate once `scratch`
-  // and `verdict` have grown to the sizes the input needs, except inside OpenCV's codecs
-  // when the listing's photos are read (ScannerOptions::image_root), for the messages of
-  // photos that could not be read, and for a photo's hash stored in the photo-hash cache.
-  // Reading photos does file I/O on the calling thread, and so does the photo-hash cache
-  // (SQLite reads per photo, a write transaction per 512 photos hashed).
-  // REQUIRES: `scratch` came from this scanner and no other thread uses it.
-  void Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
+  // Judges one listing into `verdict` (cleared first). Returns InvalidArgument, with
+  // `verdict` holding no holder and the message also in verdict.reject_reason, when the
+  // listing is not one a scan accepts: ValidateListing() fails (bonafide/listing.h; the
+  // message is the one a dump reader gives such a record), or its currency has no rate in
+  // the rules' policy (`unknown currency: "XYZ" ...`). Does not allocate once `scratch`
+  // and `verdict` have grown to the sizes the input needs, except for a refused listing's
+  // message, inside OpenCV's codecs when the listing's photos are read
+  // (ScannerOptions::image_root), for the messages of photos that could not be read, and
+  // for a photo's hash stored in the photo-hash cache. Reading photos does file I/O on the
+  // calling thread, and so does the photo-hash cache (SQLite reads per photo, a write
+  // transaction per 512 photos hashed).
+  // REQUIRES: `scratch` came from this scanner (checked: a scratch of another Scanner
+  // aborts the process with a message) and no other thread uses it.
+  absl::Status Scan(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
 
   // Explains the verdict on `listing` (bonafide/explain.h): every rights holder it
   // references, each signal that held and each that did not and why, then the holders of

@@ -54,8 +54,10 @@ struct ScannedListing {
   uint32_t cases_end = 0;
 };
 
-// How far a scan has got through one input, committed together with the cases found up
-// to there, so that a killed scan resumes where it stopped (docs/outbox-format.md).
+// How far a reader has got through one input, committed together with the cases found up
+// to there, so that a killed reader resumes where it stopped (docs/outbox-format.md). A
+// scan keeps one per input file; a stream consumer one per partition (run: the consumer,
+// input: the partition, byte_offset: the next message to read). Keyed by (run, input).
 struct ScanCheckpoint {
   std::string run;             // identifies the scan: its inputs, their identities and the rules
   std::string input;           // the input as named on the command line
@@ -71,9 +73,11 @@ struct OutboxBatch {
   // The run the batch belongs to; its events wait for Publish(run). Empty: the events are
   // published in this Write's transaction (a service judging listings one at a time).
   std::string_view run;
-  std::span<const ScannedListing> listings;    // in input order
-  std::span<const CaseRecord> cases;           // in input order
-  const ScanCheckpoint* checkpoint = nullptr;  // committed with the batch when not null
+  std::span<const ScannedListing> listings;  // in input order
+  std::span<const CaseRecord> cases;         // in input order
+  // Committed with the batch, each replacing the stored one of its (run, input): the
+  // latest position of every input the batch covers. At most one per (run, input).
+  std::span<const ScanCheckpoint> checkpoints;
 };
 
 // What a Publish (or an immediate Write) announced.

@@ -71,9 +71,13 @@ enum class ImageStatus : uint8_t {
   kOutsideRoot,  // resolves (through a symbolic link) outside the image root
   kTooLarge,     // over the decode limits (bytes, pixels or side), refused before decoding
   kUnreadable,   // corrupt, truncated, unknown format, or not a regular file
+  // Only a path, and no image root to read it under: the listing carried other photos (in
+  // memory or as hashes), so its photos were read, but not this one.
+  kNotRead,
 };
 
-// Returns "hashed", "too_plain", "missing", "outside_root", "too_large" or "unreadable".
+// Returns "hashed", "too_plain", "missing", "outside_root", "too_large", "unreadable" or
+// "not_read".
 inline const char* ImageStatusName(ImageStatus status) {
   switch (status) {
     case ImageStatus::kHashed:
@@ -88,13 +92,15 @@ inline const char* ImageStatusName(ImageStatus status) {
       return "too_large";
     case ImageStatus::kUnreadable:
       return "unreadable";
+    case ImageStatus::kNotRead:
+      return "not_read";
   }
   return "unreadable";
 }
 
 // Where a listing photo's hash came from (ImageStatus kHashed and kTooPlain).
 enum class HashSource : uint8_t {
-  kDecoded,  // the file was read, decoded and hashed
+  kDecoded,  // the file (or the bytes of Listing::image_bytes) was decoded and hashed
   kCache,    // the listing-photo cache had it from an earlier scan (same file, or same bytes)
   kListing,  // the listing carried it (Listing::image_hashes); the file was not opened
 };
@@ -169,9 +175,9 @@ struct Verdict {
   // Cue rules that matched (enforce and shadow), each once, by index.
   std::vector<int32_t> cue_hits;
   // One entry per listing photo, in listing order, when the scan read photos (an image
-  // root is set, and photos to match exist or the listing opened a case; see
-  // ScannerOptions::image_root); empty otherwise. A photo that could not be read does not
-  // stop the scan of the listing's text.
+  // root is set or the listing carries photos, and photos to match exist or the listing
+  // opened a case; see ScannerOptions::image_root); empty otherwise. A photo that could not be read
+  // does not stop the scan of the listing's text.
   std::vector<ImageResult> images;
 
   void Clear() {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -308,7 +309,7 @@ TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
   listing.seller_id = "s-100";
   listing.images = {"resized.jpg"};
   Verdict verdict;
-  scanner->Scan(listing, **scratch, verdict);
+  ASSERT_TRUE(scanner->Scan(listing, **scratch, verdict).ok());
   ASSERT_EQ(verdict.holders.size(), 1u);
   const HolderVerdict& h = verdict.holders[0];
   EXPECT_FALSE(h.named);
@@ -319,10 +320,10 @@ TEST_F(ImageScanTest, AuthorizedSellerIsJudgedButNeverFlagged) {
   EXPECT_TRUE(verdict.images[0].matched);
 
   listing.seller_id = "s-9";
-  listing.images.push_back(std::string("resized.jpg\0../../x", 20));
-  scanner->Scan(listing, **scratch, verdict);
+  listing.images.push_back("absent.jpg");
+  ASSERT_TRUE(scanner->Scan(listing, **scratch, verdict).ok());
   ASSERT_EQ(verdict.images.size(), 2u);
-  EXPECT_EQ(verdict.images[1].status, ImageStatus::kUnreadable);
+  EXPECT_EQ(verdict.images[1].status, ImageStatus::kMissing);
   ASSERT_EQ(verdict.holders.size(), 1u);
   EXPECT_TRUE(verdict.holders[0].case_opened);
   CaseRecord record;
@@ -462,7 +463,7 @@ TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
     listing.seller_id = "s-9";
     listing.images = {photo};
     Verdict verdict;
-    scanner->Scan(listing, **scratch, verdict);
+    ASSERT_TRUE(scanner->Scan(listing, **scratch, verdict).ok());
     ASSERT_EQ(verdict.images.size(), 1u);
     ASSERT_NE(verdict.images[0].status, ImageStatus::kUnreadable) << photo;
     hashes[photo] = {Scanner::ImageHashHex(verdict.images[0]), verdict.images[0].quality};
@@ -521,6 +522,95 @@ TEST_F(ImageScanTest, HashesInTheListingGiveTheSameCasesAsTheFiles) {
     EXPECT_EQ(got.signals, want.signals);
     EXPECT_EQ(got.material_key, want.material_key);
   }
+}
+
+// A service hands photos over in memory (the bytes it received, or a hash it computed at
+// upload): the scanner needs no image root for them, and judges them exactly as it judges
+// the same photos read from files.
+TEST_F(ImageScanTest, PhotosInMemoryGiveTheSameVerdictsAsTheirFiles) {
+  auto from_files = NewScanner(dir_->Join("images"));
+  auto in_memory = NewScanner("");
+  ASSERT_NE(from_files, nullptr);
+  ASSERT_NE(in_memory, nullptr);
+  auto file_scratch = from_files->NewScratch();
+  auto memory_scratch = in_memory->NewScratch();
+  ASSERT_TRUE(file_scratch.ok() && memory_scratch.ok());
+  auto listing_of = [](const std::string& photo) {
+    Listing listing;
+    listing.id = "upload-1";
+    listing.title = "Running shoes";
+    listing.price = 79;
+    listing.currency = "EUR";
+    listing.seller_id = "s-9";
+    listing.images = {photo};
+    return listing;
+  };
+  for (const std::string photo : {"resized.jpg", "mirrored.jpg", "png/front.png", "unrelated-1.jpg",
+                                  "plain.jpg", "truncated.jpg", "bomb.png"}) {
+    SCOPED_TRACE(photo);
+    const std::string bytes = ReadFileOrDie(dir_->Join("images/" + photo));
+    Listing by_path = listing_of(photo);
+    Verdict want;
+    ASSERT_TRUE(from_files->Scan(by_path, **file_scratch, want).ok());
+    ASSERT_EQ(want.images.size(), 1u);
+
+    Listing by_bytes = listing_of(photo);
+    by_bytes.image_bytes = {bytes};
+    Verdict got;
+    ASSERT_TRUE(in_memory->Scan(by_bytes, **memory_scratch, got).ok());
+    ASSERT_EQ(got.images.size(), 1u);
+    EXPECT_EQ(got.images[0].status, want.images[0].status);
+    EXPECT_EQ(Scanner::ImageHashHex(got.images[0]), Scanner::ImageHashHex(want.images[0]));
+    EXPECT_EQ(got.images[0].quality, want.images[0].quality);
+    EXPECT_EQ(got.images[0].matched, want.images[0].matched);
+    EXPECT_EQ(got.images[0].source, HashSource::kDecoded);
+    ASSERT_EQ(got.holders.size(), want.holders.size());
+    for (size_t h = 0; h < want.holders.size(); ++h) {
+      EXPECT_EQ(got.holders[h].case_opened, want.holders[h].case_opened);
+      EXPECT_EQ(got.holders[h].score, want.holders[h].score);
+      if (!want.holders[h].case_opened) continue;
+      CaseRecord want_case, got_case;
+      from_files->MakeCaseRecord(by_path, want, want.holders[h], want_case);
+      in_memory->MakeCaseRecord(by_bytes, got, got.holders[h], got_case);
+      EXPECT_EQ(got_case.reasons_json, want_case.reasons_json);
+      EXPECT_EQ(got_case.evidence_json, want_case.evidence_json);
+      EXPECT_EQ(got_case.material_key, want_case.material_key);
+    }
+
+    // The hash computed at upload, without the bytes.
+    if (want.images[0].status != ImageStatus::kHashed) continue;
+    Listing by_hash = listing_of(photo);
+    by_hash.image_hashes.resize(1);
+    std::memcpy(by_hash.image_hashes[0].pdq, want.images[0].hash, sizeof(want.images[0].hash));
+    by_hash.image_hashes[0].quality = want.images[0].quality;
+    ASSERT_TRUE(in_memory->Scan(by_hash, **memory_scratch, got).ok());
+    ASSERT_EQ(got.images.size(), 1u);
+    EXPECT_EQ(got.images[0].source, HashSource::kListing);
+    EXPECT_EQ(got.images[0].matched, want.images[0].matched);
+    ASSERT_EQ(got.holders.size(), want.holders.size());
+    for (size_t h = 0; h < want.holders.size(); ++h) {
+      EXPECT_EQ(got.holders[h].case_opened, want.holders[h].case_opened);
+    }
+  }
+
+  // Without an image root, a photo given only by its path is not read; the others are.
+  Listing mixed = listing_of("resized.jpg");
+  const std::string resized = ReadFileOrDie(dir_->Join("images/resized.jpg"));
+  mixed.images.push_back("unrelated-1.jpg");
+  mixed.image_bytes = {resized, {}};
+  Verdict verdict;
+  ASSERT_TRUE(in_memory->Scan(mixed, **memory_scratch, verdict).ok());
+  ASSERT_EQ(verdict.images.size(), 2u);
+  EXPECT_TRUE(verdict.images[0].matched);
+  EXPECT_EQ(verdict.images[1].status, ImageStatus::kNotRead);
+  EXPECT_TRUE(verdict.any_case());
+
+  // One buffer per path, or none.
+  mixed.image_bytes = {resized};
+  const absl::Status refused = in_memory->Scan(mixed, **memory_scratch, verdict);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::HasSubstr("1 photos in memory for 2 paths"));
 }
 
 // The listing-photo cache: a rescan gives the same cases; a photo rewritten in place with

@@ -70,7 +70,7 @@ class FeedbackScanTest : public ::testing::Test {
   const HolderVerdict* Judge(const Scanner& scanner, const Listing& listing) {
     auto scratch = scanner.NewScratch();
     EXPECT_TRUE(scratch.ok());
-    scanner.Scan(listing, **scratch, verdict_);
+    EXPECT_TRUE(scanner.Scan(listing, **scratch, verdict_).ok());
     for (const HolderVerdict& h : verdict_.holders) {
       if (scanner.rules_info().holders[h.holder].id == "acme") {
         scanner.MakeCaseRecord(listing, verdict_, h, record_);

@@ -268,6 +268,46 @@ TEST(ListingInputTest, RejectReasons) {
   for (size_t i = 0; i < r.listings.size(); ++i) EXPECT_EQ(r.listings[i].line_number, 2 * i + 2);
   // The id is reported when it was read.
   EXPECT_EQ(r.rejects[5].listing_id, "a");
+
+  // Each record read alone (a Kafka message, a request body) is refused in the same words.
+  ListingJsonParser parser;
+  Listing alone;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].line);
+    const absl::Status status = parser.Parse(cases[i].line, alone);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(), r.rejects[i].reason);
+  }
+}
+
+TEST(ListingJsonParserTest, ReadsARecordAloneAsTheDumpReaderDoes) {
+  const std::string over_cap_title(kMaxTitleBytes + 100, 't');
+  const std::string record = R"({"id":"m-1","title":")" + over_cap_title +
+                             R"(","price":12.5,"currency":"USD","seller_id":"s-2",)" +
+                             R"("marketplace":"mp","images":["a/b.jpg"],"quantity":3})";
+  TempDir dir;
+  Result dump = ReadAll(dir.Write("one.jsonl", record + "\n"));
+  ASSERT_TRUE(dump.status.ok()) << dump.status;
+  ASSERT_EQ(dump.listings.size(), 1u);
+
+  ListingJsonParser parser;
+  Listing listing;
+  listing.description = "left over from the previous message";
+  ASSERT_TRUE(parser.Parse("  " + record + "\n", listing).ok());
+  const Listing& read = dump.listings[0];
+  EXPECT_EQ(listing.id, read.id);
+  EXPECT_EQ(listing.title, read.title);
+  EXPECT_EQ(listing.title.size(), kMaxTitleBytes);
+  EXPECT_EQ(listing.truncated_fields, Listing::kTruncatedTitle);
+  EXPECT_EQ(listing.truncated_fields, read.truncated_fields);
+  EXPECT_EQ(listing.description, "");
+  EXPECT_EQ(listing.price, 12.5);
+  EXPECT_EQ(listing.currency, "USD");
+  EXPECT_EQ(listing.marketplace, "mp");
+  EXPECT_EQ(listing.images, read.images);
+  EXPECT_EQ(listing.quantity, 3);
+  EXPECT_TRUE(ValidateListing(listing).ok());
+  EXPECT_THAT(std::string(parser.Parse("", listing).message()), ::testing::Eq("empty line"));
 }
 
 // An `images` entry may be an object carrying the photo's hash; plain paths around it

@@ -2,6 +2,7 @@
 // of tests/acme_pack.h.
 #include "bonafide/scanner.h"
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/acme_pack.h"
+
+#include "simdjson.h"
 
 namespace bonafide {
 namespace {
@@ -46,7 +49,8 @@ class ScannerTest : public ::testing::Test {
     }
     return nullptr;
   }
-  void Scan() { scanner_->Scan(listing_, *scratch_, verdict_); }
+  // Judges listing_; a refused listing leaves its reason in verdict_.reject_reason.
+  void Scan() { scanner_->Scan(listing_, *scratch_, verdict_).IgnoreError(); }
 
   bool Opens(const std::string& title, double price, const std::string& currency = "EUR",
              const std::string& holder = "acme") {
@@ -142,10 +146,75 @@ TEST_F(ScannerTest, PricesAreConvertedToTheBaseCurrency) {
   EXPECT_FALSE(Opens("ACME Pavilion DV6 laptop", 210));  // 0.407
 }
 
-TEST_F(ScannerTest, UnknownCurrencyIsARejectNotAVerdict) {
-  Judge("ACME Runner 22 replica", 10, "XYZ");
-  EXPECT_NE(verdict_.reject_reason.find("unknown currency"), std::string::npos);
+TEST_F(ScannerTest, UnknownCurrencyIsRefusedWithAStatus) {
+  listing_.title = "ACME Runner 22 replica";
+  listing_.price = 10;
+  listing_.currency = "XYZ";
+  const absl::Status status = scanner_->Scan(listing_, *scratch_, verdict_);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), verdict_.reject_reason);
+  EXPECT_EQ(verdict_.reject_class, "unknown currency");
   EXPECT_TRUE(verdict_.holders.empty());
+}
+
+// A service hands Scan listings no reader checked: each of these once opened a case, made
+// invalid case JSON or read outside the image root.
+TEST_F(ScannerTest, AnInvalidListingIsRefusedWithTheReadersMessage) {
+  struct Bad {
+    const char* what;
+    void (*spoil)(Listing&);
+    const char* message;
+  };
+  const Bad bad[] = {
+      {"negative price", [](Listing& l) { l.price = -5; }, "price must be finite and >= 0"},
+      {"NaN price", [](Listing& l) { l.price = std::nan(""); }, "price must be finite and >= 0"},
+      {"infinite price", [](Listing& l) { l.price = HUGE_VAL; }, "price must be finite and >= 0"},
+      {"empty id", [](Listing& l) { l.id.clear(); }, "field \"id\" must not be empty"},
+      {"200 KB title", [](Listing& l) { l.title.append(200 * 1024, 'x'); },
+       "field \"title\" exceeds"},
+      {"invalid UTF-8", [](Listing& l) { l.description = "caf\xC3"; }, "invalid UTF-8"},
+      {"zero quantity", [](Listing& l) { l.quantity = 0; }, "quantity must be an integer >= 1"},
+      {"escaping photo", [](Listing& l) { l.images = {"../../etc/passwd"}; },
+       "image path escapes the image root"},
+      {"absolute photo", [](Listing& l) { l.images = {"/etc/passwd"}; },
+       "image path escapes the image root"},
+  };
+  for (const Bad& b : bad) {
+    SCOPED_TRACE(b.what);
+    listing_ = Listing();
+    listing_.id = "L1";
+    listing_.seller_id = "s-9";
+    listing_.title = "ACME Runner 22 replica";
+    listing_.price = 36;
+    listing_.currency = "EUR";
+    ASSERT_TRUE(scanner_->Scan(listing_, *scratch_, verdict_).ok());
+    ASSERT_TRUE(verdict_.any_case());  // the same listing, unspoilt, opens a case
+    b.spoil(listing_);
+    const absl::Status status = scanner_->Scan(listing_, *scratch_, verdict_);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(b.message));
+    EXPECT_EQ(status.message(), verdict_.reject_reason);
+    EXPECT_TRUE(verdict_.holders.empty());
+    EXPECT_FALSE(verdict_.any_case());
+  }
+}
+
+TEST_F(ScannerTest, CaseJsonIsValidWhateverTheListingHolds) {
+  const HolderVerdict* h = Judge("ACME Runner 22 replica", 36, "EUR");
+  ASSERT_NE(h, nullptr);
+  ASSERT_TRUE(h->case_opened);
+  // MakeCaseRecord is public: a caller may hand it a listing Scan would refuse.
+  listing_.price = std::nan("");
+  listing_.title.append("\xFF\"\\\n");
+  listing_.seller_id.assign("s\0q", 3);
+  CaseRecord record;
+  scanner_->MakeCaseRecord(listing_, verdict_, *h, record);
+  simdjson::dom::parser parser;
+  for (const std::string* json : {&record.reasons_json, &record.evidence_json}) {
+    simdjson::dom::element parsed;
+    EXPECT_EQ(parser.parse(*json).get(parsed), simdjson::SUCCESS) << *json;
+  }
+  EXPECT_NE(record.evidence_json.find("\"price\":null"), std::string::npos) << record.evidence_json;
 }
 
 TEST_F(ScannerTest, LotsArePricedPerUnit) {
@@ -322,10 +391,11 @@ TEST_F(ScannerTest, AScratchOfAnotherScannerIsRefused) {
   listing_.price = 10;
   listing_.currency = "EUR";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH((*other)->Scan(listing_, *scratch_, verdict_), "from this Scanner's NewScratch");
+  EXPECT_DEATH((*other)->Scan(listing_, *scratch_, verdict_).IgnoreError(),
+               "from this Scanner's NewScratch");
   auto own = (*other)->NewScratch();
   ASSERT_TRUE(own.ok());
-  (*other)->Scan(listing_, **own, verdict_);
+  ASSERT_TRUE((*other)->Scan(listing_, **own, verdict_).ok());
   EXPECT_TRUE(verdict_.any_case());
 }
 

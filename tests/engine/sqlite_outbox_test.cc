@@ -67,7 +67,7 @@ absl::StatusOr<OutboxWriteStats> WriteWithCheckpoint(Outbox& outbox,
   OutboxBatch batch;
   batch.run = checkpoint.run;
   batch.cases = cases;
-  batch.checkpoint = &checkpoint;
+  batch.checkpoints = {&checkpoint, 1};
   return outbox.Write(batch);
 }
 
