@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
       if (std::shared_ptr<const bonafide::Scanner> next = LoadRules(rules_dir)) {
         rules.Replace(std::move(next));
         std::lock_guard<std::mutex> lock(stderr_mu);
-        std::cerr << "ingest_service: rules reloaded (" << rules.current()->rules_info().rules_version
-                  << ")\n";
+        std::cerr << "ingest_service: rules reloaded ("
+                  << rules.current()->rules_info().rules_version << ")\n";
       }
     }
     queue.Push(number, std::move(text));

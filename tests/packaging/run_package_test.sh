@@ -6,7 +6,9 @@
 #      library kind installed, plus bonafide::bonafide;
 #   3. the same main.cc built with a plain compiler command from `pkg-config --cflags --libs
 #      bonafide` (shared) and `pkg-config --static` (the archive, by -l:libbonafide.a since
-#      the linker prefers the .so when both are installed), and run.
+#      the linker prefers the .so when both are installed), and run;
+#   4. examples/ingest_service built (against the shared library when installed) and run
+#      on examples/listings/sample.jsonl: every line judged, cases opened.
 # Each program scans a replica listing and a clean one with the example rules and checks
 # the cases (consumer/main.cc); the shared ones must need libbonafide.so, the static ones not.
 #
@@ -86,4 +88,24 @@ for kind in "${kinds[@]}"; do
   fi
   run_consumer "$out" "$kind"
 done
+# 4. examples/ingest_service (the reloadable scanner, the listing parser, the batching
+#    writer) against the shared library when there is one, on the sample listings.
+kind=${kinds[-1]}
+use_shared=$([[ $kind == shared ]] && echo ON || echo OFF)
+"$cmake" -S "$source/examples/ingest_service" -B "$work/ingest" -G Ninja \
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O0 \
+  -DCMAKE_PREFIX_PATH="$prefix" -Dbonafide_USE_SHARED_LIBS="$use_shared" >"$work/ingest.log" ||
+  { cat "$work/ingest.log"; fail "ingest_service configure"; }
+"$cmake" --build "$work/ingest" || fail "ingest_service build"
+if [[ $kind == shared ]]; then
+  needs_libbonafide "$work/ingest/ingest_service" || fail "ingest_service does not load libbonafide.so"
+fi
+echo "--- ingest_service ($kind) < examples/listings/sample.jsonl"
+summary=$("$work/ingest/ingest_service" "$source/examples/rules" "$work/ingest/outbox.db" 2 \
+  <"$source/examples/listings/sample.jsonl") || fail "ingest_service failed"
+echo "$summary"
+[[ $summary =~ ^judged\ ([0-9]+),\ refused\ 0,\ cases\ ([0-9]+), ]] || fail "ingest_service output"
+((BASH_REMATCH[1] == $(wc -l <"$source/examples/listings/sample.jsonl"))) ||
+  fail "ingest_service judged ${BASH_REMATCH[1]} listings, not every line"
+((BASH_REMATCH[2] > 0)) || fail "ingest_service opened no case"
 echo "package test passed"
