@@ -87,6 +87,21 @@ bool BelowPriceLimit(double ratio, double price, double listing_fx, int64_t unit
   return std::is_lt(CompareProducts(unit_price_side, limit_side));
 }
 
+// A name's pattern lets the letters at a word's ends be written as digits or symbols
+// (rules/compiled_rules.cc, NameExpression). A few such stand-ins are a disguise ("bage1",
+// "ug9"); more are a number that happens to fit the pattern ("105" for "ios", "d10r"). At
+// most one per three letters of the name, and at least one, may be a stand-in.
+bool IsPlausibleSpelling(std::string_view text, std::string_view canonical) {
+  if (text.size() != canonical.size()) return true;  // not a class match: nothing to count
+  size_t letters = 0, stand_ins = 0;
+  for (size_t k = 0; k < canonical.size(); ++k) {
+    const bool letter = canonical[k] >= 'a' && canonical[k] <= 'z';
+    letters += letter;
+    stand_ins += letter && !(text[k] >= 'a' && text[k] <= 'z');
+  }
+  return stand_ins <= std::max<size_t>(1, letters / 3);
+}
+
 }  // namespace
 
 DecisionScratch::DecisionScratch(const rules::CompiledRules& rules)
@@ -158,16 +173,16 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
         case PatternKind::kBrand:
         case PatternKind::kKeyword: {
           if (!s.exclude_.empty() && excluded(hit, p.holder)) break;
-          bool evasive = false;
+          s.stripped_.clear();
+          for (uint32_t i = hit.from; i < hit.to; ++i) {
+            if (!IsNameSeparator(text[i])) s.stripped_.push_back(text[i]);
+          }
+          if (!IsPlausibleSpelling(s.stripped_, p.canonical)) break;
+          // Evasive: a character the normaliser read as a letter, or an ASCII look-alike
+          // left as written ("nlke" for "nike", "bage1" for "bagel").
+          bool evasive = s.stripped_ != p.canonical;
           for (uint32_t i = hit.from; i < hit.to && !evasive; ++i) {
             evasive = f.normalized.evasive[i] != 0;
-          }
-          if (!evasive) {  // an ASCII look-alike ("nlke" for "nike") is evasive too
-            s.stripped_.clear();
-            for (uint32_t i = hit.from; i < hit.to; ++i) {
-              if (!IsNameSeparator(text[i])) s.stripped_.push_back(text[i]);
-            }
-            evasive = s.stripped_ != p.canonical;
           }
           auto& st = s.holders_[p.holder];
           const TextSpan span = ToOriginal(f, field, hit.from, hit.to);

@@ -33,18 +33,42 @@ std::string WithWordBoundaries(std::string_view normalized, const std::string& b
   return out;
 }
 
-// A brand name, alias or product keyword: separators optional, i/l interchangeable.
+// A brand name, alias or product keyword (docs/matching.md, "Patterns"): separators
+// optional; i and l alike everywhere. In a word of letters only, the two letters at each
+// end also match the digits and symbols that stand for them: the normaliser reads leet
+// inside a word, but leaves it at a word's ends, where it cannot tell it from a number
+// ("bage1", "7esla", "ug9"; decision.cc caps how many a mention may hold). The middle of a
+// longer word stays literal, which keeps Hyperscan on its fast literal matcher. In a word
+// with digits (a model number), one space may come between any two characters
+// ("4 2 1 1 5", "5 5 0 v 2"), and no letter stands for a digit.
 std::string NameExpression(std::string_view normalized) {
   std::string body;
+  size_t word_begin = 0;
   for (size_t i = 0; i < normalized.size(); ++i) {
     const char c = normalized[i];
     if (IsNameSeparator(c)) {
       while (i + 1 < normalized.size() && IsNameSeparator(normalized[i + 1])) ++i;
       body.append("[ \\-._/]?");
-    } else if (c == 'i' || c == 'l') {
-      body.append("[il]");
-    } else {
+      word_begin = i + 1;
+      continue;
+    }
+    size_t word_end = i;
+    while (word_end < normalized.size() && !IsNameSeparator(normalized[word_end])) ++word_end;
+    if (NameWordHasDigit(normalized, i)) {
       AppendEscaped(c, body);
+      if (i + 1 < word_end) body.append(" ?");
+      continue;
+    }
+    std::string look_alikes;
+    if (i < word_begin + 2 || i + 2 >= word_end) look_alikes = LookAlikesOf(c);
+    if (c == 'i' || c == 'l') look_alikes.insert(0, 1, c == 'i' ? 'l' : 'i');
+    if (look_alikes.empty()) {
+      AppendEscaped(c, body);
+    } else {
+      body.push_back('[');
+      body.push_back(c);
+      body.append(look_alikes);
+      body.push_back(']');
     }
   }
   return WithWordBoundaries(normalized, body);
@@ -212,11 +236,48 @@ double CompiledRules::FxToBase(std::string_view currency) const {
   return key != 0 && it != fx_.end() && it->first == key ? it->second : 0;
 }
 
+std::string_view LookAlikesOf(char letter) {
+  switch (letter) {
+    case 'a':
+      return "4@";
+    case 'b':
+      return "8";
+    case 'e':
+      return "3";
+    case 'g':
+      return "9";
+    case 'i':
+      return "1!|";
+    case 'l':
+      return "1|";
+    case 'o':
+      return "0";
+    case 's':
+      return "5$";
+    case 't':
+      return "7";
+    default:
+      return "";
+  }
+}
+
+bool NameWordHasDigit(std::string_view name, size_t i) {
+  size_t b = i, e = i;
+  while (b > 0 && !IsNameSeparator(name[b - 1])) --b;
+  while (e < name.size() && !IsNameSeparator(name[e])) ++e;
+  for (size_t k = b; k < e; ++k) {
+    if (name[k] >= '0' && name[k] <= '9') return true;
+  }
+  return false;
+}
+
 uint32_t HitStart(const PatternInfo& p, std::string_view text, uint32_t end) {
   const std::string& name = p.normalized;
   if (p.kind != PatternKind::kBrand && p.kind != PatternKind::kKeyword) {
     return end >= name.size() ? static_cast<uint32_t>(end - name.size()) : 0;
   }
+  // NameExpression backwards: a name character per text character, an optional separator
+  // for a run of separators, an optional space inside a model number.
   uint32_t i = end;
   for (size_t j = name.size(); j > 0 && i > 0;) {
     if (IsNameSeparator(name[j - 1])) {
@@ -225,6 +286,10 @@ uint32_t HitStart(const PatternInfo& p, std::string_view text, uint32_t end) {
     } else {
       --j;
       --i;
+      if (j > 0 && i > 0 && text[i - 1] == ' ' && !IsNameSeparator(name[j - 1]) &&
+          NameWordHasDigit(name, j - 1)) {
+        --i;
+      }
     }
   }
   return i;

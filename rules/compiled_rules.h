@@ -145,6 +145,15 @@ class CompiledRules {
 };
 
 // The characters that separate the words of a brand name or keyword; optional in matches.
+// The digits and symbols that stand for `letter` in evasive spellings ("4@" for 'a'), or ""
+// (the look-alike classes of NameExpression; the leet table of normalize.cc reads them the
+// other way).
+std::string_view LookAlikesOf(char letter);
+
+// True when the word of `name` (separated by IsNameSeparator) holding name[i] contains a
+// digit: a model number ("550v2", "ga 2100"), which keeps its letters as written.
+bool NameWordHasDigit(std::string_view name, size_t i);
+
 inline bool IsNameSeparator(char c) {
   return c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
 }
@@ -152,7 +161,8 @@ inline bool IsNameSeparator(char c) {
 // Where the hit of a name or phrase `pattern` that ends at `end` in `text` starts: a
 // phrase has a fixed length; a name is walked back, each run of separators in it having
 // matched zero or one separator in the text, every other character exactly one (i and l
-// alike). Every text backend reports this start (Hyperscan is not asked for start
+// alike, a look-alike digit for a letter), and a space between two characters of a model
+// number being skipped. Every text backend reports this start (Hyperscan is not asked for start
 // offsets: SOM mode more than halves its speed). Not for cue regexes.
 uint32_t HitStart(const PatternInfo& pattern, std::string_view text, uint32_t end);
 

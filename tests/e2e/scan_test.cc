@@ -1,6 +1,7 @@
 // End-to-end: generated dumps through Scanner::ScanFiles into real outboxes (SQLite; built a
 // second time as postgres_scan_e2e_test, PostgreSQL).
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -273,6 +274,9 @@ TEST_F(ScanEndToEndTest, GeneratedDumpMeetsPrecisionAndRecallTargets) {
   const std::string input = dir_.Join("labelled.jsonl");
   Generate(input, 20000, 2026);
   std::set<std::pair<std::string, std::string>> expected;  // (holder, listing id)
+  // The evasive form of each listing's brand ("brand:edge_leet") and product keyword
+  // ("keyword:spaced_model"), from the generator's labels: recall is checked per form.
+  std::map<std::string, std::set<std::string>> listings_by_form;
   simdjson::ondemand::parser parser;
   auto json = simdjson::padded_string::load(input);
   ASSERT_EQ(json.error(), simdjson::SUCCESS);
@@ -290,6 +294,14 @@ TEST_F(ScanEndToEndTest, GeneratedDumpMeetsPrecisionAndRecallTargets) {
       std::string_view holder;
       ASSERT_EQ(label.get_string().get(holder), simdjson::SUCCESS);
       expected.emplace(std::string(holder), listing_id);
+    }
+    for (const char* key : {"label_form", "label_keyword_form"}) {
+      std::string_view form;
+      if (doc[key].get_string().get(form) == simdjson::SUCCESS) {
+        listings_by_form[std::string(key == std::string_view("label_form") ? "brand:" : "keyword:")
+                             .append(form)]
+            .insert(listing_id);
+      }
     }
   }
   ASSERT_EQ(listings, 20000);
@@ -325,6 +337,32 @@ TEST_F(ScanEndToEndTest, GeneratedDumpMeetsPrecisionAndRecallTargets) {
   EXPECT_GT(expected.size(), 1000u);
   EXPECT_GE(precision, 0.99);
   EXPECT_GE(recall, 0.98);
+
+  // Recall per evasive form: of the cases expected on listings written in that form.
+  for (const char* form :
+       {"brand:leet", "brand:homoglyph", "brand:full_width", "brand:spaced", "brand:dotted",
+        "brand:edge_leet", "keyword:homoglyph", "keyword:edge_leet", "keyword:spaced_model"}) {
+    const std::set<std::string>& ids = listings_by_form[form];
+    int64_t want = 0, got = 0;
+    for (const auto& e : expected) {
+      if (!ids.count(e.second)) continue;
+      ++want;
+      got += found.count(e);
+    }
+    std::printf("  %-22s listings %5zu, cases %5lld, recall %.4f\n", form, ids.size(),
+                static_cast<long long>(want), want ? static_cast<double>(got) / want : 0.0);
+    EXPECT_GE(want, 20) << form << ": too few cases to measure";
+    EXPECT_GE(got, want * 99 / 100) << form;
+  }
+  // Negatives built to look like them: product codes that are short brand names written
+  // mostly in digits ("model U99") name nobody.
+  const std::set<std::string>& lookalikes = listings_by_form["brand:lookalike_number"];
+  int64_t false_cases = 0;
+  for (const auto& f : found) false_cases += lookalikes.count(f.second);
+  std::printf("  %-22s listings %5zu, false cases %lld\n", "negatives:lookalike", lookalikes.size(),
+              static_cast<long long>(false_cases));
+  EXPECT_GE(lookalikes.size(), 100u);
+  EXPECT_EQ(false_cases, 0);
 }
 
 }  // namespace

@@ -343,6 +343,59 @@ TEST_F(ScannerTest, EvasiveBrandIsASignalInAnyMentionOfABrandName) {
 
 // A mention inside one of the rights holder's exclude phrases is not a mention; one outside
 // them still is.
+// Digits and symbols for letters at the ends of a name's words, where the normaliser reads
+// them as numbers; a name written mostly in digits is a number, not a mention.
+TEST_F(ScannerTest, LookAlikesAtTheEndsOfANameAreEvasiveMentions) {
+  struct Case {
+    std::string title;
+    std::string holder;
+    bool named;
+  };
+  const Case cases[] = {
+      {"ACM3 shoes", "acme", true},    // trailing 3 for e
+      {"7ACME shoes", "acme", false},  // a digit before the name is not part of it
+      {"Di0r bag", "luxe", true},      // 0 for o next to the end
+      {"Casi0 watch", "luxe", true},   // trailing 0 for o
+      {"UG9 boots", "luxe", true},     // 9 for g at the end of a short name
+      {"U99 boots", "luxe", false},    // two of three letters: a model number
+      {"C4510 calculator", "luxe", false},
+      {"Cas1o watch", "luxe", true},  // inside the word: the normaliser reads it
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.title);
+    const HolderVerdict* h = Judge(c.title, 170, "EUR", c.holder);
+    if (!c.named) {
+      EXPECT_TRUE(h == nullptr || !h->named);
+      continue;
+    }
+    ASSERT_NE(h, nullptr);
+    EXPECT_TRUE(h->named);
+    EXPECT_TRUE(HasSignal(*h, SignalKind::kObfuscatedBrand));
+  }
+}
+
+// A model number's characters spaced apart still name the product, which carries the price
+// rule; a letter never stands for one of its digits.
+TEST_F(ScannerTest, ModelNumbersSpacedApartNameTheirProduct) {
+  const HolderVerdict* h = Judge("ACME Runner 2 2 sneakers", 36);
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(HasSignal(*h, SignalKind::kPrice));
+  EXPECT_TRUE(h->case_opened);
+  const Signal* price = nullptr;
+  for (uint32_t i = h->signals_begin; i < h->signals_end; ++i) {
+    if (verdict_.signals[i].kind == SignalKind::kPrice) price = &verdict_.signals[i];
+  }
+  ASSERT_NE(price, nullptr);
+  EXPECT_EQ(listing_.title.substr(price->span.begin, price->span.end - price->span.begin),
+            "Runner 2 2");
+  h = Judge("ACME Pavilion D V 6 laptop", 100, "USD");
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(HasSignal(*h, SignalKind::kPrice));
+  h = Judge("ACME Runner 2Z sneakers", 36);  // Z is no digit
+  ASSERT_NE(h, nullptr);
+  EXPECT_FALSE(HasSignal(*h, SignalKind::kPrice));
+}
+
 TEST_F(ScannerTest, ExcludePhrasesUnnameTheMentionsInsideThem) {
   EXPECT_EQ(Judge("Cartoon acme anvil prop replica", 5), nullptr);
   listing_.description = "an ACME anvil, the classic";

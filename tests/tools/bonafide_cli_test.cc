@@ -203,6 +203,35 @@ TEST_F(BonafideCliTest, CheckAndScanPrintRulesWarnings) {
   EXPECT_THAT(scan.err, ::testing::StartsWith(warning));
 }
 
+// `bonafide check` with listings: price cases on titles that look like accessories (another
+// name first, a compatibility phrase after) are counted per product, with an example; a
+// title that starts with the brand, or an accessory the context knows, is not.
+TEST_F(BonafideCliTest, CheckWarnsAboutPriceCasesOnAccessoryLikeTitles) {
+  const std::string input = dir_.Write(
+      "titles.jsonl",
+      R"({"id":"a1","title":"Orico Docking Kit for the home office desk setup with Apple MacBook Air slot","price":39,"currency":"EUR","seller_id":"s1"})"
+      "\n"
+      R"({"id":"a2","title":"Orico Dock for the office and the home desk, Apple MacBook Air M3","price":35,"currency":"EUR","seller_id":"s1"})"
+      "\n"
+      R"({"id":"a3","title":"Orico Docking Kit for the home office desk setup plus Apple MacBook Air stand","price":39,"currency":"EUR","seller_id":"s1"})"
+      "\n"
+      R"({"id":"a4","title":"Apple MacBook Air M3 for students","price":39,"currency":"EUR","seller_id":"s2"})"
+      "\n");
+  const CliRun check =
+      RunCli("check --cache-dir= --rules " + ShellQuote(kExampleRules) + " " + ShellQuote(input));
+  EXPECT_EQ(check.exit_status, 0) << check.err;
+  EXPECT_THAT(check.err,
+              HasSubstr("/rights_holders/apple.yaml:34:5: warning: product \"apple-macbook-air\": "
+                        "2 price cases on titles that look like accessories"));
+  EXPECT_THAT(check.err, HasSubstr("e.g. \"Orico Docking Kit for the home office desk setup "
+                                   "with Apple MacBook Air slot\""));
+  EXPECT_EQ(std::count(check.err.begin(), check.err.end(), '\n'), 1) << check.err;
+
+  const CliRun missing = RunCli("check --cache-dir= --rules " + ShellQuote(kExampleRules) + " " +
+                                ShellQuote(dir_.Join("absent.jsonl")));
+  EXPECT_EQ(missing.exit_status, 1) << missing.err;
+}
+
 // `bonafide explain` on a file: every record in input order (rejects included), each
 // referenced rights holder's signals held (+) and not (-) with why; --line picks one
 // record; control characters in listing text never reach the terminal raw.

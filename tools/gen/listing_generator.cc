@@ -464,10 +464,37 @@ enum class Form {
   kHomoglyph,
   kFullWidth,
   kSpaced,
-  kDotted
+  kDotted,
+  kEdgeLeet,     // a digit for a letter at a word's end: "Bage1", "Nik3", "7esla", "Ug9"
+  kSpacedModel,  // a model number's characters spaced apart: "5 5 0 v 2" (keywords only)
 };
-constexpr Form kEvasiveForms[] = {Form::kLeet, Form::kHomoglyph, Form::kFullWidth, Form::kSpaced,
-                                  Form::kDotted};
+constexpr Form kEvasiveForms[] = {Form::kLeet,   Form::kHomoglyph, Form::kFullWidth,
+                                  Form::kSpaced, Form::kDotted,    Form::kEdgeLeet};
+// The evasive forms of a product keyword (letters spaced or dotted apart would join the
+// words of a multi-word keyword).
+constexpr Form kKeywordEvasiveForms[] = {Form::kHomoglyph, Form::kEdgeLeet, Form::kSpacedModel};
+
+// The form's name in the `label_form` field.
+const char* FormName(Form form) {
+  switch (form) {
+    case Form::kLeet:
+      return "leet";
+    case Form::kHomoglyph:
+      return "homoglyph";
+    case Form::kFullWidth:
+      return "full_width";
+    case Form::kSpaced:
+      return "spaced";
+    case Form::kDotted:
+      return "dotted";
+    case Form::kEdgeLeet:
+      return "edge_leet";
+    case Form::kSpacedModel:
+      return "spaced_model";
+    default:
+      return "plain";
+  }
+}
 
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -637,6 +664,139 @@ std::optional<std::string> LeetForm(std::string_view s, Rng& rng) {
   return out;
 }
 
+// One letter at the end of a word of letters only written as the digit that stands for it,
+// where the normaliser reads a number: last letters l e o g a s -> 1 3 0 9 4 5, first
+// letters t a s b -> 7 4 5 8 ("Bage1", "Nik3", "7esla"). Words of at least 3 letters.
+std::optional<std::string> EdgeLeetForm(std::string_view s, Rng& rng) {
+  struct Sub {
+    size_t pos;
+    char c;
+  };
+  std::vector<Sub> subs;
+  for (size_t b = 0; b < s.size();) {
+    size_t e = b;
+    while (e < s.size() && s[e] != ' ' && s[e] != '-') ++e;
+    bool letters = e - b >= 3;
+    for (size_t k = b; k < e && letters; ++k) letters = IsAsciiLetter(s[k]);
+    if (letters) {
+      switch (LowerAscii(s[b])) {
+        case 't':
+          subs.push_back({b, '7'});
+          break;
+        case 'a':
+          subs.push_back({b, '4'});
+          break;
+        case 's':
+          subs.push_back({b, '5'});
+          break;
+        case 'b':
+          subs.push_back({b, '8'});
+          break;
+        default:
+          break;
+      }
+      switch (LowerAscii(s[e - 1])) {
+        case 'l':
+          subs.push_back({e - 1, '1'});
+          break;
+        case 'e':
+          subs.push_back({e - 1, '3'});
+          break;
+        case 'o':
+          subs.push_back({e - 1, '0'});
+          break;
+        case 'g':
+          subs.push_back({e - 1, '9'});
+          break;
+        case 'a':
+          subs.push_back({e - 1, '4'});
+          break;
+        case 's':
+          subs.push_back({e - 1, '5'});
+          break;
+        default:
+          break;
+      }
+    }
+    b = e + 1;
+  }
+  if (subs.empty()) return std::nullopt;
+  const Sub& sub = subs[rng.Below(subs.size())];
+  std::string out(s);
+  out[sub.pos] = sub.c;
+  return out;
+}
+
+// A product code that looks like a short brand name written mostly in digits ("U99" for
+// UGG, "4ppl3" for Apple): two letters replaced where the normaliser keeps digits (a word's
+// first or last letter, any g), more than a mention may hold, so it names nobody. Nullopt
+// for names of other shapes (not one word of 3 to 5 letters, fewer than two such letters).
+std::optional<std::string> NumberLookAlike(std::string_view name, Rng& rng) {
+  if (name.size() < 3 || name.size() > 5) return std::nullopt;
+  for (char c : name) {
+    if (!IsAsciiLetter(c)) return std::nullopt;
+  }
+  auto digit_for = [](char c) -> char {
+    switch (LowerAscii(c)) {
+      case 'a':
+        return '4';
+      case 'b':
+        return '8';
+      case 'e':
+        return '3';
+      case 'g':
+        return '9';
+      case 'i':
+        return '1';
+      case 'l':
+        return '1';
+      case 'o':
+        return '0';
+      case 's':
+        return '5';
+      case 't':
+        return '7';
+      default:
+        return 0;
+    }
+  };
+  std::vector<size_t> at;
+  for (size_t k = 0; k < name.size(); ++k) {
+    const bool edge = k == 0 || k + 1 == name.size();
+    if (digit_for(name[k]) != 0 && (edge || LowerAscii(name[k]) == 'g')) at.push_back(k);
+  }
+  if (at.size() < 2) return std::nullopt;
+  const size_t first = rng.Below(at.size());
+  size_t second = rng.Below(at.size() - 1);
+  if (second >= first) ++second;
+  std::string out(name);
+  out[at[first]] = digit_for(out[at[first]]);
+  out[at[second]] = digit_for(out[at[second]]);
+  return out;
+}
+
+// The characters of every word with a digit spaced apart: "550v2" -> "5 5 0 v 2",
+// "Air Max 90" -> "Air Max 9 0". Nullopt when no word has a digit.
+std::optional<std::string> SpacedModelForm(std::string_view s) {
+  std::string out;
+  bool any = false;
+  for (size_t b = 0; b < s.size();) {
+    size_t e = b;
+    while (e < s.size() && s[e] != ' ' && s[e] != '-') ++e;
+    bool digit = false;
+    for (size_t k = b; k < e; ++k) digit |= s[k] >= '0' && s[k] <= '9';
+    for (size_t k = b; k < e; ++k) {
+      if (digit && k > b) out += ' ';
+      out += s[k];
+    }
+    any |= digit && e - b > 1;
+    if (e < s.size()) out += s[e];
+    b = e + 1;
+  }
+  if (!any) return std::nullopt;
+  return out;
+}
+
 // "N i k e" / "N.i.k.e" (single words of letters only).
 std::optional<std::string> SpreadForm(std::string_view s, char sep) {
   if (s.size() < 3) return std::nullopt;
@@ -696,9 +856,9 @@ std::string AccentForm(std::string_view s) {
   return out;
 }
 
-// Returns the written form of `name` in `form` (falls back to full width when the form
-// does not apply) and whether it is evasive.
-std::pair<std::string, bool> Render(std::string_view name, Form form, Rng& rng) {
+// Returns the written form of `name` in `form` and whether it is evasive. When the form
+// does not apply, writes `name` full width and sets `form` to kFullWidth.
+std::pair<std::string, bool> Render(std::string_view name, Form& form, Rng& rng) {
   switch (form) {
     case Form::kPlain:
       return {std::string(name), false};
@@ -725,9 +885,16 @@ std::pair<std::string, bool> Render(std::string_view name, Form form, Rng& rng) 
     case Form::kDotted:
       if (auto s = SpreadForm(name, '.')) return {*s, true};
       break;
+    case Form::kEdgeLeet:
+      if (auto s = EdgeLeetForm(name, rng)) return {*s, true};
+      break;
+    case Form::kSpacedModel:
+      if (auto s = SpacedModelForm(name)) return {*s, true};
+      break;
     case Form::kFullWidth:
       break;
   }
+  form = Form::kFullWidth;
   return {FullWidth(name), true};
 }
 
@@ -1347,6 +1514,10 @@ struct Draft {
   std::string category;
   std::string condition;
   int64_t quantity = 0;  // 0: absent
+  // Evasive scenarios: the form the brand and the product keyword were written in
+  // ("label_form", "label_keyword_form"; null when plain or absent).
+  const char* form = nullptr;
+  const char* keyword_form = nullptr;
 };
 
 }  // namespace
@@ -1506,18 +1677,31 @@ class Builder {
     if (r < 94) return Form::kLower;
     return Form::kAccent;
   }
-  Form EvasiveForm() { return kEvasiveForms[rng_.Below(5)]; }
+  Form EvasiveForm() { return kEvasiveForms[rng_.Below(std::size(kEvasiveForms))]; }
+  Form KeywordEvasiveForm() {
+    return kKeywordEvasiveForms[rng_.Below(std::size(kKeywordEvasiveForms))];
+  }
 
-  void Brand(Field& f, const std::string& name, Form form) {
+  // Writes `name` in `form`; returns the form written (full width when `form` does not
+  // apply).
+  Form Brand(Field& f, const std::string& name, Form form) {
     auto [real, evasive] = Render(name, form, rng_);
     f.Mention(real, name, evasive);
+    return form;
   }
-  void Keyword(Field& f, const std::string& kw, Form form) {
+  // As Brand, for a product keyword.
+  Form Keyword(Field& f, const std::string& kw, Form form) {
     if (form == Form::kSpaced || form == Form::kDotted || form == Form::kLeet) {
       form = Form::kHomoglyph;  // multi-word keywords: look-alike letters only
     }
+    // A form that does not apply to this keyword: look-alike letters.
+    if ((form == Form::kEdgeLeet && !EdgeLeetForm(kw, rng_)) ||
+        (form == Form::kSpacedModel && !SpacedModelForm(kw))) {
+      form = Form::kHomoglyph;
+    }
     auto [real, evasive] = Render(kw, form, rng_);
     f.Mention(real, kw, evasive);
+    return form;
   }
   std::string Color() { return rng_.Pick(Colors()); }
   // Appends a noun, an extra (size, capacity...) and a colour; skips a noun that the
@@ -1577,6 +1761,16 @@ class Builder {
 
   void Unrelated() {
     s_.title.Word(Fill(Pick(s_.unrelated_titles), "{color}", Color()));
+    if (rng_.Chance(0.15)) {
+      // A negative built to look like an evasive name: a product code mostly in digits.
+      const HolderInfo& h = AnyHolder();
+      if (auto code = NumberLookAlike(rng_.Pick(h.names), rng_)) {
+        s_.title.Word("model " + *code);
+        d_.form = "lookalike_number";
+        // With a cue, a code read as the brand would open a case: the test sees it.
+        if (!s_.cue_plain.empty()) s_.title.Word(Pick(s_.cue_plain));
+      }
+    }
     d_.category = rng_.Pick(UnrelatedCategories());
     AnyPrice(3, 250);
     if (!s_.never_used.empty() && rng_.Chance(0.1)) DescSentence(s_.never_used);
@@ -1699,11 +1893,15 @@ class Builder {
         !IsAsciiLetter(keyword[1])) {
       form = Form::kFullWidth;  // "C a s i o F-91W" would join the "F"
     }
-    if (!(keyword_names_brand && variant > 0)) Brand(s_.title, name, form);
+    if (!(keyword_names_brand && variant > 0)) {
+      d_.form = FormName(Brand(s_.title, name, form));
+    }
     if (p && variant > 0) {
       // Variant 1: keyword evasive too; 2: keyword plain (then the brand is not
       // "only" in evasive forms).
-      Keyword(s_.title, keyword, variant == 1 ? Form::kHomoglyph : Form::kPlain);
+      const Form keyword_form = variant == 1 ? KeywordEvasiveForm() : Form::kPlain;
+      const Form written = Keyword(s_.title, keyword, keyword_form);
+      if (variant == 1) d_.keyword_form = FormName(written);
     }
     Descriptors(s_.title, p ? p->cls : "generic");
     d_.category = p ? p->category : "other";
@@ -1961,6 +2159,14 @@ absl::Status ListingGenerator::Generate(const std::function<bool(std::string_vie
       suffix += labels;
       suffix += "],\"label_scenario\":";
       AppendJson(scenario, suffix);
+      if (d.form != nullptr) {
+        suffix += ",\"label_form\":";
+        AppendJson(d.form, suffix);
+      }
+      if (d.keyword_form != nullptr) {
+        suffix += ",\"label_keyword_form\":";
+        AppendJson(d.keyword_form, suffix);
+      }
       suffix += "}\n";
     }
     // Padding: filler before and after the structured part of the description.
