@@ -10,6 +10,8 @@
 #   bash bench/run.sh memory     # only peak memory of the 2-thread scan, 1M vs 5M listings
 #                                # (generates a 2.5 GB dump once)
 #   bash bench/run.sh images     # only the image stage (bonafide_image_bench, about 3 minutes)
+#   bash bench/run.sh embed      # only the embedded path (bonafide_embed_bench: a service's
+#                                # per-listing calls with the batching writer, against the scan)
 #   bash bench/run.sh before-after COMMIT   # the whole CLI scan of COMMIT against this one
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,30 @@ if [[ ! -f "$input" ]]; then
   build/release/tools/generate_listings --rules examples/rules --count 1000000 --seed 1 \
     --mix nightly --out "$input" --nosummary
 fi
+
+# ---- embed: the embedded path (bonafide_embed_bench) ---------------------------------------
+# 500k listings of the nightly mix, 2 threads: latency per listing and throughput of
+# parse + scan + case records + the batching writer, beside ScanFiles of the same file; then
+# the same with a photo in memory per listing (a 1.6-MP JPEG that matches no genuine photo;
+# a slice of the dump, since photos cost milliseconds).
+run_embed() {
+  local half="$data/nightly-500k.jsonl" slice="$data/nightly-2k.jsonl"
+  [[ -f "$half" ]] || head -n 500000 "$input" > "$half"
+  [[ -f "$slice" ]] || head -n 2000 "$input" > "$slice"
+  echo
+  echo "== embedded path: $half"
+  build/release/bench/bonafide_embed_bench --rules examples/rules --input "$half" --threads 2 \
+    --repeats 5 --work-dir "$data" --json "bench/results/$stamp-embed.json"
+  build/release/bench/bonafide_embed_bench --rules examples/rules --input "$slice" --threads 2 \
+    --repeats 3 --work-dir "$data" --json "bench/results/$stamp-embed-photo.json" \
+    --photo testdata/pdq/reg-test-input/labelme-subset/q0122.jpg \
+    --listing-photo testdata/pdq/reg-test-input/dih/bridge-1-original.jpg
+}
+if [[ "$what" == "embed" ]]; then
+  run_embed
+  exit 0
+fi
+# ---- end of embed ----------------------------------------------------------------------------
 
 # ---- before-after: the whole `bonafide scan` of an earlier commit against this one ---------
 # Builds COMMIT's CLI once in a worktree under $data, then times both processes (start, scan,
@@ -129,4 +155,5 @@ for bench in scanner_bench text_match_bench listing_input_bench normalize_bench 
 done
 
 run_memory  # the memory block, defined above
+run_embed   # the embedded-path block, defined above
 run_images  # the images block, defined above

@@ -717,6 +717,15 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
                " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                "authorize seller", {result.rights_holder, result.seller_id, r.case_key, now}));
     }
+    // A case judged before the run that wrote it published it (a verdict given while the
+    // scan still runs) is announced first, as that publication would have: a receiver never
+    // hears a verdict on a case it was not told of.
+    std::vector<NewEvent> events;
+    if (result.revision == 0) {
+      result.revision = 1;
+      events.push_back({EventKey(result.case_key, 1), result.rights_holder, result.case_key,
+                        "case.opened", CaseEventPayload(result, 1)});
+    }
     result.status =
         r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
     ++result.revision;
@@ -730,9 +739,9 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
              " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
              " revision = excluded.revision",
              "record announcement", {r.case_key, CaseStatusName(result.status), revision}));
-    return InsertEvents({{EventKey(result.case_key, result.revision), result.rights_holder,
-                          result.case_key, "case.verdict", VerdictEventPayload(result, r)}},
-                        now);
+    events.push_back({EventKey(result.case_key, result.revision), result.rights_holder,
+                      result.case_key, "case.verdict", VerdictEventPayload(result, r)});
+    return InsertEvents(events, now);
   });
   if (!status.ok()) return status;
   return result;

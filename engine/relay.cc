@@ -283,7 +283,11 @@ absl::Status Relay::RunHolder(Holder& holder) {
         ++holder.stats.dead;
       } else {
         attempt.outcome = DeliveryAttempt::Outcome::kRetry;
-        attempt.next_attempt_ms = end + RetryDelayMs(endpoint.retry, report.attempt, random01());
+        // A receiver that says when to come back (429, 503 with Retry-After) is not asked
+        // sooner; the backoff still grows for one that asks for less.
+        attempt.next_attempt_ms =
+            end + std::max(RetryDelayMs(endpoint.retry, report.attempt, random01()),
+                           answer.retry_after_ms);
         report.kind = DeliveryReport::Kind::kRetry;
         report.next_attempt_ms = attempt.next_attempt_ms;
         ++holder.stats.failed_attempts;

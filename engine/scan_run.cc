@@ -301,7 +301,7 @@ Batch* ScanRun::Scan(Batch* b) {
       ++b->other_shards;
       continue;
     }
-    if (!scanner_.Scan(listing, *w.scratch, w.verdict).ok()) {
+    if (!scanner_.ScanRead(listing, *w.scratch, w.verdict).ok()) {
       b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
                                    w.verdict.reject_reason, w.verdict.reject_class, listing.id});
       continue;

@@ -420,12 +420,6 @@ absl::StatusOr<std::unique_ptr<Scanner::Scratch>> Scanner::NewScratch() const {
 }
 
 absl::Status Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict) const {
-  Scratch::Impl& scratch = *s.impl_;
-  // Another scanner's scratch (the natural mistake when rules are reloaded while scans run)
-  // would judge with the wrong patterns and tables: a bug, stopped here rather than a wrong
-  // verdict or a use after free.
-  BONAFIDE_CHECK(scratch.owner == impl_.get() &&
-                 "the scratch must come from this Scanner's NewScratch()");
   // A listing from a dump passed these checks in its reader already; one built by a
   // service may not have, and a NaN price or an image path out of the root must not
   // become a case. Cheap next to the matching (no allocation unless it fails).
@@ -435,6 +429,16 @@ absl::Status Scanner::Scan(const Listing& listing, Scratch& s, Verdict& verdict)
     verdict.reject_class.assign(engine::RejectClassOf(verdict.reject_reason));
     return valid;
   }
+  return ScanRead(listing, s, verdict);
+}
+
+absl::Status Scanner::ScanRead(const Listing& listing, Scratch& s, Verdict& verdict) const {
+  Scratch::Impl& scratch = *s.impl_;
+  // Another scanner's scratch (the natural mistake when rules are reloaded while scans run)
+  // would judge with the wrong patterns and tables: a bug, stopped here rather than a wrong
+  // verdict or a use after free.
+  BONAFIDE_CHECK(scratch.owner == impl_.get() &&
+                 "the scratch must come from this Scanner's NewScratch()");
   auto prepare = [&](std::string_view text, rules::MatchScope scope, engine::MatchedField& field) {
     field.original = text;
     field.normalized.Clear();

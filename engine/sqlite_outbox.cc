@@ -801,6 +801,14 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
                " created_at) VALUES (?1, ?2, ?3, ?4)",
                "authorize seller", {result.rights_holder, result.seller_id, r.case_key, now}));
     }
+    // A case judged before the run that wrote it published it (a verdict given while the
+    // scan still runs) is announced first, as that publication would have: a receiver never
+    // hears a verdict on a case it was not told of.
+    if (result.revision == 0) {
+      result.revision = 1;
+      BONAFIDE_RETURN_IF_ERROR(InsertEvent(result.case_key, result.rights_holder, 1, "case.opened",
+                                           CaseEventPayload(result, 1), now));
+    }
     result.status =
         r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
     ++result.revision;

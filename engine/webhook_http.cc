@@ -2,14 +2,38 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+#include "util/strings.h"
 
 namespace bonafide::engine {
+
+int64_t RetryAfterMs(std::string_view value, int64_t now_unix_ms) {
+  constexpr int64_t kMaxMs = 24 * 3600 * 1000LL;
+  const std::string trimmed(absl::StripAsciiWhitespace(ToAbsl(value)));
+  if (trimmed.empty()) return 0;
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(trimmed, &seconds)) {
+    if (seconds <= 0) return 0;
+    return seconds >= kMaxMs / 1000 ? kMaxMs : seconds * 1000;
+  }
+  absl::Time at;
+  std::string error;
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", trimmed, absl::UTCTimeZone(), &at, &error)) {
+    return 0;
+  }
+  const int64_t delay = absl::ToUnixMillis(at) - now_unix_ms;
+  return delay <= 0 ? 0 : std::min(delay, kMaxMs);
+}
 
 absl::StatusOr<WebhookUrl> ParseWebhookUrl(std::string_view url) {
   for (char c : url) {
@@ -111,7 +135,12 @@ class HttpTransport final : public WebhookTransport {
     if (cancelled_.load(std::memory_order_relaxed)) return HttpAnswer{0, "cancelled"};
     if (late) return HttpAnswer{0, "timeout"};
     if (!result) return HttpAnswer{0, Describe(result.error())};
-    return HttpAnswer{result->status, ""};
+    HttpAnswer answer{result->status, ""};
+    if (result->has_header("Retry-After")) {
+      answer.retry_after_ms =
+          RetryAfterMs(result->get_header_value("Retry-After"), absl::ToUnixMillis(absl::Now()));
+    }
+    return answer;
   }
 
   void Cancel() override {

@@ -14,6 +14,7 @@
 #ifndef BONAFIDE_ENGINE_WEBHOOK_HTTP_H_
 #define BONAFIDE_ENGINE_WEBHOOK_HTTP_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,7 +42,14 @@ absl::StatusOr<WebhookUrl> ParseWebhookUrl(std::string_view url);
 struct HttpAnswer {
   int status = 0;     // the HTTP status; 0 when there was no answer
   std::string error;  // why there was no answer ("timeout", "connection refused", ...)
+  // How long the receiver asked to be left alone (its Retry-After), in ms; 0 = not asked.
+  int64_t retry_after_ms = 0;
 };
+
+// The delay a Retry-After header value asks for, in ms from `now_unix_ms`: delay-seconds
+// ("120") or an HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT"), at most one day; 0 for a
+// date in the past, an empty or unreadable value.
+int64_t RetryAfterMs(std::string_view value, int64_t now_unix_ms);
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 

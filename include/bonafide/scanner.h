@@ -39,6 +39,10 @@
 
 namespace bonafide {
 
+namespace engine {
+class ScanRun;
+}  // namespace engine
+
 // Which engine finds the text patterns. All report the same matches
 // (tests/rules/text_matcher_test.cc); RE2::Set is several times slower (bench/RESULTS.md),
 // the benchmarks' peer and what a build without Hyperscan has.
@@ -353,6 +357,11 @@ class BONAFIDE_EXPORT Scanner {
  private:
   struct Impl;
   explicit Scanner(std::unique_ptr<Impl> impl);
+  // Scan of a listing the dump reader made, which passed the same checks as
+  // ValidateListing already: the scan pipeline (engine::ScanRun) skips doing them twice.
+  friend class engine::ScanRun;
+  absl::Status ScanRead(const Listing& listing, Scratch& scratch, Verdict& verdict) const;
+
   std::unique_ptr<Impl> impl_;
 };
 

@@ -246,6 +246,29 @@ TEST_F(OutboxLifecycleTest, WriteOfARunStoresCasesButAnnouncesNothingUntilPublis
   EXPECT_EQ(Case(kL1).revision, 1);
 }
 
+// A verdict given while the scan that wrote the case still runs (a portal user was quick):
+// the case is announced before the verdict, and the run's publication adds nothing.
+TEST_F(OutboxLifecycleTest, AVerdictBeforeThePublicationAnnouncesTheCaseFirst) {
+  ASSERT_TRUE(WriteRun(*outbox_, "r", {Flagged(MakeCase("acme", "L1"))}).ok());
+  auto judged = Verdict(kL1, VerdictKind::kCounterfeit);
+  ASSERT_TRUE(judged.ok()) << judged.status();
+  EXPECT_EQ(judged->revision, 2);
+  auto events = AllEvents(*outbox_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(2));
+  EXPECT_EQ((*events)[0].type, "case.opened");
+  EXPECT_EQ((*events)[0].event_key, kL1 + ":1");
+  EXPECT_NE((*events)[0].payload_json.find("\"status\":\"pending\""), std::string::npos)
+      << (*events)[0].payload_json;
+  EXPECT_EQ((*events)[1].type, "case.verdict");
+  EXPECT_EQ((*events)[1].event_key, kL1 + ":2");
+  auto published = outbox_->Publish("r");
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->opened, 0);
+  EXPECT_THAT(EventTypes(*outbox_), ElementsAre("case.opened", "case.verdict"));
+  EXPECT_EQ(Case(kL1).status, CaseStatus::kConfirmed);
+}
+
 TEST_F(OutboxLifecycleTest, PublishOfAnotherRunAnnouncesNothingOfThisOne) {
   ASSERT_TRUE(WriteRun(*outbox_, "r", {Flagged(MakeCase("acme", "L1"))}).ok());
   auto other = outbox_->Publish("other");

@@ -72,7 +72,9 @@ class Script {
       const int attempt = ++script_->attempts_[id];
       script_->posts_.push_back({endpoint_.rights_holder, id, now_(), ok});
       const int status = script_->answer_(endpoint_.rights_holder, id, attempt);
-      return HttpAnswer{status, status == 0 ? "timeout" : ""};
+      HttpAnswer answer{status, status == 0 ? "timeout" : ""};
+      if (status < 200 || status > 299) answer.retry_after_ms = script_->retry_after_ms;
+      return answer;
     }
     void Cancel() override {}
 
@@ -83,6 +85,12 @@ class Script {
   };
 
   std::function<int(const std::string&, const std::string&, int)> answer_;
+
+ public:
+  // The Retry-After every failed answer carries (0 = none).
+  int64_t retry_after_ms = 0;
+
+ private:
   mutable std::mutex mu_;
   std::map<std::string, int> attempts_;
   std::vector<Post> posts_;
@@ -191,6 +199,35 @@ TEST(RelayTest, RetriesOnTheBackoffScheduleThenDelivers) {
   EXPECT_EQ(d.history[0].error, "http 500");
   EXPECT_EQ(d.history[0].next_attempt_ms, posts[1].at_ms);
   EXPECT_EQ(d.history[3].outcome, DeliveryAttempt::Outcome::kDelivered);
+}
+
+// A receiver's Retry-After (429, 503) is respected when it asks for longer than the
+// backoff; the backoff schedule goes on underneath.
+TEST(RelayTest, RetryAfterPostponesTheNextAttempt) {
+  Harness h;
+  h.store.AddEvent("nike");
+  Script script(
+      [](const std::string&, const std::string&, int attempt) { return attempt <= 2 ? 429 : 200; });
+  script.retry_after_ms = 1500;
+  absl::StatusOr<RelayStats> stats = h.Run({Endpoint("nike")}, script, /*once=*/false, 1);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const std::vector<Post> posts = script.posts();
+  ASSERT_EQ(posts.size(), 3u);
+  EXPECT_EQ(posts[1].at_ms - posts[0].at_ms, 1500);  // asked for more than the 1 s backoff
+  EXPECT_EQ(posts[2].at_ms - posts[1].at_ms, 2000);  // asked for less than the 2 s backoff
+}
+
+TEST(RetryAfterTest, ReadsSecondsAndHttpDatesUpToADay) {
+  const int64_t now = 1'790'000'000'000;  // 2026-09-21T14:13:20Z
+  EXPECT_EQ(RetryAfterMs("120", now), 120'000);
+  EXPECT_EQ(RetryAfterMs(" 7 ", now), 7'000);
+  EXPECT_EQ(RetryAfterMs("0", now), 0);
+  EXPECT_EQ(RetryAfterMs("-5", now), 0);
+  EXPECT_EQ(RetryAfterMs("999999999", now), 86'400'000);
+  EXPECT_EQ(RetryAfterMs("Mon, 21 Sep 2026 14:15:00 GMT", now), 100'000);
+  EXPECT_EQ(RetryAfterMs("Mon, 21 Sep 2026 14:00:00 GMT", now), 0);  // in the past
+  EXPECT_EQ(RetryAfterMs("soon", now), 0);
+  EXPECT_EQ(RetryAfterMs("", now), 0);
 }
 
 TEST(RelayTest, DeadAfterTheAttemptsThenGoesOnInOrder) {

@@ -131,6 +131,7 @@ TEST_F(BonafideCliTest, EachHelpStatesItsOwnExitStatuses) {
   EXPECT_THAT(check, EndsWith("exit status:\n"
                               "  0  the rules are valid and every example passes (warnings or "
                               "not)\n"
+                              "  1  a listing dump could not be read\n"
                               "  2  bad usage, bad rules or a failing example\n"));
   const std::string hash = RunCli("hash --help").out;
   EXPECT_THAT(hash, EndsWith("exit status:\n  0  every image was hashed\n"
