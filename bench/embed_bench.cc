@@ -230,6 +230,7 @@ Row RunEmbedded(const Options& o, ReloadableScanner& rules, const std::vector<st
 
 int Main(int argc, char** argv) {
   const Options o = ParseArgs(argc, argv);
+  fs::create_directories(o.work_dir);
   const std::string rules_dir = o.photo.empty() ? o.rules : RulesWithPhoto(o);
   const std::string cache_dir = (fs::path(o.work_dir) / "embed-bench-cache").string();
   const std::unique_ptr<Scanner> scanner = NewScanner(rules_dir, cache_dir);

@@ -8,6 +8,9 @@ bonafide_find_library_dependencies(REQUIRED WITH_HYPERSCAN ${BONAFIDE_WITH_HYPER
 find_package(ICU REQUIRED COMPONENTS uc i18n)  # fold_table_gen (build time only)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
+if(NOT TARGET PkgConfig::RDKAFKA)
+  pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)  # bonafide consume (Kafka)
+endif()
 # cpp-httplib (libcpp-httplib-dev) is Debian's compiled build, with OpenSSL, zlib and brotli:
 # its .pc file adds the matching CPPHTTPLIB_*_SUPPORT definitions, which must be the same
 # in every file that includes httplib.h (they change its classes).

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "bonafide/outbox.h"
+#include "util/strings.h"
 
 namespace bonafide {
 
@@ -92,6 +93,17 @@ class OutboxWriter::Impl {
     return status_;
   }
 
+  void Discard(std::string_view why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status_.ok()) return;
+    status_ = absl::AbortedError(
+        absl::StrCat("outbox writer: ", queue_.size(), " entries discarded: ", ToAbsl(why)));
+    queue_.clear();
+    work_.notify_one();
+    space_.notify_all();
+    committed_cv_.notify_all();
+  }
+
   OutboxWriterStats stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
@@ -118,7 +130,7 @@ class OutboxWriter::Impl {
       {
         std::unique_lock<std::mutex> lock(mu_);
         while (!GroupDue(Clock::now())) {
-          if (closed_ && queue_.empty()) return;
+          if ((closed_ && queue_.empty()) || !status_.ok()) return;  // done, or discarded
           if (queue_.empty()) {
             work_.wait(lock);
           } else {
@@ -144,7 +156,7 @@ class OutboxWriter::Impl {
         AddStats(written.announced, stats_.announced);
       } else {
         // Stops: the queued entries will never commit; everyone waiting hears why.
-        status_ = std::move(status);
+        if (status_.ok()) status_ = std::move(status);
         queue_.clear();
         space_.notify_all();
       }
@@ -256,6 +268,7 @@ absl::Status OutboxWriter::AddCheckpoints(std::span<const ScanCheckpoint> checkp
 }
 
 absl::Status OutboxWriter::Flush() { return impl_->Flush(); }
+void OutboxWriter::Discard(std::string_view why) { impl_->Discard(why); }
 absl::Status OutboxWriter::Close() { return impl_->Close(); }
 OutboxWriterStats OutboxWriter::stats() const { return impl_->stats(); }
 

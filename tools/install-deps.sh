@@ -12,6 +12,7 @@ packages=(
   libpq-dev  # the PostgreSQL outbox backend (libpq directly)
   postgresql-15  # tests/services/postgresql.sh: a throwaway server for the postgresql label
   libcpp-httplib-dev libssl-dev  # bonafide relay: webhooks over http(s), HMAC-SHA256 signatures
+  librdkafka-dev  # bonafide consume: the Kafka consumer (its tests use the library's mock cluster)
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-contrib-dev  # img_hash::PHash, the peer in bench/bonafide_image_bench (~150 packages)
   python3 python3-yaml zstd ripgrep

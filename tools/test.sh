@@ -5,6 +5,7 @@
 #   3. the `ci` workflow: configure, build everything with warnings as errors, run every
 #      test (labels unit, api, e2e, relay, browser = the portal page in headless Chromium,
 #      postgresql = the outbox tests again on a PostgreSQL server each test starts,
+#      kafka = `bonafide consume` against librdkafka's in-process mock cluster,
 #      package = the installed library built into a small program, slow = fuzz corpus
 #      replays, bench-smoke); then clang-tidy with the checks of
 #      .clang-tidy over the libraries and the CLI;
@@ -25,7 +26,7 @@ for arg in "$@"; do
     --skip-ci) skip_ci=1 ;;
     --skip-asan) skip_asan=1 ;;
     -h | --help)
-      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)

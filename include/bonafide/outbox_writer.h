@@ -4,7 +4,7 @@
 //
 //   auto writer = bonafide::OutboxWriter::Open("outbox.db", {});   // or a postgresql:// URI
 //   // On any number of threads, each with its own Scratch and Verdict:
-//   scanner->Scan(listing, *scratch, verdict);
+//   if (!scanner->Scan(listing, *scratch, verdict).ok()) ...;   // refused: a reject
 //   bonafide::JudgedListing judged{listing.marketplace, listing.id, {}};
 //   for (const bonafide::HolderVerdict& h : verdict.holders) {
 //     if (h.case_opened) scanner->MakeCaseRecord(listing, verdict, h, judged.cases.emplace_back());
@@ -114,6 +114,12 @@ class BONAFIDE_EXPORT OutboxWriter {
   // Commits what is queued, stops the writer thread and closes the connection. Returns the
   // writer's error, if any. Later calls return the same status.
   absl::Status Close();
+
+  // Drops every entry not yet taken into a group and stops the writer as a failed group
+  // would, with Aborted("... <why>"): for a caller that must not commit what it added
+  // any more (a stream consumer whose partitions were taken from it). A group already being
+  // written still commits. No-op when the writer has failed already.
+  void Discard(std::string_view why);
 
   OutboxWriterStats stats() const;
 

@@ -332,6 +332,35 @@ TEST(OutboxWriterTest, AFailedGroupCommitsNothingAndStopsTheWriterForEveryCaller
   EXPECT_EQ((*checkpoints)[0].byte_offset, 3u);
 }
 
+TEST(OutboxWriterTest, DiscardDropsWhatIsQueuedAndStopsTheWriter) {
+  TempDir dir;
+  auto outbox = OpenTestOutbox(dir);
+  ASSERT_TRUE(outbox.ok());
+  auto gated = std::make_unique<GatedSink>(std::move(*outbox));
+  GatedSink& gate = *gated;
+  OutboxWriterOptions options;
+  options.max_group_listings = 1;
+  options.max_group_delay_ms = 0;
+  auto writer = OutboxWriter::Create(std::move(gated), options);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE((*writer)->Add(FirstRound(0)).ok());
+  gate.AwaitWriter();  // L0 is being written: it still commits
+  ASSERT_TRUE((*writer)->Add(FirstRound(1)).ok());
+  ASSERT_TRUE((*writer)->Add(FirstRound(2)).ok());
+  (*writer)->Discard("partitions lost");
+  gate.Open();
+  const absl::Status closed = (*writer)->Close();
+  EXPECT_EQ(closed.code(), absl::StatusCode::kAborted) << closed;
+  EXPECT_THAT(closed.message(), HasSubstr("2 entries discarded: partitions lost"));
+  EXPECT_EQ((*writer)->Add(FirstRound(3)), closed);
+  EXPECT_EQ((*writer)->stats().listings, 1);
+  auto reader = OpenTestOutbox(dir);
+  ASSERT_TRUE(reader.ok());
+  auto cases = AllCases(**reader);
+  ASSERT_TRUE(cases.ok());
+  EXPECT_EQ(cases->size(), 2u);  // L0's two
+}
+
 TEST(OutboxWriterTest, RefusesOptionsOutOfRangeAndAddsAfterClose) {
   TempDir dir;
   OutboxWriterOptions options;

@@ -13,6 +13,7 @@ int ExplainCommand(int argc, char** argv);
 int OutboxCommand(int argc, char** argv);
 int HashCommand(int argc, char** argv);
 int RelayCommand(int argc, char** argv);
+int ConsumeCommand(int argc, char** argv);
 int VerdictCommand(int argc, char** argv);
 int ReportCommand(int argc, char** argv);
 int ServeCommand(int argc, char** argv);

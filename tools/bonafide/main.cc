@@ -38,6 +38,7 @@ void PrintUsage(std::FILE* out) {
       "  report --outbox FILE [flags]        measured precision of every signal\n"
       "  relay --config FILE [flags]         deliver events to the rights holders' webhooks\n"
       "  serve --outbox FILE [flags]         the rights holders' portal (HTTP API and page)\n"
+      "  consume --brokers B --topic T ...   judge listings from a Kafka consumer group\n"
       "  token create|list|revoke [flags]    the portal's access tokens\n"
       "  version                             print the version (also --version)\n\n"
       "`bonafide COMMAND --help` describes each command's flags and exit status.\n"
@@ -68,6 +69,7 @@ int Main(int argc, char** argv) {
   if (command == "verdict") return VerdictCommand(argc - 1, argv + 1);
   if (command == "report") return ReportCommand(argc - 1, argv + 1);
   if (command == "relay") return RelayCommand(argc - 1, argv + 1);
+  if (command == "consume") return ConsumeCommand(argc - 1, argv + 1);
   if (command == "serve") return ServeCommand(argc - 1, argv + 1);
   if (command == "token") return TokenCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "bonafide: unknown command \"%s\"\n", command.c_str());
