@@ -15,10 +15,20 @@ if(BONAFIDE_SANITIZE)
 endif()
 
 # bonafide_cc_library(NAME x SRCS ... DEPS ... PRIVATE_DEPS ...) -> bonafide_x, bonafide::x
+#
+# Always STATIC (whatever BUILD_SHARED_LIBS says): these are the in-tree parts that the CLI,
+# tests and benchmarks link. The installed library (cmake/BonafideLibrary.cmake) is made of
+# the same objects, which is why they are position-independent (a shared library can take
+# them) and hide every symbol that bonafide/export.h does not mark (the shared library
+# exports the public API only, and calls inside it bind directly, without the PLT).
 function(bonafide_cc_library)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(bonafide_${ARG_NAME} STATIC ${ARG_SRCS})
   add_library(bonafide::${ARG_NAME} ALIAS bonafide_${ARG_NAME})
+  set_target_properties(bonafide_${ARG_NAME} PROPERTIES
+    POSITION_INDEPENDENT_CODE ON
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
   target_include_directories(bonafide_${ARG_NAME} PUBLIC
     ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include)
   target_link_libraries(bonafide_${ARG_NAME}

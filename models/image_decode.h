@@ -130,7 +130,9 @@ class ImageDecoder {
   // Errors:
   //   InvalidArgument: empty input, unknown format, malformed or truncated data, GIF;
   //   ResourceExhausted: over limits().max_bytes, max_pixels or max_side (before decoding);
-  //   NotFound: a JPEG without a frame header.
+  //   NotFound: a JPEG without a frame header;
+  //   Unimplemented: a build without OpenCV (BONAFIDE_WITH_OPENCV=OFF), for any image that
+  //     passed the checks above.
   absl::Status Decode(std::string_view bytes, DecodeMode mode, DecodedLuma& out);
 
   // Reads the file at `path` with ReadImageFile(path, limits().max_bytes, ...) and decodes
@@ -141,7 +143,13 @@ class ImageDecoder {
   const DecodeLimits& limits() const { return limits_; }
 
  private:
-  struct Scratch;  // OpenCV buffers; defined in image_decode.cc
+  // The codec, for bytes that Decode checked (format, limits, a JPEG's end marker): fills
+  // out.luma, out.width and out.height. The one part that needs OpenCV:
+  // image_decode_opencv.cc, or image_decode_without_opencv.cc in a build without it.
+  absl::Status DecodePixels(std::string_view bytes, const ImageInfo& info, int factor,
+                            DecodedLuma& out);
+
+  struct Scratch;  // the codec's buffers, defined beside DecodePixels
   DecodeLimits limits_;
   std::unique_ptr<Scratch> scratch_;
   std::string file_buffer_;

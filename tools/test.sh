@@ -6,7 +6,8 @@
 #      test (labels unit, api, e2e, relay, browser = the portal page in headless Chromium,
 #      postgresql = the outbox tests again on a PostgreSQL server each test starts,
 #      kafka = `bonafide consume` against librdkafka's in-process mock cluster,
-#      slow = fuzz corpus replays, bench-smoke); then clang-tidy with the checks of
+#      package = the installed library built into a small program, slow = fuzz corpus
+#      replays, bench-smoke); then clang-tidy with the checks of
 #      .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz
@@ -25,7 +26,7 @@ for arg in "$@"; do
     --skip-ci) skip_ci=1 ;;
     --skip-asan) skip_asan=1 ;;
     -h | --help)
-      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)

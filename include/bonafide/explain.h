@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "bonafide/export.h"
+
 namespace bonafide {
 
 // One signal of one rights holder.
@@ -53,9 +55,9 @@ struct ListingExplanation {
 };
 
 // Human-readable, several lines. Pure function.
-std::string ExplanationText(const ListingExplanation& explanation);
+BONAFIDE_EXPORT std::string ExplanationText(const ListingExplanation& explanation);
 // One JSON object on one line (with a trailing newline). Pure function.
-std::string ExplanationJson(const ListingExplanation& explanation);
+BONAFIDE_EXPORT std::string ExplanationJson(const ListingExplanation& explanation);
 
 }  // namespace bonafide
 

@@ -19,10 +19,12 @@
 
 #include "absl/status/status.h"
 
+#include "bonafide/export.h"
+
 namespace bonafide {
 
 // Thread-compatible plain value; copyable and movable.
-struct Listing {
+struct BONAFIDE_EXPORT Listing {
   std::string id;                   // required, not empty, unique within `marketplace`
   std::string title;                // required
   std::string description;          // optional ("" when absent)
@@ -84,7 +86,7 @@ struct Listing {
 // `price must be finite and >= 0`; the first problem in field order wins. Whether the
 // currency has a rate in the rules' policy is the scanner's check, not this one.
 // Thread-safe; does not allocate unless it fails.
-absl::Status ValidateListing(const Listing& listing);
+BONAFIDE_EXPORT absl::Status ValidateListing(const Listing& listing);
 
 // Reads listings written as JSON objects one at a time (a Kafka message, a request body):
 // the format of a JSON Lines dump record (docs/listings.md), read by the dump reader's own
@@ -95,7 +97,7 @@ absl::Status ValidateListing(const Listing& listing);
 //   if (absl::Status s = parser.Parse(message, listing); !s.ok()) { ...s.message()... }
 //
 // Not thread-safe (it holds the JSON parser's buffers); not copyable.
-class ListingJsonParser {
+class BONAFIDE_EXPORT ListingJsonParser {
  public:
   ListingJsonParser();
   ~ListingJsonParser();

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "bonafide/export.h"
 #include "bonafide/sink.h"
 
 namespace bonafide {
@@ -34,13 +35,13 @@ enum class CaseStatus : uint8_t {
   kClosed,     // a rescan found the listing no longer meets the threshold before any verdict
 };
 // "pending", "confirmed", "rejected", "closed".
-const char* CaseStatusName(CaseStatus status);
-std::optional<CaseStatus> ParseCaseStatus(std::string_view name);
+BONAFIDE_EXPORT const char* CaseStatusName(CaseStatus status);
+BONAFIDE_EXPORT std::optional<CaseStatus> ParseCaseStatus(std::string_view name);
 
 enum class VerdictKind : uint8_t { kCounterfeit, kGenuine, kNotOurs };
 // "counterfeit", "genuine", "not_ours".
-const char* VerdictKindName(VerdictKind verdict);
-std::optional<VerdictKind> ParseVerdictKind(std::string_view name);
+BONAFIDE_EXPORT const char* VerdictKindName(VerdictKind verdict);
+BONAFIDE_EXPORT std::optional<VerdictKind> ParseVerdictKind(std::string_view name);
 
 // A case as stored.
 struct StoredCase {
@@ -173,7 +174,7 @@ struct StoredToken {
   std::optional<std::string> revoked_at;  // set once revoked: the token opens nothing
 };
 
-class Outbox : public CaseSink {
+class BONAFIDE_EXPORT Outbox : public CaseSink {
  public:
   // --- Cases and events -------------------------------------------------------------------
   virtual absl::StatusOr<std::optional<StoredCase>> GetCase(std::string_view case_key) = 0;
@@ -244,23 +245,23 @@ enum class OutboxAccess : uint8_t { kReadWrite, kReadOnly };
 // transaction on a read-write open (a read-only open of one fails with
 // FailedPrecondition: open it read-write once). Errors name the location (a URI without its
 // password). docs/outbox-format.md describes both backends.
-absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(std::string_view location,
-                                                   OutboxAccess access = OutboxAccess::kReadWrite);
+BONAFIDE_EXPORT absl::StatusOr<std::unique_ptr<Outbox>> OpenOutbox(
+    std::string_view location, OutboxAccess access = OutboxAccess::kReadWrite);
 
 // True when OpenOutbox(location) opens a PostgreSQL database (a "postgresql://" or
 // "postgres://" URI) rather than an SQLite file.
-bool IsPostgresUri(std::string_view location);
+BONAFIDE_EXPORT bool IsPostgresUri(std::string_view location);
 
 // Checks what RecordVerdict requires of a request regardless of its case:
 // authorize_seller only with a genuine verdict, a comment of at most
 // kMaxVerdictCommentBytes, comment and actor valid UTF-8. InvalidArgument otherwise.
-absl::Status ValidateVerdictRequest(const VerdictRequest& request);
+BONAFIDE_EXPORT absl::Status ValidateVerdictRequest(const VerdictRequest& request);
 
 // Returns the case key of (rights_holder, marketplace, listing_id):
 // "<rights_holder>:<marketplace>:<listing_id>" with '%' and ':' in the last two
 // percent-encoded.
-std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
-                    std::string_view listing_id);
+BONAFIDE_EXPORT std::string CaseKey(std::string_view rights_holder, std::string_view marketplace,
+                                    std::string_view listing_id);
 
 // The inverse of CaseKey(): the three parts of `key` (split at its last two colons, the
 // last two parts percent-decoded), or nullopt unless CaseKey() of them gives back `key`
@@ -268,7 +269,7 @@ std::string CaseKey(std::string_view rights_holder, std::string_view marketplace
 struct CaseKeyParts {
   std::string rights_holder, marketplace, listing_id;
 };
-std::optional<CaseKeyParts> ParseCaseKey(std::string_view key);
+BONAFIDE_EXPORT std::optional<CaseKeyParts> ParseCaseKey(std::string_view key);
 
 }  // namespace bonafide
 

@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "bonafide/export.h"
 #include "bonafide/sink.h"
 
 namespace bonafide {
@@ -75,7 +76,7 @@ struct OutboxWriterStats {
 // Flush and Close returns that same error: nothing is dropped without every caller
 // hearing about it. A service recovers by opening a new writer and judging again from its
 // last committed checkpoint (LoadCheckpoints on the outbox).
-class OutboxWriter {
+class BONAFIDE_EXPORT OutboxWriter {
  public:
   // Opens its own connection to the outbox at `location` (an SQLite path or a
   // postgresql:// URI, as OpenOutbox) and starts the writer thread. Returns OpenOutbox's

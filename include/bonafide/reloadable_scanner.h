@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 
+#include "bonafide/export.h"
 #include "bonafide/listing.h"
 #include "bonafide/scanner.h"
 #include "bonafide/verdict.h"
@@ -33,7 +34,7 @@
 namespace bonafide {
 
 // Thread-safe. Not copyable.
-class ReloadableScanner {
+class BONAFIDE_EXPORT ReloadableScanner {
  public:
   // REQUIRES: `scanner` is not null.
   explicit ReloadableScanner(std::shared_ptr<const Scanner> scanner);
@@ -54,7 +55,7 @@ class ReloadableScanner {
   // One judging thread's state: the Scanner it judges with and that Scanner's scratch.
   // Not thread-safe (one per thread); keeps a reference to the ReloadableScanner, which
   // must outlive it. Not copyable.
-  class Worker {
+  class BONAFIDE_EXPORT Worker {
    public:
     explicit Worker(const ReloadableScanner& rules);
     ~Worker();

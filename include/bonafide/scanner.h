@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 
 #include "bonafide/explain.h"
+#include "bonafide/export.h"
 #include "bonafide/listing.h"
 #include "bonafide/outbox.h"
 #include "bonafide/shard.h"
@@ -276,7 +277,7 @@ struct RulesInfo {
 
 // Thread-safe: Scan() may run concurrently on different Scratch objects; ScanFiles() runs
 // its own threads. Not copyable.
-class Scanner {
+class BONAFIDE_EXPORT Scanner {
  public:
   // Loads, validates and compiles `options.rules_dir`. Returns NotFound / InvalidArgument
   // with `file:line:column` for rule errors.
@@ -289,7 +290,7 @@ class Scanner {
   // and photo-bank query buffers). One per thread; keeps a
   // reference to the Scanner that made it, which must outlive it, and works with that
   // Scanner only (Scan aborts, naming the mistake, when given another's). Not copyable.
-  class Scratch {
+  class BONAFIDE_EXPORT Scratch {
    public:
     ~Scratch();
     Scratch(const Scratch&) = delete;

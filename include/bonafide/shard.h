@@ -16,10 +16,12 @@
 
 #include "absl/status/statusor.h"
 
+#include "bonafide/export.h"
+
 namespace bonafide {
 
 // Shard `index` of `count` (0 <= index < count). The default is the whole input.
-struct Shard {
+struct BONAFIDE_EXPORT Shard {
   uint32_t index = 0;
   uint32_t count = 1;
 
@@ -33,14 +35,14 @@ inline constexpr uint32_t kMaxShards = 1 << 20;
 
 // Reads "I/N" (decimal, 0 <= I < N <= kMaxShards). InvalidArgument, naming the text,
 // otherwise.
-absl::StatusOr<Shard> ParseShard(std::string_view text);
+BONAFIDE_EXPORT absl::StatusOr<Shard> ParseShard(std::string_view text);
 
 // The stable 64-bit hash of a listing's key: FNV-1a (64-bit) over the bytes of
 // `marketplace`, one zero byte and the bytes of `listing_id`, then MurmurHash3's 64-bit
 // finalizer (which spreads FNV-1a's weak low bits over every bit, so that any N divides
 // evenly). The marketplace is the one the listing is judged under ("default" when the
 // record names none).
-uint64_t ShardHash(std::string_view marketplace, std::string_view listing_id);
+BONAFIDE_EXPORT uint64_t ShardHash(std::string_view marketplace, std::string_view listing_id);
 
 // True when the listing belongs to `shard`: ShardHash(...) % shard.count == shard.index.
 inline bool InShard(std::string_view marketplace, std::string_view listing_id, Shard shard) {

@@ -15,6 +15,8 @@
 
 #include "absl/status/statusor.h"
 
+#include "bonafide/export.h"
+
 namespace bonafide {
 
 // One case as the scan produced it. Plain value.
@@ -37,7 +39,7 @@ struct CaseRecord {
 
 // Hash of a listing's (marketplace, listing id) for in-memory sets: equal within one
 // process, not stable across processes or builds (never store it).
-uint64_t ListingKeyHash(std::string_view marketplace, std::string_view listing_id);
+BONAFIDE_EXPORT uint64_t ListingKeyHash(std::string_view marketplace, std::string_view listing_id);
 
 // One listing judged in a batch (flagged or not): its cases are
 // OutboxBatch::cases[cases_begin, cases_end). The outbox closes the pending cases of a
@@ -89,7 +91,7 @@ struct OutboxWriteStats {
 
 // Receives cases. Implementations are not thread-safe: the pipeline calls them from its
 // serial, in-order stage only.
-class CaseSink {
+class BONAFIDE_EXPORT CaseSink {
  public:
   virtual ~CaseSink() = default;
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "bonafide/export.h"
 #include "bonafide/scanner.h"
 
 namespace bonafide {
@@ -16,12 +17,12 @@ namespace bonafide {
 // by reason, then one `warning: ...` line per input that gave no listing (with a hint
 // such as "is it CSV? try --input-format csv"). (Whether the scan was interrupted is for
 // the caller to say.)
-std::string SummaryText(const ScanSummary& summary);
+BONAFIDE_EXPORT std::string SummaryText(const ScanSummary& summary);
 
 // Returns the same content as one JSON object (no trailing newline): cue rules under
 // "rules", signals under "signals", photos under "images" (always present), and
 // "interrupted".
-std::string SummaryJson(const ScanSummary& summary);
+BONAFIDE_EXPORT std::string SummaryJson(const ScanSummary& summary);
 
 }  // namespace bonafide
 
