@@ -3,7 +3,7 @@
 //
 //   bonafide_embed_bench --rules examples/rules --input dump.jsonl [--threads 2]
 //                        [--photo genuine.jpg --listing-photo other.jpg] [--repeats 3]
-//                        [--work-dir DIR] [--json results.json]
+//                        [--group N] [--work-dir DIR] [--json results.json]
 //
 // Rows, each on the same listings, taking turns round by round:
 //   scan       Scanner::ScanFiles of the file into a fresh SQLite outbox (what `bonafide
@@ -11,7 +11,8 @@
 //   embedded   T threads, each taking the file's lines one by one as a service takes
 //              messages: ListingJsonParser::Parse, ReloadableScanner::Worker::Scan (its
 //              validation included), MakeCaseRecord for each case, OutboxWriter::Add into a
-//              fresh SQLite outbox; timed until the writer's Flush returned. Per listing,
+//              fresh SQLite outbox (groups of --group listings, the writer's default
+//              256); timed until the writer's Close returned. Per listing,
 //              the latency from the start of Parse to the return of Add.
 // With --photo, a copy of the rules registers that photo as a genuine photo of the last
 // product of the last rights holder file, and every listing carries the bytes of
@@ -59,6 +60,7 @@ struct Options {
   std::string listing_photo;  // every listing's photo, in memory
   std::string work_dir = fs::temp_directory_path().string();
   std::string json;
+  size_t group_listings = OutboxWriterOptions{}.max_group_listings;  // --group
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -96,6 +98,8 @@ Options ParseArgs(int argc, char** argv) {
       o.listing_photo = value();
     } else if (arg == "--work-dir") {
       o.work_dir = value();
+    } else if (arg == "--group") {
+      if (!absl::SimpleAtoi(value(), &o.group_listings) || o.group_listings < 1) Die("bad --group");
     } else if (arg == "--json") {
       o.json = value();
     } else {
@@ -175,7 +179,9 @@ double Percentile(const std::vector<uint32_t>& sorted, double q) {
 
 Row RunEmbedded(const Options& o, ReloadableScanner& rules, const std::vector<std::string>& lines,
                 const std::string& listing_photo) {
-  auto writer = OutboxWriter::Open(FreshOutbox(o, "embed-bench-writer.db"), {});
+  OutboxWriterOptions writer_options;
+  writer_options.max_group_listings = o.group_listings;
+  auto writer = OutboxWriter::Open(FreshOutbox(o, "embed-bench-writer.db"), writer_options);
   if (!writer.ok()) Die(std::string(writer.status().message()));
   std::atomic<size_t> next{0};
   std::atomic<int64_t> cases{0};

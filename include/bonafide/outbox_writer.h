@@ -47,14 +47,16 @@ struct JudgedListing {
 
 struct OutboxWriterOptions {
   // Parameters that affect performance:
-  // A group commits once it holds this many listings (256)...
-  size_t max_group_listings = 256;
+  // A group commits once it holds this many listings (4096: a transaction costs about what
+  // a thousand listings' rows do, and at 256 the writer cost 1.6x a scan's time against
+  // 1.13x at 4096, bench/RESULTS.md)...
+  size_t max_group_listings = 4096;
   // ...or this long after its oldest entry was added, whichever comes first (5). 0: as soon
   // as the writer thread is free. A Flush() commits at once.
   int64_t max_group_delay_ms = 5;
   // Entries added and not yet taken into a group; Add() blocks and TryAdd() fails beyond
-  // this (4096). At least 1.
-  size_t max_queued = 4096;
+  // this (16384: room for the next groups while one commits). At least 1.
+  size_t max_queued = 16384;
 };
 
 // What the writer has committed so far.

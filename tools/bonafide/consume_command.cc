@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "bonafide/outbox.h"
+#include "bonafide/outbox_writer.h"
 #include "bonafide/scanner.h"
 #include "engine/kafka_consumer.h"
 #include "tools/bonafide/commands.h"
@@ -32,7 +33,7 @@ struct RawConsumeFlags {
   std::string rejects = "rejects.jsonl";
   std::string cache_dir = DefaultCacheDir();
   std::string format = "text";
-  int batch_listings = 256;
+  int batch_listings = static_cast<int>(OutboxWriterOptions{}.max_group_listings);
   int batch_ms = 100;
   int session_timeout_ms = 45000;
   bool exit_at_end = false;
