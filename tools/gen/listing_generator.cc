@@ -664,6 +664,15 @@ std::optional<std::string> LeetForm(std::string_view s, Rng& rng) {
   return out;
 }
 
+// The digit that stands for `letter` in evasive spellings (a4 b8 e3 g9 i1 l1 o0 s5 t7), or
+// 0 for a letter without one.
+char DigitFor(char letter) {
+  constexpr std::string_view kLetters = "abegilost";
+  constexpr std::string_view kDigits = "438911057";
+  const size_t at = kLetters.find(LowerAscii(letter));
+  return at == std::string_view::npos ? 0 : kDigits[at];
+}
+
 // One letter at the end of a word of letters only written as the digit that stands for it,
 // where the normaliser reads a number: last letters l e o g a s -> 1 3 0 9 4 5, first
 // letters t a s b -> 7 4 5 8 ("Bage1", "Nik3", "7esla"). Words of at least 3 letters.
@@ -679,43 +688,11 @@ std::optional<std::string> EdgeLeetForm(std::string_view s, Rng& rng) {
     bool letters = e - b >= 3;
     for (size_t k = b; k < e && letters; ++k) letters = IsAsciiLetter(s[k]);
     if (letters) {
-      switch (LowerAscii(s[b])) {
-        case 't':
-          subs.push_back({b, '7'});
-          break;
-        case 'a':
-          subs.push_back({b, '4'});
-          break;
-        case 's':
-          subs.push_back({b, '5'});
-          break;
-        case 'b':
-          subs.push_back({b, '8'});
-          break;
-        default:
-          break;
+      if (std::string_view("tasb").find(LowerAscii(s[b])) != std::string_view::npos) {
+        subs.push_back({b, DigitFor(s[b])});
       }
-      switch (LowerAscii(s[e - 1])) {
-        case 'l':
-          subs.push_back({e - 1, '1'});
-          break;
-        case 'e':
-          subs.push_back({e - 1, '3'});
-          break;
-        case 'o':
-          subs.push_back({e - 1, '0'});
-          break;
-        case 'g':
-          subs.push_back({e - 1, '9'});
-          break;
-        case 'a':
-          subs.push_back({e - 1, '4'});
-          break;
-        case 's':
-          subs.push_back({e - 1, '5'});
-          break;
-        default:
-          break;
+      if (std::string_view("leogas").find(LowerAscii(s[e - 1])) != std::string_view::npos) {
+        subs.push_back({e - 1, DigitFor(s[e - 1])});
       }
     }
     b = e + 1;
@@ -736,42 +713,18 @@ std::optional<std::string> NumberLookAlike(std::string_view name, Rng& rng) {
   for (char c : name) {
     if (!IsAsciiLetter(c)) return std::nullopt;
   }
-  auto digit_for = [](char c) -> char {
-    switch (LowerAscii(c)) {
-      case 'a':
-        return '4';
-      case 'b':
-        return '8';
-      case 'e':
-        return '3';
-      case 'g':
-        return '9';
-      case 'i':
-        return '1';
-      case 'l':
-        return '1';
-      case 'o':
-        return '0';
-      case 's':
-        return '5';
-      case 't':
-        return '7';
-      default:
-        return 0;
-    }
-  };
   std::vector<size_t> at;
   for (size_t k = 0; k < name.size(); ++k) {
     const bool edge = k == 0 || k + 1 == name.size();
-    if (digit_for(name[k]) != 0 && (edge || LowerAscii(name[k]) == 'g')) at.push_back(k);
+    if (DigitFor(name[k]) != 0 && (edge || LowerAscii(name[k]) == 'g')) at.push_back(k);
   }
   if (at.size() < 2) return std::nullopt;
   const size_t first = rng.Below(at.size());
   size_t second = rng.Below(at.size() - 1);
   if (second >= first) ++second;
   std::string out(name);
-  out[at[first]] = digit_for(out[at[first]]);
-  out[at[second]] = digit_for(out[at[second]]);
+  out[at[first]] = DigitFor(out[at[first]]);
+  out[at[second]] = DigitFor(out[at[second]]);
   return out;
 }
 
