@@ -43,15 +43,9 @@ int CheckCommand(int argc, char** argv) {
   ScannerOptions options;
   options.rules_dir = rules_dir;
   options.cache_dir = cache_dir;
-  auto scanner = Scanner::Create(options);
-  if (!scanner.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
-    return kExitUsage;
-  }
-  for (const std::string& w : (*scanner)->rules_info().warnings) {
-    std::fprintf(stderr, "%s\n", w.c_str());
-  }
-  const std::vector<std::string> failures = (*scanner)->CheckExamples();
+  const std::unique_ptr<Scanner> scanner = LoadRules(options);
+  if (scanner == nullptr) return kExitUsage;
+  const std::vector<std::string> failures = scanner->CheckExamples();
   for (const auto& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
   if (!listings.empty()) {
     auto pack = rules::LoadRulePack(rules_dir);  // loaded by Create already: cannot fail here
@@ -61,11 +55,11 @@ int CheckCommand(int argc, char** argv) {
     ScanOptions scan_options;
     scan_options.resume = false;
     scan_options.on_case = [&](const CaseRecord& record) { accessories.Add(record); };
-    auto summary = (*scanner)->ScanFiles(listings, sink, scan_options);
+    auto summary = scanner->ScanFiles(listings, sink, scan_options);
     if (!summary.ok()) return Fail("bonafide check", summary.status());
     for (const std::string& w : accessories.Warnings()) std::fprintf(stderr, "%s\n", w.c_str());
   }
-  const RulesInfo& info = (*scanner)->rules_info();
+  const RulesInfo& info = scanner->rules_info();
   std::printf("%s: %zu rights holders, %zu cue rules, %d patterns, rules version %s; %s\n",
               rules_dir.c_str(), info.holders.size(), info.cue_rules.size(), info.patterns,
               info.rules_version.c_str(),

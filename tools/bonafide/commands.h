@@ -3,7 +3,10 @@
 #ifndef BONAFIDE_TOOLS_BONAFIDE_COMMANDS_H_
 #define BONAFIDE_TOOLS_BONAFIDE_COMMANDS_H_
 
+#include <memory>
 #include <string>
+
+#include "bonafide/scanner.h"
 
 namespace bonafide::cli {
 
@@ -28,6 +31,11 @@ bool OutboxExists(const std::string& location);
 
 // $XDG_CACHE_HOME/bonafide, else $HOME/.cache/bonafide, else "" (no cache).
 std::string DefaultCacheDir();
+
+// Scanner::Create for a command: prints the rules' error (`file:line:column: message`), or
+// else their warnings, to stderr, one per line. Null on error: the command exits
+// kExitUsage.
+std::unique_ptr<Scanner> LoadRules(const ScannerOptions& options);
 
 }  // namespace bonafide::cli
 

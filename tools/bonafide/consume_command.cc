@@ -120,14 +120,8 @@ int ConsumeCommand(int argc, char** argv) {
     if (!feedback.ok()) return Fail(kCommand, feedback.status());
     scanner_options.feedback = *std::move(feedback);
   }
-  auto scanner = Scanner::Create(scanner_options);
-  if (!scanner.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
-    return kExitUsage;
-  }
-  for (const std::string& w : (*scanner)->rules_info().warnings) {
-    std::fprintf(stderr, "%s\n", w.c_str());
-  }
+  const std::unique_ptr<Scanner> scanner = LoadRules(scanner_options);
+  if (scanner == nullptr) return kExitUsage;
 
   engine::ConsumeOptions options;
   options.brokers = raw.brokers;
@@ -140,7 +134,7 @@ int ConsumeCommand(int argc, char** argv) {
   options.exit_at_end = raw.exit_at_end;
   options.session_timeout_ms = raw.session_timeout_ms;
   options.stop = InstallStopHandler();
-  absl::StatusOr<engine::ConsumeSummary> summary = engine::ConsumeTopic(**scanner, options);
+  absl::StatusOr<engine::ConsumeSummary> summary = engine::ConsumeTopic(*scanner, options);
   if (!summary.ok()) return Fail(kCommand, summary.status());
   std::fputs(SummaryLine(*summary, raw.format == "jsonl").c_str(), stdout);
   if (summary->interrupted) {

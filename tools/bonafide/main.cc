@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "bonafide/version.h"
 #include "tools/bonafide/commands.h"
@@ -19,6 +20,18 @@ std::string DefaultCacheDir() {
     return std::string(home) + "/.cache/bonafide";
   }
   return "";
+}
+
+std::unique_ptr<Scanner> LoadRules(const ScannerOptions& options) {
+  absl::StatusOr<std::unique_ptr<Scanner>> scanner = Scanner::Create(options);
+  if (!scanner.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
+    return nullptr;
+  }
+  for (const std::string& w : (*scanner)->rules_info().warnings) {
+    std::fprintf(stderr, "%s\n", w.c_str());
+  }
+  return std::move(*scanner);
 }
 
 namespace {

@@ -192,14 +192,8 @@ int ScanCommand(int argc, char** argv) {
       return kExitFailure;
     }
   }
-  auto scanner = Scanner::Create(scanner_options);
-  if (!scanner.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(scanner.status().message()).c_str());
-    return kExitUsage;
-  }
-  for (const std::string& w : (*scanner)->rules_info().warnings) {
-    std::fprintf(stderr, "%s\n", w.c_str());
-  }
+  const std::unique_ptr<Scanner> scanner = LoadRules(scanner_options);
+  if (scanner == nullptr) return kExitUsage;
   if (outbox == nullptr) {
     auto created = OpenOutbox(raw.outbox);
     if (!created.ok()) {
@@ -222,7 +216,7 @@ int ScanCommand(int argc, char** argv) {
   }
   if (jsonl) options.on_case = PrintCaseJson;
   options.stop = InstallStopHandler();
-  auto summary = (*scanner)->ScanFiles(raw.inputs, *outbox, options);
+  auto summary = scanner->ScanFiles(raw.inputs, *outbox, options);
   progress.Clear();
   if (!summary.ok()) {
     std::fprintf(stderr, "bonafide scan: %s\n", std::string(summary.status().message()).c_str());
