@@ -668,7 +668,7 @@ std::optional<std::string> LeetForm(std::string_view s, Rng& rng) {
 // 0 for a letter without one.
 char DigitFor(char letter) {
   constexpr std::string_view kLetters = "abegilost";
-  constexpr std::string_view kDigits = "438911057";
+  constexpr std::string_view kDigits = "483911057";
   const size_t at = kLetters.find(LowerAscii(letter));
   return at == std::string_view::npos ? 0 : kDigits[at];
 }
