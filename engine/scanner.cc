@@ -54,6 +54,10 @@ struct Scanner::Impl {
   // Genuine photos or photos of confirmed counterfeits exist: listing photos can matter.
   bool matches_photos = false;
 
+  // How many hashes of a listing photo are matched: all 8 rotations and flips when known
+  // counterfeit photos are (the bank holds one hash each), else the photo as shown.
+  size_t VariantsNeeded() const { return feedback.has_photos() ? models::kNumDihedral : 1; }
+
   // True when some photo of `listing` can be read: it carries photos (in memory or as
   // hashes), or an image root is set.
   bool CanReadPhotos(const Listing& listing) const {
@@ -161,12 +165,8 @@ std::vector<const rules::Product*> PhotoProducts(const rules::RulePack& pack) {
 bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch::Impl& s,
                               std::array<models::PdqResult, models::kNumDihedral>& variants,
                               size_t& variant_count, ImageResult& r) const {
-  if (relative_path.find('\0') != std::string::npos) {  // "\u0000" in JSON
-    r.status = ImageStatus::kUnreadable;
-    r.detail = "path contains a NUL character";
-    return false;
-  }
-  // The parser refuses absolute paths and `..`; a symbolic link may still lead out.
+  // ValidateListing refused absolute paths, `..` and NUL (Scan applies it, the reader did for
+  // ScanRead); a symbolic link may still lead out.
   s.path.assign(info.image_root);
   s.path.push_back('/');
   s.path.append(relative_path);
@@ -182,7 +182,7 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
     return false;
   }
   s.path.assign(s.resolved);  // decode what was checked
-  const size_t needed = feedback.has_photos() ? models::kNumDihedral : 1;
+  const size_t needed = VariantsNeeded();
   // The cache: by identity without reading the file, then by content without decoding it.
   engine::PhotoHashCache::Session* cache = nullptr;
   engine::FileIdentity identity;
@@ -231,7 +231,7 @@ bool Scanner::Impl::HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& 
     SetFailure(st, r);
     return false;
   }
-  const size_t needed = feedback.has_photos() ? models::kNumDihedral : 1;
+  const size_t needed = VariantsNeeded();
   if (needed == models::kNumDihedral) {
     variants = s.hasher.HashDihedral(s.luma.luma.data(), s.luma.width, s.luma.height);
   } else {
