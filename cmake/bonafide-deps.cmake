@@ -69,7 +69,8 @@ function(bonafide_find_library_dependencies)
   endforeach()
 
   # OpenCV: only the three modules the image stage decodes with (Debian's
-  # libopencv-{core,imgproc,imgcodecs}-dev).
+  # libopencv-{core,imgproc,imgcodecs}-dev). imgcodecs is not linked but opened at the
+  # first decode (models/image_decode_opencv.cc), so it must be there at run time.
   if(ARG_WITH_OPENCV)
     find_path(BONAFIDE_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 ${mode})
     foreach(module core imgproc imgcodecs)

@@ -132,7 +132,9 @@ class ImageDecoder {
   //   ResourceExhausted: over limits().max_bytes, max_pixels or max_side (before decoding);
   //   NotFound: a JPEG without a frame header;
   //   Unimplemented: a build without OpenCV (BONAFIDE_WITH_OPENCV=OFF), for any image that
-  //     passed the checks above.
+  //     passed the checks above;
+  //   Unavailable: OpenCV's image codec library (opened at the first decode, not at
+  //     start-up) cannot be loaded.
   absl::Status Decode(std::string_view bytes, DecodeMode mode, DecodedLuma& out);
 
   // Reads the file at `path` with ReadImageFile(path, limits().max_bytes, ...) and decodes

@@ -1,8 +1,12 @@
 // ImageDecoder's codec in a build with OpenCV (BONAFIDE_WITH_OPENCV): bytes that
 // image_decode.cc checked -> pixels -> luma.
+#include <dlfcn.h>
+
 #include <array>
 #include <cstring>
 #include <new>
+#include <string>
+#include <type_traits>
 
 #include "models/image_decode.h"
 
@@ -17,6 +21,44 @@
 
 namespace bonafide::models {
 namespace {
+
+// ---------------------------------------------------------------------------------------
+// The codec library, opened at the first decode.
+//
+// Debian's libopencv_imgcodecs links GDAL, GDCM, Poppler and about 120 more libraries:
+// loading them took about 150 ms, which every process paid at start-up, photos or not (a
+// text-only scan never decodes). So it is not linked: the first decode opens it by the
+// soname the build found and looks up cv::imdecode by its mangled name. The name follows
+// from the declaration (namespace, name, parameter types: the static_assert below pins
+// them), which OpenCV 3 and 4 kept. core and imgproc, cheap to load, stay linked.
+using ImdecodeFunction = cv::Mat (*)(cv::InputArray, int, cv::Mat*);
+static_assert(
+    std::is_same_v<decltype(static_cast<ImdecodeFunction>(&cv::imdecode)), ImdecodeFunction>,
+    "cv::imdecode(InputArray, int, Mat*) is the overload looked up by name");
+constexpr char kImdecodeSymbol[] = "_ZN2cv8imdecodeERKNS_11_InputArrayEiPNS_3MatE";
+
+struct CodecLibrary {
+  ImdecodeFunction imdecode = nullptr;
+  std::string error;  // why it could not be opened, when imdecode is null
+};
+
+// Thread-safe (a function-local static); the library stays open until exit, since
+// decoders on any thread may be using it.
+const CodecLibrary& OpenCodecLibrary() {
+  static const CodecLibrary library = [] {
+    CodecLibrary opened;
+    void* handle = dlopen(BONAFIDE_OPENCV_IMGCODECS_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void* symbol = handle == nullptr ? nullptr : dlsym(handle, kImdecodeSymbol);
+    if (symbol == nullptr) {
+      const char* why = dlerror();
+      opened.error = why != nullptr ? why : "no error given";
+      return opened;
+    }
+    opened.imdecode = reinterpret_cast<ImdecodeFunction>(symbol);
+    return opened;
+  }();
+  return library;
+}
 
 // ---------------------------------------------------------------------------------------
 // Pixels -> luma.
@@ -154,6 +196,12 @@ ImageDecoder& ImageDecoder::operator=(ImageDecoder&&) noexcept = default;
 
 absl::Status ImageDecoder::DecodePixels(std::string_view bytes, const ImageInfo& info, int factor,
                                         DecodedLuma& out) {
+  const CodecLibrary& codecs = OpenCodecLibrary();
+  if (codecs.imdecode == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot decode ", ImageFormatName(info.format),
+                     ": cannot load OpenCV's image codecs: ", codecs.error));
+  }
   int flags = cv::IMREAD_UNCHANGED;  // PNG, WebP, BMP: keep alpha and 16 bits
   if (info.format == ImageFormat::kJpeg) {
     flags = factor == 1 ? cv::IMREAD_COLOR : ReducedFlag(factor);
@@ -167,7 +215,7 @@ absl::Status ImageDecoder::DecodePixels(std::string_view bytes, const ImageInfo&
     // A non-owning view of the caller's bytes.
     const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1,
                           const_cast<char*>(bytes.data()));
-    cv::imdecode(encoded, flags, &m);
+    codecs.imdecode(encoded, flags, &m);
   } catch (const cv::Exception& e) {
     m.release();
     return absl::InvalidArgumentError(
