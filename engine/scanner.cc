@@ -27,6 +27,7 @@
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
+#include "rules/rule_pack_cache.h"
 #include "rules/rule_pack_digest.h"
 #include "rules/text_matcher.h"
 #include "util/hash.h"
@@ -322,7 +323,8 @@ Scanner::Scanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Scanner::~Scanner() = default;
 
 absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& options) {
-  BONAFIDE_ASSIGN_OR_RETURN(rules::RulePack pack, rules::LoadRulePack(options.rules_dir));
+  BONAFIDE_ASSIGN_OR_RETURN(rules::RulePack pack,
+                            rules::LoadRulePackCached(options.rules_dir, options.cache_dir));
   auto impl = std::make_unique<Impl>();
   BONAFIDE_ASSIGN_OR_RETURN(impl->rules, rules::CompiledRules::Compile(std::move(pack)));
   const rules::RulePack& compiled = impl->rules->pack();

@@ -1,9 +1,9 @@
 // HyperscanDatabase: compilation and the serialised-database cache.
-#include <sys/stat.h>
-
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,14 +25,6 @@ constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_CASELESS;
 
 unsigned Flags(const PatternInfo& pattern) {
   return pattern.is_regex ? kRegexFlags : kLiteralFlags;
-}
-
-void MakeDirectories(const std::string& dir) {
-  for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos == dir.size() || dir[pos] == '/') {
-      ::mkdir(dir.substr(0, pos).c_str(), 0755);
-    }
-  }
 }
 
 // The cache file name of a database: a digest of the Hyperscan version and of every
@@ -89,7 +81,8 @@ absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<uint32_
     char* bytes = nullptr;
     size_t length = 0;
     if (hs_serialize_database(*out, &bytes, &length) == HS_SUCCESS) {
-      MakeDirectories(cache_dir);
+      std::error_code ec;
+      std::filesystem::create_directories(cache_dir, ec);
       // A cache that cannot be written only costs the next run a recompilation.
       WriteFileAtomically(cache_path, std::string_view(bytes, length)).IgnoreError();
       std::free(bytes);

@@ -29,6 +29,8 @@ struct SourceLocation {
   std::string file;  // path as given to LoadRulePack joined with the relative file name
   int line = 0;      // 1-based
   int column = 0;    // 1-based, in characters (Unicode code points), not bytes
+
+  bool operator==(const SourceLocation&) const = default;
 };
 
 // Returns `file:line:column`, the prefix of every message about a place in the rules.
@@ -37,6 +39,8 @@ std::string FormatLocation(const SourceLocation& location);
 struct ImagePolicy {
   int max_distance = 31;  // Hamming distance (of 256 bits) for a photo match
   int min_quality = 50;   // hashes of lower quality are not matched
+
+  bool operator==(const ImagePolicy&) const = default;
 };
 
 struct Weights {
@@ -47,6 +51,8 @@ struct Weights {
   // Signals learnt from the rights holders' verdicts (ScannerOptions::feedback).
   double known_counterfeit_photo = 1.0;
   double seller_record = 0.5;
+
+  bool operator==(const Weights&) const = default;
 };
 
 // policy.yaml
@@ -59,6 +65,8 @@ struct Policy {
   double threshold = 1.0;
   Weights weights;
   ImagePolicy image;
+
+  bool operator==(const Policy&) const = default;
 };
 
 enum class RuleMode { kEnforce, kShadow, kOff };
@@ -74,6 +82,8 @@ struct CueRule {
   std::vector<std::string> examples_match;     // each must open this rule's hit
   std::vector<std::string> examples_no_match;  // each must not
   SourceLocation location;
+
+  bool operator==(const CueRule&) const = default;
 };
 
 // context.yaml. Phrases are matched as whole words after normalisation.
@@ -84,6 +94,8 @@ struct Context {
   std::vector<std::string> used;
   std::vector<std::string> packaging_only;
   SourceLocation location;
+
+  bool operator==(const Context&) const = default;
 };
 
 // Listing titles in which a brand's or a product's rights holder must (match) or must not
@@ -91,6 +103,8 @@ struct Context {
 struct MentionExamples {
   std::vector<std::string> match;
   std::vector<std::string> no_match;
+
+  bool operator==(const MentionExamples&) const = default;
 };
 
 struct Brand {
@@ -101,11 +115,15 @@ struct Brand {
   std::vector<std::string> exclude;
   MentionExamples examples;
   SourceLocation location;
+
+  bool operator==(const Brand&) const = default;
 };
 
 struct Money {
   double amount = 0;
   std::string currency;
+
+  bool operator==(const Money&) const = default;
 };
 
 struct Product {
@@ -122,6 +140,8 @@ struct Product {
   std::vector<std::string> exclude;  // as Brand::exclude
   MentionExamples examples;
   SourceLocation location;
+
+  bool operator==(const Product&) const = default;
 };
 
 // rights_holders/<id>.yaml
@@ -133,6 +153,8 @@ struct RightsHolder {
   std::vector<std::string> authorized_sellers;
   std::vector<Product> products;
   SourceLocation location;
+
+  bool operator==(const RightsHolder&) const = default;
 };
 
 // Something in the rules that loads but deserves a look, e.g. two rights holders claiming
@@ -140,6 +162,8 @@ struct RightsHolder {
 struct RulesWarning {
   SourceLocation location;  // line and column are 0 when the warning is about a whole file
   std::string message;      // lower-case, one line, without the location
+
+  bool operator==(const RulesWarning&) const = default;
 };
 
 // Returns `file:line:column: warning: message` (`file: warning: message` for a whole file).
@@ -155,6 +179,8 @@ struct RulePack {
   // In file order (policy, cues, context, rights holders by file name). They do not change
   // what the rules decide.
   std::vector<RulesWarning> warnings;
+
+  bool operator==(const RulePack&) const = default;
 };
 
 // Loads and validates `directory` (policy.yaml, cues.yaml, context.yaml,
