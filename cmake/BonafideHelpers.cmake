@@ -80,3 +80,27 @@ function(bonafide_cc_bench)
     set_tests_properties(${ARG_NAME}.smoke PROPERTIES LABELS bench-smoke)
   endif()
 endfunction()
+
+# bonafide_open_at_first_use(TARGET target DEFINE NAME LIBRARY imported-target) ->
+# `-DNAME="<soname>"` on `target`, and the include directories of `imported-target`, which
+# `target` does not link: it opens the library with dlopen when first needed. For libraries
+# whose loading (with everything they load in turn) would cost every process its start-up
+# while only some runs use them (docs/design.md, "Start-up").
+function(bonafide_open_at_first_use)
+  cmake_parse_arguments(ARG "" "TARGET;DEFINE;LIBRARY" "" ${ARGN})
+  get_target_property(file ${ARG_LIBRARY} IMPORTED_LOCATION)
+  if(NOT file)
+    # pkg-config imported targets list the library file among their link libraries.
+    get_target_property(links ${ARG_LIBRARY} INTERFACE_LINK_LIBRARIES)
+    list(FILTER links INCLUDE REGEX "\\.so$")
+    list(GET links 0 file)
+  endif()
+  execute_process(COMMAND ${CMAKE_OBJDUMP} -p ${file} OUTPUT_VARIABLE headers
+    RESULT_VARIABLE failed)
+  if(failed OR NOT headers MATCHES "SONAME +([^\n ]+)")
+    message(FATAL_ERROR "cannot read the soname of ${file} (${ARG_LIBRARY}) with ${CMAKE_OBJDUMP}")
+  endif()
+  target_compile_definitions(${ARG_TARGET} PRIVATE ${ARG_DEFINE}="${CMAKE_MATCH_1}")
+  target_include_directories(${ARG_TARGET} PRIVATE
+    $<TARGET_PROPERTY:${ARG_LIBRARY},INTERFACE_INCLUDE_DIRECTORIES>)
+endfunction()

@@ -146,10 +146,6 @@ foreach(dep IN LISTS BONAFIDE_LIBRARY_EXTERNAL_DEPS)
     list(APPEND bonafide_pc_libs_private -lopencv_${CMAKE_MATCH_1})
   elseif(dep STREQUAL "Threads::Threads")
     list(APPEND bonafide_pc_libs_private -pthread)
-  elseif(dep STREQUAL "PkgConfig::LIBPQ")
-    # Not Requires.private: Debian's libpq.pc lists, for a static libpq, libraries that
-    # libpq-dev does not ship (-lpgcommon -lpgport), so `pkg-config --static` could not link.
-    list(APPEND bonafide_pc_libs_private -lpq)
   else()
     set(pc_names TBB::tbb=tbb simdjson::simdjson=simdjson yaml-cpp=yaml-cpp
       SQLite::SQLite3=sqlite3 ZLIB::ZLIB=zlib PkgConfig::RE2=re2 PkgConfig::HS=libhs

@@ -8,6 +8,9 @@
 # imgcodecs (made by hand: OpenCV's own package file needs the libopencv-dev metapackage,
 # which pulls in every module). A target that already exists is left alone, so a
 # project that defined its own OpenCV::core (or runs pkg_check_modules(RE2 ...)) works.
+# libpq and imgcodecs are not linked but opened at their first use (docs/design.md,
+# "Start-up"); they are looked for all the same, so that a missing one is said here, at
+# configure time, rather than by the first connection or photo.
 #
 # bonafide_find_library_dependencies(
 #   WITH_HYPERSCAN <bool> WITH_OPENCV <bool>   # what this build of bonafide links

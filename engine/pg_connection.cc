@@ -143,18 +143,20 @@ std::string_view ArrayParam::text() {
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string_view uri, bool read_only) {
   std::string location = RedactUri(uri);
   const std::string conninfo(uri);
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  absl::StatusOr<const LibPq*> pq = OpenLibPq();
+  if (!pq.ok()) return absl::UnavailableError(absl::StrCat(location, ": ", pq.status().message()));
+  PGconn* conn = (*pq)->connectdb(conninfo.c_str());
   if (conn == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(location, ": connect: out of memory"));
   }
   std::unique_ptr<Connection> c(new Connection(conn, std::move(location), read_only));
-  if (PQstatus(conn) != CONNECTION_OK) {
+  if (Pq().status(conn) != CONNECTION_OK) {
     return absl::UnavailableError(
-        absl::StrCat(c->location_, ": connect: ", FirstLine(PQerrorMessage(conn))));
+        absl::StrCat(c->location_, ": connect: ", FirstLine(Pq().errorMessage(conn))));
   }
   // A library prints nothing: the server's notices (e.g. "relation already exists,
   // skipping") are dropped.
-  PQsetNoticeProcessor(
+  Pq().setNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
   // Doubles as the shortest text that reads back exactly, whatever the server's default.
   BONAFIDE_RETURN_IF_ERROR(
@@ -166,16 +168,16 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string_view ur
   return c;
 }
 
-Connection::~Connection() { PQfinish(conn_); }
+Connection::~Connection() { Pq().finish(conn_); }
 
 absl::Status Connection::Error(PGresult* result, std::string_view what) const {
-  if (result == nullptr || PQstatus(conn_) == CONNECTION_BAD) {
+  if (result == nullptr || Pq().status(conn_) == CONNECTION_BAD) {
     return absl::UnavailableError(
-        absl::StrCat(location_, ": ", ToAbsl(what), ": ", FirstLine(PQerrorMessage(conn_))));
+        absl::StrCat(location_, ": ", ToAbsl(what), ": ", FirstLine(Pq().errorMessage(conn_))));
   }
-  const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const char* sqlstate = Pq().resultErrorField(result, PG_DIAG_SQLSTATE);
   return StatusFromSqlState(sqlstate != nullptr ? sqlstate : "", location_, what,
-                            PQresultErrorMessage(result));
+                            Pq().resultErrorMessage(result));
 }
 
 absl::StatusOr<Result> Connection::Query(std::string_view what, const char* sql,
@@ -192,10 +194,10 @@ absl::StatusOr<Result> Connection::Query(std::string_view what, const char* sql,
       values.push_back(storage.emplace_back(*p).c_str());
     }
   }
-  Result result(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                             nullptr, nullptr, 0));
+  Result result(Pq().execParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
+                                nullptr, nullptr, 0));
   const ExecStatusType status =
-      result.get() != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+      result.get() != nullptr ? Pq().resultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Error(result.get(), what);
   }
@@ -206,9 +208,9 @@ absl::Status Connection::Exec(std::string_view what, const char* sql,
                               const std::vector<Param>& params) {
   if (params.empty()) {
     // PQexec: several statements in one string (no parameters then).
-    Result result(PQexec(conn_, sql));
+    Result result(Pq().exec(conn_, sql));
     const ExecStatusType status =
-        result.get() != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+        result.get() != nullptr ? Pq().resultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Error(result.get(), what);
     return absl::OkStatus();
   }
@@ -226,8 +228,8 @@ absl::Status Connection::InTransaction(const std::function<absl::Status()>& body
     if (status.ok()) status = body();
     if (status.ok()) status = Exec("commit", "COMMIT");
     if (status.ok()) return status;
-    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
-      Result rollback(PQexec(conn_, "ROLLBACK"));
+    if (Pq().transactionStatus(conn_) != PQTRANS_IDLE) {
+      Result rollback(Pq().exec(conn_, "ROLLBACK"));
     }
     if (status.code() != absl::StatusCode::kAborted) return status;
     // Another transaction won a conflict: wait a little (2 ms doubling up to 256 ms, times

@@ -20,6 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "engine/libpq.h"
+
 #include <libpq-fe.h>
 
 namespace bonafide::engine::pg {
@@ -43,11 +45,11 @@ class Result {
   Result() = default;
   explicit Result(PGresult* result) : result_(result) {}
   PGresult* get() const { return result_.get(); }
-  int rows() const { return result_ ? PQntuples(result_.get()) : 0; }
-  bool null(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  int rows() const { return result_ ? Pq().ntuples(result_.get()) : 0; }
+  bool null(int row, int col) const { return Pq().getisnull(result_.get(), row, col) != 0; }
   std::string_view view(int row, int col) const {
-    return {PQgetvalue(result_.get(), row, col),
-            static_cast<size_t>(PQgetlength(result_.get(), row, col))};
+    return {Pq().getvalue(result_.get(), row, col),
+            static_cast<size_t>(Pq().getlength(result_.get(), row, col))};
   }
   std::string text(int row, int col) const { return std::string(view(row, col)); }
   std::optional<std::string> optional_text(int row, int col) const {
@@ -60,7 +62,7 @@ class Result {
 
  private:
   struct Deleter {
-    void operator()(PGresult* r) const { PQclear(r); }
+    void operator()(PGresult* r) const { Pq().clear(r); }
   };
   std::unique_ptr<PGresult, Deleter> result_;
 };

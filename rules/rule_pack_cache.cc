@@ -91,8 +91,8 @@ void Fields(A& a, T& v) {
 }
 template <typename A, Is<Product> T>
 void Fields(A& a, T& v) {
-  a(v.id, v.name, v.keywords, v.category, v.reference_price, v.min_price_ratio, v.images,
-    v.exclude, v.examples, v.location);
+  a(v.id, v.name, v.keywords, v.category, v.reference_price, v.min_price_ratio, v.images, v.exclude,
+    v.examples, v.location);
 }
 template <typename A, Is<RightsHolder> T>
 void Fields(A& a, T& v) {
@@ -148,10 +148,8 @@ class Writer {
     if (value.has_value()) Put(*value);
   }
   template <typename T>
-    requires std::is_class_v<T>
-  void Put(const T& value) {
-    Fields(*this, value);
-  }
+  requires std::is_class_v<T>
+  void Put(const T& value) { Fields(*this, value); }
 
   std::string out_;
 };
@@ -236,10 +234,8 @@ class Reader {
     if (present) Get(value.emplace());
   }
   template <typename T>
-    requires std::is_class_v<T>
-  void Get(T& value) {
-    Fields(*this, value);
-  }
+  requires std::is_class_v<T>
+  void Get(T& value) { Fields(*this, value); }
 
   std::string_view rest_;
   bool ok_ = true;

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+
 #include "rules/rule_pack.h"
 
 namespace bonafide::rules {

@@ -39,7 +39,8 @@ RulePack FullPack() {
   cue.location = {"/rules/cues.yaml", 3, 5};
   pack.cues = {cue, cue};
   pack.cues[1].mode = RuleMode::kOff;
-  pack.context = {{"for"}, {"cable"}, {"with"}, {"used"}, {"empty box"}, {"/rules/context.yaml", 1, 1}};
+  pack.context = {{"for"},  {"cable"},     {"with"},
+                  {"used"}, {"empty box"}, {"/rules/context.yaml", 1, 1}};
   RightsHolder holder;
   holder.id = "acme";
   holder.name = "ACME Corp";
