@@ -18,11 +18,11 @@ absl::StatusOr<LibPq> Load() {
         absl::StrCat("cannot load libpq (", BONAFIDE_LIBPQ_SONAME, "): ", dlerror()));
   }
   LibPq pq;
-#define BONAFIDE_LIBPQ_LOOKUP(name)                                                           \
-  pq.name = reinterpret_cast<decltype(pq.name)>(dlsym(handle, "PQ" #name));                  \
-  if (pq.name == nullptr) {                                                                  \
-    return absl::UnavailableError(absl::StrCat("cannot load libpq (", BONAFIDE_LIBPQ_SONAME, \
-                                               "): no function PQ" #name));                  \
+#define BONAFIDE_LIBPQ_LOOKUP(name)                                                             \
+  pq.name = reinterpret_cast<decltype(pq.name)>(dlsym(handle, "PQ" #name));                     \
+  if (pq.name == nullptr) {                                                                     \
+    return absl::UnavailableError(                                                              \
+        absl::StrCat("cannot load libpq (", BONAFIDE_LIBPQ_SONAME, "): no function PQ" #name)); \
   }
   BONAFIDE_LIBPQ_FUNCTIONS(BONAFIDE_LIBPQ_LOOKUP)
 #undef BONAFIDE_LIBPQ_LOOKUP

@@ -18,22 +18,22 @@
 namespace bonafide::engine::pg {
 
 // The functions used, each named by its name without the PQ prefix.
-#define BONAFIDE_LIBPQ_FUNCTIONS(X)                                                          \
-  X(connectdb)                                                                             \
-  X(status)                                                                                \
-  X(errorMessage)                                                                          \
-  X(setNoticeProcessor)                                                                    \
-  X(finish)                                                                                \
-  X(exec)                                                                                  \
-  X(execParams)                                                                            \
-  X(transactionStatus)                                                                     \
-  X(resultStatus)                                                                          \
-  X(resultErrorField)                                                                      \
-  X(resultErrorMessage)                                                                    \
-  X(ntuples)                                                                               \
-  X(getisnull)                                                                             \
-  X(getvalue)                                                                              \
-  X(getlength)                                                                             \
+#define BONAFIDE_LIBPQ_FUNCTIONS(X) \
+  X(connectdb)                      \
+  X(status)                         \
+  X(errorMessage)                   \
+  X(setNoticeProcessor)             \
+  X(finish)                         \
+  X(exec)                           \
+  X(execParams)                     \
+  X(transactionStatus)              \
+  X(resultStatus)                   \
+  X(resultErrorField)               \
+  X(resultErrorMessage)             \
+  X(ntuples)                        \
+  X(getisnull)                      \
+  X(getvalue)                       \
+  X(getlength)                      \
   X(clear)
 
 struct LibPq {

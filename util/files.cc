@@ -1,5 +1,7 @@
 #include "util/files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,19 +13,40 @@
 namespace bonafide {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     const int error = errno;
     const std::string message = absl::StrCat(path, ": ", std::strerror(error));
     return error == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
   }
+  // Sized once from fstat and read in place: the cached pattern databases are megabytes,
+  // and growing a string chunk by chunk copied them twice over at every start. A file that
+  // grows meanwhile is read to its end all the same.
+  struct stat st {};
   std::string bytes;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, n);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) bytes.resize(static_cast<size_t>(st.st_size));
+  size_t size = 0;
+  bool failed = false;
+  char more[1 << 12];  // past the expected end: usually just the end of file
+  while (true) {
+    const bool in_place = size < bytes.size();
+    const ssize_t n = in_place ? ::read(fd, bytes.data() + size, bytes.size() - size)
+                               : ::read(fd, more, sizeof more);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failed = n < 0;
+      break;
+    }
+    if (in_place) {
+      size += static_cast<size_t>(n);
+    } else {
+      bytes.append(more, static_cast<size_t>(n));
+      size = bytes.size();
+    }
+  }
+  ::close(fd);
   if (failed) return absl::DataLossError(absl::StrCat(path, ": read failed"));
+  bytes.resize(size);
   return bytes;
 }
 

@@ -28,6 +28,25 @@ TEST(FilesTest, WriteThenReadGivesTheSameBytes) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
 }
 
+TEST(FilesTest, ReadsFilesOfEverySizeAndThoseWhoseSizeIsUnknown) {
+  testing::TempDir dir;
+  for (const size_t size : {size_t{0}, size_t{1}, size_t{4096}, size_t{(1 << 20) + 123}}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(i * 7 + i / 251);
+    const std::string path = dir.Join("f" + std::to_string(size));
+    ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+    auto read = ReadFile(path);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(*read, bytes) << size;
+  }
+  // fstat says 0 bytes for /proc files; the content is read all the same.
+  auto status = ReadFile("/proc/self/status");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_NE(status->find("Name:"), std::string::npos);
+  // A directory opens but cannot be read.
+  EXPECT_EQ(ReadFile(dir.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(FilesTest, ReadingAMissingFileIsNotFoundNamingThePath) {
   testing::TempDir dir;
   auto read = ReadFile(dir.Join("nope"));
