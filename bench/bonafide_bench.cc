@@ -2,7 +2,7 @@
 //
 //   bonafide_bench --rules examples/rules --input dump.jsonl [--threads 1,2] [--repeats 3]
 //                  [--rows read,simdjson,parse,match,rg,scan] [--backends hyperscan,re2]
-//                  [--json results.json] [--work-dir DIR] [--rg PATH]
+//                  [--json results.json] [--work-dir DIR] [--rg PATH] [--keep-rg-patterns]
 //
 // Runs, on the same file, side by side:
 //   read           InputSource alone: decompress/read and cut into chunks (the I/O floor)
@@ -21,6 +21,10 @@
 // and prints listings/s, MB/s, peak memory and each one's ratio to the scan with the most
 // threads. Each figure is the median of --repeats rounds; a round runs every row once, so
 // that a change of load on a shared machine falls on all rows alike.
+//
+// --keep-rg-patterns leaves rg's two pattern files in --work-dir
+// (bonafide-bench-rg-regex.txt, bonafide-bench-rg-literal.txt), for a comparison of whole
+// processes (bench/run.sh ripgrep).
 //
 // Every configuration runs in its own forked child (rg: its own process), so that its peak
 // RSS (wait4's ru_maxrss) is its own; the parent compiles nothing and stays at a few MiB.
@@ -79,6 +83,7 @@ struct Options {
   // Text backends of the scan rows: "hyperscan", "re2" (RE2::Set).
   std::vector<std::string> backends = {"hyperscan", "re2"};
   std::string rg = "rg";
+  bool keep_rg_patterns = false;
 };
 
 // What a measuring child sends back: plain data, through a pipe.
@@ -487,10 +492,12 @@ Options ParseFlags(int argc, char** argv) {
       }
     } else if (name == "--rg") {
       o.rg = value();
+    } else if (arg == "--keep-rg-patterns") {
+      o.keep_rg_patterns = true;
     } else {
       Die("usage: bonafide_bench --rules DIR --input FILE [--threads 1,2] [--repeats 3] "
           "[--rows read,simdjson,parse,match,rg,scan] [--backends hyperscan,re2] "
-          "[--json FILE] [--work-dir DIR] [--rg PATH]");
+          "[--json FILE] [--work-dir DIR] [--rg PATH] [--keep-rg-patterns]");
     }
   }
   if (o.rules.empty() || o.input.empty()) Die("--rules and --input are required");
@@ -624,7 +631,7 @@ int Main(int argc, char** argv) {
   }
   const bool rg_ran = std::any_of(results.begin(), results.end(),
                                   [](const Measurement& m) { return m.name.rfind("rg ", 0) == 0; });
-  if (o.rows.count("rg")) {
+  if (o.rows.count("rg") && !o.keep_rg_patterns) {
     std::remove(regexes.c_str());
     std::remove(literals.c_str());
   }

@@ -5,6 +5,7 @@
 
 #include "bonafide/scanner.h"
 #include "rules/rule_pack.h"
+#include "rules/rule_pack_cache.h"
 #include "tools/bonafide/accessory_titles.h"
 #include "tools/bonafide/commands.h"
 #include "tools/bonafide/flags.h"
@@ -48,7 +49,8 @@ int CheckCommand(int argc, char** argv) {
   const std::vector<std::string> failures = scanner->CheckExamples();
   for (const auto& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
   if (!listings.empty()) {
-    auto pack = rules::LoadRulePack(rules_dir);  // loaded by Create already: cannot fail here
+    // Loaded by Create already (from the cache when it has one): cannot fail here.
+    auto pack = rules::LoadRulePackCached(rules_dir, cache_dir);
     if (!pack.ok()) return Fail("bonafide check", pack.status());
     AccessoryTitles accessories(*pack);
     DiscardingSink sink;
