@@ -5,8 +5,8 @@
 # A static libbonafide lists these targets as link-only dependencies, so a consumer must
 # recreate exactly the same names: PkgConfig::RE2, PkgConfig::HS, PkgConfig::ZSTD,
 # PkgConfig::LIBPQ (Debian ships only .pc files for them) and OpenCV::core, imgproc,
-# imgcodecs (made by hand: OpenCV's own package file needs the libopencv-dev metapackage,
-# which pulls in every module). A target that already exists is left alone, so a
+# imgcodecs, features2d, calib3d (made by hand: OpenCV's own package file needs the
+# libopencv-dev metapackage, which pulls in every module). A target that already exists is left alone, so a
 # project that defined its own OpenCV::core (or runs pkg_check_modules(RE2 ...)) works.
 #
 # bonafide_find_library_dependencies(
@@ -68,11 +68,12 @@ function(bonafide_find_library_dependencies)
     endif()
   endforeach()
 
-  # OpenCV: only the three modules the image stage decodes with (Debian's
-  # libopencv-{core,imgproc,imgcodecs}-dev).
+  # OpenCV: only the modules the image stage uses: decoding (Debian's
+  # libopencv-{core,imgproc,imgcodecs}-dev) and the local-feature stage, ORB and RANSAC
+  # homographies (libopencv-{features2d,calib3d}-dev).
   if(ARG_WITH_OPENCV)
     find_path(BONAFIDE_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 ${mode})
-    foreach(module core imgproc imgcodecs)
+    foreach(module core imgproc imgcodecs features2d calib3d)
       if(TARGET OpenCV::${module})
         continue()
       endif()
