@@ -13,9 +13,9 @@
 //   (one command line)
 //   callgrind_annotate callgrind.out.<pid> | head     # total Ir / runs = Ir per photo
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,11 +43,10 @@ constexpr int kListingPhotos = 8;
 std::atomic<int64_t> g_pdq_runs{0}, g_trim_runs{0}, g_feature_runs{0}, g_after_runs{0};
 struct PrintRuns {
   ~PrintRuns() {
-    std::fprintf(stderr, "stage runs: pdq %lld, trim %lld, features %lld, after_pdq %lld\n",
-                 static_cast<long long>(g_pdq_runs.load()),
-                 static_cast<long long>(g_trim_runs.load()),
-                 static_cast<long long>(g_feature_runs.load()),
-                 static_cast<long long>(g_after_runs.load()));
+    std::fprintf(
+        stderr, "stage runs: pdq %lld, trim %lld, features %lld, after_pdq %lld\n",
+        static_cast<long long>(g_pdq_runs.load()), static_cast<long long>(g_trim_runs.load()),
+        static_cast<long long>(g_feature_runs.load()), static_cast<long long>(g_after_runs.load()));
   }
 } print_runs;
 
@@ -68,11 +67,11 @@ Fixture& FixtureFor(int genuine) {
   std::vector<GenuinePhoto> photos;
   photos.reserve(genuine);
   for (int i = 0; i < genuine; ++i) {
-    photos.push_back({0, i,
-                      f->dir.Write("g" + std::to_string(i) + ".jpg",
-                                   ::bonafide::testing::EncodeJpeg(
-                                       ::bonafide::testing::DrawClutteredPhoto(i, kWidth, kHeight),
-                                       90))});
+    photos.push_back(
+        {0, i,
+         f->dir.Write("g" + std::to_string(i) + ".jpg",
+                      ::bonafide::testing::EncodeJpeg(
+                          ::bonafide::testing::DrawClutteredPhoto(i, kWidth, kHeight), 90))});
   }
   f->photos = *PhotoBank::Build(photos, {});
   f->features = *FeatureBank::Build(*f->photos);
@@ -131,8 +130,8 @@ void BM_PhotoStages_DecodePdq(benchmark::State& state) {
   std::vector<BankMatch> out;
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(RunPdqStage(f, f.listing_jpegs[i++ % kListingPhotos], decoder, luma,
-                                         hasher, scratch, out));
+    benchmark::DoNotOptimize(
+        RunPdqStage(f, f.listing_jpegs[i++ % kListingPhotos], decoder, luma, hasher, scratch, out));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -174,7 +173,8 @@ void BM_PhotoStages_AfterPdq(benchmark::State& state) {
   std::vector<StageMatch> out;
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(RunAfterPdq(matcher, f.listing_lumas[i++ % kListingPhotos], scratch, out));
+    benchmark::DoNotOptimize(
+        RunAfterPdq(matcher, f.listing_lumas[i++ % kListingPhotos], scratch, out));
   }
   state.SetItemsProcessed(state.iterations());
 }

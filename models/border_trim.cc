@@ -25,8 +25,7 @@ float SampledMedian(const float* p, int count, int step) {
 
 // True when at most `max_outliers` of the `count` values at `p` (stride `step`) are
 // farther than `tolerance` from `colour`.
-bool Uniform(const float* p, int count, int step, float colour, float tolerance,
-             int max_outliers) {
+bool Uniform(const float* p, int count, int step, float colour, float tolerance, int max_outliers) {
   int outliers = 0;
   for (int i = 0; i < count; ++i) {
     if (std::fabs(p[static_cast<std::ptrdiff_t>(i) * step] - colour) > tolerance &&
@@ -76,7 +75,8 @@ ContentBox FindContentBox(const float* luma, int width, int height,
   int right = width;  // exclusive
   {
     const float colour = SampledMedian(first, rows, width);
-    while (right - left > min_w && Uniform(first + left, rows, width, colour, tol, outliers(rows))) {
+    while (right - left > min_w &&
+           Uniform(first + left, rows, width, colour, tol, outliers(rows))) {
       ++left;
     }
   }

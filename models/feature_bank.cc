@@ -24,7 +24,8 @@ absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
     if (!photo.indexed) continue;
     absl::Status s = ReadImageFile(photo.path, options.limits.max_bytes, bytes);
     if (s.ok()) s = decoder.Decode(bytes, DecodeMode::kReduced, luma);
-    if (s.ok()) s = extractor.Extract(luma.luma.data(), luma.width, luma.height, bank->features_[i]);
+    if (s.ok())
+      s = extractor.Extract(luma.luma.data(), luma.width, luma.height, bank->features_[i]);
     if (!s.ok()) {
       if (failed_photo != nullptr) *failed_photo = i;
       if (s.code() == absl::StatusCode::kUnimplemented) return s;
@@ -52,8 +53,7 @@ absl::Status FeatureBank::Match(const float* luma, int width, int height, Scratc
                                 std::optional<FeatureBankMatch>& out) const {
   out.reset();
   if (id_photo_.empty()) return absl::OkStatus();
-  if (absl::Status s = scratch.extractor_.Extract(luma, width, height, scratch.listing_);
-      !s.ok()) {
+  if (absl::Status s = scratch.extractor_.Extract(luma, width, height, scratch.listing_); !s.ok()) {
     return s;
   }
   MatchFeatures(scratch.listing_, scratch, out);
@@ -85,7 +85,7 @@ void FeatureBank::MatchFeatures(const LocalFeatures& listing, Scratch& s,
   // max_candidates.
   s.candidates_.clear();
   for (uint32_t p = 0; p < photo_count_; ++p) {
-    if (static_cast<int>(s.votes_[p]) >= min_inliers) s.candidates_.push_back(p);
+    if (static_cast<int>(s.votes_[p]) >= options_.min_votes) s.candidates_.push_back(p);
   }
   std::sort(s.candidates_.begin(), s.candidates_.end(), [&](uint32_t a, uint32_t b) {
     return s.votes_[a] != s.votes_[b] ? s.votes_[a] > s.votes_[b] : a < b;

@@ -20,14 +20,15 @@
 //   1. extract at most LocalFeatureOptions::max_keypoints keypoints (image scaled to
 //      max_side first);
 //   2. votes: each listing descriptor queries the index within vote_distance bits and
-//      votes once for each photo it meets; photos with at least min_inliers votes are
+//      votes once for each photo it meets; photos with at least min_votes votes are
 //      candidates, the max_candidates with most votes are verified;
 //   3. pairs: for a candidate, each listing descriptor's nearest descriptor of that photo
 //      (within match_distance, and nearer than ratio x the second nearest: Lowe's test);
 //   4. VerifyGeometry (RANSAC homography, min_inliers, sane shape, coverage).
-// The verified candidate with most inliers is the match. Cost: one extraction, the index
-// queries (linear in the bank's descriptors for the flat index), then for each verified
-// candidate keypoints x keypoints Hamming distances and one RANSAC.
+// The verified candidate with most inliers is the match. Cost: one extraction, 16 probes
+// of the multi-index per listing descriptor (vote_distance < 16), then for each verified
+// candidate keypoints x keypoints Hamming distances and one RANSAC (docs/images.md has the
+// instruction counts).
 //
 // Thread-safety: immutable after Build; Match may run concurrently, each thread with its
 // own Scratch. Not copyable or movable; share it as std::shared_ptr<const FeatureBank>.
@@ -54,7 +55,12 @@ struct FeatureBankOptions {
   LocalFeatureOptions features;
   GeometryOptions geometry;
   // A listing descriptor within this many bits of a genuine descriptor votes for its photo.
-  int vote_distance = 40;
+  // Below 16 the multi-index probes one slice value per slice (16 probes per descriptor),
+  // so a vote costs about the same whatever the number of genuine photos.
+  int vote_distance = 15;
+  // Photos with at least this many votes are candidates (the pairs of step 3 then find the
+  // descriptors that the vote radius missed).
+  int min_votes = 8;
   // At most this many candidate photos are verified per listing photo.
   int max_candidates = 3;
   // Pairing: nearest genuine descriptor within match_distance bits, and nearer than
@@ -63,8 +69,9 @@ struct FeatureBankOptions {
   double ratio = 0.8;
   // Limits for decoding the genuine photos.
   DecodeLimits limits;
-  // Banks with more descriptors than this use MultiIndex (as PhotoBank does for hashes).
-  size_t multi_index_min_descriptors = 200'000;
+  // Banks with more descriptors than this use MultiIndex, smaller ones FlatIndex. At
+  // vote_distance < 16 the multi-index is cheaper from a few thousand descriptors on.
+  size_t multi_index_min_descriptors = 2'000;
 };
 
 // A verified match: the genuine photo (PhotoBank numbering) and the homography's inliers.
@@ -86,7 +93,7 @@ class FeatureBank {
     LocalFeatures listing_;
     MultiIndex::Scratch multi_;
     std::vector<IndexMatch> hits_;
-    std::vector<uint32_t> votes_;      // per photo
+    std::vector<uint32_t> votes_;       // per photo
     std::vector<uint32_t> last_voter_;  // per photo: listing descriptor + 1 that last voted
     std::vector<uint32_t> candidates_;
     std::vector<FeaturePair> pairs_;

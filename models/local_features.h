@@ -14,11 +14,12 @@
 //   if (check.verified) { /* check.inliers points agree on one homography */ }
 //
 // Extraction: the float luma is converted to 8 bits and scaled so that its longer side is
-// LocalFeatureOptions::max_side (down by area, small photos up, linearly), then OpenCV's ORB finds at most
-// max_keypoints keypoints (FAST corners ranked by the Harris score over an 8-level
-// pyramid, scale 1.2, so a photo shown at 0.25x-4x its registered size still meets its own
-// keypoints) and computes their rBRIEF descriptors (rotation-invariant). Mirrored photos
-// are not matched by this stage (PDQ matches those in its 8 variants).
+// LocalFeatureOptions::max_side (linearly; by area below half size; small photos are
+// enlarged), then OpenCV's ORB finds at most max_keypoints keypoints (FAST corners ranked
+// by the Harris score over a 6-level pyramid, scale 1.2, so a photo shown at up to 2.5x
+// the registered one's scale still meets its keypoints) and computes their rBRIEF
+// descriptors (rotation-invariant). Mirrored photos are not matched by this stage (PDQ
+// matches those in its 8 variants).
 //
 // Geometry (VerifyGeometry): cv::findHomography with RANSAC maps the listing's keypoints
 // onto the genuine photo's. The match holds only if
@@ -54,9 +55,13 @@ namespace bonafide::models {
 struct LocalFeatureOptions {
   // The photo is scaled so that its longer side is this (pixels) before keypoints are
   // found: bounds the cost whatever the photo's size, and puts photos at one scale.
-  int max_side = 480;
+  int max_side = 400;
   // At most this many keypoints (the strongest) per photo.
   int max_keypoints = 400;
+  // Pyramid levels (scale 1.2 between levels): 6 covers 1x-2.5x, which a photo cropped
+  // by 30% (1.2x) or padded by 25% (1.5x) needs; 8 levels cost more and found less in the
+  // labelled set (docs/images.md).
+  int levels = 6;
 };
 
 struct FeaturePoint {
@@ -116,7 +121,7 @@ struct GeometryOptions {
   // Spread: the genuine photo is cut into kSpreadGrid x kSpreadGrid cells; at least this
   // many must hold kSpreadPointsPerCell inliers each.
   int min_cells = 5;
-  int max_iterations = 500;        // RANSAC iterations
+  int max_iterations = 500;  // RANSAC iterations
 };
 
 struct GeometryCheck {

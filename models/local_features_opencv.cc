@@ -7,12 +7,11 @@
 #include <new>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include "absl/strings/str_cat.h"
 
 #include "models/local_features.h"
 
@@ -28,7 +27,7 @@ struct FeatureExtractor::Impl {
 
 FeatureExtractor::FeatureExtractor(LocalFeatureOptions options)
     : options_(options), impl_(std::make_unique<Impl>()) {
-  impl_->orb = cv::ORB::create(options_.max_keypoints);
+  impl_->orb = cv::ORB::create(options_.max_keypoints, 1.2F, options_.levels);
 }
 FeatureExtractor::~FeatureExtractor() = default;
 FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
@@ -52,7 +51,8 @@ absl::Status FeatureExtractor::Extract(const float* luma, int width, int height,
       cv::resize(impl_->gray, impl_->scaled,
                  cv::Size(std::max(1, static_cast<int>(std::lround(width * scale))),
                           std::max(1, static_cast<int>(std::lround(height * scale)))),
-                 0, 0, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+                 // Area averaging only where linear would alias (it costs ~3x more).
+                 0, 0, scale < 0.5 ? cv::INTER_AREA : cv::INTER_LINEAR);
     } else {
       impl_->scaled = impl_->gray;
     }
@@ -92,8 +92,8 @@ bool MapsToConvex(const cv::Mat& hm, int w, int h) {
   cv::perspectiveTransform(corners, mapped, hm);
   for (int i = 0; i < 4; ++i) {
     const cv::Point2f a = mapped[i], b = mapped[(i + 1) % 4], c = mapped[(i + 2) % 4];
-    const double cross = static_cast<double>(b.x - a.x) * (c.y - b.y) -
-                         static_cast<double>(b.y - a.y) * (c.x - b.x);
+    const double cross =
+        static_cast<double>(b.x - a.x) * (c.y - b.y) - static_cast<double>(b.y - a.y) * (c.x - b.x);
     if (!(cross > 0)) return false;
   }
   return true;

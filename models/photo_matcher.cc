@@ -21,9 +21,8 @@ PhotoMatcher::PhotoMatcher(std::shared_ptr<const PhotoBank> photos,
                            std::shared_ptr<const FeatureBank> features, BorderTrimOptions trim)
     : photos_(std::move(photos)), features_(std::move(features)), trim_(trim) {}
 
-absl::Status PhotoMatcher::MatchAfterPdq(const DecodedLuma& luma, int max_distance,
-                                         int min_quality, Scratch& s,
-                                         std::vector<StageMatch>& out) const {
+absl::Status PhotoMatcher::MatchAfterPdq(const DecodedLuma& luma, int max_distance, int min_quality,
+                                         Scratch& s, std::vector<StageMatch>& out) const {
   out.clear();
   const float* pixels = luma.luma.data();
   const ContentBox box = FindContentBox(pixels, luma.width, luma.height, trim_);

@@ -93,7 +93,8 @@ products:
     return scanner.ok() ? std::move(*scanner) : nullptr;
   }
 
-  std::map<std::string, CaseRecord> Scan(const Scanner& scanner, ScanSummary* summary_out = nullptr) {
+  std::map<std::string, CaseRecord> Scan(const Scanner& scanner,
+                                         ScanSummary* summary_out = nullptr) {
     MemorySink sink;
     ScanOptions options;
     options.threads = 2;
@@ -148,8 +149,8 @@ TEST_F(EditedPhotoScanTest, EditedGenuinePhotosOpenCasesThatNameTheStage) {
               ::testing::HasSubstr("is genuine photo rights_holders/photos/side.jpg of "
                                    "acme-runner-22 (inside uniform borders, original, distance"));
 
-  for (const auto& [id, photo] : std::map<std::string, std::string>{
-           {"cropped", "front.jpg"}, {"captioned", "box.jpg"}}) {
+  for (const auto& [id, photo] :
+       std::map<std::string, std::string>{{"cropped", "front.jpg"}, {"captioned", "box.jpg"}}) {
     SCOPED_TRACE(id);
     ASSERT_EQ(records.count(id), 1u);
     const std::string reason = ImageReason(records[id]);

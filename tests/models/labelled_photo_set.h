@@ -51,7 +51,7 @@ inline cv::Mat DrawClutteredPhoto(int seed, int width = 800, int height = 600) {
     }
   }
   static const char* const kWords[] = {"ACME", "runner", "42", "size", "BLUE", "pro",
-                                        "max",  "sport",  "XL", "2026", "mesh", "air"};
+                                       "max",  "sport",  "XL", "2026", "mesh", "air"};
   for (int i = 0; i < 4; ++i) {
     const cv::Point p(rng.uniform(0, width * 3 / 4), rng.uniform(height / 8, height * 3 / 4));
     cv::putText(img, kWords[rng.uniform(0, 12)], p, cv::FONT_HERSHEY_DUPLEX,
@@ -116,8 +116,8 @@ inline cv::Mat Overlaid(const cv::Mat& img, int kind) {
     const int r = w / 10;
     const cv::Point c(w - r - w / 40, r + h / 40);
     cv::circle(out, c, r, cv::Scalar(30, 160, 30), cv::FILLED, cv::LINE_AA);
-    cv::putText(out, "TOP", c - cv::Point(r * 2 / 3, -r / 5), cv::FONT_HERSHEY_DUPLEX,
-                r / 40.0, cv::Scalar(255, 255, 255), 2, cv::LINE_AA);
+    cv::putText(out, "TOP", c - cv::Point(r * 2 / 3, -r / 5), cv::FONT_HERSHEY_DUPLEX, r / 40.0,
+                cv::Scalar(255, 255, 255), 2, cv::LINE_AA);
   } else {
     cv::Mat layer = out.clone();
     cv::putText(layer, "bestdeals.example", cv::Point(w / 12, h / 2), cv::FONT_HERSHEY_DUPLEX,
@@ -145,7 +145,8 @@ inline std::vector<std::pair<std::string, cv::Mat>> Edits(const cv::Mat& img, in
   out.emplace_back("crop30", Cropped(img, 0.30, (k + 2) % 3, k + 2));
   static const double kWidths[] = {0.03, 0.1, 0.25};
   for (int style = 0; style < 3; ++style) {
-    out.emplace_back("padded", Padded(img, kWidths[(k + style) % 3], style, kColours[(k + style) % 4]));
+    out.emplace_back("padded",
+                     Padded(img, kWidths[(k + style) % 3], style, kColours[(k + style) % 4]));
   }
   for (int kind = 0; kind < 3; ++kind) out.emplace_back("overlaid", Overlaid(img, kind));
   return out;

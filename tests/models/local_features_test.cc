@@ -69,8 +69,8 @@ TEST(LocalFeaturesTest, ExtractsAtMostMaxKeypointsAtTheConfiguredSize) {
   FeatureExtractor extractor;
   LocalFeatures f;
   ASSERT_TRUE(extractor.Extract(luma.luma.data(), luma.width, luma.height, f).ok());
-  EXPECT_EQ(f.width, 480);
-  EXPECT_EQ(f.height, 360);
+  EXPECT_EQ(f.width, 400);
+  EXPECT_EQ(f.height, 300);
   EXPECT_GT(f.size(), 100u);
   EXPECT_LE(f.size(), 400u);
   EXPECT_EQ(f.points.size(), f.size());
@@ -85,10 +85,12 @@ class FeatureBankTest : public ::testing::Test {
     photos.reserve(5);
     for (int i = 0; i < 4; ++i) {
       photos.push_back(
-          {0, i, dir_.Write("g" + std::to_string(i) + ".jpg", EncodeJpeg(DrawClutteredPhoto(i), 92))});
+          {0, i,
+           dir_.Write("g" + std::to_string(i) + ".jpg", EncodeJpeg(DrawClutteredPhoto(i), 92))});
     }
-    photos.push_back({0, 4, dir_.Write("plain.jpg", EncodeJpeg(cv::Mat(600, 800, CV_8UC3,
-                                                                        cv::Scalar(128, 128, 128))))});
+    photos.push_back({0, 4,
+                      dir_.Write("plain.jpg", EncodeJpeg(cv::Mat(600, 800, CV_8UC3,
+                                                                 cv::Scalar(128, 128, 128))))});
     photo_bank_ = *PhotoBank::Build(photos, {});
     auto features = FeatureBank::Build(*photo_bank_);
     ASSERT_TRUE(features.ok()) << features.status();
@@ -97,7 +99,8 @@ class FeatureBankTest : public ::testing::Test {
   std::optional<FeatureBankMatch> MatchOf(const cv::Mat& img) {
     const DecodedLuma luma = Decoded(img);
     std::optional<FeatureBankMatch> match;
-    EXPECT_TRUE(feature_bank_->Match(luma.luma.data(), luma.width, luma.height, scratch_, match).ok());
+    EXPECT_TRUE(
+        feature_bank_->Match(luma.luma.data(), luma.width, luma.height, scratch_, match).ok());
     return match;
   }
   TempDir dir_;
@@ -125,8 +128,8 @@ TEST_F(FeatureBankTest, PhotoMatcherTriesTheTrimmedHashBeforeFeatures) {
   PhotoMatcher matcher(photo_bank_, feature_bank_);
   PhotoMatcher::Scratch scratch;
   std::vector<StageMatch> out;
-  const DecodedLuma padded = Decoded(
-      ::bonafide::testing::Padded(DrawClutteredPhoto(1), 0.25, 0, cv::Scalar(0, 0, 0)));
+  const DecodedLuma padded =
+      Decoded(::bonafide::testing::Padded(DrawClutteredPhoto(1), 0.25, 0, cv::Scalar(0, 0, 0)));
   ASSERT_TRUE(matcher.MatchAfterPdq(padded, 31, 50, scratch, out).ok());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].photo, 1u);

@@ -9,9 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "absl/strings/str_cat.h"
+#include <gtest/gtest.h>
 
 #include "models/feature_bank.h"
 #include "models/image_decode.h"
@@ -52,9 +51,9 @@ class PhotoMatcherLabelledSetTest : public ::testing::Test {
     for (int i = 0; i < kSyntheticGenuine; ++i) genuine_.push_back(DrawClutteredPhoto(i));
     std::vector<GenuinePhoto> photos;
     for (size_t i = 0; i < genuine_.size(); ++i) {
-      photos.push_back({0, static_cast<int32_t>(i),
-                        dir_.Write("genuine/" + std::to_string(i) + ".jpg",
-                                   EncodeJpeg(genuine_[i], 92))});
+      photos.push_back(
+          {0, static_cast<int32_t>(i),
+           dir_.Write("genuine/" + std::to_string(i) + ".jpg", EncodeJpeg(genuine_[i], 92))});
     }
     auto bank = PhotoBank::Build(photos, {});
     ASSERT_TRUE(bank.ok()) << bank.status();
