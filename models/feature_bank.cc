@@ -24,8 +24,9 @@ absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
     if (!photo.indexed) continue;
     absl::Status s = ReadImageFile(photo.path, options.limits.max_bytes, bytes);
     if (s.ok()) s = decoder.Decode(bytes, DecodeMode::kReduced, luma);
-    if (s.ok())
+    if (s.ok()) {
       s = extractor.Extract(luma.luma.data(), luma.width, luma.height, bank->features_[i]);
+    }
     if (!s.ok()) {
       if (failed_photo != nullptr) *failed_photo = i;
       if (s.code() == absl::StatusCode::kUnimplemented) return s;
