@@ -75,6 +75,14 @@ void FeatureBank::MatchFeatures(const LocalFeatures& listing, Scratch& s,
     } else {
       flat_.Query(listing.descriptors[q], options_.vote_distance, s.hits_);
     }
+    // A descriptor met in many genuine photos (texture, noise, a common corner) says
+    // nothing about which one is shown: it does not vote. Hits come by ascending id, and
+    // ids are grouped by photo, so the photos met are counted by changes of photo.
+    int photos_met = 0;
+    for (size_t h = 0; h < s.hits_.size(); ++h) {
+      if (h == 0 || id_photo_[s.hits_[h].id] != id_photo_[s.hits_[h - 1].id]) ++photos_met;
+    }
+    if (photos_met > options_.max_photos_per_vote) continue;
     for (const IndexMatch& m : s.hits_) {
       const uint32_t photo = id_photo_[m.id];
       if (s.last_voter_[photo] == q + 1) continue;

@@ -20,7 +20,8 @@
 //   1. extract at most LocalFeatureOptions::max_keypoints keypoints (image scaled to
 //      max_side first);
 //   2. votes: each listing descriptor queries the index within vote_distance bits and
-//      votes once for each photo it meets; photos with at least min_votes votes are
+//      votes once for each photo it meets (unless it meets more than
+//      max_photos_per_vote photos); photos with at least min_votes votes are
 //      candidates, the max_candidates with most votes are verified;
 //   3. pairs: for a candidate, each listing descriptor's nearest descriptor of that photo
 //      (within match_distance, and nearer than ratio x the second nearest: Lowe's test);
@@ -61,6 +62,8 @@ struct FeatureBankOptions {
   // Photos with at least this many votes are candidates (the pairs of step 3 then find the
   // descriptors that the vote radius missed).
   int min_votes = 8;
+  // A listing descriptor that meets more genuine photos than this does not vote.
+  int max_photos_per_vote = 2;
   // At most this many candidate photos are verified per listing photo.
   int max_candidates = 3;
   // Pairing: nearest genuine descriptor within match_distance bits, and nearer than
