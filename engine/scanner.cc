@@ -89,7 +89,7 @@ struct Scanner::Impl {
   // into s.luma for the stages after PDQ. False, with the reason in r.detail, when it
   // cannot be read any more.
   bool DecodeCached(Scanner::Scratch::Impl& s, ImageResult& r) const;
-  // Adds the genuine photos of s.edited_matches (or of s.bank_matches, as stage kPdq) to
+  // Adds the genuine photos of s.stage_matches (whichever stage found them) to
   // s.image_matches, keeping the best match per rights holder.
   void AddImageMatches(int32_t image, int quality, Scanner::Scratch::Impl& s) const;
   // Builds `edited` and sets info.photo_features. A build without OpenCV has no feature
@@ -124,7 +124,7 @@ struct Scanner::Scratch::Impl {
   models::PhotoBank::Scratch bank_scratch;
   std::vector<models::BankMatch> bank_matches;
   std::optional<models::PhotoMatcher::Scratch> edited_scratch;  // made at the first use
-  std::vector<models::StageMatch> edited_matches;
+  std::vector<models::StageMatch> stage_matches;  // of the photo being matched, any stage
   std::vector<engine::ImageMatch> image_matches;  // best per holder
   std::vector<models::IndexMatch> known_hits;
   std::vector<engine::KnownPhotoMatch> known_photos;  // best per holder
@@ -273,7 +273,7 @@ bool Scanner::Impl::DecodeCached(Scanner::Scratch::Impl& s, ImageResult& r) cons
 }
 
 void Scanner::Impl::AddImageMatches(int32_t image, int quality, Scanner::Scratch::Impl& s) const {
-  for (const models::StageMatch& m : s.edited_matches) {
+  for (const models::StageMatch& m : s.stage_matches) {
     const models::PhotoBank::Photo& photo = bank->photo(m.photo);
     engine::ImageMatch candidate;
     candidate.holder = photo.holder;
@@ -340,26 +340,26 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     }
     if (bank == nullptr) continue;
     bank->Query(pdq.hash, policy.image.max_distance, s.bank_scratch, s.bank_matches);
-    s.edited_matches.clear();
+    s.stage_matches.clear();
     for (const models::BankMatch& m : s.bank_matches) {
-      s.edited_matches.push_back({m.photo, models::MatchStage::kPdq, m.variant, m.distance, 0});
+      s.stage_matches.push_back({m.photo, models::MatchStage::kPdq, m.variant, m.distance, 0});
     }
     // The later stages need the pixels: a photo whose hash came from the cache is decoded
     // now (else a rescan would lose what the first scan found); a hash carried by the
     // listing has no file to decode (docs/images.md, "Edited photos").
-    if (s.edited_matches.empty() && edited != nullptr &&
+    if (s.stage_matches.empty() && edited != nullptr &&
         (r.source == HashSource::kDecoded ||
          (r.source == HashSource::kCache && DecodeCached(s, r)))) {
       if (!s.edited_scratch.has_value()) s.edited_scratch.emplace();
       if (absl::Status st =
               edited->MatchAfterPdq(s.luma, policy.image.max_distance, policy.image.min_quality,
-                                    *s.edited_scratch, s.edited_matches);
+                                    *s.edited_scratch, s.stage_matches);
           !st.ok()) {
-        // The photo was hashed and PDQ-matched; only the feature stage failed on it.
+        // The photo was hashed and PDQ found nothing; only a later stage failed on it.
         r.detail.assign(st.message().data(), st.message().size());
       }
     }
-    r.matched = !s.edited_matches.empty();
+    r.matched = !s.stage_matches.empty();
     AddImageMatches(static_cast<int32_t>(i), pdq.quality, s);
   }
   std::sort(
