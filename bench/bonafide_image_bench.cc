@@ -2,7 +2,7 @@
 //
 //   bonafide_image_bench --data DIR [--photos 1000] [--large-photos 20] [--genuine 250]
 //       [--threads 1,2] [--repeats 3] [--batches 16] [--hamming-bank 1000000]
-//       [--json results.json] [--work-dir DIR]
+//       [--edited-photos on|off] [--json results.json] [--work-dir DIR]
 //
 // Generates in DIR, or reuses when DIR/manifest.txt matches the flags, a reproducible photo
 // set drawn in code (gradients, shapes, text and sensor-like noise, so that JPEG sizes are a
@@ -22,8 +22,10 @@
 // and flat versus multi-index Hamming search over the bank's hashes (and over the bank
 // padded with random hashes to --hamming-bank), queried with the listing photos' hashes.
 // Every configuration runs in its own forked child, so that its peak RSS (wait4) is its
-// own; the parent never touches OpenCV or oneTBB. Each figure is the median of --repeats
-// passes; ratios are to the scan with the most threads on the same set.
+// own; the parent never touches OpenCV or oneTBB. --edited-photos (ScannerOptions::
+// edited_photos, on by default as in the scanner) runs the stages after PDQ (trimmed PDQ,
+// local features) on every photo PDQ does not match; off measures PDQ alone. Each figure is the
+// median of --repeats passes; ratios are to the scan with the most threads on the same set.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -91,6 +93,7 @@ struct Options {
   int batches = 16;
   // The nightly rescan's share of new photos, in percent (2; 0 = no rescan rows).
   double rescan_changed_percent = 2;
+  bool edited_photos = true;  // ScannerOptions::edited_photos
   std::string json;
   std::string work_dir = fs::temp_directory_path().string();
 };
@@ -565,6 +568,7 @@ ScannerOptions ScannerOptionsFor(const Options& o) {
   options.cache_dir = o.data + "/cache";
   options.image_root = o.data + "/images";
   options.photo_cache_max_entries = 0;
+  options.edited_photos = o.edited_photos;
   return options;
 }
 
@@ -856,6 +860,10 @@ Options ParseFlags(int argc, char** argv) {
           o.rescan_changed_percent > 100) {
         Die("bad --rescan-changed (a percentage)");
       }
+    } else if (name == "--edited-photos") {
+      const std::string v = value();
+      if (v != "on" && v != "off") Die("bad --edited-photos (on or off)");
+      o.edited_photos = v == "on";
     } else if (name == "--json") {
       o.json = value();
     } else if (name == "--work-dir") {
@@ -863,8 +871,8 @@ Options ParseFlags(int argc, char** argv) {
     } else {
       Die("usage: bonafide_image_bench --data DIR [--photos N] [--large-photos N] "
           "[--genuine N] [--small-size WxH] [--large-size WxH] [--threads 1,2] [--repeats N] "
-          "[--batches N] [--hamming-bank N] [--rescan-changed PERCENT] [--json FILE] "
-          "[--work-dir DIR]");
+          "[--batches N] [--hamming-bank N] [--rescan-changed PERCENT] "
+          "[--edited-photos on|off] [--json FILE] [--work-dir DIR]");
     }
   }
   if (o.data.empty()) Die("--data DIR is required (the photo set is generated there)");
@@ -1223,10 +1231,10 @@ int Main(int argc, char** argv) {
                  o.data.c_str());
   }
   std::printf(
-      "photo set %s; bank: %d genuine photos (%d too plain), %d hashes; median of %d; "
-      "load average %s\n",
-      o.data.c_str(), bank.genuine, bank.too_plain, 8 * (bank.genuine - bank.too_plain), o.repeats,
-      load_start.c_str());
+      "photo set %s; bank: %d genuine photos (%d too plain), %d hashes; stages after PDQ %s; "
+      "median of %d; load average %s\n",
+      o.data.c_str(), bank.genuine, bank.too_plain, 8 * (bank.genuine - bank.too_plain),
+      o.edited_photos ? "on" : "off", o.repeats, load_start.c_str());
 
   std::string sets_json;
   Run scan2;  // the 2-thread scan of the first set

@@ -5,9 +5,10 @@
 # A static libbonafide lists these targets as link-only dependencies, so a consumer must
 # recreate exactly the same names: PkgConfig::RE2, PkgConfig::HS, PkgConfig::ZSTD,
 # PkgConfig::LIBPQ (Debian ships only .pc files for them) and OpenCV::core, imgproc,
-# imgcodecs (made by hand: OpenCV's own package file needs the libopencv-dev metapackage,
-# which pulls in every module). A target that already exists is left alone, so a
-# project that defined its own OpenCV::core (or runs pkg_check_modules(RE2 ...)) works.
+# imgcodecs, features2d, calib3d (made by hand: OpenCV's own package file needs the
+# libopencv-dev metapackage, which pulls in every module). A target that already exists is
+# left alone, so a project that defined its own OpenCV::core (or runs
+# pkg_check_modules(RE2 ...)) works.
 # libpq and imgcodecs are not linked but opened at their first use (docs/design.md,
 # "Start-up"); they are looked for all the same, so that a missing one is said here, at
 # configure time, rather than by the first connection or photo.
@@ -71,12 +72,13 @@ function(bonafide_find_library_dependencies)
     endif()
   endforeach()
 
-  # OpenCV: only the three modules the image stage decodes with (Debian's
-  # libopencv-{core,imgproc,imgcodecs}-dev). imgcodecs is not linked but opened at the
-  # first decode (models/image_decode_opencv.cc), so it must be there at run time.
+  # OpenCV: only the modules the image stage uses: decoding (Debian's
+  # libopencv-{core,imgproc,imgcodecs}-dev; imgcodecs is not linked but opened at the first
+  # decode, models/image_decode_opencv.cc, so it must be there at run time) and the
+  # local-feature stage, ORB and RANSAC homographies (libopencv-{features2d,calib3d}-dev).
   if(ARG_WITH_OPENCV)
     find_path(BONAFIDE_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 ${mode})
-    foreach(module core imgproc imgcodecs)
+    foreach(module core imgproc imgcodecs features2d calib3d)
       if(TARGET OpenCV::${module})
         continue()
       endif()

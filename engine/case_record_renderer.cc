@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "models/photo_matcher.h"
 #include "util/decimal.h"
 #include "util/hash.h"
 #include "util/strings.h"
@@ -173,16 +174,34 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
         AppendJsonString(genuine.path, r);
         r.append(",\"product\":");
         AppendJsonString(product.id, r);
-        absl::StrAppend(&r, ",\"variant\":\"", Scanner::ImageVariantName(sig.variant),
-                        "\",\"distance\":", sig.distance,
-                        ",\"max_distance\":", policy.image.max_distance,
-                        ",\"quality\":", sig.quality, ",\"genuine_quality\":", genuine.quality);
-        absl::StrAppendFormat(&explanation,
-                              " photo %s is genuine photo %s of %s (%s, distance %d of at "
-                              "most %d);",
-                              photo, genuine.path, product.id,
-                              Scanner::ImageVariantName(sig.variant), sig.distance,
-                              policy.image.max_distance);
+        // A whole-photo PDQ match has no "stage" (its evidence predates the later stages).
+        if (sig.stage == static_cast<uint8_t>(models::MatchStage::kFeatures)) {
+          absl::StrAppend(&r, ",\"stage\":\"", Scanner::ImageStageName(sig.stage),
+                          "\",\"inliers\":", sig.inliers,
+                          ",\"min_inliers\":", info_.photo_features_min_inliers);
+          absl::StrAppendFormat(&explanation,
+                                " photo %s shows genuine photo %s of %s (local features: %d "
+                                "matching points of at least %d);",
+                                photo, genuine.path, product.id, sig.inliers,
+                                info_.photo_features_min_inliers);
+        } else {
+          if (sig.stage != static_cast<uint8_t>(models::MatchStage::kPdq)) {
+            absl::StrAppend(&r, ",\"stage\":\"", Scanner::ImageStageName(sig.stage), "\"");
+          }
+          absl::StrAppend(&r, ",\"variant\":\"", Scanner::ImageVariantName(sig.variant),
+                          "\",\"distance\":", sig.distance,
+                          ",\"max_distance\":", policy.image.max_distance);
+          absl::StrAppendFormat(&explanation,
+                                " photo %s is genuine photo %s of %s (%s%s, distance %d of at "
+                                "most %d);",
+                                photo, genuine.path, product.id,
+                                sig.stage == static_cast<uint8_t>(models::MatchStage::kPdq)
+                                    ? ""
+                                    : "inside uniform borders, ",
+                                Scanner::ImageVariantName(sig.variant), sig.distance,
+                                policy.image.max_distance);
+        }
+        absl::StrAppend(&r, ",\"quality\":", sig.quality, ",\"genuine_quality\":", genuine.quality);
         break;
       }
       case SignalKind::kObfuscatedBrand:
@@ -275,6 +294,7 @@ void CaseRecordRenderer::Render(const Listing& listing, const Verdict& verdict,
         photo.String("pdq", Scanner::ImageHashHex(im))
             .Int("quality", im.quality)
             .Raw("matched", im.matched ? "true" : "false");
+        if (!im.detail.empty()) photo.String("detail", im.detail);  // a later stage failed
       } else {
         photo.String("detail", im.detail);
       }

@@ -394,8 +394,10 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
       sig.image = m.image;
       sig.genuine_photo = m.genuine_photo;
       sig.variant = m.variant;
+      sig.stage = m.stage;
       sig.distance = m.distance;
       sig.quality = m.quality;
+      sig.inliers = m.inliers;
       verdict.signals.push_back(sig);
     }
     if (st.evasive_brand) {

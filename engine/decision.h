@@ -35,8 +35,10 @@ struct ImageMatch {
   int32_t image = -1;          // index into listing.images
   int32_t genuine_photo = -1;  // index into the photo bank
   uint8_t variant = 0;         // models::Dihedral
+  uint8_t stage = 0;           // models::MatchStage
   int16_t distance = 0;
   int16_t quality = 0;  // of the listing photo
+  int16_t inliers = 0;  // stage kFeatures
 };
 
 // Reusable per-thread state of Decide(). Thread-compatible.

@@ -12,6 +12,7 @@
 
 #include "engine/case_record_renderer.h"
 #include "models/pdq.h"
+#include "models/photo_matcher.h"
 #include "util/strings.h"
 
 namespace bonafide::engine {
@@ -111,6 +112,7 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
         absl::StrAppend(&line, " (below ", policy.image.min_quality, ": too plain to match)");
       }
       if (image.matched) line += ", matches a genuine photo";
+      if (!image.detail.empty()) absl::StrAppend(&line, " (", image.detail, ")");
     } else if (!image.detail.empty()) {
       absl::StrAppend(&line, " (", image.detail, ")");
     }
@@ -171,10 +173,18 @@ ListingExplanation Explain(const rules::CompiledRules& rules, const RulesInfo& i
     // Image.
     const Signal* image = Find(verdict, hv, SignalKind::kImage);
     std::string image_why;
-    if (image != nullptr) {
+    if (image != nullptr && image->stage == static_cast<uint8_t>(models::MatchStage::kFeatures)) {
+      image_why = absl::StrFormat(
+          "photo #%d shows genuine photo %s (local features: %d matching points, at least %d)",
+          image->image, info.genuine_photos[image->genuine_photo].path, image->inliers,
+          info.photo_features_min_inliers);
+    } else if (image != nullptr) {
       image_why =
-          absl::StrFormat("photo #%d matches genuine photo %s at distance %d (%s), limit %d",
+          absl::StrFormat("photo #%d matches genuine photo %s%s at distance %d (%s), limit %d",
                           image->image, info.genuine_photos[image->genuine_photo].path,
+                          image->stage == static_cast<uint8_t>(models::MatchStage::kPdq)
+                              ? ""
+                              : " inside uniform borders",
                           image->distance, Scanner::ImageVariantName(image->variant), max_distance);
     } else if (info.image_root.empty()) {
       image_why = "photos not read (no image root: --images)";

@@ -24,6 +24,7 @@
 #include "models/image_decode.h"
 #include "models/pdq.h"
 #include "models/photo_bank.h"
+#include "models/photo_matcher.h"
 #include "rules/compiled_rules.h"
 #include "rules/normalize.h"
 #include "rules/rule_pack.h"
@@ -41,6 +42,9 @@ struct Scanner::Impl {
   // The genuine photos; null when no product registers any (then nothing image-related
   // costs anything).
   std::shared_ptr<const models::PhotoBank> bank;
+  // The stages after PDQ (trimmed PDQ, local features); null without a bank or when
+  // ScannerOptions::edited_photos is false.
+  std::unique_ptr<const models::PhotoMatcher> edited;
   // What the rights holders' verdicts taught (ScannerOptions::feedback).
   engine::FeedbackIndex feedback;
   RulesInfo info;
@@ -82,6 +86,16 @@ struct Scanner::Impl {
   bool HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& scratch,
                    std::array<models::PdqResult, models::kNumDihedral>& variants,
                    size_t& variant_count, ImageResult& r) const;
+  // Decodes the photo at s.path (resolved by HashPhoto, whose hash came from the cache)
+  // into s.luma for the stages after PDQ. False, with the reason in r.detail, when it
+  // cannot be read any more.
+  bool DecodeCached(Scanner::Scratch::Impl& s, ImageResult& r) const;
+  // Adds the genuine photos of s.stage_matches (whichever stage found them) to
+  // s.image_matches, keeping the best match per rights holder.
+  void AddImageMatches(int32_t image, int quality, Scanner::Scratch::Impl& s) const;
+  // Builds `edited` and sets info.photo_features. A build without OpenCV has no feature
+  // stage (reported, not an error). Errors: a genuine photo that cannot be read or decoded.
+  absl::Status BuildEditedPhotoStages(const rules::RulePack& pack);
 };
 
 struct Scanner::Scratch::Impl {
@@ -110,6 +124,8 @@ struct Scanner::Scratch::Impl {
   models::PdqHasher hasher;
   models::PhotoBank::Scratch bank_scratch;
   std::vector<models::BankMatch> bank_matches;
+  std::optional<models::PhotoMatcher::Scratch> edited_scratch;  // made at the first use
+  std::vector<models::StageMatch> stage_matches;  // of the photo being matched, any stage
   std::vector<engine::ImageMatch> image_matches;  // best per holder
   std::vector<models::IndexMatch> known_hits;
   std::vector<engine::KnownPhotoMatch> known_photos;  // best per holder
@@ -148,6 +164,14 @@ void SetFailure(const absl::Status& status, ImageResult& r) {
       break;
   }
   r.detail.assign(status.message().data(), status.message().size());
+}
+
+// True when image match `a` is stronger evidence than `b`: an earlier stage (whole-photo
+// PDQ, then trimmed PDQ, then local features), then a smaller distance, then more inliers.
+bool Better(const engine::ImageMatch& a, const engine::ImageMatch& b) {
+  if (a.stage != b.stage) return a.stage < b.stage;
+  if (a.distance != b.distance) return a.distance < b.distance;
+  return a.inliers > b.inliers;
 }
 
 // Returns the product of every genuine photo, in PhotoBank order.
@@ -242,6 +266,36 @@ bool Scanner::Impl::HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& 
   return true;
 }
 
+bool Scanner::Impl::DecodeCached(Scanner::Scratch::Impl& s, ImageResult& r) const {
+  absl::Status st = models::ReadImageFile(s.path, s.decoder.limits().max_bytes, s.file_bytes);
+  if (st.ok()) st = s.decoder.Decode(s.file_bytes, models::DecodeMode::kReduced, s.luma);
+  if (!st.ok()) r.detail.assign(st.message().data(), st.message().size());
+  return st.ok();
+}
+
+void Scanner::Impl::AddImageMatches(int32_t image, int quality, Scanner::Scratch::Impl& s) const {
+  for (const models::StageMatch& m : s.stage_matches) {
+    const models::PhotoBank::Photo& photo = bank->photo(m.photo);
+    engine::ImageMatch candidate;
+    candidate.holder = photo.holder;
+    candidate.product = photo.product;
+    candidate.image = image;
+    candidate.genuine_photo = static_cast<int32_t>(m.photo);
+    candidate.variant = static_cast<uint8_t>(m.variant);
+    candidate.stage = static_cast<uint8_t>(m.stage);
+    candidate.distance = static_cast<int16_t>(m.distance);
+    candidate.quality = static_cast<int16_t>(quality);
+    candidate.inliers = static_cast<int16_t>(std::min(m.inliers, 32767));
+    auto it = std::find_if(s.image_matches.begin(), s.image_matches.end(),
+                           [&](const engine::ImageMatch& x) { return x.holder == photo.holder; });
+    if (it == s.image_matches.end()) {
+      s.image_matches.push_back(candidate);
+    } else if (Better(candidate, *it)) {  // ties: the earlier photo stays
+      *it = candidate;
+    }
+  }
+}
+
 void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s) const {
   s.images.clear();
   s.image_matches.clear();
@@ -287,25 +341,27 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     }
     if (bank == nullptr) continue;
     bank->Query(pdq.hash, policy.image.max_distance, s.bank_scratch, s.bank_matches);
-    r.matched = !s.bank_matches.empty();
+    s.stage_matches.clear();
     for (const models::BankMatch& m : s.bank_matches) {
-      const models::PhotoBank::Photo& photo = bank->photo(m.photo);
-      engine::ImageMatch candidate;
-      candidate.holder = photo.holder;
-      candidate.product = photo.product;
-      candidate.image = static_cast<int32_t>(i);
-      candidate.genuine_photo = static_cast<int32_t>(m.photo);
-      candidate.variant = static_cast<uint8_t>(m.variant);
-      candidate.distance = static_cast<int16_t>(m.distance);
-      candidate.quality = static_cast<int16_t>(pdq.quality);
-      auto it = std::find_if(s.image_matches.begin(), s.image_matches.end(),
-                             [&](const engine::ImageMatch& x) { return x.holder == photo.holder; });
-      if (it == s.image_matches.end()) {
-        s.image_matches.push_back(candidate);
-      } else if (candidate.distance < it->distance) {  // ties: the earlier photo stays
-        *it = candidate;
+      s.stage_matches.push_back({m.photo, models::MatchStage::kPdq, m.variant, m.distance, 0});
+    }
+    // The later stages need the pixels: a photo whose hash came from the cache is decoded
+    // now (else a rescan would lose what the first scan found); a hash carried by the
+    // listing has no file to decode (docs/images.md, "Edited photos").
+    if (s.stage_matches.empty() && edited != nullptr &&
+        (r.source == HashSource::kDecoded ||
+         (r.source == HashSource::kCache && DecodeCached(s, r)))) {
+      if (!s.edited_scratch.has_value()) s.edited_scratch.emplace();
+      if (absl::Status st =
+              edited->MatchAfterPdq(s.luma, policy.image.max_distance, policy.image.min_quality,
+                                    *s.edited_scratch, s.stage_matches);
+          !st.ok()) {
+        // The photo was hashed and PDQ found nothing; only a later stage failed on it.
+        r.detail.assign(st.message().data(), st.message().size());
       }
     }
+    r.matched = !s.stage_matches.empty();
+    AddImageMatches(static_cast<int32_t>(i), pdq.quality, s);
   }
   std::sort(
       s.image_matches.begin(), s.image_matches.end(),
@@ -314,6 +370,30 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
             [](const engine::KnownPhotoMatch& a, const engine::KnownPhotoMatch& b) {
               return a.holder < b.holder;
             });
+}
+
+absl::Status Scanner::Impl::BuildEditedPhotoStages(const rules::RulePack& pack) {
+  models::FeatureBankOptions options;
+  size_t failed = 0;
+  auto features = models::FeatureBank::Build(*bank, options, &failed);
+  std::shared_ptr<const models::FeatureBank> feature_bank;
+  if (features.ok()) {
+    feature_bank = std::move(*features);
+    info.photo_features =
+        absl::StrFormat("on: %d photos, %d keypoints", feature_bank->matchable_photos(),
+                        feature_bank->descriptor_count());
+    info.photo_features_min_inliers = options.geometry.min_inliers;
+  } else if (features.status().code() == absl::StatusCode::kUnimplemented) {
+    info.photo_features = absl::StrCat("unavailable: ", features.status().message());
+  } else {
+    const rules::Product& product = *PhotoProducts(pack)[failed];
+    return absl::Status(features.status().code(),
+                        absl::StrFormat("%s: product \"%s\": genuine photo %s",
+                                        rules::FormatLocation(product.location), product.id,
+                                        features.status().message()));
+  }
+  edited = std::make_unique<const models::PhotoMatcher>(bank, std::move(feature_bank));
+  return absl::OkStatus();
 }
 
 Scanner::Scratch::Scratch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -386,6 +466,9 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
           absl::StrFormat("%016x%016x", photo.content_digest.first, photo.content_digest.second));
     }
     info.genuine_photos_hashed = impl->bank->hashed_count();
+    if (options.edited_photos) {
+      BONAFIDE_RETURN_IF_ERROR(impl->BuildEditedPhotoStages(compiled));
+    }
   }
   info.rules_version = rules_version.Hex64();
   if (!options.image_root.empty()) {
@@ -562,6 +645,11 @@ const RulesInfo& Scanner::rules_info() const { return impl_->info; }
 absl::StatusOr<ScanSummary> Scanner::ScanFiles(const std::vector<std::string>& inputs,
                                                CaseSink& sink, const ScanOptions& options) const {
   return engine::ScanRun(*this, inputs, sink, options).Run();
+}
+
+const char* Scanner::ImageStageName(int stage) {
+  if (stage < 0 || stage > static_cast<int>(models::MatchStage::kFeatures)) return "pdq";
+  return models::MatchStageName(static_cast<models::MatchStage>(stage));
 }
 
 const char* Scanner::ImageVariantName(int variant) {

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libabsl-dev libre2-dev libhyperscan-dev libtbb-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libopencv-features2d-dev libopencv-calib3d-dev  # the local-feature photo stage (ORB, RANSAC)
   libsimdjson-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libicu-dev
   libzstd-dev zlib1g-dev
   libpq-dev  # the PostgreSQL outbox backend (libpq directly)

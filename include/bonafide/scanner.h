@@ -72,6 +72,14 @@ struct ScannerOptions {
   // are evicted beyond the bound. Several scans may share the cache at once.
   // docs/images.md ("Listing-photo cache").
   int64_t photo_cache_max_entries = 4'000'000;
+  // The stages after PDQ (docs/images.md, "Edited photos"): a listing photo decoded in
+  // this scan whose PDQ hash matches no genuine photo is hashed again inside its uniform
+  // borders, then matched by local features (ORB keypoints verified by a RANSAC
+  // homography), which finds a genuine photo cropped by up to ~30% of its area or with
+  // text laid over it. Costs keypoints of every genuine photo at Create and, per
+  // unmatched photo, a bounded feature search (RulesInfo::photo_features says what it
+  // loaded). false: PDQ of the whole photo only.
+  bool edited_photos = true;
   TextBackend text_backend = TextBackend::kDefault;
   // What the rights holders' verdicts taught, as Outbox::LoadFeedback() reads it (empty:
   // nothing). Sellers authorized through a verdict are never flagged for that rights
@@ -256,6 +264,12 @@ struct RulesInfo {
   };
   std::vector<GenuinePhoto> genuine_photos;
   int genuine_photos_hashed = 0;  // decoded by Create (the rest came from the cache)
+  // The local-feature stage (ScannerOptions::edited_photos): "on: <n> photos, <k>
+  // keypoints", "off" (not asked for, or no genuine photos), or "unavailable: <why>" (a
+  // build without OpenCV).
+  std::string photo_features = "off";
+  // Keypoints that must agree for a local-feature match (reported in its evidence).
+  int photo_features_min_inliers = 0;
 
   int patterns = 0;  // text patterns compiled
   // A digest of everything loaded that can change a decision: every field of the rule pack
@@ -351,6 +365,8 @@ class BONAFIDE_EXPORT Scanner {
   // Returns the name of a Signal::variant: "original", "rotate90", "rotate180",
   // "rotate270", "flip_x", "flip_y", "transpose", "transverse".
   static const char* ImageVariantName(int variant);
+  // Returns the name of a Signal::stage: "pdq", "pdq_trimmed", "features".
+  static const char* ImageStageName(int stage);
   // Returns the canonical 64-digit hex of an ImageResult's hash.
   static std::string ImageHashHex(const ImageResult& image);
 

@@ -56,11 +56,17 @@ struct Signal {
   // seen in rotation/flip `variant` (Scanner::ImageVariantName()); `quality` is the listing
   // photo's PDQ quality. kKnownCounterfeitPhoto: the same, but of counterfeit photo
   // `index` (genuine_photo is -1).
+  // kImage: `stage` (Scanner::ImageStageName()) says what found the genuine photo: the PDQ
+  // hash of the whole photo (0, "pdq"), of the photo inside its uniform borders (1,
+  // "pdq_trimmed"), or local features (2, "features": `inliers` keypoints agree on one
+  // homography; variant and distance are then 0).
   int32_t image = -1;
   int32_t genuine_photo = -1;
   uint8_t variant = 0;
+  uint8_t stage = 0;
   int16_t distance = 0;
   int16_t quality = 0;
+  int16_t inliers = 0;
 };
 
 // What became of one listing photo.
@@ -114,7 +120,9 @@ struct ImageResult {
   // PDQ hash (kHashed, kTooPlain): bit k is bit k % 64 of hash[k / 64], as
   // models::Hash256; Scanner::ImageHashHex() gives the canonical hex.
   uint64_t hash[4] = {0, 0, 0, 0};
-  std::string detail;  // why it could not be read (failures only; "" otherwise)
+  // Why it could not be read (failures), or, for a hashed photo, why the stages after PDQ
+  // could not run on it (docs/images.md, "Edited photos"); "" otherwise.
+  std::string detail;
 };
 
 // Why a rights holder's price rule did not apply.

@@ -4,7 +4,8 @@
 #   1. such a build is configured (library only): nothing in its build files nor its
 #      bonafide.pc names an OpenCV library or header directory;
 #   2. LIBRARY, the text-only libbonafide.so that tests/CMakeLists.txt links from this
-#      tree's objects with the OpenCV-free decoder (and --no-undefined), needs no OpenCV.
+#      tree's objects with the OpenCV-free decoder and feature stage (and --no-undefined),
+#      needs no OpenCV.
 #
 # Usage: run_without_opencv_test.sh SOURCE_DIR WORK_DIR LIBRARY
 set -euo pipefail
@@ -28,6 +29,8 @@ if grep -El -e "$opencv" "${files[@]}"; then
 fi
 grep -q 'image_decode_without_opencv\.cc' "$work/build.ninja" ||
   fail "a build with BONAFIDE_WITH_OPENCV=OFF does not compile image_decode_without_opencv.cc"
+grep -q 'local_features_without_opencv\.cc' "$work/build.ninja" ||
+  fail "a build with BONAFIDE_WITH_OPENCV=OFF does not compile local_features_without_opencv.cc"
 
 readelf -d "$library" | grep NEEDED
 if readelf -d "$library" | grep -q 'NEEDED.*opencv'; then
