@@ -95,7 +95,7 @@ struct Scanner::Impl {
   void AddImageMatches(int32_t image, int quality, Scanner::Scratch::Impl& s) const;
   // Builds `edited` and sets info.photo_features. A build without OpenCV has no feature
   // stage (reported, not an error). Errors: a genuine photo that cannot be read or decoded.
-  absl::Status BuildEditedPhotoStages(const rules::RulePack& pack);
+  absl::Status BuildEditedPhotoStages(const rules::RulePack& pack, const std::string& cache_dir);
 };
 
 struct Scanner::Scratch::Impl {
@@ -372,8 +372,10 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
             });
 }
 
-absl::Status Scanner::Impl::BuildEditedPhotoStages(const rules::RulePack& pack) {
+absl::Status Scanner::Impl::BuildEditedPhotoStages(const rules::RulePack& pack,
+                                                   const std::string& cache_dir) {
   models::FeatureBankOptions options;
+  options.cache_dir = cache_dir;
   size_t failed = 0;
   auto features = models::FeatureBank::Build(*bank, options, &failed);
   std::shared_ptr<const models::FeatureBank> feature_bank;
@@ -467,7 +469,7 @@ absl::StatusOr<std::unique_ptr<Scanner>> Scanner::Create(const ScannerOptions& o
     }
     info.genuine_photos_hashed = impl->bank->hashed_count();
     if (options.edited_photos) {
-      BONAFIDE_RETURN_IF_ERROR(impl->BuildEditedPhotoStages(compiled));
+      BONAFIDE_RETURN_IF_ERROR(impl->BuildEditedPhotoStages(compiled, options.cache_dir));
     }
   }
   info.rules_version = rules_version.Hex64();

@@ -1,12 +1,137 @@
 #include "models/feature_bank.h"
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
+#include "util/files.h"
+#include "util/hash.h"
+
 namespace bonafide::models {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Keypoint cache: magic (8), record count (u32), records, then the Hasher128 digest of
+// everything before it (16). A record: the photo's content digest (16), width, height and
+// keypoint count (3 x u32), the points (count x 2 x f32), the descriptors (count x 32).
+// Native byte order: the cache never leaves the machine (x86-64 is the build floor).
+
+constexpr char kCacheMagic[8] = {'B', 'F', 'O', 'R', 'B', 'C', '0', '1'};
+using ContentDigest = std::pair<uint64_t, uint64_t>;
+using CacheMap = absl::flat_hash_map<ContentDigest, LocalFeatures>;
+
+// Options that change what a photo's keypoints are name the file, so that different
+// options never read each other's keypoints.
+std::string CachePath(const FeatureBankOptions& options) {
+  Hasher128 key;
+  key.Add(absl::StrCat("orb ", options.features.max_side, " ", options.features.max_keypoints, " ",
+                       options.features.levels, " ", LocalFeatureVersion()));
+  return absl::StrCat(options.cache_dir, "/orb-photos-v1-", key.Hex64(), ".bin");
+}
+
+template <typename T>
+void Put(std::string& out, const T& value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+// Reads values off the front of a byte range; false once it runs short.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view bytes) : rest_(bytes) {}
+  template <typename T>
+  bool Get(T& value) {
+    return Get(&value, sizeof value);
+  }
+  bool Get(void* out, size_t size) {
+    if (rest_.size() < size) return false;
+    std::memcpy(out, rest_.data(), size);
+    rest_.remove_prefix(size);
+    return true;
+  }
+  bool at_end() const { return rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+};
+
+ContentDigest Checksum(std::string_view bytes) {
+  Hasher128 hasher;
+  hasher.Add(bytes);
+  return hasher.Digest();
+}
+
+// Anything unexpected gives an empty map (the photos are then extracted again).
+CacheMap ReadCache(const std::string& path) {
+  CacheMap map;
+  const absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok() || bytes->size() < sizeof kCacheMagic + 4 + 16 ||
+      std::memcmp(bytes->data(), kCacheMagic, sizeof kCacheMagic) != 0) {
+    return map;
+  }
+  const std::string_view body(bytes->data(), bytes->size() - 16);
+  ContentDigest stored;
+  std::memcpy(&stored.first, bytes->data() + body.size(), 8);
+  std::memcpy(&stored.second, bytes->data() + body.size() + 8, 8);
+  if (Checksum(body) != stored) return map;
+  Cursor in(body.substr(sizeof kCacheMagic));
+  uint32_t count = 0;
+  if (!in.Get(count)) return {};
+  for (uint32_t r = 0; r < count; ++r) {
+    ContentDigest digest;
+    uint32_t width = 0, height = 0, points = 0;
+    if (!in.Get(digest.first) || !in.Get(digest.second) || !in.Get(width) || !in.Get(height) ||
+        !in.Get(points) || points > body.size()) {
+      return {};
+    }
+    LocalFeatures f;
+    f.width = static_cast<int>(width);
+    f.height = static_cast<int>(height);
+    f.points.resize(points);
+    f.descriptors.resize(points);
+    for (FeaturePoint& p : f.points) {
+      if (!in.Get(p.x) || !in.Get(p.y)) return {};
+    }
+    for (Hash256& d : f.descriptors) {
+      if (!in.Get(d.words, sizeof d.words)) return {};
+    }
+    map.insert_or_assign(digest, std::move(f));
+  }
+  if (!in.at_end()) return {};
+  return map;
+}
+
+void WriteCache(const FeatureBankOptions& options, const CacheMap& map) {
+  std::string data(kCacheMagic, sizeof kCacheMagic);
+  Put(data, static_cast<uint32_t>(map.size()));
+  for (const auto& [digest, f] : map) {
+    Put(data, digest.first);
+    Put(data, digest.second);
+    Put(data, static_cast<uint32_t>(f.width));
+    Put(data, static_cast<uint32_t>(f.height));
+    Put(data, static_cast<uint32_t>(f.size()));
+    for (const FeaturePoint& p : f.points) {
+      Put(data, p.x);
+      Put(data, p.y);
+    }
+    for (const Hash256& d : f.descriptors) data.append(reinterpret_cast<const char*>(d.words), 32);
+  }
+  const ContentDigest check = Checksum(data);
+  Put(data, check.first);
+  Put(data, check.second);
+  std::error_code ec;
+  std::filesystem::create_directories(options.cache_dir, ec);
+  // A cache that cannot be written only costs the next build extracting again.
+  WriteFileAtomically(CachePath(options), data).IgnoreError();
+}
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
     const PhotoBank& photos, const FeatureBankOptions& options, size_t* failed_photo) {
@@ -19,18 +144,29 @@ absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
   FeatureExtractor extractor(options.features);
   std::string bytes;
   std::vector<Hash256> descriptors;
+  CacheMap cache;
+  if (!options.cache_dir.empty()) cache = ReadCache(CachePath(options));
+  bool extracted = false;
   for (uint32_t i = 0; i < photos.photo_count(); ++i) {
     const PhotoBank::Photo& photo = photos.photo(i);
     if (!photo.indexed) continue;
-    absl::Status s = ReadImageFile(photo.path, options.limits.max_bytes, bytes);
-    if (s.ok()) s = decoder.Decode(bytes, DecodeMode::kReduced, luma);
-    if (s.ok()) {
-      s = extractor.Extract(luma.luma.data(), luma.width, luma.height, bank->features_[i]);
-    }
-    if (!s.ok()) {
-      if (failed_photo != nullptr) *failed_photo = i;
-      if (s.code() == absl::StatusCode::kUnimplemented) return s;
-      return absl::Status(s.code(), absl::StrCat(photo.path, ": ", s.message()));
+    if (auto cached = cache.find(photo.content_digest); cached != cache.end()) {
+      bank->features_[i] = cached->second;
+    } else {
+      absl::Status s = ReadImageFile(photo.path, options.limits.max_bytes, bytes);
+      if (s.ok()) s = decoder.Decode(bytes, DecodeMode::kReduced, luma);
+      if (s.ok()) {
+        s = extractor.Extract(luma.luma.data(), luma.width, luma.height, bank->features_[i]);
+      }
+      if (!s.ok()) {
+        if (failed_photo != nullptr) *failed_photo = i;
+        if (s.code() == absl::StatusCode::kUnimplemented) return s;
+        return absl::Status(s.code(), absl::StrCat(photo.path, ": ", s.message()));
+      }
+      if (!options.cache_dir.empty()) {
+        cache.insert_or_assign(photo.content_digest, bank->features_[i]);
+        extracted = true;
+      }
     }
     LocalFeatures& f = bank->features_[i];
     if (static_cast<int>(f.size()) < options.geometry.min_inliers) {
@@ -41,6 +177,7 @@ absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
     descriptors.insert(descriptors.end(), f.descriptors.begin(), f.descriptors.end());
     bank->id_photo_.insert(bank->id_photo_.end(), f.size(), i);
   }
+  if (extracted) WriteCache(options, cache);
   bank->use_multi_ = descriptors.size() > options.multi_index_min_descriptors;
   if (bank->use_multi_) {
     bank->multi_ = MultiIndex::Build(std::move(descriptors));

@@ -69,6 +69,10 @@ struct FeaturePoint {
   float y = 0;
 };
 
+// What Extract computes with ("opencv 4.6.0", or "none" in a build without OpenCV): part of
+// the feature bank's cache key, so that keypoints another OpenCV computed are not read.
+const char* LocalFeatureVersion();
+
 // Keypoints of one photo, in the pixels of the scaled image (width x height).
 struct LocalFeatures {
   int width = 0;

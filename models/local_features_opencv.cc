@@ -33,6 +33,8 @@ FeatureExtractor::~FeatureExtractor() = default;
 FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
+const char* LocalFeatureVersion() { return "opencv " CV_VERSION; }
+
 absl::Status FeatureExtractor::Extract(const float* luma, int width, int height,
                                        LocalFeatures& out) {
   out.descriptors.clear();

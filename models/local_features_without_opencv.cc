@@ -12,6 +12,8 @@ FeatureExtractor::~FeatureExtractor() = default;
 FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
 FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
 
+const char* LocalFeatureVersion() { return "none"; }
+
 absl::Status FeatureExtractor::Extract(const float* /*luma*/, int /*width*/, int /*height*/,
                                        LocalFeatures& out) {
   out = LocalFeatures{};

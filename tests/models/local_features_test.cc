@@ -2,6 +2,7 @@
 // labelled set with recall figures is photo_matcher_test, label slow).
 #include "models/local_features.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "tests/models/labelled_photo_set.h"
 #include "tests/models/synthetic_photos.h"
 #include "tests/test_util.h"
+#include "util/files.h"
 
 namespace bonafide::models {
 namespace {
@@ -114,6 +116,50 @@ TEST_F(FeatureBankTest, LeavesOutPlainPhotosAndIndexesTheOthers) {
   EXPECT_EQ(feature_bank_->matchable_photos(), 4u);
   EXPECT_EQ(feature_bank_->features(4).size(), 0u);
   EXPECT_GT(feature_bank_->descriptor_count(), 400u);
+}
+
+// The keypoint cache gives the same bank without reading a photo, and is ignored when it
+// is corrupt or was written with other options.
+TEST_F(FeatureBankTest, TheCacheGivesTheSameKeypointsWithoutReadingThePhotos) {
+  FeatureBankOptions options;
+  options.cache_dir = dir_.Join("cache");
+  const auto expect_same = [&](const FeatureBank& bank) {
+    ASSERT_EQ(bank.photo_count(), feature_bank_->photo_count());
+    EXPECT_EQ(bank.matchable_photos(), feature_bank_->matchable_photos());
+    for (uint32_t i = 0; i < bank.photo_count(); ++i) {
+      const LocalFeatures& a = bank.features(i);
+      const LocalFeatures& b = feature_bank_->features(i);
+      ASSERT_EQ(a.size(), b.size()) << i;
+      EXPECT_EQ(a.width, b.width);
+      EXPECT_EQ(a.height, b.height);
+      EXPECT_TRUE(a.descriptors == b.descriptors) << i;
+      for (size_t k = 0; k < a.size(); ++k) {
+        EXPECT_EQ(a.points[k].x, b.points[k].x);
+        EXPECT_EQ(a.points[k].y, b.points[k].y);
+      }
+    }
+  };
+  auto cold = FeatureBank::Build(*photo_bank_, options);
+  ASSERT_TRUE(cold.ok()) << cold.status();
+  expect_same(**cold);
+  // Warm: the photos are gone (the PhotoBank already knows their content digests), so
+  // every keypoint must come from the cache.
+  for (int i = 0; i < 4; ++i) std::filesystem::remove(dir_.Join("g" + std::to_string(i) + ".jpg"));
+  auto warm = FeatureBank::Build(*photo_bank_, options);
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  expect_same(**warm);
+  // Other options name another file: extracting is needed (and fails, the photos being
+  // gone), rather than reading keypoints made with the old options.
+  FeatureBankOptions other = options;
+  other.features.max_keypoints = 300;
+  EXPECT_FALSE(FeatureBank::Build(*photo_bank_, other).ok());
+  // A corrupt cache file is not used.
+  for (const auto& entry : std::filesystem::directory_iterator(options.cache_dir)) {
+    std::string bytes = *ReadFile(entry.path().string());
+    bytes[bytes.size() / 2] ^= 0x10;
+    ASSERT_TRUE(WriteFileAtomically(entry.path().string(), bytes).ok());
+  }
+  EXPECT_FALSE(FeatureBank::Build(*photo_bank_, options).ok());
 }
 
 TEST_F(FeatureBankTest, FindsACroppedPhotoAndNotAnUnrelatedOne) {
