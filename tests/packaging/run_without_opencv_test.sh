@@ -19,6 +19,7 @@ fail() {
 opencv='-lopencv|libopencv|opencv4|opencv2'
 
 rm -rf "$work"
+mkdir -p "$(dirname "$work")"  # its log goes beside it
 "$cmake" -S "$source" -B "$work" -G Ninja -DBONAFIDE_WITH_OPENCV=OFF -DBUILD_SHARED_LIBS=ON \
   -DBONAFIDE_BUILD_TESTS=OFF -DBONAFIDE_BUILD_BENCHMARKS=OFF -DBONAFIDE_BUILD_TOOLS=OFF \
   >"$work.log" || { cat "$work.log"; fail "configure with BONAFIDE_WITH_OPENCV=OFF"; }
