@@ -640,13 +640,21 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresOutbox::DoListEvents(
   const std::string after = Int(after_id);
   std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE id > $1");
   std::vector<Param> params = {after};
+  std::string first_key, past_last_key;  // params are views: alive until the query ran
   if (rights_holder) {
     params.emplace_back(*rights_holder);
     absl::StrAppend(&sql, " AND rights_holder = $", params.size());
   }
   if (case_key) {
+    // A case's events: the key range "<case_key>:".."<case_key>;" of the unique index on
+    // event_key (text COLLATE "C": byte order), and the case itself (a rights holder may
+    // contain ':').
     params.emplace_back(*case_key);
     absl::StrAppend(&sql, " AND case_key = $", params.size());
+    params.emplace_back(first_key = absl::StrCat(ToAbsl(*case_key), ":"));
+    absl::StrAppend(&sql, " AND event_key >= $", params.size());
+    params.emplace_back(past_last_key = absl::StrCat(ToAbsl(*case_key), ";"));
+    absl::StrAppend(&sql, " AND event_key < $", params.size());
   }
   sql += " ORDER BY id";
   if (limit > 0) absl::StrAppend(&sql, " LIMIT ", limit);

@@ -718,17 +718,27 @@ absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
 absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
     std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
     std::optional<std::string_view> case_key) {
-  // Only the filters given, so that SQLite takes events_by_case or events_by_rights_holder
-  // (with "?3 IS NULL OR ..." it read every event).
-  std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE id > ?2");
-  if (rights_holder) sql += " AND rights_holder = ?1";
-  if (case_key) sql += " AND case_key = ?3";
+  // Only the filters given, so that SQLite takes an index (with "?3 IS NULL OR ..." it read
+  // every event). A case's events are the key range "<case_key>:".."<case_key>;" of the
+  // unique index on event_key ("case_key = ?3" too: a rights holder may contain ':', so
+  // another case's keys could start with the same text); the unary `+` keeps the planner
+  // from walking the ids in order instead, and the few events of one case are sorted.
+  std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE ");
+  sql += case_key ? "+id > ?2 AND event_key >= ?5 AND event_key < ?6 AND case_key = ?3" : "id > ?2";
+  if (rights_holder) sql += case_key ? " AND +rights_holder = ?1" : " AND rights_holder = ?1";
   sql += " ORDER BY id LIMIT ?4";
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
   if (rights_holder) BindText(stmt.get(), 1, *rights_holder);
   sqlite3_bind_int64(stmt.get(), 2, after_id);
-  if (case_key) BindText(stmt.get(), 3, *case_key);
+  std::string first_key, past_last_key;  // bound without a copy: alive until the end
+  if (case_key) {
+    first_key = absl::StrCat(ToAbsl(*case_key), ":");
+    past_last_key = absl::StrCat(ToAbsl(*case_key), ";");
+    BindText(stmt.get(), 3, *case_key);
+    BindText(stmt.get(), 5, first_key);
+    BindText(stmt.get(), 6, past_last_key);
+  }
   sqlite3_bind_int64(stmt.get(), 4, limit > 0 ? limit : -1);
   return CollectEvents(db_, stmt.get());
 }

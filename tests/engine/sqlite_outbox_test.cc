@@ -124,7 +124,7 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
   ASSERT_NE(outbox, nullptr);
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "4");
   EXPECT_EQ(
       raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                 "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
@@ -132,8 +132,8 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
       "relay_cursors,relay_endpoints,scan_checkpoints,to_publish,verdicts");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "cases_by_holder_status,cases_confirmed,cases_pending,events_by_case,"
-            "events_by_rights_holder,verdicts_by_case");
+            "cases_by_holder_status,cases_confirmed,cases_pending,events_by_rights_holder,"
+            "verdicts_by_case");
   for (const char* table :
        {"announcements", "to_publish", "scan_checkpoints", "verdicts", "authorized_sellers",
         "counterfeit_photos", "deliveries", "relay_cursors", "relay_endpoints", "access_tokens"}) {
@@ -589,14 +589,14 @@ TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
   ASSERT_NE(OpenOrDie(), nullptr);
   {
     RawDb raw(path_);
-    ASSERT_EQ(raw.Exec("PRAGMA user_version = 4"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("PRAGMA user_version = 5"), SQLITE_OK);
   }
   auto outbox = OpenOutbox(path_);
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kFailedPrecondition) << outbox.status();
-  EXPECT_THAT(outbox.status().message(), HasSubstr("version 4"));
+  EXPECT_THAT(outbox.status().message(), HasSubstr("version 5"));
   auto read_only = OpenReadOnly(path_);
   EXPECT_EQ(read_only.status().code(), absl::StatusCode::kFailedPrecondition) << read_only.status();
-  EXPECT_THAT(read_only.status().message(), HasSubstr("version 4"));
+  EXPECT_THAT(read_only.status().message(), HasSubstr("version 5"));
 }
 
 // Disk full, simulated with a file size limit in a child process (the limit and SIGXFSZ
