@@ -154,7 +154,7 @@ StoredEvent ReadEvent(sqlite3_stmt* stmt) {
   e.rights_holder = ColumnText(stmt, 2);
   e.case_key = ColumnText(stmt, 3);
   e.type = ColumnText(stmt, 4);
-  e.payload_json = ColumnText(stmt, 5);
+  e.payload_json = EventPayload(ColumnText(stmt, 5), e.case_key, e.rights_holder);
   e.created_at = ColumnText(stmt, 6);
   return e;
 }
@@ -596,7 +596,7 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     const int64_t revision = c.revision + (type != nullptr ? 1 : 0);
     if (type != nullptr) {
       BONAFIDE_RETURN_IF_ERROR(InsertEvent(c.case_key, c.rights_holder, revision, type,
-                                           CaseEventPayload(c, revision), now));
+                                           StoredCaseEventPayload(c, revision), now));
       CountEvent(type, stats);
     } else {
       ++stats.silent;
@@ -817,7 +817,7 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
     if (result.revision == 0) {
       result.revision = 1;
       BONAFIDE_RETURN_IF_ERROR(InsertEvent(result.case_key, result.rights_holder, 1, "case.opened",
-                                           CaseEventPayload(result, 1), now));
+                                           StoredCaseEventPayload(result, 1), now));
     }
     result.status =
         r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
@@ -833,7 +833,7 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
              " revision = excluded.revision",
              "record announcement", {r.case_key, CaseStatusName(result.status), revision}));
     return InsertEvent(result.case_key, result.rights_holder, result.revision, "case.verdict",
-                       VerdictEventPayload(result, r), now);
+                       StoredVerdictEventPayload(result, r), now);
   });
   if (!status.ok()) return status;
   return result;

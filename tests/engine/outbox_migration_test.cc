@@ -63,7 +63,7 @@ class RawDb {
       std::vector<std::string>& row = rows.emplace_back();
       for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
         const unsigned char* text = sqlite3_column_text(stmt, i);
-        row.push_back(text == nullptr ? "NULL" : reinterpret_cast<const char*>(text));
+        row.emplace_back(text == nullptr ? "NULL" : reinterpret_cast<const char*>(text));
       }
     }
     sqlite3_finalize(stmt);
