@@ -201,6 +201,52 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   EXPECT_EQ(raw.Query("SELECT status FROM cases WHERE case_key = 'acme:shopx:L1'"), "pending");
 }
 
+// A publication inserts its events many rows per statement: ids still follow the cases'
+// order across statements, and an event already stored (a publication replayed after a
+// crash) is skipped alone, not with the rest of its statement's rows.
+TEST_F(SqliteOutboxTest, PublicationOfManyCasesInsertsTheirEventsInCaseOrder) {
+  BONAFIDE_SQLITE_ONLY();
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  constexpr int kCases = 150;  // more than two statements' rows
+  auto listing_id = [](int i) {
+    std::string id = std::to_string(i);
+    return "L" + std::string(3 - id.size(), '0') + id;
+  };
+  std::vector<CaseRecord> cases;
+  for (int i = 0; i < kCases; ++i) cases.push_back(MakeCase("acme", listing_id(i)));
+  OutboxBatch batch;
+  batch.run = "r";
+  batch.cases = cases;
+  ASSERT_TRUE(outbox->Write(batch).ok());
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("INSERT INTO events (event_key, rights_holder, case_key, type, payload,"
+                       " created_at) VALUES ('acme:shopx:L070:1', 'acme', 'acme:shopx:L070',"
+                       " 'case.opened', '{\"seller_id\":\"replayed\"}',"
+                       " '2026-12-05T00:00:00.000Z')"),
+              SQLITE_OK);
+  }
+  auto stats = outbox->Publish("r");
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, kCases);
+  auto events = AllEvents(*outbox);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(kCases));
+  EXPECT_EQ((*events)[0].event_key, "acme:shopx:L070:1");
+  EXPECT_THAT((*events)[0].payload_json, ::testing::EndsWith("\"seller_id\":\"replayed\"}"));
+  std::vector<std::string> published;
+  for (size_t i = 1; i < events->size(); ++i) {
+    EXPECT_GT((*events)[i].id, (*events)[i - 1].id);
+    published.push_back((*events)[i].event_key);
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < kCases; ++i) {
+    if (i != 70) expected.push_back("acme:shopx:" + listing_id(i) + ":1");
+  }
+  EXPECT_EQ(published, expected);
+}
+
 TEST_F(SqliteOutboxTest, RewritingIdenticalCasesChangesNothingVisible) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
