@@ -35,7 +35,6 @@ namespace {
 
 using testing::AllCases;
 using testing::AllEvents;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::kPostgresOutbox;
 using ::testing::MatchesRegex;
@@ -214,6 +213,7 @@ TEST_F(SqliteOutboxTest, PublicationOfManyCasesInsertsTheirEventsInCaseOrder) {
     return "L" + std::string(3 - id.size(), '0') + id;
   };
   std::vector<CaseRecord> cases;
+  cases.reserve(kCases);
   for (int i = 0; i < kCases; ++i) cases.push_back(MakeCase("acme", listing_id(i)));
   OutboxBatch batch;
   batch.run = "r";
@@ -660,6 +660,7 @@ TEST_F(SqliteOutboxTest, DiskFullIsResourceExhausted) {
     struct rlimit limit = {64 * 1024, 64 * 1024};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(11);
     std::vector<CaseRecord> batch;
+    batch.reserve(5000);
     for (int i = 0; i < 5000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
     auto stats = WriteCases(**outbox, batch);
     if (stats.ok()) _exit(12);
@@ -684,6 +685,7 @@ TEST_F(SqliteOutboxTest, WritesTenThousandCasesQuickly) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   std::vector<CaseRecord> batch;
+  batch.reserve(10000);
   for (int i = 0; i < 10000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
   const auto start = std::chrono::steady_clock::now();
   auto stats = WriteCases(*outbox, batch);
