@@ -241,13 +241,10 @@ void CountEvent(std::string_view type, OutboxWriteStats& stats) {
   if (type == "case.reopened") ++stats.reopened;
 }
 
-std::string CaseEventPayload(const StoredCase& c, int64_t revision) {
+std::string StoredCaseEventPayload(const StoredCase& c, int64_t revision) {
   std::string payload;
+  payload.reserve(c.seller_id.size() + c.reasons_json.size() + 96);
   JsonObject(payload)
-      .String("case_key", c.case_key)
-      .String("rights_holder", c.rights_holder)
-      .String("marketplace", c.marketplace)
-      .String("listing_id", c.listing_id)
       .String("seller_id", c.seller_id)
       .String("status", CaseStatusName(c.status))
       .Raw("score", FormatDecimal(c.score))
@@ -257,13 +254,9 @@ std::string CaseEventPayload(const StoredCase& c, int64_t revision) {
   return payload;
 }
 
-std::string VerdictEventPayload(const StoredCase& c, const VerdictRequest& r) {
+std::string StoredVerdictEventPayload(const StoredCase& c, const VerdictRequest& r) {
   std::string payload;
   JsonObject(payload)
-      .String("case_key", c.case_key)
-      .String("rights_holder", c.rights_holder)
-      .String("marketplace", c.marketplace)
-      .String("listing_id", c.listing_id)
       .String("seller_id", c.seller_id)
       .String("status", CaseStatusName(c.status))
       .String("verdict", VerdictKindName(r.verdict))
@@ -271,6 +264,27 @@ std::string VerdictEventPayload(const StoredCase& c, const VerdictRequest& r) {
       .Raw("authorize_seller", r.authorize_seller ? "true" : "false")
       .Int("revision", c.revision)
       .Close();
+  return payload;
+}
+
+std::string EventPayload(std::string_view stored, std::string_view case_key,
+                         std::string_view rights_holder) {
+  const std::optional<CaseKeyParts> parts = ParseCaseKey(case_key);
+  // Whole already (stored before version 4), or a key CaseKey() never makes: as stored.
+  if (stored.size() < 2 || stored.front() != '{' || stored.starts_with("{\"case_key\":") ||
+      !parts.has_value()) {
+    return std::string(stored);
+  }
+  std::string payload;
+  payload.reserve(stored.size() + 2 * case_key.size() + 64);
+  JsonObject(payload)
+      .String("case_key", case_key)
+      .String("rights_holder", rights_holder)
+      .String("marketplace", parts->marketplace)
+      .String("listing_id", parts->listing_id);
+  // The stored members follow; "{}" (no members) closes the object as it is.
+  if (stored.size() > 2) payload.push_back(',');
+  payload.append(stored.substr(1));
   return payload;
 }
 

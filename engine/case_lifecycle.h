@@ -83,10 +83,23 @@ Publication DecidePublication(CaseStatus status, std::string_view material,
 // Adds a published event's type to the counters.
 void CountEvent(std::string_view type, OutboxWriteStats& stats);
 
-// The payload of a scan event (case.opened/updated/closed/reopened) of `c` at `revision`.
-std::string CaseEventPayload(const StoredCase& c, int64_t revision);
-// The payload of case.verdict for `c` (status and revision already the new ones).
-std::string VerdictEventPayload(const StoredCase& c, const VerdictRequest& request);
+// Event payloads are stored without their first four members, which the event row's
+// case_key and rights_holder give (case_key, rights_holder, marketplace, listing_id):
+// about 120 bytes less per event. The Stored*Payload functions make that stored form
+// (`{"seller_id":...}`); EventPayload() makes the whole payload of the stored one, which is
+// what StoredEvent::payload_json carries to the relay, the portal and every reader
+// (docs/outbox-format.md, "Payload").
+//
+// The stored payload of a scan event (case.opened/updated/closed/reopened) of `c` at
+// `revision`.
+std::string StoredCaseEventPayload(const StoredCase& c, int64_t revision);
+// The stored payload of case.verdict for `c` (status and revision already the new ones).
+std::string StoredVerdictEventPayload(const StoredCase& c, const VerdictRequest& request);
+// The whole payload of an event of `case_key` for `rights_holder` stored as `stored`. A
+// payload stored whole (by schema version 3 or earlier: it starts with "case_key") is
+// returned as it is.
+std::string EventPayload(std::string_view stored, std::string_view case_key,
+                         std::string_view rights_holder);
 // The event key of a case's `revision`th event: "<case_key>:<revision>", the webhook-id.
 std::string EventKey(std::string_view case_key, int64_t revision);
 

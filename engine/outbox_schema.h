@@ -13,7 +13,7 @@
 
 namespace bonafide::engine {
 
-inline constexpr int kOutboxSchemaVersion = 3;
+inline constexpr int kOutboxSchemaVersion = 4;
 
 // Creates the schema in an empty database, or migrates an outbox of an earlier version, in
 // one transaction; an outbox already at kOutboxSchemaVersion is left alone.

@@ -92,7 +92,7 @@ StoredEvent ReadEvent(const Result& r, int row) {
   e.rights_holder = r.text(row, 2);
   e.case_key = r.text(row, 3);
   e.type = r.text(row, 4);
-  e.payload_json = r.text(row, 5);
+  e.payload_json = EventPayload(r.view(row, 5), e.case_key, e.rights_holder);
   e.created_at = r.text(row, 6);
   return e;
 }
@@ -510,7 +510,7 @@ absl::StatusOr<std::optional<int64_t>> PostgresOutbox::PublishChunk(std::string_
     const int64_t revision = c.revision + (publication.type != nullptr ? 1 : 0);
     if (publication.type != nullptr) {
       events.push_back({EventKey(c.case_key, revision), c.rights_holder, c.case_key,
-                        publication.type, CaseEventPayload(c, revision)});
+                        publication.type, StoredCaseEventPayload(c, revision)});
       CountEvent(publication.type, stats);
     } else {
       ++stats.silent;
@@ -640,13 +640,21 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresOutbox::DoListEvents(
   const std::string after = Int(after_id);
   std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE id > $1");
   std::vector<Param> params = {after};
+  std::string first_key, past_last_key;  // params are views: alive until the query ran
   if (rights_holder) {
     params.emplace_back(*rights_holder);
     absl::StrAppend(&sql, " AND rights_holder = $", params.size());
   }
   if (case_key) {
+    // A case's events: the key range "<case_key>:".."<case_key>;" of the unique index on
+    // event_key (text COLLATE "C": byte order), and the case itself (a rights holder may
+    // contain ':').
     params.emplace_back(*case_key);
     absl::StrAppend(&sql, " AND case_key = $", params.size());
+    params.emplace_back(first_key = absl::StrCat(ToAbsl(*case_key), ":"));
+    absl::StrAppend(&sql, " AND event_key >= $", params.size());
+    params.emplace_back(past_last_key = absl::StrCat(ToAbsl(*case_key), ";"));
+    absl::StrAppend(&sql, " AND event_key < $", params.size());
   }
   sql += " ORDER BY id";
   if (limit > 0) absl::StrAppend(&sql, " LIMIT ", limit);
@@ -724,7 +732,7 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
     if (result.revision == 0) {
       result.revision = 1;
       events.push_back({EventKey(result.case_key, 1), result.rights_holder, result.case_key,
-                        "case.opened", CaseEventPayload(result, 1)});
+                        "case.opened", StoredCaseEventPayload(result, 1)});
     }
     result.status =
         r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
@@ -740,7 +748,7 @@ absl::StatusOr<StoredCase> PostgresOutbox::RecordVerdict(const VerdictRequest& r
              " revision = excluded.revision",
              "record announcement", {r.case_key, CaseStatusName(result.status), revision}));
     events.push_back({EventKey(result.case_key, result.revision), result.rights_holder,
-                      result.case_key, "case.verdict", VerdictEventPayload(result, r)});
+                      result.case_key, "case.verdict", StoredVerdictEventPayload(result, r)});
     return InsertEvents(events, now);
   });
   if (!status.ok()) return status;

@@ -74,7 +74,6 @@ CREATE TABLE events (
   created_at    text COLLATE "C" NOT NULL
 );
 CREATE INDEX events_by_rights_holder ON events (rights_holder, id);
-CREATE INDEX events_by_case ON events (case_key, id);
 CREATE TABLE verdicts (
   id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   case_key         text COLLATE "C" NOT NULL,
@@ -135,6 +134,8 @@ CREATE TABLE access_tokens (
 );
 )sql";
 
+constexpr const char* kMigrateFromVersion3Sql = "DROP INDEX IF EXISTS events_by_case";
+
 // The advisory lock key (any constant; "bonafide" in ASCII) under which the schema is
 // created.
 constexpr const char* kSchemaLockKey = "7089066773098792293";
@@ -181,15 +182,21 @@ absl::Status CreatePostgresOutbox(pg::Connection& conn) {
     BONAFIDE_ASSIGN_OR_RETURN(const int64_t version, ReadVersion(conn));
     if (version == kOutboxSchemaVersion) return absl::OkStatus();
     if (version > kOutboxSchemaVersion) return NewerVersionError(conn, version);
-    if (version != 0) {
-      // No earlier version was ever released for PostgreSQL.
+    if (version == 3) {
+      // Version 3 to 4, as in SQLite: a case's events are the key range of the unique
+      // event_key, so `events_by_case` only cost every event insert.
+      BONAFIDE_RETURN_IF_ERROR(conn.Exec("drop events_by_case", kMigrateFromVersion3Sql));
+    } else if (version != 0) {
+      // Version 3 was the first released for PostgreSQL.
       return absl::FailedPreconditionError(
           absl::StrCat(conn.location(), ": unknown outbox schema version ", version));
+    } else {
+      BONAFIDE_RETURN_IF_ERROR(conn.Exec("create schema", kCreateSql));
     }
-    BONAFIDE_RETURN_IF_ERROR(conn.Exec("create schema", kCreateSql));
     const std::string version_text = absl::StrCat(kOutboxSchemaVersion);
     return conn.Exec("set schema version",
-                     "INSERT INTO outbox_meta (key, value) VALUES ('schema_version', $1)",
+                     "INSERT INTO outbox_meta (key, value) VALUES ('schema_version', $1)"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                      {version_text});
   });
   const absl::Status unlocked =
@@ -205,6 +212,13 @@ absl::Status CheckPostgresOutboxVersion(pg::Connection& conn) {
         absl::StrCat(conn.location(), ": not a bonafide outbox (no schema version)"));
   }
   if (version > kOutboxSchemaVersion) return NewerVersionError(conn, version);
+  if (version == 3) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        conn.location(), ": outbox schema version 3 needs migrating to version ",
+        kOutboxSchemaVersion,
+        ", which a read-only open does not do: open it once for writing (any command that "
+        "writes to it) first"));
+  }
   return absl::FailedPreconditionError(
       absl::StrCat(conn.location(), ": unknown outbox schema version ", version));
 }

@@ -11,8 +11,9 @@
 namespace bonafide::engine {
 
 // Creates the schema in a database (its current schema, normally public) that has no
-// tables, in one transaction under an advisory lock, so that processes opening a fresh
-// database at once create it once; an outbox at kOutboxSchemaVersion is left alone.
+// tables, or migrates an outbox of version 3 (the first released for PostgreSQL), in one
+// transaction under an advisory lock, so that processes opening a fresh database at once
+// create it once; an outbox at kOutboxSchemaVersion is left alone.
 // FailedPrecondition for a newer version or a database whose tables are not an outbox.
 absl::Status CreatePostgresOutbox(pg::Connection& conn);
 

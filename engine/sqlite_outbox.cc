@@ -9,10 +9,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,10 +93,26 @@ constexpr const char* kUnmarkChunkSql = "DELETE FROM to_publish WHERE run = ?1 A
 constexpr const char* kDeleteCaseSql = "DELETE FROM cases WHERE id = ?1";
 // Marks of other, unfinished runs too: they must not outlive the case.
 constexpr const char* kUnmarkEverywhereSql = "DELETE FROM to_publish WHERE case_id = ?1";
-// An event_key seen before means this very event was already emitted: skip it.
-constexpr const char* kInsertEventSql =
-    "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_key) DO NOTHING";
+// Events are inserted up to this many rows per statement: AUTOINCREMENT reads and writes
+// sqlite_sequence once per statement, and every statement has its own start and halt, which
+// cost about as much as inserting the row.
+constexpr int kEventsPerInsert = 64;
+
+// An INSERT of `rows` events: ?1 the time, then five parameters per row (event_key,
+// rights_holder, case_key, type, payload), rows in id order. An event_key seen before means
+// this very event was already emitted: that row is skipped.
+std::string InsertEventsSql(int rows) {
+  std::string sql =
+      "INSERT INTO events (event_key, rights_holder, case_key, type, payload, created_at)"
+      " VALUES ";
+  for (int i = 0; i < rows; ++i) {
+    const int p = 2 + 5 * i;
+    absl::StrAppend(&sql, i == 0 ? "" : ",", "(?", p, ",?", p + 1, ",?", p + 2, ",?", p + 3, ",?",
+                    p + 4, ",?1)");
+  }
+  sql += " ON CONFLICT (event_key) DO NOTHING";
+  return sql;
+}
 
 constexpr const char* kUpsertCheckpointSql =
     "INSERT INTO scan_checkpoints (run, input, identity, byte_offset, line, rejects_bytes,"
@@ -154,7 +173,7 @@ StoredEvent ReadEvent(sqlite3_stmt* stmt) {
   e.rights_holder = ColumnText(stmt, 2);
   e.case_key = ColumnText(stmt, 3);
   e.type = ColumnText(stmt, 4);
-  e.payload_json = ColumnText(stmt, 5);
+  e.payload_json = EventPayload(ColumnText(stmt, 5), e.case_key, e.rights_holder);
   e.created_at = ColumnText(stmt, 6);
   return e;
 }
@@ -238,15 +257,22 @@ class SqliteOutbox final : public Outbox {
   // Publishes up to one chunk of the run's marked cases; returns how many it took.
   absl::StatusOr<size_t> PublishChunk(std::string_view run, std::string_view now,
                                       OutboxWriteStats& stats);
-  absl::Status InsertEvent(std::string_view case_key, std::string_view rights_holder,
-                           int64_t revision, std::string_view type, std::string_view payload,
-                           std::string_view now);
+  // An event to insert; the views outlive the InsertEvents call.
+  struct NewEvent {
+    std::string event_key;
+    std::string_view rights_holder, case_key, type;
+    std::string payload;
+  };
+  // Inserts `events` in their order, stamped `now`, kEventsPerInsert rows per statement.
+  absl::Status InsertEvents(std::span<const NewEvent> events, std::string_view now);
 
   Db db_;
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
   Stmt select_case_, insert_case_, update_case_, touch_case_, pending_of_listing_, close_case_,
       mark_, dirty_cases_, announce_, unmark_chunk_, delete_case_, unmark_everywhere_,
-      insert_event_, upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
+      upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
+  // insert_events_[n]: the INSERT of n events, prepared when first needed.
+  std::array<Stmt, kEventsPerInsert + 1> insert_events_;
   // Listings (hash of marketplace and id) that have, or had in this connection, a pending
   // case: only those need a look for cases to close. Loaded on the first Write.
   bool watched_loaded_ = false;
@@ -325,7 +351,6 @@ absl::Status SqliteOutbox::PrepareStatements() {
       {kUnmarkChunkSql, &unmark_chunk_},
       {kDeleteCaseSql, &delete_case_},
       {kUnmarkEverywhereSql, &unmark_everywhere_},
-      {kInsertEventSql, &insert_event_},
       {kUpsertCheckpointSql, &upsert_checkpoint_},
       {kClearCheckpointsSql, &clear_checkpoints_},
   };
@@ -520,18 +545,32 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
 
 // --- Publishing --------------------------------------------------------------------------
 
-absl::Status SqliteOutbox::InsertEvent(std::string_view case_key, std::string_view rights_holder,
-                                       int64_t revision, std::string_view type,
-                                       std::string_view payload, std::string_view now) {
-  const std::string event_key = EventKey(case_key, revision);
-  sqlite3_stmt* stmt = insert_event_.get();
-  BindText(stmt, 1, event_key);
-  BindText(stmt, 2, rights_holder);
-  BindText(stmt, 3, case_key);
-  BindText(stmt, 4, type);
-  BindText(stmt, 5, payload);
-  BindText(stmt, 6, now);
-  return db_.StepDone(stmt, absl::StrCat("case \"", ToAbsl(case_key), "\": insert event"));
+absl::Status SqliteOutbox::InsertEvents(std::span<const NewEvent> events, std::string_view now) {
+  while (!events.empty()) {
+    const size_t rows = std::min<size_t>(events.size(), kEventsPerInsert);
+    Stmt& prepared = insert_events_[rows];
+    if (prepared.get() == nullptr) {
+      const std::string sql = InsertEventsSql(static_cast<int>(rows));
+      BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), prepared, Op::kWrite));
+    }
+    sqlite3_stmt* stmt = prepared.get();
+    BindText(stmt, 1, now);
+    for (size_t i = 0; i < rows; ++i) {
+      const NewEvent& e = events[i];
+      const int p = 2 + 5 * static_cast<int>(i);
+      BindText(stmt, p, e.event_key);
+      BindText(stmt, p + 1, e.rights_holder);
+      BindText(stmt, p + 2, e.case_key);
+      BindText(stmt, p + 3, e.type);
+      BindText(stmt, p + 4, e.payload);
+    }
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(
+        stmt, rows == 1 ? absl::StrCat("case \"", ToAbsl(events[0].case_key), "\": insert event")
+                        : absl::StrCat("cases \"", ToAbsl(events[0].case_key), "\" to \"",
+                                       ToAbsl(events[rows - 1].case_key), "\": insert events")));
+    events = events.subspan(rows);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SqliteOutbox::PublishInTransaction(std::string_view run, std::string_view now,
@@ -579,6 +618,8 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     }
     if (rc != SQLITE_DONE) return db_.Error(rc, "list cases to publish", Op::kWrite);
   }
+  std::vector<NewEvent> events;  // views into `dirty`
+  events.reserve(dirty.size());
   for (const Dirty& d : dirty) {
     const StoredCase& c = d.c;
     const CaseStatus s = c.status;
@@ -595,8 +636,8 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     const char* type = publication.type;
     const int64_t revision = c.revision + (type != nullptr ? 1 : 0);
     if (type != nullptr) {
-      BONAFIDE_RETURN_IF_ERROR(InsertEvent(c.case_key, c.rights_holder, revision, type,
-                                           CaseEventPayload(c, revision), now));
+      events.push_back({EventKey(c.case_key, revision), c.rights_holder, c.case_key, type,
+                        StoredCaseEventPayload(c, revision)});
       CountEvent(type, stats);
     } else {
       ++stats.silent;
@@ -612,6 +653,9 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
     BONAFIDE_RETURN_IF_ERROR(
         db_.StepDone(stmt, absl::StrCat("case \"", c.case_key, "\": record announcement")));
   }
+  // After the chunk's deletions and announcements, in the same transaction: only the
+  // commit makes any of it visible.
+  BONAFIDE_RETURN_IF_ERROR(InsertEvents(events, now));
   if (!dirty.empty()) {
     sqlite3_stmt* stmt = unmark_chunk_.get();
     BindText(stmt, 1, run);
@@ -718,17 +762,27 @@ absl::StatusOr<CasePage> SqliteOutbox::ListCases(const CaseQuery& q) {
 absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
     std::optional<std::string_view> rights_holder, int64_t after_id, int limit,
     std::optional<std::string_view> case_key) {
-  // Only the filters given, so that SQLite takes events_by_case or events_by_rights_holder
-  // (with "?3 IS NULL OR ..." it read every event).
-  std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE id > ?2");
-  if (rights_holder) sql += " AND rights_holder = ?1";
-  if (case_key) sql += " AND case_key = ?3";
+  // Only the filters given, so that SQLite takes an index (with "?3 IS NULL OR ..." it read
+  // every event). A case's events are the key range "<case_key>:".."<case_key>;" of the
+  // unique index on event_key ("case_key = ?3" too: a rights holder may contain ':', so
+  // another case's keys could start with the same text); the unary `+` keeps the planner
+  // from walking the ids in order instead, and the few events of one case are sorted.
+  std::string sql = absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE ");
+  sql += case_key ? "+id > ?2 AND event_key >= ?5 AND event_key < ?6 AND case_key = ?3" : "id > ?2";
+  if (rights_holder) sql += case_key ? " AND +rights_holder = ?1" : " AND rights_holder = ?1";
   sql += " ORDER BY id LIMIT ?4";
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql.c_str(), stmt, Op::kRead));
   if (rights_holder) BindText(stmt.get(), 1, *rights_holder);
   sqlite3_bind_int64(stmt.get(), 2, after_id);
-  if (case_key) BindText(stmt.get(), 3, *case_key);
+  std::string first_key, past_last_key;  // bound without a copy: alive until the end
+  if (case_key) {
+    first_key = absl::StrCat(ToAbsl(*case_key), ":");
+    past_last_key = absl::StrCat(ToAbsl(*case_key), ";");
+    BindText(stmt.get(), 3, *case_key);
+    BindText(stmt.get(), 5, first_key);
+    BindText(stmt.get(), 6, past_last_key);
+  }
   sqlite3_bind_int64(stmt.get(), 4, limit > 0 ? limit : -1);
   return CollectEvents(db_, stmt.get());
 }
@@ -806,8 +860,9 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
     // hears a verdict on a case it was not told of.
     if (result.revision == 0) {
       result.revision = 1;
-      BONAFIDE_RETURN_IF_ERROR(InsertEvent(result.case_key, result.rights_holder, 1, "case.opened",
-                                           CaseEventPayload(result, 1), now));
+      const NewEvent opened = {EventKey(result.case_key, 1), result.rights_holder, result.case_key,
+                               "case.opened", StoredCaseEventPayload(result, 1)};
+      BONAFIDE_RETURN_IF_ERROR(InsertEvents({&opened, 1}, now));
     }
     result.status =
         r.verdict == VerdictKind::kCounterfeit ? CaseStatus::kConfirmed : CaseStatus::kRejected;
@@ -822,8 +877,10 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
              " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status,"
              " revision = excluded.revision",
              "record announcement", {r.case_key, CaseStatusName(result.status), revision}));
-    return InsertEvent(result.case_key, result.rights_holder, result.revision, "case.verdict",
-                       VerdictEventPayload(result, r), now);
+    const NewEvent verdict_event = {EventKey(result.case_key, result.revision),
+                                    result.rights_holder, result.case_key, "case.verdict",
+                                    StoredVerdictEventPayload(result, r)};
+    return InsertEvents({&verdict_event, 1}, now);
   });
   if (!status.ok()) return status;
   return result;

@@ -123,20 +123,46 @@ TEST(CaseLifecycleTest, Payloads) {
   c.score = 0.5;
   c.reasons_json = "[]";
   c.status = CaseStatus::kPending;
-  EXPECT_EQ(CaseEventPayload(c, 3),
-            "{\"case_key\":\"acme:shop:1\",\"rights_holder\":\"acme\",\"marketplace\":\"shop\","
-            "\"listing_id\":\"1\",\"seller_id\":\"s\",\"status\":\"pending\",\"score\":0.5,"
-            "\"reasons\":[],\"revision\":3}");
+  // Stored without what the event row gives; read back whole, as receivers get it.
+  const std::string stored = StoredCaseEventPayload(c, 3);
+  EXPECT_EQ(stored,
+            "{\"seller_id\":\"s\",\"status\":\"pending\",\"score\":0.5,\"reasons\":[],"
+            "\"revision\":3}");
+  const std::string whole =
+      "{\"case_key\":\"acme:shop:1\",\"rights_holder\":\"acme\",\"marketplace\":\"shop\","
+      "\"listing_id\":\"1\",\"seller_id\":\"s\",\"status\":\"pending\",\"score\":0.5,"
+      "\"reasons\":[],\"revision\":3}";
+  EXPECT_EQ(EventPayload(stored, c.case_key, c.rights_holder), whole);
+  // A payload stored whole by an earlier schema version is read as it is.
+  EXPECT_EQ(EventPayload(whole, c.case_key, c.rights_holder), whole);
   VerdictRequest r;
   r.verdict = VerdictKind::kGenuine;
   r.comment = "ok";
   r.authorize_seller = true;
   c.status = CaseStatus::kRejected;
   c.revision = 2;
-  EXPECT_THAT(VerdictEventPayload(c, r),
-              HasSubstr("\"status\":\"rejected\",\"verdict\":\"genuine\",\"comment\":\"ok\","
-                        "\"authorize_seller\":true,\"revision\":2}"));
+  EXPECT_EQ(EventPayload(StoredVerdictEventPayload(c, r), c.case_key, c.rights_holder),
+            "{\"case_key\":\"acme:shop:1\",\"rights_holder\":\"acme\",\"marketplace\":\"shop\","
+            "\"listing_id\":\"1\",\"seller_id\":\"s\",\"status\":\"rejected\","
+            "\"verdict\":\"genuine\",\"comment\":\"ok\",\"authorize_seller\":true,"
+            "\"revision\":2}");
   EXPECT_EQ(EventKey("acme:shop:1", 4), "acme:shop:1:4");
+}
+
+// Marketplace and listing id come back decoded from the key, the rights holder (which may
+// hold ':') from the event row, each JSON-escaped as when the payload was made whole.
+TEST(CaseLifecycleTest, EventPayloadOfAnEncodedKey) {
+  StoredCase c;
+  c.rights_holder = "ac:me\"";
+  c.marketplace = "shop:eu";
+  c.listing_id = "100%";
+  c.case_key = CaseKey(c.rights_holder, c.marketplace, c.listing_id);
+  c.seller_id = "s";
+  c.reasons_json = "[]";
+  EXPECT_EQ(EventPayload(StoredCaseEventPayload(c, 1), c.case_key, c.rights_holder),
+            "{\"case_key\":\"ac:me\\\":shop%3Aeu:100%25\",\"rights_holder\":\"ac:me\\\"\","
+            "\"marketplace\":\"shop:eu\",\"listing_id\":\"100%\",\"seller_id\":\"s\","
+            "\"status\":\"pending\",\"score\":0,\"reasons\":[],\"revision\":1}");
 }
 
 TEST(CaseLifecycleTest, ValidateNewToken) {

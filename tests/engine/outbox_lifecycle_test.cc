@@ -296,6 +296,30 @@ TEST_F(OutboxLifecycleTest, NewCaseIsOpenedWithThePayloadARightsHolderReads) {
                 kCueReasons + R"(,"revision":1})");
 }
 
+// A case's events are found by the range of their keys, "<case_key>:..."; a rights holder
+// may contain ':', so rights holder "acme:shopx:L1" has case keys that start with kL1 and a
+// ':' too: its events are not kL1's.
+TEST_F(OutboxLifecycleTest, TheEventsOfACaseAreItsOwnWhenAnotherKeyStartsWithItsKey) {
+  CaseRecord other = MakeCase("acme:shopx:L1", "L9");
+  other.marketplace = "m";
+  Scan({Flagged(MakeCase("acme", "L1")), Flagged(other)});
+  Scan({Flagged(MakeCase("acme", "L1", "m2")), Flagged(MakeCase("acme", "L10"))});
+  auto events = outbox_->ListEvents(std::nullopt, 0, 0, kL1);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(2));
+  EXPECT_EQ((*events)[0].event_key, kL1 + ":1");
+  EXPECT_EQ((*events)[1].event_key, kL1 + ":2");
+  EXPECT_LT((*events)[0].id, (*events)[1].id);
+  auto after_first = outbox_->ListEvents("acme", (*events)[0].id, 0, kL1);
+  ASSERT_TRUE(after_first.ok()) << after_first.status();
+  ASSERT_THAT(*after_first, SizeIs(1));
+  EXPECT_EQ((*after_first)[0].event_key, kL1 + ":2");
+  auto of_other = outbox_->ListEvents(std::nullopt, 0, 0, "acme:shopx:L1:m:L9");
+  ASSERT_TRUE(of_other.ok()) << of_other.status();
+  ASSERT_THAT(*of_other, SizeIs(1));
+  EXPECT_EQ((*of_other)[0].rights_holder, "acme:shopx:L1");
+}
+
 TEST_F(OutboxLifecycleTest, MaterialChangeOfAPendingCaseIsUpdated) {
   Scan({Flagged(MakeCase("acme", "L1"))});
   const OutboxWriteStats stats = Scan({Flagged(MakeCase("acme", "L1", "m2"))});

@@ -63,7 +63,7 @@ class RawDb {
       std::vector<std::string>& row = rows.emplace_back();
       for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
         const unsigned char* text = sqlite3_column_text(stmt, i);
-        row.push_back(text == nullptr ? "NULL" : reinterpret_cast<const char*>(text));
+        row.emplace_back(text == nullptr ? "NULL" : reinterpret_cast<const char*>(text));
       }
     }
     sqlite3_finalize(stmt);
@@ -575,6 +575,129 @@ TEST_F(OutboxMigrationVersion2Test, PublishingTheInterruptedRunAnnouncesItsMarke
     EXPECT_EQ(std::to_string((*c)->revision - 1), old_revision) << e.case_key;
   }
   auto again = outbox->Publish(run);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->updated + again->silent, 0);
+}
+
+// --- Version 3 ---------------------------------------------------------------------------
+
+// v3.db: the v2.db story written by the last build of version 3, plus portal tokens and the
+// relay's delivery state (adidas delivered, apple dead, dior's endpoint disabled), and an
+// interrupted run with two cases marked for publication (testdata/outbox/README.md).
+class OutboxMigrationVersion3Test : public ::testing::Test {
+ protected:
+  // Every table a version 3 outbox holds rows in, in a fixed order.
+  static constexpr const char* kTables[] = {
+      "cases",         "announcements",      "to_publish",         "events",
+      "verdicts",      "authorized_sellers", "counterfeit_photos", "deliveries",
+      "relay_cursors", "relay_endpoints",    "scan_checkpoints",   "access_tokens"};
+
+  void SetUp() override {
+    std::filesystem::copy_file(kFixtureDir + "/v3.db", path_);
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Value("PRAGMA user_version"), "3");
+    old_rows_ = AllRows(raw);
+    // A fixture that lost its content would make every check below vacuous.
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM cases"), "10");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM events"), "22");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM to_publish"), "2");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM deliveries"), "10");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM relay_cursors"), "2");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM relay_endpoints"), "1");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM access_tokens"), "2");
+    ASSERT_EQ(raw.Value("SELECT count(*) FROM scan_checkpoints WHERE done = 0"), "1");
+    marked_run_ = raw.Value("SELECT DISTINCT run FROM to_publish");
+  }
+
+  static Rows AllRows(RawDb& raw) {
+    Rows rows;
+    for (const char* table : kTables) {
+      for (std::vector<std::string>& row :
+           raw.Query(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2")) {
+        row.insert(row.begin(), table);
+        rows.push_back(std::move(row));
+      }
+    }
+    return rows;
+  }
+
+  std::unique_ptr<Outbox> OpenOrDie() {
+    auto outbox = OpenOutbox(path_, OutboxAccess::kReadWrite);
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    return outbox.ok() ? std::move(outbox).value() : nullptr;
+  }
+
+  testing::TempDir dir_;
+  const std::string path_ = dir_.Join("outbox.db");
+  Rows old_rows_;
+  std::string marked_run_;
+};
+
+TEST_F(OutboxMigrationVersion3Test, KeepsEveryRowOfEveryTable) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA user_version"), std::to_string(engine::kOutboxSchemaVersion));
+  EXPECT_EQ(raw.Value("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(AllRows(raw), old_rows_);
+}
+
+// The relay goes on where the old build's stopped: nothing left for adidas (delivered) and
+// apple (dead), a never-configured holder from its first event, dior's endpoint still
+// disabled; the revoked token stays revoked.
+TEST_F(OutboxMigrationVersion3Test, RelayAndPortalStateReadsAsBefore) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  RawDb raw(path_);
+  // adidas and apple: every event delivered or dead; nike (no endpoint then): its first.
+  for (const char* holder : {"adidas", "apple"}) {
+    auto next = outbox->NextDelivery(holder);
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_FALSE(next->has_value()) << holder;
+  }
+  auto nike = outbox->NextDelivery("nike");
+  ASSERT_TRUE(nike.ok()) << nike.status();
+  ASSERT_TRUE(nike->has_value());
+  EXPECT_EQ(std::to_string((*nike)->event.id),
+            raw.Value("SELECT min(id) FROM events WHERE rights_holder = 'nike'"));
+  auto dior = outbox->EndpointDisabled(
+      "dior",
+      raw.Value("SELECT endpoint_digest FROM relay_endpoints WHERE rights_holder = 'dior'"));
+  ASSERT_TRUE(dior.ok()) << dior.status();
+  EXPECT_TRUE(*dior);
+  auto tokens = outbox->ListTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  ASSERT_THAT(*tokens, SizeIs(2));
+  for (const StoredToken& t : *tokens) {
+    EXPECT_EQ(t.revoked_at.has_value(), t.rights_holder.has_value()) << t.prefix;
+  }
+}
+
+// The interrupted run's marks survive: publishing it announces what its first batch changed,
+// once, each event key new; doing it again announces nothing.
+TEST_F(OutboxMigrationVersion3Test, PublishingTheInterruptedRunAnnouncesItsMarkedCases) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  auto before = testing::AllEvents(*outbox);
+  ASSERT_TRUE(before.ok()) << before.status();
+  auto stats = outbox->Publish(marked_run_);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened + stats->closed + stats->reopened, 0);
+  EXPECT_EQ(stats->updated + stats->silent, 2);
+  EXPECT_GT(stats->updated, 0);
+  auto events = outbox->ListEvents(std::nullopt, before->back().id);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(stats->updated));
+  for (const StoredEvent& e : *events) {
+    EXPECT_EQ(e.type, "case.updated");
+    auto c = outbox->GetCase(e.case_key);
+    ASSERT_TRUE(c.ok() && c->has_value()) << e.case_key;
+    EXPECT_EQ(e.event_key, e.case_key + ":" + std::to_string((*c)->revision));
+    auto of_case = outbox->ListEvents(std::nullopt, 0, 0, e.case_key);
+    ASSERT_TRUE(of_case.ok()) << of_case.status();
+    ASSERT_THAT(*of_case, SizeIs((*c)->revision)) << e.case_key;
+    EXPECT_EQ(of_case->back().id, e.id);
+  }
+  auto again = outbox->Publish(marked_run_);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->updated + again->silent, 0);
 }

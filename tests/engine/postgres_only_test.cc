@@ -29,6 +29,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::PostgresTestServer;
+using ::testing::SizeIs;
 
 CaseRecord MakeCase(std::string listing_id, std::string material = "m1") {
   CaseRecord c;
@@ -108,8 +109,10 @@ TEST(PostgresOutboxTest, StoresAndAnnouncesWhatSqliteDoes) {
   }
   EXPECT_EQ(Contents(**sqlite), Contents(**postgres));
   // The scans went through the whole lifecycle.
+  auto events = testing::AllEvents(**postgres);
+  ASSERT_TRUE(events.ok()) << events.status();
   std::set<std::string> types;
-  for (const StoredEvent& e : *testing::AllEvents(**postgres)) types.insert(e.type);
+  for (const StoredEvent& e : *events) types.insert(e.type);
   EXPECT_THAT(types, ::testing::IsSupersetOf(
                          {"case.opened", "case.closed", "case.reopened", "case.verdict"}))
       << ::testing::PrintToString(types);
@@ -297,8 +300,55 @@ TEST(PostgresOutboxTest, ProcessesOpeningAFreshDatabaseAtOnceCreateTheSchemaOnce
   EXPECT_EQ(ok, kOpeners);
   EXPECT_EQ(
       PostgresTestServer::Query(uri, "SELECT value FROM outbox_meta WHERE key = 'schema_version'"),
-      "3");
+      "4");
   EXPECT_EQ(PostgresTestServer::Query(uri, "SELECT count(*) FROM outbox_meta"), "1");
+}
+
+// Version 3, the first released for PostgreSQL, differs from version 4 by one index on
+// events (no build of it is kept for a fixture, as testdata/outbox/v3.db is for SQLite):
+// a database put back to version 3's form is migrated on a read-write open, keeps its cases
+// and events, and still lists a case's events; a read-only open refuses it first.
+TEST(PostgresOutboxTest, MigratesAVersion3Outbox) {
+  const std::string uri = PostgresTestServer::Get().NewDatabase();
+  std::vector<StoredEvent> events_before;
+  {
+    auto outbox = OpenOrDie(uri);
+    ASSERT_NE(outbox, nullptr);
+    const std::vector<CaseRecord> first = {MakeCase("L1", "m1"), MakeCase("L2", "m1")};
+    ASSERT_TRUE(outbox->Write(OutboxBatch{.cases = first}).ok());
+    const std::vector<CaseRecord> second = {MakeCase("L1", "m2")};
+    ASSERT_TRUE(outbox->Write(OutboxBatch{.cases = second}).ok());
+    auto events = testing::AllEvents(*outbox);
+    ASSERT_TRUE(events.ok()) << events.status();
+    events_before = std::move(events).value();
+    ASSERT_THAT(events_before, SizeIs(3));
+  }
+  PostgresTestServer::Query(uri,
+                            "CREATE INDEX events_by_case ON events (case_key, id);"
+                            " UPDATE outbox_meta SET value = '3' WHERE key = 'schema_version'");
+  auto read_only = OpenOutbox(uri, OutboxAccess::kReadOnly);
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_EQ(read_only.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(read_only.status().message(), HasSubstr("version 3 needs migrating"));
+
+  auto outbox = OpenOrDie(uri);
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_EQ(
+      PostgresTestServer::Query(uri, "SELECT value FROM outbox_meta WHERE key = 'schema_version'"),
+      "4");
+  EXPECT_EQ(PostgresTestServer::Query(uri, "SELECT to_regclass('events_by_case') IS NULL"), "t");
+  auto events = testing::AllEvents(*outbox);
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::vector<std::string> keys_and_payloads, before;
+  for (const StoredEvent& e : *events) keys_and_payloads.push_back(e.event_key + e.payload_json);
+  for (const StoredEvent& e : events_before) before.push_back(e.event_key + e.payload_json);
+  EXPECT_EQ(keys_and_payloads, before);
+  const std::string l1 = CaseKey("acme", "shopx", "L1");
+  auto of_l1 = outbox->ListEvents(std::nullopt, 0, 0, l1);
+  ASSERT_TRUE(of_l1.ok()) << of_l1.status();
+  std::vector<std::string> l1_keys;
+  for (const StoredEvent& e : *of_l1) l1_keys.push_back(e.event_key);
+  EXPECT_EQ(l1_keys, (std::vector<std::string>{l1 + ":1", l1 + ":2"}));
 }
 
 TEST(PostgresOutboxTest, APasswordNeverAppearsInAnError) {
@@ -335,10 +385,10 @@ TEST(PostgresOutboxTest, RefusesForeignAndNewerDatabases) {
             absl::StatusCode::kFailedPrecondition);
   const std::string newer = PostgresTestServer::Get().NewDatabase();
   ASSERT_NE(OpenOrDie(newer), nullptr);
-  PostgresTestServer::Query(newer, "UPDATE outbox_meta SET value = '4'");
+  PostgresTestServer::Query(newer, "UPDATE outbox_meta SET value = '5'");
   auto opened = OpenOutbox(newer);
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition) << opened.status();
-  EXPECT_THAT(opened.status().message(), HasSubstr("version 4"));
+  EXPECT_THAT(opened.status().message(), HasSubstr("version 5"));
   // A fresh database opened read-only first: nothing is created.
   const std::string fresh = PostgresTestServer::Get().NewDatabase();
   EXPECT_EQ(OpenOutbox(fresh, OutboxAccess::kReadOnly).status().code(),

@@ -35,7 +35,6 @@ namespace {
 
 using testing::AllCases;
 using testing::AllEvents;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::kPostgresOutbox;
 using ::testing::MatchesRegex;
@@ -124,7 +123,7 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
   ASSERT_NE(outbox, nullptr);
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "4");
   EXPECT_EQ(
       raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                 "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
@@ -132,8 +131,8 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
       "relay_cursors,relay_endpoints,scan_checkpoints,to_publish,verdicts");
   EXPECT_EQ(raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)"),
-            "cases_by_holder_status,cases_confirmed,cases_pending,events_by_case,"
-            "events_by_rights_holder,verdicts_by_case");
+            "cases_by_holder_status,cases_confirmed,cases_pending,events_by_rights_holder,"
+            "verdicts_by_case");
   for (const char* table :
        {"announcements", "to_publish", "scan_checkpoints", "verdicts", "authorized_sellers",
         "counterfeit_photos", "deliveries", "relay_cursors", "relay_endpoints", "access_tokens"}) {
@@ -199,6 +198,53 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
   EXPECT_EQ(raw.Query("SELECT event_key FROM events WHERE id = " + std::to_string(e.id)),
             "acme:shopx:L1:1");
   EXPECT_EQ(raw.Query("SELECT status FROM cases WHERE case_key = 'acme:shopx:L1'"), "pending");
+}
+
+// A publication inserts its events many rows per statement: ids still follow the cases'
+// order across statements, and an event already stored (a publication replayed after a
+// crash) is skipped alone, not with the rest of its statement's rows.
+TEST_F(SqliteOutboxTest, PublicationOfManyCasesInsertsTheirEventsInCaseOrder) {
+  BONAFIDE_SQLITE_ONLY();
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  constexpr int kCases = 150;  // more than two statements' rows
+  auto listing_id = [](int i) {
+    std::string id = std::to_string(i);
+    return "L" + std::string(3 - id.size(), '0') + id;
+  };
+  std::vector<CaseRecord> cases;
+  cases.reserve(kCases);
+  for (int i = 0; i < kCases; ++i) cases.push_back(MakeCase("acme", listing_id(i)));
+  OutboxBatch batch;
+  batch.run = "r";
+  batch.cases = cases;
+  ASSERT_TRUE(outbox->Write(batch).ok());
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("INSERT INTO events (event_key, rights_holder, case_key, type, payload,"
+                       " created_at) VALUES ('acme:shopx:L070:1', 'acme', 'acme:shopx:L070',"
+                       " 'case.opened', '{\"seller_id\":\"replayed\"}',"
+                       " '2026-12-05T00:00:00.000Z')"),
+              SQLITE_OK);
+  }
+  auto stats = outbox->Publish("r");
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->opened, kCases);
+  auto events = AllEvents(*outbox);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_THAT(*events, SizeIs(kCases));
+  EXPECT_EQ((*events)[0].event_key, "acme:shopx:L070:1");
+  EXPECT_THAT((*events)[0].payload_json, ::testing::EndsWith("\"seller_id\":\"replayed\"}"));
+  std::vector<std::string> published;
+  for (size_t i = 1; i < events->size(); ++i) {
+    EXPECT_GT((*events)[i].id, (*events)[i - 1].id);
+    published.push_back((*events)[i].event_key);
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < kCases; ++i) {
+    if (i != 70) expected.push_back("acme:shopx:" + listing_id(i) + ":1");
+  }
+  EXPECT_EQ(published, expected);
 }
 
 TEST_F(SqliteOutboxTest, RewritingIdenticalCasesChangesNothingVisible) {
@@ -589,14 +635,14 @@ TEST_F(SqliteOutboxTest, RefusesForeignAndNewerDatabases) {
   ASSERT_NE(OpenOrDie(), nullptr);
   {
     RawDb raw(path_);
-    ASSERT_EQ(raw.Exec("PRAGMA user_version = 4"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("PRAGMA user_version = 5"), SQLITE_OK);
   }
   auto outbox = OpenOutbox(path_);
   EXPECT_EQ(outbox.status().code(), absl::StatusCode::kFailedPrecondition) << outbox.status();
-  EXPECT_THAT(outbox.status().message(), HasSubstr("version 4"));
+  EXPECT_THAT(outbox.status().message(), HasSubstr("version 5"));
   auto read_only = OpenReadOnly(path_);
   EXPECT_EQ(read_only.status().code(), absl::StatusCode::kFailedPrecondition) << read_only.status();
-  EXPECT_THAT(read_only.status().message(), HasSubstr("version 4"));
+  EXPECT_THAT(read_only.status().message(), HasSubstr("version 5"));
 }
 
 // Disk full, simulated with a file size limit in a child process (the limit and SIGXFSZ
@@ -614,6 +660,7 @@ TEST_F(SqliteOutboxTest, DiskFullIsResourceExhausted) {
     struct rlimit limit = {64 * 1024, 64 * 1024};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(11);
     std::vector<CaseRecord> batch;
+    batch.reserve(5000);
     for (int i = 0; i < 5000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
     auto stats = WriteCases(**outbox, batch);
     if (stats.ok()) _exit(12);
@@ -638,6 +685,7 @@ TEST_F(SqliteOutboxTest, WritesTenThousandCasesQuickly) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
   std::vector<CaseRecord> batch;
+  batch.reserve(10000);
   for (int i = 0; i < 10000; ++i) batch.push_back(MakeCase("acme", "L" + std::to_string(i)));
   const auto start = std::chrono::steady_clock::now();
   auto stats = WriteCases(*outbox, batch);

@@ -429,7 +429,7 @@ TEST_F(OutboxCommandTest, ExportNeedsRightsHolderAndFormat) {
 // Each fixture outbox of an earlier schema (testdata/outbox/README.md), as its build wrote it.
 TEST_F(OutboxCommandTest, MigrateUpgradesAnOutboxOfAnEarlierBuild) {
   BONAFIDE_SQLITE_ONLY();
-  for (const char* fixture : {"v1-first.db", "v1-run-checkpoints.db", "v2.db"}) {
+  for (const char* fixture : {"v1-first.db", "v1-run-checkpoints.db", "v2.db", "v3.db"}) {
     SCOPED_TRACE(fixture);
     fs::remove(outbox_);
     fs::copy_file(std::string(BONAFIDE_SOURCE_DIR) + "/testdata/outbox/" + fixture, outbox_);
@@ -439,10 +439,10 @@ TEST_F(OutboxCommandTest, MigrateUpgradesAnOutboxOfAnEarlierBuild) {
 
     const CliRun migrate = Outbox("migrate");
     ASSERT_EQ(migrate.exit_status, 0) << migrate.err;
-    EXPECT_EQ(migrate.out, outbox_ + ": migrated to outbox schema version 3\n");
+    EXPECT_EQ(migrate.out, outbox_ + ": migrated to outbox schema version 4\n");
     const CliRun again = Outbox("migrate");
     EXPECT_EQ(again.exit_status, 0) << again.err;
-    EXPECT_EQ(again.out, outbox_ + ": outbox schema version 3, nothing to migrate\n");
+    EXPECT_EQ(again.out, outbox_ + ": outbox schema version 4, nothing to migrate\n");
 
     // Every case of the fixture (10), readable with its title and price.
     const CliRun list = Outbox("list");
@@ -467,7 +467,7 @@ TEST_F(OutboxCommandTest, MigrateOfAnOutboxOfANewerBuildFails) {
   const CliRun migrate = Outbox("migrate");
   EXPECT_EQ(migrate.exit_status, 1);
   EXPECT_EQ(migrate.err, "bonafide outbox migrate: " + outbox_ +
-                             ": outbox schema version 99 is newer than this build supports (3)\n");
+                             ": outbox schema version 99 is newer than this build supports (4)\n");
 }
 
 TEST_F(OutboxCommandTest, OutboxWithoutASubcommandIsAUsageError) {
