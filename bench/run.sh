@@ -83,7 +83,8 @@ fi
 # outbox close) in turns, 5 rounds per thread count: the first scan into a fresh outbox and
 # the rescan of the same input into it (nothing new to announce). Prints medians and
 # minimums (the minimum is what a shared VM's noise affects least). INPUT defaults to the
-# 1M-listing dump.
+# 1M-listing dump; RULES (environment) to examples/rules: an older build may not read
+# today's rules (testdata/outbox/rules is examples/rules frozen at b2330bb).
 run_before_after() {
   local base tree in
   base=$(git rev-parse --short "${1:?usage: bash bench/run.sh before-after COMMIT [INPUT]}")
@@ -107,8 +108,8 @@ run_before_after() {
         rm -f "$db" "$db-wal" "$db-shm"
         for pass in first rescan; do
           start=$(date +%s.%N)
-          "$cli" scan --rules examples/rules --outbox "$db" --rejects '' --progress=false \
-            --threads "$t" "$in" > /dev/null
+          "$cli" scan --rules "${RULES:-examples/rules}" --outbox "$db" --rejects '' \
+            --progress=false --threads "$t" "$in" > /dev/null
           times[$which-$pass]+="$(echo "$(date +%s.%N) - $start" | bc) "
         done
       done

@@ -17,7 +17,7 @@
 // so with a cache_dir the keypoints are kept in `<cache_dir>/orb-photos-v1-<options>.bin`
 // (named by a digest of LocalFeatureOptions), keyed by the PhotoBank's content digest of
 // each photo's bytes: a photo already there is neither read nor decoded again. The file
-// holds every photo ever extracted with those options (about 13 KB a photo), rewritten
+// holds every photo ever extracted with those options (about 8.5 KB a photo), rewritten
 // (temp file + rename) only when a build extracted something new; a missing, truncated or
 // corrupt file only costs extracting again. All
 // descriptors go into one Hamming index (FlatIndex up to multi_index_min_descriptors,
