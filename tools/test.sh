@@ -7,7 +7,7 @@
 #      postgresql = the outbox tests again on a PostgreSQL server each test starts,
 #      kafka = `bonafide consume` against librdkafka's in-process mock cluster,
 #      package = the installed library built into a small program, slow = fuzz corpus
-#      replays, bench-smoke); then clang-tidy with the checks of
+#      replays, photos = the labelled photo set, bench-smoke); then clang-tidy with the checks of
 #      .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz
