@@ -46,8 +46,8 @@ absl::Status BuildDatabase(const CompiledRules& rules, const std::vector<uint32_
   std::string cache_path;
   if (!cache_dir.empty()) {
     cache_path = absl::StrCat(cache_dir, "/hs-", CacheKey(rules, members), ".db");
-    if (auto bytes = ReadFile(cache_path); bytes.ok()) {
-      if (hs_deserialize_database(bytes->data(), bytes->size(), out) == HS_SUCCESS) {
+    if (auto file = MappedFile::Open(cache_path); file.ok()) {
+      if (hs_deserialize_database(file->bytes().data(), file->bytes().size(), out) == HS_SUCCESS) {
         *cached = true;
         return absl::OkStatus();
       }

@@ -20,6 +20,28 @@ namespace bonafide {
 // cannot be opened, DataLoss when reading fails part way; messages start with the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
+// A whole file mapped read-only: for the large caches read at every start (the compiled
+// pattern databases), which ReadFile would zero-fill a string for and then copy into it.
+// The caches are replaced by rename (WriteFileAtomically), never rewritten in place, so a
+// mapping keeps showing the file that was opened. Move-only; unmaps on destruction.
+class MappedFile {
+ public:
+  // Errors as ReadFile; an empty file gives empty bytes.
+  static absl::StatusOr<MappedFile> Open(const std::string& path);
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  MappedFile(void* data, size_t size) : data_(data), size_(size) {}
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // Replaces `path` with `bytes`: writes a temporary file beside it (`path.tmp.<pid>`) and
 // renames it over `path`, so a reader or a crash never sees a partial file. On failure the
 // temporary file is removed and `path` is left as it was. Returns Unavailable with the path

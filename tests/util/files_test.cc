@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -45,6 +46,26 @@ TEST(FilesTest, ReadsFilesOfEverySizeAndThoseWhoseSizeIsUnknown) {
   EXPECT_NE(status->find("Name:"), std::string::npos);
   // A directory opens but cannot be read.
   EXPECT_EQ(ReadFile(dir.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(FilesTest, AMappedFileShowsTheBytesReadFileReads) {
+  testing::TempDir dir;
+  for (const size_t size : {size_t{0}, size_t{1}, size_t{(1 << 20) + 123}}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(i * 13 + i / 509);
+    const std::string path = dir.Join("m" + std::to_string(size));
+    ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+    absl::StatusOr<MappedFile> file = MappedFile::Open(path);
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ(file->bytes(), bytes) << size;
+    // A replaced file (as caches are replaced) leaves the mapping as it was.
+    ASSERT_TRUE(WriteFileAtomically(path, "replaced").ok());
+    EXPECT_EQ(file->bytes(), bytes) << size;
+    MappedFile moved = std::move(*file);
+    EXPECT_EQ(moved.bytes(), bytes);
+  }
+  EXPECT_EQ(MappedFile::Open(dir.Join("nope")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(MappedFile::Open(dir.path()).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(FilesTest, ReadingAMissingFileIsNotFoundNamingThePath) {
