@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,12 +19,12 @@ namespace bonafide::models {
 namespace {
 
 // ---------------------------------------------------------------------------------------
-// Keypoint cache: magic (8), record count (u32), records, then the Hasher128 digest of
-// everything before it (16). A record: the photo's content digest (16), width, height and
+// Keypoint cache (util/files.h SealCache): magic (8), record count (u32), records, then the
+// digest of everything before it (16). A record: the photo's content digest (16), width, height and
 // keypoint count (3 x u32), the points (count x 2 x f32), the descriptors (count x 32).
 // Native byte order: the cache never leaves the machine (x86-64 is the build floor).
 
-constexpr char kCacheMagic[8] = {'B', 'F', 'O', 'R', 'B', 'C', '0', '1'};
+constexpr std::string_view kCacheMagic("BFORBC01", 8);
 using ContentDigest = std::pair<uint64_t, uint64_t>;
 using CacheMap = absl::flat_hash_map<ContentDigest, LocalFeatures>;
 
@@ -61,33 +62,21 @@ class Cursor {
   std::string_view rest_;
 };
 
-ContentDigest Checksum(std::string_view bytes) {
-  Hasher128 hasher;
-  hasher.Add(bytes);
-  return hasher.Digest();
-}
-
 // Anything unexpected gives an empty map (the photos are then extracted again).
 CacheMap ReadCache(const std::string& path) {
   CacheMap map;
   const absl::StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok() || bytes->size() < sizeof kCacheMagic + 4 + 16 ||
-      std::memcmp(bytes->data(), kCacheMagic, sizeof kCacheMagic) != 0) {
-    return map;
-  }
-  const std::string_view body(bytes->data(), bytes->size() - 16);
-  ContentDigest stored;
-  std::memcpy(&stored.first, bytes->data() + body.size(), 8);
-  std::memcpy(&stored.second, bytes->data() + body.size() + 8, 8);
-  if (Checksum(body) != stored) return map;
-  Cursor in(body.substr(sizeof kCacheMagic));
+  if (!bytes.ok()) return map;
+  const std::optional<std::string_view> body = UnsealCache(*bytes, kCacheMagic);
+  if (!body.has_value()) return map;
+  Cursor in(*body);
   uint32_t count = 0;
   if (!in.Get(count)) return {};
   for (uint32_t r = 0; r < count; ++r) {
     ContentDigest digest;
     uint32_t width = 0, height = 0, points = 0;
     if (!in.Get(digest.first) || !in.Get(digest.second) || !in.Get(width) || !in.Get(height) ||
-        !in.Get(points) || points > body.size()) {
+        !in.Get(points) || points > body->size()) {
       return {};
     }
     LocalFeatures f;
@@ -108,7 +97,7 @@ CacheMap ReadCache(const std::string& path) {
 }
 
 void WriteCache(const FeatureBankOptions& options, const CacheMap& map) {
-  std::string data(kCacheMagic, sizeof kCacheMagic);
+  std::string data;
   Put(data, static_cast<uint32_t>(map.size()));
   for (const auto& [digest, f] : map) {
     Put(data, digest.first);
@@ -122,13 +111,10 @@ void WriteCache(const FeatureBankOptions& options, const CacheMap& map) {
     }
     for (const Hash256& d : f.descriptors) data.append(reinterpret_cast<const char*>(d.words), 32);
   }
-  const ContentDigest check = Checksum(data);
-  Put(data, check.first);
-  Put(data, check.second);
   std::error_code ec;
   std::filesystem::create_directories(options.cache_dir, ec);
   // A cache that cannot be written only costs the next build extracting again.
-  WriteFileAtomically(CachePath(options), data).IgnoreError();
+  WriteFileAtomically(CachePath(options), SealCache(kCacheMagic, data)).IgnoreError();
 }
 
 }  // namespace

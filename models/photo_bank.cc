@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,11 +18,10 @@ namespace {
 // Bump when decoding or hashing changes what a photo hashes to: old entries are then
 // ignored (the file name carries the format version, this the content version).
 constexpr uint32_t kHashVersion = 1;
-constexpr char kCacheMagic[8] = {'B', 'F', 'P', 'D', 'Q', 'C', '0', '1'};
+constexpr std::string_view kCacheMagic("BFPDQC01", 8);
 constexpr char kCacheFile[] = "pdq-photos-v1.bin";
 
-// Content digest of a photo (or of the cache file body): util/hash.h's stable 128-bit
-// hash, not cryptographic.
+// Content digest of a photo: util/hash.h's stable 128-bit hash, not cryptographic.
 struct Digest {
   uint64_t lo = 0, hi = 0;
   friend bool operator==(const Digest&, const Digest&) = default;
@@ -44,9 +45,9 @@ uint64_t Load64(const char* p) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Cache file: magic (8), hash version (u32), record count (u32), records, then the digest
-// of everything before it (16). A record: content digest (16), quality (i32), padding (4),
-// the 8 dihedral hashes (8 x 4 x u64), all little-endian.
+// Cache file (util/files.h SealCache): magic (8), hash version (u32), record count (u32),
+// records, then the digest of everything before it (16). A record: content digest (16), quality
+// (i32), padding (4), the 8 dihedral hashes (8 x 4 x u64), all little-endian.
 
 struct CacheRecord {
   int quality = 0;
@@ -68,18 +69,12 @@ CacheMap ReadCache(const std::string& path) {
   CacheMap map;
   const absl::StatusOr<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) return map;
-  const std::string& data = *bytes;
-  if (data.size() < 16 + 16 || std::memcmp(data.data(), kCacheMagic, 8) != 0) return map;
-  if (Load32(data.data() + 8) != kHashVersion) return map;
-  const uint32_t count = Load32(data.data() + 12);
-  if (data.size() != 16 + size_t{count} * kRecordBytes + 16) return map;
-  const Digest check = ContentDigest(std::string_view(data).substr(0, data.size() - 16));
-  if (Load64(data.data() + data.size() - 16) != check.lo ||
-      Load64(data.data() + data.size() - 8) != check.hi) {
-    return map;
-  }
+  const std::optional<std::string_view> body = UnsealCache(*bytes, kCacheMagic);
+  if (!body.has_value() || body->size() < 8 || Load32(body->data()) != kHashVersion) return map;
+  const uint32_t count = Load32(body->data() + 4);
+  if (body->size() != 8 + size_t{count} * kRecordBytes) return map;
   map.reserve(count);
-  const char* p = data.data() + 16;
+  const char* p = body->data() + 8;
   for (uint32_t r = 0; r < count; ++r, p += kRecordBytes) {
     Digest d{Load64(p), Load64(p + 8)};
     CacheRecord rec;
@@ -96,7 +91,7 @@ CacheMap ReadCache(const std::string& path) {
 void WriteCache(const std::string& dir, const std::string& path, const CacheMap& map) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  std::string data(kCacheMagic, 8);
+  std::string data;
   Put32(data, kHashVersion);
   Put32(data, static_cast<uint32_t>(map.size()));
   for (const auto& [d, rec] : map) {
@@ -108,11 +103,8 @@ void WriteCache(const std::string& dir, const std::string& path, const CacheMap&
       for (uint64_t w : h.words) Put64(data, w);
     }
   }
-  const Digest check = ContentDigest(data);
-  Put64(data, check.lo);
-  Put64(data, check.hi);
   // A cache that cannot be written only costs the next build rehashing the photos.
-  WriteFileAtomically(path, data).IgnoreError();
+  WriteFileAtomically(path, SealCache(kCacheMagic, data)).IgnoreError();
 }
 
 }  // namespace

@@ -25,9 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Bumped whenever the layout below changes, so that an older cache file is ignored.
-constexpr std::string_view kMagic = "bonafide rule pack cache 1\n";
-constexpr size_t kChecksumBytes = 16;
+// Bumped whenever the layout below changes, so that an older cache file is ignored. The
+// file is sealed (util/files.h SealCache): the magic, the pack, the digest of both.
+constexpr std::string_view kMagic = "bonafide rule pack cache 2\n";
 
 // A field added to rules/rule_pack.h changes its struct's size: add it to Fields() below
 // (and to the digest, rule_pack_digest.cc), then update the size here. The round-trip test
@@ -241,16 +241,6 @@ class Reader {
   bool ok_ = true;
 };
 
-std::string Checksum(std::string_view payload) {
-  Hasher128 hasher;
-  hasher.Add(payload);
-  const auto [a, b] = hasher.Digest();
-  std::string bytes(kChecksumBytes, '\0');
-  std::memcpy(bytes.data(), &a, 8);
-  std::memcpy(bytes.data() + 8, &b, 8);
-  return bytes;
-}
-
 // Adds a file that LoadRulePack reads when it is there: its name, whether it is a regular
 // file, and its bytes.
 absl::Status AddOptionalFile(const fs::path& path, Hasher128& key) {
@@ -314,24 +304,18 @@ bool PhotosStillThere(const RulePack& pack) {
 
 std::string SerializeRulePack(const RulePack& pack) {
   Writer writer;
-  writer.bytes().append(kMagic);
   writer(pack);
-  std::string& bytes = writer.bytes();
-  bytes.append(Checksum(std::string_view(bytes).substr(kMagic.size())));
-  return std::move(bytes);
+  return SealCache(kMagic, writer.bytes());
 }
 
 absl::StatusOr<RulePack> ParseCachedRulePack(std::string_view bytes) {
-  if (bytes.size() < kMagic.size() + kChecksumBytes || bytes.substr(0, kMagic.size()) != kMagic) {
-    return absl::DataLossError("not a rule pack cache file of this format version");
-  }
-  const std::string_view payload =
-      bytes.substr(kMagic.size(), bytes.size() - kMagic.size() - kChecksumBytes);
-  if (Checksum(payload) != bytes.substr(bytes.size() - kChecksumBytes)) {
-    return absl::DataLossError("rule pack cache file: checksum mismatch");
+  const std::optional<std::string_view> payload = UnsealCache(bytes, kMagic);
+  if (!payload.has_value()) {
+    return absl::DataLossError(
+        "not a whole rule pack cache file of this format version (truncated or corrupt)");
   }
   RulePack pack;
-  Reader reader(payload);
+  Reader reader(*payload);
   reader(pack);
   if (!reader.ok() || !reader.at_end()) {
     return absl::DataLossError("rule pack cache file: malformed content");

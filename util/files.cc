@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "util/hash.h"
+
 namespace bonafide {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -50,6 +52,37 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   if (failed) return absl::DataLossError(absl::StrCat(path, ": read failed"));
   bytes.resize(size);
   return bytes;
+}
+
+namespace {
+constexpr size_t kSealBytes = 16;
+
+std::string Seal(std::string_view sealed) {
+  Hasher128 hasher;
+  hasher.Add(sealed);
+  const auto [lo, hi] = hasher.Digest();
+  std::string bytes(kSealBytes, '\0');
+  std::memcpy(bytes.data(), &lo, 8);
+  std::memcpy(bytes.data() + 8, &hi, 8);
+  return bytes;
+}
+}  // namespace
+
+std::string SealCache(std::string_view magic, std::string_view body) {
+  std::string file;
+  file.reserve(magic.size() + body.size() + kSealBytes);
+  file.append(magic).append(body);
+  file.append(Seal(file));
+  return file;
+}
+
+std::optional<std::string_view> UnsealCache(std::string_view file, std::string_view magic) {
+  if (file.size() < magic.size() + kSealBytes || file.substr(0, magic.size()) != magic) {
+    return std::nullopt;
+  }
+  const std::string_view sealed = file.substr(0, file.size() - kSealBytes);
+  if (Seal(sealed) != file.substr(sealed.size())) return std::nullopt;
+  return sealed.substr(magic.size());
 }
 
 absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {

@@ -8,6 +8,7 @@
 #ifndef BONAFIDE_UTIL_FILES_H_
 #define BONAFIDE_UTIL_FILES_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,14 @@ namespace bonafide {
 // Returns the contents of `path`. NotFound when it does not exist, PermissionDenied when it
 // cannot be opened, DataLoss when reading fails part way; messages start with the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// The frame of the binary cache files (photo hashes, keypoints, rule packs): `magic`, the
+// body, then the util/hash.h Hasher128 digest of both (16 bytes, its two halves in native
+// byte order: a cache never leaves the machine). A cache that is truncated, corrupt or of
+// another format then reads as absent, and is rebuilt.
+std::string SealCache(std::string_view magic, std::string_view body);
+// The body of `file` when it is a whole cache sealed with `magic`, else nullopt.
+std::optional<std::string_view> UnsealCache(std::string_view file, std::string_view magic);
 
 // A whole file mapped read-only: for the large caches read at every start (the compiled
 // pattern databases), which ReadFile would zero-fill a string for and then copy into it.

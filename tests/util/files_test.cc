@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -66,6 +67,22 @@ TEST(FilesTest, AMappedFileShowsTheBytesReadFileReads) {
   }
   EXPECT_EQ(MappedFile::Open(dir.Join("nope")).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(MappedFile::Open(dir.path()).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(FilesTest, ASealedCacheGivesItsBodyBackAndRefusesAnyOtherBytes) {
+  const std::string body("records\0and more", 16);
+  const std::string file = SealCache("MAGIC01", body);
+  EXPECT_EQ(UnsealCache(file, "MAGIC01"), std::optional<std::string_view>(body));
+  EXPECT_EQ(UnsealCache(SealCache("M", ""), "M"), std::optional<std::string_view>(""));
+  EXPECT_FALSE(UnsealCache(file, "MAGIC02").has_value());
+  for (size_t size = 0; size < file.size(); ++size) {
+    EXPECT_FALSE(UnsealCache(file.substr(0, size), "MAGIC01").has_value()) << size;
+  }
+  for (size_t i = 0; i < file.size(); ++i) {
+    std::string flipped = file;
+    flipped[i] = static_cast<char>(flipped[i] ^ 1);
+    EXPECT_FALSE(UnsealCache(flipped, "MAGIC01").has_value()) << i;
+  }
 }
 
 TEST(FilesTest, ReadingAMissingFileIsNotFoundNamingThePath) {
