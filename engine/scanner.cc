@@ -267,8 +267,7 @@ bool Scanner::Impl::HashEncoded(std::string_view bytes, Scanner::Scratch::Impl& 
 }
 
 bool Scanner::Impl::DecodeCached(Scanner::Scratch::Impl& s, ImageResult& r) const {
-  absl::Status st = models::ReadImageFile(s.path, s.decoder.limits().max_bytes, s.file_bytes);
-  if (st.ok()) st = s.decoder.Decode(s.file_bytes, models::DecodeMode::kReduced, s.luma);
+  const absl::Status st = s.decoder.DecodeFile(s.path, models::DecodeMode::kReduced, s.luma);
   if (!st.ok()) r.detail.assign(st.message().data(), st.message().size());
   return st.ok();
 }

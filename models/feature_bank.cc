@@ -128,7 +128,6 @@ absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
   ImageDecoder decoder(options.limits);
   DecodedLuma luma;
   FeatureExtractor extractor(options.features);
-  std::string bytes;
   std::vector<Hash256> descriptors;
   CacheMap cache;
   if (!options.cache_dir.empty()) cache = ReadCache(CachePath(options));
@@ -139,8 +138,7 @@ absl::StatusOr<std::shared_ptr<const FeatureBank>> FeatureBank::Build(
     if (auto cached = cache.find(photo.content_digest); cached != cache.end()) {
       bank->features_[i] = cached->second;
     } else {
-      absl::Status s = ReadImageFile(photo.path, options.limits.max_bytes, bytes);
-      if (s.ok()) s = decoder.Decode(bytes, DecodeMode::kReduced, luma);
+      absl::Status s = decoder.DecodeFile(photo.path, DecodeMode::kReduced, luma);
       if (s.ok()) {
         s = extractor.Extract(luma.luma.data(), luma.width, luma.height, bank->features_[i]);
       }
