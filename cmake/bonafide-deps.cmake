@@ -9,9 +9,10 @@
 # libopencv-dev metapackage, which pulls in every module). A target that already exists is
 # left alone, so a project that defined its own OpenCV::core (or runs
 # pkg_check_modules(RE2 ...)) works.
-# libpq and imgcodecs are not linked but opened at their first use (docs/design.md,
-# "Start-up"); they are looked for all the same, so that a missing one is said here, at
-# configure time, rather than by the first connection or photo.
+# libpq and OpenCV are not linked but loaded at their first use (OpenCV through the OpenCV
+# module that libbonafide carries; docs/design.md, "Start-up"); they are looked for all
+# the same, so that a missing one is said here, at configure time, rather than by the
+# first connection or photo.
 #
 # bonafide_find_library_dependencies(
 #   WITH_HYPERSCAN <bool> WITH_OPENCV <bool>   # what this build of bonafide links
@@ -72,10 +73,10 @@ function(bonafide_find_library_dependencies)
     endif()
   endforeach()
 
-  # OpenCV: only the modules the image stage uses: decoding (Debian's
-  # libopencv-{core,imgproc,imgcodecs}-dev; imgcodecs is not linked but opened at the first
-  # decode, models/image_decode_opencv.cc, so it must be there at run time) and the
-  # local-feature stage, ORB and RANSAC homographies (libopencv-{features2d,calib3d}-dev).
+  # OpenCV: only the modules the image stage uses, decoding (Debian's
+  # libopencv-{core,imgproc,imgcodecs}-dev) and the local-feature stage, ORB and RANSAC
+  # homographies (libopencv-{features2d,calib3d}-dev). In this tree the OpenCV module and
+  # the tests link them; libbonafide does not (models/opencv_module.h).
   if(ARG_WITH_OPENCV)
     find_path(BONAFIDE_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 ${mode})
     foreach(module core imgproc imgcodecs features2d calib3d)

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include "models/opencv_module.h"
+
 namespace bonafide::models {
 namespace {
 
@@ -278,6 +280,42 @@ absl::Status ImageDecoder::Decode(std::string_view bytes, DecodeMode mode, Decod
     out.source_height = info->width;
   }
   return absl::OkStatus();
+}
+
+// The codec's decoder, created in the OpenCV module at the first decode: an ImageDecoder
+// that never decodes (a text-only scan's workers) never loads the module.
+struct ImageDecoder::Scratch {
+  const OpenCvModule* module = nullptr;
+  void* decoder = nullptr;
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() {
+    if (decoder != nullptr) module->delete_decoder(decoder);
+  }
+};
+
+ImageDecoder::ImageDecoder(DecodeLimits limits)
+    : limits_(limits), scratch_(std::make_unique<Scratch>()) {}
+ImageDecoder::~ImageDecoder() = default;
+ImageDecoder::ImageDecoder(ImageDecoder&&) noexcept = default;
+ImageDecoder& ImageDecoder::operator=(ImageDecoder&&) noexcept = default;
+
+absl::Status ImageDecoder::DecodePixels(std::string_view bytes, const ImageInfo& info, int factor,
+                                        DecodedLuma& out) {
+  const char* format_name = ImageFormatName(info.format);
+  if (scratch_->decoder == nullptr) {
+    const absl::StatusOr<const OpenCvModule*> module = LoadOpenCvModule();
+    if (!module.ok()) {
+      return absl::Status(module.status().code(), absl::StrCat("cannot decode ", format_name, ": ",
+                                                               module.status().message()));
+    }
+    scratch_->module = *module;
+    scratch_->decoder = (*module)->new_decoder();
+  }
+  return scratch_->module->decode(scratch_->decoder, bytes, format_name,
+                                  info.format == ImageFormat::kJpeg, factor, limits_.max_pixels,
+                                  out);
 }
 
 absl::Status ReadImageFile(const std::string& path, size_t max_bytes, std::string& out) {

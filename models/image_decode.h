@@ -133,8 +133,8 @@ class ImageDecoder {
   //   NotFound: a JPEG without a frame header;
   //   Unimplemented: a build without OpenCV (BONAFIDE_WITH_OPENCV=OFF), for any image that
   //     passed the checks above;
-  //   Unavailable: OpenCV's image codec library (opened at the first decode, not at
-  //     start-up) cannot be loaded.
+  //   Unavailable: bonafide's OpenCV module (loaded at the first decode, not at start-up:
+  //     models/opencv_module.h) or a library it needs cannot be loaded.
   absl::Status Decode(std::string_view bytes, DecodeMode mode, DecodedLuma& out);
 
   // Reads the file at `path` with ReadImageFile(path, limits().max_bytes, ...) and decodes
@@ -146,12 +146,12 @@ class ImageDecoder {
 
  private:
   // The codec, for bytes that Decode checked (format, limits, a JPEG's end marker): fills
-  // out.luma, out.width and out.height. The one part that needs OpenCV:
-  // image_decode_opencv.cc, or image_decode_without_opencv.cc in a build without it.
+  // out.luma, out.width and out.height. The one part that needs OpenCV: it calls the
+  // OpenCV module (models/opencv_module.h).
   absl::Status DecodePixels(std::string_view bytes, const ImageInfo& info, int factor,
                             DecodedLuma& out);
 
-  struct Scratch;  // the codec's buffers, defined beside DecodePixels
+  struct Scratch;  // the module's decoder, defined beside DecodePixels
   DecodeLimits limits_;
   std::unique_ptr<Scratch> scratch_;
   std::string file_buffer_;

@@ -1,14 +1,10 @@
-// ImageDecoder's codec in a build with OpenCV (BONAFIDE_WITH_OPENCV): bytes that
-// image_decode.cc checked -> pixels -> luma.
-#include <dlfcn.h>
+// The OpenCV module's decoder (models/opencv_module.h): bytes that image_decode.cc checked
+// -> pixels -> luma.
+#include "models/image_decode_opencv.h"
 
 #include <array>
 #include <cstring>
 #include <new>
-#include <string>
-#include <type_traits>
-
-#include "models/image_decode.h"
 
 #if defined(__SSE4_1__)
 #include <smmintrin.h>
@@ -19,46 +15,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-namespace bonafide::models {
+namespace bonafide::models::opencv {
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// The codec library, opened at the first decode.
-//
-// Debian's libopencv_imgcodecs links GDAL, GDCM, Poppler and about 120 more libraries:
-// loading them took about 150 ms, which every process paid at start-up, photos or not (a
-// text-only scan never decodes). So it is not linked: the first decode opens it by the
-// soname the build found and looks up cv::imdecode by its mangled name. The name follows
-// from the declaration (namespace, name, parameter types: the static_assert below pins
-// them), which OpenCV 3 and 4 kept. core and imgproc, cheap to load, stay linked.
-using ImdecodeFunction = cv::Mat (*)(cv::InputArray, int, cv::Mat*);
-static_assert(
-    std::is_same_v<decltype(static_cast<ImdecodeFunction>(&cv::imdecode)), ImdecodeFunction>,
-    "cv::imdecode(InputArray, int, Mat*) is the overload looked up by name");
-constexpr char kImdecodeSymbol[] = "_ZN2cv8imdecodeERKNS_11_InputArrayEiPNS_3MatE";
-
-struct CodecLibrary {
-  ImdecodeFunction imdecode = nullptr;
-  std::string error;  // why it could not be opened, when imdecode is null
-};
-
-// Thread-safe (a function-local static); the library stays open until exit, since
-// decoders on any thread may be using it.
-const CodecLibrary& OpenCodecLibrary() {
-  static const CodecLibrary library = [] {
-    CodecLibrary opened;
-    void* handle = dlopen(BONAFIDE_OPENCV_IMGCODECS_SONAME, RTLD_NOW | RTLD_LOCAL);
-    void* symbol = handle == nullptr ? nullptr : dlsym(handle, kImdecodeSymbol);
-    if (symbol == nullptr) {
-      const char* why = dlerror();
-      opened.error = why != nullptr ? why : "no error given";
-      return opened;
-    }
-    opened.imdecode = reinterpret_cast<ImdecodeFunction>(symbol);
-    return opened;
-  }();
-  return library;
-}
 
 // ---------------------------------------------------------------------------------------
 // Pixels -> luma.
@@ -183,30 +141,11 @@ int ReducedFlag(int factor) {
 
 }  // namespace
 
-struct ImageDecoder::Scratch {
-  cv::Mat decoded;    // codec output, reused when the size and type repeat
-  cv::Mat planes[3];  // one deinterleaved BGR row
-};
-
-ImageDecoder::ImageDecoder(DecodeLimits limits)
-    : limits_(limits), scratch_(std::make_unique<Scratch>()) {}
-ImageDecoder::~ImageDecoder() = default;
-ImageDecoder::ImageDecoder(ImageDecoder&&) noexcept = default;
-ImageDecoder& ImageDecoder::operator=(ImageDecoder&&) noexcept = default;
-
-absl::Status ImageDecoder::DecodePixels(std::string_view bytes, const ImageInfo& info, int factor,
-                                        DecodedLuma& out) {
-  const CodecLibrary& codecs = OpenCodecLibrary();
-  if (codecs.imdecode == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot decode ", ImageFormatName(info.format),
-                     ": cannot load OpenCV's image codecs: ", codecs.error));
-  }
+absl::Status OpenCvDecoder::Decode(std::string_view bytes, const char* format_name, bool jpeg,
+                                   int factor, int64_t max_pixels, DecodedLuma& out) {
   int flags = cv::IMREAD_UNCHANGED;  // PNG, WebP, BMP: keep alpha and 16 bits
-  if (info.format == ImageFormat::kJpeg) {
-    flags = factor == 1 ? cv::IMREAD_COLOR : ReducedFlag(factor);
-  }
-  cv::Mat& m = scratch_->decoded;
+  if (jpeg) flags = factor == 1 ? cv::IMREAD_COLOR : ReducedFlag(factor);
+  cv::Mat& m = decoded_;
   // OpenCV 4.6's imdecode(buf, flags, &dst) leaves `dst` untouched when it cannot decode and
   // returns it anyway, so a failure would hand back the previous photo (found by
   // image_fuzzer: tests/fuzz/corpus/image_fuzzer/stale_decode_bmp). Start from an empty Mat.
@@ -215,37 +154,35 @@ absl::Status ImageDecoder::DecodePixels(std::string_view bytes, const ImageInfo&
     // A non-owning view of the caller's bytes.
     const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1,
                           const_cast<char*>(bytes.data()));
-    codecs.imdecode(encoded, flags, &m);
+    cv::imdecode(encoded, flags, &m);
   } catch (const cv::Exception& e) {
     m.release();
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot decode ", ImageFormatName(info.format), ": opencv: ", e.what()));
+        absl::StrCat("cannot decode ", format_name, ": opencv: ", e.what()));
   } catch (const std::bad_alloc&) {
     m.release();
-    return absl::ResourceExhaustedError(
-        absl::StrCat("out of memory decoding ", ImageFormatName(info.format)));
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory decoding ", format_name));
   } catch (...) {
     m.release();
-    return absl::InternalError(
-        absl::StrCat("unexpected exception decoding ", ImageFormatName(info.format)));
+    return absl::InternalError(absl::StrCat("unexpected exception decoding ", format_name));
   }
   if (m.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot decode ", ImageFormatName(info.format),
-                                                   " (corrupt or truncated data)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot decode ", format_name, " (corrupt or truncated data)"));
   }
   const int depth = m.depth();
   const int channels = m.channels();
   if ((depth != CV_8U && depth != CV_16U) || channels < 1 || channels > 4 ||
-      int64_t{m.cols} * m.rows > limits_.max_pixels) {
+      int64_t{m.cols} * m.rows > max_pixels) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s decoded to an unexpected %dx%d image (depth %d, %d channels)",
-                        ImageFormatName(info.format), m.cols, m.rows, depth, channels));
+                        format_name, m.cols, m.rows, depth, channels));
   }
   out.width = m.cols;
   out.height = m.rows;
   out.luma.resize(static_cast<size_t>(m.cols) * m.rows);
   if (depth == CV_8U && channels == 3) {
-    BgrToLuma(m, out.luma.data(), scratch_->planes);
+    BgrToLuma(m, out.luma.data(), planes_);
   } else if (depth == CV_8U) {
     ToLuma<uint8_t>(m, out.luma.data());
   } else {
@@ -254,4 +191,4 @@ absl::Status ImageDecoder::DecodePixels(std::string_view bytes, const ImageInfo&
   return absl::OkStatus();
 }
 
-}  // namespace bonafide::models
+}  // namespace bonafide::models::opencv

@@ -34,8 +34,9 @@
 //     a caption at the same place reach 100 inliers in 4 cells); a photo cropped by 30%
 //     still shows 70% of the genuine one, over 5-15 cells.
 //
-// Build without OpenCV (BONAFIDE_WITH_OPENCV=OFF): Extract returns Unimplemented and
-// VerifyGeometry never verifies (local_features_without_opencv.cc).
+// OpenCV does the work in a module loaded at the first Extract (models/opencv_module.h).
+// A build without OpenCV (BONAFIDE_WITH_OPENCV=OFF), or a module that cannot be loaded:
+// Extract returns Unimplemented (or Unavailable) and VerifyGeometry never verifies.
 //
 // Thread-safety: FeatureExtractor is one-per-thread; VerifyGeometry is a pure function.
 #ifndef BONAFIDE_MODELS_LOCAL_FEATURES_H_
@@ -96,7 +97,8 @@ class FeatureExtractor {
   // Replaces `out` with the keypoints of the row-major `luma` (width * height floats,
   // 0..255). A plain image gives few or none (not an error).
   // Errors: InvalidArgument for an empty image; Internal for an OpenCV exception;
-  // Unimplemented in a build without OpenCV.
+  // Unimplemented in a build without OpenCV; Unavailable when the OpenCV module cannot be
+  // loaded.
   absl::Status Extract(const float* luma, int width, int height, LocalFeatures& out);
 
   const LocalFeatureOptions& options() const { return options_; }

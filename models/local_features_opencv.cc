@@ -1,5 +1,7 @@
-// FeatureExtractor and VerifyGeometry with OpenCV's ORB (features2d) and findHomography
-// (calib3d).
+// The OpenCV module's local features (models/opencv_module.h): ORB (features2d) and
+// findHomography (calib3d).
+#include "models/local_features_opencv.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,34 +11,15 @@
 
 #include "absl/strings/str_cat.h"
 #include <opencv2/calib3d.hpp>
-#include <opencv2/core.hpp>
-#include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "models/local_features.h"
+namespace bonafide::models::opencv {
 
-namespace bonafide::models {
+OpenCvExtractor::OpenCvExtractor(const LocalFeatureOptions& options)
+    : options_(options), orb_(cv::ORB::create(options.max_keypoints, 1.2F, options.levels)) {}
 
-struct FeatureExtractor::Impl {
-  cv::Ptr<cv::ORB> orb;
-  cv::Mat gray;    // 8-bit luma, full size
-  cv::Mat scaled;  // what ORB sees
-  std::vector<cv::KeyPoint> keypoints;
-  cv::Mat descriptors;
-};
-
-FeatureExtractor::FeatureExtractor(LocalFeatureOptions options)
-    : options_(options), impl_(std::make_unique<Impl>()) {
-  impl_->orb = cv::ORB::create(options_.max_keypoints, 1.2F, options_.levels);
-}
-FeatureExtractor::~FeatureExtractor() = default;
-FeatureExtractor::FeatureExtractor(FeatureExtractor&&) noexcept = default;
-FeatureExtractor& FeatureExtractor::operator=(FeatureExtractor&&) noexcept = default;
-
-const char* LocalFeatureVersion() { return "opencv " CV_VERSION; }
-
-absl::Status FeatureExtractor::Extract(const float* luma, int width, int height,
-                                       LocalFeatures& out) {
+absl::Status OpenCvExtractor::Extract(const float* luma, int width, int height,
+                                      LocalFeatures& out) {
   out.descriptors.clear();
   out.points.clear();
   out.width = 0;
@@ -45,38 +28,37 @@ absl::Status FeatureExtractor::Extract(const float* luma, int width, int height,
   try {
     // OpenCV only reads through the header (const_cast: cv::Mat has no const view).
     const cv::Mat source(height, width, CV_32F, const_cast<float*>(luma));
-    source.convertTo(impl_->gray, CV_8U);
+    source.convertTo(gray_, CV_8U);
     // Every photo is brought to the same longer side, so a registered photo and its reuse
     // meet at similar scales whatever their stored sizes (small photos are enlarged).
     const double scale = static_cast<double>(options_.max_side) / std::max(width, height);
     if (scale != 1.0) {
-      cv::resize(impl_->gray, impl_->scaled,
+      cv::resize(gray_, scaled_,
                  cv::Size(std::max(1, static_cast<int>(std::lround(width * scale))),
                           std::max(1, static_cast<int>(std::lround(height * scale)))),
                  // Area averaging only where linear would alias (it costs ~3x more).
                  0, 0, scale < 0.5 ? cv::INTER_AREA : cv::INTER_LINEAR);
     } else {
-      impl_->scaled = impl_->gray;
+      scaled_ = gray_;
     }
-    impl_->keypoints.clear();
-    impl_->orb->detectAndCompute(impl_->scaled, cv::noArray(), impl_->keypoints,
-                                 impl_->descriptors);
+    keypoints_.clear();
+    orb_->detectAndCompute(scaled_, cv::noArray(), keypoints_, descriptors_);
   } catch (const cv::Exception& e) {
     return absl::InternalError(absl::StrCat("local features: ", e.what()));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("local features: out of memory");
   }
-  out.width = impl_->scaled.cols;
-  out.height = impl_->scaled.rows;
-  const size_t n = impl_->keypoints.size();
-  if (n == 0 || impl_->descriptors.empty()) return absl::OkStatus();
+  out.width = scaled_.cols;
+  out.height = scaled_.rows;
+  const size_t n = keypoints_.size();
+  if (n == 0 || descriptors_.empty()) return absl::OkStatus();
   out.descriptors.resize(n);
   out.points.resize(n);
   for (size_t i = 0; i < n; ++i) {
     // 32 bytes per ORB descriptor: the same packing as a Hash256's four words.
-    std::memcpy(out.descriptors[i].words, impl_->descriptors.ptr<uint8_t>(static_cast<int>(i)),
+    std::memcpy(out.descriptors[i].words, descriptors_.ptr<uint8_t>(static_cast<int>(i)),
                 sizeof(out.descriptors[i].words));
-    out.points[i] = {impl_->keypoints[i].pt.x, impl_->keypoints[i].pt.y};
+    out.points[i] = {keypoints_[i].pt.x, keypoints_[i].pt.y};
   }
   return absl::OkStatus();
 }
@@ -120,8 +102,9 @@ int OccupiedCells(const std::vector<cv::Point2f>& points, const std::vector<ucha
 
 }  // namespace
 
-GeometryCheck VerifyGeometry(const LocalFeatures& listing, const LocalFeatures& genuine,
-                             std::span<const FeaturePair> pairs, const GeometryOptions& options) {
+GeometryCheck VerifyGeometryWithOpenCv(const LocalFeatures& listing, const LocalFeatures& genuine,
+                                       std::span<const FeaturePair> pairs,
+                                       const GeometryOptions& options) {
   GeometryCheck check;
   if (static_cast<int>(pairs.size()) < std::max(options.min_inliers, 4)) return check;
   std::vector<cv::Point2f> from, to;
@@ -159,4 +142,4 @@ GeometryCheck VerifyGeometry(const LocalFeatures& listing, const LocalFeatures& 
   return check;
 }
 
-}  // namespace bonafide::models
+}  // namespace bonafide::models::opencv

@@ -1,5 +1,5 @@
-// Tests for the decoder of a build without OpenCV (models/image_decode_without_opencv.cc,
-// BONAFIDE_WITH_OPENCV=OFF), compiled here beside image_decode.cc so that the ordinary
+// Tests for the decoder of a build without OpenCV (BONAFIDE_WITH_OPENCV=OFF: the OpenCV
+// module loader has no module), compiled here beside image_decode.cc so that the ordinary
 // build checks it: the checks before decoding still run, then decoding is refused.
 #include <string>
 
@@ -28,8 +28,8 @@ TEST(ImageDecoderWithoutOpenCvTest, RefusesToDecodeAndSaysWhy) {
   DecodedLuma luma;
   const absl::Status s = decoder.Decode(PngHeader(640, 480), DecodeMode::kReduced, luma);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(s.message(), HasSubstr("cannot decode png: this build of bonafide has no image "
-                                     "decoder (built with BONAFIDE_WITH_OPENCV=OFF)"));
+  EXPECT_THAT(s.message(), HasSubstr("cannot decode png: this build of bonafide has no "
+                                     "OpenCV (built with BONAFIDE_WITH_OPENCV=OFF)"));
   EXPECT_EQ(luma.width, 0);
   EXPECT_TRUE(luma.luma.empty());
 }

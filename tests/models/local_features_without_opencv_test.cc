@@ -1,7 +1,6 @@
-// Tests for the feature stage of a build without OpenCV
-// (models/local_features_without_opencv.cc, BONAFIDE_WITH_OPENCV=OFF), compiled here so that
-// the ordinary build checks it: extraction is refused with a clear reason, and no geometry
-// is ever verified.
+// Tests for the feature stage of a build without OpenCV (BONAFIDE_WITH_OPENCV=OFF: the
+// OpenCV module loader has no module), compiled here so that the ordinary build checks it:
+// extraction is refused with a clear reason, and no geometry is ever verified.
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -19,7 +18,8 @@ TEST(LocalFeaturesWithoutOpenCvTest, RefusesToExtractAndSaysWhy) {
   const std::vector<float> luma(64 * 48, 128.0F);
   const absl::Status s = extractor.Extract(luma.data(), 64, 48, features);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(s.message(), ::testing::HasSubstr("BONAFIDE_WITH_OPENCV=OFF"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("local features: this build of bonafide has no "
+                                                "OpenCV (built with BONAFIDE_WITH_OPENCV=OFF)"));
   EXPECT_EQ(features.size(), 0u);
   EXPECT_EQ(features.width, 0);
 }

@@ -4,7 +4,7 @@
 #   1. such a build is configured (library only): nothing in its build files nor its
 #      bonafide.pc names an OpenCV library or header directory;
 #   2. LIBRARY, the text-only libbonafide.so that tests/CMakeLists.txt links from this
-#      tree's objects with the OpenCV-free decoder and feature stage (and --no-undefined),
+#      tree's objects with the OpenCV module loader of such a build (and --no-undefined),
 #      needs no OpenCV.
 #
 # Usage: run_without_opencv_test.sh SOURCE_DIR WORK_DIR LIBRARY
@@ -28,10 +28,11 @@ files=("$work/build.ninja" "$work/bonafide.pc" "$work"/cmake/bonafide-*-targets.
 if grep -El -e "$opencv" "${files[@]}"; then
   fail "a build with BONAFIDE_WITH_OPENCV=OFF names OpenCV (files above)"
 fi
-grep -q 'image_decode_without_opencv\.cc' "$work/build.ninja" ||
-  fail "a build with BONAFIDE_WITH_OPENCV=OFF does not compile image_decode_without_opencv.cc"
-grep -q 'local_features_without_opencv\.cc' "$work/build.ninja" ||
-  fail "a build with BONAFIDE_WITH_OPENCV=OFF does not compile local_features_without_opencv.cc"
+grep -q 'opencv_module_loader\.cc' "$work/build.ninja" ||
+  fail "a build with BONAFIDE_WITH_OPENCV=OFF does not compile the OpenCV module loader"
+if grep -q 'libbonafide_opencv\.so' "$work/build.ninja"; then
+  fail "a build with BONAFIDE_WITH_OPENCV=OFF builds the OpenCV module"
+fi
 
 readelf -d "$library" | grep NEEDED
 if readelf -d "$library" | grep -q 'NEEDED.*opencv'; then
