@@ -21,10 +21,12 @@ using sqlite::Op;
 using sqlite::Stmt;
 using sqlite::StmtScope;
 
-// The row's `data`: quality (i32), hash count (u32), the hashes (32 bytes each), then the
-// check (u64): the first half of Hasher128 over the identity, the digest and everything
-// before it. Little-endian (x86-64 is the build floor).
+// The row's `data`: quality (i32), hash count (u32), the hashes (32 bytes each), the
+// nothing-after-PDQ digest (u64; absent in rows written before it existed, read as 0),
+// then the check (u64): the first half of Hasher128 over the identity, the digest and
+// everything before it. Little-endian (x86-64 is the build floor).
 constexpr size_t kHeaderBytes = 8;
+constexpr size_t kStagesBytes = 8;
 constexpr size_t kCheckBytes = 8;
 
 constexpr char kSchema[] = R"sql(
@@ -61,8 +63,10 @@ uint64_t Check(const FileIdentity& id, const ContentDigest& digest, std::string_
 }
 
 std::string EncodeData(const FileIdentity& id, const ContentDigest& digest,
-                       const models::PdqResult* variants, size_t count) {
-  std::string data(kHeaderBytes + count * sizeof(models::Hash256) + kCheckBytes, '\0');
+                       const models::PdqResult* variants, size_t count,
+                       uint64_t nothing_after_pdq) {
+  const size_t hashes_end = kHeaderBytes + count * sizeof(models::Hash256);
+  std::string data(hashes_end + kStagesBytes + kCheckBytes, '\0');
   const int32_t quality = variants[0].quality;
   const uint32_t n = static_cast<uint32_t>(count);
   std::memcpy(data.data(), &quality, 4);
@@ -71,6 +75,7 @@ std::string EncodeData(const FileIdentity& id, const ContentDigest& digest,
     std::memcpy(data.data() + kHeaderBytes + v * sizeof(models::Hash256), variants[v].hash.words,
                 sizeof(models::Hash256));
   }
+  std::memcpy(data.data() + hashes_end, &nothing_after_pdq, kStagesBytes);
   const size_t body = data.size() - kCheckBytes;
   const uint64_t check = Check(id, digest, std::string_view(data.data(), body));
   std::memcpy(data.data() + body, &check, kCheckBytes);
@@ -87,12 +92,17 @@ bool DecodeData(const FileIdentity& id, const ContentDigest& digest, const void*
   std::memcpy(&quality, p, 4);
   std::memcpy(&count, p + 4, 4);
   if (count != 1 && count != models::kNumDihedral) return false;
-  if (bytes != kHeaderBytes + count * sizeof(models::Hash256) + kCheckBytes) return false;
+  const size_t hashes_end = kHeaderBytes + count * sizeof(models::Hash256);
+  const bool has_stages = bytes == hashes_end + kStagesBytes + kCheckBytes;
+  if (!has_stages && bytes != hashes_end + kCheckBytes) return false;
   uint64_t check;
   std::memcpy(&check, p + bytes - kCheckBytes, kCheckBytes);
   if (check != Check(id, digest, std::string_view(p, bytes - kCheckBytes))) return false;
   if (quality < 0 || quality > 100 || count < min_variants) return false;
   out.count = count;
+  out.digest = digest;
+  out.nothing_after_pdq = 0;
+  if (has_stages) std::memcpy(&out.nothing_after_pdq, p + hashes_end, kStagesBytes);
   for (size_t v = 0; v < count; ++v) {
     std::memcpy(out.variants[v].hash.words, p + kHeaderBytes + v * sizeof(models::Hash256),
                 sizeof(models::Hash256));
@@ -383,11 +393,13 @@ bool PhotoHashCache::Session::LookupContent(const ContentDigest& digest, size_t 
 }
 
 void PhotoHashCache::Session::Store(const FileIdentity& identity, const ContentDigest& digest,
-                                    const models::PdqResult* variants, size_t count) {
+                                    const models::PdqResult* variants, size_t count,
+                                    uint64_t nothing_after_pdq) {
   Impl& s = *impl_;
   if (s.broken) return;
-  s.pending.push_back(
-      {identity, digest, EncodeData(identity, digest, variants, count), NowMicros()});
+  s.pending.push_back({identity, digest,
+                       EncodeData(identity, digest, variants, count, nothing_after_pdq),
+                       NowMicros()});
   if (s.pending.size() >= s.options.flush_every) s.Flush();
 }
 

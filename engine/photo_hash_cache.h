@@ -11,8 +11,10 @@
 // Storage: one SQLite database in WAL mode, `<cache dir>/listing-photos-v1.sqlite`, a row
 // per file identity (device, inode), holding the identity's size, modification and
 // status-change times (ns), the 128-bit content digest, the PDQ quality and hashes (the
-// photo as shown, or all 8 rotations and flips), a check digest over all of it, and when
-// it was last used.
+// photo as shown, or all 8 rotations and flips), whether the stages after PDQ found
+// nothing in it (and under which configuration), a check digest over all of it, and when
+// it was last used. With the edited-photo stages on, that mark is what spares a rescan
+// the decoding of photos that match nothing (nearly all of them): the stages need pixels.
 //
 // Validity: Lookup hits only when device, inode, size, mtime and ctime all match the row,
 // so a file rewritten in place, even to the same size and with its mtime restored, is a
@@ -80,10 +82,15 @@ struct ContentDigest {
 };
 
 // A cached photo: its quality and hashes (variants[0] is the photo as shown; all 8 are
-// PdqHasher::HashDihedral's order).
+// PdqHasher::HashDihedral's order), its content digest, and what the stages after PDQ
+// found in it.
 struct CachedPhotoHash {
   std::array<models::PdqResult, models::kNumDihedral> variants;
   size_t count = 0;  // 1 or kNumDihedral
+  ContentDigest digest;
+  // The stages after PDQ found no genuine photo in this photo under the configuration with
+  // this digest (models::PhotoMatcher::ResultDigest); 0 when that is not known.
+  uint64_t nothing_after_pdq = 0;
 };
 
 struct PhotoHashCacheOptions {
@@ -127,9 +134,11 @@ class PhotoHashCache {
     bool Lookup(const FileIdentity& identity, size_t min_variants, CachedPhotoHash& out);
     // The same by content (a file seen before under another identity).
     bool LookupContent(const ContentDigest& digest, size_t min_variants, CachedPhotoHash& out);
-    // Records the hashes of the file (variants[0, count)); written at the next flush.
+    // Records the hashes of the file (variants[0, count)) and, when not 0, the digest of
+    // the configuration under which the stages after PDQ found nothing in it; written at
+    // the next flush. A later Store of the same file replaces it.
     void Store(const FileIdentity& identity, const ContentDigest& digest,
-               const models::PdqResult* variants, size_t count);
+               const models::PdqResult* variants, size_t count, uint64_t nothing_after_pdq = 0);
     // Writes the pending stores and touches now (a failure drops them).
     void Flush();
 

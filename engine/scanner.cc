@@ -45,6 +45,9 @@ struct Scanner::Impl {
   // The stages after PDQ (trimmed PDQ, local features); null without a bank or when
   // ScannerOptions::edited_photos is false.
   std::unique_ptr<const models::PhotoMatcher> edited;
+  // edited->ResultDigest under the policy's limits: kept in the listing-photo cache beside
+  // a photo in which those stages found nothing.
+  uint64_t edited_result_digest = 0;
   // What the rights holders' verdicts taught (ScannerOptions::feedback).
   engine::FeedbackIndex feedback;
   RulesInfo info;
@@ -135,6 +138,11 @@ struct Scanner::Scratch::Impl {
   std::unique_ptr<engine::PhotoHashCache::Session> cache_session;
   bool cache_session_tried = false;
   engine::CachedPhotoHash cached;
+  // The photo being matched has a row in the cache under this identity and content (set by
+  // HashPhoto when the photo was read from a file with a cache session).
+  bool cache_row = false;
+  engine::FileIdentity cache_identity;
+  engine::ContentDigest cache_digest;
   std::string file_bytes;  // the photo being read
   std::string path;
   char resolved[PATH_MAX];
@@ -224,6 +232,9 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
         variants = s.cached.variants;
         variant_count = s.cached.count;
         r.source = HashSource::kCache;
+        s.cache_row = true;
+        s.cache_identity = identity;
+        s.cache_digest = s.cached.digest;
         return true;
       }
     }
@@ -239,13 +250,21 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
     if (cache->LookupContent(digest, needed, s.cached)) {
       variants = s.cached.variants;
       variant_count = s.cached.count;
-      cache->Store(identity, digest, variants.data(), variant_count);
+      cache->Store(identity, digest, variants.data(), variant_count, s.cached.nothing_after_pdq);
       r.source = HashSource::kCache;
+      s.cache_row = true;
+      s.cache_identity = identity;
+      s.cache_digest = digest;
       return true;
     }
   }
   if (!HashEncoded(s.file_bytes, s, variants, variant_count, r)) return false;
-  if (cache != nullptr) cache->Store(identity, digest, variants.data(), variant_count);
+  if (cache != nullptr) {
+    cache->Store(identity, digest, variants.data(), variant_count);
+    s.cache_row = true;
+    s.cache_identity = identity;
+    s.cache_digest = digest;
+  }
   return true;
 }
 
@@ -305,6 +324,7 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     s.images.emplace_back();
     ImageResult& r = s.images.back();
     r.image = static_cast<int32_t>(i);
+    s.cache_row = false;
     // Counterfeit photos are matched in every rotation and flip of the listing photo (the
     // bank holds one hash per photo); the 8 hashes cost one DCT and 8 thresholdings. A
     // hash that came with the listing has only the photo as shown.
@@ -345,9 +365,12 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
       s.stage_matches.push_back({m.photo, models::MatchStage::kPdq, m.variant, m.distance, 0});
     }
     // The later stages need the pixels: a photo whose hash came from the cache is decoded
-    // now (else a rescan would lose what the first scan found); a hash carried by the
+    // now (else a rescan would lose what the first scan found), unless the cache also says
+    // that these stages, as configured now, found nothing in it; a hash carried by the
     // listing has no file to decode (docs/images.md, "Edited photos").
-    if (s.stage_matches.empty() && edited != nullptr &&
+    const bool nothing_known = r.source == HashSource::kCache && s.cache_row &&
+                               s.cached.nothing_after_pdq == edited_result_digest;
+    if (s.stage_matches.empty() && edited != nullptr && !nothing_known &&
         (r.source == HashSource::kDecoded ||
          (r.source == HashSource::kCache && DecodeCached(s, r)))) {
       if (!s.edited_scratch.has_value()) s.edited_scratch.emplace();
@@ -357,6 +380,9 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
           !st.ok()) {
         // The photo was hashed and PDQ found nothing; only a later stage failed on it.
         r.detail.assign(st.message().data(), st.message().size());
+      } else if (s.stage_matches.empty() && s.cache_row) {
+        s.cache_session->Store(s.cache_identity, s.cache_digest, variants.data(), variant_count,
+                               edited_result_digest);
       }
     }
     r.matched = !s.stage_matches.empty();
@@ -394,6 +420,8 @@ absl::Status Scanner::Impl::BuildEditedPhotoStages(const rules::RulePack& pack,
                                         features.status().message()));
   }
   edited = std::make_unique<const models::PhotoMatcher>(bank, std::move(feature_bank));
+  edited_result_digest =
+      edited->ResultDigest(pack.policy.image.max_distance, pack.policy.image.min_quality);
   return absl::OkStatus();
 }
 

@@ -40,8 +40,8 @@ struct OpenCvModule {
   // ImageDecoder::DecodePixels: bytes that ImageDecoder checked -> luma. `factor` (1, 2, 4,
   // 8) applies to JPEG only; a decoded image over `max_pixels` is refused. Messages name
   // the format by `format_name`.
-  absl::Status (*decode)(void* decoder, std::string_view bytes, const char* format_name,
-                         bool jpeg, int factor, int64_t max_pixels, DecodedLuma& out);
+  absl::Status (*decode)(void* decoder, std::string_view bytes, const char* format_name, bool jpeg,
+                         int factor, int64_t max_pixels, DecodedLuma& out);
   // A keypoint extractor with its reusable buffers (one per FeatureExtractor).
   void* (*new_extractor)(const LocalFeatureOptions& options);
   void (*delete_extractor)(void* extractor);

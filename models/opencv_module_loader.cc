@@ -24,7 +24,8 @@ asm(".section .rodata.bonafide_opencv_module,\"a\",@progbits\n"
     ".globl bonafide_opencv_module_begin\n"
     ".hidden bonafide_opencv_module_begin\n"
     "bonafide_opencv_module_begin:\n"
-    ".incbin \"" BONAFIDE_OPENCV_MODULE_FILE "\"\n"
+    ".incbin \"" BONAFIDE_OPENCV_MODULE_FILE
+    "\"\n"
     ".globl bonafide_opencv_module_end\n"
     ".hidden bonafide_opencv_module_end\n"
     "bonafide_opencv_module_end:\n"
@@ -40,9 +41,8 @@ namespace {
 absl::StatusOr<const OpenCvModule*> OpenModule() {
   const int fd = memfd_create("bonafide-opencv-module", MFD_CLOEXEC);
   if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create an in-memory file for bonafide's OpenCV module: ",
-                     std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot create an in-memory file for bonafide's OpenCV module: ", std::strerror(errno)));
   }
   const char* p = bonafide_opencv_module_begin;
   while (p < bonafide_opencv_module_end) {

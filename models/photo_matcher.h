@@ -81,6 +81,14 @@ class PhotoMatcher {
   absl::Status MatchAfterPdq(const DecodedLuma& luma, int max_distance, int min_quality,
                              Scratch& scratch, std::vector<StageMatch>& out) const;
 
+  // A digest of everything that decides what MatchAfterPdq finds in given pixels: the
+  // stages' version (kStagesVersion in photo_matcher.cc), the genuine photos (content
+  // digests, hashes, quality), the trim and feature options, the OpenCV that extracts
+  // keypoints, `max_distance` and `min_quality`. Equal digests, equal results. Never 0.
+  // The scanner keeps it in the listing-photo cache beside a photo in which the stages
+  // found nothing, so that a rescan neither decodes that photo again nor runs the stages.
+  uint64_t ResultDigest(int max_distance, int min_quality) const;
+
   bool has_features() const { return features_ != nullptr; }
   const FeatureBank* features() const { return features_.get(); }
 

@@ -2,6 +2,8 @@
 // cropped, padded or with a caption laid over it opens a photo case whose evidence names
 // the stage; unrelated photos do not; broken photos keep their per-photo error; a rescan
 // whose hashes come from the photo cache finds the same.
+#include <sys/stat.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "bonafide/scanner.h"
+#include "engine/photo_hash_cache.h"
 #include "tests/models/labelled_photo_set.h"
 #include "tests/models/synthetic_photos.h"
 #include "tests/test_util.h"
@@ -198,7 +201,7 @@ TEST_F(EditedPhotoScanTest, ARescanFromThePhotoCacheFindsTheSame) {
   ScanSummary summary;
   const auto after = Scan(*second, &summary);
   // Every photo that could be read was hashed before: the hashes come from the cache, and
-  // the photos PDQ does not match are decoded again for the later stages.
+  // the later stages run again only on photos the cache does not say they found nothing in.
   EXPECT_EQ(summary.images.from_cache, summary.images.hashed);
   EXPECT_EQ(summary.images.hashed, 7);  // 8 photos, one truncated
   ASSERT_EQ(before.size(), after.size());
@@ -208,6 +211,56 @@ TEST_F(EditedPhotoScanTest, ARescanFromThePhotoCacheFindsTheSame) {
     EXPECT_EQ(ImageReason(after.at(id)), ImageReason(record));
   }
   EXPECT_EQ(after.count("cropped"), 1u);
+}
+
+// The listing-photo cache remembers the photos in which the later stages found nothing, so
+// that a rescan neither decodes them again nor runs the stages; under another
+// configuration (here a genuine photo added) the stages run again and find what is new.
+TEST_F(EditedPhotoScanTest, TheCacheRemembersPhotosTheLaterStagesFoundNothingIn) {
+  const std::string cache_dir = dir_.Join("cache");
+  {
+    auto first = NewScanner(true, cache_dir);
+    ASSERT_NE(first, nullptr);
+    const auto records = Scan(*first);
+    EXPECT_EQ(records.count("unrelated"), 0u);
+  }
+  auto cache = engine::PhotoHashCache::Open(cache_dir, {});
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  auto session = (*cache)->NewSession();
+  ASSERT_NE(session, nullptr);
+  auto mark = [&](const std::string& photo) -> uint64_t {
+    struct stat st;
+    EXPECT_EQ(::stat(dir_.Join("images/" + photo).c_str(), &st), 0) << photo;
+    engine::CachedPhotoHash row;
+    EXPECT_TRUE(session->Lookup(engine::FileIdentity::FromStat(st), 1, row)) << photo;
+    return row.nothing_after_pdq;
+  };
+  const uint64_t nothing = mark("unrelated.jpg");
+  EXPECT_NE(nothing, 0u);
+  EXPECT_EQ(mark("unrelated-cropped.jpg"), nothing);  // one configuration, one digest
+  EXPECT_EQ(mark("cropped.jpg"), 0u);                 // the features found it
+  EXPECT_EQ(mark("same.jpg"), 0u);                    // PDQ found it: no later stage ran
+  session.reset();
+
+  // The photo that unrelated-cropped.jpg was cut from becomes a genuine photo.
+  dir_.Write("rules/rights_holders/photos/extra.jpg", EncodeJpeg(DrawClutteredPhoto(501), 92));
+  dir_.Write("rules/rights_holders/acme.yaml", R"(id: acme
+name: ACME Sports GmbH
+brands:
+  - name: ACME
+products:
+  - id: acme-runner-22
+    name: Runner 22
+    keywords: [runner 22]
+    images: [photos/front.jpg, photos/side.jpg, photos/box.jpg, photos/extra.jpg]
+)");
+  auto rescan = NewScanner(true, cache_dir);
+  ASSERT_NE(rescan, nullptr);
+  ScanSummary summary;
+  const auto records = Scan(*rescan, &summary);
+  EXPECT_EQ(summary.images.from_cache, summary.images.hashed);
+  ASSERT_EQ(records.count("unrelated"), 1u);
+  EXPECT_THAT(ImageReason(records.at("unrelated")), ::testing::HasSubstr("\"stage\":\"features\""));
 }
 
 TEST_F(EditedPhotoScanTest, ExplainNamesTheStage) {

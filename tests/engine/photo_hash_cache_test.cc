@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "tests/temp_dir.h"
+#include "util/hash.h"
 
 namespace bonafide::engine {
 namespace {
@@ -81,6 +83,83 @@ TEST(PhotoHashCacheTest, HitAfterStoreAcrossSessions) {
   ExpectHashes(got, 2, models::kNumDihedral);
   ASSERT_TRUE(session->Lookup(Identity(2), 1, got));  // 8 serve a need for 1
   EXPECT_EQ(session->hits(), 3);
+}
+
+TEST(PhotoHashCacheTest, KeepsWhatTheStagesAfterPdqFound) {
+  TempDir dir;
+  auto cache = OpenCache(dir);
+  {
+    auto session = cache->NewSession();
+    Store(*session, 1);
+    const auto hashes = Hashes(2, 1);
+    session->Store(Identity(2), Digest(2), hashes.data(), 1, /*nothing_after_pdq=*/0xABCDEF);
+  }
+  auto session = cache->NewSession();
+  CachedPhotoHash got;
+  ASSERT_TRUE(session->Lookup(Identity(1), 1, got));
+  EXPECT_EQ(got.nothing_after_pdq, 0u);  // not known
+  EXPECT_EQ(got.digest, Digest(1));
+  ASSERT_TRUE(session->Lookup(Identity(2), 1, got));
+  EXPECT_EQ(got.nothing_after_pdq, 0xABCDEFu);
+  EXPECT_EQ(got.digest, Digest(2));
+  ExpectHashes(got, 2, 1);
+  ASSERT_TRUE(session->LookupContent(Digest(2), 1, got));
+  EXPECT_EQ(got.nothing_after_pdq, 0xABCDEFu);
+  // A later store of the same file replaces the mark.
+  const auto hashes = Hashes(2, 1);
+  session->Store(Identity(2), Digest(2), hashes.data(), 1);
+  session->Flush();
+  ASSERT_TRUE(session->Lookup(Identity(2), 1, got));
+  EXPECT_EQ(got.nothing_after_pdq, 0u);
+}
+
+// Rows written before the mark existed (no 8 bytes for it) are still hits, with the mark
+// unknown.
+TEST(PhotoHashCacheTest, ReadsRowsWithoutTheStagesMark) {
+  TempDir dir;
+  auto cache = OpenCache(dir);
+  {
+    auto session = cache->NewSession();
+    Store(*session, 1);
+  }
+  // The old layout: quality, count, one hash, check over identity, digest and those.
+  const auto hashes = Hashes(1, 1);
+  std::string body(8 + 32, '\0');
+  const int32_t quality = hashes[0].quality;
+  const uint32_t count = 1;
+  std::memcpy(body.data(), &quality, 4);
+  std::memcpy(body.data() + 4, &count, 4);
+  std::memcpy(body.data() + 8, hashes[0].hash.words, 32);
+  const FileIdentity id = Identity(1);
+  const ContentDigest digest = Digest(1);
+  const int64_t fields[] = {static_cast<int64_t>(id.device),
+                            static_cast<int64_t>(id.inode),
+                            id.size,
+                            id.mtime_ns,
+                            id.ctime_ns,
+                            static_cast<int64_t>(digest.lo),
+                            static_cast<int64_t>(digest.hi)};
+  Hasher128 h;
+  h.Add(std::string_view(reinterpret_cast<const char*>(fields), sizeof(fields)));
+  h.Add(body);
+  const uint64_t check = h.Digest().first;
+  std::string data = body;
+  data.append(reinterpret_cast<const char*>(&check), sizeof(check));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(cache->path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "UPDATE photos SET data = ?1 WHERE inode = 1", -1, &stmt, nullptr),
+      SQLITE_OK);
+  sqlite3_bind_blob(stmt, 1, data.data(), static_cast<int>(data.size()), SQLITE_STATIC);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  auto session = cache->NewSession();
+  CachedPhotoHash got;
+  ASSERT_TRUE(session->Lookup(Identity(1), 1, got));
+  ExpectHashes(got, 1, 1);
+  EXPECT_EQ(got.nothing_after_pdq, 0u);
 }
 
 TEST(PhotoHashCacheTest, MissesUnknownFilesAndTooFewVariants) {

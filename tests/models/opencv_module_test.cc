@@ -30,8 +30,8 @@ TEST(OpenCvModuleTest, LoadedAtTheFirstDecodeAndWorks) {
 
   DecodedLuma luma;
   const absl::Status decoded = decoder.DecodeFile(
-      std::string(BONAFIDE_PDQ_DATA) + "/reg-test-input/dih/bridge-1-original.jpg", DecodeMode::kFull,
-      luma);
+      std::string(BONAFIDE_PDQ_DATA) + "/reg-test-input/dih/bridge-1-original.jpg",
+      DecodeMode::kFull, luma);
   ASSERT_TRUE(decoded.ok()) << decoded;
   EXPECT_TRUE(ModuleMapped());
   EXPECT_GT(luma.width, 0);
