@@ -27,15 +27,20 @@ class RawDecoder final : public InputDecoder {
   RawDecoder(int fd, std::string display) : InputDecoder(fd, std::move(display)) {}
   absl::Status Sniff(size_t want) { return Prime(want); }
   std::string_view buffered() const {
-    return std::string_view(in_.data() + in_pos_, in_end_ - in_pos_);
+    return std::string_view(in_.get() + in_pos_, in_end_ - in_pos_);
+  }
+
+  size_t FillBound(size_t cap) const override {
+    if (in_pos_ < in_end_) return std::min(cap, in_end_ - in_pos_);
+    return in_eof_ ? 0 : cap;
   }
 
   absl::StatusOr<size_t> Fill(char* dst, size_t cap) override {
     if (in_pos_ < in_end_) {  // bytes read while sniffing the magic number
       size_t n = std::min(cap, in_end_ - in_pos_);
-      std::memcpy(dst, in_.data() + in_pos_, n);
+      std::memcpy(dst, in_.get() + in_pos_, n);
       in_pos_ += n;
-      if (in_pos_ == in_end_) std::string().swap(in_);
+      if (in_pos_ == in_end_) in_.reset();
       return n;
     }
     if (in_eof_) return size_t{0};
@@ -60,7 +65,7 @@ class ZstdDecoder final : public InputDecoder {
     for (;;) {
       absl::StatusOr<bool> more = RefillInput();
       if (!more.ok()) return Fail(more.status());
-      ZSTD_inBuffer in{in_.data(), in_end_, in_pos_};
+      ZSTD_inBuffer in{in_.get(), in_end_, in_pos_};
       if (!*more && last_ret_ == 0) return size_t{0};  // clean end after a whole frame
       size_t ret = ZSTD_decompressStream(ds_, &out, &in);
       in_pos_ = in.pos;
@@ -116,7 +121,7 @@ class GzipDecoder final : public InputDecoder {
         inflateReset(&zs_);
         at_member_end_ = false;
       }
-      zs_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
+      zs_.next_in = reinterpret_cast<Bytef*>(in_.get() + in_pos_);
       zs_.avail_in = static_cast<uInt>(in_end_ - in_pos_);
       int ret = inflate(&zs_, Z_NO_FLUSH);
       in_pos_ = in_end_ - zs_.avail_in;
@@ -158,10 +163,14 @@ absl::StatusOr<std::unique_ptr<InputDecoder>> InputDecoder::Open(int fd, std::st
   return raw;
 }
 
+void InputDecoder::EnsureInputBuffer() {
+  if (in_ == nullptr) in_ = std::make_unique_for_overwrite<char[]>(kReadBytes);
+}
+
 absl::Status InputDecoder::Prime(size_t want) {
-  in_.resize(kReadBytes);
+  EnsureInputBuffer();
   while (in_end_ < want && !in_eof_) {
-    BONAFIDE_ASSIGN_OR_RETURN(size_t n, ReadFd(in_.data() + in_end_, kReadBytes - in_end_));
+    BONAFIDE_ASSIGN_OR_RETURN(size_t n, ReadFd(in_.get() + in_end_, kReadBytes - in_end_));
     if (n == 0) in_eof_ = true;
     in_end_ += n;
   }
@@ -179,9 +188,9 @@ void InputDecoder::Adopt(InputDecoder& other) {
 absl::StatusOr<bool> InputDecoder::RefillInput() {
   if (in_pos_ < in_end_) return true;
   if (in_eof_) return false;
-  in_.resize(kReadBytes);
+  EnsureInputBuffer();
   in_pos_ = in_end_ = 0;
-  absl::StatusOr<size_t> n = ReadFd(in_.data(), kReadBytes);
+  absl::StatusOr<size_t> n = ReadFd(in_.get(), kReadBytes);
   if (!n.ok()) return n.status();
   in_end_ = *n;
   if (*n == 0) in_eof_ = true;

@@ -33,6 +33,11 @@ class InputDecoder {
   // call), or an I/O error.
   virtual absl::StatusOr<size_t> Fill(char* dst, size_t cap) = 0;
 
+  // At most how many bytes the next Fill(dst, cap) can write: a caller that must zero its
+  // buffer before Fill sizes it by this (zeroing a 1 MiB buffer to read a few bytes, or
+  // none, costs a page fault per 4 KiB, a good part of a small scan's start-up).
+  virtual size_t FillBound(size_t cap) const { return cap; }
+
   // Bytes read from the file so far (compressed bytes for zstd and gzip), for progress.
   uint64_t bytes_consumed() const { return consumed_; }
 
@@ -41,6 +46,8 @@ class InputDecoder {
 
   // Reads raw bytes into in_ until it holds at least `want` bytes or the file ends.
   absl::Status Prime(size_t want);
+  // Allocates in_ (kReadBytes, not zeroed: only what a read writes is touched).
+  void EnsureInputBuffer();
   // Takes over the raw bytes (and byte count) that `other` read while sniffing.
   void Adopt(InputDecoder& other);
   // Fills in_ with the next block of raw input when it is used up; false at EOF.
@@ -50,7 +57,7 @@ class InputDecoder {
   int fd_;
   std::string display_;
   uint64_t consumed_ = 0;
-  std::string in_;  // raw (compressed) input buffer
+  std::unique_ptr<char[]> in_;  // raw (compressed) input buffer, kReadBytes when allocated
   size_t in_pos_ = 0, in_end_ = 0;
   bool in_eof_ = false;
 };

@@ -259,6 +259,13 @@ class InputSourceImpl final : public InputSource {
 
   // Appends up to `want` decoded bytes to `d`; false at the end of the stream or on error.
   bool Decode(std::string& d, size_t want) {
+    // Sized by what the decoder can deliver: resize() zeroes what it adds.
+    const size_t bound = decoder_->FillBound(want);
+    if (bound == 0 && want > 0) {  // the end of the input
+      decoder_eof_ = true;
+      return false;
+    }
+    want = bound;
     size_t old = d.size();
     if (d.capacity() < old + want + kChunkPadding) {
       d.reserve(std::max(old + want + kChunkPadding, d.capacity() * 2));
