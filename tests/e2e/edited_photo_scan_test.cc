@@ -45,16 +45,7 @@ weights: {cue: 1.0, price: 1.0, image: 1.0, obfuscated_brand: 0.5}
 image: {max_distance: 31, min_quality: 50}
 )");
     dir_.Write("rules/cues.yaml", "rules:\n  - id: cue.replica\n    phrases: [replica]\n");
-    dir_.Write("rules/rights_holders/acme.yaml", R"(id: acme
-name: ACME Sports GmbH
-brands:
-  - name: ACME
-products:
-  - id: acme-runner-22
-    name: Runner 22
-    keywords: [runner 22]
-    images: [photos/front.jpg, photos/side.jpg, photos/box.jpg]
-)");
+    WriteRightsHolder("photos/front.jpg, photos/side.jpg, photos/box.jpg");
     for (int i = 0; i < 3; ++i) genuine_.push_back(DrawClutteredPhoto(i + 1));
     dir_.Write("rules/rights_holders/photos/front.jpg", EncodeJpeg(genuine_[0], 92));
     dir_.Write("rules/rights_holders/photos/side.jpg", EncodeJpeg(genuine_[1], 92));
@@ -83,6 +74,15 @@ products:
     dump += line("unrelated", "Shoes", "\"unrelated.jpg\",\"unrelated-cropped.jpg\"");
     dump += line("broken", "ACME replica", "\"truncated.jpg\",\"cropped.jpg\"");
     dump_ = dir_.Write("listings.jsonl", dump);
+  }
+
+  // ACME with one product whose genuine photos are `images` (YAML flow list items).
+  void WriteRightsHolder(const std::string& images) {
+    dir_.Write("rules/rights_holders/acme.yaml",
+               "id: acme\nname: ACME Sports GmbH\nbrands:\n  - name: ACME\nproducts:\n"
+               "  - id: acme-runner-22\n    name: Runner 22\n    keywords: [runner 22]\n"
+               "    images: [" +
+                   images + "]\n");
   }
 
   std::unique_ptr<Scanner> NewScanner(bool edited_photos, const std::string& cache_dir = "") {
@@ -244,16 +244,7 @@ TEST_F(EditedPhotoScanTest, TheCacheRemembersPhotosTheLaterStagesFoundNothingIn)
 
   // The photo that unrelated-cropped.jpg was cut from becomes a genuine photo.
   dir_.Write("rules/rights_holders/photos/extra.jpg", EncodeJpeg(DrawClutteredPhoto(501), 92));
-  dir_.Write("rules/rights_holders/acme.yaml", R"(id: acme
-name: ACME Sports GmbH
-brands:
-  - name: ACME
-products:
-  - id: acme-runner-22
-    name: Runner 22
-    keywords: [runner 22]
-    images: [photos/front.jpg, photos/side.jpg, photos/box.jpg, photos/extra.jpg]
-)");
+  WriteRightsHolder("photos/front.jpg, photos/side.jpg, photos/box.jpg, photos/extra.jpg");
   auto rescan = NewScanner(true, cache_dir);
   ASSERT_NE(rescan, nullptr);
   ScanSummary summary;
