@@ -89,8 +89,15 @@ Result ReadAll(const std::string& path, InputOptions options = {}) {
   InputChunk chunk;
   ChunkParser parser;
   ParsedBatch batch;
+  uint64_t next_line = 1;  // where the previous chunk said the next one starts
   for (;;) {
     absl::StatusOr<bool> more = (*source)->Next(chunk);
+    EXPECT_EQ(chunk.line_ends,
+              static_cast<uint64_t>(std::count(chunk.data.begin(), chunk.data.end(), '\n')));
+    if (!chunk.data.empty()) {
+      EXPECT_GE(chunk.first_line, next_line);  // skipped records lie in between
+      next_line = chunk.first_line + chunk.line_ends;
+    }
     for (auto& s : (*source)->TakeSkipped()) {
       Reject rej;
       rej.line = s.line;
