@@ -678,6 +678,10 @@ size_t CollapseSpaces(Out out, size_t begin, size_t end) {
 void NormalizeInto(std::string_view input, NormalizedText& out, bool may_stay_plain) {
   const auto* in = reinterpret_cast<const uint8_t*>(input.data());
   const size_t n = input.size();
+  if (n == 0) {  // nothing to append (an absent description, most often)
+    out.plain = may_stay_plain;
+    return;
+  }
   const size_t base = out.text.size();
   const bool ascii = IsAscii(in, n);
   // Upper bound: an ASCII byte gives at most 1 byte; a character of k >= 2 bytes at most 8.

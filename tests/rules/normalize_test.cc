@@ -234,11 +234,11 @@ TEST(NormalizeTest, AppendsAfterExistingText) {
 TEST(NormalizeTest, FieldIsAppendWithoutWritingPlainOrigins) {
   const std::string sentence = "mechanical keyboard hot swappable olive, boxed and sealed";
   // Plain ASCII with nothing to collapse, join or replace: left plain.
-  const std::vector<std::string> plain = {"Nike Air Max 90", "nike air max 90", "tab\there",
-                                          sentence, sentence + " " + sentence + " " + sentence};
+  const std::vector<std::string> plain = {
+      "",          "Nike Air Max 90", "nike air max 90",
+      "tab\there", sentence,          sentence + " " + sentence + " " + sentence};
   // Spaces to collapse, leet, spaced letters, candidates that change nothing, non-ASCII.
-  const std::vector<std::string> others = {"",
-                                           "a",
+  const std::vector<std::string> others = {"a",
                                            " nike",
                                            "nike ",
                                            "nike  air",
