@@ -121,8 +121,9 @@ void BM_Scanner_MakeCaseRecord(benchmark::State& state) {
   std::vector<std::pair<const Listing*, Verdict>> flagged;
   for (const Listing& l : Listings()) {
     Verdict verdict;
-    if ((*scanner)->Scan(l, **scratch, verdict).ok() && verdict.any_case())
+    if ((*scanner)->Scan(l, **scratch, verdict).ok() && verdict.any_case()) {
       flagged.emplace_back(&l, std::move(verdict));
+    }
   }
   CaseRecord record;
   int64_t cases = 0;
@@ -153,7 +154,7 @@ void BM_Decision_Decide(benchmark::State& state) {
     auto prepare = [&](const std::string& text, rules::MatchScope scope,
                        engine::MatchedField& field) {
       field.original = text;
-      rules::NormalizeAppend(text, field.normalized);
+      rules::NormalizeField(text, field.normalized);
       (void)(*matcher)->Match(field.normalized.text, scope, field.hits);
     };
     prepare(listings[i].title, rules::MatchScope::kTitle, fields[i].first);

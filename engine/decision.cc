@@ -27,7 +27,7 @@ TextSpan ToOriginal(const MatchedField& f, TextField field, uint32_t from, uint3
   TextSpan span;
   span.field = field;
   if (from >= to || to > f.normalized.size()) return span;
-  span.begin = f.normalized.origin[from];
+  span.begin = f.normalized.OriginAt(from);
   span.end = rules::OriginEnd(f.original, f.normalized, to - 1);
   return span;
 }
@@ -182,7 +182,7 @@ void Decide(const rules::CompiledRules& rules, const FeedbackIndex& feedback,
           // left as written ("nlke" for "nike", "bage1" for "bagel").
           bool evasive = s.stripped_ != p.canonical;
           for (uint32_t i = hit.from; i < hit.to && !evasive; ++i) {
-            evasive = f.normalized.evasive[i] != 0;
+            evasive = f.normalized.IsEvasive(i);
           }
           auto& st = s.holders_[p.holder];
           const TextSpan span = ToOriginal(f, field, hit.from, hit.to);

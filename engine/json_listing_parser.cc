@@ -3,11 +3,17 @@
 // is copied. Only a record that lacks that padding (a hand-built chunk) is copied.
 #include "engine/json_listing_parser.h"
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine/listing_fields.h"
 #include "engine/listing_validation.h"
@@ -88,6 +94,25 @@ bool HasTrailingContent(std::string_view rec) {
   return false;
 }
 
+// Returns the first '"' or '\\' at or after `p`, a position inside a JSON string that stage
+// 1 has checked is closed. Reads 16 bytes at a time, up to 15 past that quote: a record is
+// followed by SIMDJSON_PADDING readable bytes.
+const char* FindQuoteOrBackslash(const char* p) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (;; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto found = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    if (found != 0) return p + std::countr_zero(found);
+  }
+#else
+  while (*p != '"' && *p != '\\') ++p;
+  return p;
+#endif
+}
+
 }  // namespace
 
 void JsonListingParser::ReportJsonError(error_code e, const char* rec, size_t len,
@@ -138,11 +163,8 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
     od::field field;
     if ((err = std::move(field_result).get(field))) return json_error(err);
     // Fast key match on the raw key; fall back to unescaping when it has escapes.
-    // Stage 1 has checked that the key's closing quote exists, so this loop is bounded;
-    // keys are short, and an inline loop beats memchr's call overhead here.
     const char* k = field.key().raw();
-    const char* e = k;
-    while (*e != '"' && *e != '\\') ++e;
+    const char* e = FindQuoteOrBackslash(k);
     std::optional<ListingField> f;
     if (*e == '\\') {
       std::string_view unescaped;
@@ -244,6 +266,13 @@ void JsonListingParser::Parse(const char* rec, size_t len, size_t readable, bool
       case FieldType::kText: {
         if (vt != od::json_type::string) {
           if (std::string* message = builder.FailMessage()) AppendWrongType(spec, *message);
+          break;
+        }
+        // Most strings have no escape: their bytes in the record are their value, read in
+        // place; simdjson's unescaping copy is only for the others.
+        const char* raw = v.raw_json_token().data() + 1;  // after the opening quote
+        if (const char* end = FindQuoteOrBackslash(raw); *end == '"') {
+          builder.SetText(*f, std::string_view(raw, static_cast<size_t>(end - raw)));
           break;
         }
         std::string_view s;

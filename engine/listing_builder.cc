@@ -37,7 +37,9 @@ void ListingBuilder::SetText(ListingField f, std::string_view s) {
   // two (at least 64 bytes) means it soon fits whatever the dump holds, and the steady
   // state stops allocating.
   if (s.size() > slot.capacity()) slot.reserve(std::max<size_t>(64, std::bit_ceil(s.size())));
-  slot.assign(s.data(), s.size());
+  // clear() + append() copies without assign()'s overlap checks (`s` is never inside slot).
+  slot.clear();
+  slot.append(s.data(), s.size());
 }
 
 void ListingBuilder::SetPrice(double price) {

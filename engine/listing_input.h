@@ -47,6 +47,7 @@ inline constexpr size_t kChunkPadding = 64;
 struct InputChunk {
   std::string data;           // data.size() is the payload; capacity >= size + kChunkPadding
   uint64_t first_line = 1;    // 1-based line number of data[0]
+  uint64_t line_ends = 0;     // '\n' bytes in data: the line after it is first_line + line_ends
   uint64_t first_offset = 0;  // offset of data[0] in the (decompressed) input
   // True when this is the input's last chunk. A final record without a line end is then
   // parsed as usual; if it is not a valid record it is rejected as a truncated last line.

@@ -114,6 +114,7 @@ class InputSourceImpl final : public InputSource {
   absl::StatusOr<bool> Next(InputChunk& chunk) override {
     std::string& d = chunk.data;
     d.clear();
+    chunk.line_ends = 0;
     chunk.ends_input = false;
     chunk.format = format_;
     chunk.csv = csv_;
@@ -205,6 +206,7 @@ class InputSourceImpl final : public InputSource {
       chunk.ends_input = pending_error_.ok();
     }
     Advance(d.data(), d.size());
+    chunk.line_ends = next_line_ - chunk.first_line;
     if (at_end && !pending_error_.ok()) {
       // The decoded bytes after the last record boundary are lost with the damage.
       pending_error_ = absl::Status(

@@ -14,7 +14,6 @@
 #include "util/hash.h"
 #include "util/sort.h"
 #include "util/status_macros.h"
-#include "util/strings.h"
 
 namespace bonafide::engine {
 
@@ -247,7 +246,7 @@ Batch* ScanRun::Read() {
     b->chunk.input_index = static_cast<int>(current_);
     b->bytes_consumed = source.bytes_consumed();
     b->total_bytes = source.total_bytes();
-    b->next_line = b->chunk.first_line + CountByte(b->chunk.data, '\n');
+    b->next_line = b->chunk.first_line + b->chunk.line_ends;
     if (at.has_value()) {
       // Chunks wholly before the resume point were scanned by the interrupted run.
       const uint64_t end = b->chunk.first_offset + b->chunk.data.size();

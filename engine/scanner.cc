@@ -555,8 +555,7 @@ absl::Status Scanner::ScanRead(const Listing& listing, Scratch& s, Verdict& verd
                  "the scratch must come from this Scanner's NewScratch()");
   auto prepare = [&](std::string_view text, rules::MatchScope scope, engine::MatchedField& field) {
     field.original = text;
-    field.normalized.Clear();
-    rules::NormalizeAppend(text, field.normalized);
+    rules::NormalizeField(text, field.normalized);
     scratch.Match(field.normalized.text, scope, field.hits);
   };
   prepare(listing.title, rules::MatchScope::kTitle, scratch.title);

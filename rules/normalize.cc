@@ -571,9 +571,11 @@ size_t WordPasses(Out out, size_t begin, size_t end, const Candidates& candidate
 }
 
 // Folds pure-ASCII in[0, n) into out[j, j + n): lower case, control characters -> ' ',
-// origins origin0 + i. Returns true when white space needs collapsing (two spaces in a
+// origins origin0 + i and evasive 0 (unless kPlain: then out.o and out.e are not written,
+// for NormalizeField). Returns true when white space needs collapsing (two spaces in a
 // row, or one at either end). With `candidates`, also finds the word passes' interesting
 // positions in the folded text (absolute positions in `out`), block by block as it goes.
+template <bool kPlain = false>
 bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
                Candidates* candidates = nullptr) {
   size_t i = 0;
@@ -607,15 +609,19 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
     __m128i f = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
     f = _mm_or_si128(_mm_andnot_si128(ctrl, f), _mm_and_si128(ctrl, _mm_set1_epi8(' ')));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out.t + j + i), f);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.e + j + i), _mm_setzero_si128());
+    if constexpr (!kPlain) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out.e + j + i), _mm_setzero_si128());
+    }
     if (candidates != nullptr) classified(Classify16(f), j + i);
     uint32_t sp = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
     collapse |= ((sp & ((sp << 1) | spaces_prev)) != 0);
     spaces_prev = sp >> 15;
-    uint32_t* o = out.o + j + i;
-    for (int k = 0; k < 4; ++k) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 4 * k), iota);
-      iota = _mm_add_epi32(iota, four);
+    if constexpr (!kPlain) {
+      uint32_t* o = out.o + j + i;
+      for (int k = 0; k < 4; ++k) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 4 * k), iota);
+        iota = _mm_add_epi32(iota, four);
+      }
     }
   }
 #endif
@@ -623,8 +629,10 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
   for (; i < n; ++i) {
     uint8_t c = kAsciiFold[in[i]];
     out.t[j + i] = static_cast<char>(c);
-    out.o[j + i] = origin0 + static_cast<uint32_t>(i);
-    out.e[j + i] = 0;
+    if constexpr (!kPlain) {
+      out.o[j + i] = origin0 + static_cast<uint32_t>(i);
+      out.e[j + i] = 0;
+    }
     uint32_t sp = c == ' ';
     collapse |= (sp & spaces_prev) != 0;
     spaces_prev = sp;
@@ -666,26 +674,51 @@ size_t CollapseSpaces(Out out, size_t begin, size_t end) {
   return w;
 }
 
-}  // namespace
-
-void NormalizeAppend(std::string_view input, NormalizedText& out) {
+// NormalizeAppend, and NormalizeField when `may_stay_plain` (then `out` is empty).
+void NormalizeInto(std::string_view input, NormalizedText& out, bool may_stay_plain) {
   const auto* in = reinterpret_cast<const uint8_t*>(input.data());
   const size_t n = input.size();
+  if (n == 0) {  // nothing to append (an absent description, most often)
+    out.plain = may_stay_plain;
+    return;
+  }
   const size_t base = out.text.size();
   const bool ascii = IsAscii(in, n);
   // Upper bound: an ASCII byte gives at most 1 byte; a character of k >= 2 bytes at most 8.
   const size_t bound = base + (ascii ? n : 4 * n);
   out.text.resize(bound);
-  out.origin.resize(bound);
-  out.evasive.resize(bound);  // origin and evasive are not zero-filled: every kept byte is written
-  Out o{out.text.data(), out.origin.data(), out.evasive.data()};
+  Out o{out.text.data(), nullptr, nullptr};
+  // Origins and evasive flags are sized (not zero-filled: every kept byte is written) once
+  // they are known to be needed.
+  auto track = [&] {
+    out.origin.resize(bound);
+    out.evasive.resize(bound);
+    o.o = out.origin.data();
+    o.e = out.evasive.data();
+  };
 
   size_t j = base;
   bool collapse = true;
   Candidates candidates;
-  if (ascii) {
+  if (ascii && may_stay_plain) {
+    collapse = FoldAscii<true>(in, n, o, base, 0, &candidates);
+    j = base + n;
+    if (!collapse && !candidates.overflow && candidates.count == 0) {
+      out.text.resize(j);  // nothing to collapse, join or replace: origins are the offsets
+      out.plain = true;
+      return;
+    }
+    track();
+    for (size_t i = 0; i < n; ++i) {  // what FoldAscii<false> would have written
+      o.o[base + i] = static_cast<uint32_t>(i);
+      o.e[base + i] = 0;
+    }
+  } else if (ascii) {
+    track();
     collapse = FoldAscii(in, n, o, base, 0, &candidates);
     j = base + n;
+  }
+  if (ascii) {
     if (!collapse && !candidates.overflow) {  // positions as found: no second pass
       j = WordPasses(o, base, j, candidates);
       out.text.resize(j);
@@ -694,6 +727,7 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
       return;
     }
   } else {
+    track();
     // Spaces are written one per input character here and collapsed afterwards.
     bool pending_evasive = false;  // set by a dropped invisible character
     size_t i = 0;
@@ -771,6 +805,29 @@ void NormalizeAppend(std::string_view input, NormalizedText& out) {
   out.evasive.resize(j);
 }
 
+}  // namespace
+
+void NormalizedText::MaterializeOrigins() {
+  if (!plain) return;
+  origin.resize(text.size());
+  evasive.resize(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    origin[i] = static_cast<uint32_t>(i);
+    evasive[i] = 0;
+  }
+  plain = false;
+}
+
+void NormalizeAppend(std::string_view input, NormalizedText& out) {
+  out.MaterializeOrigins();
+  NormalizeInto(input, out, /*may_stay_plain=*/false);
+}
+
+void NormalizeField(std::string_view input, NormalizedText& out) {
+  out.Clear();
+  NormalizeInto(input, out, /*may_stay_plain=*/true);
+}
+
 std::string Normalize(std::string_view input) {
   NormalizedText n;
   NormalizeAppend(input, n);
@@ -780,7 +837,7 @@ std::string Normalize(std::string_view input) {
 uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i) {
   const auto* in = reinterpret_cast<const uint8_t*>(input.data());
   const size_t size = input.size();
-  size_t pos = n.origin[i];
+  size_t pos = n.OriginAt(i);
   if (pos >= size) return static_cast<uint32_t>(size);
   auto char_len = [&](size_t at, uint32_t* cp) -> size_t {
     if (in[at] < 0x80) {

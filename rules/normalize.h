@@ -67,11 +67,21 @@ struct NormalizedText {
   // standing for a letter, or a letter joined from a spaced/dotted-apart run. Same size as
   // `text`.
   std::vector<uint8_t, UninitializedAllocator<uint8_t>> evasive;
+  // True when `origin` and `evasive` are left empty because every text[i] came from input
+  // byte i and none is evasive (NormalizeField on plain ASCII that nothing moved). Read
+  // them through OriginAt() and IsEvasive(), which hold either way.
+  bool plain = false;
+
+  uint32_t OriginAt(size_t i) const { return plain ? static_cast<uint32_t>(i) : origin[i]; }
+  bool IsEvasive(size_t i) const { return !plain && evasive[i] != 0; }
+  // Writes out `origin` and `evasive` of a plain text (then `plain` is false).
+  void MaterializeOrigins();
 
   void Clear() {
     text.clear();
     origin.clear();
     evasive.clear();
+    plain = false;
   }
   size_t size() const { return text.size(); }
 };
@@ -81,8 +91,14 @@ struct NormalizedText {
 // White space at either end of `input` is dropped, so to normalise several fields into one
 // `out`, append a separator (e.g. a ' ' with its origin and evasive entries) in between.
 // Allocates nothing when `out` has capacity for 4 * input.size() more bytes (input.size()
-// when `input` is pure ASCII).
+// when `input` is pure ASCII). A plain `out` (see NormalizeField) is materialised first.
 void NormalizeAppend(std::string_view input, NormalizedText& out);
+
+// Sets `out` to the normalised form of `input` alone: the text of NormalizeAppend into an
+// empty `out`, but when its origins would be the input offsets and nothing is evasive (most
+// ASCII fields), `origin` and `evasive` are not written and `out.plain` is set. For the
+// scan, which reads origins only where a pattern matched. Allocates as NormalizeAppend.
+void NormalizeField(std::string_view input, NormalizedText& out);
 
 // Returns the normalised text of `input` alone (compile side and tests; allocates).
 std::string Normalize(std::string_view input);
@@ -90,7 +106,7 @@ std::string Normalize(std::string_view input);
 // Returns the byte offset, in `input`, just past the character that produced
 // `text[i]` of a NormalizedText built from `input`, including combining marks that
 // were folded away after it ("e" + U+0301). REQUIRES: i < n.size(). Use it to quote the original
-// text of a match [b, e): input.substr(origin[b], OriginEnd(input, n, e - 1) - origin[b]).
+// text of a match [b, e): input.substr(n.OriginAt(b), OriginEnd(input, n, e - 1) - n.OriginAt(b)).
 uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i);
 
 }  // namespace bonafide::rules

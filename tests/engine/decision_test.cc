@@ -144,8 +144,7 @@ products:
  private:
   void Prepare(std::string_view text, rules::MatchScope scope, MatchedField& field) {
     field.original = text;
-    field.normalized.Clear();
-    rules::NormalizeAppend(text, field.normalized);
+    rules::NormalizeField(text, field.normalized);
     ASSERT_TRUE(matcher_->Match(field.normalized.text, scope, field.hits).ok());
   }
 

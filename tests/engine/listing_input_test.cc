@@ -89,8 +89,15 @@ Result ReadAll(const std::string& path, InputOptions options = {}) {
   InputChunk chunk;
   ChunkParser parser;
   ParsedBatch batch;
+  uint64_t next_line = 1;  // where the previous chunk said the next one starts
   for (;;) {
     absl::StatusOr<bool> more = (*source)->Next(chunk);
+    EXPECT_EQ(chunk.line_ends,
+              static_cast<uint64_t>(std::count(chunk.data.begin(), chunk.data.end(), '\n')));
+    if (!chunk.data.empty()) {
+      EXPECT_GE(chunk.first_line, next_line);  // skipped records lie in between
+      next_line = chunk.first_line + chunk.line_ends;
+    }
     for (auto& s : (*source)->TakeSkipped()) {
       Reject rej;
       rej.line = s.line;
@@ -173,6 +180,36 @@ TEST(ListingInputTest, ParsesAllFields) {
   EXPECT_EQ(m.description, "");
   EXPECT_EQ(m.line_number, 2u);
   EXPECT_EQ(m.byte_offset, text.find('\n') + 1);
+}
+
+// Strings without escapes are read in place and the others unescaped: both give the same
+// values, whatever the length of the string, where its escape is, and whether the record
+// ends its chunk (the search for the closing quote reads a block past it).
+TEST(ListingInputTest, StringsWithAndWithoutEscapesOfEveryLength) {
+  for (size_t length = 0; length <= 40; ++length) {
+    const std::string plain(length, 'x');
+    std::vector<std::pair<std::string, std::string>> titles = {{plain, plain}};  // JSON, value
+    for (size_t at = 0; at < length; at += 7) {
+      titles.emplace_back(plain.substr(0, at) + R"(\"q\u00e9)" + plain.substr(at),
+                          plain.substr(0, at) + "\"q\xc3\xa9" + plain.substr(at));
+    }
+    for (const auto& [json, value] : titles) {
+      // An escaped key, then the title as the record's last value, the record last in its
+      // chunk without a line end.
+      const std::string record =
+          R"({"i\u0064":"a","price":1,"currency":"EUR","seller_id":"s","title":")" + json + "\"}";
+      ParsedBatch b = ParseText(Line("before") + "\n" + record);
+      ASSERT_EQ(b.listings_size, 2u) << record;
+      EXPECT_EQ(b.listings[1].id, "a");
+      EXPECT_EQ(b.listings[1].title, value) << record;
+    }
+  }
+  // A string with a bad escape after many plain bytes is still the field's problem.
+  ParsedBatch b = ParseText(R"({"id":"a","title":")" + std::string(33, 'x') +
+                            R"(\ud800","price":1,"currency":"EUR","seller_id":"s"})"
+                            "\n");
+  ASSERT_EQ(b.rejects.size(), 1u);
+  EXPECT_EQ(b.rejects[0].reason, "invalid UTF-8 in field \"title\"");
 }
 
 TEST(ListingInputTest, FieldsInAnyOrderAndIntegralFloatQuantity) {
@@ -924,7 +961,7 @@ TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
     e.truncated = 0;
     e.images = 32;
     cases.push_back(e);
-    e.in.images.push_back("../x.jpg");
+    e.in.images.emplace_back("../x.jpg");
     e.reason = "image path escapes the image root: \"../x.jpg\"";
     cases.push_back(e);
   }
@@ -957,9 +994,7 @@ TEST(ListingInputTest, FieldCapsTruncateTextAndRejectIdentifiers) {
       EXPECT_EQ(l.seller_id, e.in.seller_id);
       EXPECT_EQ(l.truncated_fields, e.truncated);
       ASSERT_EQ(l.images.size(), e.images);
-      for (size_t k = 0; k < l.images.size(); ++k) {
-        EXPECT_LE(l.images[k].size(), kMaxImagePathBytes);
-      }
+      for (const std::string& image : l.images) EXPECT_LE(image.size(), kMaxImagePathBytes);
       if (e.images == kMaxImages && e.truncated) {
         EXPECT_EQ(l.images.back(), "img/31.jpg");
       }

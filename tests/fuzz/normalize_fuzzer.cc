@@ -5,7 +5,9 @@
 //   - idempotent: Normalize(Normalize(x)) == Normalize(x);
 //   - NormalizeAppend gives the same text, with origin and evasive as long as the text,
 //     origins non-decreasing and inside x, and OriginEnd(x, n, i) in (origin[i], |x|];
-//   - appending after existing content leaves that content alone and only adds.
+//   - appending after existing content leaves that content alone and only adds;
+//   - NormalizeField gives NormalizeAppend's text, OriginAt() and IsEvasive(), and leaves
+//     origin and evasive empty only when it is plain.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     BONAFIDE_FUZZ_CHECK(i == 0 || n->origin[i - 1] <= n->origin[i], "origin decreases at %zu", i);
     const uint32_t end = bonafide::rules::OriginEnd(x, *n, i);
     BONAFIDE_FUZZ_CHECK(end > n->origin[i] && end <= x.size(), "OriginEnd(%zu) = %u", i, end);
+  }
+
+  static NormalizedText* field = new NormalizedText;
+  bonafide::rules::NormalizeField(x, *field);
+  BONAFIDE_FUZZ_CHECK(field->text == once, "NormalizeField differs from Normalize");
+  BONAFIDE_FUZZ_CHECK(field->plain ? field->origin.empty() && field->evasive.empty()
+                                   : field->origin.size() == field->size(),
+                      "NormalizeField sizes %zu %zu (plain %d)", field->size(),
+                      field->origin.size(), field->plain);
+  for (size_t i = 0; i < field->size(); ++i) {
+    BONAFIDE_FUZZ_CHECK(
+        field->OriginAt(i) == n->origin[i] && field->IsEvasive(i) == (n->evasive[i] != 0),
+        "NormalizeField differs from NormalizeAppend at %zu of %s", i, Hex(x).c_str());
   }
 
   // Appending after existing content keeps it and appends the same text.

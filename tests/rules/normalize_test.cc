@@ -229,6 +229,61 @@ TEST(NormalizeTest, AppendsAfterExistingText) {
   EXPECT_EQ(n.origin[8], 6u);
 }
 
+// NormalizeField gives NormalizeAppend's text, origins and evasive flags; it leaves them
+// unwritten (plain) only where they are the input offsets and nothing is evasive.
+TEST(NormalizeTest, FieldIsAppendWithoutWritingPlainOrigins) {
+  const std::string sentence = "mechanical keyboard hot swappable olive, boxed and sealed";
+  // Plain ASCII with nothing to collapse, join or replace: left plain.
+  const std::vector<std::string> plain = {
+      "",          "Nike Air Max 90", "nike air max 90",
+      "tab\there", sentence,          sentence + " " + sentence + " " + sentence};
+  // Spaces to collapse, leet, spaced letters, candidates that change nothing, non-ASCII.
+  const std::vector<std::string> others = {"a",
+                                           " nike",
+                                           "nike ",
+                                           "nike  air",
+                                           "N1ke Air Max 90",
+                                           "N i k e",
+                                           "N.i.k.e air",
+                                           "$upreme box logo",
+                                           "Dog leash 2 m gold",
+                                           "350ml bottle",
+                                           "Ａｄｉｄａｓ",
+                                           "café crème",
+                                           "12345678901234567 N1ke at the end of a long text",
+                                           "x x x x x x x x x x x x x x x x x x"};
+  for (const std::vector<std::string>* inputs : {&plain, &others}) {
+    for (const std::string& input : *inputs) {
+      NormalizedText want, got;
+      NormalizeAppend(input, want);
+      got.text = "left over";
+      NormalizeField(input, got);
+      ASSERT_EQ(got.text, want.text) << input;
+      for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got.OriginAt(i), want.origin[i]) << input << " at " << i;
+        EXPECT_EQ(got.IsEvasive(i), want.evasive[i] != 0) << input << " at " << i;
+      }
+      if (inputs == &plain) {
+        EXPECT_TRUE(got.plain) << input;
+        EXPECT_TRUE(got.origin.empty() && got.evasive.empty()) << input;
+      } else if (!got.plain) {
+        EXPECT_EQ(got.origin.size(), got.size()) << input;
+      }
+      // Appending to a plain text writes its origins out first.
+      NormalizeAppend(" N1ke", got);
+      NormalizeAppend(" N1ke", want);
+      EXPECT_FALSE(got.plain);
+      EXPECT_EQ(got.text, want.text);
+      EXPECT_EQ(std::vector<uint32_t>(got.origin.begin(), got.origin.end()),
+                std::vector<uint32_t>(want.origin.begin(), want.origin.end()))
+          << input;
+      EXPECT_EQ(std::vector<uint8_t>(got.evasive.begin(), got.evasive.end()),
+                std::vector<uint8_t>(want.evasive.begin(), want.evasive.end()))
+          << input;
+    }
+  }
+}
+
 TEST(NormalizeTest, InvalidUtf8BecomesSpace) {
   EXPECT_EQ(Normalize("ni\xFFke"), "ni ke");
   EXPECT_EQ(Normalize("ni\xC3ke"), "ni ke");              // truncated sequence
