@@ -29,6 +29,7 @@
 #include "absl/strings/str_split.h"
 
 #include "bonafide/outbox.h"
+#include "engine/case_json_check.h"
 #include "engine/case_lifecycle.h"
 #include "engine/outbox_schema.h"
 #include "engine/sqlite_db.h"
@@ -63,6 +64,14 @@ constexpr const char* kUpdateCaseSql =
     "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5, signals = ?6,"
     " fingerprint = ?7, material = ?8, last_seen_at = ?9, status = ?10 WHERE id = ?1";
 constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE id = ?1";
+// What a rescan does to an unchanged pending or confirmed case that this run has not marked
+// (Rescan() keeps its status and asks for no event): it only records that it was seen. One
+// statement instead of the lookup and the touch; no row changed: the case needs the lookup.
+// ?1 case key, ?2 fingerprint, ?3 now, ?4 run.
+constexpr const char* kTouchUnchangedSql =
+    "UPDATE cases SET last_seen_at = ?3 WHERE case_key = ?1 AND fingerprint = ?2"
+    " AND (status = 'pending' OR status = 'confirmed')"
+    " AND NOT EXISTS (SELECT 1 FROM to_publish p WHERE p.run = ?4 AND p.case_id = cases.id)";
 // Marks a case for the run's publication (?1 run, ?2 case id).
 constexpr const char* kMarkSql = "INSERT OR IGNORE INTO to_publish (run, case_id) VALUES (?1, ?2)";
 constexpr const char* kPendingOfListingSql =
@@ -243,8 +252,10 @@ class SqliteOutbox final : public Outbox {
   }
   // Loads the listings with pending cases (once per connection).
   absl::Status LoadWatched();
-  // One case record inside Write's transaction.
-  absl::Status WriteCase(const CaseRecord& c, std::string_view run, std::string_view now);
+  // One case record inside Write's transaction. `listing_hash`: ListingKeyHash of its
+  // listing.
+  absl::Status WriteCase(const CaseRecord& c, uint64_t listing_hash, std::string_view run,
+                         std::string_view now);
   // Marks case `id` for the publication of `run`.
   absl::Status Mark(int64_t id, std::string_view run, std::string_view case_key);
   // Closes the pending cases of `listing` that its new cases do not name.
@@ -268,8 +279,8 @@ class SqliteOutbox final : public Outbox {
 
   Db db_;
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
-  Stmt select_case_, insert_case_, update_case_, touch_case_, pending_of_listing_, close_case_,
-      mark_, dirty_cases_, announce_, unmark_chunk_, delete_case_, unmark_everywhere_,
+  Stmt select_case_, insert_case_, update_case_, touch_case_, touch_unchanged_, pending_of_listing_,
+      close_case_, mark_, dirty_cases_, announce_, unmark_chunk_, delete_case_, unmark_everywhere_,
       upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
   // insert_events_[n]: the INSERT of n events, prepared when first needed.
   std::array<Stmt, kEventsPerInsert + 1> insert_events_;
@@ -277,6 +288,7 @@ class SqliteOutbox final : public Outbox {
   // case: only those need a look for cases to close. Loaded on the first Write.
   bool watched_loaded_ = false;
   absl::flat_hash_set<uint64_t> watched_;
+  CaseJsonCheck json_check_;
 };
 
 absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_view path,
@@ -322,6 +334,14 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
     BONAFIDE_RETURN_IF_ERROR(
         db.Exec("PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", Op::kOpen));
     BONAFIDE_RETURN_IF_ERROR(CreateOrMigrateOutbox(db));
+    // This connection's statements are compiled without the tables' CHECK constraints
+    // (after the migration, which keeps them): it checks what they check itself, the JSON
+    // columns with CaseJsonCheck and every status and verdict from its enum. SQLite's own
+    // check cost more than the rest of a case row's insert: json_valid parses both columns,
+    // and the status's IN list builds a temporary table for every row. Other connections
+    // (the sqlite3 shell, ad-hoc writers) still have them.
+    BONAFIDE_RETURN_IF_ERROR(db.Exec("PRAGMA ignore_check_constraints = ON",
+                                     "compile without CHECK constraints", Op::kOpen));
     if (!in_memory) {
       outbox->checkpointer_ = sqlite::WalCheckpointer::Start(db.path());
       // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
@@ -343,6 +363,7 @@ absl::Status SqliteOutbox::PrepareStatements() {
       {kInsertCaseSql, &insert_case_},
       {kUpdateCaseSql, &update_case_},
       {kTouchCaseSql, &touch_case_},
+      {kTouchUnchangedSql, &touch_unchanged_},
       {kPendingOfListingSql, &pending_of_listing_},
       {kCloseCaseSql, &close_case_},
       {kMarkSql, &mark_},
@@ -375,12 +396,23 @@ absl::Status SqliteOutbox::LoadWatched() {
   return absl::OkStatus();
 }
 
-absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
-                                     std::string_view now) {
+absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
+                                     std::string_view run, std::string_view now) {
   BONAFIDE_ASSIGN_OR_RETURN(PreparedCase p, PrepareCase(c, db_.path()));
   const std::string& case_key = p.case_key;
   const std::string_view reasons = p.reasons, evidence = p.evidence;
   const std::string& fingerprint = p.fingerprint;
+  // Tried only on listings that had a pending case: elsewhere (a first scan) it would
+  // rarely find a row, and the lookup below would follow anyway.
+  if (watched_.contains(listing_hash)) {
+    sqlite3_stmt* stmt = touch_unchanged_.get();
+    BindText(stmt, 1, case_key);
+    BindText(stmt, 2, fingerprint);
+    BindText(stmt, 3, now);
+    BindText(stmt, 4, run);
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch")));
+    if (sqlite3_changes(db_.get()) > 0) return absl::OkStatus();
+  }
 
   int64_t id = 0;
   std::optional<std::string> old_fingerprint;
@@ -412,6 +444,7 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
   }
 
   if (!old_fingerprint.has_value()) {
+    BONAFIDE_RETURN_IF_ERROR(json_check_.Check(p, db_.path()));
     sqlite3_stmt* stmt = insert_case_.get();
     BindText(stmt, 1, case_key);
     BindText(stmt, 2, c.rights_holder);
@@ -436,6 +469,7 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, std::string_view run,
     BindText(stmt, 2, now);
     return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch"));
   }
+  if (*old_fingerprint != fingerprint) BONAFIDE_RETURN_IF_ERROR(json_check_.Check(p, db_.path()));
   sqlite3_stmt* stmt = update_case_.get();
   sqlite3_bind_int64(stmt, 1, id);
   BindText(stmt, 2, c.seller_id);
@@ -502,8 +536,9 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
     // come; with listings, in listing order, each listing's cases then its closings.
     if (batch.listings.empty()) {
       for (const CaseRecord& c : batch.cases) {
-        BONAFIDE_RETURN_IF_ERROR(WriteCase(c, run, now));
-        watched_.insert(ListingKeyHash(c.marketplace, c.listing_id));
+        const uint64_t hash = ListingKeyHash(c.marketplace, c.listing_id);
+        BONAFIDE_RETURN_IF_ERROR(WriteCase(c, hash, run, now));
+        watched_.insert(hash);
       }
     }
     for (const ScannedListing& listing : batch.listings) {
@@ -512,7 +547,7 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
             absl::StrCat(db_.path(), ": write: a listing's case range is outside the batch"));
       }
       for (uint32_t i = listing.cases_begin; i < listing.cases_end; ++i) {
-        BONAFIDE_RETURN_IF_ERROR(WriteCase(batch.cases[i], run, now));
+        BONAFIDE_RETURN_IF_ERROR(WriteCase(batch.cases[i], listing.key_hash, run, now));
       }
       const uint64_t hash = listing.key_hash;
       if (watched_.contains(hash)) {
