@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -63,13 +63,13 @@ constexpr const char* kUpdateCaseSql =
     "UPDATE cases SET seller_id = ?2, score = ?3, reasons = ?4, evidence = ?5, signals = ?6,"
     " fingerprint = ?7, material = ?8, last_seen_at = ?9, status = ?10 WHERE id = ?1";
 constexpr const char* kTouchCaseSql = "UPDATE cases SET last_seen_at = ?2 WHERE id = ?1";
-// What a rescan does to an unchanged pending or confirmed case that this run has not marked
-// (Rescan() keeps its status and asks for no event): it only records that it was seen. One
-// statement instead of the lookup and the touch; no row changed: the case needs the lookup.
+// What a rescan does to an unchanged pending case that this run has not marked (Rescan()
+// keeps its status and asks for no event): it only records that it was seen. One statement
+// instead of the lookup and the touch; no row changed: the case needs the lookup.
 // ?1 case key, ?2 fingerprint, ?3 now, ?4 run.
 constexpr const char* kTouchUnchangedSql =
     "UPDATE cases SET last_seen_at = ?3 WHERE case_key = ?1 AND fingerprint = ?2"
-    " AND (status = 'pending' OR status = 'confirmed')"
+    " AND status = 'pending'"
     " AND NOT EXISTS (SELECT 1 FROM to_publish p WHERE p.run = ?4 AND p.case_id = cases.id)";
 // Marks a case for the run's publication (?1 run, ?2 case id).
 constexpr const char* kMarkSql = "INSERT OR IGNORE INTO to_publish (run, case_id) VALUES (?1, ?2)";
@@ -266,17 +266,20 @@ class SqliteOutbox final : public Outbox {
     return db_.Error(rc, absl::StrCat("case \"", ToAbsl(case_key), "\": ", ToAbsl(what)),
                      Op::kWrite);
   }
-  // Loads the listings with pending cases (once per connection).
+  // Loads the listings with pending cases and how many each has (once per connection, and
+  // again after a failed Write).
   absl::Status LoadWatched();
+  // PRAGMA data_version: moves when another connection commits.
+  absl::StatusOr<int64_t> ReadDataVersion();
   // One case record inside Write's transaction. `listing_hash`: ListingKeyHash of its
-  // listing.
-  absl::Status WriteCase(const CaseRecord& c, uint64_t listing_hash, std::string_view run,
-                         std::string_view now);
+  // listing. Returns whether the case is pending afterwards.
+  absl::StatusOr<bool> WriteCase(const CaseRecord& c, uint64_t listing_hash, std::string_view run,
+                                 std::string_view now);
   // Marks case `id` for the publication of `run`.
   absl::Status Mark(int64_t id, std::string_view run, std::string_view case_key);
-  // Closes the pending cases of `listing` that its new cases do not name.
-  absl::Status CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
-                           std::string_view run, std::string_view now);
+  // Closes the pending cases of `listing` that its new cases do not name; returns how many.
+  absl::StatusOr<int> CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
+                                  std::string_view run, std::string_view now);
   // Events are stamped `now`: a Write that publishes gives its cases and their events one
   // time.
   absl::Status PublishInTransaction(std::string_view run, std::string_view now,
@@ -318,12 +321,19 @@ class SqliteOutbox final : public Outbox {
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null: SQLite's own checkpoints
   Stmt select_case_, insert_case_, update_case_, touch_case_, touch_unchanged_, pending_of_listing_,
       close_case_, mark_, dirty_cases_, unmark_chunk_, delete_case_, unmark_everywhere_,
-      upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_;
+      upsert_checkpoint_, list_checkpoints_, clear_checkpoints_, next_delivery_, data_version_stmt_;
   RowStatements insert_events_, upsert_announcements_;
   // Listings (hash of marketplace and id) that have, or had in this connection, a pending
-  // case: only those need a look for cases to close. Loaded on the first Write.
+  // case: only those need a look for cases to close. Loaded on the first Write. The count
+  // is how many pending cases the listings of that hash have, kept by this connection's
+  // writes; a listing whose new cases are all of them has none to close, and the look is
+  // skipped. Exact only while no other connection writes (`counts_exact_`: PRAGMA
+  // data_version has not moved since the load), since another scan may open a case; a
+  // verdict only lowers the true count (a look that finds nothing).
   bool watched_loaded_ = false;
-  absl::flat_hash_set<uint64_t> watched_;
+  absl::flat_hash_map<uint64_t, int32_t> watched_;
+  bool counts_exact_ = false;
+  int64_t data_version_ = 0;
   CaseJsonCheck json_check_;
 };
 
@@ -409,6 +419,7 @@ absl::Status SqliteOutbox::PrepareStatements() {
       {kUnmarkEverywhereSql, &unmark_everywhere_},
       {kUpsertCheckpointSql, &upsert_checkpoint_},
       {kClearCheckpointsSql, &clear_checkpoints_},
+      {"PRAGMA data_version", &data_version_stmt_},
   };
   for (const auto& [sql, stmt] : statements) {
     BONAFIDE_RETURN_IF_ERROR(db_.Prepare(sql, *stmt, Op::kOpen));
@@ -420,19 +431,31 @@ absl::Status SqliteOutbox::PrepareStatements() {
 
 absl::Status SqliteOutbox::LoadWatched() {
   if (watched_loaded_) return absl::OkStatus();
+  watched_.clear();
+  // Before the read: a write by another connection after it moves the version.
+  BONAFIDE_ASSIGN_OR_RETURN(data_version_, ReadDataVersion());
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(kPendingListingsSql, stmt, Op::kRead));
   int rc;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    watched_.insert(ListingKeyHash(ColumnText(stmt.get(), 0), ColumnText(stmt.get(), 1)));
+    ++watched_[ListingKeyHash(ColumnText(stmt.get(), 0), ColumnText(stmt.get(), 1))];
   }
   if (rc != SQLITE_DONE) return db_.Error(rc, "list pending cases", Op::kRead);
   watched_loaded_ = true;
+  counts_exact_ = true;
   return absl::OkStatus();
 }
 
-absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
-                                     std::string_view run, std::string_view now) {
+absl::StatusOr<int64_t> SqliteOutbox::ReadDataVersion() {
+  sqlite3_stmt* stmt = data_version_stmt_.get();
+  StmtScope scope(stmt);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) return db_.Error(rc, "read data_version", Op::kRead);
+  return sqlite3_column_int64(stmt, 0);
+}
+
+absl::StatusOr<bool> SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
+                                             std::string_view run, std::string_view now) {
   BONAFIDE_ASSIGN_OR_RETURN(PreparedCase p, PrepareCase(c, db_.path()));
   const std::string& case_key = p.case_key;
   const std::string_view reasons = p.reasons, evidence = p.evidence;
@@ -446,7 +469,7 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
     BindText(stmt, 3, now);
     BindText(stmt, 4, run);
     BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch")));
-    if (sqlite3_changes(db_.get()) > 0) return absl::OkStatus();
+    if (sqlite3_changes(db_.get()) > 0) return true;
   }
 
   int64_t id = 0;
@@ -494,7 +517,9 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
     BindText(stmt, 11, c.material_key);
     BindText(stmt, 12, now);
     BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": insert")));
-    return Mark(sqlite3_last_insert_rowid(db_.get()), run, case_key);
+    ++watched_[listing_hash];
+    BONAFIDE_RETURN_IF_ERROR(Mark(sqlite3_last_insert_rowid(db_.get()), run, case_key));
+    return true;
   }
 
   const auto [new_status, announce] = Rescan(base_status, c.signals, verdict_signals);
@@ -502,7 +527,8 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
     sqlite3_stmt* stmt = touch_case_.get();
     sqlite3_bind_int64(stmt, 1, id);
     BindText(stmt, 2, now);
-    return db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch"));
+    BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": touch")));
+    return status == CaseStatus::kPending;
   }
   if (*old_fingerprint != fingerprint) BONAFIDE_RETURN_IF_ERROR(json_check_.Check(p, db_.path()));
   sqlite3_stmt* stmt = update_case_.get();
@@ -517,7 +543,10 @@ absl::Status SqliteOutbox::WriteCase(const CaseRecord& c, uint64_t listing_hash,
   BindText(stmt, 9, now);
   BindText(stmt, 10, StatusText(new_status));
   BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", case_key, "\": update")));
-  return announce ? Mark(id, run, case_key) : absl::OkStatus();
+  const bool pending = new_status == CaseStatus::kPending;
+  if (pending != (status == CaseStatus::kPending)) watched_[listing_hash] += pending ? 1 : -1;
+  if (announce) BONAFIDE_RETURN_IF_ERROR(Mark(id, run, case_key));
+  return pending;
 }
 
 absl::Status SqliteOutbox::Mark(int64_t id, std::string_view run, std::string_view case_key) {
@@ -527,9 +556,9 @@ absl::Status SqliteOutbox::Mark(int64_t id, std::string_view run, std::string_vi
   return db_.StepDone(stmt, absl::StrCat("case \"", ToAbsl(case_key), "\": mark"));
 }
 
-absl::Status SqliteOutbox::CloseOthers(const ScannedListing& listing,
-                                       std::span<const CaseRecord> cases, std::string_view run,
-                                       std::string_view now) {
+absl::StatusOr<int> SqliteOutbox::CloseOthers(const ScannedListing& listing,
+                                              std::span<const CaseRecord> cases,
+                                              std::string_view run, std::string_view now) {
   std::vector<std::pair<int64_t, std::string>> to_close;  // id, case key
   {
     sqlite3_stmt* stmt = pending_of_listing_.get();
@@ -556,7 +585,7 @@ absl::Status SqliteOutbox::CloseOthers(const ScannedListing& listing,
     BONAFIDE_RETURN_IF_ERROR(db_.StepDone(stmt, absl::StrCat("case \"", key, "\": close")));
     BONAFIDE_RETURN_IF_ERROR(Mark(id, run, key));
   }
-  return absl::OkStatus();
+  return static_cast<int>(to_close.size());
 }
 
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
@@ -567,13 +596,18 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
   const std::string now = NowIso8601();
   const absl::Status status = db_.InTransaction([&]() -> absl::Status {
+    // Inside the transaction: no other connection commits until it ends.
+    if (counts_exact_) {
+      BONAFIDE_ASSIGN_OR_RETURN(const int64_t version, ReadDataVersion());
+      counts_exact_ = version == data_version_;
+    }
     // Cases handed over without their listings (a service's Write) are written as they
     // come; with listings, in listing order, each listing's cases then its closings.
     if (batch.listings.empty()) {
       for (const CaseRecord& c : batch.cases) {
         const uint64_t hash = ListingKeyHash(c.marketplace, c.listing_id);
-        BONAFIDE_RETURN_IF_ERROR(WriteCase(c, hash, run, now));
-        watched_.insert(hash);
+        BONAFIDE_RETURN_IF_ERROR(WriteCase(c, hash, run, now).status());
+        watched_.try_emplace(hash, 0);
       }
     }
     for (const ScannedListing& listing : batch.listings) {
@@ -581,17 +615,20 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
         return absl::InvalidArgumentError(
             absl::StrCat(db_.path(), ": write: a listing's case range is outside the batch"));
       }
-      for (uint32_t i = listing.cases_begin; i < listing.cases_end; ++i) {
-        BONAFIDE_RETURN_IF_ERROR(WriteCase(batch.cases[i], listing.key_hash, run, now));
-      }
       const uint64_t hash = listing.key_hash;
-      if (watched_.contains(hash)) {
-        BONAFIDE_RETURN_IF_ERROR(CloseOthers(listing, batch.cases, run, now));
+      int32_t named_pending = 0;  // of this listing's cases, those pending now
+      for (uint32_t i = listing.cases_begin; i < listing.cases_end; ++i) {
+        BONAFIDE_ASSIGN_OR_RETURN(const bool pending, WriteCase(batch.cases[i], hash, run, now));
+        named_pending += pending ? 1 : 0;
+      }
+      if (const auto it = watched_.find(hash);
+          it != watched_.end() && (!counts_exact_ || it->second != named_pending)) {
+        BONAFIDE_ASSIGN_OR_RETURN(const int closed, CloseOthers(listing, batch.cases, run, now));
+        watched_[hash] -= closed;
       }
       // Watched at once: a later record of the listing in this very batch may close the
-      // case. (If the batch fails, the entry stays; a watched listing without pending
-      // cases costs one lookup.)
-      if (listing.cases_end > listing.cases_begin) watched_.insert(hash);
+      // case.
+      if (listing.cases_end > listing.cases_begin) watched_.try_emplace(hash, 0);
     }
     for (const ScanCheckpoint& checkpoint : batch.checkpoints) {
       sqlite3_stmt* stmt = upsert_checkpoint_.get();
@@ -609,7 +646,10 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
     if (batch.run.empty()) return PublishInTransaction(run, now, stats);
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    watched_loaded_ = false;  // the counts took what was rolled back: load them again
+    return status;
+  }
   return stats;
 }
 
