@@ -27,13 +27,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
+#include "engine/case_json_check.h"
 #include "engine/case_lifecycle.h"
 #include "engine/pg_connection.h"
 #include "engine/postgres_schema.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
-
-#include "simdjson.h"
 
 namespace bonafide::engine {
 namespace {
@@ -144,9 +143,6 @@ class PostgresOutbox final : public Outbox {
     return absl::PermissionDeniedError(
         absl::StrCat(conn_->location(), ": ", ToAbsl(what), ": outbox was opened read-only"));
   }
-  // InvalidArgument naming the case unless the record's JSON fields parse. Checked here,
-  // not only by the table's CHECK, because a multi-row statement's error names no row.
-  absl::Status CheckJson(const PreparedCase& p);
   // One attempt of Write's transaction.
   absl::Status WriteInTransaction(const OutboxBatch& batch, std::string_view run,
                                   std::string_view now, OutboxWriteStats& stats);
@@ -162,7 +158,7 @@ class PostgresOutbox final : public Outbox {
   absl::Status InsertEvents(const std::vector<NewEvent>& events, std::string_view now);
 
   std::unique_ptr<Connection> conn_;
-  simdjson::dom::parser json_parser_;
+  CaseJsonCheck json_check_;
 };
 
 // --- Scan writes -------------------------------------------------------------------------
@@ -229,17 +225,6 @@ std::string ListingKey(std::string_view marketplace, std::string_view listing_id
   return absl::StrCat(marketplace.size(), ":", ToAbsl(marketplace), ToAbsl(listing_id));
 }
 
-absl::Status PostgresOutbox::CheckJson(const PreparedCase& p) {
-  for (const auto& [name, json] :
-       {std::pair<const char*, std::string_view>{"reasons", p.reasons}, {"evidence", p.evidence}}) {
-    if (json_parser_.parse(json.data(), json.size()).error() != simdjson::SUCCESS) {
-      return absl::InvalidArgumentError(absl::StrCat(conn_->location(), ": case \"", p.case_key,
-                                                     "\": ", name, " is not valid JSON"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status PostgresOutbox::WriteInTransaction(const OutboxBatch& batch, std::string_view run,
                                                 std::string_view now, OutboxWriteStats& stats) {
   stats = OutboxWriteStats();
@@ -278,7 +263,7 @@ absl::Status PostgresOutbox::WriteInTransaction(const OutboxBatch& batch, std::s
   // The SQLite outbox's WriteCase and CloseOthers, on the batch's cases in memory.
   auto write_case = [&](const CaseRecord& record) -> absl::Status {
     BONAFIDE_ASSIGN_OR_RETURN(PreparedCase p, PrepareCase(record, conn_->location()));
-    BONAFIDE_RETURN_IF_ERROR(CheckJson(p));
+    BONAFIDE_RETURN_IF_ERROR(json_check_.Check(p, conn_->location()));
     auto it = by_key.find(p.case_key);
     if (it == by_key.end()) {
       BatchCase& c = cases.emplace_back();

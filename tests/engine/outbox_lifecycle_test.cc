@@ -405,6 +405,23 @@ TEST_F(OutboxLifecycleTest, ListingNoLongerFlaggedForOneHolderClosesOnlyThatHold
   EXPECT_EQ(Case("globex:shopx:L1").status, CaseStatus::kClosed);
 }
 
+TEST_F(OutboxLifecycleTest, ListingNoLongerFlaggedClosesACaseAnotherConnectionOpened) {
+  // This connection knows L1's pending cases (acme's); another opens globex's case.
+  Scan({Flagged(MakeCase("acme", "L1"))});
+  auto other = OpenTestOutbox(dir_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(
+      WriteRun(**other, "other", {FlaggedForBoth(MakeCase("acme", "L1"), MakeCase("globex", "L1"))})
+          .ok());
+  ASSERT_TRUE((*other)->Publish("other").ok());
+  EXPECT_EQ(Case("globex:shopx:L1").status, CaseStatus::kPending);
+  // L1 flagged for acme alone: globex's case closes though this connection did not open it.
+  const OutboxWriteStats stats = Scan({Flagged(MakeCase("acme", "L1"))});
+  EXPECT_EQ(stats.closed, 1);
+  EXPECT_EQ(Case(kL1).status, CaseStatus::kPending);
+  EXPECT_EQ(Case("globex:shopx:L1").status, CaseStatus::kClosed);
+}
+
 TEST_F(OutboxLifecycleTest, ClosedCaseFlaggedAgainIsReopened) {
   Scan({Flagged(MakeCase("acme", "L1"))});
   Scan({NotFlagged("L1")});
@@ -959,7 +976,7 @@ TEST_F(OutboxLifecycleTest, ListCasesIsNewestFirstAndFilters) {
   Scan({Flagged(other_market), Flagged(MakeCase("acme", "L3"))});
   ASSERT_TRUE(Verdict("acme:shopx:L3", VerdictKind::kCounterfeit).ok());
 
-  auto keys = [&](CaseQuery q) {
+  auto keys = [&](const CaseQuery& q) {
     auto page = outbox_->ListCases(q);
     EXPECT_TRUE(page.ok()) << page.status();
     std::vector<std::string> out;

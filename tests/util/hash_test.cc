@@ -20,6 +20,9 @@ TEST(Hasher128Test, MatchesTheDocumentedDefinition) {
   EXPECT_EQ(HexOf({""}), "6b9dc9fa4d987ef43f2109df974bb37f");
   EXPECT_EQ(HexOf({"abc"}), "3fbc0d8a6452e990e603a13ce53d6cbf");
   EXPECT_EQ(HexOf({"seller-7", "0.75", "[]", "{}"}), "e9ddc54c2f5ac33f8062da2dd8ad4448");
+  // Several whole words then a partial one; bytes above 0x7f.
+  EXPECT_EQ(HexOf({R"({"signal":"cue","rule":"cue.replica"})", "\xc3\xbf\xc2\x80 bytes past 127"}),
+            "1be0ec021f32f0292b30ea31e5ef9d4f");
 }
 
 TEST(Hasher128Test, FieldBoundariesMatter) {
