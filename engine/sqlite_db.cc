@@ -74,12 +74,9 @@ Db::~Db() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
+void DisableMemoryStatistics() { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 absl::Status Db::Open(std::string_view path, bool read_only) {
-  // Once, before SQLite's first use in the process (later, SQLite refuses and nothing
-  // changes): no global memory statistics. They put a mutex and two counters around every
-  // allocation (an UPDATE of a case row makes about 25), and nothing here reads them.
-  static const bool kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
-  (void)kNoMemoryStatistics;
   path_ = std::string(path);
   read_only_ = read_only;
   const int flags =

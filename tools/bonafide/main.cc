@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "bonafide/version.h"
+#include "engine/sqlite_db.h"
 #include "tools/bonafide/commands.h"
 #include "tools/bonafide/flags.h"
 
@@ -60,6 +61,7 @@ void PrintUsage(std::FILE* out) {
 
 // Runs the command named by argv[1]; returns the exit status.
 int Main(int argc, char** argv) {
+  engine::sqlite::DisableMemoryStatistics();  // before any thread or SQLite use
   ExitQuietlyOnBrokenPipe();
   if (argc < 2) {
     PrintUsage(stderr);
