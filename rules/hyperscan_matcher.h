@@ -26,6 +26,7 @@
 
 #include "rules/compiled_rules.h"
 #include "rules/text_matcher.h"
+#include "util/huge_page_buffer.h"
 
 struct hs_database;
 namespace re2 {
@@ -62,6 +63,8 @@ class HyperscanDatabase final : public MatcherDatabase {
 
   bool loaded_from_cache_ = false;
   std::vector<std::unique_ptr<re2::RE2>> regexes_;  // by pattern index
+  // The databases, each in memory of its own (hyperscan_compile.cc says why).
+  HugePageBuffer title_memory_, description_memory_;
   hs_database* title_database_ = nullptr;
   hs_database* description_database_ = nullptr;
 };
