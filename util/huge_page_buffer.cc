@@ -29,7 +29,7 @@ absl::StatusOr<HugePageBuffer> HugePageBuffer::Allocate(size_t size) {
         absl::StrCat("cannot map ", size, " bytes: ", std::strerror(errno)));
   }
   const auto address = reinterpret_cast<uintptr_t>(mapping);
-  char* aligned = reinterpret_cast<char*>(RoundUp(address, kHugePage));
+  char* aligned = static_cast<char*>(mapping) + (RoundUp(address, kHugePage) - address);
   // A hint: without transparent huge pages the memory is ordinary pages.
   madvise(aligned, rounded, MADV_HUGEPAGE);
   HugePageBuffer buffer;
