@@ -13,16 +13,25 @@
 #include "absl/strings/str_cat.h"
 
 #include "util/hash.h"
+#include "util/status_macros.h"
 
 namespace bonafide {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+namespace {
+
+// Opens `path` for reading: NotFound when it does not exist, PermissionDenied otherwise.
+absl::StatusOr<int> OpenForReading(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    const std::string message = absl::StrCat(path, ": ", std::strerror(error));
-    return error == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
-  }
+  if (fd >= 0) return fd;
+  const int error = errno;
+  const std::string message = absl::StrCat(path, ": ", std::strerror(error));
+  return error == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  BONAFIDE_ASSIGN_OR_RETURN(const int fd, OpenForReading(path));
   // Sized once from fstat and read in place: the cached pattern databases are megabytes,
   // and growing a string chunk by chunk copied them twice over at every start. A file that
   // grows meanwhile is read to its end all the same.
@@ -86,12 +95,7 @@ std::optional<std::string_view> UnsealCache(std::string_view file, std::string_v
 }
 
 absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    const std::string message = absl::StrCat(path, ": ", std::strerror(error));
-    return error == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
-  }
+  BONAFIDE_ASSIGN_OR_RETURN(const int fd, OpenForReading(path));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
