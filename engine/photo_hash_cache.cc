@@ -397,9 +397,16 @@ void PhotoHashCache::Session::Store(const FileIdentity& identity, const ContentD
                                     uint64_t nothing_after_pdq) {
   Impl& s = *impl_;
   if (s.broken) return;
-  s.pending.push_back({identity, digest,
-                       EncodeData(identity, digest, variants, count, nothing_after_pdq),
-                       NowMicros()});
+  Impl::Pending entry{identity, digest,
+                      EncodeData(identity, digest, variants, count, nothing_after_pdq),
+                      NowMicros()};
+  // The scanner stores a photo when it hashes it and again when the later stages found
+  // nothing in it: the second replaces the first before either is written.
+  if (!s.pending.empty() && s.pending.back().identity == identity) {
+    s.pending.back() = std::move(entry);
+    return;
+  }
+  s.pending.push_back(std::move(entry));
   if (s.pending.size() >= s.options.flush_every) s.Flush();
 }
 

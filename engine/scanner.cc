@@ -219,6 +219,12 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
   // The cache: by identity without reading the file, then by content without decoding it.
   engine::PhotoHashCache::Session* cache = nullptr;
   engine::FileIdentity identity;
+  // The photo has a row in the cache under `identity` and this content.
+  auto has_row = [&](const engine::ContentDigest& content) {
+    s.cache_row = true;
+    s.cache_identity = identity;
+    s.cache_digest = content;
+  };
   if (photo_cache != nullptr) {
     if (s.cache_session == nullptr && !s.cache_session_tried) {
       s.cache_session = photo_cache->NewSession();
@@ -232,9 +238,7 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
         variants = s.cached.variants;
         variant_count = s.cached.count;
         r.source = HashSource::kCache;
-        s.cache_row = true;
-        s.cache_identity = identity;
-        s.cache_digest = s.cached.digest;
+        has_row(s.cached.digest);
         return true;
       }
     }
@@ -252,18 +256,14 @@ bool Scanner::Impl::HashPhoto(const std::string& relative_path, Scanner::Scratch
       variant_count = s.cached.count;
       cache->Store(identity, digest, variants.data(), variant_count, s.cached.nothing_after_pdq);
       r.source = HashSource::kCache;
-      s.cache_row = true;
-      s.cache_identity = identity;
-      s.cache_digest = digest;
+      has_row(digest);
       return true;
     }
   }
   if (!HashEncoded(s.file_bytes, s, variants, variant_count, r)) return false;
   if (cache != nullptr) {
     cache->Store(identity, digest, variants.data(), variant_count);
-    s.cache_row = true;
-    s.cache_identity = identity;
-    s.cache_digest = digest;
+    has_row(digest);
   }
   return true;
 }
@@ -368,8 +368,8 @@ void Scanner::Impl::ScanImages(const Listing& listing, Scanner::Scratch::Impl& s
     // now (else a rescan would lose what the first scan found), unless the cache also says
     // that these stages, as configured now, found nothing in it; a hash carried by the
     // listing has no file to decode (docs/images.md, "Edited photos").
-    const bool nothing_known = r.source == HashSource::kCache && s.cache_row &&
-                               s.cached.nothing_after_pdq == edited_result_digest;
+    const bool nothing_known =
+        r.source == HashSource::kCache && s.cached.nothing_after_pdq == edited_result_digest;
     if (s.stage_matches.empty() && edited != nullptr && !nothing_known &&
         (r.source == HashSource::kDecoded ||
          (r.source == HashSource::kCache && DecodeCached(s, r)))) {

@@ -93,6 +93,10 @@ TEST(PhotoHashCacheTest, KeepsWhatTheStagesAfterPdqFound) {
     Store(*session, 1);
     const auto hashes = Hashes(2, 1);
     session->Store(Identity(2), Digest(2), hashes.data(), 1, /*nothing_after_pdq=*/0xABCDEF);
+    // Stored when hashed, then again with the mark: one pending write, the later one.
+    const auto third = Hashes(3, 1);
+    session->Store(Identity(3), Digest(3), third.data(), 1);
+    session->Store(Identity(3), Digest(3), third.data(), 1, /*nothing_after_pdq=*/0x77);
   }
   auto session = cache->NewSession();
   CachedPhotoHash got;
@@ -105,6 +109,9 @@ TEST(PhotoHashCacheTest, KeepsWhatTheStagesAfterPdqFound) {
   ExpectHashes(got, 2, 1);
   ASSERT_TRUE(session->LookupContent(Digest(2), 1, got));
   EXPECT_EQ(got.nothing_after_pdq, 0xABCDEFu);
+  ASSERT_TRUE(session->Lookup(Identity(3), 1, got));
+  EXPECT_EQ(got.nothing_after_pdq, 0x77u);
+  ExpectHashes(got, 3, 1);
   // A later store of the same file replaces the mark.
   const auto hashes = Hashes(2, 1);
   session->Store(Identity(2), Digest(2), hashes.data(), 1);
