@@ -82,8 +82,14 @@ class ScanRun {
   Batch* Read();
   // Stage 2 (parallel): parses and judges the batch's listings, renders its cases.
   Batch* Scan(Batch* batch);
-  // Stage 3: writes the batch's rejects, commits its cases with its checkpoint, counts.
+  // Stage 3: writes the batch's rejects, its cases with its checkpoint, counts.
   void Write(Batch* batch);
+  // Whether the write stage leaves the commit of the batch it writes to a later batch.
+  bool DeferCommit(const Batch& batch);
+  // The write stage after a commit: counts the committed cases, hands them to on_case.
+  void Committed();
+  // Commits the batches whose commit was deferred (after the pipeline).
+  void CommitPending();
   void WriteReject(const std::string& input, uint64_t line, uint64_t offset,
                    const std::string& reason, const std::string& reason_class,
                    const std::string& listing_id);
@@ -139,7 +145,15 @@ class ScanRun {
     }
   };
   std::vector<InputRecordCounts> input_records_;
-  int64_t cases_written_ = 0;
+  int64_t cases_written_ = 0;  // committed
+  // Batches written since the last commit (their commit deferred: OutboxBatch::defer_commit),
+  // their input bytes and cases, and copies of those cases for ScanOptions::on_case, which
+  // sees only committed ones.
+  bool commit_pending_ = false;
+  uint64_t bytes_since_commit_ = 0;
+  std::chrono::steady_clock::time_point group_start_;  // first batch since the last commit
+  int64_t uncommitted_cases_ = 0;
+  std::vector<CaseRecord> uncommitted_records_;
   int64_t other_shards_ = 0;
   // For the duplicates and the per rights holder case counts, which need the whole run
   // (the last record of a listing wins): every listing's ListingKeyHash, the cases written

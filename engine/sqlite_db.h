@@ -81,6 +81,8 @@ class Db {
     return SqliteError(code, db_, path_, what, op);
   }
   absl::Status Exec(const char* sql, std::string_view what, Op op);
+  // InTransaction left a transaction open for a later call to commit.
+  bool commit_deferred() const { return commit_deferred_; }
   // Prepares `sql` once for reuse (SQLITE_PREPARE_PERSISTENT).
   absl::Status Prepare(const char* sql, Stmt& out, Op op);
   // Runs a statement that returns no rows (or whose rows do not matter), then resets it.
@@ -88,17 +90,25 @@ class Db {
   // Runs a one-row query and returns its first column as an integer.
   absl::StatusOr<int64_t> QueryInt(const char* sql, std::string_view what, Op op);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it (or COMMIT) fails.
+  // A transaction left open by an earlier call with `commit` false is joined instead of
+  // begun; `commit` false leaves this one open (nothing of it is visible to other
+  // connections until a later call commits).
   template <typename Body>
-  absl::Status InTransaction(Body&& body) {
-    if (absl::Status s = Exec("BEGIN IMMEDIATE", "begin transaction", Op::kWrite); !s.ok()) {
-      return s;
+  absl::Status InTransaction(Body&& body, bool commit = true) {
+    if (!commit_deferred_) {
+      if (absl::Status s = Exec("BEGIN IMMEDIATE", "begin transaction", Op::kWrite); !s.ok()) {
+        return s;
+      }
     }
+    commit_deferred_ = false;
     absl::Status status = body();
-    if (status.ok()) status = Exec("COMMIT", "commit", Op::kWrite);
-    // SQLite may already have rolled back (e.g. SQLITE_FULL); then there is nothing to do.
-    if (!status.ok() && !sqlite3_get_autocommit(db_)) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (status.ok() && commit) status = Exec("COMMIT", "commit", Op::kWrite);
+    if (!status.ok()) {
+      // SQLite may already have rolled back (e.g. SQLITE_FULL); then there is nothing to do.
+      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return status;
     }
+    commit_deferred_ = !commit;
     return status;
   }
 
@@ -106,6 +116,7 @@ class Db {
   std::string path_;
   bool read_only_ = false;
   sqlite3* db_ = nullptr;
+  bool commit_deferred_ = false;
 };
 
 // Checkpoints the WAL on a thread and connection of its own. SQLite's automatic checkpoint

@@ -225,6 +225,7 @@ class SqliteOutbox final : public Outbox {
   }
 
   absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) override;
+  bool DefersCommits() const override { return true; }
   absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) override;
   absl::StatusOr<std::vector<ScanCheckpoint>> LoadCheckpoints(std::string_view run) override;
   absl::Status ClearCheckpoints(std::string_view run) override;
@@ -280,6 +281,15 @@ class SqliteOutbox final : public Outbox {
   // Closes the pending cases of `listing` that its new cases do not name; returns how many.
   absl::StatusOr<int> CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
                                   std::string_view run, std::string_view now);
+  // Every write transaction of the outbox: db_.InTransaction, and a failure forgets the
+  // watched counts, since the rollback may take batches whose commit was deferred
+  // (OutboxBatch::defer_commit) and the counts they added.
+  template <typename Body>
+  absl::Status Transaction(Body&& body, bool commit = true) {
+    absl::Status status = db_.InTransaction(std::forward<Body>(body), commit);
+    if (!status.ok()) watched_loaded_ = false;
+    return status;
+  }
   // Events are stamped `now`: a Write that publishes gives its cases and their events one
   // time.
   absl::Status PublishInTransaction(std::string_view run, std::string_view now,
@@ -599,11 +609,16 @@ absl::StatusOr<int> SqliteOutbox::CloseOthers(const ScannedListing& listing,
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("write"));
   OutboxWriteStats stats;
-  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoints.empty()) return stats;
+  if (batch.listings.empty() && batch.cases.empty() && batch.checkpoints.empty()) {
+    if (db_.commit_deferred() && !batch.defer_commit) {
+      BONAFIDE_RETURN_IF_ERROR(Transaction([] { return absl::OkStatus(); }));
+    }
+    return stats;
+  }
   BONAFIDE_RETURN_IF_ERROR(LoadWatched());
   const std::string_view run = batch.run.empty() ? kImmediateRun : batch.run;
   const std::string now = NowIso8601();
-  const absl::Status status = db_.InTransaction([&]() -> absl::Status {
+  const auto write = [&]() -> absl::Status {
     // Inside the transaction: no other connection commits until it ends.
     if (counts_exact_) {
       BONAFIDE_ASSIGN_OR_RETURN(const int64_t version, ReadDataVersion());
@@ -653,11 +668,9 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
     }
     if (batch.run.empty()) return PublishInTransaction(run, now, stats);
     return absl::OkStatus();
-  });
-  if (!status.ok()) {
-    watched_loaded_ = false;  // the counts took what was rolled back: load them again
-    return status;
-  }
+  };
+  const absl::Status status = Transaction(write, /*commit=*/!batch.defer_commit);
+  if (!status.ok()) return status;
   return stats;
 }
 
@@ -818,7 +831,7 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("publish"));
   OutboxWriteStats stats;
-  BONAFIDE_RETURN_IF_ERROR(db_.InTransaction(
+  BONAFIDE_RETURN_IF_ERROR(Transaction(
       [&]() -> absl::Status { return PublishInTransaction(run, NowIso8601(), stats); }));
   return stats;
 }
@@ -943,7 +956,7 @@ absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) 
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("verdict"));
   BONAFIDE_RETURN_IF_ERROR(ValidateVerdictRequest(r));
   StoredCase result;
-  const absl::Status status = db_.InTransaction([&]() -> absl::Status {
+  const absl::Status status = Transaction([&]() -> absl::Status {
     Stmt stmt;
     const std::string select =
         absl::StrCat("SELECT ", kCaseColumns,
@@ -1243,7 +1256,7 @@ absl::StatusOr<std::optional<PendingDelivery>> SqliteOutbox::NextDelivery(
 absl::Status SqliteOutbox::RecordDeliveryAttempt(const DeliveryAttempt& a) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("record delivery"));
   const char* state = DeliveryStateName(a.outcome);
-  return db_.InTransaction([&]() -> absl::Status {
+  return Transaction([&]() -> absl::Status {
     Stmt stmt;
     BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
         "INSERT INTO deliveries (event_id, rights_holder, state, attempts, next_attempt_ms,"

@@ -1,9 +1,10 @@
 // Where verification cases go: the rights holders' outbox (docs/outbox-format.md).
 //
 // The scan pipeline hands a CaseSink every judged listing, in input order, in batches; one
-// Write() is one transaction. A run's events are published when the run completes
-// (Publish), so that a listing repeated in one input announces only its last record. The
-// default sink is the outbox of OpenOutbox() (bonafide/outbox.h), SQLite or PostgreSQL.
+// Write() is one transaction, or joins the next one (OutboxBatch::defer_commit). A run's events are
+// published when the run completes (Publish), so that a listing repeated in one input announces
+// only its last record. The default sink is the outbox of OpenOutbox() (bonafide/outbox.h), SQLite
+// or PostgreSQL.
 #ifndef BONAFIDE_SINK_H_
 #define BONAFIDE_SINK_H_
 
@@ -78,6 +79,12 @@ struct OutboxBatch {
   // Committed with the batch, each replacing the stored one of its (run, input): the
   // latest position of every input the batch covers. At most one per (run, input).
   std::span<const ScanCheckpoint> checkpoints;
+  // True, for a sink whose DefersCommits() is true: the sink leaves the batch's
+  // transaction open and commits it with its next write that commits: a Write whose
+  // defer_commit is false (which may carry no listings, cases or checkpoints at all), a
+  // Publish. Until then nothing of it is visible to other readers or durable, and a
+  // failing later write rolls it back too. Other sinks commit every Write.
+  bool defer_commit = false;
 };
 
 // What a Publish (or an immediate Write) announced.
@@ -95,12 +102,18 @@ class BONAFIDE_EXPORT CaseSink {
  public:
   virtual ~CaseSink() = default;
 
-  // Writes the batch atomically (all or nothing). A case is keyed by (rights_holder,
+  // Writes the batch atomically (all or nothing; with the batches deferred before it, see
+  // OutboxBatch::defer_commit). A case is keyed by (rights_holder,
   // marketplace, listing_id). Returns what was announced (zero unless batch.run is empty),
   // or Unavailable, ResourceExhausted (disk full), PermissionDenied (read-only) or
   // InvalidArgument (a malformed record) naming the outbox.
   virtual absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) = 0;
 
+  // Whether Write honours OutboxBatch::defer_commit (the SQLite outbox does; the
+  // PostgreSQL outbox does not: it retries a transaction that lost a serialization race,
+  // which it cannot do for batches it no longer holds). A scan defers commits only with
+  // such a sink, so that the cases it reports as committed are.
+  virtual bool DefersCommits() const { return false; }
   // Announces, in one transaction, what `run`'s batches changed: one event per case whose
   // status or material key differs from what was last announced. Idempotent.
   virtual absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) = 0;

@@ -268,8 +268,17 @@ class FailingSink : public CaseSink {
  public:
   FailingSink(Outbox& outbox, int fail_at) : outbox_(outbox), fail_at_(fail_at) {}
   absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) override {
-    if (++writes_ == fail_at_) return absl::ResourceExhaustedError("disk full (simulated)");
-    return outbox_.Write(batch);
+    if (++writes_ != fail_at_) return outbox_.Write(batch);
+    // The outbox itself fails this write (a listing whose cases are not in the batch), so
+    // that it rolls back the batches deferred before it, as on a full disk.
+    std::vector<ScannedListing> listings(batch.listings.begin(), batch.listings.end());
+    ScannedListing& broken = listings.emplace_back();
+    broken.cases_end = static_cast<uint32_t>(batch.cases.size()) + 1;
+    OutboxBatch failing = batch;
+    failing.listings = listings;
+    absl::StatusOr<OutboxWriteStats> written = outbox_.Write(failing);
+    EXPECT_FALSE(written.ok());
+    return written;
   }
   absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) override {
     return outbox_.Publish(run);
@@ -280,6 +289,7 @@ class FailingSink : public CaseSink {
   absl::Status ClearCheckpoints(std::string_view run) override {
     return outbox_.ClearCheckpoints(run);
   }
+  bool DefersCommits() const override { return outbox_.DefersCommits(); }
 
  private:
   Outbox& outbox_;
@@ -297,7 +307,8 @@ TEST(ResumeTest, AStoppedScanResumesAfterItsLastCommittedBatch) {
   ASSERT_TRUE(scanner.ok()) << scanner.status();
   ScanOptions options;
   options.threads = 2;
-  options.chunk_bytes = 64 << 10;  // about 60 batches
+  options.chunk_bytes = 64 << 10;    // about 60 batches
+  options.commit_bytes = 256 << 10;  // committed four at a time
 
   auto reference = OpenOutbox(testing::TestOutboxLocation(dir, "ref.db"));
   ASSERT_TRUE(reference.ok());
@@ -312,7 +323,7 @@ TEST(ResumeTest, AStoppedScanResumesAfterItsLastCommittedBatch) {
   FailingSink failing(**outbox, 20);
   auto stopped = (*scanner)->ScanFiles({input}, failing, options);
   ASSERT_FALSE(stopped.ok());
-  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kInvalidArgument);  // the outbox's
 
   auto resumed = (*scanner)->ScanFiles({input}, **outbox, options);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
@@ -353,6 +364,7 @@ TEST(ResumeTest, OnCaseReportsOnlyCommittedCases) {
   ScanOptions options;
   options.threads = 2;
   options.chunk_bytes = 64 << 10;
+  options.commit_bytes = 256 << 10;
   options.rejects_path = "";
   std::vector<std::string> reported;
   options.on_case = [&](const CaseRecord& c) {
@@ -385,6 +397,7 @@ TEST(ResumeTest, AStopRequestEndsTheScanResumably) {
   ScanOptions options;
   options.threads = 2;
   options.chunk_bytes = 64 << 10;
+  options.commit_bytes = 256 << 10;
 
   auto reference = OpenOutbox(testing::TestOutboxLocation(dir, "ref.db"));
   ASSERT_TRUE(reference.ok());
@@ -447,6 +460,7 @@ TEST(ResumeTest, ARestartReplacesTheCheckpointsOfTheScanItRestarts) {
   ScanOptions options;
   options.threads = 2;
   options.chunk_bytes = 64 << 10;
+  options.commit_bytes = 256 << 10;
   options.rejects_path = "";
 
   auto stopped_after = [&](int stop_at_batch, bool resume) {

@@ -422,6 +422,30 @@ TEST_F(OutboxLifecycleTest, ListingNoLongerFlaggedClosesACaseAnotherConnectionOp
   EXPECT_EQ(Case("globex:shopx:L1").status, CaseStatus::kClosed);
 }
 
+// The outbox counts the pending cases of each listing it has seen, to skip looking for
+// cases to close. A deferred batch that closed L1's case (OutboxBatch::defer_commit) and
+// was then rolled back by a failing write must not leave its count behind: the next scan
+// of L1 unflagged closes the case.
+TEST_F(OutboxLifecycleTest, ARolledBackDeferredBatchLeavesNoPendingCountBehind) {
+  BONAFIDE_SQLITE_ONLY();  // the PostgreSQL outbox commits every batch at once
+  Scan({Flagged(MakeCase("acme", "L1"))});
+  std::vector<ScannedListing> scanned(1);
+  scanned[0].marketplace = "shopx";
+  scanned[0].listing_id = "L1";
+  scanned[0].key_hash = ListingKeyHash("shopx", "L1");
+  OutboxBatch closing;
+  closing.run = "rolled-back";
+  closing.listings = scanned;
+  closing.defer_commit = true;
+  ASSERT_TRUE(outbox_->Write(closing).ok());
+  CaseRecord bad = MakeCase("acme", "L2");
+  bad.reasons_json = "not json";
+  EXPECT_FALSE(WriteRun(*outbox_, "rolled-back", {Flagged(bad)}).ok());
+  EXPECT_EQ(Case(kL1).status, CaseStatus::kPending);
+  EXPECT_EQ(Scan({NotFlagged("L1")}).closed, 1);
+  EXPECT_EQ(Case(kL1).status, CaseStatus::kClosed);
+}
+
 TEST_F(OutboxLifecycleTest, ClosedCaseFlaggedAgainIsReopened) {
   Scan({Flagged(MakeCase("acme", "L1"))});
   Scan({NotFlagged("L1")});

@@ -751,5 +751,87 @@ TEST_F(SqliteOutboxTest, AFailedWriteKeepsTheOldCheckpoint) {
   EXPECT_THAT(*AllCases(*outbox), SizeIs(1));
 }
 
+// A deferred batch (OutboxBatch::defer_commit) is invisible to other connections until a
+// write that commits, here one with nothing in it; its checkpoint commits with it. The
+// PostgreSQL outbox commits every batch (CaseSink::DefersCommits).
+TEST_F(SqliteOutboxTest, DeferredBatchesCommitWithTheNextCommittingWrite) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  ScanCheckpoint c;
+  c.run = "r";
+  c.input = "in";
+  for (int i = 1; i <= 2; ++i) {
+    const std::vector<CaseRecord> cases = {MakeCase("acme", "L" + std::to_string(i))};
+    c.byte_offset = 10 * i;
+    OutboxBatch batch;
+    batch.run = c.run;
+    batch.cases = cases;
+    batch.checkpoints = {&c, 1};
+    batch.defer_commit = true;
+    ASSERT_TRUE(outbox->Write(batch).ok());
+  }
+  auto other = OpenReadOnly(path_);  // a writer would wait for the open transaction
+  ASSERT_TRUE(other.ok()) << other.status();
+  const size_t visible_before = AllCases(**other)->size();
+  EXPECT_EQ(visible_before, outbox->DefersCommits() ? 0u : 2u);
+  EXPECT_EQ(outbox->DefersCommits(), !kPostgresOutbox);
+  OutboxBatch nothing;
+  nothing.run = c.run;
+  ASSERT_TRUE(outbox->Write(nothing).ok());
+  EXPECT_THAT(*AllCases(**other), SizeIs(2));
+  auto loaded = (*other)->LoadCheckpoints("r");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_THAT(*loaded, SizeIs(1));
+  EXPECT_EQ((*loaded)[0].byte_offset, 20u);
+  // A write that commits at once still works after the group.
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L3")}, c).ok());
+  EXPECT_THAT(*AllCases(**other), SizeIs(3));
+}
+
+TEST_F(SqliteOutboxTest, AFailedWriteRollsBackTheBatchesDeferredBeforeIt) {
+  BONAFIDE_SQLITE_ONLY();
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  ScanCheckpoint c;
+  c.run = "r";
+  c.input = "in";
+  c.byte_offset = 10;
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L1")}, c).ok());
+  const std::vector<CaseRecord> deferred = {MakeCase("acme", "L2")};
+  c.byte_offset = 20;
+  OutboxBatch batch;
+  batch.run = c.run;
+  batch.cases = deferred;
+  batch.checkpoints = {&c, 1};
+  batch.defer_commit = true;
+  ASSERT_TRUE(outbox->Write(batch).ok());
+  c.byte_offset = 30;
+  EXPECT_FALSE(WriteWithCheckpoint(*outbox, {MakeCase("", "L3")}, c).ok());
+  // Only what the first write committed: the resume point is before the deferred batch.
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(1));
+  EXPECT_EQ((*outbox->LoadCheckpoints("r"))[0].byte_offset, 10u);
+  // The next write starts a transaction of its own.
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L4")}, c).ok());
+  EXPECT_THAT(*AllCases(*OpenOrDie()), SizeIs(2));
+}
+
+TEST_F(SqliteOutboxTest, PublishCommitsADeferredBatch) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  const std::vector<CaseRecord> cases = {MakeCase("acme", "L1")};
+  OutboxBatch batch;
+  batch.run = "r";
+  batch.cases = cases;
+  batch.defer_commit = true;
+  ASSERT_TRUE(outbox->Write(batch).ok());
+  auto published = outbox->Publish("r");
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->opened, 1);
+  auto other = OpenReadOnly(path_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_THAT(*AllCases(**other), SizeIs(1));
+  EXPECT_THAT(*AllEvents(**other), SizeIs(1));
+}
+
 }  // namespace
 }  // namespace bonafide

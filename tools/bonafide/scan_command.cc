@@ -142,8 +142,7 @@ int ScanCommand(int argc, char** argv) {
              "auto: a .csv name (also .csv.gz/.zst) is CSV, others and stdin are JSON Lines",
              &raw.input_format, {"auto", "jsonl", "csv"});
   flags.Int("threads", "worker threads (0 = all cores)", &raw.threads, 0, 1024);
-  flags.Int("chunk-kib", "input per pipeline batch and outbox transaction, in KiB", &raw.chunk_kib,
-            4, 65536);
+  flags.Int("chunk-kib", "input per pipeline batch, in KiB", &raw.chunk_kib, 4, 65536);
   flags.Enum("format", "output (jsonl: one line per case, then the summary)", &raw.format,
              {"text", "jsonl"});
   flags.Double("max-reject-rate",
