@@ -265,6 +265,7 @@ Batch* ScanRun::Read() {
       b->input_done = true;
       ++current_;
     }
+    batches_read_.fetch_add(1, std::memory_order_release);
     return b;
   }
   return nullptr;
@@ -393,10 +394,16 @@ void ScanRun::Write(Batch* b) {
 // again. Committed every 1 MiB chunk, a first scan of 500k listings wrote twice the
 // outbox's size to the WAL, and the commits were a third of the write stage. Batches are
 // committed together up to ScanOptions::commit_bytes of input or one second, whichever
-// comes first (a photo-reading scan's small batches take seconds a MiB).
+// comes first. The open transaction holds the outbox's write lock, which verdicts, the
+// relay and other shards wait for: a batch is deferred only when a later one has been
+// read already (being judged, it reaches this stage soon; a stalled stdin commits at
+// once), and never in a scan that reads photos (a batch can take a second to judge, and
+// its commit costs little beside that).
 bool ScanRun::DeferCommit(const Batch& b) {
   constexpr std::chrono::seconds kCommitInterval(1);
-  if (!sink_.DefersCommits()) return false;
+  ++batches_written_;
+  if (!sink_.DefersCommits() || info_.reads_images) return false;
+  if (batches_read_.load(std::memory_order_acquire) <= batches_written_) return false;
   if (!commit_pending_) {
     bytes_since_commit_ = 0;
     group_start_ = std::chrono::steady_clock::now();

@@ -123,6 +123,8 @@ class ScanRun {
   size_t current_ = 0;  // input being read
   std::vector<std::unique_ptr<Batch>> all_batches_;
   tbb::concurrent_queue<Batch*> free_batches_;
+  // Batches handed to the pipeline; read by the write stage (DeferCommit).
+  std::atomic<uint64_t> batches_read_{0};
   bool interrupted_ = false;
   // Relaxed: set by the write stage after a sink failure, read by the read stage only to
   // stop reading early; the failure itself is reported through sink_status_.
@@ -150,6 +152,7 @@ class ScanRun {
   // their input bytes and cases, and copies of those cases for ScanOptions::on_case, which
   // sees only committed ones.
   bool commit_pending_ = false;
+  uint64_t batches_written_ = 0;  // handed to the sink (DeferCommit counts them)
   uint64_t bytes_since_commit_ = 0;
   std::chrono::steady_clock::time_point group_start_;  // first batch since the last commit
   int64_t uncommitted_cases_ = 0;

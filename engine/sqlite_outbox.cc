@@ -263,6 +263,18 @@ class SqliteOutbox final : public Outbox {
     return absl::PermissionDeniedError(
         absl::StrCat(db_.path(), ": ", ToAbsl(what), ": outbox was opened read-only"));
   }
+  // Commits the batches a Write deferred (OutboxBatch::defer_commit), if any.
+  absl::Status CommitDeferred() {
+    if (!db_.commit_deferred()) return absl::OkStatus();
+    return db_.InTransaction([] { return absl::OkStatus(); });
+  }
+  // The start of every write but Write: RequireWritable, then CommitDeferred, so that
+  // the write neither joins the deferred batches' transaction (a bare statement would
+  // commit only with them) nor rolls them back when it fails.
+  absl::Status StartWrite(std::string_view what) {
+    BONAFIDE_RETURN_IF_ERROR(RequireWritable(what));
+    return CommitDeferred();
+  }
   absl::Status CaseError(int rc, std::string_view what, std::string_view case_key) const {
     return db_.Error(rc, absl::StrCat("case \"", ToAbsl(case_key), "\": ", ToAbsl(what)),
                      Op::kWrite);
@@ -281,15 +293,6 @@ class SqliteOutbox final : public Outbox {
   // Closes the pending cases of `listing` that its new cases do not name; returns how many.
   absl::StatusOr<int> CloseOthers(const ScannedListing& listing, std::span<const CaseRecord> cases,
                                   std::string_view run, std::string_view now);
-  // Every write transaction of the outbox: db_.InTransaction, and a failure forgets the
-  // watched counts, since the rollback may take batches whose commit was deferred
-  // (OutboxBatch::defer_commit) and the counts they added.
-  template <typename Body>
-  absl::Status Transaction(Body&& body, bool commit = true) {
-    absl::Status status = db_.InTransaction(std::forward<Body>(body), commit);
-    if (!status.ok()) watched_loaded_ = false;
-    return status;
-  }
   // Events are stamped `now`: a Write that publishes gives its cases and their events one
   // time.
   absl::Status PublishInTransaction(std::string_view run, std::string_view now,
@@ -609,10 +612,12 @@ absl::StatusOr<int> SqliteOutbox::CloseOthers(const ScannedListing& listing,
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
   BONAFIDE_RETURN_IF_ERROR(RequireWritable("write"));
   OutboxWriteStats stats;
+  if (batch.defer_commit && batch.run.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        db_.path(), ": write: a batch published at once (no run) cannot defer its commit"));
+  }
   if (batch.listings.empty() && batch.cases.empty() && batch.checkpoints.empty()) {
-    if (db_.commit_deferred() && !batch.defer_commit) {
-      BONAFIDE_RETURN_IF_ERROR(Transaction([] { return absl::OkStatus(); }));
-    }
+    if (!batch.defer_commit) BONAFIDE_RETURN_IF_ERROR(CommitDeferred());
     return stats;
   }
   BONAFIDE_RETURN_IF_ERROR(LoadWatched());
@@ -669,8 +674,13 @@ absl::StatusOr<OutboxWriteStats> SqliteOutbox::Write(const OutboxBatch& batch) {
     if (batch.run.empty()) return PublishInTransaction(run, now, stats);
     return absl::OkStatus();
   };
-  const absl::Status status = Transaction(write, /*commit=*/!batch.defer_commit);
-  if (!status.ok()) return status;
+  const absl::Status status = db_.InTransaction(write, /*commit=*/!batch.defer_commit);
+  if (!status.ok()) {
+    // The counts took what was rolled back (this batch's and any deferred before it): load
+    // them again.
+    watched_loaded_ = false;
+    return status;
+  }
   return stats;
 }
 
@@ -829,9 +839,9 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
 }
 
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
-  BONAFIDE_RETURN_IF_ERROR(RequireWritable("publish"));
+  BONAFIDE_RETURN_IF_ERROR(StartWrite("publish"));
   OutboxWriteStats stats;
-  BONAFIDE_RETURN_IF_ERROR(Transaction(
+  BONAFIDE_RETURN_IF_ERROR(db_.InTransaction(
       [&]() -> absl::Status { return PublishInTransaction(run, NowIso8601(), stats); }));
   return stats;
 }
@@ -860,6 +870,7 @@ absl::StatusOr<std::vector<ScanCheckpoint>> SqliteOutbox::LoadCheckpoints(std::s
 
 absl::Status SqliteOutbox::ClearCheckpoints(std::string_view run) {
   if (db_.read_only()) return absl::OkStatus();
+  BONAFIDE_RETURN_IF_ERROR(CommitDeferred());
   sqlite3_stmt* stmt = clear_checkpoints_.get();
   BindText(stmt, 1, run);
   return db_.StepDone(stmt, "clear checkpoints");
@@ -953,10 +964,10 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteOutbox::DoListEvents(
 // --- Verdicts ----------------------------------------------------------------------------
 
 absl::StatusOr<StoredCase> SqliteOutbox::RecordVerdict(const VerdictRequest& r) {
-  BONAFIDE_RETURN_IF_ERROR(RequireWritable("verdict"));
+  BONAFIDE_RETURN_IF_ERROR(StartWrite("verdict"));
   BONAFIDE_RETURN_IF_ERROR(ValidateVerdictRequest(r));
   StoredCase result;
-  const absl::Status status = Transaction([&]() -> absl::Status {
+  const absl::Status status = db_.InTransaction([&]() -> absl::Status {
     Stmt stmt;
     const std::string select =
         absl::StrCat("SELECT ", kCaseColumns,
@@ -1176,7 +1187,7 @@ StoredToken ReadToken(sqlite3_stmt* stmt) {
 }
 
 absl::Status SqliteOutbox::CreateToken(const StoredToken& token) {
-  BONAFIDE_RETURN_IF_ERROR(RequireWritable("create token"));
+  BONAFIDE_RETURN_IF_ERROR(StartWrite("create token"));
   BONAFIDE_RETURN_IF_ERROR(ValidateNewToken(token));
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(
@@ -1220,7 +1231,7 @@ absl::StatusOr<std::vector<StoredToken>> SqliteOutbox::ListTokens() {
 }
 
 absl::Status SqliteOutbox::RevokeToken(std::string_view prefix) {
-  BONAFIDE_RETURN_IF_ERROR(RequireWritable("revoke token"));
+  BONAFIDE_RETURN_IF_ERROR(StartWrite("revoke token"));
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
       "UPDATE access_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL", stmt,
@@ -1254,9 +1265,9 @@ absl::StatusOr<std::optional<PendingDelivery>> SqliteOutbox::NextDelivery(
 }
 
 absl::Status SqliteOutbox::RecordDeliveryAttempt(const DeliveryAttempt& a) {
-  BONAFIDE_RETURN_IF_ERROR(RequireWritable("record delivery"));
+  BONAFIDE_RETURN_IF_ERROR(StartWrite("record delivery"));
   const char* state = DeliveryStateName(a.outcome);
-  return Transaction([&]() -> absl::Status {
+  return db_.InTransaction([&]() -> absl::Status {
     Stmt stmt;
     BONAFIDE_RETURN_IF_ERROR(db_.Prepare(
         "INSERT INTO deliveries (event_id, rights_holder, state, attempts, next_attempt_ms,"
@@ -1292,7 +1303,7 @@ absl::Status SqliteOutbox::RecordDeliveryAttempt(const DeliveryAttempt& a) {
 absl::Status SqliteOutbox::DisableEndpoint(std::string_view rights_holder,
                                            std::string_view endpoint_digest,
                                            std::string_view reason) {
-  BONAFIDE_RETURN_IF_ERROR(RequireWritable("disable endpoint"));
+  BONAFIDE_RETURN_IF_ERROR(StartWrite("disable endpoint"));
   Stmt stmt;
   BONAFIDE_RETURN_IF_ERROR(
       db_.Prepare("INSERT OR REPLACE INTO relay_endpoints (rights_holder, endpoint_digest, reason,"

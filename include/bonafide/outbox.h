@@ -6,7 +6,8 @@
 //   auto summary = scanner->ScanFiles({"dump.jsonl"}, **outbox, options);
 //   auto c = (*outbox)->RecordVerdict({.case_key = key, .verdict = VerdictKind::kCounterfeit});
 //
-// Every method is one transaction. One Outbox object is not thread-safe; open one per
+// Every method is one transaction, but for Write, whose batches a scan may let share one
+// (OutboxBatch::defer_commit). One Outbox object is not thread-safe; open one per
 // thread (SQLite serialises writers across connections and processes; PostgreSQL runs them
 // side by side and retries a transaction that lost a conflict).
 #ifndef BONAFIDE_OUTBOX_H_

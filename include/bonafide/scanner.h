@@ -115,12 +115,14 @@ struct ScanOptions {
   // about 50 listings: a quarter second of 1-MP photos, a second of 12-MP ones.
   size_t photo_chunk_bytes = 16 << 10;
   int tokens_per_thread = 4;  // batches in flight per thread (bounds memory)
-  // Input per sink transaction: batches reach the sink as they are judged and commit
-  // together (OutboxBatch::defer_commit) once this many bytes of input are in them or a
-  // second after the first, whichever comes first, and at the end of the scan (0: every
-  // batch commits). A commit rewrites each page its transaction changed (an index's leaf
-  // takes a few cases of every batch), so fewer commits write less; a killed scan redoes
-  // at most this much input when it resumes.
+  // Input per sink transaction, for a sink that defers commits (CaseSink::DefersCommits):
+  // batches reach the sink as they are judged and commit together
+  // (OutboxBatch::defer_commit) once this many bytes of input are in them or a second
+  // after the first, whichever comes first; a batch also commits when no later batch has
+  // been read yet (a slow stdin), and every batch of a scan that reads photos commits (0:
+  // every batch commits). A commit rewrites each page its transaction changed (an index's
+  // leaf takes a few cases of every batch), so fewer commits write less; a killed scan
+  // redoes at most this much input when it resumes.
   size_t commit_bytes = 8 << 20;
   // Called after each batch reaches the sink (serial; keep it cheap), or null.
   std::function<void(const ScanProgress&)> on_progress;

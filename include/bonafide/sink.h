@@ -69,7 +69,8 @@ struct ScanCheckpoint {
   bool done = false;           // the input has been read to its end
 };
 
-// One transaction's worth of scan results. Views: valid during Write() only.
+// One Write's worth of scan results: one transaction, or part of one (defer_commit).
+// Views: valid during Write() only.
 struct OutboxBatch {
   // The run the batch belongs to; its events wait for Publish(run). Empty: the events are
   // published in this Write's transaction (a service judging listings one at a time).
@@ -80,10 +81,13 @@ struct OutboxBatch {
   // latest position of every input the batch covers. At most one per (run, input).
   std::span<const ScanCheckpoint> checkpoints;
   // True, for a sink whose DefersCommits() is true: the sink leaves the batch's
-  // transaction open and commits it with its next write that commits: a Write whose
-  // defer_commit is false (which may carry no listings, cases or checkpoints at all), a
-  // Publish. Until then nothing of it is visible to other readers or durable, and a
-  // failing later write rolls it back too. Other sinks commit every Write.
+  // transaction open, and the next Write joins it. The first Write whose defer_commit is
+  // false (it may carry no listings, cases or checkpoints at all) commits them all, as
+  // does any other write of the sink (Publish, ClearCheckpoints, ...), which commits them
+  // before its own. Until then nothing of them is visible to other connections or
+  // durable, the transaction holds the outbox's write lock, and a Write that fails rolls
+  // them back with it. Other sinks commit every Write. Requires a run (a batch published
+  // at once cannot wait).
   bool defer_commit = false;
 };
 
@@ -109,11 +113,6 @@ class BONAFIDE_EXPORT CaseSink {
   // InvalidArgument (a malformed record) naming the outbox.
   virtual absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) = 0;
 
-  // Whether Write honours OutboxBatch::defer_commit (the SQLite outbox does; the
-  // PostgreSQL outbox does not: it retries a transaction that lost a serialization race,
-  // which it cannot do for batches it no longer holds). A scan defers commits only with
-  // such a sink, so that the cases it reports as committed are.
-  virtual bool DefersCommits() const { return false; }
   // Announces, in one transaction, what `run`'s batches changed: one event per case whose
   // status or material key differs from what was last announced. Idempotent.
   virtual absl::StatusOr<OutboxWriteStats> Publish(std::string_view run) = 0;
@@ -129,6 +128,11 @@ class BONAFIDE_EXPORT CaseSink {
     (void)run;
     return absl::OkStatus();
   }
+  // Whether Write honours OutboxBatch::defer_commit (the SQLite outbox does; the
+  // PostgreSQL outbox does not: it retries a transaction that lost a serialization race,
+  // which it cannot do for batches it no longer holds). A scan defers commits only with
+  // such a sink, so that the cases it reports as committed are.
+  virtual bool DefersCommits() const { return false; }
 };
 
 }  // namespace bonafide

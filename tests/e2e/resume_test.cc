@@ -422,6 +422,12 @@ TEST(ResumeTest, AStopRequestEndsTheScanResumably) {
   EXPECT_GT(stopped->listings_read, 0);
   EXPECT_LT(stopped->listings_read, full->listings_read);
   EXPECT_NE(SummaryJson(*stopped).find("\"interrupted\":true"), std::string::npos);
+  // Committed, not only seen by the connection that wrote them: another sees as many.
+  auto reader = OpenOutbox(testing::TestOutboxLocation(dir, "out.db"), OutboxAccess::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const size_t committed = testing::AllCases(**reader)->size();
+  EXPECT_GT(committed, 0u);
+  EXPECT_EQ(committed, testing::AllCases(**outbox)->size());
 
   options.stop = nullptr;
   options.on_progress = nullptr;

@@ -824,13 +824,58 @@ TEST_F(SqliteOutboxTest, PublishCommitsADeferredBatch) {
   batch.cases = cases;
   batch.defer_commit = true;
   ASSERT_TRUE(outbox->Write(batch).ok());
+  auto other = OpenReadOnly(path_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_THAT(*AllCases(**other), SizeIs(outbox->DefersCommits() ? 0 : 1));
   auto published = outbox->Publish("r");
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->opened, 1);
-  auto other = OpenReadOnly(path_);
-  ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_THAT(*AllCases(**other), SizeIs(1));
   EXPECT_THAT(*AllEvents(**other), SizeIs(1));
+}
+
+// A write other than Write commits the deferred batches before its own transaction: its
+// failure (a verdict on a case that does not exist) leaves them committed, and a bare
+// statement (clearing checkpoints) does not wait for them.
+TEST_F(SqliteOutboxTest, OtherWritesCommitTheDeferredBatchesFirst) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  auto other = OpenReadOnly(path_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::vector<CaseRecord> cases = {MakeCase("acme", "L1")};
+  OutboxBatch batch;
+  batch.run = "r";
+  batch.cases = cases;
+  batch.defer_commit = true;
+  ASSERT_TRUE(outbox->Write(batch).ok());
+  VerdictRequest verdict;
+  verdict.case_key = "acme:shopx:no-such-listing";
+  verdict.verdict = VerdictKind::kCounterfeit;
+  EXPECT_EQ(outbox->RecordVerdict(verdict).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(*AllCases(**other), SizeIs(1));
+
+  ScanCheckpoint c;
+  c.run = "r";
+  c.input = "in";
+  const std::vector<CaseRecord> more = {MakeCase("acme", "L2")};
+  batch.cases = more;
+  batch.checkpoints = {&c, 1};
+  ASSERT_TRUE(outbox->Write(batch).ok());  // deferred again
+  ASSERT_TRUE(outbox->ClearCheckpoints("r").ok());
+  EXPECT_THAT(*AllCases(**other), SizeIs(2));
+  EXPECT_THAT(*(*other)->LoadCheckpoints("r"), SizeIs(0));
+}
+
+TEST_F(SqliteOutboxTest, ABatchPublishedAtOnceCannotDeferItsCommit) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  if (!outbox->DefersCommits()) GTEST_SKIP() << "this outbox commits every batch";
+  const std::vector<CaseRecord> cases = {MakeCase("acme", "L1")};
+  OutboxBatch batch;  // no run: its events are published in the same Write
+  batch.cases = cases;
+  batch.defer_commit = true;
+  EXPECT_EQ(outbox->Write(batch).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(*AllCases(*outbox), SizeIs(0));
 }
 
 }  // namespace
