@@ -751,30 +751,40 @@ TEST_F(SqliteOutboxTest, AFailedWriteKeepsTheOldCheckpoint) {
   EXPECT_THAT(*AllCases(*outbox), SizeIs(1));
 }
 
-// A deferred batch (OutboxBatch::defer_commit) is invisible to other connections until a
-// write that commits, here one with nothing in it; its checkpoint commits with it. The
-// PostgreSQL outbox commits every batch (CaseSink::DefersCommits).
-TEST_F(SqliteOutboxTest, DeferredBatchesCommitWithTheNextCommittingWrite) {
-  auto outbox = OpenOrDie();
-  ASSERT_NE(outbox, nullptr);
+// The position `byte_offset` in input "in" of scan "r".
+ScanCheckpoint CheckpointAt(uint64_t byte_offset) {
   ScanCheckpoint c;
   c.run = "r";
   c.input = "in";
-  for (int i = 1; i <= 2; ++i) {
-    const std::vector<CaseRecord> cases = {MakeCase("acme", "L" + std::to_string(i))};
-    c.byte_offset = 10 * i;
-    OutboxBatch batch;
-    batch.run = c.run;
-    batch.cases = cases;
-    batch.checkpoints = {&c, 1};
-    batch.defer_commit = true;
-    ASSERT_TRUE(outbox->Write(batch).ok());
-  }
+  c.byte_offset = byte_offset;
+  return c;
+}
+
+// A batch of scan "r" whose commit waits for a later write (OutboxBatch::defer_commit).
+absl::StatusOr<OutboxWriteStats> WriteDeferred(Outbox& outbox, const std::vector<CaseRecord>& cases,
+                                               const ScanCheckpoint* checkpoint = nullptr) {
+  OutboxBatch batch;
+  batch.run = "r";
+  batch.cases = cases;
+  if (checkpoint != nullptr) batch.checkpoints = {checkpoint, 1};
+  batch.defer_commit = true;
+  return outbox.Write(batch);
+}
+
+// A deferred batch is invisible to other connections until a write that commits, here one
+// with nothing in it; its checkpoint commits with it. The PostgreSQL outbox commits every
+// batch (CaseSink::DefersCommits).
+TEST_F(SqliteOutboxTest, DeferredBatchesCommitWithTheNextCommittingWrite) {
+  auto outbox = OpenOrDie();
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_EQ(outbox->DefersCommits(), !kPostgresOutbox);
+  ScanCheckpoint c = CheckpointAt(10);
+  ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L1")}, &c).ok());
+  c = CheckpointAt(20);
+  ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L2")}, &c).ok());
   auto other = OpenReadOnly(path_);  // a writer would wait for the open transaction
   ASSERT_TRUE(other.ok()) << other.status();
-  const size_t visible_before = AllCases(**other)->size();
-  EXPECT_EQ(visible_before, outbox->DefersCommits() ? 0u : 2u);
-  EXPECT_EQ(outbox->DefersCommits(), !kPostgresOutbox);
+  EXPECT_THAT(*AllCases(**other), SizeIs(outbox->DefersCommits() ? 0 : 2));
   OutboxBatch nothing;
   nothing.run = c.run;
   ASSERT_TRUE(outbox->Write(nothing).ok());
@@ -792,38 +802,22 @@ TEST_F(SqliteOutboxTest, AFailedWriteRollsBackTheBatchesDeferredBeforeIt) {
   BONAFIDE_SQLITE_ONLY();
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  ScanCheckpoint c;
-  c.run = "r";
-  c.input = "in";
-  c.byte_offset = 10;
-  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L1")}, c).ok());
-  const std::vector<CaseRecord> deferred = {MakeCase("acme", "L2")};
-  c.byte_offset = 20;
-  OutboxBatch batch;
-  batch.run = c.run;
-  batch.cases = deferred;
-  batch.checkpoints = {&c, 1};
-  batch.defer_commit = true;
-  ASSERT_TRUE(outbox->Write(batch).ok());
-  c.byte_offset = 30;
-  EXPECT_FALSE(WriteWithCheckpoint(*outbox, {MakeCase("", "L3")}, c).ok());
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L1")}, CheckpointAt(10)).ok());
+  const ScanCheckpoint deferred = CheckpointAt(20);
+  ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L2")}, &deferred).ok());
+  EXPECT_FALSE(WriteWithCheckpoint(*outbox, {MakeCase("", "L3")}, CheckpointAt(30)).ok());
   // Only what the first write committed: the resume point is before the deferred batch.
   EXPECT_THAT(*AllCases(*outbox), SizeIs(1));
   EXPECT_EQ((*outbox->LoadCheckpoints("r"))[0].byte_offset, 10u);
   // The next write starts a transaction of its own.
-  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L4")}, c).ok());
+  ASSERT_TRUE(WriteWithCheckpoint(*outbox, {MakeCase("acme", "L4")}, CheckpointAt(40)).ok());
   EXPECT_THAT(*AllCases(*OpenOrDie()), SizeIs(2));
 }
 
 TEST_F(SqliteOutboxTest, PublishCommitsADeferredBatch) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  const std::vector<CaseRecord> cases = {MakeCase("acme", "L1")};
-  OutboxBatch batch;
-  batch.run = "r";
-  batch.cases = cases;
-  batch.defer_commit = true;
-  ASSERT_TRUE(outbox->Write(batch).ok());
+  ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L1")}).ok());
   auto other = OpenReadOnly(path_);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_THAT(*AllCases(**other), SizeIs(outbox->DefersCommits() ? 0 : 1));
@@ -842,25 +836,14 @@ TEST_F(SqliteOutboxTest, OtherWritesCommitTheDeferredBatchesFirst) {
   ASSERT_NE(outbox, nullptr);
   auto other = OpenReadOnly(path_);
   ASSERT_TRUE(other.ok()) << other.status();
-  const std::vector<CaseRecord> cases = {MakeCase("acme", "L1")};
-  OutboxBatch batch;
-  batch.run = "r";
-  batch.cases = cases;
-  batch.defer_commit = true;
-  ASSERT_TRUE(outbox->Write(batch).ok());
+  ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L1")}).ok());
   VerdictRequest verdict;
   verdict.case_key = "acme:shopx:no-such-listing";
-  verdict.verdict = VerdictKind::kCounterfeit;
   EXPECT_EQ(outbox->RecordVerdict(verdict).status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(*AllCases(**other), SizeIs(1));
 
-  ScanCheckpoint c;
-  c.run = "r";
-  c.input = "in";
-  const std::vector<CaseRecord> more = {MakeCase("acme", "L2")};
-  batch.cases = more;
-  batch.checkpoints = {&c, 1};
-  ASSERT_TRUE(outbox->Write(batch).ok());  // deferred again
+  const ScanCheckpoint c = CheckpointAt(10);
+  ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L2")}, &c).ok());
   ASSERT_TRUE(outbox->ClearCheckpoints("r").ok());
   EXPECT_THAT(*AllCases(**other), SizeIs(2));
   EXPECT_THAT(*(*other)->LoadCheckpoints("r"), SizeIs(0));
