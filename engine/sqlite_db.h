@@ -144,9 +144,11 @@ class WalCheckpointer {
   // would ask after every commit.
   static int OnCommit(void* self, sqlite3*, const char*, int wal_pages);
 
+  // Asks for a checkpoint now, whatever the WAL's growth (returns at once).
+  void Request();
+
  private:
   explicit WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
-  void Request();
   void Run();
 
   sqlite3* const db_;

@@ -840,6 +840,9 @@ absl::StatusOr<size_t> SqliteOutbox::PublishChunk(std::string_view run, std::str
 
 absl::StatusOr<OutboxWriteStats> SqliteOutbox::Publish(std::string_view run) {
   BONAFIDE_RETURN_IF_ERROR(StartWrite("publish"));
+  // The scan's last batches are committed: their WAL pages are copied into the file beside
+  // the publication instead of at the close, after it.
+  if (checkpointer_ != nullptr) checkpointer_->Request();
   OutboxWriteStats stats;
   BONAFIDE_RETURN_IF_ERROR(db_.InTransaction(
       [&]() -> absl::Status { return PublishInTransaction(run, NowIso8601(), stats); }));
