@@ -370,6 +370,7 @@ void ScanRun::Write(Batch* b) {
     batch.listings = b->scanned;
     batch.cases = b->cases;
     if (!run_.empty()) batch.checkpoints = {&checkpoint, 1};
+    ++batches_written_;
     batch.defer_commit = DeferCommit(*b);
     absl::Status written = sink_.Write(batch).status();
     if (!written.ok()) {
@@ -398,10 +399,10 @@ void ScanRun::Write(Batch* b) {
 // relay and other shards wait for: a batch is deferred only when a later one has been
 // read already (being judged, it reaches this stage soon; a stalled stdin commits at
 // once), and never in a scan that reads photos (a batch can take a second to judge, and
-// its commit costs little beside that).
+// its commit costs little beside that). So the last batch of a scan, stopped or not,
+// always commits: nothing is read after it.
 bool ScanRun::DeferCommit(const Batch& b) {
   constexpr std::chrono::seconds kCommitInterval(1);
-  ++batches_written_;
   if (!sink_.DefersCommits() || info_.reads_images) return false;
   if (batches_read_.load(std::memory_order_acquire) <= batches_written_) return false;
   if (!commit_pending_) {
@@ -419,18 +420,6 @@ void ScanRun::Committed() {
   // Only committed cases: a caller printing them must not show what the outbox lacks.
   for (const CaseRecord& c : uncommitted_records_) options_.on_case(c);
   uncommitted_records_.clear();
-}
-
-void ScanRun::CommitPending() {
-  if (!commit_pending_ || !sink_status_.ok()) return;
-  OutboxBatch nothing;  // commits the deferred batches
-  nothing.run = publish_run_;
-  if (absl::Status s = sink_.Write(nothing).status(); !s.ok()) {
-    sink_status_ = std::move(s);
-    return;
-  }
-  commit_pending_ = false;
-  Committed();
 }
 
 void ScanRun::ReportProgress(const Batch& b) {
@@ -466,8 +455,9 @@ absl::StatusOr<ScanSummary> ScanRun::Run() {
             tbb::make_filter<Batch*, void>(tbb::filter_mode::serial_in_order,
                                            [this](Batch* b) { Write(b); }));
   });
-  // Also when interrupted: the last batch's checkpoint is where a resumed scan starts.
-  CommitPending();
+  // The last batch written committed the deferred ones (DeferCommit), unless a write
+  // failed, which rolled them back.
+  BONAFIDE_CHECK(!commit_pending_ || !sink_status_.ok());
   return Finish();
 }
 

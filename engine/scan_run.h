@@ -88,8 +88,6 @@ class ScanRun {
   bool DeferCommit(const Batch& batch);
   // The write stage after a commit: counts the committed cases, hands them to on_case.
   void Committed();
-  // Commits the batches whose commit was deferred (after the pipeline).
-  void CommitPending();
   void WriteReject(const std::string& input, uint64_t line, uint64_t offset,
                    const std::string& reason, const std::string& reason_class,
                    const std::string& listing_id);
@@ -152,7 +150,7 @@ class ScanRun {
   // their input bytes and cases, and copies of those cases for ScanOptions::on_case, which
   // sees only committed ones.
   bool commit_pending_ = false;
-  uint64_t batches_written_ = 0;  // handed to the sink (DeferCommit counts them)
+  uint64_t batches_written_ = 0;  // handed to the sink
   uint64_t bytes_since_commit_ = 0;
   std::chrono::steady_clock::time_point group_start_;  // first batch since the last commit
   int64_t uncommitted_cases_ = 0;
