@@ -2,15 +2,16 @@
 // outbox test against either backend.
 //
 // A test opens its outboxes through OpenTestOutbox(dir, name) (or passes
-// TestOutboxLocation(dir, name) to the CLI). Built plainly, that is the SQLite file `name`
-// in `dir`; built a second time with BONAFIDE_TEST_OUTBOX_POSTGRES (tests/CMakeLists.txt,
-// label postgresql), it is a fresh database of the process's PostgreSQL test server, the same
-// one for the same dir and name. Tests of what only SQLite has start with
-// BONAFIDE_SQLITE_ONLY().
+// TestOutboxLocation(dir, name) to the CLI). That is the SQLite file `name` in `dir`, unless
+// the environment has BONAFIDE_TEST_OUTBOX=postgresql (CTest sets it for the postgres_*
+// tests, which run the same binaries: tests/CMakeLists.txt, label postgresql): then it is a
+// fresh database of the process's PostgreSQL test server, the same one for the same dir and
+// name. Tests of what only SQLite has start with BONAFIDE_SQLITE_ONLY().
 #ifndef BONAFIDE_TESTS_OUTBOX_TEST_UTIL_H_
 #define BONAFIDE_TESTS_OUTBOX_TEST_UTIL_H_
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,37 +23,36 @@
 #include "absl/status/statusor.h"
 
 #include "bonafide/outbox.h"
-#include "tests/temp_dir.h"
-#ifdef BONAFIDE_TEST_OUTBOX_POSTGRES
 #include "tests/postgres_test_server.h"
-#endif
+#include "tests/temp_dir.h"
 
 namespace bonafide::testing {
 
-#ifdef BONAFIDE_TEST_OUTBOX_POSTGRES
-inline constexpr bool kPostgresOutbox = true;
-#else
-inline constexpr bool kPostgresOutbox = false;
-#endif
+// True when this test process runs against PostgreSQL (see the top of this file).
+inline bool PostgresOutbox() {
+  static const bool postgres = [] {
+    const char* backend = std::getenv("BONAFIDE_TEST_OUTBOX");
+    return backend != nullptr && std::string_view(backend) == "postgresql";
+  }();
+  return postgres;
+}
 
 // Skips the rest of a test in the PostgreSQL build (SQLite files, WAL, migrations of SQLite
 // fixtures, disk full).
-#define BONAFIDE_SQLITE_ONLY()                                               \
-  do {                                                                       \
-    if (::bonafide::testing::kPostgresOutbox) GTEST_SKIP() << "SQLite only"; \
+#define BONAFIDE_SQLITE_ONLY()                                                \
+  do {                                                                        \
+    if (::bonafide::testing::PostgresOutbox()) GTEST_SKIP() << "SQLite only"; \
   } while (0)
 
 // The location of the test outbox `name` in `dir` (see the top of this file).
 inline std::string TestOutboxLocation(const TempDir& dir, std::string_view name = "outbox.db") {
-  if constexpr (kPostgresOutbox) {
-#ifdef BONAFIDE_TEST_OUTBOX_POSTGRES
+  if (PostgresOutbox()) {
     static std::mutex mu;
     static std::map<std::string, std::string>* databases = new std::map<std::string, std::string>;
     std::lock_guard<std::mutex> lock(mu);
     std::string& uri = (*databases)[dir.Join(name)];
     if (uri.empty()) uri = PostgresTestServer::Get().NewDatabase();
     return uri;
-#endif
   }
   return dir.Join(name);
 }

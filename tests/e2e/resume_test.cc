@@ -92,7 +92,7 @@ void ReadOutbox(const std::string& path, std::vector<CaseRow>& cases,
   // PostgreSQL's ids have gaps where a transaction that took some was killed or retried:
   // there only their order counts.
   for (const auto& x : *e) {
-    const int64_t id = testing::kPostgresOutbox ? static_cast<int64_t>(events.size()) + 1 : x.id;
+    const int64_t id = testing::PostgresOutbox() ? static_cast<int64_t>(events.size()) + 1 : x.id;
     events.emplace_back(id, x.case_key, x.type, x.payload_json);
   }
 }
@@ -135,7 +135,7 @@ TEST(ResumeTest, KilledScansResumeToExactlyTheUninterruptedOutbox) {
   std::uniform_real_distribution<double> when(0.05, 0.95);
   // Each run against PostgreSQL costs a database and about ten seconds here: five kills at
   // random points there, twenty against SQLite.
-  const int runs = testing::kPostgresOutbox ? 5 : 20;
+  const int runs = testing::PostgresOutbox() ? 5 : 20;
   for (int run = 0; run < runs; ++run) {
     const std::string db = testing::TestOutboxLocation(dir, "run" + std::to_string(run) + ".db");
     const std::string rejects = dir.Join("run" + std::to_string(run) + ".rejects");

@@ -36,9 +36,9 @@ namespace {
 using testing::AllCases;
 using testing::AllEvents;
 using ::testing::HasSubstr;
-using testing::kPostgresOutbox;
 using ::testing::MatchesRegex;
 using testing::OpenTestOutbox;
+using testing::PostgresOutbox;
 using ::testing::SizeIs;
 using testing::TestOutboxLocation;
 using testing::WriteCases;
@@ -185,7 +185,7 @@ TEST_F(SqliteOutboxTest, FirstWriteOpensCasesAndEmitsOpenedEvents) {
 
   // Seen from outside: the payload is JSON, reasons a JSON array (not a string), and the
   // event key is "<case_key>:<revision>".
-  if (kPostgresOutbox) return;  // what follows reads the file with sqlite3
+  if (PostgresOutbox()) return;  // what follows reads the file with sqlite3
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("SELECT json_valid(payload) FROM events WHERE id = " + std::to_string(e.id)),
             "1");
@@ -505,7 +505,7 @@ TEST_F(SqliteOutboxTest, WriteThroughReadOnlyOutboxIsPermissionDenied) {
     ASSERT_NE(outbox, nullptr);
     ASSERT_TRUE(WriteCases(*outbox, {MakeCase("acme", "L1")}).ok());
   }
-  if (!kPostgresOutbox) {
+  if (!PostgresOutbox()) {
     ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
   }
   auto read_only = OpenReadOnly(path_);
@@ -777,7 +777,7 @@ absl::StatusOr<OutboxWriteStats> WriteDeferred(Outbox& outbox, const std::vector
 TEST_F(SqliteOutboxTest, DeferredBatchesCommitWithTheNextCommittingWrite) {
   auto outbox = OpenOrDie();
   ASSERT_NE(outbox, nullptr);
-  EXPECT_EQ(outbox->DefersCommits(), !kPostgresOutbox);
+  EXPECT_EQ(outbox->DefersCommits(), !PostgresOutbox());
   ScanCheckpoint c = CheckpointAt(10);
   ASSERT_TRUE(WriteDeferred(*outbox, {MakeCase("acme", "L1")}, &c).ok());
   c = CheckpointAt(20);

@@ -184,7 +184,7 @@ TEST_F(VerdictCliTest, VerdictErrorsAreExplained) {
   EXPECT_EQ(RunCli("report --help").exit_status, 0);
 
   // A mistyped outbox file is not created (a database is never created by bonafide).
-  if (testing::kPostgresOutbox) return;
+  if (testing::PostgresOutbox()) return;
   const std::string missing = dir_.Join("typo.db");
   v = RunCli("verdict --outbox " + ShellQuote(missing) + " acme:default:c1 counterfeit");
   EXPECT_EQ(v.exit_status, 1);
