@@ -42,6 +42,11 @@ done
 
 jobs=$(nproc 2>/dev/null || echo 2)
 start=$SECONDS
+kill_tree() {  # kill_tree PID: stops a process and its descendants (a failing step's lint)
+  local child
+  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
 step() {  # step NAME COMMAND...: runs the command and reports its duration
   local name=$1 t0=$SECONDS
   shift
@@ -63,10 +68,11 @@ if ((!skip_ci)); then
   step "ci configure" cmake --preset ci
   step "ci build" cmake --build --preset ci
   lint_log=build/ci/lint.log
-  # Its own process group (setsid), so that a failing step stops clang-tidy's processes too.
-  setsid nice -n 19 bash tools/lint.sh build/ci >"$lint_log" 2>&1 &
+  # In this shell's session: the kernel's autogroup scheduling shares the CPU equally
+  # between sessions, and nice counts only within one.
+  nice -n 19 bash tools/lint.sh build/ci >"$lint_log" 2>&1 &
   lint_pid=$!
-  trap 'kill -- "-$lint_pid" 2>/dev/null || true' EXIT
+  trap 'kill_tree "$lint_pid"' EXIT
   step "ci tests (every label)" ctest --preset ci
 fi
 
