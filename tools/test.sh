@@ -7,15 +7,11 @@
 #      postgresql = the outbox tests again on a PostgreSQL server each test starts,
 #      kafka = `bonafide consume` against librdkafka's in-process mock cluster,
 #      package = the installed library built into a small program, slow = fuzz corpus
-#      replays, photos = the labelled photo set, bench-smoke); and clang-tidy with the checks
-#      of .clang-tidy over the libraries and the CLI;
+#      replays, photos = the labelled photo set, bench-smoke); then clang-tidy with the checks of
+#      .clang-tidy over the libraries and the CLI;
 #   4. an AddressSanitizer + UndefinedBehaviorSanitizer build (`asan` preset, benchmarks
 #      off) running the `unit` and `slow` tests, so that every unit test and every fuzz
 #      corpus replay also runs under the sanitizers.
-# clang-tidy runs at the lowest CPU priority beside step 3's tests and step 4, from the end of
-# the ci build on: the tests leave about 40% of the cores idle (they wait on servers and
-# child processes), and the lint fills what the tests and builds leave. Its output is
-# printed, and its result checked, at the end.
 #
 # Usage: bash tools/test.sh [--skip-deps] [--skip-ci] [--skip-asan]
 # Exits non-zero at the first failing step. About 20 minutes on 2 cores from scratch;
@@ -30,7 +26,7 @@ for arg in "$@"; do
     --skip-ci) skip_ci=1 ;;
     --skip-asan) skip_asan=1 ;;
     -h | --help)
-      sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -42,11 +38,6 @@ done
 
 jobs=$(nproc 2>/dev/null || echo 2)
 start=$SECONDS
-kill_tree() {  # kill_tree PID: stops a process and its descendants (a failing step's lint)
-  local child
-  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
-  kill "$1" 2>/dev/null || true
-}
 step() {  # step NAME COMMAND...: runs the command and reports its duration
   local name=$1 t0=$SECONDS
   shift
@@ -65,15 +56,8 @@ if ((!skip_ci)); then
   # Tests that need a service (Chromium, a Slurm cluster, a PostgreSQL server) skip
   # themselves where it is missing; here it was installed, so a missing one is a failure.
   export BONAFIDE_REQUIRE_SERVICES=1
-  step "ci configure" cmake --preset ci
-  step "ci build" cmake --build --preset ci
-  lint_log=build/ci/lint.log
-  # In this shell's session: the kernel's autogroup scheduling shares the CPU equally
-  # between sessions, and nice counts only within one.
-  nice -n 19 bash tools/lint.sh build/ci >"$lint_log" 2>&1 &
-  lint_pid=$!
-  trap 'kill_tree "$lint_pid"' EXIT
-  step "ci tests (every label)" ctest --preset ci
+  step "ci workflow (configure, build, all tests)" cmake --workflow --preset ci
+  step "lint (clang-tidy, the checks of .clang-tidy)" bash tools/lint.sh build/ci
 fi
 
 if ((!skip_asan)); then
@@ -84,19 +68,6 @@ if ((!skip_asan)); then
   step "asan build" cmake --build --preset asan -- -j"$jobs"
   step "asan tests (unit, slow)" \
     ctest --test-dir build/asan -L 'unit|slow' --output-on-failure -j"$jobs" --timeout 300
-fi
-
-if ((!skip_ci)); then
-  echo "==> test.sh: lint (clang-tidy, the checks of .clang-tidy): waiting for it"
-  lint_status=0
-  wait "$lint_pid" || lint_status=$?
-  trap - EXIT
-  cat "$lint_log"
-  if ((lint_status != 0)); then
-    echo "==> test.sh: lint failed (exit status $lint_status)" >&2
-    exit "$lint_status"
-  fi
-  echo "==> test.sh: lint done $((SECONDS - start)) s after the start"
 fi
 
 echo "==> test.sh: all steps passed in $((SECONDS - start)) s"
