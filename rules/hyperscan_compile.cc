@@ -27,12 +27,21 @@ unsigned Flags(const PatternInfo& pattern) {
   return pattern.is_regex ? kRegexFlags : kLiteralFlags;
 }
 
-// The cache file name of a database: a digest of the Hyperscan version and of every
-// member's expression, flags and pattern index (integers in decimal: the same text as the
-// "%.17g" the key once used, so cached files keep their names, at a tenth of the cost).
+// The cache file name of a database: a digest of the Hyperscan version, of the platform it
+// compiles for (this CPU: its tuning and instruction sets), and of every member's
+// expression, flags and pattern index (integers in decimal: the same text as the "%.17g"
+// the key once used, at a tenth of the cost). Without the platform, machines of different
+// CPUs sharing a cache directory would take each other's databases: Hyperscan accepts one
+// built for fewer instruction sets and runs it without the newer ones (the database a
+// valgrind run wrote, which sees no AVX-512, then slowed every later scan), and refuses the
+// other way round, so that they would recompile in turns.
 std::string CacheKey(const CompiledRules& rules, const std::vector<uint32_t>& members) {
   Hasher128 key;
   key.Add(hs_version());
+  hs_platform_info_t platform{};
+  if (hs_populate_platform(&platform) == HS_SUCCESS) {
+    key.Add(absl::StrCat("tune ", platform.tune, " features ", platform.cpu_features));
+  }
   for (uint32_t i : members) {
     key.Add(rules.patterns()[i].expression);
     key.Add(absl::StrCat(Flags(rules.patterns()[i])));
