@@ -251,6 +251,8 @@ TEST_P(OutboxMigrationTest, OpenMigratesToTheCurrentVersion) {
   EXPECT_EQ(raw.Value("PRAGMA user_version"), std::to_string(engine::kOutboxSchemaVersion));
   EXPECT_EQ(raw.Value("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.Value("PRAGMA integrity_check"), "ok");
+  // New outboxes get 8 KiB pages; an existing file keeps the size it was written with.
+  EXPECT_EQ(raw.Value("PRAGMA page_size"), "4096");
 }
 
 TEST_P(OutboxMigrationTest, KeepsEveryCaseUnchangedAndPending) {

@@ -123,6 +123,7 @@ TEST_F(SqliteOutboxTest, OpenCreatesSchemaInWalMode) {
   ASSERT_NE(outbox, nullptr);
   RawDb raw(path_);
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.Query("PRAGMA page_size"), "8192");
   EXPECT_EQ(raw.Query("PRAGMA user_version"), "4");
   EXPECT_EQ(
       raw.Query("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema "
