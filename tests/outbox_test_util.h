@@ -37,7 +37,7 @@ inline bool PostgresOutbox() {
   return postgres;
 }
 
-// Skips the rest of a test in the PostgreSQL build (SQLite files, WAL, migrations of SQLite
+// Skips the rest of a test in the PostgreSQL run (SQLite files, WAL, migrations of SQLite
 // fixtures, disk full).
 #define BONAFIDE_SQLITE_ONLY()                                                \
   do {                                                                        \
