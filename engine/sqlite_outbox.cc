@@ -263,10 +263,14 @@ class SqliteOutbox final : public Outbox {
     return absl::PermissionDeniedError(
         absl::StrCat(db_.path(), ": ", ToAbsl(what), ": outbox was opened read-only"));
   }
-  // Commits the batches a Write deferred (OutboxBatch::defer_commit), if any.
+  // Commits the batches a Write deferred (OutboxBatch::defer_commit), if any. A failed
+  // commit rolls them back, and with them the pending-case counts they added: those are
+  // loaded again, as after a failed Write.
   absl::Status CommitDeferred() {
     if (!db_.commit_deferred()) return absl::OkStatus();
-    return db_.InTransaction([] { return absl::OkStatus(); });
+    absl::Status status = db_.InTransaction([] { return absl::OkStatus(); });
+    if (!status.ok()) watched_loaded_ = false;
+    return status;
   }
   // The start of every write but Write: RequireWritable, then CommitDeferred, so that
   // the write neither joins the deferred batches' transaction (a bare statement would
