@@ -35,16 +35,22 @@ function(bonafide_cc_library)
     PUBLIC ${ARG_DEPS} PRIVATE bonafide_internal_flags ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# bonafide_cc_test(NAME x SRCS ... DEPS ... LABELS unit) -> test binary x, one CTest test.
+# bonafide_cc_test(NAME x [COMPUTES] SRCS ... DEPS ... LABELS unit) -> test binary x, one
+# CTest test.
 # One CTest test per binary, not per test case: a process per case would repeat each
 # suite's setup (rule compiles, scanners) hundreds of times, which under the sanitizers
 # was most of CI's test time. A failure's output names the failing cases.
+# COMPUTES: the test's own code does the heavy work (pixels of whole photos), so it keeps
+# the build type's flags instead of BONAFIDE_TEST_CXX_FLAGS (at -O0 such a test ran 2.7x as
+# long).
 function(bonafide_cc_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "COMPUTES" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} bonafide_internal_flags
     GTest::gtest GTest::gmock GTest::gtest_main)
-  target_compile_options(${ARG_NAME} PRIVATE ${BONAFIDE_TEST_CXX_FLAGS})
+  if(NOT ARG_COMPUTES)
+    target_compile_options(${ARG_NAME} PRIVATE ${BONAFIDE_TEST_CXX_FLAGS})
+  endif()
   target_compile_definitions(${ARG_NAME} PRIVATE
     BONAFIDE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     BONAFIDE_BINARY_DIR="${PROJECT_BINARY_DIR}")
