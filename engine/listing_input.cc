@@ -28,6 +28,13 @@ ChunkParser::ChunkParser() : impl_(std::make_unique<Impl>()) {}
 ChunkParser::~ChunkParser() = default;
 
 void ChunkParser::Parse(const InputChunk& chunk, ParsedBatch& out) {
+  Cursor cursor;
+  while (ParseSome(chunk, out, cursor, SIZE_MAX)) {
+  }
+}
+
+bool ChunkParser::ParseSome(const InputChunk& chunk, ParsedBatch& out, Cursor& cursor,
+                            size_t max_records) {
   const char* const data = chunk.data.data();
   const size_t size = chunk.data.size();
   // Readable bytes past data + size (the chunk's own padding).
@@ -41,13 +48,13 @@ void ChunkParser::Parse(const InputChunk& chunk, ParsedBatch& out) {
     r.byte_offset = chunk.first_offset;
     r.reason = "internal: CSV chunk without a header schema";
     r.reason_class = "internal";
-    return;
+    return false;
   }
   ListingBuilder& builder = impl_->builder;
-  uint64_t line = chunk.first_line;
-  size_t pos = 0;
-  bool in_quotes = false;
-  while (pos < size) {
+  uint64_t line = chunk.first_line + cursor.lines;
+  size_t pos = cursor.pos;
+  bool in_quotes = false;  // a record never starts inside quotes
+  for (size_t records = 0; pos < size && records < max_records; ++records) {
     // Find the end of this record.
     size_t end;  // just after the record's '\n', or size
     bool terminated;
@@ -93,6 +100,9 @@ void ChunkParser::Parse(const InputChunk& chunk, ParsedBatch& out) {
     }
     pos = end;
   }
+  cursor.lines = line - chunk.first_line;
+  cursor.pos = pos;
+  return pos < size;
 }
 
 }  // namespace bonafide::engine

@@ -161,6 +161,17 @@ class ChunkParser {
   // its end are copied into a padded buffer.
   void Parse(const InputChunk& chunk, ParsedBatch& out);
 
+  // Where ParseSome stopped in a chunk; a fresh cursor starts at the chunk's beginning.
+  struct Cursor {
+    size_t pos = 0;      // offset in chunk.data of the next record
+    uint64_t lines = 0;  // lines before it in the chunk
+  };
+  // Parse, a few records at a time: appends the records of `chunk` from `cursor` on, at
+  // most `max_records` of them, and moves `cursor` past them. Returns false once the chunk
+  // is done. For a caller that judges a few listings at a time in the same few Listing
+  // objects, whose text then stays in the CPU's cache.
+  bool ParseSome(const InputChunk& chunk, ParsedBatch& out, Cursor& cursor, size_t max_records);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -76,13 +76,41 @@ void ScanTally::Merge(const ScanTally& o) {
   for (int i = 0; i < kImageStatuses; ++i) photos_by_status[i] += o.photos_by_status[i];
 }
 
+// Copies of short strings that stay where they are until Reset (views into it stay valid):
+// blocks of at least 64 KiB, kept for their capacity.
+class StringArena {
+ public:
+  std::string_view Copy(std::string_view s) {
+    if (blocks_.empty() || blocks_[used_].capacity() - blocks_[used_].size() < s.size()) {
+      if (!blocks_.empty()) ++used_;
+      if (used_ == blocks_.size()) blocks_.emplace_back();
+      blocks_[used_].reserve(std::max(kBlockBytes, s.size()));
+    }
+    std::string& block = blocks_[used_];
+    const size_t at = block.size();
+    block.append(s);
+    return std::string_view(block).substr(at, s.size());
+  }
+  void Reset() {
+    for (std::string& block : blocks_) block.clear();
+    used_ = 0;
+  }
+
+ private:
+  static constexpr size_t kBlockBytes = 64 << 10;
+  std::vector<std::string> blocks_;
+  size_t used_ = 0;
+};
+
 // One pipeline token: a chunk of input and everything computed from it.
 struct Batch {
   InputChunk chunk;
+  // Rejects of the chunk; `listings` only holds the few being judged (see ScanRun::Scan).
   ParsedBatch parsed;
   std::vector<InputSource::SkippedRecord> skipped;
   std::vector<CaseRecord> cases;
-  std::vector<ScannedListing> scanned;  // views into `parsed`, each with its cases' range
+  StringArena listing_keys;             // marketplaces and ids that `scanned` views
+  std::vector<ScannedListing> scanned;  // each with its cases' range
   std::vector<CaseRecord> spare_cases;  // records of earlier chunks, kept for their capacity
   ScanTally tally;
   std::string input_error;   // set on the last batch of an input that failed
@@ -105,6 +133,7 @@ struct Batch {
     for (CaseRecord& c : cases) spare_cases.push_back(std::move(c));
     cases.clear();
     scanned.clear();
+    listing_keys.Reset();
     tally.Reset(cues);
     other_shards = 0;
     input_error.clear();
@@ -113,17 +142,10 @@ struct Batch {
     chunk.data.clear();
   }
 
-  // Drops the listings and rejects before `skip_before` (a resumed scan's first chunk).
-  void DropRecordsBeforeResumePoint() {
+  // Drops the rejects before `skip_before` (a resumed scan's first chunk; its listings
+  // before that point are passed over where they are judged).
+  void DropRejectsBeforeResumePoint() {
     if (skip_before == 0) return;
-    size_t kept = 0;
-    for (size_t i = 0; i < parsed.listings_size; ++i) {
-      if (parsed.listings[i].byte_offset >= skip_before) {
-        if (kept != i) std::swap(parsed.listings[kept], parsed.listings[i]);
-        ++kept;
-      }
-    }
-    parsed.listings_size = kept;
     std::erase_if(parsed.rejects, [&](const Reject& r) { return r.byte_offset < skip_before; });
     std::erase_if(skipped,
                   [&](const InputSource::SkippedRecord& r) { return r.byte_offset < skip_before; });
@@ -135,6 +157,7 @@ struct ScanWorker {
   ChunkParser parser;
   std::unique_ptr<Scanner::Scratch> scratch;
   Verdict verdict;
+  std::vector<Reject> scan_rejects;  // listings the scanner refused, in the batch at hand
 };
 
 namespace {
@@ -273,7 +296,7 @@ Batch* ScanRun::Read() {
 
 Batch* ScanRun::Scan(Batch* b) {
   if (b->chunk.data.empty()) {
-    b->DropRecordsBeforeResumePoint();
+    b->DropRejectsBeforeResumePoint();
     return b;
   }
   std::unique_ptr<ScanWorker>& slot = workers_.local();
@@ -284,9 +307,42 @@ Batch* ScanRun::Scan(Batch* b) {
     slot->scratch = std::move(*scratch);
   }
   ScanWorker& w = *slot;
-  w.parser.Parse(b->chunk, b->parsed);
-  b->DropRecordsBeforeResumePoint();
   const Shard shard = options_.shard;
+  // A few records are parsed and judged at a time, in the same few Listing objects, so
+  // that their text is still in the cache when it is judged and when the next ones are
+  // parsed into them: a whole chunk's listings (megabytes, in thousands of strings) were
+  // read back from memory, and written to memory cold.
+  constexpr size_t kRecordsPerSlice = 32;
+  w.scan_rejects.clear();
+  ChunkParser::Cursor cursor;
+  for (bool more = true; more;) {
+    b->parsed.listings_size = 0;
+    more = w.parser.ParseSome(b->chunk, b->parsed, cursor, kRecordsPerSlice);
+    for (size_t i = 0; i < b->parsed.listings_size; ++i) {
+      const Listing& listing = b->parsed.listings[i];
+      if (listing.byte_offset < b->skip_before) continue;  // scanned before the resume
+      if (!InShard(listing.marketplace, listing.id, shard)) {
+        ++b->other_shards;
+        continue;
+      }
+      if (!scanner_.ScanRead(listing, *w.scratch, w.verdict).ok()) {
+        w.scan_rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
+                                  w.verdict.reject_reason, w.verdict.reject_class, listing.id});
+        continue;
+      }
+      b->tally.Add(listing, w.verdict);
+      ScannedListing& scanned = b->scanned.emplace_back();
+      scanned.marketplace = b->listing_keys.Copy(listing.marketplace);
+      scanned.listing_id = b->listing_keys.Copy(listing.id);
+      scanned.key_hash = ListingKeyHash(listing.marketplace, listing.id);
+      scanned.cases_begin = static_cast<uint32_t>(b->cases.size());
+      for (const HolderVerdict& hv : w.verdict.holders) {
+        if (hv.case_opened) scanner_.MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
+      }
+      scanned.cases_end = static_cast<uint32_t>(b->cases.size());
+    }
+  }
+  b->DropRejectsBeforeResumePoint();
   if (!shard.whole() && shard.index != 0) {
     // A record that is not a listing has no key to shard by: shard 0 reports it, so that
     // the shards' rejects add up to an unsharded scan's.
@@ -294,30 +350,8 @@ Batch* ScanRun::Scan(Batch* b) {
     b->parsed.rejects.clear();
     b->skipped.clear();
   }
-  const size_t parse_rejects = b->parsed.rejects.size();
-  for (size_t i = 0; i < b->parsed.listings_size; ++i) {
-    const Listing& listing = b->parsed.listings[i];
-    if (!InShard(listing.marketplace, listing.id, shard)) {
-      ++b->other_shards;
-      continue;
-    }
-    if (!scanner_.ScanRead(listing, *w.scratch, w.verdict).ok()) {
-      b->parsed.rejects.push_back({b->chunk.input_index, listing.line_number, listing.byte_offset,
-                                   w.verdict.reject_reason, w.verdict.reject_class, listing.id});
-      continue;
-    }
-    b->tally.Add(listing, w.verdict);
-    ScannedListing& scanned = b->scanned.emplace_back();
-    scanned.marketplace = listing.marketplace;
-    scanned.listing_id = listing.id;
-    scanned.key_hash = ListingKeyHash(listing.marketplace, listing.id);
-    scanned.cases_begin = static_cast<uint32_t>(b->cases.size());
-    for (const HolderVerdict& hv : w.verdict.holders) {
-      if (hv.case_opened) scanner_.MakeCaseRecord(listing, w.verdict, hv, b->NewCase());
-    }
-    scanned.cases_end = static_cast<uint32_t>(b->cases.size());
-  }
-  if (b->parsed.rejects.size() != parse_rejects) {
+  if (!w.scan_rejects.empty()) {
+    for (Reject& r : w.scan_rejects) b->parsed.rejects.push_back(std::move(r));
     std::stable_sort(b->parsed.rejects.begin(), b->parsed.rejects.end(),
                      [](const Reject& x, const Reject& y) { return x.line < y.line; });
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include <zlib.h>
@@ -79,7 +80,9 @@ struct Result {
   bool saw_ends_input = false;
 };
 
-Result ReadAll(const std::string& path, InputOptions options = {}) {
+// Reads the whole input; with `records_per_slice`, parses each chunk a few records at a
+// time into the same few listings, as the scan does (ChunkParser::ParseSome).
+Result ReadAll(const std::string& path, InputOptions options = {}, size_t records_per_slice = 0) {
   Result r;
   auto source = InputSource::Open(path, options);
   if (!source.ok()) {
@@ -116,8 +119,20 @@ Result ReadAll(const std::string& path, InputOptions options = {}) {
     ++r.chunks;
     r.saw_ends_input |= chunk.ends_input;
     batch.Clear();
-    parser.Parse(chunk, batch);
-    for (size_t i = 0; i < batch.listings_size; ++i) r.listings.push_back(batch.listings[i]);
+    if (records_per_slice == 0) {
+      parser.Parse(chunk, batch);
+      for (size_t i = 0; i < batch.listings_size; ++i) r.listings.push_back(batch.listings[i]);
+    } else {
+      ChunkParser::Cursor cursor;
+      for (bool rest = true; rest;) {
+        batch.listings_size = 0;
+        rest = parser.ParseSome(chunk, batch, cursor, records_per_slice);
+        EXPECT_LE(batch.listings_size, records_per_slice);
+        for (size_t i = 0; i < batch.listings_size; ++i) r.listings.push_back(batch.listings[i]);
+      }
+      EXPECT_EQ(cursor.pos, chunk.data.size());
+      EXPECT_EQ(cursor.lines, chunk.line_ends);
+    }
     for (auto& rej : batch.rejects) r.rejects.push_back(rej);
   }
   std::stable_sort(r.rejects.begin(), r.rejects.end(),
@@ -671,6 +686,48 @@ TEST(ListingInputTest, CsvRecords) {
     EXPECT_EQ(r.rejects[6].reason, "quantity must be an integer >= 1");
     EXPECT_EQ(r.rejects[6].line, 11u);
     EXPECT_EQ(r.listings.size() + r.rejects.size(), 10u);
+  }
+}
+
+// The scan parses a few records at a time (ParseSome); that must find what Parse finds.
+TEST(ListingInputTest, ParsingAFewRecordsAtATimeFindsWhatParseFinds) {
+  TempDir dir;
+  const std::string csv =
+      "id,title,price,currency,seller_id\n"
+      "c1,\"Runner, 22\",10.5,EUR,s1\n"
+      "c2,\"multi\nline \"\"quoted\"\"\",3,USD,s2\r\n"
+      "c3,t,abc,EUR,s3\n"
+      "\n"
+      "c4,\"two\n\nblank lines\",1,EUR,s4\n"
+      "c5,t,2,EUR,s5";
+  const std::string inputs[] = {dir.Write("in.jsonl", SyntheticJsonl(100, true) + Line("last")),
+                                dir.Write("in.csv", csv)};
+  for (const std::string& path : inputs) {
+    for (size_t chunk_bytes : {size_t{64}, size_t{1} << 20}) {
+      InputOptions options;
+      options.chunk_bytes = chunk_bytes;
+      const Result whole = ReadAll(path, options);
+      ASSERT_TRUE(whole.status.ok()) << whole.status;
+      ASSERT_FALSE(whole.rejects.empty());
+      for (size_t slice : {1, 2, 3, 32}) {
+        SCOPED_TRACE(absl::StrCat(path, ", chunks of ", chunk_bytes, " bytes, slices of ", slice));
+        const Result sliced = ReadAll(path, options, slice);
+        ASSERT_TRUE(sliced.status.ok()) << sliced.status;
+        ASSERT_EQ(sliced.listings.size(), whole.listings.size());
+        for (size_t i = 0; i < whole.listings.size(); ++i) {
+          EXPECT_EQ(sliced.listings[i].id, whole.listings[i].id);
+          EXPECT_EQ(sliced.listings[i].title, whole.listings[i].title);
+          EXPECT_EQ(sliced.listings[i].line_number, whole.listings[i].line_number);
+          EXPECT_EQ(sliced.listings[i].byte_offset, whole.listings[i].byte_offset);
+        }
+        ASSERT_EQ(sliced.rejects.size(), whole.rejects.size());
+        for (size_t i = 0; i < whole.rejects.size(); ++i) {
+          EXPECT_EQ(sliced.rejects[i].line, whole.rejects[i].line);
+          EXPECT_EQ(sliced.rejects[i].byte_offset, whole.rejects[i].byte_offset);
+          EXPECT_EQ(sliced.rejects[i].reason, whole.rejects[i].reason);
+        }
+      }
+    }
   }
 }
 
