@@ -109,6 +109,12 @@ std::string Normalize(std::string_view input);
 // text of a match [b, e): input.substr(n.OriginAt(b), OriginEnd(input, n, e - 1) - n.OriginAt(b)).
 uint32_t OriginEnd(std::string_view input, const NormalizedText& n, size_t i);
 
+// NormalizeField folds pure-ASCII text 32 bytes at a time on CPUs with AVX2 (found at run
+// time; the build targets CPUs without it), 16 at a time otherwise, with the same results.
+// For tests of that: turns the AVX2 path off or back on (not while other threads
+// normalise). Returns whether this CPU has AVX2.
+bool UseAvx2ForTesting(bool enabled);
+
 }  // namespace bonafide::rules
 
 #endif  // BONAFIDE_RULES_NORMALIZE_H_
