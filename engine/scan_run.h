@@ -98,8 +98,12 @@ class ScanRun {
   void ReportProgress(const Batch& batch);
   // Write stage: remembers the batch's listings and cases for CountCasesAndDuplicates.
   void CountListings(const Batch& batch);
-  // Fills s.duplicates and s.holders (sorts listing_hashes_).
+  // Fills s.duplicates and s.holders. REQUIRES: listing_hashes_ sorted (in place: the input
+  // order is no longer needed, and a copy of millions of hashes would cost more page faults
+  // than the sort).
   void CountCasesAndDuplicates(ScanSummary& s);
+  // The threads the scan runs on (ScanOptions::threads, or one per core).
+  int Threads() const;
   // Completes the summary after the pipeline has drained.
   absl::StatusOr<ScanSummary> Finish();
 
