@@ -135,6 +135,7 @@ class InputSourceImpl final : public InputSource {
     bool in_quotes = false;               // CSV quote state at d[scanned]
     size_t boundary = std::string::npos;  // end of the last complete record in d
     size_t record_start = 0;              // start of the record after `boundary`
+    uint64_t records = 0;                 // complete records in d[0, boundary)
     bool at_end = false;                  // the input ended: d is the last chunk
     for (;;) {
       // Walk the complete records among the new bytes; an over-long one is dropped when
@@ -154,9 +155,11 @@ class InputSourceImpl final : public InputSource {
           DropOverLongRecord(d);
           scanned = 0;
           in_quotes = false;
+          records = 0;
           continue;
         }
         boundary = record_start = scanned = b;
+        ++records;
       }
       if (cut) break;
       if (d.size() - record_start > max_record) {  // the unfinished record is too long
@@ -165,6 +168,7 @@ class InputSourceImpl final : public InputSource {
         scanned = record_start = 0;
         in_quotes = false;
         boundary = std::string::npos;
+        records = 0;
         continue;
       }
       // At the end of input (not through damage) the unfinished record is inside a
@@ -180,6 +184,7 @@ class InputSourceImpl final : public InputSource {
           scanned = record_start = 0;
           in_quotes = false;
           boundary = std::string::npos;
+          records = 0;
           continue;
         }
       }
@@ -205,7 +210,14 @@ class InputSourceImpl final : public InputSource {
       done_ = true;
       chunk.ends_input = pending_error_.ok();
     }
-    Advance(d.data(), d.size());
+    if (csv_quotes) {
+      Advance(d.data(), d.size());  // a quoted field may hold line ends
+    } else {
+      // Each record found ends with the chunk's only line ends (a last record without
+      // one adds none): counted as they were found, not by reading the chunk again.
+      next_line_ += records;
+      next_offset_ += d.size();
+    }
     chunk.line_ends = next_line_ - chunk.first_line;
     if (at_end && !pending_error_.ok()) {
       // The decoded bytes after the last record boundary are lost with the damage.
