@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -77,29 +79,38 @@ void ScanTally::Merge(const ScanTally& o) {
 }
 
 // Copies of short strings that stay where they are until Reset (views into it stay valid):
-// blocks of at least 64 KiB, kept for their capacity.
+// blocks of at least 64 KiB, kept for reuse.
 class StringArena {
  public:
   std::string_view Copy(std::string_view s) {
-    if (blocks_.empty() || blocks_[used_].capacity() - blocks_[used_].size() < s.size()) {
-      if (!blocks_.empty()) ++used_;
-      if (used_ == blocks_.size()) blocks_.emplace_back();
-      blocks_[used_].reserve(std::max(kBlockBytes, s.size()));
+    if (used_ == blocks_.size() || blocks_[used_].capacity - blocks_[used_].size < s.size()) {
+      if (used_ < blocks_.size()) ++used_;
+      if (used_ == blocks_.size() || blocks_[used_].capacity < s.size()) {
+        const size_t capacity = std::max(kBlockBytes, s.size());
+        blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(used_),
+                       Block{std::make_unique<char[]>(capacity), 0, capacity});
+      }
     }
-    std::string& block = blocks_[used_];
-    const size_t at = block.size();
-    block.append(s);
-    return std::string_view(block).substr(at, s.size());
+    Block& block = blocks_[used_];
+    char* at = block.bytes.get() + block.size;
+    std::memcpy(at, s.data(), s.size());
+    block.size += s.size();
+    return std::string_view(at, s.size());
   }
   void Reset() {
-    for (std::string& block : blocks_) block.clear();
+    for (Block& block : blocks_) block.size = 0;
     used_ = 0;
   }
 
  private:
   static constexpr size_t kBlockBytes = 64 << 10;
-  std::vector<std::string> blocks_;
-  size_t used_ = 0;
+  struct Block {
+    std::unique_ptr<char[]> bytes;
+    size_t size = 0;
+    size_t capacity = 0;
+  };
+  std::vector<Block> blocks_;
+  size_t used_ = 0;  // the block being filled; blocks_.size() before the first Copy
 };
 
 // One pipeline token: a chunk of input and everything computed from it.

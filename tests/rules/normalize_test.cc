@@ -327,6 +327,24 @@ TEST(NormalizeTest, Avx2FoldIsTheSameAsTheSse2Fold) {
     }
   }
   EXPECT_EQ(compared, 101 * 40);
+  // Long texts dense with candidates: past Candidates' 64 (then the text is read instead).
+  for (std::string_view unit : {"a1 ", "x y ", "n1ke ", "$ ", "ab|c "}) {
+    for (size_t repeats : {20, 21, 22, 40, 100}) {
+      std::string input;
+      for (size_t i = 0; i < repeats; ++i) input += unit;
+      NormalizedText sse2, avx2;
+      UseAvx2ForTesting(false);
+      NormalizeField(input, sse2);
+      UseAvx2ForTesting(true);
+      NormalizeField(input, avx2);
+      ASSERT_EQ(avx2.text, sse2.text) << input;
+      ASSERT_EQ(avx2.plain, sse2.plain) << input;
+      for (size_t i = 0; i < avx2.size(); ++i) {
+        ASSERT_EQ(avx2.OriginAt(i), sse2.OriginAt(i)) << input << " at " << i;
+        ASSERT_EQ(avx2.IsEvasive(i), sse2.IsEvasive(i)) << input << " at " << i;
+      }
+    }
+  }
   EXPECT_GT(plain, 500);  // both kinds were compared
   EXPECT_LT(plain, 2000);
   if (!has_avx2) GTEST_SKIP() << "no AVX2 on this CPU: only the 16-byte fold was compared";
