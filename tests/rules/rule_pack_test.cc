@@ -292,6 +292,22 @@ TEST_F(RulePackTest, WarnsOncePerSharedBrandAndRightsHolder) {
                          "rights holder \"acme\""));
 }
 
+TEST_F(RulePackTest, WarnsAboutWhiteSpaceClassesInRegexes) {
+  Write("cues.yaml",
+        "rules:\n"
+        "  - {id: cue.spaced, regex: '\\b1\\s*:\\s*1\\b'}\n"
+        "  - {id: cue.escaped, regex: 'a\\\\s b'}\n"  // a backslash, then s: no \s
+        "  - {id: cue.plain, regex: '\\b1 ?: ?1\\b'}\n");
+  const absl::StatusOr<RulePack> pack = Load();
+  ASSERT_TRUE(pack.ok()) << pack.status();
+  ASSERT_EQ(pack->warnings.size(), 1u);
+  EXPECT_EQ(FormatWarning(pack->warnings[0]),
+            Path("cues.yaml") +
+                ":2:5: warning: rule \"cue.spaced\": \\s in the regex only ever matches a space "
+                "(the normalised text has one between words and no other white space); write "
+                "\" \" or \" ?\": \\s* and \\s+ make every scan slower");
+}
+
 TEST_F(RulePackTest, DistinctBrandsGiveNoWarning) {
   Write("rights_holders/beta.yaml", "id: beta\nname: Beta\nbrands: [{name: Acmes}]\n");
   const absl::StatusOr<RulePack> pack = Load();
