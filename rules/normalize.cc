@@ -442,7 +442,7 @@ struct BlockClasses {
 inline uint8_t FirstByteClass(const BlockClasses& c) {
   return static_cast<uint8_t>((c.letter & 1 ? kPfLetter : 0) | (c.alnum & 1 ? kPfAlnum : 0));
 }
-template <int kBlock = 16>
+template <int kBlock>
 inline uint8_t LastByteClass(const BlockClasses& c) {
   constexpr int kLast = kBlock - 1;
   return static_cast<uint8_t>((c.letter >> kLast ? kPfLetter : 0) |
@@ -451,7 +451,7 @@ inline uint8_t LastByteClass(const BlockClasses& c) {
 
 // The interesting positions of a block of kBlock bytes, given the classes of the bytes just
 // before and just after it (0 where the text ends: an edge is a boundary, as for a space).
-template <int kBlock = 16>
+template <int kBlock>
 inline uint32_t Interesting(const BlockClasses& c, uint8_t before, uint8_t after) {
   constexpr uint32_t kLastBit = 1u << (kBlock - 1);
   constexpr uint32_t kAll = kLastBit | (kLastBit - 1);
@@ -494,9 +494,9 @@ inline BlockClasses Classify16(__m128i v) {
 }
 
 inline uint32_t InterestingMask(const char* t, size_t p) {
-  return Interesting(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p))),
-                     kPrefilterClass[static_cast<uint8_t>(t[p - 1])],
-                     kPrefilterClass[static_cast<uint8_t>(t[p + 16])]);
+  return Interesting<16>(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t + p))),
+                         kPrefilterClass[static_cast<uint8_t>(t[p - 1])],
+                         kPrefilterClass[static_cast<uint8_t>(t[p + 16])]);
 }
 #else
 inline uint32_t InterestingMask(const char*, size_t) { return 0xFFFF; }
@@ -579,6 +579,37 @@ size_t WordPasses(Out out, size_t begin, size_t end, const Candidates& candidate
   });
 }
 
+// Finds the interesting positions of consecutive blocks of kBlock bytes as they are
+// classified, into `out`. A block's positions depend on the next block's first byte: each
+// block is finished when the next one has been classified, the last one by Finish.
+template <int kBlock>
+class BlockCandidates {
+ public:
+  explicit BlockCandidates(Candidates* out) : out_(out) {}
+
+  // The block at `at` (its absolute position in the text) has classes `c`.
+  void Classified(const BlockClasses& c, size_t at) {
+    if (has_pending_) {
+      out_->Add(pending_at_, Interesting<kBlock>(pending_, before_pending_, FirstByteClass(c)));
+      before_pending_ = LastByteClass<kBlock>(pending_);
+    }
+    pending_ = c;
+    pending_at_ = at;
+    has_pending_ = true;
+  }
+  // The text ends after the last block classified.
+  void Finish() {
+    if (has_pending_) out_->Add(pending_at_, Interesting<kBlock>(pending_, before_pending_, 0));
+  }
+
+ private:
+  Candidates* out_;
+  BlockClasses pending_;
+  size_t pending_at_ = 0;
+  bool has_pending_ = false;
+  uint8_t before_pending_ = 0;  // class of the byte before the pending block
+};
+
 // Folds pure-ASCII in[0, n) into out[j, j + n): lower case, control characters -> ' ',
 // origins origin0 + i and evasive 0 (unless kPlain: then out.o and out.e are not written,
 // for NormalizeField). Returns true when white space needs collapsing (two spaces in a
@@ -591,21 +622,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
   uint32_t spaces_prev = 1;  // a leading space needs collapsing too
   bool collapse = false;
 #if defined(__SSE2__)
-  // A block's interesting positions depend on the next block's first byte: each block is
-  // finished when the next one has been classified.
-  BlockClasses pending;
-  size_t pending_at = 0;
-  bool has_pending = false;
-  uint8_t before_pending = 0;  // class of the byte before the pending block
-  auto classified = [&](const BlockClasses& c, size_t at) {
-    if (has_pending) {
-      candidates->Add(pending_at, Interesting(pending, before_pending, FirstByteClass(c)));
-      before_pending = LastByteClass(pending);
-    }
-    pending = c;
-    pending_at = at;
-    has_pending = true;
-  };
+  BlockCandidates<16> blocks(candidates);  // used only with `candidates`
   __m128i iota =
       _mm_add_epi32(_mm_set1_epi32(static_cast<int>(origin0)), _mm_setr_epi32(0, 1, 2, 3));
   const __m128i four = _mm_set1_epi32(4);
@@ -621,7 +638,7 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
     if constexpr (!kPlain) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out.e + j + i), _mm_setzero_si128());
     }
-    if (candidates != nullptr) classified(Classify16(f), j + i);
+    if (candidates != nullptr) blocks.Classified(Classify16(f), j + i);
     uint32_t sp = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8(' '))));
     collapse |= ((sp & ((sp << 1) | spaces_prev)) != 0);
     spaces_prev = sp >> 15;
@@ -652,11 +669,10 @@ bool FoldAscii(const uint8_t* in, size_t n, Out out, size_t j, uint32_t origin0,
       char block[16];
       std::memset(block, ' ', sizeof(block));
       std::memcpy(block, out.t + j + tail, n - tail);
-      classified(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))), j + tail);
+      blocks.Classified(Classify16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))),
+                        j + tail);
     }
-    if (has_pending) {
-      candidates->Add(pending_at, Interesting(pending, before_pending, 0));
-    }
+    blocks.Finish();
   }
 #else
   (void)tail;
@@ -718,15 +734,9 @@ BONAFIDE_AVX2 inline BlockClasses Classify32(__m256i v) {
 
 // The state of FoldPlainAsciiAvx2 from block to block.
 struct PlainFold32 {
-  Candidates* candidates;
+  BlockCandidates<32> blocks;
   uint32_t spaces_prev = 1;  // a leading space needs collapsing too
   bool collapse = false;
-  // A block's interesting positions depend on the next block's first byte: each block is
-  // finished when the next one has been classified.
-  BlockClasses pending;
-  size_t pending_at = 0;
-  bool has_pending = false;
-  uint8_t before_pending = 0;  // class of the byte before the pending block
 
   // Folds `v` into dst[0, 32), classifies it as the block at `at`; returns its spaces
   // among the bytes `valid` marks as text.
@@ -734,14 +744,7 @@ struct PlainFold32 {
                                                               uint32_t valid) {
     const __m256i f = FoldBlock32(v);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), f);
-    const BlockClasses c = Classify32(f);
-    if (has_pending) {
-      candidates->Add(pending_at, Interesting<32>(pending, before_pending, FirstByteClass(c)));
-      before_pending = LastByteClass<32>(pending);
-    }
-    pending = c;
-    pending_at = at;
-    has_pending = true;
+    blocks.Classified(Classify32(f), at);
     const uint32_t sp =
         static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(f, _mm256_set1_epi8(' ')))) &
         valid;
@@ -752,7 +755,7 @@ struct PlainFold32 {
 
 BONAFIDE_AVX2 bool FoldPlainAsciiAvx2(const uint8_t* in, size_t n, char* t, size_t j,
                                       Candidates* candidates) {
-  PlainFold32 fold{candidates};
+  PlainFold32 fold{BlockCandidates<32>(candidates)};
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
@@ -768,9 +771,7 @@ BONAFIDE_AVX2 bool FoldPlainAsciiAvx2(const uint8_t* in, size_t n, char* t, size
     std::memcpy(t + j + i, padded, rest);
     fold.spaces_prev = (sp >> (rest - 1)) & 1;
   }
-  if (fold.has_pending) {
-    candidates->Add(fold.pending_at, Interesting<32>(fold.pending, fold.before_pending, 0));
-  }
+  fold.blocks.Finish();
   return fold.collapse || fold.spaces_prev != 0;
 }
 
