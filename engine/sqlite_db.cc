@@ -128,7 +128,7 @@ absl::StatusOr<int64_t> Db::QueryInt(const char* sql, std::string_view what, Op 
   return sqlite3_column_int64(stmt.get(), 0);
 }
 
-std::unique_ptr<WalCheckpointer> WalCheckpointer::Start(const std::string& path) {
+std::unique_ptr<WalCheckpointer> WalCheckpointer::Start(const std::string& path, Options options) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   // A connection reads the file lazily; until it has, it does not know the file is in
@@ -147,7 +147,7 @@ std::unique_ptr<WalCheckpointer> WalCheckpointer::Start(const std::string& path)
     sqlite3_close_v2(db);
     return nullptr;
   }
-  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
+  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db, options));
 }
 
 WalCheckpointer::~WalCheckpointer() {
@@ -162,13 +162,30 @@ WalCheckpointer::~WalCheckpointer() {
 
 int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
   auto* checkpointer = static_cast<WalCheckpointer*>(self);
-  if (wal_pages < checkpointer->last_pages_) checkpointer->next_request_ = kPages;  // restarted
+  const Options& options = checkpointer->options_;
+  if (wal_pages < checkpointer->last_pages_) {  // the WAL started over
+    checkpointer->next_request_ = options.request_pages;
+    checkpointer->next_restart_ = options.restart_pages;
+  }
   checkpointer->last_pages_ = wal_pages;
-  if (wal_pages >= checkpointer->next_request_) {
-    checkpointer->next_request_ = wal_pages + kPages;
+  if (wal_pages >= checkpointer->next_restart_) {
+    // If a reader keeps frames from being copied, the WAL cannot start over: try again
+    // only after another request_pages, not at every commit.
+    checkpointer->next_restart_ = wal_pages + options.request_pages;
+    checkpointer->next_request_ = wal_pages + options.request_pages;
+    checkpointer->Checkpoint();
+  } else if (wal_pages >= checkpointer->next_request_) {
+    checkpointer->next_request_ = wal_pages + options.request_pages;
     checkpointer->Request();
   }
   return SQLITE_OK;
+}
+
+void WalCheckpointer::Checkpoint() {
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  // PASSIVE: copies what it can without waiting for the writer; a failure (busy, disk
+  // full) loses nothing, the frames stay in the WAL for the next attempt or the close.
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 void WalCheckpointer::Request() {
@@ -186,9 +203,7 @@ void WalCheckpointer::Run() {
     if (stop_) return;
     requested_ = false;
     lock.unlock();
-    // PASSIVE: copies what it can without waiting for the writer; a failure (busy, disk
-    // full) loses nothing, the frames stay in the WAL for the next attempt or the close.
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    Checkpoint();
     lock.lock();
   }
 }

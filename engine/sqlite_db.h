@@ -125,35 +125,55 @@ class Db {
 // scan's serial sink stage, and soon the whole pipeline, waits (measured: 15% of a 1-thread
 // scan, 0.8 s of idle core time in a 1.9 s 2-thread scan). A passive checkpoint from another
 // connection runs beside the writer's commits instead.
+//
+// That alone never lets the WAL start over: SQLite rewinds it only when a write
+// transaction begins with every frame copied, and a writer that keeps committing always
+// has new frames. The WAL then held everything a scan wrote (up to 153 MiB for a 53 MiB outbox).
+// So a commit that leaves the WAL above restart_pages waits for a checkpoint of what is
+// left (the thread has copied most of it by then), and the next transaction rewinds the
+// WAL: it stays near restart_pages, as it does with SQLite's own checkpoints.
 class WalCheckpointer {
  public:
-  // WAL pages after a commit that call for a checkpoint (SQLite's own default).
-  static constexpr int kPages = 1000;
+  struct Options {
+    // WAL pages after a commit that call for a background checkpoint (SQLite's own
+    // default).
+    int request_pages = 1000;
+    // WAL size, in pages, after which a commit waits for the rest to be checkpointed.
+    int restart_pages = 8000;
+  };
 
   // Returns null when the second connection cannot be opened (the writer then keeps
   // SQLite's automatic checkpoints).
-  static std::unique_ptr<WalCheckpointer> Start(const std::string& path);
+  static std::unique_ptr<WalCheckpointer> Start(const std::string& path, Options options);
+  static std::unique_ptr<WalCheckpointer> Start(const std::string& path) {
+    return Start(path, Options());
+  }
 
   // Stops the thread and closes its connection; what is left in the WAL is checkpointed by
   // the writer's close (the last connection to a database checkpoints it).
   ~WalCheckpointer();
 
   // The writer connection's WAL hook: called after every commit, on the writer's thread.
-  // Asks for a checkpoint each time the WAL has grown by kPages: while the writer keeps
-  // committing, a passive checkpoint never lets the WAL start over, so its size alone
-  // would ask after every commit.
+  // Asks for a checkpoint each time the WAL has grown by request_pages, and checkpoints
+  // before returning when it has grown past restart_pages.
   static int OnCommit(void* self, sqlite3*, const char*, int wal_pages);
 
   // Asks for a checkpoint now, whatever the WAL's growth (returns at once).
   void Request();
 
  private:
-  explicit WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
+  WalCheckpointer(sqlite3* db, Options options)
+      : db_(db), options_(options), thread_([this] { Run(); }) {}
   void Run();
+  // One passive checkpoint on db_, one at a time (the thread's and the writer's).
+  void Checkpoint();
 
   sqlite3* const db_;
-  int last_pages_ = 0;         // WAL size at the last commit (writer's thread only)
-  int next_request_ = kPages;  // WAL size that asks for the next checkpoint (idem)
+  const Options options_;
+  int last_pages_ = 0;                         // WAL size at the last commit (writer only)
+  int next_request_ = options_.request_pages;  // WAL size that asks for a checkpoint (idem)
+  int next_restart_ = options_.restart_pages;  // WAL size that checkpoints in the commit
+  std::mutex checkpoint_mu_;                   // held while db_ checkpoints
   std::mutex mu_;
   std::condition_variable wake_;
   bool requested_ = false;
