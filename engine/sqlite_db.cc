@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -147,6 +148,8 @@ std::unique_ptr<WalCheckpointer> WalCheckpointer::Start(const std::string& path,
     sqlite3_close_v2(db);
     return nullptr;
   }
+  options.request_pages = std::max(options.request_pages, 1);
+  options.restart_pages = std::max(options.restart_pages, 1);
   return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db, options));
 }
 
@@ -169,11 +172,12 @@ int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) 
   }
   checkpointer->last_pages_ = wal_pages;
   if (wal_pages >= checkpointer->next_restart_) {
-    // If a reader keeps frames from being copied, the WAL cannot start over: try again
-    // only after another request_pages, not at every commit.
-    checkpointer->next_restart_ = wal_pages + options.request_pages;
+    const bool copied_all = checkpointer->Checkpoint();
+    // A reader keeps frames from being copied and the WAL from starting over: leave the
+    // copying to the thread, and wait in a commit again only restart_pages later.
+    checkpointer->next_restart_ =
+        wal_pages + (copied_all ? options.request_pages : options.restart_pages);
     checkpointer->next_request_ = wal_pages + options.request_pages;
-    checkpointer->Checkpoint();
   } else if (wal_pages >= checkpointer->next_request_) {
     checkpointer->next_request_ = wal_pages + options.request_pages;
     checkpointer->Request();
@@ -181,11 +185,14 @@ int WalCheckpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) 
   return SQLITE_OK;
 }
 
-void WalCheckpointer::Checkpoint() {
+bool WalCheckpointer::Checkpoint() {
   std::lock_guard<std::mutex> lock(checkpoint_mu_);
   // PASSIVE: copies what it can without waiting for the writer; a failure (busy, disk
   // full) loses nothing, the frames stay in the WAL for the next attempt or the close.
-  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  int frames = -1, copied = -1;
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  return rc == SQLITE_OK && copied == frames;
 }
 
 void WalCheckpointer::Request() {

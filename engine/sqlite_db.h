@@ -126,36 +126,41 @@ class Db {
 // scan, 0.8 s of idle core time in a 1.9 s 2-thread scan). A passive checkpoint from another
 // connection runs beside the writer's commits instead.
 //
-// That alone never lets the WAL start over: SQLite rewinds it only when a write
-// transaction begins with every frame copied, and a writer that keeps committing always
-// has new frames. The WAL then held everything a scan wrote (up to 153 MiB for a 53 MiB outbox).
-// So a commit that leaves the WAL above restart_pages waits for a checkpoint of what is
-// left (the thread has copied most of it by then), and the next transaction rewinds the
-// WAL: it stays near restart_pages, as it does with SQLite's own checkpoints.
+// That alone seldom lets the WAL start over: SQLite rewinds it only when a write
+// transaction begins with every frame copied and no reader in the WAL, and a writer that
+// keeps committing nearly always has new frames by then. The WAL held everything a scan
+// wrote (up to 153 MiB for a 53 MiB outbox). So a commit that leaves the WAL at or above
+// restart_pages checkpoints what is left (the thread has copied most of it by then) before
+// it returns, and the writer's next transaction rewinds the WAL. A reader that keeps frames
+// from being copied only delays that: the commit then leaves the copying to the thread and
+// tries again restart_pages later.
 class WalCheckpointer {
  public:
-  struct Options {
-    // WAL pages after a commit that call for a background checkpoint (SQLite's own
-    // default).
+  struct Options {  // both at least 1
+    // New WAL pages that call for a background checkpoint (SQLite's own default).
     int request_pages = 1000;
-    // WAL size, in pages, after which a commit waits for the rest to be checkpointed.
+    // WAL size, in pages, at or above which a commit checkpoints the rest itself.
     int restart_pages = 8000;
   };
 
   // Returns null when the second connection cannot be opened (the writer then keeps
-  // SQLite's automatic checkpoints).
+  // SQLite's automatic checkpoints). (Two overloads: an `Options` default argument does
+  // not compile inside the class that defines it.)
   static std::unique_ptr<WalCheckpointer> Start(const std::string& path, Options options);
   static std::unique_ptr<WalCheckpointer> Start(const std::string& path) {
     return Start(path, Options());
   }
 
   // Stops the thread and closes its connection; what is left in the WAL is checkpointed by
-  // the writer's close (the last connection to a database checkpoints it).
+  // the writer's close (the last connection to a database checkpoints it). Remove the
+  // hook (sqlite3_wal_hook(writer, nullptr, nullptr)) first, or destroy it on the thread
+  // that commits.
   ~WalCheckpointer();
 
-  // The writer connection's WAL hook: called after every commit, on the writer's thread.
-  // Asks for a checkpoint each time the WAL has grown by request_pages, and checkpoints
-  // before returning when it has grown past restart_pages.
+  // The writer connection's WAL hook: called after every commit, on the writer's thread
+  // (SQLite has released the write lock by then). Asks for a checkpoint each time the WAL
+  // has grown by request_pages, and checkpoints before returning when it has reached
+  // restart_pages.
   static int OnCommit(void* self, sqlite3*, const char*, int wal_pages);
 
   // Asks for a checkpoint now, whatever the WAL's growth (returns at once).
@@ -165,8 +170,9 @@ class WalCheckpointer {
   WalCheckpointer(sqlite3* db, Options options)
       : db_(db), options_(options), thread_([this] { Run(); }) {}
   void Run();
-  // One passive checkpoint on db_, one at a time (the thread's and the writer's).
-  void Checkpoint();
+  // One passive checkpoint on db_, one at a time (the thread's and the writer's); true
+  // when it copied every frame.
+  bool Checkpoint();
 
   sqlite3* const db_;
   const Options options_;

@@ -221,7 +221,9 @@ class SqliteOutbox final : public Outbox {
   static absl::StatusOr<std::unique_ptr<SqliteOutbox>> Open(std::string_view path,
                                                             OutboxAccess access);
   ~SqliteOutbox() override {
-    checkpointer_.reset();  // before the writer's close, which then checkpoints the rest
+    // Before the writer's close, which then checkpoints the rest.
+    if (checkpointer_ != nullptr) sqlite3_wal_hook(db_.get(), nullptr, nullptr);
+    checkpointer_.reset();
   }
 
   absl::StatusOr<OutboxWriteStats> Write(const OutboxBatch& batch) override;
@@ -422,6 +424,11 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
       outbox->checkpointer_ = sqlite::WalCheckpointer::Start(db.path());
       // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
       if (outbox->checkpointer_ != nullptr) {
+        // SQLite writes over a WAL that starts over but never shrinks the file: one that a
+        // reader made grow past the checkpointer's 8000 pages (62.5 MiB) is cut back to
+        // 64 MiB when it starts over.
+        BONAFIDE_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864",
+                                         "limit the WAL file's size", Op::kOpen));
         sqlite3_wal_hook(db.get(), &sqlite::WalCheckpointer::OnCommit, outbox->checkpointer_.get());
       }
     }
