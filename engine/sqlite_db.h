@@ -144,12 +144,8 @@ class WalCheckpointer {
   };
 
   // Returns null when the second connection cannot be opened (the writer then keeps
-  // SQLite's automatic checkpoints). (Two overloads: an `Options` default argument does
-  // not compile inside the class that defines it.)
+  // SQLite's automatic checkpoints).
   static std::unique_ptr<WalCheckpointer> Start(const std::string& path, Options options);
-  static std::unique_ptr<WalCheckpointer> Start(const std::string& path) {
-    return Start(path, Options());
-  }
 
   // Stops the thread and closes its connection; what is left in the WAL is checkpointed by
   // the writer's close (the last connection to a database checkpoints it). Remove the

@@ -421,7 +421,7 @@ absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(std::string_vie
     BONAFIDE_RETURN_IF_ERROR(
         db.Exec("PRAGMA temp_store = MEMORY", "keep statement journals in memory", Op::kOpen));
     if (!in_memory) {
-      outbox->checkpointer_ = sqlite::WalCheckpointer::Start(db.path());
+      outbox->checkpointer_ = sqlite::WalCheckpointer::Start(db.path(), {});
       // Replaces SQLite's automatic checkpoint, which is a WAL hook too.
       if (outbox->checkpointer_ != nullptr) {
         // SQLite writes over a WAL that starts over but never shrinks the file: one that a
